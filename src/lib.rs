@@ -1,0 +1,5 @@
+//! sohoa: digitize one-stop desk dossiers, seal and sign results, archive them write-once
+//! and reuse them.
+
+pub mod domain;
+pub mod policy;

@@ -1,0 +1,15 @@
+//! The policy catalog: agencies, document types, procedures, signing profiles and retention,
+//! loaded from `policies/*.toml` into one immutable [`Catalog`].
+
+mod check;
+mod model;
+mod raw;
+
+pub use check::{check, load, CatalogError, Problem};
+pub use model::{
+    Agency, Catalog, Component, DocType, DocTypeId, Field, Level, Procedure, Retention,
+    SigningKind, SigningProfile, Validity,
+};
+
+#[cfg(test)]
+mod tests;
