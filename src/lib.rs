@@ -3,3 +3,8 @@
 
 pub mod domain;
 pub mod policy;
+pub mod config;
+pub mod index;
+pub mod queue;
+pub mod archive;
+pub mod intake;

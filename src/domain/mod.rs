@@ -6,6 +6,7 @@ mod digest;
 mod dossier;
 mod enterprise;
 mod procedure;
+mod role;
 
 pub use agency::AgencyCode;
 pub use citizen::{CitizenId, CitizenIdKind, Sex};
@@ -13,6 +14,7 @@ pub use digest::Digest;
 pub use dossier::DossierCode;
 pub use enterprise::EnterpriseCode;
 pub use procedure::ProcedureCode;
+pub use role::Role;
 
 /// Why a value did not parse; `kind` names the type, `reason` says what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

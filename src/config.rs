@@ -1,0 +1,208 @@
+//! Layered configuration: built-in defaults < `sohoa.toml` < `SOHOA_*` environment.
+//! Every key `k` can also be read from the file named by `SOHOA_K_FILE` (for secrets).
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment {var}: {message}")]
+    Env { var: String, message: String },
+}
+
+/// Every setting; see the README's table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub index_url: String,
+    pub archive_url: String,
+    pub policies_dir: PathBuf,
+    /// Local worker processes that `serve` supervises; 0 runs none.
+    pub workers: usize,
+    /// Path of the `sohoa-worker` binary; by default the one beside `sohoa`.
+    pub worker_binary: Option<PathBuf>,
+    pub max_upload_bytes: u64,
+    pub max_pixels: u64,
+    pub max_pdf_pages: u32,
+    pub lease_seconds: u64,
+    pub max_attempts: u32,
+    pub retry_base_seconds: u64,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    pub s3_allow_http: bool,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: "data".into(),
+            index_url: "sqlite://data/sohoa.db".into(),
+            archive_url: "file://data/archive".into(),
+            policies_dir: "policies".into(),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            worker_binary: None,
+            max_upload_bytes: 50 * 1024 * 1024,
+            max_pixels: 60_000_000,
+            max_pdf_pages: 200,
+            lease_seconds: 60,
+            max_attempts: 5,
+            retry_base_seconds: 5,
+            s3_endpoint: None,
+            s3_region: "garage".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Names of the keys, for the environment overlay.
+const KEYS: [&str; 19] = [
+    "listen",
+    "data_dir",
+    "index_url",
+    "archive_url",
+    "policies_dir",
+    "workers",
+    "worker_binary",
+    "max_upload_bytes",
+    "max_pixels",
+    "max_pdf_pages",
+    "lease_seconds",
+    "max_attempts",
+    "retry_base_seconds",
+    "s3_endpoint",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_allow_http",
+    "log",
+];
+
+impl Config {
+    /// Loads `file` (or `./sohoa.toml` when it exists), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let default_file = Path::new("sohoa.toml");
+        let file = file.or_else(|| default_file.exists().then_some(default_file));
+        let mut config = match file {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.message().to_owned() })
+    }
+
+    /// Overlays `SOHOA_<KEY>` and `SOHOA_<KEY>_FILE` from `env`.
+    pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        for key in KEYS {
+            let var = format!("SOHOA_{}", key.to_ascii_uppercase());
+            let file_var = format!("{var}_FILE");
+            let value = match (env(&var), env(&file_var)) {
+                (Some(v), _) => v,
+                (None, Some(path)) => std::fs::read_to_string(&path)
+                    .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+                    .map_err(|e| ConfigError::Env { var: file_var.clone(), message: format!("cannot read {path}: {e}") })?,
+                (None, None) => continue,
+            };
+            self.set(key, &value).map_err(|message| ConfigError::Env { var, message })?;
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        fn num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
+            v.trim().parse().map_err(|_| format!("{v:?} is not a number"))
+        }
+        fn flag(v: &str) -> Result<bool, String> {
+            match v.trim() {
+                "1" | "true" | "yes" => Ok(true),
+                "0" | "false" | "no" => Ok(false),
+                _ => Err(format!("{v:?} is not true or false")),
+            }
+        }
+        let text = || value.to_owned();
+        let opt = || (!value.is_empty()).then(text);
+        match key {
+            "listen" => self.listen = text(),
+            "data_dir" => self.data_dir = text().into(),
+            "index_url" => self.index_url = text(),
+            "archive_url" => self.archive_url = text(),
+            "policies_dir" => self.policies_dir = text().into(),
+            "workers" => self.workers = num(value)?,
+            "worker_binary" => self.worker_binary = opt().map(PathBuf::from),
+            "max_upload_bytes" => self.max_upload_bytes = num(value)?,
+            "max_pixels" => self.max_pixels = num(value)?,
+            "max_pdf_pages" => self.max_pdf_pages = num(value)?,
+            "lease_seconds" => self.lease_seconds = num(value)?,
+            "max_attempts" => self.max_attempts = num(value)?,
+            "retry_base_seconds" => self.retry_base_seconds = num(value)?,
+            "s3_endpoint" => self.s3_endpoint = opt(),
+            "s3_region" => self.s3_region = text(),
+            "s3_access_key_id" => self.s3_access_key_id = opt(),
+            "s3_secret_access_key" => self.s3_secret_access_key = opt(),
+            "s3_allow_http" => self.s3_allow_http = flag(value)?,
+            "log" => self.log = text(),
+            other => return Err(format!("unknown key {other}")),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn environment_overrides_file_and_file_variants_hold_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sohoa.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nworkers = 3\nindex_url = \"sqlite://x.db\"\n").unwrap();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "s3cr3t\n").unwrap();
+        let mut config = Config::from_file(&file).unwrap();
+        assert_eq!(config.workers, 3);
+        let env: HashMap<String, String> = [
+            ("SOHOA_WORKERS", "7"),
+            ("SOHOA_S3_ALLOW_HTTP", "true"),
+            ("SOHOA_S3_SECRET_ACCESS_KEY_FILE", secret.to_str().unwrap()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        config.apply_env(|k| env.get(k).cloned()).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.index_url, "sqlite://x.db");
+        assert_eq!(config.workers, 7);
+        assert!(config.s3_allow_http);
+        assert_eq!(config.s3_secret_access_key.as_deref(), Some("s3cr3t"));
+        assert_eq!(config.archive_url, "file://data/archive");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let mut config = Config::default();
+        let err = config.apply_env(|k| (k == "SOHOA_MAX_PIXELS").then(|| "lots".to_owned())).unwrap_err();
+        assert!(err.to_string().contains("SOHOA_MAX_PIXELS"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sohoa.toml");
+        std::fs::write(&file, "colour = 1\n").unwrap();
+        assert!(Config::from_file(&file).unwrap_err().to_string().contains("unknown field"));
+    }
+}

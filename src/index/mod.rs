@@ -1,0 +1,207 @@
+//! The index: dossiers, scans, tokens, the job queue and the audit log, behind one trait
+//! with a backend per database engine. The URL scheme picks the backend.
+
+mod sqlite;
+
+use crate::domain::{AgencyCode, Digest, DossierCode, Role};
+use crate::queue::{Failure, Job, JobKind, JobState, RetryPolicy};
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::sync::Arc;
+
+pub use sqlite::SqliteIndex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("unsupported index url {0:?}: use sqlite://PATH")]
+    UnsupportedUrl(String),
+    #[error("index database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("index migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("no dossier numbers left for agency {agency} on {day}")]
+    SequenceExhausted { agency: AgencyCode, day: NaiveDate },
+    #[error("corrupt index row in {table}: {detail}")]
+    Corrupt { table: &'static str, detail: String },
+}
+
+pub type Result<T, E = IndexError> = std::result::Result<T, E>;
+
+/// Opens the index named by `url` and brings its schema up to date.
+pub async fn open(url: &str) -> Result<Arc<dyn Index>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteIndex::open(url).await?))
+    } else {
+        Err(IndexError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// A token as stored: only the SHA-256 of its secret is kept.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub role: Role,
+    pub agency: AgencyCode,
+    pub label: String,
+}
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Actor {
+    /// `token:<id>` or `system`.
+    pub id: String,
+    pub role: String,
+    pub agency: String,
+    pub request_id: String,
+}
+
+impl Actor {
+    pub fn system(what: &str) -> Actor {
+        Actor { id: "system".into(), role: "system".into(), agency: "-".into(), request_id: what.into() }
+    }
+}
+
+/// One audit log line to write in the same transaction as the change it describes.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor: Actor,
+    pub action: &'static str,
+    pub target: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub role: String,
+    pub agency: String,
+    pub action: String,
+    pub target: String,
+    pub request_id: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Applicant {
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+}
+
+/// What intake knows when it creates a dossier; the index allocates the code.
+#[derive(Debug, Clone)]
+pub struct NewDossier {
+    pub agency: AgencyCode,
+    pub day: NaiveDate,
+    pub procedure: String,
+    pub applicant: Applicant,
+    pub received_at_ms: i64,
+    pub due_at_ms: i64,
+    /// (component id, required) in checklist order.
+    pub components: Vec<(String, bool)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentState {
+    pub component: String,
+    pub required: bool,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dossier {
+    pub code: DossierCode,
+    pub agency: AgencyCode,
+    pub procedure: String,
+    pub applicant: Applicant,
+    pub status: String,
+    pub received_at_ms: i64,
+    pub due_at_ms: i64,
+    pub components: Vec<ComponentState>,
+    pub scans: Vec<Scan>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DossierFilter {
+    pub agency: Option<AgencyCode>,
+    pub status: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scan {
+    pub id: i64,
+    pub dossier: DossierCode,
+    pub component: String,
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+    pub pages: u32,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub job: i64,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewScan {
+    pub dossier: DossierCode,
+    pub component: String,
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+    pub pages: u32,
+    /// Scoped by the caller (agency and key) so keys of different agencies never meet.
+    pub idempotency_key: Option<String>,
+}
+
+/// Outcome of finishing a job as its lease holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    Done,
+    /// Failed and queued again for another try.
+    Retrying,
+    Dead,
+    /// The caller does not hold the job's lease (expired, or another worker has it).
+    NotLeaseHolder,
+}
+
+/// Storage for everything the service indexes. Implementations must make each method
+/// atomic: a method either applies all its writes (audit entry included) or none.
+#[async_trait]
+pub trait Index: Send + Sync {
+    async fn ping(&self) -> Result<()>;
+
+    async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, hash: &str) -> Result<i64>;
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>>;
+    async fn revoke_token(&self, id: i64) -> Result<()>;
+
+    /// Allocates the next code of the agency's day and stores the dossier with its checklist.
+    async fn create_dossier(&self, dossier: NewDossier, audit: AuditEntry) -> Result<DossierCode>;
+    async fn dossier(&self, code: &DossierCode) -> Result<Option<Dossier>>;
+    async fn list_dossiers(&self, filter: &DossierFilter) -> Result<Vec<Dossier>>;
+
+    async fn scan_by_idempotency_key(&self, key: &str) -> Result<Option<Scan>>;
+    /// Stores the scan, queues its job and marks the component pending, in one transaction.
+    async fn create_scan(&self, scan: NewScan, kind: JobKind, policy: RetryPolicy, audit: AuditEntry) -> Result<Scan>;
+    async fn scan(&self, id: i64) -> Result<Option<Scan>>;
+
+    /// Hands the oldest ready job of `kinds` to a worker under a new lease; jobs whose lease
+    /// ran out are ready again, or dead once out of attempts.
+    async fn claim_job(&self, kinds: &[JobKind], lease: &str, lease_ms: i64, now_ms: i64) -> Result<Option<Job>>;
+    async fn heartbeat(&self, job: i64, lease: &str, until_ms: i64) -> Result<bool>;
+    async fn complete_job(&self, job: i64, lease: &str, result: serde_json::Value, audit: AuditEntry) -> Result<Finish>;
+    async fn fail_job(&self, job: i64, lease: &str, failure: &Failure, policy: RetryPolicy, audit: AuditEntry) -> Result<Finish>;
+    async fn job(&self, id: i64) -> Result<Option<Job>>;
+    /// Puts a dead job back in the queue with a fresh set of attempts.
+    async fn requeue_job(&self, id: i64, audit: AuditEntry) -> Result<bool>;
+    async fn jobs_in_state(&self, state: JobState, limit: u32) -> Result<Vec<Job>>;
+
+    async fn audit_log(&self, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;
+}

@@ -1,0 +1,519 @@
+//! SQLite backend: one file in WAL mode; writers take the lock up front (`BEGIN IMMEDIATE`)
+//! so concurrent requests queue on the busy timeout instead of failing.
+
+use super::*;
+use crate::queue::OcrPayload;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct SqliteIndex {
+    pool: SqlitePool,
+}
+
+type Tx = Transaction<'static, Sqlite>;
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn corrupt(table: &'static str, detail: impl std::fmt::Display) -> IndexError {
+    IndexError::Corrupt { table, detail: detail.to_string() }
+}
+
+impl SqliteIndex {
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| IndexError::Database(sqlx::Error::Io(e)))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteIndex { pool })
+    }
+
+    async fn write(&self) -> Result<Tx> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn components(&self, code: &str) -> Result<Vec<ComponentState>> {
+        let rows = sqlx::query("SELECT component, required, status FROM components WHERE dossier = ? ORDER BY position")
+            .bind(code)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ComponentState { component: r.get("component"), required: r.get("required"), status: r.get("status") })
+            .collect())
+    }
+
+    async fn scans_of(&self, code: &str) -> Result<Vec<Scan>> {
+        let rows = sqlx::query("SELECT * FROM scans WHERE dossier = ? ORDER BY id").bind(code).fetch_all(&self.pool).await?;
+        rows.iter().map(scan_row).collect()
+    }
+}
+
+async fn audit(tx: &mut Tx, entry: &AuditEntry, target: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit (at, actor, role, agency, action, target, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(now_ms())
+    .bind(&entry.actor.id)
+    .bind(&entry.actor.role)
+    .bind(&entry.actor.agency)
+    .bind(entry.action)
+    .bind(target)
+    .bind(&entry.actor.request_id)
+    .bind(entry.detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What a job's progress means for the scan it processes and that scan's component.
+struct ScanEffect<'a> {
+    scan_status: &'a str,
+    component_status: Option<&'a str>,
+    error: Option<&'a Failure>,
+    result: Option<&'a serde_json::Value>,
+}
+
+async fn apply_scan_effect(tx: &mut Tx, job: i64, effect: ScanEffect<'_>) -> Result<()> {
+    let row = sqlx::query(
+        "UPDATE scans SET status = ?, error_code = ?, error = ?, result = COALESCE(?, result), updated_at = ? \
+         WHERE job = ? RETURNING dossier, component",
+    )
+    .bind(effect.scan_status)
+    .bind(effect.error.map(|f| f.code.as_str()))
+    .bind(effect.error.map(|f| f.message.as_str()))
+    .bind(effect.result.map(|r| r.to_string()))
+    .bind(now_ms())
+    .bind(job)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let (Some(row), Some(status)) = (row, effect.component_status) {
+        sqlx::query("UPDATE components SET status = ? WHERE dossier = ? AND component = ?")
+            .bind(status)
+            .bind(row.get::<String, _>("dossier"))
+            .bind(row.get::<String, _>("component"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn scan_row(r: &SqliteRow) -> Result<Scan> {
+    let dossier: String = r.get("dossier");
+    let digest: String = r.get("digest");
+    Ok(Scan {
+        id: r.get("id"),
+        dossier: DossierCode::parse(&dossier).map_err(|e| corrupt("scans", e))?,
+        component: r.get("component"),
+        digest: Digest::parse(&digest).map_err(|e| corrupt("scans", e))?,
+        media_type: r.get("media_type"),
+        size: r.get::<i64, _>("size") as u64,
+        pages: r.get::<i64, _>("pages") as u32,
+        status: r.get("status"),
+        error_code: r.get("error_code"),
+        error: r.get("error"),
+        job: r.get("job"),
+        created_at_ms: r.get("created_at"),
+    })
+}
+
+fn job_row(r: &SqliteRow) -> Result<Job> {
+    let kind: String = r.get("kind");
+    let state: String = r.get("state");
+    let payload: String = r.get("payload");
+    Ok(Job {
+        id: r.get("id"),
+        kind: JobKind::parse(&kind).ok_or_else(|| corrupt("jobs", format!("kind {kind}")))?,
+        payload: serde_json::from_str(&payload).map_err(|e| corrupt("jobs", e))?,
+        state: JobState::parse(&state).ok_or_else(|| corrupt("jobs", format!("state {state}")))?,
+        attempts: r.get::<i64, _>("attempts") as u32,
+        max_attempts: r.get::<i64, _>("max_attempts") as u32,
+        lease: r.get("lease_owner"),
+        lease_until_ms: r.get("lease_until"),
+        last_error: r.get("last_error"),
+    })
+}
+
+fn dossier_row(r: &SqliteRow) -> Result<Dossier> {
+    let code: String = r.get("code");
+    let agency: String = r.get("agency");
+    Ok(Dossier {
+        code: DossierCode::parse(&code).map_err(|e| corrupt("dossiers", e))?,
+        agency: AgencyCode::parse(&agency).map_err(|e| corrupt("dossiers", e))?,
+        procedure: r.get("procedure"),
+        applicant: Applicant { kind: r.get("applicant_kind"), id: r.get("applicant_id"), name: r.get("applicant_name") },
+        status: r.get("status"),
+        received_at_ms: r.get("received_at"),
+        due_at_ms: r.get("due_at"),
+        components: Vec::new(),
+        scans: Vec::new(),
+    })
+}
+
+/// Marks a job dead and fails its scan and component.
+async fn bury(tx: &mut Tx, job: i64, failure: &Failure) -> Result<()> {
+    sqlx::query("UPDATE jobs SET state = 'dead', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
+        .bind(format!("{}: {}", failure.code, failure.message))
+        .bind(now_ms())
+        .bind(job)
+        .execute(&mut **tx)
+        .await?;
+    let effect = ScanEffect { scan_status: "failed", component_status: Some("failed"), error: Some(failure), result: None };
+    apply_scan_effect(tx, job, effect).await
+}
+
+#[async_trait]
+impl Index for SqliteIndex {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, hash: &str) -> Result<i64> {
+        let id = sqlx::query_scalar("INSERT INTO tokens (hash, role, agency, label, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
+            .bind(hash)
+            .bind(role.as_str())
+            .bind(agency.as_str())
+            .bind(label)
+            .bind(now_ms())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>> {
+        let row = sqlx::query("SELECT id, role, agency, label FROM tokens WHERE hash = ? AND revoked_at IS NULL")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let role: String = r.get("role");
+        let agency: String = r.get("agency");
+        Ok(Some(TokenInfo {
+            id: r.get("id"),
+            role: Role::parse(&role).ok_or_else(|| corrupt("tokens", format!("role {role}")))?,
+            agency: AgencyCode::parse(&agency).map_err(|e| corrupt("tokens", e))?,
+            label: r.get("label"),
+        }))
+    }
+
+    async fn revoke_token(&self, id: i64) -> Result<()> {
+        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ?").bind(now_ms()).bind(id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_dossier(&self, d: NewDossier, entry: AuditEntry) -> Result<DossierCode> {
+        let mut tx = self.write().await?;
+        let day = d.day.format("%Y-%m-%d").to_string();
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO dossier_counters (agency, day, last) VALUES (?, ?, 1) \
+             ON CONFLICT (agency, day) DO UPDATE SET last = last + 1 RETURNING last",
+        )
+        .bind(d.agency.as_str())
+        .bind(&day)
+        .fetch_one(&mut *tx)
+        .await?;
+        let exhausted = || IndexError::SequenceExhausted { agency: d.agency.clone(), day: d.day };
+        let seq = u32::try_from(seq).map_err(|_| exhausted())?;
+        let code = DossierCode::new(&d.agency, d.day, seq).map_err(|_| exhausted())?;
+        sqlx::query(
+            "INSERT INTO dossiers (code, agency, procedure, applicant_kind, applicant_id, applicant_name, status, received_at, due_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?)",
+        )
+        .bind(code.as_str())
+        .bind(d.agency.as_str())
+        .bind(&d.procedure)
+        .bind(&d.applicant.kind)
+        .bind(&d.applicant.id)
+        .bind(&d.applicant.name)
+        .bind(d.received_at_ms)
+        .bind(d.due_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        for (position, (component, required)) in d.components.iter().enumerate() {
+            sqlx::query("INSERT INTO components (dossier, component, position, required, status) VALUES (?, ?, ?, ?, 'missing')")
+                .bind(code.as_str())
+                .bind(component)
+                .bind(position as i64)
+                .bind(required)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit(&mut tx, &entry, code.as_str()).await?;
+        tx.commit().await?;
+        Ok(code)
+    }
+
+    async fn dossier(&self, code: &DossierCode) -> Result<Option<Dossier>> {
+        let row = sqlx::query("SELECT * FROM dossiers WHERE code = ?").bind(code.as_str()).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut dossier = dossier_row(&row)?;
+        dossier.components = self.components(code.as_str()).await?;
+        dossier.scans = self.scans_of(code.as_str()).await?;
+        Ok(Some(dossier))
+    }
+
+    async fn list_dossiers(&self, f: &DossierFilter) -> Result<Vec<Dossier>> {
+        let rows = sqlx::query(
+            "SELECT * FROM dossiers WHERE (?1 IS NULL OR agency = ?1) AND (?2 IS NULL OR status = ?2) \
+             AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4) \
+             ORDER BY received_at DESC, code DESC LIMIT ?5",
+        )
+        .bind(f.agency.as_ref().map(|a| a.as_str()))
+        .bind(f.status.as_deref())
+        .bind(f.from_ms)
+        .bind(f.to_ms)
+        .bind(f.limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut d = dossier_row(row)?;
+            d.components = self.components(d.code.as_str()).await?;
+            out.push(d);
+        }
+        Ok(out)
+    }
+
+    async fn scan_by_idempotency_key(&self, key: &str) -> Result<Option<Scan>> {
+        let row = sqlx::query("SELECT * FROM scans WHERE idempotency_key = ?").bind(key).fetch_optional(&self.pool).await?;
+        row.as_ref().map(scan_row).transpose()
+    }
+
+    async fn create_scan(&self, s: NewScan, kind: JobKind, policy: RetryPolicy, entry: AuditEntry) -> Result<Scan> {
+        let mut tx = self.write().await?;
+        let now = now_ms();
+        // The scan id is not known before the insert; the job's key uses a fresh row id.
+        let scan_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM scans").fetch_one(&mut *tx).await?;
+        let payload = OcrPayload { scan: scan_id, digest: s.digest.clone(), media_type: s.media_type.clone() };
+        let payload = serde_json::to_string(&payload).map_err(|e| corrupt("jobs", e))?;
+        let job: i64 = sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
+             VALUES (?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(kind.as_str())
+        .bind(&payload)
+        .bind(policy.max_attempts as i64)
+        .bind(now)
+        .bind(format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest))
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let row = sqlx::query(
+            "INSERT INTO scans (id, dossier, component, digest, media_type, size, pages, status, job, idempotency_key, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(scan_id)
+        .bind(s.dossier.as_str())
+        .bind(&s.component)
+        .bind(s.digest.as_str())
+        .bind(&s.media_type)
+        .bind(s.size as i64)
+        .bind(s.pages as i64)
+        .bind(job)
+        .bind(s.idempotency_key.as_deref())
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE components SET status = 'pending' WHERE dossier = ? AND component = ?")
+            .bind(s.dossier.as_str())
+            .bind(&s.component)
+            .execute(&mut *tx)
+            .await?;
+        audit(&mut tx, &entry, &format!("scan:{scan_id}")).await?;
+        let scan = scan_row(&row)?;
+        tx.commit().await?;
+        Ok(scan)
+    }
+
+    async fn scan(&self, id: i64) -> Result<Option<Scan>> {
+        let row = sqlx::query("SELECT * FROM scans WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(scan_row).transpose()
+    }
+
+    async fn claim_job(&self, kinds: &[JobKind], lease: &str, lease_ms: i64, now: i64) -> Result<Option<Job>> {
+        let kinds = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()).map_err(|e| corrupt("jobs", e))?;
+        let mut tx = self.write().await?;
+        // Jobs whose holder vanished and that have no attempts left are dead.
+        let expired: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, attempts FROM jobs WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, attempts) in expired {
+            let failure = Failure {
+                code: "lease_expired".into(),
+                message: format!("no worker finished the job in {attempts} attempts"),
+                permanent: true,
+            };
+            bury(&mut tx, id, &failure).await?;
+        }
+        let row = sqlx::query(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ? \
+             WHERE id = (SELECT id FROM jobs WHERE kind IN (SELECT value FROM json_each(?)) \
+                 AND ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_until < ?)) \
+                 ORDER BY run_after, id LIMIT 1) \
+             RETURNING *",
+        )
+        .bind(lease)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(&kinds)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let job = row.as_ref().map(job_row).transpose()?;
+        if let Some(job) = &job {
+            let effect = ScanEffect { scan_status: "processing", component_status: None, error: None, result: None };
+            apply_scan_effect(&mut tx, job.id, effect).await?;
+        }
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn heartbeat(&self, job: i64, lease: &str, until_ms: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
+        )
+        .bind(until_ms)
+        .bind(now_ms())
+        .bind(job)
+        .bind(lease)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn complete_job(&self, job: i64, lease: &str, result: serde_json::Value, entry: AuditEntry) -> Result<Finish> {
+        let mut tx = self.write().await?;
+        let updated = sqlx::query(
+            "UPDATE jobs SET state = 'done', result = ?, lease_until = NULL, updated_at = ? \
+             WHERE id = ? AND state = 'running' AND lease_owner = ?",
+        )
+        .bind(result.to_string())
+        .bind(now_ms())
+        .bind(job)
+        .bind(lease)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            // A repeated completion by the same holder is answered as the first one was.
+            let state: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT state, lease_owner FROM jobs WHERE id = ?").bind(job).fetch_optional(&mut *tx).await?;
+            return Ok(match state {
+                Some((s, Some(owner))) if s == "done" && owner == lease => Finish::Done,
+                _ => Finish::NotLeaseHolder,
+            });
+        }
+        let effect = ScanEffect { scan_status: "done", component_status: Some("received"), error: None, result: Some(&result) };
+        apply_scan_effect(&mut tx, job, effect).await?;
+        audit(&mut tx, &entry, &format!("job:{job}")).await?;
+        tx.commit().await?;
+        Ok(Finish::Done)
+    }
+
+    async fn fail_job(&self, job: i64, lease: &str, failure: &Failure, policy: RetryPolicy, entry: AuditEntry) -> Result<Finish> {
+        let mut tx = self.write().await?;
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT attempts, max_attempts FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
+        )
+        .bind(job)
+        .bind(lease)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((attempts, max_attempts)) = row else { return Ok(Finish::NotLeaseHolder) };
+        let finish = if failure.permanent || attempts >= max_attempts {
+            bury(&mut tx, job, failure).await?;
+            Finish::Dead
+        } else {
+            let run_after = now_ms() + policy.backoff(attempts as u32).as_millis() as i64;
+            sqlx::query(
+                "UPDATE jobs SET state = 'queued', run_after = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
+            )
+            .bind(run_after)
+            .bind(format!("{}: {}", failure.code, failure.message))
+            .bind(now_ms())
+            .bind(job)
+            .execute(&mut *tx)
+            .await?;
+            let effect = ScanEffect { scan_status: "queued", component_status: None, error: Some(failure), result: None };
+            apply_scan_effect(&mut tx, job, effect).await?;
+            Finish::Retrying
+        };
+        audit(&mut tx, &entry, &format!("job:{job}")).await?;
+        tx.commit().await?;
+        Ok(finish)
+    }
+
+    async fn job(&self, id: i64) -> Result<Option<Job>> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(job_row).transpose()
+    }
+
+    async fn requeue_job(&self, id: i64, entry: AuditEntry) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_owner = NULL, updated_at = ? WHERE id = ? AND state = 'dead'",
+        )
+        .bind(now_ms())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let effect = ScanEffect { scan_status: "queued", component_status: Some("pending"), error: None, result: None };
+        apply_scan_effect(&mut tx, id, effect).await?;
+        audit(&mut tx, &entry, &format!("job:{id}")).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn jobs_in_state(&self, state: JobState, limit: u32) -> Result<Vec<Job>> {
+        let rows = sqlx::query("SELECT * FROM jobs WHERE state = ? ORDER BY id LIMIT ?")
+            .bind(state.as_str())
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_row).collect()
+    }
+
+    async fn audit_log(&self, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query("SELECT * FROM audit WHERE (?1 IS NULL OR target = ?1) ORDER BY id DESC LIMIT ?2")
+            .bind(target)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditRecord {
+                id: r.get("id"),
+                at_ms: r.get("at"),
+                actor: r.get("actor"),
+                role: r.get("role"),
+                agency: r.get("agency"),
+                action: r.get("action"),
+                target: r.get("target"),
+                request_id: r.get("request_id"),
+                detail: serde_json::from_str(&r.get::<String, _>("detail")).unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+}

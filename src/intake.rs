@@ -1,0 +1,191 @@
+//! What an uploaded scan is: the format from its bytes (never from its name or header),
+//! and whether it is whole and within the size, pixel and page limits.
+
+use image::{ImageFormat, ImageReader, Limits};
+use std::io::Cursor;
+
+/// Limits applied to every upload.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaLimits {
+    pub max_pixels: u64,
+    pub max_pages: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaInfo {
+    pub media_type: &'static str,
+    pub pages: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    #[error("the content is not PNG, JPEG, TIFF or PDF")]
+    Unsupported,
+    #[error("the {format} image cannot be decoded: {reason}")]
+    CorruptImage { format: &'static str, reason: String },
+    #[error("the PDF cannot be read: {0}")]
+    CorruptPdf(String),
+    #[error("the PDF is encrypted")]
+    EncryptedPdf,
+    #[error("the file has no pages")]
+    NoPages,
+    #[error("{pages} pages is more than the limit of {limit}")]
+    TooManyPages { pages: u32, limit: u32 },
+    #[error("a {width}x{height} page is more than the limit of {limit} pixels")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+}
+
+impl MediaError {
+    /// Stable machine code for the API and job failures.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MediaError::Unsupported => "unsupported_media_type",
+            MediaError::CorruptImage { .. } => "corrupt_image",
+            MediaError::CorruptPdf(_) => "corrupt_pdf",
+            MediaError::EncryptedPdf => "encrypted_pdf",
+            MediaError::NoPages => "no_pages",
+            MediaError::TooManyPages { .. } => "too_many_pages",
+            MediaError::TooManyPixels { .. } => "too_many_pixels",
+        }
+    }
+}
+
+/// Sniffs the format and checks the whole file. CPU-bound: call off the async threads.
+pub fn inspect(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        image_pages(bytes, ImageFormat::Png, "image/png", limits)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        image_pages(bytes, ImageFormat::Jpeg, "image/jpeg", limits)
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        tiff_pages(bytes, limits)
+    } else if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        pdf_pages(bytes, limits)
+    } else {
+        Err(MediaError::Unsupported)
+    }
+}
+
+fn check_pixels(width: u32, height: u32, limits: MediaLimits) -> Result<(), MediaError> {
+    if width == 0 || height == 0 {
+        return Err(MediaError::NoPages);
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_pixels });
+    }
+    Ok(())
+}
+
+fn decoder_limits(limits: MediaLimits) -> Limits {
+    let mut l = Limits::default();
+    // Four bytes a pixel covers RGBA8; 16-bit scans are rare at desks and refused here.
+    l.max_alloc = Some(limits.max_pixels.saturating_mul(4));
+    l
+}
+
+fn image_pages(bytes: &[u8], format: ImageFormat, media_type: &'static str, limits: MediaLimits) -> Result<MediaInfo, MediaError> {
+    let name = media_type.trim_start_matches("image/");
+    let corrupt = |e: image::ImageError| MediaError::CorruptImage { format: name, reason: e.to_string() };
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(corrupt)?;
+    check_pixels(width, height, limits)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(decoder_limits(limits));
+    // Decoding the whole image is the only way to find truncated or damaged data.
+    reader.decode().map_err(corrupt)?;
+    Ok(MediaInfo { media_type, pages: 1 })
+}
+
+fn tiff_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError> {
+    use tiff::decoder::{Decoder, Limits as TiffLimits};
+    let corrupt = |e: tiff::TiffError| MediaError::CorruptImage { format: "tiff", reason: e.to_string() };
+    let mut tiff_limits = TiffLimits::default();
+    let alloc = usize::try_from(limits.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX);
+    tiff_limits.decoding_buffer_size = alloc;
+    tiff_limits.intermediate_buffer_size = alloc;
+    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?.with_limits(tiff_limits);
+    let mut pages = 0u32;
+    loop {
+        pages += 1;
+        if pages > limits.max_pages {
+            return Err(MediaError::TooManyPages { pages, limit: limits.max_pages });
+        }
+        let (width, height) = decoder.dimensions().map_err(corrupt)?;
+        check_pixels(width, height, limits)?;
+        decoder.read_image().map_err(corrupt)?;
+        if !decoder.more_images() {
+            break;
+        }
+        decoder.next_image().map_err(corrupt)?;
+    }
+    Ok(MediaInfo { media_type: "image/tiff", pages })
+}
+
+fn pdf_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError> {
+    // lopdf is not hardened against every malformed file; a panic there is a corrupt PDF.
+    let loaded = std::panic::catch_unwind(|| lopdf::Document::load_mem(bytes))
+        .map_err(|_| MediaError::CorruptPdf("the parser gave up".into()))?;
+    let doc = match loaded {
+        Ok(doc) => doc,
+        Err(lopdf::Error::Decryption(_)) => return Err(MediaError::EncryptedPdf),
+        Err(e) => return Err(MediaError::CorruptPdf(e.to_string())),
+    };
+    if doc.is_encrypted() || doc.was_encrypted() {
+        return Err(MediaError::EncryptedPdf);
+    }
+    let pages = u32::try_from(doc.get_pages().len()).unwrap_or(u32::MAX);
+    if pages == 0 {
+        return Err(MediaError::NoPages);
+    }
+    if pages > limits.max_pages {
+        return Err(MediaError::TooManyPages { pages, limit: limits.max_pages });
+    }
+    Ok(MediaInfo { media_type: "application/pdf", pages })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, Luma};
+
+    const LIMITS: MediaLimits = MediaLimits { max_pixels: 1_000_000, max_pages: 5 };
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = GrayImage::from_fn(width, height, |x, y| Luma([((x * 7 + y * 3) % 255) as u8]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn sniffs_by_content() {
+        assert_eq!(inspect(&png(40, 30), LIMITS).unwrap(), MediaInfo { media_type: "image/png", pages: 1 });
+        let mut jpeg = Cursor::new(Vec::new());
+        GrayImage::new(20, 20).write_to(&mut jpeg, ImageFormat::Jpeg).unwrap();
+        assert_eq!(inspect(jpeg.get_ref(), LIMITS).unwrap().media_type, "image/jpeg");
+        let mut tif = Cursor::new(Vec::new());
+        GrayImage::new(20, 20).write_to(&mut tif, ImageFormat::Tiff).unwrap();
+        assert_eq!(inspect(tif.get_ref(), LIMITS).unwrap().media_type, "image/tiff");
+    }
+
+    #[test]
+    fn rejects_text_truncation_and_pixel_bombs() {
+        assert_eq!(inspect(b"hello, I am a PNG", LIMITS), Err(MediaError::Unsupported));
+        let whole = png(200, 200);
+        let truncated = &whole[..whole.len() / 2];
+        assert_eq!(inspect(truncated, LIMITS).unwrap_err().code(), "corrupt_image");
+        assert_eq!(inspect(&png(1001, 1000), LIMITS).unwrap_err().code(), "too_many_pixels");
+    }
+
+    #[test]
+    fn reads_pdf_pages_and_rejects_broken_pdfs() {
+        let mut doc = lopdf::Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let page = doc.add_object(lopdf::dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] });
+        doc.objects.insert(pages_id, lopdf::Object::Dictionary(lopdf::dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+        let catalog = doc.add_object(lopdf::dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        assert_eq!(inspect(&bytes, LIMITS).unwrap(), MediaInfo { media_type: "application/pdf", pages: 1 });
+        assert!(matches!(inspect(b"%PDF-1.7\ngarbage", LIMITS).unwrap_err().code(), "corrupt_pdf" | "no_pages"));
+    }
+}
