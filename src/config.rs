@@ -19,6 +19,8 @@ pub enum ConfigError {
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub listen: String,
+    /// The agency this installation serves: demo tokens and local workers belong to it.
+    pub agency: String,
     pub data_dir: PathBuf,
     pub index_url: String,
     pub archive_url: String,
@@ -45,6 +47,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:8080".into(),
+            agency: "000.00.31.H29".into(),
             data_dir: "data".into(),
             index_url: "sqlite://data/sohoa.db".into(),
             archive_url: "file://data/archive".into(),
@@ -68,8 +71,9 @@ impl Default for Config {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 20] = [
     "listen",
+    "agency",
     "data_dir",
     "index_url",
     "archive_url",
@@ -140,6 +144,7 @@ impl Config {
         let opt = || (!value.is_empty()).then(text);
         match key {
             "listen" => self.listen = text(),
+            "agency" => self.agency = text(),
             "data_dir" => self.data_dir = text().into(),
             "index_url" => self.index_url = text(),
             "archive_url" => self.archive_url = text(),

@@ -8,3 +8,7 @@ pub mod index;
 pub mod queue;
 pub mod archive;
 pub mod intake;
+pub mod api;
+pub mod startup;
+pub mod supervise;
+pub mod cli;

@@ -77,3 +77,16 @@ macro_rules! string_newtype {
     };
 }
 pub(crate) use string_newtype;
+
+/// Vietnam's offset from UTC (+07:00, no daylight saving).
+pub fn vietnam_offset() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(7 * 3600).expect("+07:00 is a valid offset")
+}
+
+/// RFC 3339 time in Vietnam's offset for milliseconds since the epoch.
+pub fn vietnam_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&vietnam_offset())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}

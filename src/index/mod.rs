@@ -17,13 +17,24 @@ pub enum IndexError {
     #[error("unsupported index url {0:?}: use sqlite://PATH")]
     UnsupportedUrl(String),
     #[error("index database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("index migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("no dossier numbers left for agency {agency} on {day}")]
     SequenceExhausted { agency: AgencyCode, day: NaiveDate },
+    #[error("a row with the same unique key exists")]
+    Conflict,
     #[error("corrupt index row in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },
+}
+
+impl From<sqlx::Error> for IndexError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => IndexError::Conflict,
+            _ => IndexError::Database(e),
+        }
+    }
 }
 
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
@@ -203,5 +214,6 @@ pub trait Index: Send + Sync {
     async fn requeue_job(&self, id: i64, audit: AuditEntry) -> Result<bool>;
     async fn jobs_in_state(&self, state: JobState, limit: u32) -> Result<Vec<Job>>;
 
-    async fn audit_log(&self, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Newest first; with `agency`, that agency's entries and the system's.
+    async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;
 }

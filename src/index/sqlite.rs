@@ -495,9 +495,13 @@ impl Index for SqliteIndex {
         rows.iter().map(job_row).collect()
     }
 
-    async fn audit_log(&self, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>> {
-        let rows = sqlx::query("SELECT * FROM audit WHERE (?1 IS NULL OR target = ?1) ORDER BY id DESC LIMIT ?2")
-            .bind(target)
+    async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit WHERE (?1 IS NULL OR agency = ?1 OR agency = '-') AND (?2 IS NULL OR target = ?2) \
+             ORDER BY id DESC LIMIT ?3",
+        )
+        .bind(agency.map(|a| a.as_str()))
+        .bind(target)
             .bind(limit as i64)
             .fetch_all(&self.pool)
             .await?;

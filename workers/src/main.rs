@@ -1,1 +1,62 @@
-fn main() {}
+use clap::Parser;
+use sohoa_worker::client::Client;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "sohoa-worker", version, about = "Claims jobs from the sohoa API and processes them")]
+struct Args {
+    /// Base URL of the sohoa API
+    #[arg(long, env = "SOHOA_API", default_value = "http://127.0.0.1:8080")]
+    api: String,
+    /// File holding a token with the worker role
+    #[arg(long, env = "SOHOA_WORKER_TOKEN_FILE")]
+    token_file: PathBuf,
+    /// Jobs processed at once
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Name in logs
+    #[arg(long, default_value = "worker")]
+    id: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let token = match std::fs::read_to_string(&args.token_file) {
+        Ok(t) => t.trim().to_owned(),
+        Err(e) => {
+            eprintln!("error: cannot read token file {}: {e}", args.token_file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let client = match Client::new(&args.api, &token) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
+            }
+            tracing::info!("stopping after the current job");
+            let _ = stop_tx.send(true);
+        });
+        sohoa_worker::run::run(client, args.id, args.threads, stop_rx).await;
+    });
+    ExitCode::SUCCESS
+}

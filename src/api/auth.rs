@@ -1,0 +1,91 @@
+//! Bearer tokens: `sohoa_<64 hex>`, stored as their SHA-256; one role and one agency each.
+
+use super::{ApiError, AppState, RequestId};
+use crate::domain::{AgencyCode, Digest, Role};
+use crate::index::{Actor, Index, IndexError};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use ring::rand::{SecureRandom, SystemRandom};
+use std::sync::Arc;
+
+/// The caller, once its token checked out.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub token_id: i64,
+    pub role: Role,
+    pub agency: AgencyCode,
+    pub request_id: String,
+}
+
+impl Principal {
+    /// Deny unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            return Ok(());
+        }
+        let allowed: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+        Err(ApiError::forbidden("forbidden_role", format!("role {} may not do this (needs {})", self.role, allowed.join(" or "))))
+    }
+
+    /// Deny unless the thing belongs to the caller's agency.
+    pub fn require_agency(&self, agency: &AgencyCode) -> Result<(), ApiError> {
+        if &self.agency == agency {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("other_agency", format!("this belongs to agency {agency}, not {}", self.agency)))
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: format!("token:{}", self.token_id),
+            role: self.role.as_str().to_owned(),
+            agency: self.agency.to_string(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// Makes a new random token secret.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    SystemRandom::new().fill(&mut bytes).expect("the system random generator works");
+    format!("sohoa_{}", hex::encode(bytes))
+}
+
+/// Creates a token in the index and returns its secret, which is shown once and never stored.
+pub async fn issue_token(index: &dyn Index, role: Role, agency: &AgencyCode, label: &str) -> Result<(i64, String), IndexError> {
+    let secret = new_secret();
+    let id = index.create_token(role, agency, label, Digest::of(secret.as_bytes()).as_str()).await?;
+    Ok((id, secret))
+}
+
+fn unauthenticated(code: &'static str, detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
+}
+
+impl FromRequestParts<Arc<AppState>> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| unauthenticated("missing_token", "send Authorization: Bearer <token>"))?;
+        let secret = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 128)
+            .ok_or_else(|| unauthenticated("invalid_token", "the Authorization header is not a bearer token"))?;
+        let info = state
+            .index
+            .token_by_hash(Digest::of(secret.as_bytes()).as_str())
+            .await?
+            .ok_or_else(|| unauthenticated("invalid_token", "the token is unknown or revoked"))?;
+        let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        Ok(Principal { token_id: info.id, role: info.role, agency: info.agency, request_id })
+    }
+}

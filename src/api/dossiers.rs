@@ -1,0 +1,212 @@
+//! Dossier intake and reading, and the audit log.
+
+use super::body::JsonBody;
+use super::{ApiError, AppState, Principal};
+use crate::domain::{vietnam_offset, vietnam_time, CitizenId, DossierCode, EnterpriseCode, Role};
+use crate::index::{Applicant, AuditEntry, Dossier, DossierFilter, NewDossier};
+use crate::policy::{Catalog, Procedure};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDossier {
+    procedure: String,
+    applicant: ApplicantIn,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApplicantIn {
+    kind: String,
+    id: String,
+    name: String,
+}
+
+/// Checks the applicant and returns it in canonical form.
+fn applicant(a: ApplicantIn) -> Result<Applicant, ApiError> {
+    let id = match a.kind.as_str() {
+        "citizen" => CitizenId::parse(a.id.trim()).map_err(|e| ApiError::unprocessable("invalid_citizen_id", e.to_string()))?.to_string(),
+        "enterprise" => EnterpriseCode::parse(a.id.trim())
+            .map_err(|e| ApiError::unprocessable("invalid_enterprise_code", e.to_string()))?
+            .to_string(),
+        other => return Err(ApiError::unprocessable("invalid_applicant_kind", format!("applicant kind {other:?} is not citizen or enterprise"))),
+    };
+    let name = a.name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(ApiError::unprocessable("invalid_applicant_name", "the name must be 1 to 200 printable characters"));
+    }
+    Ok(Applicant { kind: a.kind, id, name: name.to_owned() })
+}
+
+/// Adds working days (Monday to Friday); public holidays are not modelled.
+fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
+    let mut date = from;
+    let mut left = days;
+    while left > 0 {
+        date += Duration::days(1);
+        if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    date
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    JsonBody(body): JsonBody<CreateDossier>,
+) -> Result<impl IntoResponse, ApiError> {
+    who.require(&[Role::Scanner])?;
+    if !state.catalog.agencies.contains_key(&who.agency) {
+        return Err(ApiError::forbidden("unknown_agency", format!("agency {} is not in the catalog", who.agency)));
+    }
+    let procedure = state
+        .catalog
+        .procedure(&body.procedure)
+        .ok_or_else(|| ApiError::unprocessable("unknown_procedure", format!("no procedure {:?} in the catalog", body.procedure)))?;
+    let applicant = applicant(body.applicant)?;
+    let now = chrono::Utc::now().with_timezone(&vietnam_offset());
+    let due = add_working_days(now.date_naive(), procedure.processing_days);
+    let due_at = due.and_hms_opt(17, 0, 0).and_then(|d| d.and_local_timezone(vietnam_offset()).single()).unwrap_or(now);
+    let new = NewDossier {
+        agency: who.agency.clone(),
+        day: now.date_naive(),
+        procedure: procedure.code.to_string(),
+        applicant,
+        received_at_ms: now.timestamp_millis(),
+        due_at_ms: due_at.timestamp_millis(),
+        components: procedure.components.iter().map(|c| (c.id.clone(), c.required)).collect(),
+    };
+    let audit = AuditEntry {
+        actor: who.actor(),
+        action: "dossier.create",
+        target: String::new(),
+        detail: json!({"procedure": procedure.code, "applicant": new.applicant.id}),
+    };
+    let code = state.index.create_dossier(new, audit).await?;
+    tracing::info!(dossier = %code, procedure = %procedure.code, "dossier received");
+    let dossier = state.index.dossier(&code).await?.ok_or_else(|| ApiError::internal("dossier vanished", &code))?;
+    let location = format!("/api/v1/dossiers/{code}");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(render(&dossier, &state.catalog))))
+}
+
+/// A dossier as the desk sees it: checklist in procedure order, scans, times in +07:00.
+pub fn render(d: &Dossier, catalog: &Catalog) -> Value {
+    let procedure: Option<&Procedure> = catalog.procedure(&d.procedure);
+    let checklist: Vec<Value> = d
+        .components
+        .iter()
+        .map(|c| {
+            let spec = procedure.and_then(|p| p.component(&c.component));
+            let scans: Vec<i64> = d.scans.iter().filter(|s| s.component == c.component).map(|s| s.id).collect();
+            json!({
+                "component": c.component,
+                "name": spec.map(|s| s.name.as_str()),
+                "required": c.required,
+                "condition": spec.and_then(|s| s.condition.as_deref()),
+                "doc_types": spec.map(|s| &s.doc_types),
+                "reuse_allowed": spec.is_some_and(|s| s.reuse),
+                "status": c.status,
+                "scans": scans,
+                "reuse_candidates": [],
+            })
+        })
+        .collect();
+    let scans: Vec<Value> = d.scans.iter().map(super::scans::render).collect();
+    json!({
+        "code": d.code,
+        "agency": d.agency,
+        "procedure": d.procedure,
+        "procedure_name": procedure.map(|p| p.name.as_str()),
+        "applicant": d.applicant,
+        "status": d.status,
+        "received_at": vietnam_time(d.received_at_ms),
+        "due_at": vietnam_time(d.due_at_ms),
+        "checklist": checklist,
+        "scans": scans,
+    })
+}
+
+/// Loads a dossier the caller may see, or the error to answer with.
+pub async fn load(state: &AppState, who: &Principal, code: &str) -> Result<Dossier, ApiError> {
+    let not_found = || ApiError::not_found("dossier_not_found", format!("no dossier {code:?}"));
+    let code = DossierCode::parse(code).map_err(|_| not_found())?;
+    let dossier = state.index.dossier(&code).await?.ok_or_else(not_found)?;
+    who.require_agency(&dossier.agency)?;
+    Ok(dossier)
+}
+
+pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
+    let dossier = load(&state, &who, &code).await?;
+    Ok(Json(render(&dossier, &state.catalog)))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    /// First day of receipt, `YYYY-MM-DD`, inclusive.
+    from: Option<String>,
+    /// Last day of receipt, `YYYY-MM-DD`, inclusive.
+    to: Option<String>,
+    limit: Option<u32>,
+}
+
+fn day_start_ms(day: &str, field: &str) -> Result<i64, ApiError> {
+    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad_request("invalid_query", format!("{field} must be a date YYYY-MM-DD")))?;
+    let start = date.and_hms_opt(0, 0, 0).and_then(|d| d.and_local_timezone(vietnam_offset()).single());
+    start.map(|s| s.timestamp_millis()).ok_or_else(|| ApiError::bad_request("invalid_query", format!("{field} is out of range")))
+}
+
+pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
+    let to_ms = match &q.to {
+        Some(to) => Some(day_start_ms(to, "to")? + 86_400_000),
+        None => None,
+    };
+    let filter = DossierFilter {
+        agency: Some(who.agency.clone()),
+        status: q.status,
+        from_ms: q.from.as_deref().map(|f| day_start_ms(f, "from")).transpose()?,
+        to_ms,
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    let dossiers = state.index.list_dossiers(&filter).await?;
+    let items: Vec<Value> = dossiers.iter().map(|d| render(d, &state.catalog)).collect();
+    Ok(Json(json!({ "dossiers": items })))
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    target: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn audit(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Auditor, Role::Admin])?;
+    // Auditors see their own agency's entries and the system's.
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = state.index.audit_log(Some(&who.agency), q.target.as_deref(), limit).await?;
+    Ok(Json(json!({ "entries": entries })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn working_days_skip_weekends() {
+        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        assert_eq!(add_working_days(friday, 1), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(add_working_days(friday, 5), NaiveDate::from_ymd_opt(2026, 12, 4).unwrap());
+        assert_eq!(add_working_days(friday, 0), friday);
+    }
+}

@@ -1,0 +1,75 @@
+//! The one mapping from errors to HTTP: `application/problem+json` with a stable `code`.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError { status, code, detail: detail.into() }
+    }
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, detail)
+    }
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
+    }
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "{context}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "type": format!("urn:sohoa:problem:{}", self.code),
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "code": self.code,
+            "detail": self.detail,
+        });
+        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+    }
+}
+
+impl From<crate::index::IndexError> for ApiError {
+    fn from(e: crate::index::IndexError) -> Self {
+        match e {
+            crate::index::IndexError::SequenceExhausted { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "sequence_exhausted", e.to_string())
+            }
+            e => ApiError::internal("index error", e),
+        }
+    }
+}
+
+impl From<crate::archive::ArchiveError> for ApiError {
+    fn from(e: crate::archive::ArchiveError) -> Self {
+        match e {
+            crate::archive::ArchiveError::Corrupt { .. } => {
+                tracing::error!(error = %e, "archive object failed its hash check");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "archive_corrupt", e.to_string())
+            }
+            e => {
+                tracing::error!(error = %e, "archive unavailable");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "archive_unavailable", "the archive cannot be reached")
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The queue over HTTP for `sohoa-worker` processes, and dead-letter handling for admins.
+
+use super::body::JsonBody;
+use super::{ApiError, AppState, Principal};
+use crate::domain::{Digest, Role};
+use crate::index::{AuditEntry, Finish};
+use crate::queue::{Failure, Job, JobKind, JobState, OcrPayload};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Longest a claim waits for work before answering 204.
+const MAX_WAIT: Duration = Duration::from_secs(30);
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn new_lease() -> String {
+    let mut bytes = [0u8; 16];
+    SystemRandom::new().fill(&mut bytes).expect("the system random generator works");
+    hex::encode(bytes)
+}
+
+fn lease_lost(id: i64) -> ApiError {
+    ApiError::conflict("lease_lost", format!("job {id} is not leased to this worker (expired, finished or taken over)"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    kinds: Vec<JobKind>,
+    /// How long to wait for a job, in milliseconds (at most 30 s).
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+pub async fn claim(State(state): State<Arc<AppState>>, who: Principal, JsonBody(req): JsonBody<ClaimRequest>) -> Result<Response, ApiError> {
+    who.require(&[Role::Worker])?;
+    if req.kinds.is_empty() {
+        return Err(ApiError::unprocessable("invalid_request", "kinds must name at least one job kind"));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
+    let lease_ms = state.retry.lease.as_millis() as i64;
+    loop {
+        // Register interest before looking, so a job queued in between still wakes us.
+        let queued = state.jobs_queued.notified();
+        if let Some(job) = state.index.claim_job(&req.kinds, &new_lease(), lease_ms, now_ms()).await? {
+            tracing::info!(job = job.id, kind = job.kind.as_str(), attempt = job.attempts, "job claimed");
+            return Ok(Json(job).into_response());
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        // Retries and expired leases become ready without a notification: look again soon.
+        let _ = tokio::time::timeout((deadline - now).min(Duration::from_secs(1)), queued).await;
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LeaseQuery {
+    lease: String,
+}
+
+async fn leased(state: &AppState, id: i64, lease: &str) -> Result<Job, ApiError> {
+    let job = state.index.job(id).await?.ok_or_else(|| ApiError::not_found("job_not_found", format!("no job {id}")))?;
+    if job.state != JobState::Running || job.lease.as_deref() != Some(lease) {
+        return Err(lease_lost(id));
+    }
+    Ok(job)
+}
+
+fn ocr_payload(job: &Job) -> Result<OcrPayload, ApiError> {
+    serde_json::from_value(job.payload.clone()).map_err(|e| ApiError::internal("bad ocr payload", e))
+}
+
+/// The stored input of a leased job, verified against its digest.
+pub async fn input(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>, Query(q): Query<LeaseQuery>) -> Result<Response, ApiError> {
+    who.require(&[Role::Worker])?;
+    let job = leased(&state, id, &q.lease).await?;
+    let payload = ocr_payload(&job)?;
+    let bytes = state.archive.get_blob(&payload.digest).await?;
+    Ok(([(header::CONTENT_TYPE, payload.media_type)], bytes).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseBody {
+    lease: String,
+}
+
+pub async fn heartbeat(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>, JsonBody(body): JsonBody<LeaseBody>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Worker])?;
+    let until = now_ms() + state.retry.lease.as_millis() as i64;
+    if !state.index.heartbeat(id, &body.lease, until).await? {
+        return Err(lease_lost(id));
+    }
+    Ok(Json(json!({ "lease_until_ms": until })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBody {
+    lease: String,
+    result: Value,
+}
+
+pub async fn complete(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>, JsonBody(body): JsonBody<CompleteBody>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Worker])?;
+    let job = state.index.job(id).await?.ok_or_else(|| ApiError::not_found("job_not_found", format!("no job {id}")))?;
+    match job.kind {
+        JobKind::Ocr => {
+            // The worker must have processed the bytes the scan was stored as.
+            let payload = ocr_payload(&job)?;
+            let reported = body.result.get("digest").and_then(Value::as_str).and_then(|d| Digest::parse(d).ok());
+            if reported.as_ref() != Some(&payload.digest) {
+                return Err(ApiError::unprocessable("digest_mismatch", "result.digest is not the digest of the job's input"));
+            }
+        }
+    }
+    let audit = AuditEntry { actor: who.actor(), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
+    match state.index.complete_job(id, &body.lease, body.result, audit).await? {
+        Finish::NotLeaseHolder => Err(lease_lost(id)),
+        finish => {
+            tracing::info!(job = id, "job done");
+            Ok(Json(json!({ "job": id, "state": finish_state(&finish) })))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailBody {
+    lease: String,
+    #[serde(flatten)]
+    failure: Failure,
+}
+
+pub async fn fail(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>, JsonBody(body): JsonBody<FailBody>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Worker])?;
+    let audit = AuditEntry {
+        actor: who.actor(),
+        action: "job.fail",
+        target: String::new(),
+        detail: json!({"code": body.failure.code, "permanent": body.failure.permanent}),
+    };
+    let finish = state.index.fail_job(id, &body.lease, &body.failure, state.retry, audit).await?;
+    if finish == Finish::NotLeaseHolder {
+        return Err(lease_lost(id));
+    }
+    tracing::warn!(job = id, code = %body.failure.code, state = finish_state(&finish), "job failed");
+    Ok(Json(json!({ "job": id, "state": finish_state(&finish) })))
+}
+
+fn finish_state(f: &Finish) -> &'static str {
+    match f {
+        Finish::Done => "done",
+        Finish::Retrying => "queued",
+        Finish::Dead => "dead",
+        Finish::NotLeaseHolder => "lease_lost",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    state: String,
+    limit: Option<u32>,
+}
+
+/// Jobs in one state; `state=dead` lists the dead letters.
+pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Admin, Role::Auditor])?;
+    let job_state = JobState::parse(&q.state).ok_or_else(|| ApiError::bad_request("invalid_query", "state must be queued, running, done, failed or dead"))?;
+    let jobs = state.index.jobs_in_state(job_state, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let jobs: Vec<Job> = jobs.into_iter().map(|j| Job { lease: None, ..j }).collect();
+    Ok(Json(json!({ "jobs": jobs })))
+}
+
+pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Admin])?;
+    let audit = AuditEntry { actor: who.actor(), action: "job.requeue", target: String::new(), detail: json!({}) };
+    if !state.index.requeue_job(id, audit).await? {
+        return Err(ApiError::conflict("not_dead", format!("job {id} is not a dead letter")));
+    }
+    state.jobs_queued.notify_waiters();
+    Ok(Json(json!({ "job": id, "state": "queued" })))
+}

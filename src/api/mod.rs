@@ -1,0 +1,110 @@
+//! The HTTP API under `/api/v1`, plus `/healthz` and `/readyz`.
+
+mod auth;
+mod body;
+mod catalog;
+mod dossiers;
+mod error;
+mod jobs;
+mod scans;
+
+pub use auth::{issue_token, Principal};
+pub use error::ApiError;
+
+use crate::archive::Archive;
+use crate::index::Index;
+use crate::intake::MediaLimits;
+use crate::policy::Catalog;
+use crate::queue::RetryPolicy;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use ring::rand::{SecureRandom, SystemRandom};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Everything a request handler may use.
+pub struct AppState {
+    pub index: Arc<dyn Index>,
+    pub archive: Archive,
+    pub catalog: Arc<Catalog>,
+    pub max_upload_bytes: u64,
+    pub media_limits: MediaLimits,
+    pub retry: RetryPolicy,
+    /// Woken when a job is queued, so waiting claims answer at once.
+    pub jobs_queued: Notify,
+}
+
+/// The id of the request, from `X-Request-Id` or made up; echoed in the response.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/procedures", get(catalog::procedures))
+        .route("/procedures/{id}", get(catalog::procedure))
+        .route("/doc-types", get(catalog::doc_types))
+        .route("/dossiers", post(dossiers::create).get(dossiers::list))
+        .route("/dossiers/{code}", get(dossiers::get))
+        .route("/dossiers/{code}/components/{component}/scans", post(scans::upload))
+        .route("/scans/{id}", get(scans::get))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/claim", post(jobs::claim))
+        .route("/jobs/{id}/input", get(jobs::input))
+        .route("/jobs/{id}/heartbeat", post(jobs::heartbeat))
+        .route("/jobs/{id}/complete", post(jobs::complete))
+        .route("/jobs/{id}/fail", post(jobs::fail))
+        .route("/jobs/{id}/requeue", post(jobs::requeue))
+        .route("/audit", get(dossiers::audit))
+        .fallback(not_found);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(request_id))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            let mut bytes = [0u8; 8];
+            SystemRandom::new().fill(&mut bytes).expect("the system random generator works");
+            hex::encode(bytes)
+        });
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(req).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route")
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let index = state.index.ping().await;
+    let archive = state.archive.ping().await;
+    let body = serde_json::json!({
+        "index": index.as_ref().map_or_else(|e| e.to_string(), |_| "ok".into()),
+        "archive": archive.as_ref().map_or_else(|e| e.to_string(), |_| "ok".into()),
+    });
+    let status = if index.is_ok() && archive.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,150 @@
+//! Scan upload: sniff, check limits, store content-addressed, queue the OCR job.
+
+use super::{dossiers, ApiError, AppState, Principal};
+use crate::domain::{vietnam_time, Digest, Role};
+use crate::index::{AuditEntry, IndexError, NewScan, Scan};
+use crate::intake::{self, MediaError};
+use crate::queue::JobKind;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub fn render(s: &Scan) -> Value {
+    json!({
+        "id": s.id,
+        "dossier": s.dossier,
+        "component": s.component,
+        "digest": s.digest.prefixed(),
+        "media_type": s.media_type,
+        "size": s.size,
+        "pages": s.pages,
+        "status": s.status,
+        "error_code": s.error_code,
+        "error": s.error,
+        "job": s.job,
+        "created_at": vietnam_time(s.created_at_ms),
+    })
+}
+
+fn accepted(scan: &Scan, replayed: bool) -> Response {
+    let body = json!({ "scan": render(scan), "job": scan.job });
+    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", header::HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn media_error(e: MediaError) -> ApiError {
+    let status = match e {
+        MediaError::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, e.code(), e.to_string())
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters"))?;
+    Ok(Some(key.to_owned()))
+}
+
+/// The same key again: the same answer if it is the same upload, an error if not.
+fn replay(existing: Scan, dossier: &str, component: &str, digest: &Digest) -> Result<Response, ApiError> {
+    if existing.dossier.as_str() == dossier && existing.component == component && &existing.digest == digest {
+        Ok(accepted(&existing, true))
+    } else {
+        Err(ApiError::unprocessable("idempotency_key_reused", "this Idempotency-Key was used for a different upload"))
+    }
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large", format!("uploads are limited to {limit} bytes"));
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("empty_upload", "the request body is empty"));
+    }
+    Ok(bytes)
+}
+
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path((code, component)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Scanner])?;
+    let dossier = dossiers::load(&state, &who, &code).await?;
+    if !dossier.components.iter().any(|c| c.component == component) {
+        return Err(ApiError::not_found("component_not_found", format!("dossier {code} has no component {component:?}")));
+    }
+    let key = idempotency_key(&headers)?.map(|k| format!("{}:{k}", who.agency));
+    let bytes = read_body(body, &headers, state.max_upload_bytes).await?;
+    let digest = Digest::of(&bytes);
+    if let Some(key) = &key {
+        if let Some(existing) = state.index.scan_by_idempotency_key(key).await? {
+            return replay(existing, dossier.code.as_str(), &component, &digest);
+        }
+    }
+
+    let limits = state.media_limits;
+    let inspected = bytes.clone();
+    let info = tokio::task::spawn_blocking(move || intake::inspect(&inspected, limits))
+        .await
+        .map_err(|e| ApiError::internal("upload inspection crashed", e))?
+        .map_err(media_error)?;
+
+    let stored = state.archive.put_blob(bytes.clone()).await?;
+    let new = NewScan {
+        dossier: dossier.code.clone(),
+        component: component.clone(),
+        digest: stored,
+        media_type: info.media_type.to_owned(),
+        size: bytes.len() as u64,
+        pages: info.pages,
+        idempotency_key: key.clone(),
+    };
+    let audit = AuditEntry {
+        actor: who.actor(),
+        action: "scan.upload",
+        target: String::new(),
+        detail: json!({"dossier": dossier.code, "component": component, "digest": digest.prefixed(), "media_type": info.media_type}),
+    };
+    let scan = match state.index.create_scan(new, JobKind::Ocr, state.retry, audit).await {
+        Ok(scan) => scan,
+        // A concurrent request with the same key won the race.
+        Err(IndexError::Conflict) => match &key {
+            Some(key) => match state.index.scan_by_idempotency_key(key).await? {
+                Some(existing) => return replay(existing, dossier.code.as_str(), &component, &digest),
+                None => return Err(ApiError::internal("idempotency conflict without a row", key)),
+            },
+            None => return Err(ApiError::internal("scan conflict without a key", &code)),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    state.jobs_queued.notify_waiters();
+    tracing::info!(dossier = %dossier.code, scan = scan.id, job = scan.job, media_type = info.media_type, "scan queued");
+    Ok(accepted(&scan, false))
+}
+
+pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
+    let not_found = || ApiError::not_found("scan_not_found", format!("no scan {id}"));
+    let scan = state.index.scan(id).await?.ok_or_else(not_found)?;
+    who.require_agency(&scan.dossier.agency())?;
+    Ok(Json(render(&scan)))
+}

@@ -1,0 +1,40 @@
+use crate::api::issue_token;
+use crate::archive::Archive;
+use crate::config::Config;
+use crate::domain::Role;
+use crate::{index, policy};
+use std::fmt::Write;
+use std::process::ExitCode;
+
+/// Creates the index and archive, and on the first run one demo token per role for the
+/// configured agency, printed once and kept in `data/tokens.txt`.
+pub async fn run(config: Config) -> ExitCode {
+    match init(&config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn init(config: &Config) -> anyhow::Result<()> {
+    let catalog = policy::load(&config.policies_dir)?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let index = index::open(&config.index_url).await?;
+    Archive::open(config)?;
+    let tokens_file = config.data_dir.join("tokens.txt");
+    if tokens_file.exists() {
+        println!("{} already initialised; demo tokens are in {}", config.data_dir.display(), tokens_file.display());
+        return Ok(());
+    }
+    let agency = crate::startup::home_agency(config, &catalog)?;
+    let mut text = format!("# demo tokens for agency {} ({})\n", agency.code, agency.name);
+    for role in Role::ALL {
+        let (_, secret) = issue_token(index.as_ref(), role, &agency.code, "demo").await?;
+        writeln!(text, "{}={secret}", role.as_str().to_uppercase())?;
+    }
+    crate::startup::write_secret(&tokens_file, text.trim_end())?;
+    println!("demo tokens (also in {}):\n{text}", tokens_file.display());
+    Ok(())
+}

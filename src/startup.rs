@@ -1,0 +1,126 @@
+//! Builds the running service from a config: catalog, index, archive, HTTP server and the
+//! supervised local workers.
+
+use crate::api::{self, issue_token, AppState};
+use crate::archive::Archive;
+use crate::config::Config;
+use crate::domain::{AgencyCode, Role};
+use crate::policy::{Agency, Catalog};
+use crate::index;
+use crate::intake::MediaLimits;
+use crate::policy;
+use crate::queue::RetryPolicy;
+use crate::supervise::Supervisor;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// A bound, ready-to-run service.
+pub struct Service {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    listener: TcpListener,
+    supervisor: Option<Supervisor>,
+    worker_token: Option<i64>,
+}
+
+/// Loads everything the config names; fails on a bad catalog, index or archive.
+pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
+    let catalog = policy::load(&config.policies_dir)?;
+    let index = index::open(&config.index_url).await?;
+    let archive = Archive::open(config)?;
+    Ok(Arc::new(AppState {
+        index,
+        archive,
+        catalog: Arc::new(catalog),
+        max_upload_bytes: config.max_upload_bytes,
+        media_limits: MediaLimits { max_pixels: config.max_pixels, max_pages: config.max_pdf_pages },
+        retry: RetryPolicy {
+            base: Duration::from_secs(config.retry_base_seconds),
+            max_attempts: config.max_attempts.max(1),
+            lease: Duration::from_secs(config.lease_seconds.max(1)),
+        },
+        jobs_queued: Notify::new(),
+    }))
+}
+
+/// The `sohoa-worker` binary: configured, or the one beside the running executable.
+pub fn worker_binary(config: &Config) -> PathBuf {
+    if let Some(path) = &config.worker_binary {
+        return path.clone();
+    }
+    let beside = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("sohoa-worker")));
+    beside.unwrap_or_else(|| PathBuf::from("sohoa-worker"))
+}
+
+impl Service {
+    pub async fn build(config: &Config) -> anyhow::Result<Service> {
+        let state = build_state(config).await?;
+        let listener = TcpListener::bind(&config.listen).await?;
+        let addr = listener.local_addr()?;
+        let (supervisor, worker_token) = if config.workers > 0 {
+            let agency = home_agency(config, &state.catalog)?.code.clone();
+            let (token_id, secret) = issue_token(state.index.as_ref(), Role::Worker, &agency, "local workers").await?;
+            let token_file = config.data_dir.join("worker.token");
+            write_secret(&token_file, &secret)?;
+            let api_url = format!("http://{addr}");
+            let supervisor = Supervisor::start(worker_binary(config), config.workers, api_url, token_file);
+            (Some(supervisor), Some(token_id))
+        } else {
+            (None, None)
+        };
+        Ok(Service { addr, state, listener, supervisor, worker_token })
+    }
+
+    /// Serves until `shutdown` resolves, then stops the workers and revokes their token.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.addr, "sohoa listening");
+        let app = api::router(self.state.clone());
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        if let Some(supervisor) = self.supervisor {
+            supervisor.stop().await;
+        }
+        if let Some(id) = self.worker_token {
+            self.state.index.revoke_token(id).await?;
+        }
+        tracing::info!("sohoa stopped");
+        Ok(())
+    }
+}
+
+/// The configured agency, which must be in the catalog.
+pub fn home_agency<'c>(config: &Config, catalog: &'c Catalog) -> anyhow::Result<&'c Agency> {
+    let code = AgencyCode::parse(&config.agency)?;
+    catalog.agencies.get(&code).ok_or_else(|| anyhow::anyhow!("agency {code} (setting `agency`) is not in the policy catalog"))
+}
+
+/// Writes a secret readable by the owner only.
+pub fn write_secret(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    writeln!(file, "{secret}")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+

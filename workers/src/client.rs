@@ -1,0 +1,87 @@
+//! The worker's side of the queue API.
+
+use anyhow::{bail, Context};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// A leased job as the API hands it out.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: Value,
+    pub attempts: u32,
+    pub lease: String,
+    pub lease_until_ms: i64,
+}
+
+/// What came of a call that needs the lease.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Leased<T> {
+    Ok(T),
+    /// The lease expired or another worker holds the job now.
+    Lost,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    api: String,
+    token: String,
+}
+
+impl Client {
+    pub fn new(api: &str, token: &str) -> anyhow::Result<Client> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        Ok(Client { http, api: format!("{}/api/v1", api.trim_end_matches('/')), token: token.to_owned() })
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.api)).bearer_auth(&self.token)
+    }
+
+    /// Waits up to `wait` for a job of `kinds`.
+    pub async fn claim(&self, kinds: &[&str], wait: Duration) -> anyhow::Result<Option<Job>> {
+        let body = json!({ "kinds": kinds, "wait_ms": wait.as_millis() as u64 });
+        let response = self.post("/jobs/claim").json(&body).send().await.context("claim")?;
+        match response.status() {
+            StatusCode::NO_CONTENT => Ok(None),
+            StatusCode::OK => Ok(Some(response.json().await.context("claim response")?)),
+            status => bail!("claim answered {status}: {}", response.text().await.unwrap_or_default()),
+        }
+    }
+
+    pub async fn input(&self, job: &Job) -> anyhow::Result<Leased<bytes::Bytes>> {
+        let url = format!("{}/jobs/{}/input", self.api, job.id);
+        let response = self.http.get(url).bearer_auth(&self.token).query(&[("lease", &job.lease)]).send().await.context("input")?;
+        match response.status() {
+            StatusCode::OK => Ok(Leased::Ok(response.bytes().await.context("input body")?)),
+            StatusCode::CONFLICT => Ok(Leased::Lost),
+            status => bail!("input answered {status}: {}", response.text().await.unwrap_or_default()),
+        }
+    }
+
+    async fn leased_post(&self, job: &Job, action: &str, body: Value) -> anyhow::Result<Leased<Value>> {
+        let response = self.post(&format!("/jobs/{}/{action}", job.id)).json(&body).send().await.context(action.to_owned())?;
+        match response.status() {
+            StatusCode::OK => Ok(Leased::Ok(response.json().await.unwrap_or(Value::Null))),
+            StatusCode::CONFLICT => Ok(Leased::Lost),
+            status => bail!("{action} answered {status}: {}", response.text().await.unwrap_or_default()),
+        }
+    }
+
+    pub async fn heartbeat(&self, job: &Job) -> anyhow::Result<Leased<Value>> {
+        self.leased_post(job, "heartbeat", json!({ "lease": job.lease })).await
+    }
+
+    pub async fn complete(&self, job: &Job, result: Value) -> anyhow::Result<Leased<Value>> {
+        self.leased_post(job, "complete", json!({ "lease": job.lease, "result": result })).await
+    }
+
+    pub async fn fail(&self, job: &Job, code: &str, message: &str, permanent: bool) -> anyhow::Result<Leased<Value>> {
+        let body = json!({ "lease": job.lease, "code": code, "message": message, "permanent": permanent });
+        self.leased_post(job, "fail", body).await
+    }
+}
