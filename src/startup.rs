@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 /// A bound, ready-to-run service.
 pub struct Service {
@@ -44,6 +44,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
             lease: Duration::from_secs(config.lease_seconds.max(1)),
         },
         jobs_queued: Notify::new(),
+        stopping: watch::channel(false).0,
     }))
 }
 
@@ -75,14 +76,22 @@ impl Service {
         Ok(Service { addr, state, listener, supervisor, worker_token })
     }
 
-    /// Serves until `shutdown` resolves, then stops the workers and revokes their token.
+    /// Serves until `shutdown` resolves. Workers stop first (finishing their jobs while the
+    /// API still answers), then waiting claims are released and the server drains.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "sohoa listening");
         let app = api::router(self.state.clone());
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
-        if let Some(supervisor) = self.supervisor {
-            supervisor.stop().await;
-        }
+        let state = self.state.clone();
+        let supervisor = self.supervisor;
+        let drain = async move {
+            shutdown.await;
+            tracing::info!("stopping");
+            if let Some(supervisor) = supervisor {
+                supervisor.stop().await;
+            }
+            let _ = state.stopping.send(true);
+        };
+        axum::serve(self.listener, app).with_graceful_shutdown(drain).await?;
         if let Some(id) = self.worker_token {
             self.state.index.revoke_token(id).await?;
         }

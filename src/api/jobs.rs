@@ -48,6 +48,7 @@ pub async fn claim(State(state): State<Arc<AppState>>, who: Principal, JsonBody(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
     let lease_ms = state.retry.lease.as_millis() as i64;
+    let mut stopping = state.stopping.subscribe();
     loop {
         // Register interest before looking, so a job queued in between still wakes us.
         let queued = state.jobs_queued.notified();
@@ -56,11 +57,15 @@ pub async fn claim(State(state): State<Arc<AppState>>, who: Principal, JsonBody(
             return Ok(Json(job).into_response());
         }
         let now = tokio::time::Instant::now();
-        if now >= deadline {
+        if now >= deadline || *stopping.borrow() {
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
         // Retries and expired leases become ready without a notification: look again soon.
-        let _ = tokio::time::timeout((deadline - now).min(Duration::from_secs(1)), queued).await;
+        let pause = (deadline - now).min(Duration::from_secs(1));
+        tokio::select! {
+            _ = tokio::time::timeout(pause, queued) => {}
+            _ = stopping.changed() => {}
+        }
     }
 }
 

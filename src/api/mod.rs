@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 /// Everything a request handler may use.
 pub struct AppState {
@@ -36,6 +36,8 @@ pub struct AppState {
     pub retry: RetryPolicy,
     /// Woken when a job is queued, so waiting claims answer at once.
     pub jobs_queued: Notify,
+    /// Turns true when the service begins to stop; waiting claims answer at once.
+    pub stopping: watch::Sender<bool>,
 }
 
 /// The id of the request, from `X-Request-Id` or made up; echoed in the response.

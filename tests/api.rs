@@ -1,0 +1,308 @@
+//! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use sohoa::domain::Role;
+use std::collections::HashSet;
+use std::time::Duration;
+
+fn citizen(id: &str) -> Value {
+    json!({"procedure": "birth-registration", "applicant": {"kind": "citizen", "id": id, "name": "Nguyễn Thị An"}})
+}
+
+#[tokio::test]
+async fn creating_a_dossier_returns_its_code_and_checklist() {
+    let app = TestApp::spawn().await;
+    let response = app.create_dossier(app.token(Role::Scanner), citizen("001303012345")).await;
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    let code = body["code"].as_str().unwrap();
+    let today = chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()).format("%y%m%d").to_string();
+    assert_eq!(code, format!("{AGENCY}-{today}-0001"));
+    assert_eq!(location, format!("/api/v1/dossiers/{code}"));
+    assert_eq!(body["status"], "received");
+    let components: Vec<_> = body["checklist"].as_array().unwrap().iter().map(|c| (c["component"].as_str().unwrap(), c["required"].as_bool().unwrap())).collect();
+    assert_eq!(components, [("application_form", true), ("hospital_birth_notice", true), ("parents_marriage_certificate", false)]);
+    assert!(body["checklist"].as_array().unwrap().iter().all(|c| c["status"] == "missing" && c["reuse_candidates"] == json!([])));
+    assert!(body["received_at"].as_str().unwrap().ends_with("+07:00"));
+
+    let (status, got) = app.get_json(app.token(Role::Auditor), &format!("/dossiers/{code}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["applicant"]["id"], "001303012345");
+
+    let (_, audit) = app.get_json(app.token(Role::Auditor), &format!("/audit?target={code}")).await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["action"], "dossier.create");
+    assert_eq!(entries[0]["role"], "scanner");
+
+    let (_, list) = app.get_json(app.token(Role::Scanner), "/dossiers?status=received").await;
+    assert_eq!(list["dossiers"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn enterprise_applicants_and_procedure_codes_are_accepted() {
+    let app = TestApp::spawn().await;
+    let body = json!({"procedure": "2.001610", "applicant": {"kind": "enterprise", "id": "0101243150-001", "name": "Công ty TNHH Sao Mai"}});
+    let response = app.create_dossier(app.token(Role::Scanner), body).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["procedure"], "2.001610");
+    assert_eq!(body["checklist"].as_array().unwrap().len(), 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_creations_get_unique_consecutive_codes() {
+    let app = TestApp::spawn().await;
+    let requests = (0..40).map(|_| app.create_dossier(app.token(Role::Scanner), citizen("001303012345")));
+    let responses = futures::future::join_all(requests).await;
+    let mut sequences = HashSet::new();
+    for r in responses {
+        assert_eq!(r.status(), 201);
+        let code = r.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
+        sequences.insert(code.rsplit('-').next().unwrap().parse::<u32>().unwrap());
+    }
+    assert_eq!(sequences, (1..=40).collect::<HashSet<_>>());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_requests_get_problems_and_write_nothing() {
+    let app = TestApp::spawn_with(|c| {
+        c.max_upload_bytes = 200_000;
+        c.max_pixels = 1_000_000;
+    })
+    .await;
+    let code = app.birth_dossier().await;
+    let before = app.footprint().await;
+    let scanner = app.token(Role::Scanner);
+
+    let malformed = app.http.post(app.url("/dossiers")).bearer_auth(scanner).body("{\"procedure\": ").send().await.unwrap();
+    assert_problem(malformed, 400, "malformed_json").await;
+    let unknown = json!({"procedure": "9.999999", "applicant": {"kind": "citizen", "id": "001303012345", "name": "A"}});
+    assert_problem(app.create_dossier(scanner, unknown).await, 422, "unknown_procedure").await;
+    assert_problem(app.create_dossier(scanner, citizen("000303012345")).await, 422, "invalid_citizen_id").await;
+    assert_problem(app.create_dossier(scanner, citizen("12345")).await, 422, "invalid_citizen_id").await;
+    assert_problem(app.create_dossier(app.token(Role::Consumer), citizen("001303012345")).await, 403, "forbidden_role").await;
+    let no_token = app.http.post(app.url("/dossiers")).json(&citizen("001303012345")).send().await.unwrap();
+    assert_problem(no_token, 401, "missing_token").await;
+    let bad_token = app.http.post(app.url("/dossiers")).bearer_auth("sohoa_nope").json(&citizen("001303012345")).send().await.unwrap();
+    assert_problem(bad_token, 401, "invalid_token").await;
+
+    let component = "hospital_birth_notice";
+    assert_problem(app.upload(&app.other_scanner, &code, component, png(50, 50), None).await, 403, "other_agency").await;
+    let (status, body) = app.get_json(&app.other_scanner, &format!("/dossiers/{code}")).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("other_agency")));
+    assert_problem(app.upload(app.token(Role::Signer), &code, component, png(50, 50), None).await, 403, "forbidden_role").await;
+    assert_problem(app.upload(scanner, &code, component, vec![0u8; 200_001], None).await, 413, "upload_too_large").await;
+    assert_problem(app.upload(scanner, &code, component, b"just some text, not a PNG".to_vec(), None).await, 415, "unsupported_media_type").await;
+    let whole = png(300, 300);
+    assert_problem(app.upload(scanner, &code, component, whole[..whole.len() / 2].to_vec(), None).await, 422, "corrupt_image").await;
+    assert_problem(app.upload(scanner, &code, component, blank_png(1001, 1000), None).await, 422, "too_many_pixels").await;
+    assert_problem(app.upload(scanner, &code, "no_such_component", png(50, 50), None).await, 404, "component_not_found").await;
+    assert_problem(app.upload(scanner, "000.00.31.H29-261124-9999", component, png(50, 50), None).await, 404, "dossier_not_found").await;
+    assert_problem(app.upload(scanner, &code, component, Vec::new(), None).await, 400, "empty_upload").await;
+
+    assert_eq!(app.footprint().await, before, "a rejected request wrote something");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_upload_is_processed_by_a_separate_worker_process() {
+    let app = TestApp::spawn_with(|c| c.workers = 1).await;
+    let code = app.birth_dossier().await;
+    let scan = sample_scan();
+    let response = app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", scan.clone(), None).await;
+    assert_eq!(response.status(), 202);
+    let accepted: Value = response.json().await.unwrap();
+    assert_eq!(accepted["scan"]["media_type"], "image/png");
+    assert_eq!(accepted["scan"]["digest"], sohoa::domain::Digest::of(&scan).prefixed());
+
+    let dossier = app.wait_for_component(&code, "hospital_birth_notice", "received").await;
+    assert_eq!(dossier["scans"][0]["status"], "done");
+    let job = app.state.index.job(accepted["job"].as_i64().unwrap()).await.unwrap().unwrap();
+    assert_eq!(job.state, sohoa::queue::JobState::Done);
+    assert_eq!(job.attempts, 1);
+    let stored = app.state.archive.get_blob(&sohoa::domain::Digest::of(&scan)).await.unwrap();
+    assert_eq!(stored.as_ref(), scan.as_slice());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    let scanner = app.token(Role::Scanner);
+    let first = app.upload(scanner, &code, "application_form", png(80, 60), Some("k-1")).await;
+    assert_eq!(first.status(), 202);
+    let first: Value = first.json().await.unwrap();
+    let again = app.upload(scanner, &code, "application_form", png(80, 60), Some("k-1")).await;
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["scan"]["id"], first["scan"]["id"]);
+    assert_eq!(again["job"], first["job"]);
+    assert_problem(app.upload(scanner, &code, "application_form", png(81, 60), Some("k-1")).await, 422, "idempotency_key_reused").await;
+
+    // Concurrent retries of one upload make one scan.
+    let racing = (0..6).map(|_| app.upload(scanner, &code, "hospital_birth_notice", png(90, 70), Some("k-2")));
+    let ids: HashSet<i64> = futures::future::join_all(racing)
+        .await
+        .into_iter()
+        .map(|r| {
+            assert_eq!(r.status(), 202);
+            r
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|r| futures::executor::block_on(r.json::<Value>()).unwrap()["scan"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    let (counts, _) = app.footprint().await;
+    assert_eq!(counts.iter().find(|(t, _)| t == "jobs").unwrap().1, 2);
+    app.stop().await;
+}
+
+async fn queued_job(app: &TestApp) -> (String, i64) {
+    let code = app.birth_dossier().await;
+    let response = app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", png(64, 64), None).await;
+    assert_eq!(response.status(), 202);
+    (code, response.json::<Value>().await.unwrap()["job"].as_i64().unwrap())
+}
+
+async fn claim(app: &TestApp) -> Option<Value> {
+    let (status, job) = app.post_json(app.token(Role::Worker), "/jobs/claim", json!({"kinds": ["ocr"]})).await;
+    (status == 200).then_some(job)
+}
+
+#[tokio::test]
+async fn the_queue_retries_with_backoff_then_buries_and_requeues() {
+    let app = TestApp::spawn_with(|c| {
+        c.retry_base_seconds = 0;
+        c.max_attempts = 2;
+    })
+    .await;
+    let (code, id) = queued_job(&app).await;
+    let worker = app.token(Role::Worker);
+    assert_problem(
+        app.http.post(app.url("/jobs/claim")).bearer_auth(app.token(Role::Scanner)).json(&json!({"kinds": ["ocr"]})).send().await.unwrap(),
+        403,
+        "forbidden_role",
+    )
+    .await;
+
+    let job = claim(&app).await.expect("a job");
+    assert_eq!(job["id"], id);
+    assert_eq!(job["attempts"], 1);
+    assert!(claim(&app).await.is_none(), "a leased job is not handed out twice");
+    let lease = job["lease"].as_str().unwrap();
+    let (status, _) = app.post_json(worker, &format!("/jobs/{id}/heartbeat"), json!({"lease": "not-mine"})).await;
+    assert_eq!(status, 409);
+    let (status, _) = app.post_json(worker, &format!("/jobs/{id}/heartbeat"), json!({"lease": lease})).await;
+    assert_eq!(status, 200);
+
+    let failure = json!({"lease": lease, "code": "engine_error", "message": "try again"});
+    let (status, body) = app.post_json(worker, &format!("/jobs/{id}/fail"), failure).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("queued")));
+
+    let job = claim(&app).await.expect("the retry");
+    assert_eq!(job["attempts"], 2);
+    let failure = json!({"lease": job["lease"], "code": "engine_error", "message": "still broken"});
+    let (_, body) = app.post_json(worker, &format!("/jobs/{id}/fail"), failure).await;
+    assert_eq!(body["state"], "dead");
+    let dossier = app.wait_for_component(&code, "hospital_birth_notice", "failed").await;
+    assert_eq!(dossier["scans"][0]["error_code"], "engine_error");
+
+    let (_, dead) = app.get_json(app.token(Role::Admin), "/jobs?state=dead").await;
+    assert_eq!(dead["jobs"][0]["id"], id);
+    let (status, _) = app.post_json(app.token(Role::Scanner), &format!("/jobs/{id}/requeue"), json!({})).await;
+    assert_eq!(status, 403);
+    let (status, _) = app.post_json(app.token(Role::Admin), &format!("/jobs/{id}/requeue"), json!({})).await;
+    assert_eq!(status, 200);
+    let job = claim(&app).await.expect("requeued job");
+    assert_eq!(job["attempts"], 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_dead_at_once() {
+    let app = TestApp::spawn().await;
+    let (code, id) = queued_job(&app).await;
+    let job = claim(&app).await.unwrap();
+    let failure = json!({"lease": job["lease"], "code": "corrupt_image", "message": "cannot decode", "permanent": true});
+    let (_, body) = app.post_json(app.token(Role::Worker), &format!("/jobs/{id}/fail"), failure).await;
+    assert_eq!(body["state"], "dead");
+    app.wait_for_component(&code, "hospital_birth_notice", "failed").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_lease_passes_the_job_on_and_only_one_result_counts() {
+    let app = TestApp::spawn_with(|c| c.lease_seconds = 1).await;
+    let (code, id) = queued_job(&app).await;
+    let worker = app.token(Role::Worker);
+    let first = claim(&app).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let second = claim(&app).await.expect("the expired job is handed out again");
+    assert_eq!(second["id"], id);
+    assert_eq!(second["attempts"], 2);
+
+    let digest = sohoa::domain::Digest::of(&png(64, 64)).prefixed();
+    let late = json!({"lease": first["lease"], "result": {"digest": digest}});
+    let (status, body) = app.post_json(worker, &format!("/jobs/{id}/complete"), late).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("lease_lost")));
+    let wrong = json!({"lease": second["lease"], "result": {"digest": sohoa::domain::Digest::of(b"other").prefixed()}});
+    let (status, _) = app.post_json(worker, &format!("/jobs/{id}/complete"), wrong).await;
+    assert_eq!(status, 422);
+    let done = json!({"lease": second["lease"], "result": {"digest": digest}});
+    let (status, _) = app.post_json(worker, &format!("/jobs/{id}/complete"), done.clone()).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.post_json(worker, &format!("/jobs/{id}/complete"), done).await;
+    assert_eq!(status, 200, "a repeated completion by the holder is idempotent");
+
+    app.wait_for_component(&code, "hospital_birth_notice", "received").await;
+    let (_, audit) = app.get_json(app.token(Role::Auditor), &format!("/audit?target=job:{id}")).await;
+    let completions = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "job.complete").count();
+    assert_eq!(completions, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_fetches_only_the_input_it_holds_the_lease_for() {
+    let app = TestApp::spawn().await;
+    let (_, id) = queued_job(&app).await;
+    let worker = app.token(Role::Worker);
+    let get = |lease: String| app.http.get(app.url(&format!("/jobs/{id}/input"))).bearer_auth(worker).query(&[("lease", lease)]).send();
+    assert_eq!(get("x".into()).await.unwrap().status(), 409);
+    let job = claim(&app).await.unwrap();
+    let input = get(job["lease"].as_str().unwrap().to_owned()).await.unwrap();
+    assert_eq!(input.status(), 200);
+    assert_eq!(input.bytes().await.unwrap().as_ref(), png(64, 64).as_slice());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn catalog_and_health_endpoints() {
+    let app = TestApp::spawn().await;
+    let (status, procedures) = app.get_json(app.token(Role::Consumer), "/procedures").await;
+    assert_eq!(status, 200);
+    assert!(procedures["procedures"].as_array().unwrap().len() >= 8);
+    let (status, p) = app.get_json(app.token(Role::Signer), "/procedures/criminal-record-certificate").await;
+    assert_eq!((status, p["code"].as_str()), (200, Some("2.000488")));
+    let (status, types) = app.get_json(app.token(Role::Auditor), "/doc-types").await;
+    assert_eq!(status, 200);
+    assert!(types["doc_types"].as_array().unwrap().len() >= 14);
+    let anonymous = app.http.get(app.url("/procedures")).send().await.unwrap();
+    assert_problem(anonymous, 401, "missing_token").await;
+    let health = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready: Value = app.http.get(format!("{}/readyz", app.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready, json!({"index": "ok", "archive": "ok"}));
+    assert_problem(app.http.get(app.url("/nowhere")).send().await.unwrap(), 404, "not_found").await;
+    app.stop().await;
+}

@@ -1,0 +1,216 @@
+//! Test harness: the app on port 0 with a real SQLite file and `file://` archive in a temp
+//! dir, tokens for every role, and the real `sohoa-worker` binary when asked for.
+#![allow(dead_code)]
+
+use image::{GrayImage, ImageFormat, Luma};
+use reqwest::{Client, Response};
+use serde_json::Value;
+use sohoa::api::{issue_token, AppState};
+use sohoa::config::Config;
+use sohoa::domain::{AgencyCode, Role};
+use sohoa::startup::Service;
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+pub const AGENCY: &str = "000.00.31.H29";
+pub const OTHER_AGENCY: &str = "000.00.09.H29";
+
+pub struct TestApp {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub state: Arc<AppState>,
+    pub http: Client,
+    pub tokens: HashMap<Role, String>,
+    /// A scanner of another agency.
+    pub other_scanner: String,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// The `sohoa-worker` binary of this build, built once if missing.
+pub fn worker_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let sohoa = PathBuf::from(env!("CARGO_BIN_EXE_sohoa"));
+            let worker = sohoa.with_file_name("sohoa-worker");
+            let status = std::process::Command::new(env!("CARGO"))
+                .args(["build", "-p", "sohoa-worker", "--bin", "sohoa-worker"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build for sohoa-worker");
+            assert!(status.success(), "building sohoa-worker failed");
+            assert!(worker.exists(), "no worker binary at {}", worker.display());
+            worker
+        })
+        .clone()
+}
+
+pub fn test_config(dir: &Path) -> Config {
+    let mut config = Config::default();
+    config.listen = "127.0.0.1:0".into();
+    config.data_dir = dir.join("data");
+    config.index_url = format!("sqlite://{}", dir.join("data/sohoa.db").display());
+    config.archive_url = format!("file://{}", dir.join("data/archive").display());
+    config.policies_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    config.workers = 0;
+    config.worker_binary = Some(worker_binary());
+    config
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        let service = Service::build(&config).await.expect("service builds");
+        let base = format!("http://{}", service.addr);
+        let state = service.state.clone();
+        let agency = AgencyCode::parse(AGENCY).unwrap();
+        let mut tokens = HashMap::new();
+        for role in Role::ALL {
+            let (_, secret) = issue_token(state.index.as_ref(), role, &agency, "test").await.unwrap();
+            tokens.insert(role, secret);
+        }
+        let other = AgencyCode::parse(OTHER_AGENCY).unwrap();
+        let (_, other_scanner) = issue_token(state.index.as_ref(), Role::Scanner, &other, "test").await.unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(service.run(async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            base,
+            dir,
+            state,
+            http: Client::new(),
+            tokens,
+            other_scanner,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    pub fn token(&self, role: Role) -> &str {
+        &self.tokens[&role]
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    pub async fn create_dossier(&self, token: &str, body: Value) -> Response {
+        self.http.post(self.url("/dossiers")).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+
+    /// Creates a birth-registration dossier as the scanner and returns its code.
+    pub async fn birth_dossier(&self) -> String {
+        let body = serde_json::json!({
+            "procedure": "birth-registration",
+            "applicant": {"kind": "citizen", "id": "001303012345", "name": "Nguyễn Thị An"}
+        });
+        let response = self.create_dossier(self.token(Role::Scanner), body).await;
+        assert_eq!(response.status(), 201);
+        response.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn upload(&self, token: &str, code: &str, component: &str, bytes: Vec<u8>, key: Option<&str>) -> Response {
+        let mut req = self.http.post(self.url(&format!("/dossiers/{code}/components/{component}/scans"))).bearer_auth(token).body(bytes);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, token: &str, path: &str) -> (u16, Value) {
+        let response = self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let response = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Rows in each table and files in the archive: what "nothing was written" compares.
+    pub async fn footprint(&self) -> (Vec<(String, i64)>, usize) {
+        let url = format!("sqlite://{}", self.dir.path().join("data/sohoa.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let mut counts = Vec::new();
+        for table in ["dossiers", "components", "scans", "jobs", "audit", "dossier_counters"] {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&pool).await.unwrap();
+            counts.push((table.to_owned(), n));
+        }
+        pool.close().await;
+        (counts, count_files(&self.dir.path().join("data/archive")))
+    }
+
+    /// Polls the dossier until `component` reaches `status`.
+    pub async fn wait_for_component(&self, code: &str, component: &str, status: &str) -> Value {
+        for _ in 0..200 {
+            let (_, dossier) = self.get_json(self.token(Role::Scanner), &format!("/dossiers/{code}")).await;
+            let item = dossier["checklist"].as_array().unwrap().iter().find(|c| c["component"] == component).cloned().unwrap();
+            if item["status"] == status {
+                return dossier;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("component {component} of {code} never became {status}");
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 })
+        .sum()
+}
+
+/// A grey-pattern PNG of the given size.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = GrayImage::from_fn(width, height, |x, y| Luma([((x * 13 + y * 7) % 251) as u8]));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+pub fn sample_scan() -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/scans/giay-chung-sinh.png")).unwrap()
+}
+
+/// Asserts a problem+json answer with `status` and `code`.
+pub async fn assert_problem(response: Response, status: u16, code: &str) {
+    assert_eq!(response.status().as_u16(), status, "status for {code}");
+    let ct = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(ct.as_deref(), Some("application/problem+json"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+}
+
+/// A white PNG: large in pixels, small in bytes.
+pub fn blank_png(width: u32, height: u32) -> Vec<u8> {
+    let img = GrayImage::from_pixel(width, height, Luma([255]));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).unwrap();
+    out.into_inner()
+}
