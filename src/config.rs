@@ -183,14 +183,11 @@ mod tests {
         std::fs::write(&secret, "s3cr3t\n").unwrap();
         let mut config = Config::from_file(&file).unwrap();
         assert_eq!(config.workers, 3);
-        let env: HashMap<String, String> = [
-            ("SOHOA_WORKERS", "7"),
-            ("SOHOA_S3_ALLOW_HTTP", "true"),
-            ("SOHOA_S3_SECRET_ACCESS_KEY_FILE", secret.to_str().unwrap()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        let env: HashMap<String, String> =
+            [("SOHOA_WORKERS", "7"), ("SOHOA_S3_ALLOW_HTTP", "true"), ("SOHOA_S3_SECRET_ACCESS_KEY_FILE", secret.to_str().unwrap())]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
         config.apply_env(|k| env.get(k).cloned()).unwrap();
         assert_eq!(config.listen, "0.0.0.0:9000");
         assert_eq!(config.index_url, "sqlite://x.db");

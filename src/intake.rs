@@ -121,8 +121,8 @@ fn tiff_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError
 
 fn pdf_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError> {
     // lopdf is not hardened against every malformed file; a panic there is a corrupt PDF.
-    let loaded = std::panic::catch_unwind(|| lopdf::Document::load_mem(bytes))
-        .map_err(|_| MediaError::CorruptPdf("the parser gave up".into()))?;
+    let loaded =
+        std::panic::catch_unwind(|| lopdf::Document::load_mem(bytes)).map_err(|_| MediaError::CorruptPdf("the parser gave up".into()))?;
     let doc = match loaded {
         Ok(doc) => doc,
         Err(lopdf::Error::Decryption(_)) => return Err(MediaError::EncryptedPdf),
@@ -179,8 +179,13 @@ mod tests {
     fn reads_pdf_pages_and_rejects_broken_pdfs() {
         let mut doc = lopdf::Document::with_version("1.7");
         let pages_id = doc.new_object_id();
-        let page = doc.add_object(lopdf::dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] });
-        doc.objects.insert(pages_id, lopdf::Object::Dictionary(lopdf::dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+        let page = doc.add_object(
+            lopdf::dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()] },
+        );
+        doc.objects.insert(
+            pages_id,
+            lopdf::Object::Dictionary(lopdf::dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }),
+        );
         let catalog = doc.add_object(lopdf::dictionary! { "Type" => "Catalog", "Pages" => pages_id });
         doc.trailer.set("Root", catalog);
         let mut bytes = Vec::new();

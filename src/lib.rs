@@ -1,14 +1,14 @@
 //! sohoa: digitize one-stop desk dossiers, seal and sign results, archive them write-once
 //! and reuse them.
 
-pub mod domain;
-pub mod policy;
-pub mod config;
-pub mod index;
-pub mod queue;
-pub mod archive;
-pub mod intake;
 pub mod api;
+pub mod archive;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod index;
+pub mod intake;
+pub mod policy;
+pub mod queue;
 pub mod startup;
 pub mod supervise;
-pub mod cli;

@@ -5,10 +5,10 @@ use crate::api::{self, issue_token, AppState};
 use crate::archive::Archive;
 use crate::config::Config;
 use crate::domain::{AgencyCode, Role};
-use crate::policy::{Agency, Catalog};
 use crate::index;
 use crate::intake::MediaLimits;
 use crate::policy;
+use crate::policy::{Agency, Catalog};
 use crate::queue::RetryPolicy;
 use crate::supervise::Supervisor;
 use std::net::SocketAddr;
@@ -132,4 +132,3 @@ pub async fn shutdown_signal() {
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
-

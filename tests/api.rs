@@ -24,7 +24,12 @@ async fn creating_a_dossier_returns_its_code_and_checklist() {
     assert_eq!(code, format!("{AGENCY}-{today}-0001"));
     assert_eq!(location, format!("/api/v1/dossiers/{code}"));
     assert_eq!(body["status"], "received");
-    let components: Vec<_> = body["checklist"].as_array().unwrap().iter().map(|c| (c["component"].as_str().unwrap(), c["required"].as_bool().unwrap())).collect();
+    let components: Vec<_> = body["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["component"].as_str().unwrap(), c["required"].as_bool().unwrap()))
+        .collect();
     assert_eq!(components, [("application_form", true), ("hospital_birth_notice", true), ("parents_marriage_certificate", false)]);
     assert!(body["checklist"].as_array().unwrap().iter().all(|c| c["status"] == "missing" && c["reuse_candidates"] == json!([])));
     assert!(body["received_at"].as_str().unwrap().ends_with("+07:00"));
@@ -47,7 +52,8 @@ async fn creating_a_dossier_returns_its_code_and_checklist() {
 #[tokio::test]
 async fn enterprise_applicants_and_procedure_codes_are_accepted() {
     let app = TestApp::spawn().await;
-    let body = json!({"procedure": "2.001610", "applicant": {"kind": "enterprise", "id": "0101243150-001", "name": "Công ty TNHH Sao Mai"}});
+    let body =
+        json!({"procedure": "2.001610", "applicant": {"kind": "enterprise", "id": "0101243150-001", "name": "Công ty TNHH Sao Mai"}});
     let response = app.create_dossier(app.token(Role::Scanner), body).await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
@@ -100,7 +106,8 @@ async fn bad_requests_get_problems_and_write_nothing() {
     assert_eq!((status, body["code"].as_str()), (403, Some("other_agency")));
     assert_problem(app.upload(app.token(Role::Signer), &code, component, png(50, 50), None).await, 403, "forbidden_role").await;
     assert_problem(app.upload(scanner, &code, component, vec![0u8; 200_001], None).await, 413, "upload_too_large").await;
-    assert_problem(app.upload(scanner, &code, component, b"just some text, not a PNG".to_vec(), None).await, 415, "unsupported_media_type").await;
+    assert_problem(app.upload(scanner, &code, component, b"just some text, not a PNG".to_vec(), None).await, 415, "unsupported_media_type")
+        .await;
     let whole = png(300, 300);
     assert_problem(app.upload(scanner, &code, component, whole[..whole.len() / 2].to_vec(), None).await, 422, "corrupt_image").await;
     assert_problem(app.upload(scanner, &code, component, blank_png(1001, 1000), None).await, 422, "too_many_pixels").await;
@@ -151,17 +158,11 @@ async fn idempotency_keys_replay_the_first_answer() {
 
     // Concurrent retries of one upload make one scan.
     let racing = (0..6).map(|_| app.upload(scanner, &code, "hospital_birth_notice", png(90, 70), Some("k-2")));
-    let ids: HashSet<i64> = futures::future::join_all(racing)
-        .await
-        .into_iter()
-        .map(|r| {
-            assert_eq!(r.status(), 202);
-            r
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|r| futures::executor::block_on(r.json::<Value>()).unwrap()["scan"]["id"].as_i64().unwrap())
-        .collect();
+    let mut ids = HashSet::new();
+    for response in futures::future::join_all(racing).await {
+        assert_eq!(response.status(), 202);
+        ids.insert(response.json::<Value>().await.unwrap()["scan"]["id"].as_i64().unwrap());
+    }
     assert_eq!(ids.len(), 1);
     let (counts, _) = app.footprint().await;
     assert_eq!(counts.iter().find(|(t, _)| t == "jobs").unwrap().1, 2);

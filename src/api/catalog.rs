@@ -17,10 +17,7 @@ pub async fn procedures(State(state): State<Arc<AppState>>, _: Principal) -> Jso
 }
 
 pub async fn procedure(State(state): State<Arc<AppState>>, _: Principal, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let p = state
-        .catalog
-        .procedure(&id)
-        .ok_or_else(|| ApiError::not_found("unknown_procedure", format!("no procedure {id:?}")))?;
+    let p = state.catalog.procedure(&id).ok_or_else(|| ApiError::not_found("unknown_procedure", format!("no procedure {id:?}")))?;
     Ok(Json(json!(p)))
 }
 

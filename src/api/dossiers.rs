@@ -33,10 +33,12 @@ struct ApplicantIn {
 fn applicant(a: ApplicantIn) -> Result<Applicant, ApiError> {
     let id = match a.kind.as_str() {
         "citizen" => CitizenId::parse(a.id.trim()).map_err(|e| ApiError::unprocessable("invalid_citizen_id", e.to_string()))?.to_string(),
-        "enterprise" => EnterpriseCode::parse(a.id.trim())
-            .map_err(|e| ApiError::unprocessable("invalid_enterprise_code", e.to_string()))?
-            .to_string(),
-        other => return Err(ApiError::unprocessable("invalid_applicant_kind", format!("applicant kind {other:?} is not citizen or enterprise"))),
+        "enterprise" => {
+            EnterpriseCode::parse(a.id.trim()).map_err(|e| ApiError::unprocessable("invalid_enterprise_code", e.to_string()))?.to_string()
+        }
+        other => {
+            return Err(ApiError::unprocessable("invalid_applicant_kind", format!("applicant kind {other:?} is not citizen or enterprise")))
+        }
     };
     let name = a.name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {

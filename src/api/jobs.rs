@@ -41,7 +41,11 @@ pub struct ClaimRequest {
     wait_ms: u64,
 }
 
-pub async fn claim(State(state): State<Arc<AppState>>, who: Principal, JsonBody(req): JsonBody<ClaimRequest>) -> Result<Response, ApiError> {
+pub async fn claim(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    JsonBody(req): JsonBody<ClaimRequest>,
+) -> Result<Response, ApiError> {
     who.require(&[Role::Worker])?;
     if req.kinds.is_empty() {
         return Err(ApiError::unprocessable("invalid_request", "kinds must name at least one job kind"));
@@ -87,7 +91,12 @@ fn ocr_payload(job: &Job) -> Result<OcrPayload, ApiError> {
 }
 
 /// The stored input of a leased job, verified against its digest.
-pub async fn input(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>, Query(q): Query<LeaseQuery>) -> Result<Response, ApiError> {
+pub async fn input(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Query(q): Query<LeaseQuery>,
+) -> Result<Response, ApiError> {
     who.require(&[Role::Worker])?;
     let job = leased(&state, id, &q.lease).await?;
     let payload = ocr_payload(&job)?;
@@ -101,7 +110,12 @@ pub struct LeaseBody {
     lease: String,
 }
 
-pub async fn heartbeat(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>, JsonBody(body): JsonBody<LeaseBody>) -> Result<Json<Value>, ApiError> {
+pub async fn heartbeat(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<LeaseBody>,
+) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Worker])?;
     let until = now_ms() + state.retry.lease.as_millis() as i64;
     if !state.index.heartbeat(id, &body.lease, until).await? {
@@ -117,7 +131,12 @@ pub struct CompleteBody {
     result: Value,
 }
 
-pub async fn complete(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>, JsonBody(body): JsonBody<CompleteBody>) -> Result<Json<Value>, ApiError> {
+pub async fn complete(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<CompleteBody>,
+) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Worker])?;
     let job = state.index.job(id).await?.ok_or_else(|| ApiError::not_found("job_not_found", format!("no job {id}")))?;
     match job.kind {
@@ -148,7 +167,12 @@ pub struct FailBody {
     failure: Failure,
 }
 
-pub async fn fail(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>, JsonBody(body): JsonBody<FailBody>) -> Result<Json<Value>, ApiError> {
+pub async fn fail(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<FailBody>,
+) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Worker])?;
     let audit = AuditEntry {
         actor: who.actor(),
@@ -182,7 +206,8 @@ pub struct ListQuery {
 /// Jobs in one state; `state=dead` lists the dead letters.
 pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Admin, Role::Auditor])?;
-    let job_state = JobState::parse(&q.state).ok_or_else(|| ApiError::bad_request("invalid_query", "state must be queued, running, done, failed or dead"))?;
+    let job_state = JobState::parse(&q.state)
+        .ok_or_else(|| ApiError::bad_request("invalid_query", "state must be queued, running, done, failed or dead"))?;
     let jobs = state.index.jobs_in_state(job_state, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     let jobs: Vec<Job> = jobs.into_iter().map(|j| Job { lease: None, ..j }).collect();
     Ok(Json(json!({ "jobs": jobs })))

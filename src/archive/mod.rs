@@ -51,15 +51,12 @@ impl Archive {
             // `file://data/archive` is relative to the working directory, unlike a strict URL.
             let dir_err = |source| ArchiveError::Directory { path: path.to_owned(), source };
             std::fs::create_dir_all(path).map_err(dir_err)?;
-            let fs = LocalFileSystem::new_with_prefix(path)
-                .map_err(|source| ArchiveError::Store { key: path.to_owned(), source })?;
+            let fs = LocalFileSystem::new_with_prefix(path).map_err(|source| ArchiveError::Store { key: path.to_owned(), source })?;
             Arc::new(fs)
         } else if let Some(bucket) = url.strip_prefix("s3://") {
             let bucket = bucket.trim_end_matches('/');
-            let mut builder = AmazonS3Builder::new()
-                .with_bucket_name(bucket)
-                .with_region(&config.s3_region)
-                .with_allow_http(config.s3_allow_http);
+            let mut builder =
+                AmazonS3Builder::new().with_bucket_name(bucket).with_region(&config.s3_region).with_allow_http(config.s3_allow_http);
             if let Some(endpoint) = &config.s3_endpoint {
                 builder = builder.with_endpoint(endpoint);
             }
@@ -83,10 +80,7 @@ impl Archive {
             Err(object_store::Error::NotFound { .. }) => {}
             Err(source) => return Err(ArchiveError::Store { key: key.to_string(), source }),
         }
-        self.store
-            .put(&key, PutPayload::from_bytes(bytes))
-            .await
-            .map_err(|source| ArchiveError::Store { key: key.to_string(), source })?;
+        self.store.put(&key, PutPayload::from_bytes(bytes)).await.map_err(|source| ArchiveError::Store { key: key.to_string(), source })?;
         Ok(digest)
     }
 

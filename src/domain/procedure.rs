@@ -7,10 +7,7 @@ pub struct ProcedureCode(String);
 impl ProcedureCode {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let b = s.as_bytes();
-        let ok = b.len() == 8
-            && b[0].is_ascii_digit()
-            && b[1] == b'.'
-            && b[2..].iter().all(u8::is_ascii_digit);
+        let ok = b.len() == 8 && b[0].is_ascii_digit() && b[1] == b'.' && b[2..].iter().all(u8::is_ascii_digit);
         if ok {
             Ok(ProcedureCode(s.to_owned()))
         } else {

@@ -62,19 +62,17 @@ impl SqliteIndex {
 }
 
 async fn audit(tx: &mut Tx, entry: &AuditEntry, target: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit (at, actor, role, agency, action, target, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(now_ms())
-    .bind(&entry.actor.id)
-    .bind(&entry.actor.role)
-    .bind(&entry.actor.agency)
-    .bind(entry.action)
-    .bind(target)
-    .bind(&entry.actor.request_id)
-    .bind(entry.detail.to_string())
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("INSERT INTO audit (at, actor, role, agency, action, target, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(now_ms())
+        .bind(&entry.actor.id)
+        .bind(&entry.actor.role)
+        .bind(&entry.actor.agency)
+        .bind(entry.action)
+        .bind(target)
+        .bind(&entry.actor.request_id)
+        .bind(entry.detail.to_string())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -349,12 +347,11 @@ impl Index for SqliteIndex {
         let kinds = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()).map_err(|e| corrupt("jobs", e))?;
         let mut tx = self.write().await?;
         // Jobs whose holder vanished and that have no attempts left are dead.
-        let expired: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, attempts FROM jobs WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
+        let expired: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, attempts FROM jobs WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts")
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
         for (id, attempts) in expired {
             let failure = Failure {
                 code: "lease_expired".into(),
@@ -388,15 +385,13 @@ impl Index for SqliteIndex {
     }
 
     async fn heartbeat(&self, job: i64, lease: &str, until_ms: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?",
-        )
-        .bind(until_ms)
-        .bind(now_ms())
-        .bind(job)
-        .bind(lease)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?")
+            .bind(until_ms)
+            .bind(now_ms())
+            .bind(job)
+            .bind(lease)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -430,13 +425,12 @@ impl Index for SqliteIndex {
 
     async fn fail_job(&self, job: i64, lease: &str, failure: &Failure, policy: RetryPolicy, entry: AuditEntry) -> Result<Finish> {
         let mut tx = self.write().await?;
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT attempts, max_attempts FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
-        )
-        .bind(job)
-        .bind(lease)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT attempts, max_attempts FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?")
+                .bind(job)
+                .bind(lease)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some((attempts, max_attempts)) = row else { return Ok(Finish::NotLeaseHolder) };
         let finish = if failure.permanent || attempts >= max_attempts {
             bury(&mut tx, job, failure).await?;
@@ -502,9 +496,9 @@ impl Index for SqliteIndex {
         )
         .bind(agency.map(|a| a.as_str()))
         .bind(target)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .iter()
             .map(|r| AuditRecord {

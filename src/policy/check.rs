@@ -191,7 +191,10 @@ impl Located<'_> {
             if parsed.is_none() {
                 self.problem(
                     v.span(),
-                    format!("{what}: validity `{}` is not permanent, N months, until_expiry, until_superseded or per_document", v.get_ref()),
+                    format!(
+                        "{what}: validity `{}` is not permanent, N months, until_expiry, until_superseded or per_document",
+                        v.get_ref()
+                    ),
                 );
             }
             parsed

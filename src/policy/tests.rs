@@ -30,10 +30,20 @@ fn the_shipped_catalog_is_valid_and_complete() {
     assert!(catalog.doc_types.len() >= 14);
     assert!(catalog.procedures.len() >= 8);
     for t in [
-        "birth_certificate", "birth_extract", "identity_card", "marriage_certificate",
-        "marital_status_certificate", "death_extract", "death_notice", "hospital_birth_notice",
-        "criminal_record_certificate", "enterprise_registration", "land_use_right_certificate",
-        "construction_permit", "decision", "application_form",
+        "birth_certificate",
+        "birth_extract",
+        "identity_card",
+        "marriage_certificate",
+        "marital_status_certificate",
+        "death_extract",
+        "death_notice",
+        "hospital_birth_notice",
+        "criminal_record_certificate",
+        "enterprise_registration",
+        "land_use_right_certificate",
+        "construction_permit",
+        "decision",
+        "application_form",
     ] {
         assert!(catalog.doc_type(t).is_some(), "missing document type {t}");
     }
@@ -152,7 +162,8 @@ fn a_minimal_catalog_loads() {
 
 #[test]
 fn reuse_of_a_non_reusable_type_is_rejected() {
-    let docs = format!("{DOC}\n[[doc_type]]\nid = \"form\"\ntitles = [\"TỜ KHAI\"]\nfields = []\nvalidity = \"per_document\"\nreusable = false\n");
+    let docs =
+        format!("{DOC}\n[[doc_type]]\nid = \"form\"\ntitles = [\"TỜ KHAI\"]\nfields = []\nvalidity = \"per_document\"\nreusable = false\n");
     let proc = "[[procedure]]\ncode = \"1.000001\"\nslug = \"p\"\nname = \"P\"\nlevel = \"commune\"\nprocessing_days = 1\nresult = \"birth_certificate\"\n[[procedure.component]]\nid = \"f\"\nname = \"F\"\ndoc_types = [\"form\"]\nrequired = true\nreuse = true\n";
     let p = problems(&[("a.toml", AGENCY), ("d.toml", &docs), ("p.toml", proc)]);
     assert!(p[0].contains("not reusable"), "{p:?}");

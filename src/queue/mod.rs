@@ -51,9 +51,7 @@ impl JobState {
     }
 
     pub fn parse(s: &str) -> Option<JobState> {
-        [JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Dead]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Dead].into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -51,15 +51,16 @@ pub fn worker_binary() -> PathBuf {
 }
 
 pub fn test_config(dir: &Path) -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".into();
-    config.data_dir = dir.join("data");
-    config.index_url = format!("sqlite://{}", dir.join("data/sohoa.db").display());
-    config.archive_url = format!("file://{}", dir.join("data/archive").display());
-    config.policies_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
-    config.workers = 0;
-    config.worker_binary = Some(worker_binary());
-    config
+    Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.join("data"),
+        index_url: format!("sqlite://{}", dir.join("data/sohoa.db").display()),
+        archive_url: format!("file://{}", dir.join("data/archive").display()),
+        policies_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"),
+        workers: 0,
+        worker_binary: Some(worker_binary()),
+        ..Config::default()
+    }
 }
 
 impl TestApp {
@@ -86,16 +87,7 @@ impl TestApp {
         let server = tokio::spawn(service.run(async {
             let _ = stopped.await;
         }));
-        TestApp {
-            base,
-            dir,
-            state,
-            http: Client::new(),
-            tokens,
-            other_scanner,
-            stop: Some(stop),
-            server: Some(server),
-        }
+        TestApp { base, dir, state, http: Client::new(), tokens, other_scanner, stop: Some(stop), server: Some(server) }
     }
 
     pub fn token(&self, role: Role) -> &str {
@@ -179,10 +171,7 @@ impl TestApp {
 
 fn count_files(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries
-        .filter_map(Result::ok)
-        .map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 })
-        .sum()
+    entries.filter_map(Result::ok).map(|e| if e.path().is_dir() { count_files(&e.path()) } else { 1 }).sum()
 }
 
 /// A grey-pattern PNG of the given size.

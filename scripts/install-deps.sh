@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system packages sohoa needs to build, run and test, skipping those present.
+# Idempotent; safe to run on every `make run` and `make test`.
+set -euo pipefail
+
+packages=(build-essential pkg-config ca-certificates curl)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -x "$HOME/.cargo/bin/cargo" ] || { echo "error: cargo (Rust 1.85 or newer) is required: install it with rustup" >&2; exit 1; }
+fi

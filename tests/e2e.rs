@@ -1,0 +1,249 @@
+//! End-to-end tests: the built `sohoa` and `sohoa-worker` binaries, as an operator runs them.
+
+mod common;
+
+use common::worker_binary;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SOHOA: &str = env!("CARGO_BIN_EXE_sohoa");
+
+fn policies() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))
+}
+
+#[test]
+fn policy_check_accepts_the_shipped_catalog() {
+    let out = Command::new(SOHOA).args(["policy", "check"]).arg(policies()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok ("));
+}
+
+fn broken_catalog(dir: &Path) {
+    std::fs::write(dir.join("agencies.toml"), "[[agency]]\ncode = \"000.00.31.H29\"\nname = \"UBND\"\nlevel = \"commune\"\n").unwrap();
+    std::fs::write(
+        dir.join("types.toml"),
+        "[[doc_type]]\nid = \"birth_certificate\"\ntitles = [\"GIẤY KHAI SINH\"]\npatterns = ['(']\nfields = []\nvalidity = \"permanent\"\nreusable = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("procedures.toml"),
+        "[[procedure]]\ncode = \"1.001193\"\nslug = \"birth\"\nname = \"Khai sinh\"\nlevel = \"commune\"\nprocessing_days = 1\nresult = \"birth_certificate\"\n\n[[procedure.component]]\nid = \"form\"\nname = \"Tờ khai\"\ndoc_types = [\"application_form\"]\nrequired = true\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn policy_check_reports_every_problem_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    broken_catalog(dir.path());
+    let out = Command::new(SOHOA).args(["policy", "check"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("types.toml:4: document type `birth_certificate`: bad pattern"), "{stdout}");
+    assert!(
+        stdout.contains("procedures.toml:12: procedure `1.001193` component `form`: unknown document type `application_form`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn serve_refuses_a_bad_catalog_with_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    broken_catalog(dir.path());
+    let out = Command::new(SOHOA)
+        .arg("serve")
+        .env("SOHOA_POLICIES_DIR", dir.path())
+        .env("SOHOA_DATA_DIR", dir.path().join("data"))
+        .env("SOHOA_INDEX_URL", format!("sqlite://{}/data/sohoa.db", dir.path().display()))
+        .env("SOHOA_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refusing to start"), "{stderr}");
+    assert!(stderr.contains("types.toml:4:"), "{stderr}");
+}
+
+/// `sohoa serve` in a temp dir, stopped with SIGTERM when dropped.
+struct Served {
+    child: Child,
+    base: String,
+    dir: tempfile::TempDir,
+}
+
+impl Served {
+    fn start(workers: usize) -> Served {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = format!(
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{d}/data\"\nindex_url = \"sqlite://{d}/data/sohoa.db\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\nworkers = {workers}\nworker_binary = \"{w}\"\n",
+            d = dir.path().display(),
+            p = policies().display(),
+            w = worker_binary().display(),
+        );
+        std::fs::write(dir.path().join("sohoa.toml"), config).unwrap();
+        let init = Command::new(SOHOA).arg("--config").arg(dir.path().join("sohoa.toml")).arg("init").output().unwrap();
+        assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        assert!(String::from_utf8_lossy(&init.stdout).contains("SCANNER=sohoa_"));
+        let child = Command::new(SOHOA)
+            .arg("--config")
+            .arg(dir.path().join("sohoa.toml"))
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let served = Served { child, base: format!("http://127.0.0.1:{port}"), dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while reqwest::blocking_get(&format!("{}/healthz", served.base)).is_err() {
+            assert!(Instant::now() < deadline, "sohoa serve did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        served
+    }
+
+    fn token(&self, role: &str) -> String {
+        let tokens = std::fs::read_to_string(self.dir.path().join("data/tokens.txt")).unwrap();
+        let prefix = format!("{}=", role.to_uppercase());
+        tokens.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap().to_owned()
+    }
+
+    /// Live child processes of serve; children are listed under the thread that spawned them.
+    fn workers(&self) -> Vec<u32> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).into_iter().flatten().flatten();
+        let mut pids: Vec<u32> = tasks
+            .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+            .flat_map(|text| text.split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<u32>>())
+            .filter(|pid| !is_zombie(*pid))
+            .collect();
+        pids.sort();
+        pids
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        sigterm(self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "sohoa serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn sigterm(pid: u32) {
+    let status = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    assert!(status.success());
+}
+
+/// A tiny blocking HTTP client over the async one, for plain `#[test]`s.
+mod reqwest {
+    pub use ::reqwest::*;
+    pub fn blocking_get(url: &str) -> Result<Response> {
+        runtime().block_on(Client::new().get(url).send())
+    }
+    pub fn runtime() -> &'static tokio::runtime::Runtime {
+        static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+        RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap())
+    }
+}
+
+fn call(method: &str, url: &str, token: &str, body: Option<Vec<u8>>) -> (u16, Value) {
+    reqwest::runtime().block_on(async {
+        let client = ::reqwest::Client::new();
+        let mut req = client.request(method.parse().unwrap(), url).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    })
+}
+
+#[test]
+fn serve_runs_the_loop_restarts_dead_workers_and_stops_cleanly() {
+    let served = Served::start(2);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while served.workers().len() < 2 {
+        assert!(Instant::now() < deadline, "workers did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let before = served.workers();
+
+    // Kill one worker outright: the supervisor starts a new one.
+    Command::new("kill").arg("-KILL").arg(before[0].to_string()).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = served.workers();
+        if now.len() == 2 && !now.contains(&before[0]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the dead worker was not replaced: {now:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let scanner = served.token("scanner");
+    let body = json!({"procedure": "criminal-record-certificate", "applicant": {"kind": "citizen", "id": "079086000123", "name": "Trần Văn Bình"}});
+    let (status, dossier) = call("POST", &format!("{}/api/v1/dossiers", served.base), &scanner, Some(body.to_string().into_bytes()));
+    assert_eq!(status, 201);
+    let code = dossier["code"].as_str().unwrap();
+    let url = format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", served.base);
+    let (status, _) = call("POST", &url, &scanner, Some(common::sample_scan()));
+    assert_eq!(status, 202);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, d) = call("GET", &format!("{}/api/v1/dossiers/{code}", served.base), &scanner, None);
+        if d["checklist"][1]["status"] == "received" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the scan was not processed: {d}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let workers = served.workers();
+    let status = served.stop();
+    assert!(status.success(), "serve exited with {status}");
+    for pid in workers {
+        assert!(!Path::new(&format!("/proc/{pid}")).exists() || is_zombie(pid), "worker {pid} outlived serve");
+    }
+}
+
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
+}
+
+#[test]
+fn token_create_prints_a_working_token() {
+    let served = Served::start(0);
+    let out = Command::new(SOHOA)
+        .arg("--config")
+        .arg(served.dir.path().join("sohoa.toml"))
+        .args(["token", "create", "--role", "consumer", "--agency", "000.00.31.H29"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("sohoa_"));
+    let (status, _) = call("GET", &format!("{}/api/v1/procedures", served.base), &token, None);
+    assert_eq!(status, 200);
+    let bad = Command::new(SOHOA)
+        .arg("--config")
+        .arg(served.dir.path().join("sohoa.toml"))
+        .args(["token", "create", "--role", "pope", "--agency", "000.00.31.H29"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(served.stop().success());
+}
