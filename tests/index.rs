@@ -1,0 +1,239 @@
+//! Index conformance suite: every function here takes an `Arc<dyn Index>` and runs against
+//! each backend. SQLite always runs (a real file in a temp dir); PostgreSQL runs when
+//! `SOHOA_TEST_POSTGRES_URL` names a server.
+
+use chrono::NaiveDate;
+use sohoa::domain::{AgencyCode, Digest, DossierCode, Role};
+use sohoa::index::{self, Actor, Applicant, AuditEntry, Finish, Index, IndexError, NewDossier, NewScan};
+use sohoa::queue::{Failure, JobKind, JobState, RetryPolicy};
+use std::sync::Arc;
+use std::time::Duration;
+
+const DAY: i64 = 86_400_000;
+
+async fn backends() -> Vec<(String, Arc<dyn Index>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("index.db").display());
+    let mut all = vec![("sqlite".to_owned(), index::open(&url).await.unwrap(), Some(dir))];
+    if let Ok(url) = std::env::var("SOHOA_TEST_POSTGRES_URL") {
+        all.push(("postgres".to_owned(), index::open(&url).await.unwrap(), None));
+    }
+    all
+}
+
+fn agency(code: &str) -> AgencyCode {
+    AgencyCode::parse(code).unwrap()
+}
+
+fn audit(action: &'static str, target: &str) -> AuditEntry {
+    AuditEntry {
+        actor: Actor { id: "token:1".into(), role: "scanner".into(), agency: "000.00.31.H29".into(), request_id: "req-1".into() },
+        action,
+        target: target.into(),
+        detail: serde_json::json!({}),
+    }
+}
+
+fn policy(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy { base: Duration::from_secs(5), max_attempts, lease: Duration::from_secs(60) }
+}
+
+fn new_dossier(agency_code: &str, day: NaiveDate) -> NewDossier {
+    NewDossier {
+        agency: agency(agency_code),
+        day,
+        procedure: "1.001193".into(),
+        applicant: Applicant { kind: "citizen".into(), id: "001204012345".into(), name: "Nguyễn Văn An".into() },
+        received_at_ms: 1_790_000_000_000,
+        due_at_ms: 1_790_000_000_000 + DAY,
+        components: vec![
+            ("application_form".into(), true),
+            ("hospital_birth_notice".into(), true),
+            ("parents_marriage_certificate".into(), false),
+        ],
+    }
+}
+
+async fn dossier_with_scan(index: &dyn Index, key: Option<&str>) -> (DossierCode, i64) {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let code = index.create_dossier(new_dossier("000.00.31.H29", day), audit("dossier.create", "d")).await.unwrap();
+    let scan = new_scan(&code, b"page", key);
+    let scan = index.create_scan(scan, JobKind::Ocr, policy(3), audit("scan.create", "s")).await.unwrap();
+    (code, scan.job)
+}
+
+fn new_scan(code: &DossierCode, bytes: &[u8], key: Option<&str>) -> NewScan {
+    NewScan {
+        dossier: code.clone(),
+        component: "hospital_birth_notice".into(),
+        digest: Digest::of(bytes),
+        media_type: "image/png".into(),
+        size: bytes.len() as u64,
+        pages: 1,
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[tokio::test]
+async fn dossier_codes_count_per_agency_per_day_under_concurrency() {
+    for (name, index, _dir) in backends().await {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let index = index.clone();
+            let code = if i % 3 == 0 { "000.00.31.H01" } else { "000.00.31.H29" };
+            tasks.push(tokio::spawn(async move { index.create_dossier(new_dossier(code, day), audit("dossier.create", "d")).await }));
+        }
+        let mut codes: Vec<String> = Vec::new();
+        for t in tasks {
+            codes.push(t.await.unwrap().unwrap().as_str().to_owned());
+        }
+        codes.sort();
+        let h01: Vec<_> = codes.iter().filter(|c| c.starts_with("000.00.31.H01")).collect();
+        let h29: Vec<_> = codes.iter().filter(|c| c.starts_with("000.00.31.H29")).collect();
+        assert_eq!(h01.len(), 8, "{name}");
+        assert_eq!(h01.first().unwrap().as_str(), "000.00.31.H01-261124-0001", "{name}");
+        assert_eq!(h01.last().unwrap().as_str(), "000.00.31.H01-261124-0008", "{name}");
+        assert_eq!(h29.last().unwrap().as_str(), "000.00.31.H29-261124-0016", "{name}");
+        let next_day =
+            index.create_dossier(new_dossier("000.00.31.H29", day.succ_opt().unwrap()), audit("dossier.create", "d")).await.unwrap();
+        assert_eq!(next_day.as_str(), "000.00.31.H29-261125-0001", "{name}: the sequence restarts each day");
+    }
+}
+
+#[tokio::test]
+async fn dossier_round_trips_with_checklist_and_audit() {
+    for (name, index, _dir) in backends().await {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let code = index.create_dossier(new_dossier("000.00.31.H29", day), audit("dossier.create", "")).await.unwrap();
+        let d = index.dossier(&code).await.unwrap().expect("stored");
+        assert_eq!(d.applicant.name, "Nguyễn Văn An", "{name}");
+        let checklist: Vec<_> = d.components.iter().map(|c| (c.component.as_str(), c.required, c.status.as_str())).collect();
+        assert_eq!(
+            checklist,
+            [
+                ("application_form", true, "missing"),
+                ("hospital_birth_notice", true, "missing"),
+                ("parents_marriage_certificate", false, "missing")
+            ],
+            "{name}"
+        );
+        let log = index.audit_log(None, Some(code.as_str()), 10).await.unwrap();
+        assert_eq!(log.len(), 1, "{name}: the audit entry names the allocated code");
+        assert_eq!((log[0].action.as_str(), log[0].request_id.as_str()), ("dossier.create", "req-1"), "{name}");
+        let missing = DossierCode::parse("000.00.31.H29-261124-9999").unwrap();
+        assert!(index.dossier(&missing).await.unwrap().is_none(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_found_by_hash_until_revoked() {
+    for (name, index, _dir) in backends().await {
+        let id = index.create_token(Role::Signer, &agency("000.00.31.H29"), "demo", "ab".repeat(32).as_str()).await.unwrap();
+        let found = index.token_by_hash(&"ab".repeat(32)).await.unwrap().expect("found");
+        assert_eq!((found.id, found.role, found.agency.as_str()), (id, Role::Signer, "000.00.31.H29"), "{name}");
+        assert!(index.token_by_hash(&"cd".repeat(32)).await.unwrap().is_none(), "{name}");
+        index.revoke_token(id).await.unwrap();
+        assert!(index.token_by_hash(&"ab".repeat(32)).await.unwrap().is_none(), "{name}: revoked");
+    }
+}
+
+#[tokio::test]
+async fn scan_queues_one_job_and_its_idempotency_key_is_unique() {
+    for (name, index, _dir) in backends().await {
+        let (code, job) = dossier_with_scan(index.as_ref(), Some("000.00.31.H29:k1")).await;
+        let d = index.dossier(&code).await.unwrap().unwrap();
+        assert_eq!(d.components[1].status, "pending", "{name}");
+        assert_eq!(index.job(job).await.unwrap().unwrap().state, JobState::Queued, "{name}");
+        let again = index
+            .create_scan(new_scan(&code, b"other", Some("000.00.31.H29:k1")), JobKind::Ocr, policy(3), audit("scan.create", "s"))
+            .await;
+        assert!(matches!(again, Err(IndexError::Conflict)), "{name}: {again:?}");
+        assert_eq!(index.jobs_in_state(JobState::Queued, 10).await.unwrap().len(), 1, "{name}: the refused scan queued nothing");
+        assert_eq!(index.scan_by_idempotency_key("000.00.31.H29:k1").await.unwrap().unwrap().job, job, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claims_hand_a_job_to_exactly_one_worker() {
+    for (name, index, _dir) in backends().await {
+        dossier_with_scan(index.as_ref(), None).await;
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let index = index.clone();
+            tasks.push(tokio::spawn(
+                async move { index.claim_job(&[JobKind::Ocr], &format!("lease-{i}"), 60_000, now_ms()).await.unwrap() },
+            ));
+        }
+        let mut got = 0;
+        for t in tasks {
+            got += usize::from(t.await.unwrap().is_some());
+        }
+        assert_eq!(got, 1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_expired_lease_returns_the_job_and_the_old_holder_is_refused() {
+    for (name, index, _dir) in backends().await {
+        let (code, job) = dossier_with_scan(index.as_ref(), None).await;
+        let t0 = now_ms();
+        let first = index.claim_job(&[JobKind::Ocr], "lease-a", 1_000, t0).await.unwrap().expect("claimed");
+        assert_eq!(first.id, job, "{name}");
+        assert!(index.claim_job(&[JobKind::Ocr], "lease-b", 1_000, t0 + 500).await.unwrap().is_none(), "{name}: lease still live");
+        assert!(!index.heartbeat(job, "lease-b", t0 + 5_000).await.unwrap(), "{name}: only the holder heartbeats");
+        let second = index.claim_job(&[JobKind::Ocr], "lease-b", 60_000, t0 + 2_000).await.unwrap().expect("reclaimed after expiry");
+        assert_eq!((second.id, second.attempts), (job, 2), "{name}");
+        let stale = index.complete_job(job, "lease-a", serde_json::json!({"n": 1}), audit("job.complete", "j")).await.unwrap();
+        assert_eq!(stale, Finish::NotLeaseHolder, "{name}");
+        let done = index.complete_job(job, "lease-b", serde_json::json!({"n": 2}), audit("job.complete", "j")).await.unwrap();
+        assert_eq!(done, Finish::Done, "{name}");
+        let again = index.complete_job(job, "lease-b", serde_json::json!({"n": 2}), audit("job.complete", "j")).await.unwrap();
+        assert_eq!(again, Finish::Done, "{name}: completing twice under the same lease is idempotent");
+        let d = index.dossier(&code).await.unwrap().unwrap();
+        assert_eq!(d.components[1].status, "received", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn failures_back_off_then_die_and_requeue_restores_attempts() {
+    for (name, index, _dir) in backends().await {
+        let (code, job) = dossier_with_scan(index.as_ref(), None).await;
+        let transient = Failure { code: "engine_busy".into(), message: "try later".into(), permanent: false };
+        let far = now_ms() + DAY;
+        for attempt in 1..=3 {
+            let lease = format!("lease-{attempt}");
+            let claimed =
+                index.claim_job(&[JobKind::Ocr], &lease, 60_000, far * attempt).await.unwrap().expect("ready again after backoff");
+            assert!(index.claim_job(&[JobKind::Ocr], "x", 60_000, now_ms()).await.unwrap().is_none(), "{name}: backoff not yet over");
+            assert_eq!(claimed.attempts, attempt as u32, "{name}");
+            let finish = index.fail_job(job, &lease, &transient, policy(3), audit("job.fail", "j")).await.unwrap();
+            assert_eq!(finish, if attempt < 3 { Finish::Retrying } else { Finish::Dead }, "{name}: attempt {attempt}");
+        }
+        let dead = index.jobs_in_state(JobState::Dead, 10).await.unwrap();
+        assert_eq!(dead.iter().map(|j| j.id).collect::<Vec<_>>(), [job], "{name}");
+        assert_eq!(dead[0].last_error.as_deref().map(|e| e.contains("engine_busy")), Some(true), "{name}");
+        assert_eq!(index.dossier(&code).await.unwrap().unwrap().components[1].status, "failed", "{name}");
+        assert!(index.requeue_job(job, audit("job.requeue", "j")).await.unwrap(), "{name}");
+        let back = index.job(job).await.unwrap().unwrap();
+        assert_eq!((back.state, back.attempts), (JobState::Queued, 0), "{name}");
+        assert!(!index.requeue_job(job, audit("job.requeue", "j")).await.unwrap(), "{name}: only dead jobs requeue");
+    }
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_dead_at_once_with_its_code_on_the_scan() {
+    for (name, index, _dir) in backends().await {
+        let (code, job) = dossier_with_scan(index.as_ref(), None).await;
+        index.claim_job(&[JobKind::Ocr], "lease", 60_000, now_ms()).await.unwrap().expect("claimed");
+        let bad = Failure { code: "corrupt_image".into(), message: "truncated PNG".into(), permanent: true };
+        assert_eq!(index.fail_job(job, "lease", &bad, policy(5), audit("job.fail", "j")).await.unwrap(), Finish::Dead, "{name}");
+        let d = index.dossier(&code).await.unwrap().unwrap();
+        assert_eq!(d.components[1].status, "failed", "{name}");
+        assert_eq!(d.scans[0].error_code.as_deref(), Some("corrupt_image"), "{name}");
+    }
+}
