@@ -3,7 +3,10 @@
 # Idempotent; safe to run on every `make run` and `make test`.
 set -euo pipefail
 
-packages=(build-essential pkg-config ca-certificates curl)
+# tesseract and leptonica (with libclang for their bindings) for the workers; qpdf and
+# poppler-utils check the PDFs they write in tests.
+packages=(build-essential pkg-config ca-certificates curl libclang-dev libtesseract-dev libleptonica-dev
+  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng qpdf poppler-utils fonts-dejavu-core)
 
 missing=()
 for p in "${packages[@]}"; do

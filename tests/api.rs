@@ -130,13 +130,29 @@ async fn an_upload_is_processed_by_a_separate_worker_process() {
     assert_eq!(accepted["scan"]["media_type"], "image/png");
     assert_eq!(accepted["scan"]["digest"], sohoa::domain::Digest::of(&scan).prefixed());
 
-    let dossier = app.wait_for_component(&code, "hospital_birth_notice", "received").await;
+    let dossier = app.wait_for_component(&code, "hospital_birth_notice", "digitized").await;
     assert_eq!(dossier["scans"][0]["status"], "done");
     let job = app.state.index.job(accepted["job"].as_i64().unwrap()).await.unwrap().unwrap();
     assert_eq!(job.state, sohoa::queue::JobState::Done);
     assert_eq!(job.attempts, 1);
     let stored = app.state.archive.get_blob(&sohoa::domain::Digest::of(&scan)).await.unwrap();
     assert_eq!(stored.as_ref(), scan.as_slice());
+
+    // the searchable PDF is in the archive and its text is the recognised text
+    let scan_id = accepted["scan"]["id"].as_i64().unwrap();
+    let (status, result) = app.get_json(app.token(Role::Scanner), &format!("/scans/{scan_id}/result")).await;
+    assert_eq!(status, 200);
+    let text = result["pages"][0]["text"].as_str().unwrap();
+    assert!(text.contains("GIẤY CHỨNG SINH") && text.contains("001186012345"), "{text}");
+    let words = result["pages"][0]["words"].as_array().unwrap();
+    assert!(words.iter().all(|w| w["conf"].as_f64().unwrap() > 0.0 && w["w"].as_u64().unwrap() > 0));
+    let pdf_digest = sohoa::domain::Digest::parse(result["pdf"]["digest"].as_str().unwrap()).unwrap();
+    let pdf = app.state.archive.get_blob(&pdf_digest).await.unwrap();
+    let response = app.get(app.token(Role::Scanner), &format!("/scans/{scan_id}/pdf")).await;
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(response.bytes().await.unwrap(), pdf);
+    let extracted = common::pdftotext(&pdf);
+    assert!(extracted.contains("GIẤY CHỨNG SINH") && extracted.contains("Nguyễn Thị Hoa"), "{extracted}");
     app.stop().await;
 }
 
@@ -254,19 +270,24 @@ async fn an_expired_lease_passes_the_job_on_and_only_one_result_counts() {
     assert_eq!(second["attempts"], 2);
 
     let digest = sohoa::domain::Digest::of(&png(64, 64)).prefixed();
-    let late = json!({"lease": first["lease"], "result": {"digest": digest}});
+    let pdf = app.post_output(id, second["lease"].as_str().unwrap(), b"%PDF-1.7\n%%EOF\n".to_vec()).await;
+    let result = |input: &str| json!({"input": input, "pdf": {"digest": pdf, "size": 15}, "pages": []});
+    let late = json!({"lease": first["lease"], "result": result(&digest)});
     let (status, body) = app.post_json(worker, &format!("/jobs/{id}/complete"), late).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("lease_lost")));
-    let wrong = json!({"lease": second["lease"], "result": {"digest": sohoa::domain::Digest::of(b"other").prefixed()}});
+    let wrong = json!({"lease": second["lease"], "result": result(&sohoa::domain::Digest::of(b"other").prefixed())});
     let (status, _) = app.post_json(worker, &format!("/jobs/{id}/complete"), wrong).await;
     assert_eq!(status, 422);
-    let done = json!({"lease": second["lease"], "result": {"digest": digest}});
+    let no_pdf = json!({"lease": second["lease"], "result": {"input": digest, "pdf": {"digest": sohoa::domain::Digest::of(b"x").prefixed()}, "pages": []}});
+    let (status, body) = app.post_json(worker, &format!("/jobs/{id}/complete"), no_pdf).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("output_missing")));
+    let done = json!({"lease": second["lease"], "result": result(&digest)});
     let (status, _) = app.post_json(worker, &format!("/jobs/{id}/complete"), done.clone()).await;
     assert_eq!(status, 200);
     let (status, _) = app.post_json(worker, &format!("/jobs/{id}/complete"), done).await;
     assert_eq!(status, 200, "a repeated completion by the holder is idempotent");
 
-    app.wait_for_component(&code, "hospital_birth_notice", "received").await;
+    app.wait_for_component(&code, "hospital_birth_notice", "digitized").await;
     let (_, audit) = app.get_json(app.token(Role::Auditor), &format!("/audit?target=job:{id}")).await;
     let completions = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "job.complete").count();
     assert_eq!(completions, 1);

@@ -205,7 +205,7 @@ fn serve_runs_the_loop_restarts_dead_workers_and_stops_cleanly() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (_, d) = call("GET", &format!("{}/api/v1/dossiers/{code}", served.base), &scanner, None);
-        if d["checklist"][1]["status"] == "received" {
+        if d["checklist"][1]["status"] == "digitized" {
             break;
         }
         assert!(Instant::now() < deadline, "the scan was not processed: {d}");

@@ -195,7 +195,7 @@ async fn an_expired_lease_returns_the_job_and_the_old_holder_is_refused() {
         let again = index.complete_job(job, "lease-b", serde_json::json!({"n": 2}), audit("job.complete", "j")).await.unwrap();
         assert_eq!(again, Finish::Done, "{name}: completing twice under the same lease is idempotent");
         let d = index.dossier(&code).await.unwrap().unwrap();
-        assert_eq!(d.components[1].status, "received", "{name}");
+        assert_eq!(d.components[1].status, "digitized", "{name}");
     }
 }
 

@@ -104,6 +104,29 @@ pub async fn input(
     Ok(([(header::CONTENT_TYPE, payload.media_type)], bytes).into_response())
 }
 
+/// Stores what a leased job produced (the searchable PDF) in the archive, by digest; the
+/// completion then names it. Outputs are content-addressed, so a retry stores nothing new.
+pub async fn output(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<i64>,
+    Query(q): Query<LeaseQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Worker])?;
+    leased(&state, id, &q.lease).await?;
+    // The PDF carries the original images plus a text layer: allow room beyond the upload.
+    let bytes = super::scans::read_body(body, &headers, state.max_upload_bytes.saturating_mul(2)).await?;
+    if !bytes.starts_with(b"%PDF-") {
+        return Err(ApiError::unprocessable("invalid_output", "the output of an ocr job is a PDF"));
+    }
+    let size = bytes.len();
+    let digest = state.archive.put_blob(bytes).await?;
+    tracing::info!(job = id, digest = %digest.prefixed(), size, "job output stored");
+    Ok(Json(json!({ "digest": digest.prefixed(), "size": size })))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LeaseBody {
@@ -141,11 +164,22 @@ pub async fn complete(
     let job = state.index.job(id).await?.ok_or_else(|| ApiError::not_found("job_not_found", format!("no job {id}")))?;
     match job.kind {
         JobKind::Ocr => {
-            // The worker must have processed the bytes the scan was stored as.
+            // The worker must have processed the bytes the scan was stored as, and stored
+            // the PDF it names.
             let payload = ocr_payload(&job)?;
-            let reported = body.result.get("digest").and_then(Value::as_str).and_then(|d| Digest::parse(d).ok());
-            if reported.as_ref() != Some(&payload.digest) {
-                return Err(ApiError::unprocessable("digest_mismatch", "result.digest is not the digest of the job's input"));
+            let digest_at = |pointer: &str| body.result.pointer(pointer).and_then(Value::as_str).and_then(|d| Digest::parse(d).ok());
+            if digest_at("/input").as_ref() != Some(&payload.digest) {
+                return Err(ApiError::unprocessable("digest_mismatch", "result.input is not the digest of the job's input"));
+            }
+            let pdf = digest_at("/pdf/digest").ok_or_else(|| ApiError::unprocessable("invalid_result", "result.pdf.digest is missing"))?;
+            if !state.archive.contains(&pdf).await? {
+                return Err(ApiError::unprocessable(
+                    "output_missing",
+                    "result.pdf.digest names no stored output: POST it to /output first",
+                ));
+            }
+            if !body.result.get("pages").is_some_and(Value::is_array) {
+                return Err(ApiError::unprocessable("invalid_result", "result.pages must list the recognised pages"));
             }
         }
     }

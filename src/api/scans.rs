@@ -66,7 +66,7 @@ fn replay(existing: Scan, dossier: &str, component: &str, digest: &Digest) -> Re
     }
 }
 
-async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Result<Bytes, ApiError> {
+pub(super) async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Result<Bytes, ApiError> {
     let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "upload_too_large", format!("uploads are limited to {limit} bytes"));
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
@@ -147,4 +147,31 @@ pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): P
     let scan = state.index.scan(id).await?.ok_or_else(not_found)?;
     who.require_agency(&scan.dossier.agency())?;
     Ok(Json(render(&scan)))
+}
+
+fn finished_result(result: Option<Value>, id: i64) -> Result<Value, ApiError> {
+    result.ok_or_else(|| ApiError::conflict("scan_not_digitized", format!("scan {id} has no recognition result yet")))
+}
+
+/// Recognised text, word boxes and confidences per page, for the desk and classification.
+pub async fn result(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
+    let scan = state.index.scan(id).await?.ok_or_else(|| ApiError::not_found("scan_not_found", format!("no scan {id}")))?;
+    who.require_agency(&scan.dossier.agency())?;
+    let result = finished_result(state.index.scan_result(id).await?, id)?;
+    Ok(Json(json!({ "scan": id, "pdf": result["pdf"], "pages": result["pages"] })))
+}
+
+/// The searchable PDF of a digitized scan, verified against its digest on the way out.
+pub async fn pdf(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
+    let scan = state.index.scan(id).await?.ok_or_else(|| ApiError::not_found("scan_not_found", format!("no scan {id}")))?;
+    who.require_agency(&scan.dossier.agency())?;
+    let result = finished_result(state.index.scan_result(id).await?, id)?;
+    let digest = result["pdf"]["digest"]
+        .as_str()
+        .and_then(|d| Digest::parse(d).ok())
+        .ok_or_else(|| ApiError::internal("scan result without a pdf digest", id))?;
+    let bytes = state.archive.get_blob(&digest).await?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::ETAG, &format!("\"{}\"", digest.prefixed()))], bytes).into_response())
 }

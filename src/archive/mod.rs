@@ -84,6 +84,16 @@ impl Archive {
         Ok(digest)
     }
 
+    /// Whether a blob is stored under `digest`.
+    pub async fn contains(&self, digest: &Digest) -> Result<bool> {
+        let key = blob_key(digest);
+        match self.store.head(&key).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(source) => Err(ArchiveError::Store { key: key.to_string(), source }),
+        }
+    }
+
     /// Reads a blob and checks it still hashes to its name.
     pub async fn get_blob(&self, digest: &Digest) -> Result<Bytes> {
         let key = blob_key(digest);

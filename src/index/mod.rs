@@ -202,6 +202,8 @@ pub trait Index: Send + Sync {
     /// Stores the scan, queues its job and marks the component pending, in one transaction.
     async fn create_scan(&self, scan: NewScan, kind: JobKind, policy: RetryPolicy, audit: AuditEntry) -> Result<Scan>;
     async fn scan(&self, id: i64) -> Result<Option<Scan>>;
+    /// What the worker reported for a finished scan: the searchable PDF and page texts.
+    async fn scan_result(&self, id: i64) -> Result<Option<serde_json::Value>>;
 
     /// Hands the oldest ready job of `kinds` to a worker under a new lease; jobs whose lease
     /// ran out are ready again, or dead once out of attempts.

@@ -338,6 +338,15 @@ impl Index for SqliteIndex {
         Ok(scan)
     }
 
+    async fn scan_result(&self, id: i64) -> Result<Option<serde_json::Value>> {
+        let text: Option<Option<String>> =
+            sqlx::query_scalar("SELECT result FROM scans WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        match text.flatten() {
+            Some(t) => serde_json::from_str(&t).map(Some).map_err(|e| IndexError::Corrupt { table: "scans", detail: e.to_string() }),
+            None => Ok(None),
+        }
+    }
+
     async fn scan(&self, id: i64) -> Result<Option<Scan>> {
         let row = sqlx::query("SELECT * FROM scans WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(scan_row).transpose()
@@ -416,7 +425,7 @@ impl Index for SqliteIndex {
                 _ => Finish::NotLeaseHolder,
             });
         }
-        let effect = ScanEffect { scan_status: "done", component_status: Some("received"), error: None, result: Some(&result) };
+        let effect = ScanEffect { scan_status: "done", component_status: Some("digitized"), error: None, result: Some(&result) };
         apply_scan_effect(&mut tx, job, effect).await?;
         audit(&mut tx, &entry, &format!("job:{job}")).await?;
         tx.commit().await?;

@@ -127,6 +127,19 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    /// Stores a job output as the lease holder and returns its digest.
+    pub async fn post_output(&self, job: i64, lease: &str, bytes: Vec<u8>) -> String {
+        let url = self.url(&format!("/jobs/{job}/output"));
+        let response =
+            self.http.post(url).query(&[("lease", lease)]).bearer_auth(self.token(Role::Worker)).body(bytes).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.unwrap()["digest"].as_str().unwrap().to_owned()
+    }
+
     pub async fn post_json(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
         let response = self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
         let status = response.status().as_u16();
@@ -148,7 +161,8 @@ impl TestApp {
 
     /// Polls the dossier until `component` reaches `status`.
     pub async fn wait_for_component(&self, code: &str, component: &str, status: &str) -> Value {
-        for _ in 0..200 {
+        // recognition in a debug build on a busy machine takes seconds
+        for _ in 0..1200 {
             let (_, dossier) = self.get_json(self.token(Role::Scanner), &format!("/dossiers/{code}")).await;
             let item = dossier["checklist"].as_array().unwrap().iter().find(|c| c["component"] == component).cloned().unwrap();
             if item["status"] == status {
@@ -202,4 +216,20 @@ pub fn blank_png(width: u32, height: u32) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, ImageFormat::Png).unwrap();
     out.into_inner()
+}
+
+/// The text poppler extracts from a PDF.
+pub fn pdftotext(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-enc")
+        .arg("UTF-8")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }

@@ -63,6 +63,27 @@ impl Client {
         }
     }
 
+    /// Stores the job's output (the searchable PDF) and returns its digest.
+    pub async fn output(&self, job: &Job, pdf: Vec<u8>) -> anyhow::Result<Leased<String>> {
+        let response = self
+            .post(&format!("/jobs/{}/output", job.id))
+            .query(&[("lease", &job.lease)])
+            .header(reqwest::header::CONTENT_TYPE, "application/pdf")
+            .body(pdf)
+            .send()
+            .await
+            .context("output")?;
+        match response.status() {
+            StatusCode::OK => {
+                let answer: Value = response.json().await.context("output response")?;
+                let digest = answer["digest"].as_str().context("output response without a digest")?;
+                Ok(Leased::Ok(digest.to_owned()))
+            }
+            StatusCode::CONFLICT => Ok(Leased::Lost),
+            status => bail!("output answered {status}: {}", response.text().await.unwrap_or_default()),
+        }
+    }
+
     async fn leased_post(&self, job: &Job, action: &str, body: Value) -> anyhow::Result<Leased<Value>> {
         let response = self.post(&format!("/jobs/{}/{action}", job.id)).json(&body).send().await.context(action.to_owned())?;
         match response.status() {

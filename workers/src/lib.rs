@@ -1,5 +1,7 @@
 //! sohoa-worker: claims jobs from the sohoa API over HTTP and processes them. The only
-//! package that will link native OCR code, kept out of the service's process.
+//! package that links native OCR code, kept out of the service's process.
 
+pub mod cli;
 pub mod client;
+pub mod ocr;
 pub mod run;

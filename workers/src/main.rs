@@ -1,4 +1,5 @@
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use sohoa_worker::cli::ocr::OcrArgs;
 use sohoa_worker::client::Client;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,28 +7,50 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "sohoa-worker", version, about = "Claims jobs from the sohoa API and processes them")]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Base URL of the sohoa API
     #[arg(long, env = "SOHOA_API", default_value = "http://127.0.0.1:8080")]
     api: String,
     /// File holding a token with the worker role
     #[arg(long, env = "SOHOA_WORKER_TOKEN_FILE")]
-    token_file: PathBuf,
-    /// Jobs processed at once
+    token_file: Option<PathBuf>,
+    /// Jobs processed at once, each with its own OCR engine
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Name in logs
     #[arg(long, default_value = "worker")]
     id: String,
+    /// Tesseract languages
+    #[arg(long, default_value = "vie")]
+    lang: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Recognise scans into one searchable PDF
+    Ocr(OcrArgs),
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    let token = match std::fs::read_to_string(&args.token_file) {
+    match args.command {
+        Some(Command::Ocr(ocr)) => sohoa_worker::cli::ocr::run(ocr),
+        None => work(args),
+    }
+}
+
+fn work(args: Args) -> ExitCode {
+    let Some(token_file) = args.token_file else {
+        eprintln!("error: --token-file (or SOHOA_WORKER_TOKEN_FILE) is required to take jobs");
+        return ExitCode::from(2);
+    };
+    let token = match std::fs::read_to_string(&token_file) {
         Ok(t) => t.trim().to_owned(),
         Err(e) => {
-            eprintln!("error: cannot read token file {}: {e}", args.token_file.display());
+            eprintln!("error: cannot read token file {}: {e}", token_file.display());
             return ExitCode::from(2);
         }
     };
@@ -56,7 +79,7 @@ fn main() -> ExitCode {
             tracing::info!("stopping after the current job");
             let _ = stop_tx.send(true);
         });
-        sohoa_worker::run::run(client, args.id, args.threads, stop_rx).await;
+        sohoa_worker::run::run(client, args.id, args.threads, args.lang, stop_rx).await;
     });
     ExitCode::SUCCESS
 }

@@ -1,10 +1,12 @@
 //! The claim -> process -> complete loop, with heartbeats and graceful shutdown.
 
 use crate::client::{Client, Job, Leased};
+use crate::ocr::{self, Engine, OcrError, Recognised};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use sohoa::intake::MediaLimits;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 /// How long one claim waits on the server for work.
 const CLAIM_WAIT: Duration = Duration::from_secs(20);
@@ -16,17 +18,70 @@ enum Outcome {
     LeaseLost,
 }
 
-/// Runs `threads` claim loops until `stop` turns true; a job in hand is finished first.
-pub async fn run(client: Client, worker: String, threads: usize, stop: watch::Receiver<bool>) {
+/// Limits the worker applies to its input, whatever the service let through.
+const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
+
+type Reply = oneshot::Sender<Result<Recognised, OcrError>>;
+
+/// A thread owning one Tesseract engine, loaded once and reused for every job.
+struct OcrThread {
+    jobs: std::sync::mpsc::Sender<(bytes::Bytes, Reply)>,
+}
+
+impl OcrThread {
+    fn start(lang: &str) -> Result<OcrThread, ocr::EngineError> {
+        let (jobs, inbox) = std::sync::mpsc::channel::<(bytes::Bytes, Reply)>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let lang = lang.to_owned();
+        std::thread::spawn(move || {
+            let mut engine = match Engine::new(&lang) {
+                Ok(engine) => {
+                    let _ = ready_tx.send(Ok(()));
+                    engine
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return;
+                }
+            };
+            for (input, reply) in inbox {
+                let _ = reply.send(ocr::recognise(&mut engine, &[&input], LIMITS));
+            }
+        });
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(OcrThread { jobs }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ocr::EngineError::Init(String::from("engine thread died"))),
+        }
+    }
+
+    async fn recognise(&self, input: bytes::Bytes) -> Result<Recognised, OcrError> {
+        let (tx, rx) = oneshot::channel();
+        let died = || OcrError::Engine(ocr::EngineError::Page("the engine thread stopped".into()));
+        self.jobs.send((input, tx)).map_err(|_| died())?;
+        rx.await.map_err(|_| died())?
+    }
+}
+
+/// Runs `threads` claim loops, each with its own engine, until `stop` turns true; a job
+/// in hand is finished first.
+pub async fn run(client: Client, worker: String, threads: usize, lang: String, stop: watch::Receiver<bool>) {
     let mut loops = tokio::task::JoinSet::new();
     for n in 0..threads.max(1) {
         let name = if threads > 1 { format!("{worker}.{n}") } else { worker.clone() };
-        loops.spawn(claim_loop(client.clone(), name, stop.clone()));
+        let engine = match OcrThread::start(&lang) {
+            Ok(engine) => engine,
+            Err(e) => {
+                tracing::error!(worker = %name, error = %e, "cannot start the ocr engine");
+                return;
+            }
+        };
+        loops.spawn(claim_loop(client.clone(), name, engine, stop.clone()));
     }
     while loops.join_next().await.is_some() {}
 }
 
-async fn claim_loop(client: Client, worker: String, mut stop: watch::Receiver<bool>) {
+async fn claim_loop(client: Client, worker: String, engine: OcrThread, mut stop: watch::Receiver<bool>) {
     let mut backoff = Duration::from_millis(250);
     while !*stop.borrow() {
         let claimed = tokio::select! {
@@ -36,7 +91,7 @@ async fn claim_loop(client: Client, worker: String, mut stop: watch::Receiver<bo
         match claimed {
             Ok(Some(job)) => {
                 backoff = Duration::from_millis(250);
-                handle(&client, &worker, job).await;
+                handle(&client, &worker, &engine, job).await;
             }
             Ok(None) => {}
             Err(e) => {
@@ -50,12 +105,12 @@ async fn claim_loop(client: Client, worker: String, mut stop: watch::Receiver<bo
 }
 
 /// Processes one job while a heartbeat keeps its lease, then reports the outcome.
-async fn handle(client: &Client, worker: &str, job: Job) {
+async fn handle(client: &Client, worker: &str, engine: &OcrThread, job: Job) {
     tracing::info!(worker, job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
     let (lost_tx, mut lost_rx) = watch::channel(false);
     let heartbeat = tokio::spawn(keep_lease(client.clone(), job.clone(), lost_tx));
     let outcome = tokio::select! {
-        outcome = process(client, &job) => outcome,
+        outcome = process(client, engine, &job) => outcome,
         _ = lost_rx.wait_for(|lost| *lost) => Outcome::LeaseLost,
     };
     heartbeat.abort();
@@ -92,7 +147,7 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-async fn process(client: &Client, job: &Job) -> Outcome {
+async fn process(client: &Client, engine: &OcrThread, job: &Job) -> Outcome {
     if job.kind != "ocr" {
         return Outcome::Failed { code: "unknown_kind", message: format!("this worker cannot do {} jobs", job.kind), permanent: true };
     }
@@ -101,12 +156,20 @@ async fn process(client: &Client, job: &Job) -> Outcome {
         Ok(Leased::Lost) => return Outcome::LeaseLost,
         Err(e) => return Outcome::Failed { code: "input_unavailable", message: format!("{e:#}"), permanent: false },
     };
-    // Recognition comes with the OCR engine; until then the worker proves it holds the
-    // exact stored bytes by hashing them.
-    let size = bytes.len();
-    let digest = tokio::task::spawn_blocking(move || hex::encode(Sha256::digest(&bytes))).await;
-    match digest {
-        Ok(hex) => Outcome::Done(json!({ "digest": format!("sha256:{hex}"), "size": size })),
-        Err(e) => Outcome::Failed { code: "worker_crash", message: e.to_string(), permanent: false },
-    }
+    let input = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let recognised = match engine.recognise(bytes).await {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed { code: e.code(), message: e.to_string(), permanent: e.permanent() },
+    };
+    let size = recognised.pdf.len();
+    let pdf = match client.output(job, recognised.pdf).await {
+        Ok(Leased::Ok(digest)) => digest,
+        Ok(Leased::Lost) => return Outcome::LeaseLost,
+        Err(e) => return Outcome::Failed { code: "output_unavailable", message: format!("{e:#}"), permanent: false },
+    };
+    Outcome::Done(json!({
+        "input": input,
+        "pdf": { "digest": pdf, "size": size },
+        "pages": recognised.pages,
+    }))
 }

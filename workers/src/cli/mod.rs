@@ -1,0 +1,3 @@
+//! Subcommands of `sohoa-worker` besides the default claim loop.
+
+pub mod ocr;

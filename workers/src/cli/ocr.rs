@@ -1,0 +1,88 @@
+//! `sohoa-worker ocr IN... -o OUT.pdf [--lang vie] [--text] [--json]`: the queue handler's
+//! recognition, run on local files.
+
+use crate::ocr::{self, Engine};
+use serde_json::json;
+use sohoa::intake::MediaLimits;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct OcrArgs {
+    /// Scans: PNG, JPEG, TIFF or image-only PDF; all pages go into one PDF
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Searchable PDF to write
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// Tesseract languages, e.g. vie or vie+eng
+    #[arg(long, default_value = "vie")]
+    pub lang: String,
+    /// Print the recognised text to standard output
+    #[arg(long)]
+    pub text: bool,
+    /// Print each page's words, boxes and confidences as JSON to standard output
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 60_000_000)]
+    pub max_pixels: u64,
+    #[arg(long, default_value_t = 200)]
+    pub max_pages: u32,
+}
+
+/// Exit 0 on success, 1 when a scan cannot be recognised (with its code), 2 on usage errors.
+pub fn run(args: OcrArgs) -> ExitCode {
+    if args.output.is_none() && !args.text && !args.json {
+        eprintln!("error: nothing to do: give -o OUT.pdf, --text or --json");
+        return ExitCode::from(2);
+    }
+    let mut inputs = Vec::with_capacity(args.inputs.len());
+    for path in &args.inputs {
+        match std::fs::read(path) {
+            Ok(bytes) => inputs.push(bytes),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut engine = match Engine::new(&args.lang) {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("error[ocr_engine_unavailable]: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let limits = MediaLimits { max_pixels: args.max_pixels, max_pages: args.max_pages };
+    let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+    let recognised = match ocr::recognise(&mut engine, &slices, limits) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            if args.json {
+                println!("{}", json!({ "error": { "code": e.code(), "message": e.to_string() } }));
+            }
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(out) = &args.output {
+        if let Err(e) = write_atomically(out, &recognised.pdf) {
+            eprintln!("error: cannot write {}: {e}", out.display());
+            return ExitCode::from(2);
+        }
+    }
+    if args.text {
+        println!("{}", recognised.text());
+    }
+    if args.json {
+        println!("{}", json!({ "pages": recognised.pages }));
+    }
+    ExitCode::SUCCESS
+}
+
+/// Writes beside the target and renames, so a reader never sees half a PDF.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("pdf.part");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}

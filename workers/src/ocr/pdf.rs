@@ -1,0 +1,292 @@
+//! Searchable PDF assembly: each page is the original image at its physical size with the
+//! recognised words as invisible text (render mode 3) in a Type0 / Identity-H font whose
+//! ToUnicode map gives the words back as Unicode. Output is deterministic for the same
+//! input, so a retried job stores the same bytes.
+
+use super::input::Original;
+use super::PageText;
+use lopdf::{dictionary, Document, Object, ObjectId, Stream, StringFormat};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+
+/// Tesseract's glyphless font: one empty glyph, half an em wide, for every code.
+const GLYPHLESS: &[u8] = include_bytes!("../../assets/glyphless.ttf");
+/// Advance of the glyphless glyph in thousandths of the font size.
+const ADVANCE: f32 = 500.0;
+
+pub struct Writer {
+    doc: Document,
+    pages_id: ObjectId,
+    font_id: ObjectId,
+    kids: Vec<Object>,
+    id_hash: Sha256,
+}
+
+impl Writer {
+    pub fn new() -> Writer {
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let font_id = glyphless_font(&mut doc);
+        Writer { doc, pages_id, font_id, kids: Vec::new(), id_hash: Sha256::new() }
+    }
+
+    pub fn add_page(&mut self, original: Original, text: &PageText) -> std::io::Result<()> {
+        let original = if text.quarter_turns % 4 == 0 { original } else { turned(original, text.quarter_turns) };
+        let (width, height) = original.size();
+        let scale = 72.0 / text.dpi;
+        let (page_w, page_h) = (width as f32 * scale, height as f32 * scale);
+        let image = image_stream(original)?;
+        self.id_hash.update(&image.content);
+        let image_id = self.doc.add_object(image);
+
+        let mut content = format!("q {page_w:.3} 0 0 {page_h:.3} 0 0 cm /Im0 Do Q\n");
+        content.push_str(&text_layer(text, width, height, scale));
+        let content = deflate(content.as_bytes(), 6)?;
+        self.id_hash.update(&content);
+        let content_id = self.doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, content));
+        let page = self.doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => self.pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), Object::Real(page_w), Object::Real(page_h)],
+            "Contents" => content_id,
+            "Resources" => dictionary! {
+                "XObject" => dictionary! { "Im0" => image_id },
+                "Font" => dictionary! { "F0" => self.font_id },
+            },
+        });
+        self.kids.push(page.into());
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<Vec<u8>> {
+        let count = self.kids.len() as i64;
+        self.doc
+            .objects
+            .insert(self.pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => self.kids, "Count" => count }));
+        let metadata = self.doc.add_object(Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp().into_bytes()));
+        let catalog = self.doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => self.pages_id, "Metadata" => metadata });
+        let info = self.doc.add_object(dictionary! { "Producer" => Object::string_literal("sohoa-worker") });
+        let id = self.id_hash.finalize()[..16].to_vec();
+        self.doc.trailer.set("Root", catalog);
+        self.doc.trailer.set("Info", info);
+        self.doc
+            .trailer
+            .set("ID", vec![Object::String(id.clone(), StringFormat::Hexadecimal), Object::String(id, StringFormat::Hexadecimal)]);
+        let mut out = Vec::new();
+        self.doc.save_to(&mut out)?;
+        Ok(out)
+    }
+}
+
+fn deflate(data: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
+    z.write_all(data)?;
+    z.finish()
+}
+
+fn image_stream(original: Original) -> std::io::Result<Stream> {
+    let space = |colors: u8| if colors == 3 { "DeviceRGB" } else { "DeviceGray" };
+    Ok(match original {
+        Original::Jpeg { data, width, height, colors } => Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => width, "Height" => height,
+            "ColorSpace" => space(colors), "BitsPerComponent" => 8, "Filter" => "DCTDecode" },
+            data,
+        ),
+        Original::Png { idat, width, height, colors } => Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => width, "Height" => height,
+            "ColorSpace" => space(colors), "BitsPerComponent" => 8, "Filter" => "FlateDecode",
+            "DecodeParms" => dictionary! { "Predictor" => 15, "Colors" => colors, "BitsPerComponent" => 8, "Columns" => width } },
+            idat,
+        ),
+        Original::Raw { data, width, height, colors } => Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => width, "Height" => height,
+            "ColorSpace" => space(colors), "BitsPerComponent" => 8, "Filter" => "FlateDecode" },
+            // Fast compression: scans are large and this runs once per page.
+            deflate(&data, 1)?,
+        ),
+    })
+}
+
+/// The original turned upright; passthrough encodings are decoded for that.
+fn turned(original: Original, quarter_turns: u8) -> Original {
+    let image = match original {
+        Original::Jpeg { ref data, .. } => match image::load_from_memory_with_format(data, image::ImageFormat::Jpeg) {
+            Ok(image) => image,
+            Err(_) => return original,
+        },
+        Original::Png { ref idat, width, height, colors } => {
+            let row = width as usize * colors as usize;
+            let Ok(raw) = super::input::inflate_limited(idat, (row + 1) * height as usize) else { return original };
+            let samples = super::pdf_input::unpredict(&raw, row, colors as usize);
+            match raw_image(samples, width, height, colors) {
+                Some(image) => image,
+                None => return original,
+            }
+        }
+        Original::Raw { data, width, height, colors } => match raw_image(data, width, height, colors) {
+            Some(image) => image,
+            None => return Original::Raw { data: Vec::new(), width, height, colors },
+        },
+    };
+    let image = match quarter_turns % 4 {
+        1 => image.rotate90(),
+        2 => image.rotate180(),
+        _ => image.rotate270(),
+    };
+    Original::from_image(&image)
+}
+
+fn raw_image(data: Vec<u8>, width: u32, height: u32, colors: u8) -> Option<image::DynamicImage> {
+    if colors == 3 {
+        image::RgbImage::from_raw(width, height, data).map(image::DynamicImage::ImageRgb8)
+    } else {
+        image::GrayImage::from_raw(width, height, data).map(image::DynamicImage::ImageLuma8)
+    }
+}
+
+/// Invisible words placed over their image: coordinates come from the upright, deskewed
+/// image Tesseract read, mapped back onto the (upright, not deskewed) original, with the
+/// text direction following the original's skew.
+fn text_layer(text: &PageText, width: u32, height: u32, scale: f32) -> String {
+    if text.words.is_empty() {
+        return String::new();
+    }
+    let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
+    let (s, c) = (-text.skew).to_radians().sin_cos();
+    // adding zero turns -0.0 into 0.0, keeping the output stable
+    let (s, neg_s) = (s + 0.0, -s + 0.0);
+    let to_pdf = |x: f32, y: f32| {
+        let (dx, dy) = (x - cx, y - cy);
+        let (ux, uy) = (cx + dx * c - dy * s, cy + dx * s + dy * c);
+        (ux * scale, (height as f32 - uy) * scale)
+    };
+    // One size and baseline per line, as pdftotext and viewers group text by them.
+    let mut lines: std::collections::HashMap<u32, (u32, u32)> = std::collections::HashMap::new();
+    for w in &text.words {
+        let entry = lines.entry(w.line).or_insert((w.y, w.y + w.h));
+        *entry = (entry.0.min(w.y), entry.1.max(w.y + w.h));
+    }
+    let mut out = String::from("BT\n3 Tr\n");
+    let words = &text.words;
+    for (i, word) in words.iter().enumerate() {
+        let (top, bottom) = lines.get(&word.line).copied().unwrap_or((word.y, word.y + word.h));
+        let next = words.get(i + 1).filter(|n| n.line == word.line);
+        let mut shown = word.text.clone();
+        let mut span = word.w as f32;
+        if let Some(next) = next {
+            // the space to the next word belongs to this word, so copy-paste keeps it
+            shown.push(' ');
+            span = (next.x as f32 - word.x as f32).max(word.w as f32);
+        }
+        let units = utf16_units(&shown);
+        let size = ((bottom - top) as f32 * scale).max(1.0);
+        let natural = units.len() as f32 * ADVANCE / 1000.0 * size;
+        let stretch = (100.0 * span * scale / natural.max(0.01)).clamp(1.0, 10_000.0);
+        let (x, y) = to_pdf(word.x as f32, bottom as f32);
+        out.push_str(&format!("/F0 {size:.2} Tf {stretch:.2} Tz {c:.5} {neg_s:.5} {s:.5} {c:.5} {x:.2} {y:.2} Tm <"));
+        for unit in units {
+            out.push_str(&format!("{unit:04X}"));
+        }
+        out.push_str("> Tj\n");
+    }
+    out.push_str("ET\n");
+    out
+}
+
+/// Character codes are UTF-16 units; characters outside the basic plane become U+FFFD.
+fn utf16_units(text: &str) -> Vec<u16> {
+    text.chars().map(|ch| u16::try_from(u32::from(ch)).ok().filter(|u| !(0xD800..0xE000).contains(u)).unwrap_or(0xFFFD)).collect()
+}
+
+fn glyphless_font(doc: &mut Document) -> ObjectId {
+    let file = doc.add_object(Stream::new(dictionary! { "Length1" => GLYPHLESS.len() as i64 }, GLYPHLESS.to_vec()));
+    let descriptor = doc.add_object(dictionary! {
+        "Type" => "FontDescriptor", "FontName" => "GlyphLessFont", "Flags" => 5,
+        "FontBBox" => vec![0.into(), 0.into(), (ADVANCE as i64).into(), 1000.into()],
+        "ItalicAngle" => 0, "Ascent" => 1000, "Descent" => 0, "CapHeight" => 1000, "StemV" => 80,
+        "FontFile2" => file,
+    });
+    // Every code maps to glyph 1, the glyphless glyph.
+    let map: Vec<u8> = (0..0x10000u32).flat_map(|_| [0u8, 1u8]).collect();
+    let map = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(&map, 9).unwrap_or_default()));
+    let cid_font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "CIDFontType2", "BaseFont" => "GlyphLessFont",
+        "CIDSystemInfo" => dictionary! { "Registry" => Object::string_literal("Adobe"), "Ordering" => Object::string_literal("Identity"), "Supplement" => 0 },
+        "FontDescriptor" => descriptor, "DW" => ADVANCE as i64, "CIDToGIDMap" => map,
+    });
+    let to_unicode = doc.add_object(Stream::new(dictionary! {}, to_unicode_cmap().into_bytes()));
+    doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "GlyphLessFont", "Encoding" => "Identity-H",
+        "DescendantFonts" => vec![cid_font.into()], "ToUnicode" => to_unicode,
+    })
+}
+
+/// Identity from codes to UTF-16, in ranges that stay within one high byte as the CMap
+/// syntax requires, skipping surrogates.
+fn to_unicode_cmap() -> String {
+    let ranges: Vec<String> =
+        (0u32..=0xFF).filter(|hi| !(0xD8..0xE0).contains(hi)).map(|hi| format!("<{hi:02X}00> <{hi:02X}FF> <{hi:02X}00>")).collect();
+    let mut cmap = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+         1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    for chunk in ranges.chunks(100) {
+        cmap.push_str(&format!("{} beginbfrange\n{}\nendbfrange\n", chunk.len(), chunk.join("\n")));
+    }
+    cmap.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    cmap
+}
+
+/// XMP metadata declaring PDF/A-2b.
+fn xmp() -> String {
+    r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
+   <pdfaid:part>2</pdfaid:part>
+   <pdfaid:conformance>B</pdfaid:conformance>
+   <pdf:Producer>sohoa-worker</pdf:Producer>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"#
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ocr::Word;
+
+    #[test]
+    fn codes_are_utf16_and_the_cmap_covers_them() {
+        assert_eq!(utf16_units("Số"), vec![0x0053, 0x1ED1]);
+        assert_eq!(utf16_units("😀"), vec![0xFFFD]);
+        let cmap = to_unicode_cmap();
+        assert!(cmap.contains("<1E00> <1EFF> <1E00>"));
+        assert!(!cmap.contains("<D800>"));
+    }
+
+    #[test]
+    fn words_follow_the_skew_and_fill_their_boxes() {
+        let word = |text: &str, x, line| Word { text: text.into(), conf: 90.0, x, y: 100, w: 80, h: 20, line };
+        let page = PageText {
+            page: 1,
+            width: 1000,
+            height: 1000,
+            dpi: 144.0,
+            quarter_turns: 0,
+            skew: 0.0,
+            confidence: 90.0,
+            no_text: false,
+            text: String::new(),
+            words: vec![word("Hà", 100, 0), word("Nội", 200, 0)],
+        };
+        let layer = text_layer(&page, 1000, 1000, 0.5);
+        // the first word spans to the next one and carries the space: 3 units of 5 pt at 0.5
+        assert!(layer.contains("/F0 10.00 Tf 333.33 Tz 1.00000 0.00000 0.00000 1.00000 50.00 440.00 Tm <004800E00020> Tj"), "{layer}");
+        assert!(layer.contains("<004E1ED90069> Tj"), "{layer}");
+    }
+}
