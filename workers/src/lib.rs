@@ -5,3 +5,4 @@ pub mod cli;
 pub mod client;
 pub mod ocr;
 pub mod run;
+pub mod samples;

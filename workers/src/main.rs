@@ -1,5 +1,6 @@
 use clap::{Parser, Subcommand};
 use sohoa_worker::cli::ocr::OcrArgs;
+use sohoa_worker::cli::samples::SamplesArgs;
 use sohoa_worker::client::Client;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ struct Args {
 enum Command {
     /// Recognise scans into one searchable PDF
     Ocr(OcrArgs),
+    /// Generate scans of the catalog's document types with ground truth
+    Samples(SamplesArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     match args.command {
         Some(Command::Ocr(ocr)) => sohoa_worker::cli::ocr::run(ocr),
+        Some(Command::Samples(samples)) => sohoa_worker::cli::samples::run(samples),
         None => work(args),
     }
 }

@@ -1,3 +1,4 @@
 //! Subcommands of `sohoa-worker` besides the default claim loop.
 
 pub mod ocr;
+pub mod samples;

@@ -9,6 +9,7 @@ mod prep;
 
 pub use engine::{Engine, EngineError, Word};
 pub use input::Page;
+pub use prep::rotate;
 use serde::Serialize;
 use sohoa::intake::{MediaError, MediaLimits};
 

@@ -28,9 +28,7 @@ pub fn prepare(gray: &GrayImage, dpi: f32) -> Prepared {
     if ink < BLANK_INK {
         return Prepared { image: gray.clone(), quarter_turns: 0, skew: 0.0, blank: true };
     }
-    let quarter_turns = orientation(&small);
-    let small = turn(&small, quarter_turns);
-    let skew = skew_angle(&small);
+    let (quarter_turns, skew) = orientation_and_skew(&small);
     let upright = turn(gray, quarter_turns);
     let straight = if skew.abs() >= 0.1 { rotate(&upright, -skew) } else { upright };
     let radius = (dpi / 20.0).round().clamp(7.0, 40.0) as u32;
@@ -157,19 +155,24 @@ fn line_energy(profile: &[u32]) -> f64 {
     profile.windows(2).map(|p| (f64::from(p[1]) - f64::from(p[0])).powi(2)).sum::<f64>() / total
 }
 
-/// Clockwise quarter turns that make text upright: lines must run along the rows, and
-/// Vietnamese (like Latin) text carries more ink above the x-height band (ascenders,
-/// diacritics) than below it (descenders).
-fn orientation(small: &GrayImage) -> u8 {
-    let across = line_energy(&row_profile(small));
-    let along = line_energy(&row_profile(&image::imageops::rotate90(small)));
-    let base = if along > across * 1.3 { 1 } else { 0 };
-    let candidate = turn(small, base);
-    if top_heavy(&row_profile(&candidate)) >= 0.0 {
-        base
+/// Clockwise quarter turns that make text upright, and the skew: text lines must run
+/// along the rows once levelled, and Vietnamese (like Latin) text carries more ink above
+/// the x-height band (ascenders, diacritics) than below it (descenders).
+fn orientation_and_skew(small: &GrayImage) -> (u8, f32) {
+    let (across_skew, across) = skew_search(small);
+    let turned = image::imageops::rotate90(small);
+    let (along_skew, along) = skew_search(&turned);
+    let (base, skew, upright) = if along > across * 1.3 { (1, along_skew, turned) } else { (0, across_skew, small.clone()) };
+    let level = if skew.abs() >= 0.1 { threshold(&rotate(&upright, -skew)) } else { upright };
+    if top_heavy(&row_profile(&level)) >= 0.0 {
+        (base, skew)
     } else {
-        base + 2
+        (base + 2, skew)
     }
+}
+
+fn threshold(gray: &GrayImage) -> GrayImage {
+    GrayImage::from_fn(gray.width(), gray.height(), |x, y| Luma([if gray.get_pixel(x, y)[0] < 128 { 0 } else { 255 }]))
 }
 
 /// Positive when ink sits above the core of each text line, negative when below.
@@ -198,9 +201,9 @@ fn top_heavy(profile: &[u32]) -> f64 {
     balance
 }
 
-/// The skew, in degrees, that best lines ink up into rows: a coarse then a fine search of
-/// the row profile of sheared ink coordinates.
-fn skew_angle(small: &GrayImage) -> f32 {
+/// The skew, in degrees, that best lines ink up into rows, and how well it does: a coarse
+/// then a fine search of the row profile of sheared ink coordinates.
+fn skew_search(small: &GrayImage) -> (f32, f64) {
     let ink: Vec<(f32, f32)> = small.enumerate_pixels().filter(|(_, _, p)| p[0] == 0).map(|(x, y, _)| (x as f32, y as f32)).collect();
     let height = small.height() as f32;
     let width = small.width() as f32;
@@ -217,24 +220,24 @@ fn skew_angle(small: &GrayImage) -> f32 {
         line_energy(&bins)
     };
     let best = |from: f32, to: f32, step: f32| {
-        let mut best = (f64::MIN, 0.0f32);
+        let mut best = (0.0f32, f64::MIN);
         let mut a = from;
         while a <= to + 1e-4 {
             let s = score(a);
-            if s > best.0 {
-                best = (s, a);
+            if s > best.1 {
+                best = (a, s);
             }
             a += step;
         }
-        best.1
+        best
     };
-    let coarse = best(-MAX_SKEW, MAX_SKEW, 0.25);
-    best(coarse - 0.25, coarse + 0.25, 0.05)
+    let (coarse, _) = best(-MAX_SKEW, MAX_SKEW, 0.5);
+    best(coarse - 0.5, coarse + 0.5, 0.05)
 }
 
 /// Rotates by `degrees` (the skew found: shearing by it levels the lines) with bilinear
 /// sampling, keeping the canvas and filling with white.
-fn rotate(gray: &GrayImage, degrees: f32) -> GrayImage {
+pub fn rotate(gray: &GrayImage, degrees: f32) -> GrayImage {
     let (w, h) = (gray.width() as f32, gray.height() as f32);
     let (cx, cy) = (w / 2.0, h / 2.0);
     let (s, c) = degrees.to_radians().sin_cos();
@@ -305,10 +308,14 @@ mod tests {
     #[test]
     fn finds_quarter_turns() {
         let page = binarise(&text_page(), 7);
-        assert_eq!(orientation(&page), 0);
-        assert_eq!(orientation(&turn(&page, 2)), 2, "upside down needs a half turn");
-        assert_eq!(orientation(&turn(&page, 1)), 3, "a page turned clockwise turns back three quarters");
-        assert_eq!(orientation(&turn(&page, 3)), 1);
+        assert_eq!(orientation_and_skew(&page).0, 0);
+        assert_eq!(orientation_and_skew(&turn(&page, 2)).0, 2, "upside down needs a half turn");
+        assert_eq!(orientation_and_skew(&turn(&page, 1)).0, 3, "a page turned clockwise turns back three quarters");
+        assert_eq!(orientation_and_skew(&turn(&page, 3)).0, 1);
+        let skewed = binarise(&rotate(&turn(&text_page(), 1), 3.0), 7);
+        let (turns, skew) = orientation_and_skew(&skewed);
+        assert_eq!(turns, 3, "a skewed, turned page");
+        assert!((skew - 3.0).abs() <= 0.25, "{skew}");
     }
 
     #[test]
@@ -316,7 +323,7 @@ mod tests {
         let page = text_page();
         for angle in [-4.0f32, -1.5, 2.0, 4.5] {
             let skewed = binarise(&rotate(&page, angle), 7);
-            let found = skew_angle(&skewed);
+            let (found, _) = skew_search(&skewed);
             assert!((found - angle).abs() <= 0.25, "rotated {angle}, found {found}");
         }
     }

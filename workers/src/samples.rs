@@ -1,0 +1,318 @@
+//! Generated scans with ground truth: Vietnamese documents of the catalog's types rendered
+//! with a TrueType font, then degraded like real scans (skew, blur, speckle, uneven light,
+//! JPEG artefacts, 150-300 dpi). Deterministic for a seed.
+
+use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
+use image::codecs::jpeg::{JpegEncoder, PixelDensity};
+use image::{GrayImage, ImageFormat, Luma};
+use sohoa::policy::Catalog;
+use std::io::Cursor;
+
+const REGULAR_FONTS: [&str; 2] =
+    ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf"];
+const BOLD_FONTS: [&str; 2] = ["/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf"];
+
+/// How badly a page was scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quality {
+    /// 300 dpi, straight, sharp, lossless.
+    Clean,
+    /// 200-300 dpi, up to 1.5° skew, slight blur, JPEG 75, mild light falloff.
+    Ordinary,
+    /// 150-200 dpi, up to 4.5° skew, blur, speckle, uneven light, JPEG 30.
+    Poor,
+}
+
+impl Quality {
+    pub fn parse(s: &str) -> Option<Quality> {
+        match s {
+            "clean" => Some(Quality::Clean),
+            "ordinary" => Some(Quality::Ordinary),
+            "poor" => Some(Quality::Poor),
+            _ => None,
+        }
+    }
+}
+
+/// One generated scan and what is printed on it.
+pub struct Sample {
+    pub doc_type: String,
+    pub owner_id: String,
+    pub full_name: String,
+    pub truth: String,
+    pub dpi: u32,
+    pub skew: f32,
+    /// PNG for clean pages, JPEG otherwise.
+    pub bytes: Vec<u8>,
+    pub extension: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    #[error("cannot read font {path}: {message}")]
+    Font { path: String, message: String },
+    #[error("cannot encode the page: {0}")]
+    Encode(#[from] image::ImageError),
+}
+
+/// SplitMix64: small, fast and the same on every machine.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    pub fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    pub fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const SURNAMES: [&str; 10] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng"];
+const MIDDLE: [&str; 8] = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thanh", "Quốc"];
+const GIVEN: [&str; 12] = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hùng", "Lan", "Mai", "Nam", "Phương", "Quyết"];
+const PLACES: [&str; 6] = [
+    "phường Dịch Vọng, quận Cầu Giấy, Hà Nội",
+    "xã Tân Lập, huyện Đan Phượng, Hà Nội",
+    "phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh",
+    "phường Hải Châu 1, quận Hải Châu, Đà Nẵng",
+    "thị trấn Phong Điền, huyện Phong Điền, Thừa Thiên Huế",
+    "phường Lê Lợi, thành phố Vinh, Nghệ An",
+];
+const FILLER: [&str; 6] = [
+    "Căn cứ Luật Hộ tịch ngày 20 tháng 11 năm 2014 và các văn bản hướng dẫn thi hành.",
+    "Thông tin trên đây đã được đối chiếu với cơ sở dữ liệu quốc gia về dân cư.",
+    "Người yêu cầu chịu trách nhiệm trước pháp luật về nội dung đã khai.",
+    "Giấy tờ này được cấp theo đề nghị của người có yêu cầu tại Bộ phận Một cửa.",
+    "Mọi sửa chữa, tẩy xóa trên giấy tờ này đều không có giá trị pháp lý.",
+    "Hồ sơ được tiếp nhận và giải quyết theo đúng quy trình thủ tục hành chính.",
+];
+
+/// A valid 12-digit personal identity number (province, century and sex, year, sequence).
+pub fn citizen_id(rng: &mut Rng) -> String {
+    let province = [1u64, 2, 4, 8, 22, 31, 33, 38, 46, 48, 79, 92][rng.below(12) as usize];
+    let year = 1950 + rng.below(60);
+    let century_sex = if year >= 2000 { 2 } else { 0 } + rng.below(2);
+    format!("{province:03}{century_sex}{:02}{:06}", year % 100, rng.below(1_000_000))
+}
+
+fn name(rng: &mut Rng) -> String {
+    format!("{} {} {}", rng.pick(&SURNAMES), rng.pick(&MIDDLE), rng.pick(&GIVEN))
+}
+
+fn date(rng: &mut Rng, from_year: u64) -> String {
+    format!("{:02}/{:02}/{}", 1 + rng.below(28), 1 + rng.below(12), from_year + rng.below(30))
+}
+
+/// The printed lines of a document of `doc_type` (title, labelled fields, body text),
+/// with its owner's id and name.
+pub fn document_lines(catalog: &Catalog, doc_type: &str, rng: &mut Rng) -> (Vec<(String, bool)>, String, String) {
+    let spec = catalog.doc_types.values().find(|d| d.id.as_str() == doc_type);
+    let title = spec.and_then(|d| d.titles.first().cloned()).unwrap_or_else(|| "GIẤY XÁC NHẬN".into());
+    let keywords: Vec<String> = spec.map(|d| d.keywords.clone()).unwrap_or_default();
+    let owner = citizen_id(rng);
+    let full_name = name(rng);
+    let mut lines = vec![
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".to_owned(), true),
+        ("Độc lập - Tự do - Hạnh phúc".to_owned(), true),
+        (format!("Số: {}/{}", 10 + rng.below(990), 2015 + rng.below(11)), false),
+        (title, true),
+        (format!("Họ và tên: {full_name}"), false),
+        (format!("Số định danh cá nhân: {owner}"), false),
+        (format!("Ngày, tháng, năm sinh: {}", date(rng, 1950)), false),
+    ];
+    for keyword in keywords.iter().filter(|k| k.chars().all(|c| !c.is_ascii_digit())).take(4) {
+        let mut label: Vec<char> = keyword.chars().collect();
+        if let Some(first) = label.first_mut() {
+            *first = first.to_uppercase().next().unwrap_or(*first);
+        }
+        let value = match rng.below(3) {
+            0 => rng.pick(&PLACES).to_string(),
+            1 => date(rng, 1990),
+            _ => name(rng),
+        };
+        lines.push((format!("{}: {value}", label.into_iter().collect::<String>()), false));
+    }
+    for _ in 0..2 {
+        lines.push((rng.pick(&FILLER).to_string(), false));
+    }
+    lines.push((format!("Hà Nội, ngày {} tháng {} năm {}", 1 + rng.below(28), 1 + rng.below(12), 2020 + rng.below(6)), false));
+    (lines, owner, full_name)
+}
+
+fn load_font(path: &str) -> Result<FontVec, SampleError> {
+    let bytes = std::fs::read(path).map_err(|e| SampleError::Font { path: path.into(), message: e.to_string() })?;
+    FontVec::try_from_vec(bytes).map_err(|e| SampleError::Font { path: path.into(), message: e.to_string() })
+}
+
+/// Renders and degrades one document.
+pub fn generate(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64) -> Result<Sample, SampleError> {
+    let mut rng = Rng::new(seed);
+    let (lines, owner_id, full_name) = document_lines(catalog, doc_type, &mut rng);
+    let face = rng.below(2) as usize;
+    let (regular, bold) = (load_font(REGULAR_FONTS[face])?, load_font(BOLD_FONTS[face])?);
+    let dpi = match quality {
+        Quality::Clean => 300,
+        Quality::Ordinary => 200 + 50 * rng.below(3) as u32,
+        Quality::Poor => 150 + 25 * rng.below(3) as u32,
+    };
+    let mut page = render(&lines, &regular, &bold, dpi);
+    let skew = match quality {
+        Quality::Clean => 0.0,
+        Quality::Ordinary => rng.range(-1.5, 1.5),
+        Quality::Poor => rng.range(-4.5, 4.5),
+    };
+    if skew != 0.0 {
+        page = crate::ocr::rotate(&page, skew);
+    }
+    if quality == Quality::Poor {
+        light(&mut page, &mut rng, 0.45);
+        page = image::imageops::blur(&page, rng.range(0.8, 1.2));
+        speckle(&mut page, &mut rng, 0.002);
+    } else if quality == Quality::Ordinary {
+        light(&mut page, &mut rng, 0.15);
+        page = image::imageops::blur(&page, 0.6);
+    }
+    let truth = lines.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("\n");
+    let (bytes, extension) = match quality {
+        Quality::Clean => {
+            let mut out = Cursor::new(Vec::new());
+            page.write_to(&mut out, ImageFormat::Png)?;
+            (out.into_inner(), "png")
+        }
+        _ => {
+            let mut out = Vec::new();
+            let q = if quality == Quality::Poor { 30 } else { 75 };
+            let mut encoder = JpegEncoder::new_with_quality(&mut out, q);
+            encoder.set_pixel_density(PixelDensity::dpi(dpi as u16));
+            encoder.encode_image(&page)?;
+            (out, "jpg")
+        }
+    };
+    Ok(Sample { doc_type: doc_type.to_owned(), owner_id, full_name, truth, dpi, skew, bytes, extension })
+}
+
+/// An A4 page at `dpi` with the lines set left (body) or centred (bold header and title).
+fn render(lines: &[(String, bool)], regular: &FontVec, bold: &FontVec, dpi: u32) -> GrayImage {
+    let px = |mm: f32| (mm / 25.4 * dpi as f32).round();
+    let (width, height) = (px(210.0) as u32, px(297.0) as u32);
+    let mut page = GrayImage::from_pixel(width, height, Luma([250]));
+    let mut y = px(25.0);
+    let left = px(25.0);
+    let max_width = width as f32 - 2.0 * left;
+    for (i, (text, strong)) in lines.iter().enumerate() {
+        let points = if i == 3 { 16.0 } else { 12.5 };
+        let scale = PxScale::from(points / 72.0 * dpi as f32);
+        let font = if *strong { bold } else { regular };
+        let scaled = font.as_scaled(scale);
+        let line_width: f32 = text.chars().map(|c| scaled.h_advance(scaled.glyph_id(c))).sum();
+        let fits = (max_width / line_width.max(1.0)).min(1.0);
+        let mut x = if *strong { (width as f32 - line_width * fits) / 2.0 } else { left };
+        y += scaled.ascent() * if i == 3 { 2.0 } else { 1.0 };
+        for ch in text.chars() {
+            let glyph = scaled.glyph_id(ch).with_scale_and_position(scale, ab_glyph::point(x, y));
+            let advance = scaled.h_advance(scaled.glyph_id(ch)) * fits;
+            if let Some(outlined) = font.outline_glyph(glyph) {
+                let bounds = outlined.px_bounds();
+                outlined.draw(|gx, gy, coverage| {
+                    let (px_x, px_y) = (bounds.min.x as i64 + i64::from(gx), bounds.min.y as i64 + i64::from(gy));
+                    if px_x >= 0 && px_y >= 0 && (px_x as u32) < width && (px_y as u32) < height {
+                        let p = page.get_pixel_mut(px_x as u32, px_y as u32);
+                        p[0] = (f32::from(p[0]) * (1.0 - coverage.min(1.0)) + 15.0 * coverage.min(1.0)) as u8;
+                    }
+                });
+            }
+            x += advance;
+        }
+        y += -scaled.descent() + scaled.line_gap() + scaled.height() * 0.45;
+    }
+    page
+}
+
+/// Light falling off towards one corner by up to `depth`.
+fn light(page: &mut GrayImage, rng: &mut Rng, depth: f32) {
+    let (w, h) = (page.width() as f32, page.height() as f32);
+    let (cx, cy) = (rng.range(0.0, w), rng.range(0.0, h));
+    let reach = (w * w + h * h).sqrt();
+    for (x, y, p) in page.enumerate_pixels_mut() {
+        let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt() / reach;
+        p[0] = (f32::from(p[0]) * (1.0 - depth * d)) as u8;
+    }
+}
+
+/// Dark dust: `density` of the pixels, in small clusters.
+fn speckle(page: &mut GrayImage, rng: &mut Rng, density: f32) {
+    let count = (page.width() as f32 * page.height() as f32 * density / 3.0) as u64;
+    for _ in 0..count {
+        let (x, y) = (rng.below(u64::from(page.width() - 1)) as u32, rng.below(u64::from(page.height() - 1)) as u32);
+        let shade = Luma([rng.below(90) as u8]);
+        page.put_pixel(x, y, shade);
+        if rng.below(2) == 0 {
+            page.put_pixel(x + 1, y, shade);
+        }
+    }
+}
+
+/// Character error rate: edit distance over the truth's length, with whitespace runs
+/// collapsed and both sides in NFC.
+pub fn cer(truth: &str, recognised: &str) -> f64 {
+    use unicode_normalization::UnicodeNormalization;
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").nfc().collect::<Vec<char>>();
+    let (a, b) = (norm(truth), norm(recognised));
+    if a.is_empty() {
+        return if b.is_empty() { 0.0 } else { 1.0 };
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()] as f64 / a.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cer_counts_edits_over_truth() {
+        assert_eq!(cer("Hà Nội", "Hà Nội"), 0.0);
+        assert_eq!(cer("Hà  Nội\n", "Hà Nội"), 0.0);
+        assert!((cer("abcd", "abed") - 0.25).abs() < 1e-9);
+        assert_eq!(cer("", ""), 0.0);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_values() {
+        let (mut a, mut b) = (Rng::new(42), Rng::new(42));
+        assert_eq!(citizen_id(&mut a), citizen_id(&mut b));
+        let id = citizen_id(&mut Rng::new(7));
+        assert_eq!(id.len(), 12);
+        assert!(sohoa::domain::CitizenId::parse(&id).is_ok(), "{id}");
+    }
+}
