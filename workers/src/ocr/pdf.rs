@@ -31,7 +31,7 @@ impl Writer {
     }
 
     pub fn add_page(&mut self, original: Original, text: &PageText) -> std::io::Result<()> {
-        let original = if text.quarter_turns % 4 == 0 { original } else { turned(original, text.quarter_turns) };
+        let original = upright(original, text.quarter_turns, text.skew);
         let (width, height) = original.size();
         let scale = 72.0 / text.dpi;
         let (page_w, page_h) = (width as f32 * scale, height as f32 * scale);
@@ -40,7 +40,7 @@ impl Writer {
         let image_id = self.doc.add_object(image);
 
         let mut content = format!("q {page_w:.3} 0 0 {page_h:.3} 0 0 cm /Im0 Do Q\n");
-        content.push_str(&text_layer(text, width, height, scale));
+        content.push_str(&text_layer(text, height, scale));
         let content = deflate(content.as_bytes(), 6)?;
         self.id_hash.update(&content);
         let content_id = self.doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, content));
@@ -107,8 +107,15 @@ fn image_stream(original: Original) -> std::io::Result<Stream> {
     })
 }
 
-/// The original turned upright; passthrough encodings are decoded for that.
-fn turned(original: Original, quarter_turns: u8) -> Original {
+/// The original turned upright and deskewed, as the text was read. Straight pages keep
+/// their encoding; others are decoded, rotated, and re-encoded (JPEG stays JPEG). The
+/// scan as handed in stays in the archive under its own digest.
+fn upright(original: Original, quarter_turns: u8, skew: f32) -> Original {
+    let straight = skew.abs() < 0.1;
+    if quarter_turns % 4 == 0 && straight {
+        return original;
+    }
+    let was_jpeg = matches!(original, Original::Jpeg { .. });
     let image = match original {
         Original::Jpeg { ref data, .. } => match image::load_from_memory_with_format(data, image::ImageFormat::Jpeg) {
             Ok(image) => image,
@@ -131,9 +138,23 @@ fn turned(original: Original, quarter_turns: u8) -> Original {
     let image = match quarter_turns % 4 {
         1 => image.rotate90(),
         2 => image.rotate180(),
-        _ => image.rotate270(),
+        3 => image.rotate270(),
+        _ => image,
     };
-    Original::from_image(&image)
+    let (width, height) = (image.width(), image.height());
+    let colors: u8 = if image.color().has_color() { 3 } else { 1 };
+    let mut data = if colors == 3 { image.to_rgb8().into_raw() } else { image.to_luma8().into_raw() };
+    if !straight {
+        data = super::prep::rotate_samples(&data, width, height, colors as usize, -skew);
+    }
+    if was_jpeg {
+        let mut out = Vec::new();
+        let color = if colors == 3 { image::ExtendedColorType::Rgb8 } else { image::ExtendedColorType::L8 };
+        if image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode(&data, width, height, color).is_ok() {
+            return Original::Jpeg { data: out, width, height, colors };
+        }
+    }
+    Original::Raw { data, width, height, colors }
 }
 
 fn raw_image(data: Vec<u8>, width: u32, height: u32, colors: u8) -> Option<image::DynamicImage> {
@@ -144,32 +165,31 @@ fn raw_image(data: Vec<u8>, width: u32, height: u32, colors: u8) -> Option<image
     }
 }
 
-/// Invisible words placed over their image: coordinates come from the upright, deskewed
-/// image Tesseract read, mapped back onto the (upright, not deskewed) original, with the
-/// text direction following the original's skew.
-fn text_layer(text: &PageText, width: u32, height: u32, scale: f32) -> String {
+/// Invisible words placed over their image: the page image is the one Tesseract read
+/// (upright and deskewed), so word boxes map straight to page coordinates.
+fn text_layer(text: &PageText, height: u32, scale: f32) -> String {
     if text.words.is_empty() {
         return String::new();
     }
-    let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
-    let (s, c) = (-text.skew).to_radians().sin_cos();
-    // adding zero turns -0.0 into 0.0, keeping the output stable
-    let (s, neg_s) = (s + 0.0, -s + 0.0);
-    let to_pdf = |x: f32, y: f32| {
-        let (dx, dy) = (x - cx, y - cy);
-        let (ux, uy) = (cx + dx * c - dy * s, cy + dx * s + dy * c);
-        (ux * scale, (height as f32 - uy) * scale)
-    };
-    // One size and baseline per line, as pdftotext and viewers group text by them.
-    let mut lines: std::collections::HashMap<u32, (u32, u32)> = std::collections::HashMap::new();
+    let to_pdf = |x: f32, y: f32| (x * scale, (height as f32 - y) * scale);
+    // One size and baseline per line, as pdftotext and viewers group text by them; medians,
+    // so that a stray mark read as a word does not move the line.
+    let mut per_line: std::collections::HashMap<u32, (Vec<u32>, Vec<u32>)> = std::collections::HashMap::new();
     for w in &text.words {
-        let entry = lines.entry(w.line).or_insert((w.y, w.y + w.h));
-        *entry = (entry.0.min(w.y), entry.1.max(w.y + w.h));
+        let entry = per_line.entry(w.line).or_default();
+        entry.0.push(w.y + w.h);
+        entry.1.push(w.h);
     }
+    let median = |v: &mut Vec<u32>| {
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
+    let lines: std::collections::HashMap<u32, (u32, u32)> =
+        per_line.into_iter().map(|(line, (mut bottoms, mut heights))| (line, (median(&mut bottoms), median(&mut heights)))).collect();
     let mut out = String::from("BT\n3 Tr\n");
     let words = &text.words;
     for (i, word) in words.iter().enumerate() {
-        let (top, bottom) = lines.get(&word.line).copied().unwrap_or((word.y, word.y + word.h));
+        let (bottom, line_height) = lines.get(&word.line).copied().unwrap_or((word.y + word.h, word.h));
         let next = words.get(i + 1).filter(|n| n.line == word.line);
         let mut shown = word.text.clone();
         let mut span = word.w as f32;
@@ -179,11 +199,11 @@ fn text_layer(text: &PageText, width: u32, height: u32, scale: f32) -> String {
             span = (next.x as f32 - word.x as f32).max(word.w as f32);
         }
         let units = utf16_units(&shown);
-        let size = ((bottom - top) as f32 * scale).max(1.0);
+        let size = (line_height as f32 * scale).max(1.0);
         let natural = units.len() as f32 * ADVANCE / 1000.0 * size;
         let stretch = (100.0 * span * scale / natural.max(0.01)).clamp(1.0, 10_000.0);
         let (x, y) = to_pdf(word.x as f32, bottom as f32);
-        out.push_str(&format!("/F0 {size:.2} Tf {stretch:.2} Tz {c:.5} {neg_s:.5} {s:.5} {c:.5} {x:.2} {y:.2} Tm <"));
+        out.push_str(&format!("/F0 {size:.2} Tf {stretch:.2} Tz 1 0 0 1 {x:.2} {y:.2} Tm <"));
         for unit in units {
             out.push_str(&format!("{unit:04X}"));
         }
@@ -270,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn words_follow_the_skew_and_fill_their_boxes() {
+    fn words_fill_their_boxes_on_one_baseline_per_line() {
         let word = |text: &str, x, line| Word { text: text.into(), conf: 90.0, x, y: 100, w: 80, h: 20, line };
         let page = PageText {
             page: 1,
@@ -284,9 +304,9 @@ mod tests {
             text: String::new(),
             words: vec![word("Hà", 100, 0), word("Nội", 200, 0)],
         };
-        let layer = text_layer(&page, 1000, 1000, 0.5);
+        let layer = text_layer(&page, 1000, 0.5);
         // the first word spans to the next one and carries the space: 3 units of 5 pt at 0.5
-        assert!(layer.contains("/F0 10.00 Tf 333.33 Tz 1.00000 0.00000 0.00000 1.00000 50.00 440.00 Tm <004800E00020> Tj"), "{layer}");
+        assert!(layer.contains("/F0 10.00 Tf 333.33 Tz 1 0 0 1 50.00 440.00 Tm <004800E00020> Tj"), "{layer}");
         assert!(layer.contains("<004E1ED90069> Tj"), "{layer}");
     }
 }

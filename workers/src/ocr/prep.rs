@@ -235,33 +235,40 @@ fn skew_search(small: &GrayImage) -> (f32, f64) {
     best(coarse - 0.5, coarse + 0.5, 0.05)
 }
 
-/// Rotates by `degrees` (the skew found: shearing by it levels the lines) with bilinear
-/// sampling, keeping the canvas and filling with white.
+/// Rotates by `degrees` (counter-clockwise as seen) with bilinear sampling, keeping the
+/// canvas and filling with white.
 pub fn rotate(gray: &GrayImage, degrees: f32) -> GrayImage {
-    let (w, h) = (gray.width() as f32, gray.height() as f32);
+    let data = rotate_samples(gray.as_raw(), gray.width(), gray.height(), 1, degrees);
+    GrayImage::from_raw(gray.width(), gray.height(), data).unwrap_or_else(|| gray.clone())
+}
+
+/// `rotate` over interleaved 8-bit samples with `channels` per pixel.
+pub fn rotate_samples(src: &[u8], width: u32, height: u32, channels: usize, degrees: f32) -> Vec<u8> {
+    let (w, h) = (width as f32, height as f32);
     let (cx, cy) = (w / 2.0, h / 2.0);
     let (s, c) = degrees.to_radians().sin_cos();
-    let src = gray.as_raw();
-    let stride = gray.width() as usize;
-    let sample = |x: f32, y: f32| -> f32 {
-        if x < 0.0 || y < 0.0 || x > w - 1.0 || y > h - 1.0 {
-            return 255.0;
+    let stride = width as usize * channels;
+    let mut out = vec![255u8; src.len()];
+    for y in 0..height as usize {
+        for x in 0..width as usize {
+            // an output point comes from the input point rotated the other way
+            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+            let (sx, sy) = (cx + dx * c - dy * s, cy + dx * s + dy * c);
+            if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
+                continue;
+            }
+            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
+            let (x1, y1) = ((x0 + 1).min(width as usize - 1), (y0 + 1).min(height as usize - 1));
+            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+            for ch in 0..channels {
+                let p = |xx: usize, yy: usize| f32::from(src[yy * stride + xx * channels + ch]);
+                let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
+                let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
+                out[y * stride + x * channels + ch] = (top * (1.0 - fy) + bottom * fy).round() as u8;
+            }
         }
-        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-        let (x1, y1) = ((x0 + 1).min(stride - 1), (y0 + 1).min(gray.height() as usize - 1));
-        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-        let p = |xx: usize, yy: usize| f32::from(src[yy * stride + xx]);
-        let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
-        let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
-        top * (1.0 - fy) + bottom * fy
-    };
-    // A point (x, y) of the output comes from the input point rotated the other way.
-    GrayImage::from_fn(gray.width(), gray.height(), |x, y| {
-        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
-        let sx = cx + dx * c - dy * s;
-        let sy = cy + dx * s + dy * c;
-        Luma([sample(sx, sy).round() as u8])
-    })
+    }
+    out
 }
 
 #[cfg(test)]

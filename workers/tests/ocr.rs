@@ -1,0 +1,186 @@
+//! OCR on generated pages with ground truth: error-rate bounds per scan quality, the PDF's
+//! text layer against the recognised text (pdftotext), `qpdf --check`, and bad inputs
+//! through the command line.
+
+use sohoa::intake::MediaLimits;
+use sohoa_worker::ocr::{self, Engine};
+use sohoa_worker::samples::{self, Quality};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
+const TYPES: [&str; 4] = ["birth_certificate", "identity_card", "marriage_certificate", "criminal_record_certificate"];
+
+fn catalog() -> sohoa::policy::Catalog {
+    sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap()
+}
+
+fn tool(name: &str, args: &[&str]) -> std::process::Output {
+    Command::new(name).args(args).output().unwrap_or_else(|e| panic!("{name} runs (installed by scripts/install-deps.sh): {e}"))
+}
+
+/// Text in content-stream order (`-raw`), which is the order the words were written in.
+fn pdftotext(pdf: &Path) -> String {
+    let out = tool("pdftotext", &["-raw", "-enc", "UTF-8", pdf.to_str().unwrap(), "-"]);
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn error_rates_stay_within_bounds_and_the_pdf_gives_the_text_back() {
+    std::env::set_var("OMP_THREAD_LIMIT", "1");
+    let catalog = catalog();
+    let mut engine = Engine::new("vie").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    println!("{:<10} {:<30} {:>6} {:>8}", "quality", "type", "dpi", "CER");
+    for (quality, bound) in [(Quality::Clean, 0.01), (Quality::Ordinary, 0.02), (Quality::Poor, 0.06)] {
+        let mut total = 0.0;
+        for (i, doc_type) in TYPES.iter().enumerate() {
+            let sample = samples::generate(&catalog, doc_type, quality, 100 + i as u64).unwrap();
+            let recognised = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS).unwrap();
+            let cer = samples::cer(&sample.truth, &recognised.text());
+            println!("{:<10} {:<30} {:>6} {:>8.4}", format!("{quality:?}"), doc_type, sample.dpi, cer);
+            total += cer;
+
+            let pdf = dir.path().join(format!("{doc_type}-{quality:?}.pdf"));
+            std::fs::write(&pdf, &recognised.pdf).unwrap();
+            let check = tool("qpdf", &["--check", pdf.to_str().unwrap()]);
+            assert!(check.status.success(), "qpdf --check: {}", String::from_utf8_lossy(&check.stdout));
+            let layer = pdftotext(&pdf);
+            let mut layer_words: Vec<&str> = layer.split_whitespace().collect();
+            let text = recognised.text();
+            let mut words: Vec<&str> = text.split_whitespace().collect();
+            layer_words.sort_unstable();
+            words.sort_unstable();
+            assert_eq!(layer_words, words, "the text layer holds other words than were recognised");
+            let drift = samples::cer(&text, &layer);
+            assert!(drift < 0.01, "pdftotext differs from the recognised text by {drift}:\n{layer}");
+        }
+        let mean = total / TYPES.len() as f64;
+        println!("{:<10} {:<30} {:>6} {:>8.4}", format!("{quality:?}"), "mean", "", mean);
+        assert!(mean <= bound, "{quality:?} pages: mean CER {mean:.4} above {bound}");
+    }
+}
+
+#[test]
+fn pages_of_several_inputs_make_one_pdf_and_blank_paper_says_so() {
+    let catalog = catalog();
+    let mut engine = Engine::new("vie").unwrap();
+    let a = samples::generate(&catalog, "birth_certificate", Quality::Clean, 1).unwrap();
+    let b = samples::generate(&catalog, "identity_card", Quality::Ordinary, 2).unwrap();
+    let blank = image::GrayImage::from_pixel(1240, 1754, image::Luma([248]));
+    let mut blank_png = std::io::Cursor::new(Vec::new());
+    blank.write_to(&mut blank_png, image::ImageFormat::Png).unwrap();
+    let recognised = ocr::recognise(&mut engine, &[&a.bytes, blank_png.get_ref(), &b.bytes], LIMITS).unwrap();
+    assert_eq!(recognised.pages.len(), 3);
+    assert!(recognised.pages[1].no_text && recognised.pages[1].text.is_empty() && recognised.pages[1].words.is_empty());
+    assert!(recognised.pages[0].text.contains(&a.owner_id));
+    assert!(recognised.pages[2].text.contains(&b.owner_id));
+    let doc = lopdf::Document::load_mem(&recognised.pdf).unwrap();
+    assert_eq!(doc.get_pages().len(), 3);
+    // A4 at the page's resolution is 595 x 842 points
+    let first = doc.get_dictionary(doc.get_pages()[&1]).unwrap();
+    let media: Vec<f32> = first.get(b"MediaBox").unwrap().as_array().unwrap().iter().map(|o| o.as_float().unwrap()).collect();
+    assert!((media[2] - 595.3).abs() < 1.5 && (media[3] - 841.9).abs() < 1.5, "{media:?}");
+}
+
+#[test]
+fn a_page_turned_upside_down_or_sideways_is_read_upright() {
+    let catalog = catalog();
+    let mut engine = Engine::new("vie").unwrap();
+    let sample = samples::generate(&catalog, "marriage_certificate", Quality::Clean, 5).unwrap();
+    let page = image::load_from_memory(&sample.bytes).unwrap();
+    for (turned, expected_turns) in [(page.rotate180(), 2), (page.rotate90(), 3)] {
+        let mut png = std::io::Cursor::new(Vec::new());
+        turned.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let recognised = ocr::recognise(&mut engine, &[png.get_ref()], LIMITS).unwrap();
+        assert_eq!(recognised.pages[0].quarter_turns, expected_turns);
+        let cer = samples::cer(&sample.truth, &recognised.text());
+        assert!(cer < 0.02, "turned page read with CER {cer}");
+    }
+}
+
+fn worker() -> PathBuf {
+    // cargo builds the package's binary for its integration tests
+    PathBuf::from(env!("CARGO_BIN_EXE_sohoa-worker"))
+}
+
+fn ocr_cli(input: &[u8], name: &str, dir: &Path) -> (i32, serde_json::Value) {
+    let path = dir.join(name);
+    std::fs::write(&path, input).unwrap();
+    let out = Command::new(worker()).args(["ocr", path.to_str().unwrap(), "-o"]).arg(dir.join("out.pdf")).arg("--json").output().unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn pdf_with_image(width: i64, height: i64, data: Vec<u8>, filter: Option<&str>) -> Vec<u8> {
+    use lopdf::{dictionary, Object, Stream};
+    let mut doc = lopdf::Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    let mut dict = dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => width, "Height" => height, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 };
+    if let Some(f) = filter {
+        dict.set("Filter", f);
+    }
+    let image = doc.add_object(Stream::new(dict, data));
+    let content = doc.add_object(Stream::new(dictionary! {}, b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec()));
+    let page = doc
+        .add_object(dictionary! { "Type" => "Page", "Parent" => pages, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Contents" => content, "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } } });
+    doc.objects.insert(pages, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn bad_scans_fail_with_their_code_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog();
+    let good = samples::generate(&catalog, "birth_certificate", Quality::Clean, 3).unwrap().bytes;
+    let mut one = std::io::Cursor::new(Vec::new());
+    image::GrayImage::new(1, 1).write_to(&mut one, image::ImageFormat::Png).unwrap();
+    let mut bomb = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut bomb, &vec![255u8; 64 * 1024 * 1024]).unwrap();
+    let bomb_pdf = pdf_with_image(1000, 1000, bomb.finish().unwrap(), Some("FlateDecode"));
+    let mut empty = lopdf::Document::with_version("1.7");
+    let pages = empty.add_object(lopdf::dictionary! { "Type" => "Pages", "Kids" => Vec::<lopdf::Object>::new(), "Count" => 0 });
+    let root = empty.add_object(lopdf::dictionary! { "Type" => "Catalog", "Pages" => pages });
+    empty.trailer.set("Root", root);
+    let mut empty_pdf = Vec::new();
+    empty.save_to(&mut empty_pdf).unwrap();
+    let plain = dir.path().join("plain.pdf");
+    std::fs::write(&plain, pdf_with_image(100, 100, vec![200u8; 10_000], None)).unwrap();
+    let locked = dir.path().join("locked.pdf");
+    let status = Command::new("qpdf").args(["--encrypt", "u", "o", "256", "--"]).arg(&plain).arg(&locked).status().unwrap();
+    assert!(status.success());
+    let encrypted = std::fs::read(&locked).unwrap();
+
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("text posing as png", b"\x89PNG not really".to_vec(), "unsupported_media_type"),
+        ("png signature and garbage", b"\x89PNG\r\n\x1a\ngarbage".to_vec(), "corrupt_image"),
+        ("truncated png", good[..good.len() / 3].to_vec(), "corrupt_image"),
+        ("1x1 png", one.into_inner(), "image_too_small"),
+        ("pixel bomb pdf", bomb_pdf, "decompression_bomb"),
+        ("encrypted pdf", encrypted, "encrypted_pdf"),
+        ("pdf without pages", empty_pdf, "no_pages"),
+        (
+            "pdf without a page tree",
+            b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF".to_vec(),
+            "no_pages",
+        ),
+        ("malformed pdf", b"%PDF-1.7\n1 0 obj << /Type /Pag".to_vec(), "corrupt_pdf"),
+        ("pdf page without image", pdf_with_image(100, 100, Vec::new(), None), "corrupt_pdf"),
+    ];
+    for (what, bytes, code) in cases {
+        let _ = std::fs::remove_file(dir.path().join("out.pdf"));
+        let (exit, json) = ocr_cli(&bytes, "in.bin", dir.path());
+        assert_eq!(exit, 1, "{what}");
+        assert_eq!(json["error"]["code"], code, "{what}: {json}");
+        assert!(!dir.path().join("out.pdf").exists(), "{what}: an output was written");
+    }
+    let (exit, json) = ocr_cli(&good, "good.png", dir.path());
+    assert_eq!(exit, 0);
+    assert!(json["pages"][0]["text"].as_str().unwrap().contains("GIẤY KHAI SINH"));
+}
