@@ -328,3 +328,97 @@ async fn catalog_and_health_endpoints() {
     assert_problem(app.http.get(app.url("/nowhere")).send().await.unwrap(), 404, "not_found").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_scan_the_worker_cannot_read_fails_with_its_code_and_the_worker_goes_on() {
+    let app = TestApp::spawn_with(|c| c.workers = 1).await;
+    let code = app.birth_dossier().await;
+    let scanner = app.token(Role::Scanner);
+    // a valid 1x1 PNG passes intake but holds no text
+    let response = app.upload(scanner, &code, "hospital_birth_notice", blank_png(1, 1), None).await;
+    assert_eq!(response.status(), 202);
+    let dossier = app.wait_for_component(&code, "hospital_birth_notice", "failed").await;
+    assert_eq!(dossier["scans"][0]["error_code"], "image_too_small", "{dossier}");
+    let job = dossier["scans"][0]["job"].as_i64().unwrap();
+    assert_eq!(app.state.index.job(job).await.unwrap().unwrap().state, sohoa::queue::JobState::Dead, "no retry for bad input");
+
+    // the same worker process takes the next scan
+    let response = app.upload(scanner, &code, "application_form", sample_scan(), None).await;
+    assert_eq!(response.status(), 202);
+    app.wait_for_component(&code, "application_form", "digitized").await;
+    app.stop().await;
+}
+
+/// A PDF of `pages` copies of the sample scan, as JPEG pages.
+fn multi_page_pdf(pages: usize) -> Vec<u8> {
+    use lopdf::{dictionary, Object, Stream};
+    let image = image::load_from_memory(&sample_scan()).unwrap().to_luma8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&image).unwrap();
+    let mut doc = lopdf::Document::with_version("1.7");
+    let tree = doc.new_object_id();
+    let mut kids = Vec::new();
+    for _ in 0..pages {
+        let im = doc.add_object(Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => image.width(), "Height" => image.height(),
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" },
+            jpeg.clone(),
+        ));
+        let content = doc.add_object(Stream::new(dictionary! {}, b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec()));
+        kids.push(Object::from(doc.add_object(dictionary! { "Type" => "Page", "Parent" => tree,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => content,
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => im } } })));
+    }
+    doc.objects.insert(tree, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => pages as i64 }));
+    let root = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
+    doc.trailer.set("Root", root);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_page_loses_its_lease_and_another_finishes_the_job_once() {
+    let app = TestApp::spawn_with(|c| c.lease_seconds = 2).await;
+    let token_file = app.dir.path().join("worker.token");
+    std::fs::write(&token_file, app.token(Role::Worker)).unwrap();
+    let start_worker = |id: &str| {
+        std::process::Command::new(common::worker_binary())
+            .args(["--api", &app.base, "--id", id])
+            .arg("--token-file")
+            .arg(&token_file)
+            .env("OMP_THREAD_LIMIT", "1")
+            .spawn()
+            .unwrap()
+    };
+    let code = app.birth_dossier().await;
+    let response = app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", multi_page_pdf(6), None).await;
+    assert_eq!(response.status(), 202);
+    let job: i64 = response.json::<Value>().await.unwrap()["job"].as_i64().unwrap();
+
+    let mut first = start_worker("first");
+    for _ in 0..600 {
+        if app.state.index.job(job).await.unwrap().unwrap().state == sohoa::queue::JobState::Running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(app.state.index.job(job).await.unwrap().unwrap().state, sohoa::queue::JobState::Running, "killed mid-page");
+
+    let mut second = start_worker("second");
+    let dossier = app.wait_for_component(&code, "hospital_birth_notice", "digitized").await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let done = app.state.index.job(job).await.unwrap().unwrap();
+    assert_eq!((done.state, done.attempts), (sohoa::queue::JobState::Done, 2));
+    let (_, audit) = app.get_json(app.token(Role::Auditor), &format!("/audit?target=job:{job}")).await;
+    let completions = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "job.complete").count();
+    assert_eq!(completions, 1, "exactly one result recorded");
+    let scan = dossier["scans"][0]["id"].as_i64().unwrap();
+    let (_, result) = app.get_json(app.token(Role::Scanner), &format!("/scans/{scan}/result")).await;
+    assert_eq!(result["pages"].as_array().unwrap().len(), 6);
+    app.stop().await;
+}
