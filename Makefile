@@ -28,3 +28,4 @@ lint: deps
 
 bench: deps
 	scripts/bench-intake.sh
+	scripts/bench-ocr.sh
