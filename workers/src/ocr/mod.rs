@@ -131,7 +131,15 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         // what the engine saw, for tuning preprocessing on real scans
         let _ = image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
     }
-    let words = engine.recognise(image.as_raw(), image.width(), image.height(), page.dpi.round() as u32)?;
+    let read_dpi = (page.dpi * prepared.scale).round() as u32;
+    let mut words = engine.recognise(image.as_raw(), image.width(), image.height(), read_dpi)?;
+    if prepared.scale < 1.0 {
+        // back to the page's own pixels, which the PDF and the desk use
+        let up = |v: u32| (v as f32 / prepared.scale).round() as u32;
+        for w in &mut words {
+            (w.x, w.y, w.w, w.h) = (up(w.x), up(w.y), up(w.w), up(w.h));
+        }
+    }
     let words: Vec<Word> = words.into_iter().filter(|w| w.conf >= MIN_WORD_CONF).collect();
     let confidence = if words.is_empty() { 0.0 } else { words.iter().map(|w| w.conf).sum::<f32>() / words.len() as f32 };
     if words.len() >= 2 && confidence >= MIN_PAGE_CONF {

@@ -31,16 +31,18 @@ impl Writer {
     }
 
     pub fn add_page(&mut self, original: Original, text: &PageText) -> std::io::Result<()> {
-        let original = upright(original, text.quarter_turns, text.skew);
         let (width, height) = original.size();
+        // the page is the upright, deskewed page Tesseract read: sideways scans swap sides
+        let (up_w, up_h) = if text.quarter_turns % 2 == 1 { (height, width) } else { (width, height) };
         let scale = 72.0 / text.dpi;
-        let (page_w, page_h) = (width as f32 * scale, height as f32 * scale);
+        let (page_w, page_h) = (up_w as f32 * scale, up_h as f32 * scale);
+        let placement = placement(width, height, text.quarter_turns, text.skew, scale);
         let image = image_stream(original)?;
         self.id_hash.update(&image.content);
         let image_id = self.doc.add_object(image);
 
-        let mut content = format!("q {page_w:.3} 0 0 {page_h:.3} 0 0 cm /Im0 Do Q\n");
-        content.push_str(&text_layer(text, height, scale));
+        let mut content = format!("q {placement} cm /Im0 Do Q\n");
+        content.push_str(&text_layer(text, up_h, scale));
         let content = deflate(content.as_bytes(), 6)?;
         self.id_hash.update(&content);
         let content_id = self.doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, content));
@@ -78,6 +80,34 @@ impl Writer {
     }
 }
 
+/// The `cm` matrix that draws the original image (its unit square) turned upright and
+/// deskewed onto the page, so the original bytes go into the PDF untouched and the text
+/// layer lies on straight lines.
+fn placement(width: u32, height: u32, quarter_turns: u8, skew: f32, scale: f32) -> String {
+    let (w, h) = (width as f32, height as f32);
+    let (up_w, up_h) = if quarter_turns % 2 == 1 { (h, w) } else { (w, h) };
+    let (cx, cy) = (up_w / 2.0, up_h / 2.0);
+    // preprocessing sampled the upright image at c + R(p - c), R the rotation by -skew;
+    // a point of the upright image therefore lands at c + R⁻¹(p - c)
+    let (s, c) = (-skew).to_radians().sin_cos();
+    let to_page = |u: f32, v: f32| {
+        // unit square (image row 0 at the top) -> original pixels -> upright pixels
+        let (px, py) = (u * w, (1.0 - v) * h);
+        let (a, b) = match quarter_turns % 4 {
+            1 => (h - py, px),
+            2 => (w - px, h - py),
+            3 => (py, w - px),
+            _ => (px, py),
+        };
+        let (dx, dy) = (a - cx, b - cy);
+        let (x, y) = (cx + dx * c + dy * s, cy - dx * s + dy * c);
+        (x * scale, (up_h - y) * scale)
+    };
+    let (o, e1, e2) = (to_page(0.0, 0.0), to_page(1.0, 0.0), to_page(0.0, 1.0));
+    let z = |v: f32| v + 0.0;
+    format!("{:.4} {:.4} {:.4} {:.4} {:.4} {:.4}", z(e1.0 - o.0), z(e1.1 - o.1), z(e2.0 - o.0), z(e2.1 - o.1), z(o.0), z(o.1))
+}
+
 fn deflate(data: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
     z.write_all(data)?;
@@ -105,64 +135,6 @@ fn image_stream(original: Original) -> std::io::Result<Stream> {
             deflate(&data, 1)?,
         ),
     })
-}
-
-/// The original turned upright and deskewed, as the text was read. Straight pages keep
-/// their encoding; others are decoded, rotated, and re-encoded (JPEG stays JPEG). The
-/// scan as handed in stays in the archive under its own digest.
-fn upright(original: Original, quarter_turns: u8, skew: f32) -> Original {
-    let straight = skew.abs() < 0.1;
-    if quarter_turns % 4 == 0 && straight {
-        return original;
-    }
-    let was_jpeg = matches!(original, Original::Jpeg { .. });
-    let image = match original {
-        Original::Jpeg { ref data, .. } => match image::load_from_memory_with_format(data, image::ImageFormat::Jpeg) {
-            Ok(image) => image,
-            Err(_) => return original,
-        },
-        Original::Png { ref idat, width, height, colors } => {
-            let row = width as usize * colors as usize;
-            let Ok(raw) = super::input::inflate_limited(idat, (row + 1) * height as usize) else { return original };
-            let samples = super::pdf_input::unpredict(&raw, row, colors as usize);
-            match raw_image(samples, width, height, colors) {
-                Some(image) => image,
-                None => return original,
-            }
-        }
-        Original::Raw { data, width, height, colors } => match raw_image(data, width, height, colors) {
-            Some(image) => image,
-            None => return Original::Raw { data: Vec::new(), width, height, colors },
-        },
-    };
-    let image = match quarter_turns % 4 {
-        1 => image.rotate90(),
-        2 => image.rotate180(),
-        3 => image.rotate270(),
-        _ => image,
-    };
-    let (width, height) = (image.width(), image.height());
-    let colors: u8 = if image.color().has_color() { 3 } else { 1 };
-    let mut data = if colors == 3 { image.to_rgb8().into_raw() } else { image.to_luma8().into_raw() };
-    if !straight {
-        data = super::prep::rotate_samples(&data, width, height, colors as usize, -skew);
-    }
-    if was_jpeg {
-        let mut out = Vec::new();
-        let color = if colors == 3 { image::ExtendedColorType::Rgb8 } else { image::ExtendedColorType::L8 };
-        if image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode(&data, width, height, color).is_ok() {
-            return Original::Jpeg { data: out, width, height, colors };
-        }
-    }
-    Original::Raw { data, width, height, colors }
-}
-
-fn raw_image(data: Vec<u8>, width: u32, height: u32, colors: u8) -> Option<image::DynamicImage> {
-    if colors == 3 {
-        image::RgbImage::from_raw(width, height, data).map(image::DynamicImage::ImageRgb8)
-    } else {
-        image::GrayImage::from_raw(width, height, data).map(image::DynamicImage::ImageLuma8)
-    }
 }
 
 /// Invisible words placed over their image: the page image is the one Tesseract read
@@ -279,6 +251,16 @@ fn xmp() -> String {
 mod tests {
     use super::*;
     use crate::ocr::Word;
+
+    #[test]
+    fn images_are_placed_upright() {
+        // straight: the image fills the page
+        assert_eq!(placement(200, 100, 0, 0.0, 0.5), "100.0000 0.0000 0.0000 50.0000 0.0000 0.0000");
+        // turned a quarter clockwise: a 200x100 scan becomes a 100x200 page
+        assert_eq!(placement(200, 100, 1, 0.0, 1.0), "0.0000 -200.0000 100.0000 0.0000 0.0000 200.0000");
+        // upside down
+        assert_eq!(placement(200, 100, 2, 0.0, 1.0), "-200.0000 0.0000 0.0000 -100.0000 200.0000 100.0000");
+    }
 
     #[test]
     fn codes_are_utf16_and_the_cmap_covers_them() {
