@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod archive;
+pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -1,5 +1,6 @@
 //! The `sohoa` command line; one file per subcommand.
 
+mod classify;
 mod init;
 mod policy;
 mod serve;
@@ -36,6 +37,8 @@ enum Command {
     },
     /// Prepare the data directory on first run: index, archive and demo tokens
     Init,
+    /// Classify recognised text by document type, or evaluate over a labelled directory
+    Classify(classify::ClassifyArgs),
 }
 
 /// Exit status for bad input or a bad catalog.
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve => block_on(serve::run(config)),
         Command::Token { command } => block_on(token::run(command, config)),
         Command::Init => block_on(init::run(config)),
+        Command::Classify(args) => classify::run(args, config),
     }
 }
 
