@@ -3,10 +3,12 @@
 //! patterns and negative keywords, matched on folded text so that OCR slips and lost
 //! diacritics still count. Pure: no I/O.
 
+mod fields;
 mod text;
 
 use crate::policy::{Catalog, DocType};
 use serde::Serialize;
+pub use fields::{extract, FieldValue};
 pub use text::{best_match, fold};
 
 /// A title found in the title zone of page 1.

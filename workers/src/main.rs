@@ -1,6 +1,7 @@
 use clap::{Parser, Subcommand};
 use sohoa_worker::cli::ocr::OcrArgs;
 use sohoa_worker::cli::samples::SamplesArgs;
+use sohoa_worker::cli::scan::ScanArgs;
 use sohoa_worker::client::Client;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ struct Args {
 enum Command {
     /// Recognise scans into one searchable PDF
     Ocr(OcrArgs),
+    /// Recognise, classify and extract fields of one scan
+    Scan(ScanArgs),
     /// Generate scans of the catalog's document types with ground truth
     Samples(SamplesArgs),
 }
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     match args.command {
         Some(Command::Ocr(ocr)) => sohoa_worker::cli::ocr::run(ocr),
+        Some(Command::Scan(scan)) => sohoa_worker::cli::scan::run(scan),
         Some(Command::Samples(samples)) => sohoa_worker::cli::samples::run(samples),
         None => work(args),
     }

@@ -2,3 +2,4 @@
 
 pub mod ocr;
 pub mod samples;
+pub mod scan;

@@ -1,0 +1,154 @@
+//! Field extraction from recognised text: the owner's identity (checked by the citizen id
+//! rules, or an enterprise code), full name, dates, document number. Labels are matched
+//! on folded text; values are read from the original line.
+
+use super::text::fold;
+use crate::domain::{CitizenId, EnterpriseCode};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldValue {
+    pub value: String,
+    /// 0 to 1: labelled and checked values rank above bare matches.
+    pub confidence: f32,
+    /// Line of the text (0-based) it was read from.
+    pub line: usize,
+}
+
+/// Labels (folded) that introduce each field on a line.
+const NAME_LABELS: [&str; 4] = ["ho va ten", "ho chu dem ten", "ho ten", "full name"];
+const BIRTH_LABELS: [&str; 3] = ["ngay thang nam sinh", "sinh ngay", "date of birth"];
+const ID_LABELS: [&str; 5] = ["so dinh danh ca nhan", "so cccd", "can cuoc cong dan", "so cmnd", "so giay to tuy than"];
+const ENTERPRISE_LABELS: [&str; 3] = ["ma so doanh nghiep", "ma so thue", "ma so chi nhanh"];
+
+/// Digits as OCR sometimes reads them inside a number.
+fn digit_like(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        'O' | 'o' | 'D' => Some('0'),
+        'l' | 'I' | '|' => Some('1'),
+        _ => None,
+    }
+}
+
+/// Runs of digits (with OCR look-alikes when the run is mostly digits) on a line.
+fn numbers(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in line.split(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '(' | ')')) {
+        let token = token.trim_matches(|c: char| c == '.');
+        let mapped: Option<String> = token.chars().map(|c| if c == '-' { Some('-') } else { digit_like(c) }).collect();
+        let real = token.chars().filter(char::is_ascii_digit).count();
+        if let Some(m) = mapped {
+            if real * 2 > token.chars().count() && real >= 6 {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+fn after_label<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
+    let folded = fold(line);
+    if !labels.iter().any(|l| folded.starts_with(l) || folded.contains(&format!(" {l}"))) {
+        return None;
+    }
+    line.split_once(':').map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn date_in(text: &str) -> Option<String> {
+    let re = regex::Regex::new(r"\b(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\b").ok()?;
+    let c = re.captures(text)?;
+    let (d, m, y): (u32, u32, i32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+    chrono::NaiveDate::from_ymd_opt(y, m, d).map(|date| date.format("%Y-%m-%d").to_string())
+}
+
+/// "ngày 5 tháng 7 năm 2020", the way documents state where and when they were issued.
+fn spelled_date(line: &str) -> Option<String> {
+    let re = regex::Regex::new(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})").ok()?;
+    let folded = fold(line);
+    let c = re.captures(&folded)?;
+    let (d, m, y): (u32, u32, i32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+    chrono::NaiveDate::from_ymd_opt(y, m, d).map(|date| date.format("%Y-%m-%d").to_string())
+}
+
+/// Extracts what it can find; absent fields are left out.
+pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
+    let mut fields = BTreeMap::new();
+    let mut put = |name: &str, value: String, confidence: f32, line: usize| {
+        let better = fields.get(name).is_none_or(|old: &FieldValue| old.confidence < confidence);
+        if better {
+            fields.insert(name.to_owned(), FieldValue { value, confidence, line });
+        }
+    };
+    // the last "ngày … tháng … năm …" line is the place and date of issue
+    let mut issued = None;
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let id_labelled = after_label(line, &ID_LABELS).is_some();
+        for number in numbers(line) {
+            if let Ok(id) = CitizenId::parse(&number) {
+                put("owner_id", id.as_str().to_owned(), if id_labelled { 0.95 } else { 0.7 }, i);
+            }
+            if after_label(line, &ENTERPRISE_LABELS).is_some() {
+                if let Ok(code) = EnterpriseCode::parse(&number) {
+                    put("enterprise_code", code.as_str().to_owned(), 0.9, i);
+                }
+            }
+        }
+        if let Some(name) = after_label(line, &NAME_LABELS) {
+            let words = name.split_whitespace().count();
+            if (2..=6).contains(&words) && name.chars().all(|c| c.is_alphabetic() || c == ' ') {
+                put("full_name", name.to_owned(), 0.9, i);
+            }
+        }
+        if let Some(value) = after_label(line, &BIRTH_LABELS) {
+            if let Some(date) = date_in(value) {
+                put("date_of_birth", date, 0.9, i);
+            }
+        }
+        if i < 6 {
+            let re = regex::Regex::new(r"^\s*S[ốoóỏ6]\s*[:.]\s*([0-9][0-9A-Za-zĐđ/\-.]*)").ok();
+            if let Some(c) = re.as_ref().and_then(|re| re.captures(line)) {
+                put("document_number", c[1].trim_end_matches('.').to_owned(), 0.85, i);
+            }
+        }
+        if let Some(date) = spelled_date(line) {
+            issued = Some((date, i));
+        }
+    }
+    if let Some((date, line)) = issued {
+        fields.insert("issue_date".to_owned(), FieldValue { value: date, confidence: 0.8, line });
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nSố: 472/2025\nGIẤY KHAI SINH\n\
+        Họ và tên: Đặng Đức Hùng\nSố định danh cá nhân: 022205784857\nNgày, tháng, năm sinh: 17/06/2005\n\
+        Mã số doanh nghiệp: 0101234567-001\nHà Nội, ngày 28 tháng 4 năm 2024";
+
+    #[test]
+    fn reads_labelled_fields() {
+        let f = extract(TEXT);
+        assert_eq!(f["owner_id"].value, "022205784857");
+        assert_eq!(f["owner_id"].confidence, 0.95);
+        assert_eq!(f["full_name"].value, "Đặng Đức Hùng");
+        assert_eq!(f["date_of_birth"].value, "2005-06-17");
+        assert_eq!(f["document_number"].value, "472/2025");
+        assert_eq!(f["issue_date"].value, "2024-04-28");
+        assert_eq!(f["enterprise_code"].value, "0101234567-001");
+    }
+
+    #[test]
+    fn ocr_look_alikes_are_read_and_invalid_ids_refused() {
+        let f = extract("So dinh danh ca nhan: O22205784857");
+        assert_eq!(f["owner_id"].value, "022205784857");
+        // province 099 does not exist
+        assert!(!extract("Số định danh cá nhân: 099205784857").contains_key("owner_id"));
+        assert!(!extract("Ngày, tháng, năm sinh: 31/02/2005").contains_key("date_of_birth"));
+    }
+}

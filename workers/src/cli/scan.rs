@@ -1,0 +1,83 @@
+//! `sohoa-worker scan IN... --json [--policies DIR]`: OCR, classification and fields of one
+//! scan as one JSON object.
+
+use crate::ocr::{self, Engine};
+use serde_json::json;
+use sohoa::classify::{extract, Classifier};
+use sohoa::intake::MediaLimits;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// The pages of one scan: PNG, JPEG, TIFF or image-only PDF
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Print one JSON object (the default prints a summary)
+    #[arg(long)]
+    pub json: bool,
+    /// The policy catalog that defines the document types
+    #[arg(long, default_value = "policies")]
+    pub policies: PathBuf,
+    #[arg(long, default_value = "vie")]
+    pub lang: String,
+}
+
+pub fn run(args: ScanArgs) -> ExitCode {
+    let catalog = match sohoa::policy::load(&args.policies) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut inputs = Vec::new();
+    for path in &args.inputs {
+        match std::fs::read(path) {
+            Ok(b) => inputs.push(b),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut engine = match Engine::new(&args.lang) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error[ocr_engine_unavailable]: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+    let recognised = match ocr::recognise(&mut engine, &slices, MediaLimits { max_pixels: 60_000_000, max_pages: 200 }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            if args.json {
+                println!("{}", json!({ "error": { "code": e.code(), "message": e.to_string() } }));
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let texts: Vec<&str> = recognised.pages.iter().map(|p| p.text.as_str()).collect();
+    let classification = Classifier::new(&catalog).classify(&texts);
+    let text = recognised.text();
+    let fields = extract(&text);
+    if args.json {
+        let out = json!({
+            "doc_type": classification.doc_type,
+            "confidence": classification.confidence,
+            "candidates": classification.candidates,
+            "fields": fields,
+            "pages": recognised.pages.len(),
+            "text": text,
+        });
+        println!("{out}");
+    } else {
+        println!("{} ({:.3}), {} page(s)", classification.doc_type, classification.confidence, recognised.pages.len());
+        for (name, f) in &fields {
+            println!("  {name:<16} {} ({:.2})", f.value, f.confidence);
+        }
+    }
+    ExitCode::SUCCESS
+}
