@@ -3,7 +3,9 @@
 # Idempotent; safe to run on every `make run` and `make test`.
 set -euo pipefail
 
-packages=(build-essential pkg-config ca-certificates curl)
+# poppler-utils (pdfsig, pdftoppm), libnss3-tools (certutil), openssl, qpdf, python3-venv:
+# the peers the signing tests compare against; fonts-dejavu-core: the appearance font.
+packages=(build-essential pkg-config ca-certificates curl poppler-utils libnss3-tools openssl qpdf python3-venv fonts-dejavu-core)
 
 missing=()
 for p in "${packages[@]}"; do

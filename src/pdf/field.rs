@@ -46,12 +46,18 @@ impl Prepared {
         (self.byte_range[2] - self.byte_range[1] - 2) / 2
     }
 
+    /// The two signed ranges: everything but the `/Contents` hex string.
+    pub fn signed_ranges(&self) -> [&[u8]; 2] {
+        let [a, b, c, d] = self.byte_range;
+        [&self.bytes[a..a + b], &self.bytes[c..c + d]]
+    }
+
     /// SHA-256 over the two signed ranges.
     pub fn digest(&self) -> [u8; 32] {
-        let [a, b, c, d] = self.byte_range;
         let mut h = Sha256::new();
-        h.update(&self.bytes[a..a + b]);
-        h.update(&self.bytes[c..c + d]);
+        for range in self.signed_ranges() {
+            h.update(range);
+        }
         h.finalize().into()
     }
 

@@ -178,10 +178,13 @@ pub(crate) fn verify_raw(si: &SignerInfo, cert_der: &[u8], message: &[u8]) -> Re
         ("1.2.840.10045.2.1", "1.2.840.10045.4.3.2", _) => &sig::ECDSA_P256_SHA256_ASN1,
         ("1.2.840.10045.2.1", "1.2.840.10045.4.3.3", _) => &sig::ECDSA_P384_SHA384_ASN1,
         _ => {
-            return Err(Problem::new(
-                "unsupported_algorithm",
-                format!("signature algorithm {sig_alg} with digest {digest} and key {key_alg}"),
-            ))
+            let rsa_sig = sig_alg.starts_with("1.2.840.113549.1.1.");
+            let ec_sig = sig_alg.starts_with("1.2.840.10045.4.3.");
+            let (rsa_key, ec_key) = (key_alg == "1.2.840.113549.1.1.1", key_alg == "1.2.840.10045.2.1");
+            // A known algorithm that does not fit the certificate's key cannot verify: another
+            // certificate was put in place of the one that signed.
+            let code = if (rsa_sig && ec_key) || (ec_sig && rsa_key) { "signature_invalid" } else { "unsupported_algorithm" };
+            return Err(Problem::new(code, format!("signature algorithm {sig_alg} with digest {digest} does not fit key {key_alg}")));
         }
     };
     sig::UnparsedPublicKey::new(algorithm, spki.subject_public_key.data.as_ref())

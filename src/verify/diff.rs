@@ -16,6 +16,7 @@ pub struct Change {
 pub(crate) fn changes(old: &Document, new: &Document) -> Vec<Change> {
     let pages: Vec<ObjectId> = old.get_pages().values().copied().collect();
     let root = old.trailer.get(b"Root").and_then(Object::as_reference).ok();
+    let info = old.trailer.get(b"Info").and_then(Object::as_reference).ok();
     let form = root.and_then(|r| old.get_dictionary(r).ok()).and_then(|c| c.get(b"AcroForm").and_then(Object::as_reference).ok());
     let mut out = Vec::new();
     for (id, obj) in &new.objects {
@@ -27,7 +28,11 @@ pub(crate) fn changes(old: &Document, new: &Document) -> Vec<Change> {
         }
         let label = format!("{} {} R", id.0, id.1);
         let change = if Some(*id) == root {
-            dict_change(before, obj, &[b"AcroForm", b"DSS", b"Extensions"], "catalog")
+            dict_change(before, obj, &[b"AcroForm", b"DSS", b"Extensions", b"Version", b"Metadata"], "catalog")
+        } else if Some(*id) == info {
+            ("document information (producer, dates) updated".to_string(), true)
+        } else if is_metadata(before) && is_metadata(obj) {
+            ("XMP metadata updated".to_string(), true)
         } else if Some(*id) == form {
             dict_change(before, obj, &[b"Fields", b"SigFlags", b"DR", b"DA", b"NeedAppearances"], "form")
         } else if pages.contains(id) {
@@ -98,6 +103,10 @@ fn changed_keys(a: &Dictionary, b: &Dictionary) -> Vec<String> {
         }
     }
     keys
+}
+
+fn is_metadata(o: &Object) -> bool {
+    o.as_stream().ok().and_then(|s| s.dict.get(b"Type").and_then(Object::as_name).ok()).is_some_and(|n| n == b"Metadata")
 }
 
 fn is_signature_field(o: &Object) -> bool {
