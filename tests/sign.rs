@@ -205,3 +205,58 @@ fn exit_codes_distinguish_invalid_from_unreadable() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("encrypted"));
 }
+
+/// A blue hand-signature stroke on a transparent background, as an official's PNG.
+fn signature_png() -> Vec<u8> {
+    let mut img = image::RgbaImage::new(300, 100);
+    for x in 0..300u32 {
+        let y = (50.0 + 30.0 * (x as f32 / 20.0).sin()) as i32;
+        for dy in -2..=2 {
+            let yy = (y + dy).clamp(0, 99) as u32;
+            img.put_pixel(x, yy, image::Rgba([20, 40, 200, 255]));
+        }
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn visible_signature_draws_the_image_and_extractable_vietnamese_text() {
+    let env = env();
+    let input = env.path("visible-in.pdf");
+    std::fs::write(&input, sample_pdf(false)).unwrap();
+    let png = env.path("signature.png");
+    std::fs::write(&png, signature_png()).unwrap();
+    let output = env.path("visible-out.pdf");
+    env.sign(&input, &output, "official1", &["--visible", "1,320,560,240,110", "--image", png.to_str().unwrap()]);
+    assert_eq!(env.verify(&output).0, 0);
+    assert!(env.pyhanko_validate(&output).contains("INTACT:TRUSTED"));
+
+    let text = run("pdftotext", &[output.to_str().unwrap(), "-"]);
+    assert!(text.contains("Ký bởi: Nguyễn Văn An"), "{text}");
+    assert!(text.contains("Chức vụ: Chủ tịch"), "{text}");
+    assert!(text.contains("+07:00"), "{text}");
+    let fonts = run("pdffonts", &[output.to_str().unwrap()]);
+    assert!(fonts.lines().any(|l| l.contains("CID TrueType") && l.contains("Identity-H") && l.contains("yes yes yes")), "{fonts}");
+
+    // At 72 dpi one point is one pixel; the widget spans x 320..560, y 172..282 from the top.
+    let prefix = env.path("visible-render");
+    run("pdftoppm", &["-r", "72", "-png", "-singlefile", output.to_str().unwrap(), prefix.to_str().unwrap()]);
+    let page = image::open(prefix.with_extension("png")).unwrap().to_rgb8();
+    let (mut blue, mut dark, mut outside) = (0, 0, 0);
+    for (x, y, px) in page.enumerate_pixels() {
+        let [r, g, b] = px.0;
+        let inside = (320..560).contains(&x) && (172..282).contains(&y);
+        if inside && b > 150 && r < 100 && g < 120 {
+            blue += 1;
+        } else if inside && r < 100 && g < 100 && b < 100 {
+            dark += 1;
+        } else if !inside && y > 120 && (r < 200 || g < 200 || b < 200) {
+            outside += 1;
+        }
+    }
+    assert!(blue > 300, "the signature image is drawn ({blue} blue pixels)");
+    assert!(dark > 300, "the text is drawn ({dark} dark pixels)");
+    assert_eq!(outside, 0, "nothing is drawn outside the widget below the title");
+}

@@ -3,6 +3,7 @@
 
 mod appearance;
 mod field;
+mod font;
 mod read;
 mod update;
 
