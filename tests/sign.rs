@@ -260,3 +260,34 @@ fn visible_signature_draws_the_image_and_extractable_vietnamese_text() {
     assert!(dark > 300, "the text is drawn ({dark} dark pixels)");
     assert_eq!(outside, 0, "nothing is drawn outside the widget below the title");
 }
+
+#[test]
+fn a_pkcs12_key_signs_like_a_pem_one() {
+    let env = env();
+    let p12 = env.path("official1.p12");
+    run(
+        "openssl",
+        &[
+            "pkcs12", "-export", "-inkey", &env.pki("official1.key"), "-in", &env.pki("official1.pem"), "-certfile", &env.pki("root.pem"), "-passout",
+            "pass:mật khẩu", "-out", p12.to_str().unwrap(),
+        ],
+    );
+    let input = env.path("p12-in.pdf");
+    std::fs::write(&input, sample_pdf(false)).unwrap();
+    let output = env.path("p12-out.pdf");
+    let sign = |password: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args(["sign", input.to_str().unwrap(), "-o", output.to_str().unwrap(), "--key", p12.to_str().unwrap()])
+            .env("SOHOA_KEY_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let wrong = sign("wrong");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&wrong.stderr).contains("mật khẩu"));
+    assert!(sign("mật khẩu").status.success());
+    let (code, report) = env.verify(&output);
+    assert_eq!(code, 0, "{report}");
+    assert!(report["signatures"][0]["chain"].as_array().unwrap().len() == 2, "the chain came from the PKCS#12 file");
+    assert!(env.pdfsig(&output).contains("Certificate is Trusted."));
+}

@@ -20,12 +20,14 @@ pub struct SignArgs {
     /// Where to write the signed PDF
     #[arg(short, long)]
     output: PathBuf,
-    /// Private key: PEM or DER, PKCS#8 or PKCS#1 (RSA)
+    /// Private key: PEM or DER, PKCS#8 or PKCS#1 (RSA), or PKCS#12 (.p12/.pfx, password in
+    /// SOHOA_KEY_PASSWORD)
     #[arg(long)]
     key: PathBuf,
-    /// Signer's certificate (PEM; further certificates in the file are taken as the chain)
+    /// Signer's certificate (PEM; further certificates in the file are taken as the chain);
+    /// not needed with a PKCS#12 key
     #[arg(long)]
-    cert: PathBuf,
+    cert: Option<PathBuf>,
     /// Issuing certificates to embed (PEM bundle)
     #[arg(long)]
     chain: Option<PathBuf>,
@@ -61,7 +63,7 @@ pub fn run(args: SignArgs) -> ExitCode {
 }
 
 fn sign_file(args: SignArgs) -> anyhow::Result<String> {
-    let signer = FileSigner::from_files(&args.key, &args.cert, args.chain.as_deref())?;
+    let signer = load_signer(&args)?;
     let pdf = read_pdf(&args.input)?;
     let signing_time = chrono::Utc::now().with_timezone(&crate::domain::vietnam_offset());
     let (page, appearance) = match &args.visible {
@@ -85,6 +87,17 @@ fn sign_file(args: SignArgs) -> anyhow::Result<String> {
     std::fs::write(&tmp, &signed).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, &args.output).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
     Ok(args.output.display().to_string())
+}
+
+fn load_signer(args: &SignArgs) -> anyhow::Result<FileSigner> {
+    let ext = args.key.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    if ext == "p12" || ext == "pfx" {
+        // The password comes from the environment so it never shows in `ps` or shell history.
+        let password = std::env::var("SOHOA_KEY_PASSWORD").unwrap_or_default();
+        return Ok(FileSigner::from_pkcs12(&args.key, &password, args.chain.as_deref())?);
+    }
+    let cert = args.cert.as_deref().ok_or_else(|| anyhow::anyhow!("--cert is required unless --key is a PKCS#12 file"))?;
+    Ok(FileSigner::from_files(&args.key, cert, args.chain.as_deref())?)
 }
 
 /// Reads a PDF, refusing files above the size sohoa handles.

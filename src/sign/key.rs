@@ -50,6 +50,29 @@ impl FileSigner {
         Ok(signer)
     }
 
+    /// Reads a PKCS#12 file (`.p12`/`.pfx`): the key, the certificate that matches it, and
+    /// the other certificates as the chain, plus `chain` if given.
+    pub fn from_pkcs12(path: &Path, password: &str, chain: Option<&Path>) -> Result<Self, SignError> {
+        let bytes = read_limited(path)?;
+        let key_err = |reason: String| SignError::Key { path: path.display().to_string(), reason };
+        let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&bytes, password).map_err(|e| key_err(format!("PKCS#12: {e}")))?;
+        let key = archive.keys.first().ok_or_else(|| key_err("no private key in the PKCS#12 file".into()))?;
+        let mut certs: Vec<Vec<u8>> = archive.certs.iter().map(|c| c.cert.as_der().to_vec()).collect();
+        if let Some(chain) = chain {
+            certs.extend(load_certificates(chain)?);
+        }
+        for i in 0..certs.len() {
+            let others: Vec<Vec<u8>> = certs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c.clone()).collect();
+            match Self::from_der_or_pem(key.key.as_der(), certs[i].clone(), others) {
+                Ok(signer) => return Ok(signer),
+                Err(SignError::KeyMismatch(_)) | Err(SignError::Certificate(_)) => continue,
+                Err(SignError::Key { reason, .. }) => return Err(key_err(reason)),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(key_err("no certificate in the PKCS#12 file matches its key".into()))
+    }
+
     /// Builds a signer from key bytes (PEM or DER; PKCS#8 or PKCS#1 RSA) and DER certificates.
     pub fn from_der_or_pem(key: &[u8], certificate: Vec<u8>, chain: Vec<Vec<u8>>) -> Result<Self, SignError> {
         let (label, der_bytes) = match pem_blocks(key).into_iter().find(|(l, _)| l.ends_with("PRIVATE KEY")) {
