@@ -3,10 +3,14 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: run test deps build lint bench
+.PHONY: run test deps test-deps build lint bench
 
 deps:
 	@scripts/install-deps.sh
+
+# pyHanko in a virtual environment, for the signing interoperability tests (tests/sign.rs).
+test-deps: deps
+	@scripts/install-test-tools.sh
 
 build: deps
 	$(CARGO) build --release --workspace --bins
@@ -18,7 +22,7 @@ run: build
 # Unit tests (in src/), integration tests (tests/api.rs, tests/index.rs: the app on port 0
 # with a real SQLite file, archive and worker binary) and end-to-end tests (tests/e2e.rs:
 # the built binaries as an operator runs them).
-test: deps lint
+test: deps test-deps lint
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
 

@@ -3,10 +3,12 @@
 # Idempotent; safe to run on every `make run` and `make test`.
 set -euo pipefail
 
-# tesseract and leptonica (with libclang for their bindings) for the workers; qpdf and
-# poppler-utils check the PDFs they write in tests.
+# tesseract and leptonica (with libclang for their bindings) for the workers; qpdf,
+# poppler-utils (pdftotext, pdfsig, pdftoppm), libnss3-tools (certutil), openssl and
+# python3-venv: the peers the tests compare against; fonts-dejavu-core: the appearance font.
 packages=(build-essential pkg-config ca-certificates curl libclang-dev libtesseract-dev libleptonica-dev
-  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng qpdf poppler-utils fonts-dejavu-core)
+  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng qpdf poppler-utils libnss3-tools openssl python3-venv
+  fonts-dejavu-core)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -72,6 +72,11 @@ fn spelled_date(line: &str) -> Option<String> {
     chrono::NaiveDate::from_ymd_opt(y, m, d).map(|date| date.format("%Y-%m-%d").to_string())
 }
 
+/// "Số: 145/2015" near the top of a document.
+static DOCUMENT_NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"^\s*S[ốoóỏ6]\s*[:.]\s*([0-9][0-9A-Za-zĐđ/\-.]*)").expect("a valid pattern")
+});
+
 /// Extracts what it can find; absent fields are left out.
 pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
     let mut fields = BTreeMap::new();
@@ -108,8 +113,7 @@ pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
             }
         }
         if i < 6 {
-            let re = regex::Regex::new(r"^\s*S[ốoóỏ6]\s*[:.]\s*([0-9][0-9A-Za-zĐđ/\-.]*)").ok();
-            if let Some(c) = re.as_ref().and_then(|re| re.captures(line)) {
+            if let Some(c) = DOCUMENT_NUMBER.captures(line) {
                 put("document_number", c[1].trim_end_matches('.').to_owned(), 0.85, i);
             }
         }

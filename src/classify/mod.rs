@@ -7,8 +7,8 @@ mod fields;
 mod text;
 
 use crate::policy::{Catalog, DocType};
-use serde::Serialize;
 pub use fields::{extract, FieldValue};
+use serde::Serialize;
 pub use text::{best_match, fold};
 
 /// A title found in the title zone of page 1.

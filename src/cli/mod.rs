@@ -2,9 +2,13 @@
 
 mod classify;
 mod init;
+mod pki;
 mod policy;
 mod serve;
+mod sign;
 mod token;
+mod tsa;
+mod verify;
 
 use crate::config::Config;
 use clap::{Parser, Subcommand};
@@ -39,6 +43,20 @@ enum Command {
     Init,
     /// Classify recognised text by document type, or evaluate over a labelled directory
     Classify(classify::ClassifyArgs),
+    /// Demo certificates
+    Pki {
+        #[command(subcommand)]
+        command: pki::PkiCommand,
+    },
+    /// Sign a PDF (PAdES B-B or B-T) as an incremental update
+    Sign(sign::SignArgs),
+    /// Verify every signature in a PDF; exit 0 all valid, 1 any invalid, 2 unreadable
+    Verify(verify::VerifyArgs),
+    /// RFC 3161 time-stamp authority for tests and demos
+    Tsa {
+        #[command(subcommand)]
+        command: tsa::TsaCommand,
+    },
 }
 
 /// Exit status for bad input or a bad catalog.
@@ -59,12 +77,21 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Token { command } => block_on(token::run(command, config)),
         Command::Init => block_on(init::run(config)),
         Command::Classify(args) => classify::run(args, config),
+        Command::Pki { command } => pki::run(command),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Tsa { command } => block_on(tsa::run(command)),
     }
 }
 
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// A runtime for the few blocking commands that make one HTTP call (the TSA client).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
 fn block_on(f: impl std::future::Future<Output = ExitCode>) -> ExitCode {

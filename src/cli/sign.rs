@@ -1,0 +1,141 @@
+use super::EXIT_INPUT;
+use crate::pdf::MAX_PDF_BYTES;
+use crate::sign::{self, FileSigner, SignOptions, Signer};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Level {
+    #[value(name = "B-B")]
+    BB,
+    #[value(name = "B-T")]
+    BT,
+}
+
+#[derive(Args)]
+pub struct SignArgs {
+    /// PDF to sign
+    input: PathBuf,
+    /// Where to write the signed PDF
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Private key: PEM or DER, PKCS#8 or PKCS#1 (RSA), or PKCS#12 (.p12/.pfx, password in
+    /// SOHOA_KEY_PASSWORD)
+    #[arg(long)]
+    key: PathBuf,
+    /// Signer's certificate (PEM; further certificates in the file are taken as the chain);
+    /// not needed with a PKCS#12 key
+    #[arg(long)]
+    cert: Option<PathBuf>,
+    /// Issuing certificates to embed (PEM bundle)
+    #[arg(long)]
+    chain: Option<PathBuf>,
+    /// PAdES level: B-B, or B-T with a signature time-stamp from --tsa
+    #[arg(long, value_enum, default_value = "B-B")]
+    level: Level,
+    /// RFC 3161 time-stamp authority URL (required for B-T)
+    #[arg(long)]
+    tsa: Option<String>,
+    /// Visible signature: PAGE,X,Y,W,H in points from the bottom-left corner
+    #[arg(long)]
+    visible: Option<String>,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    location: Option<String>,
+    /// Signature image (PNG, e.g. the blue hand signature) drawn in the visible field
+    #[arg(long)]
+    image: Option<PathBuf>,
+}
+
+pub fn run(args: SignArgs) -> ExitCode {
+    match sign_file(args) {
+        Ok(field) => {
+            eprintln!("signed: {field}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+fn sign_file(args: SignArgs) -> anyhow::Result<String> {
+    let signer = load_signer(&args)?;
+    let pdf = read_pdf(&args.input)?;
+    let signing_time = chrono::Utc::now().with_timezone(&crate::domain::vietnam_offset());
+    let (page, appearance) = match &args.visible {
+        Some(spec) => {
+            let (page, rect) = parse_visible(spec)?;
+            let image = match &args.image {
+                Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?),
+                None => None,
+            };
+            (page, Some(crate::pdf::Appearance::for_signer(rect, signer.certificate(), signing_time, image)?))
+        }
+        None => (1, None),
+    };
+    let options = SignOptions { page, appearance, reason: args.reason, location: args.location, signing_time, timestamp: false };
+    let signed = match (args.level, &args.tsa) {
+        (Level::BB, _) => sign::sign_pdf(&pdf, &signer, options)?,
+        (Level::BT, Some(url)) => super::runtime()?.block_on(sign::sign_pdf_timestamped(&pdf, &signer, options, url))?,
+        (Level::BT, None) => anyhow::bail!("--level B-T needs --tsa URL"),
+    };
+    let tmp = args.output.with_extension("pdf.partial");
+    std::fs::write(&tmp, &signed).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &args.output).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
+    Ok(args.output.display().to_string())
+}
+
+fn load_signer(args: &SignArgs) -> anyhow::Result<FileSigner> {
+    let ext = args.key.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    if ext == "p12" || ext == "pfx" {
+        // The password comes from the environment so it never shows in `ps` or shell history.
+        let password = std::env::var("SOHOA_KEY_PASSWORD").unwrap_or_default();
+        return Ok(FileSigner::from_pkcs12(&args.key, &password, args.chain.as_deref())?);
+    }
+    let cert = args.cert.as_deref().ok_or_else(|| anyhow::anyhow!("--cert is required unless --key is a PKCS#12 file"))?;
+    Ok(FileSigner::from_files(&args.key, cert, args.chain.as_deref())?)
+}
+
+/// Reads a PDF, refusing files above the size sohoa handles.
+pub(super) fn read_pdf(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let len = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?.len();
+    if len > MAX_PDF_BYTES as u64 {
+        anyhow::bail!("{}: larger than {MAX_PDF_BYTES} bytes", path.display());
+    }
+    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
+
+/// `PAGE,X,Y,W,H` into the page number and `[x1 y1 x2 y2]`.
+fn parse_visible(spec: &str) -> anyhow::Result<(u32, [f32; 4])> {
+    let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
+    if parts.len() != 5 {
+        anyhow::bail!("--visible wants PAGE,X,Y,W,H, got {spec:?}");
+    }
+    let page: u32 = parts[0].parse().map_err(|_| anyhow::anyhow!("--visible: bad page {:?}", parts[0]))?;
+    let mut n = [0f32; 4];
+    for (i, p) in parts[1..].iter().enumerate() {
+        n[i] = p.parse().ok().filter(|v: &f32| v.is_finite() && *v >= 0.0).ok_or_else(|| anyhow::anyhow!("--visible: bad number {p:?}"))?;
+    }
+    if page == 0 || n[2] <= 0.0 || n[3] <= 0.0 {
+        anyhow::bail!("--visible: page starts at 1 and the box needs a width and a height");
+    }
+    Ok((page, [n[0], n[1], n[0] + n[2], n[1] + n[3]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_boxes_parse() {
+        assert_eq!(parse_visible("1,350,50,200,80").unwrap(), (1, [350.0, 50.0, 550.0, 130.0]));
+        assert!(parse_visible("0,1,1,1,1").is_err());
+        assert!(parse_visible("1,1,1,1").is_err());
+        assert!(parse_visible("1,1,1,-5,1").is_err());
+        assert!(parse_visible("1,1,1,NaN,1").is_err());
+    }
+}

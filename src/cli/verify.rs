@@ -1,0 +1,84 @@
+use crate::verify;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status when any signature is invalid (or there is none).
+const EXIT_INVALID: u8 = 1;
+/// Exit status when the input cannot be read.
+const EXIT_UNREADABLE: u8 = 2;
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Signed PDF
+    input: PathBuf,
+    /// Trust anchors (PEM bundle or DER); repeat for several files
+    #[arg(long, required = true)]
+    trust: Vec<PathBuf>,
+    /// Print the report as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: VerifyArgs) -> ExitCode {
+    let mut anchors = Vec::new();
+    for path in &args.trust {
+        match crate::sign::load_certificates(path) {
+            Ok(c) if !c.is_empty() => anchors.extend(c),
+            Ok(_) => return fail(&verify::VerifyError::NoTrustAnchors(path.display().to_string())),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_UNREADABLE);
+            }
+        }
+    }
+    let pdf = match super::sign::read_pdf(&args.input) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+    };
+    let report = match verify::verify_pdf(&pdf, &anchors, chrono::Utc::now()) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        print_text(&args.input.display().to_string(), &report);
+    }
+    if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INVALID)
+    }
+}
+
+fn fail(e: &verify::VerifyError) -> ExitCode {
+    eprintln!("error: {e} ({})", e.code());
+    ExitCode::from(EXIT_UNREADABLE)
+}
+
+fn print_text(name: &str, report: &verify::Report) {
+    if report.signatures.is_empty() {
+        println!("{name}: no signatures");
+    }
+    for s in &report.signatures {
+        let verdict = if s.valid { "VALID" } else { "INVALID" };
+        println!("{}: {verdict} ({}, {})", s.field, s.level, s.signer.as_deref().unwrap_or("unknown signer"));
+        if let Some(t) = &s.claimed_time {
+            println!("  claimed time: {t}");
+        }
+        if let Some(t) = &s.timestamp_time {
+            println!("  time-stamp:   {t}");
+        }
+        println!("  covers {} of {} bytes", s.signed_bytes, s.file_bytes);
+        for c in &s.changes_after {
+            println!("  later change: {} {} ({})", c.object, c.what, if c.allowed { "allowed" } else { "not allowed" });
+        }
+        for p in &s.problems {
+            println!("  problem {}: {}", p.code, p.detail);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Visible signature appearance: a form XObject with the official's signature image above
+//! text lines (name, title, agency, time) set in an embedded TrueType subset.
+
+use super::font::{deflate, FontUse};
+use super::update::Update;
+use super::PdfError;
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
+
+/// Largest signature image accepted, in pixels per side.
+const MAX_IMAGE_SIDE: u32 = 4096;
+/// Largest PNG file accepted.
+const MAX_IMAGE_BYTES: usize = 8 << 20;
+const PADDING: f32 = 3.0;
+const LEADING: f32 = 1.2;
+
+/// One line of text in the appearance, at a size in points.
+pub struct AppearanceText {
+    pub text: String,
+    pub size: f32,
+}
+
+/// Where the widget sits and what it shows.
+pub struct Appearance {
+    /// `[x1 y1 x2 y2]` in page space (points).
+    pub rect: [f32; 4],
+    pub lines: Vec<AppearanceText>,
+    /// PNG drawn above the text (the official's hand signature), if any.
+    pub image: Option<Vec<u8>>,
+}
+
+impl Appearance {
+    /// The official's appearance: name, title, agency (from the certificate subject) and the
+    /// signing time in ISO 8601 with the Vietnam offset.
+    pub fn for_signer(
+        rect: [f32; 4],
+        certificate: &[u8],
+        time: chrono::DateTime<chrono::FixedOffset>,
+        image: Option<Vec<u8>>,
+    ) -> Result<Self, PdfError> {
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(certificate).map_err(|e| PdfError::Appearance(format!("signer certificate: {e}")))?;
+        let subject = cert.subject();
+        let first =
+            |oid: &x509_parser::der_parser::oid::Oid| subject.iter_by_oid(oid).next().and_then(|a| a.as_str().ok()).map(str::to_string);
+        let name = first(&x509_parser::oid_registry::OID_X509_COMMON_NAME).unwrap_or_default();
+        let title = first(&x509_parser::oid_registry::OID_X509_TITLE);
+        let org = first(&x509_parser::oid_registry::OID_X509_ORGANIZATION_NAME);
+        let mut lines = vec![AppearanceText { text: format!("Ký bởi: {name}"), size: 9.0 }];
+        if let Some(t) = title {
+            lines.push(AppearanceText { text: format!("Chức vụ: {t}"), size: 8.0 });
+        }
+        if let Some(o) = org {
+            lines.push(AppearanceText { text: format!("Cơ quan: {o}"), size: 8.0 });
+        }
+        lines.push(AppearanceText {
+            text: format!("Thời gian ký: {}", time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
+            size: 8.0,
+        });
+        Ok(Appearance { rect, lines, image })
+    }
+}
+
+/// Writes the appearance form XObject and its resources; returns the form's id.
+pub(crate) fn write(update: &mut Update, _doc: &Document, ap: &Appearance) -> Result<ObjectId, PdfError> {
+    let [x1, y1, x2, y2] = ap.rect;
+    let (w, h) = ((x2 - x1).abs(), (y2 - y1).abs());
+    if !(w > 0.0 && h > 0.0 && w < 14400.0 && h < 14400.0) {
+        return Err(PdfError::Appearance(format!("rectangle {w}x{h} is empty or too large")));
+    }
+    let mut font = FontUse::load()?;
+    let lines = wrap(&font, &ap.lines, w - 2.0 * PADDING);
+    let text_height: f32 = lines.iter().map(|(_, size)| size * LEADING).sum();
+
+    let mut content = String::from("q\n");
+    let mut resources = Dictionary::new();
+    if let Some(png) = &ap.image {
+        let image_id = write_image(update, png)?;
+        let (iw, ih) = image_size(png)?;
+        // The image fills the space above the text, keeping its aspect ratio.
+        let (area_w, area_h) = (w - 2.0 * PADDING, (h - 2.0 * PADDING - text_height).max(h * 0.4));
+        let scale = (area_w / iw as f32).min(area_h / ih as f32);
+        let (dw, dh) = (iw as f32 * scale, ih as f32 * scale);
+        let (dx, dy) = (PADDING + (area_w - dw) / 2.0, h - PADDING - dh);
+        content.push_str(&format!("q {dw:.2} 0 0 {dh:.2} {dx:.2} {dy:.2} cm /Im1 Do Q\n"));
+        resources.set("XObject", Object::Dictionary(Dictionary::from_iter([("Im1", Object::Reference(image_id))])));
+    }
+    let mut y = PADDING + text_height;
+    content.push_str("0 g\n");
+    for (text, size) in &lines {
+        y -= size * LEADING;
+        let glyphs = font.encode(text)?;
+        content.push_str(&format!("BT /F1 {size:.1} Tf {PADDING:.2} {:.2} Td {glyphs} Tj ET\n", y + size * (LEADING - 1.0)));
+    }
+    content.push_str("Q\n");
+    let font_id = font.write(update)?;
+    resources.set("Font", Object::Dictionary(Dictionary::from_iter([("F1", Object::Reference(font_id))])));
+
+    let mut dict = Dictionary::new();
+    dict.set("Type", Object::Name(b"XObject".to_vec()));
+    dict.set("Subtype", Object::Name(b"Form".to_vec()));
+    dict.set("BBox", Object::Array(vec![0.into(), 0.into(), Object::Real(w), Object::Real(h)]));
+    dict.set("Resources", Object::Dictionary(resources));
+    let form_id = update.alloc();
+    update.put(form_id, &Object::Stream(Stream::new(dict, content.into_bytes())));
+    Ok(form_id)
+}
+
+/// Breaks each line at spaces so that it fits `width`; a word wider than the box stays whole.
+fn wrap(font: &FontUse, lines: &[AppearanceText], width: f32) -> Vec<(String, f32)> {
+    let mut out = Vec::new();
+    for line in lines {
+        let mut current = String::new();
+        for word in line.text.split(' ') {
+            let candidate = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
+            if !current.is_empty() && font.width(&candidate, line.size) > width {
+                out.push((std::mem::take(&mut current), line.size));
+                current = word.to_string();
+            } else {
+                current = candidate;
+            }
+        }
+        out.push((current, line.size));
+    }
+    out
+}
+
+fn decode_png(png: &[u8]) -> Result<image::RgbaImage, PdfError> {
+    if png.len() > MAX_IMAGE_BYTES {
+        return Err(PdfError::Appearance(format!("image larger than {MAX_IMAGE_BYTES} bytes")));
+    }
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(png), image::ImageFormat::Png);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    reader.limits(limits);
+    Ok(reader.decode().map_err(|e| PdfError::Appearance(format!("signature image: {e}")))?.to_rgba8())
+}
+
+fn image_size(png: &[u8]) -> Result<(u32, u32), PdfError> {
+    let img = decode_png(png)?;
+    Ok((img.width(), img.height()))
+}
+
+/// An RGB image XObject with the PNG's alpha channel as its soft mask (transparent ink).
+fn write_image(update: &mut Update, png: &[u8]) -> Result<ObjectId, PdfError> {
+    let img = decode_png(png)?;
+    let (width, height) = (img.width() as i64, img.height() as i64);
+    let mut rgb = Vec::with_capacity(img.as_raw().len() / 4 * 3);
+    let mut alpha = Vec::with_capacity(img.as_raw().len() / 4);
+    for px in img.pixels() {
+        rgb.extend_from_slice(&px.0[..3]);
+        alpha.push(px.0[3]);
+    }
+    let image_dict = |color_space: &[u8]| {
+        Dictionary::from_iter([
+            ("Type", Object::Name(b"XObject".to_vec())),
+            ("Subtype", Object::Name(b"Image".to_vec())),
+            ("Width", Object::Integer(width)),
+            ("Height", Object::Integer(height)),
+            ("ColorSpace", Object::Name(color_space.to_vec())),
+            ("BitsPerComponent", Object::Integer(8)),
+            ("Filter", Object::Name(b"FlateDecode".to_vec())),
+        ])
+    };
+    let mask_id = update.alloc();
+    update.put(mask_id, &Object::Stream(Stream::new(image_dict(b"DeviceGray"), deflate(&alpha))));
+    let mut dict = image_dict(b"DeviceRGB");
+    dict.set("SMask", Object::Reference(mask_id));
+    let image_id = update.alloc();
+    update.put(image_id, &Object::Stream(Stream::new(dict, deflate(&rgb))));
+    Ok(image_id)
+}

@@ -1,0 +1,177 @@
+//! The demo PKI: a root CA, the agency's seal, two officials and a time-stamp authority,
+//! with Vietnamese names, for `make run`, the tests and demos. Never for production.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SerialNumber,
+    PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
+};
+use rsa::pkcs8::EncodePrivateKey;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("key generation: {0}")]
+    KeyGen(String),
+    #[error("certificate generation: {0}")]
+    Certificate(#[from] rcgen::Error),
+}
+
+impl PkiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PkiError::Write { .. } | PkiError::Read { .. } => "file_unwritable",
+            PkiError::KeyGen(_) | PkiError::Certificate(_) => "pki_generation",
+        }
+    }
+}
+
+/// Key types the demo hands out: RSA as Vietnamese CAs issue, ECDSA to exercise both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Rsa2048,
+    EcdsaP256,
+}
+
+/// What one end-entity certificate says.
+pub struct Subject<'a> {
+    pub common_name: &'a str,
+    pub title: Option<&'a str>,
+    pub organization: &'a str,
+}
+
+const ROOT_CN: &str = "sohoa Demo Root CA";
+const ROOT_ORG: &str = "Ban Cơ yếu Chính phủ (thử nghiệm sohoa)";
+const AGENCY: &str = "UBND phường Dịch Vọng, quận Cầu Giấy, thành phố Hà Nội";
+/// id-at-title (2.5.4.12): the official's position, printed in the visible signature.
+const TITLE: [u64; 4] = [2, 5, 4, 12];
+/// ExtendedKeyUsage ::= SEQUENCE { id-kp-timeStamping }, DER.
+const EKU_TIME_STAMPING: [u8; 12] = [0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
+const DAY: i64 = 86_400;
+
+/// Writes root.pem (+ root.key), seal, official1, official2 and tsa (.pem and .key) into
+/// `dir`; returns the files written.
+pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
+    std::fs::create_dir_all(dir).map_err(|e| PkiError::Write { path: dir.display().to_string(), source: e })?;
+    let now = chrono::Utc::now().timestamp();
+    let root_key = generate(KeyKind::Rsa2048)?;
+    let root_params = root_params(now)?;
+    let root_cert = root_params.self_signed(&root_key)?;
+    let mut written = vec![write(dir, "root.pem", &root_cert.pem())?, write(dir, "root.key", &root_key.serialize_pem())?];
+    let issuer = Issuer::new(root_params, root_key);
+    let (from, to) = (now - DAY, now + 2 * 365 * DAY);
+    let leaves = [
+        ("seal", KeyKind::Rsa2048, Subject { common_name: AGENCY, title: None, organization: AGENCY }, false),
+        ("official1", KeyKind::Rsa2048, Subject { common_name: "Nguyễn Văn An", title: Some("Chủ tịch"), organization: AGENCY }, false),
+        (
+            "official2",
+            KeyKind::EcdsaP256,
+            Subject { common_name: "Trần Thị Bình", title: Some("Phó Chủ tịch"), organization: AGENCY },
+            false,
+        ),
+        ("tsa", KeyKind::EcdsaP256, Subject { common_name: "sohoa Demo TSA", title: None, organization: ROOT_ORG }, true),
+    ];
+    for (name, kind, subject, tsa) in leaves {
+        let (cert, key) = issue(&issuer, kind, &subject, tsa, from, to)?;
+        written.push(write(dir, &format!("{name}.pem"), &cert)?);
+        written.push(write(dir, &format!("{name}.key"), &key)?);
+    }
+    Ok(written)
+}
+
+/// Issues an end-entity certificate under the demo root whose key is in `root_key_pem`, valid
+/// from `not_before` to `not_after` (Unix seconds); returns (certificate PEM, PKCS#8 key PEM).
+/// Tests use it for expired and not-yet-valid certificates.
+pub fn issue_under_root(
+    root_key_pem: &str,
+    kind: KeyKind,
+    subject: &Subject,
+    not_before: i64,
+    not_after: i64,
+) -> Result<(String, String), PkiError> {
+    let root_key = KeyPair::from_pem(root_key_pem)?;
+    let issuer = Issuer::new(root_params(chrono::Utc::now().timestamp())?, root_key);
+    issue(&issuer, kind, subject, false, not_before, not_after)
+}
+
+fn root_params(now: i64) -> Result<CertificateParams, PkiError> {
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "VN");
+    dn.push(DnType::OrganizationName, ROOT_ORG);
+    dn.push(DnType::CommonName, ROOT_CN);
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    p.not_before = time_at(now - DAY)?;
+    p.not_after = time_at(now + 10 * 365 * DAY)?;
+    p.serial_number = Some(random_serial()?);
+    Ok(p)
+}
+
+fn issue(issuer: &Issuer<'_, KeyPair>, kind: KeyKind, s: &Subject, tsa: bool, from: i64, to: i64) -> Result<(String, String), PkiError> {
+    let key = generate(kind)?;
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CountryName, "VN");
+    dn.push(DnType::OrganizationName, s.organization);
+    if let Some(title) = s.title {
+        dn.push(DnType::CustomDnType(TITLE.to_vec()), title);
+    }
+    dn.push(DnType::CommonName, s.common_name);
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.not_before = time_at(from)?;
+    p.not_after = time_at(to)?;
+    p.serial_number = Some(random_serial()?);
+    p.use_authority_key_identifier_extension = true;
+    if tsa {
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        // RFC 3161 §2.3: the TSA certificate's extended key usage must be critical.
+        let mut eku = CustomExtension::from_oid_content(&[2, 5, 29, 37], EKU_TIME_STAMPING.to_vec());
+        eku.set_criticality(true);
+        p.custom_extensions = vec![eku];
+    } else {
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+    }
+    let cert = p.signed_by(&key, issuer)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+fn generate(kind: KeyKind) -> Result<KeyPair, PkiError> {
+    match kind {
+        KeyKind::EcdsaP256 => Ok(KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?),
+        KeyKind::Rsa2048 => {
+            // ring cannot generate RSA keys; the RustCrypto `rsa` crate does, and ring signs.
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(|e| PkiError::KeyGen(e.to_string()))?;
+            let der = key.to_pkcs8_der().map_err(|e| PkiError::KeyGen(e.to_string()))?;
+            Ok(KeyPair::from_pkcs8_der_and_sign_algo(&der.as_bytes().into(), &PKCS_RSA_SHA256)?)
+        }
+    }
+}
+
+fn random_serial() -> Result<SerialNumber, PkiError> {
+    let mut bytes = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| PkiError::KeyGen("no randomness".into()))?;
+    // Positive and without a leading zero byte.
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+fn time_at(unix: i64) -> Result<time::OffsetDateTime, PkiError> {
+    time::OffsetDateTime::from_unix_timestamp(unix).map_err(|e| PkiError::KeyGen(e.to_string()))
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> Result<PathBuf, PkiError> {
+    let path = dir.join(name);
+    let err = |e| PkiError::Write { path: path.display().to_string(), source: e };
+    std::fs::write(&path, content).map_err(err)?;
+    if name.ends_with(".key") {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    }
+    Ok(path)
+}
