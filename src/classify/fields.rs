@@ -73,9 +73,8 @@ fn spelled_date(line: &str) -> Option<String> {
 }
 
 /// "Số: 145/2015" near the top of a document.
-static DOCUMENT_NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"^\s*S[ốoóỏ6]\s*[:.]\s*([0-9][0-9A-Za-zĐđ/\-.]*)").expect("a valid pattern")
-});
+static DOCUMENT_NUMBER: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"^\s*S[ốoóỏ6]\s*[:.]\s*([0-9][0-9A-Za-zĐđ/\-.]*)").expect("a valid pattern"));
 
 /// Extracts what it can find; absent fields are left out.
 pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
