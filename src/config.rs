@@ -41,6 +41,12 @@ pub struct Config {
     pub s3_secret_access_key: Option<String>,
     pub s3_allow_http: bool,
     pub log: String,
+    /// The agency's seal key and certificate, and the issuing chain embedded with it.
+    pub seal_key: PathBuf,
+    pub seal_cert: PathBuf,
+    pub seal_chain: Option<PathBuf>,
+    /// Root certificates (PEM) that `POST /verify` and sealing checks trust.
+    pub trust_anchors: PathBuf,
 }
 
 impl Default for Config {
@@ -66,12 +72,16 @@ impl Default for Config {
             s3_secret_access_key: None,
             s3_allow_http: false,
             log: "info".into(),
+            seal_key: "data/pki/seal.key".into(),
+            seal_cert: "data/pki/seal.pem".into(),
+            seal_chain: Some("data/pki/root.pem".into()),
+            trust_anchors: "data/pki/root.pem".into(),
         }
     }
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 20] = [
+const KEYS: [&str; 24] = [
     "listen",
     "agency",
     "data_dir",
@@ -92,6 +102,10 @@ const KEYS: [&str; 20] = [
     "s3_secret_access_key",
     "s3_allow_http",
     "log",
+    "seal_key",
+    "seal_cert",
+    "seal_chain",
+    "trust_anchors",
 ];
 
 impl Config {
@@ -163,6 +177,10 @@ impl Config {
             "s3_secret_access_key" => self.s3_secret_access_key = opt(),
             "s3_allow_http" => self.s3_allow_http = flag(value)?,
             "log" => self.log = text(),
+            "seal_key" => self.seal_key = text().into(),
+            "seal_cert" => self.seal_cert = text().into(),
+            "seal_chain" => self.seal_chain = opt().map(PathBuf::from),
+            "trust_anchors" => self.trust_anchors = text().into(),
             other => return Err(format!("unknown key {other}")),
         }
         Ok(())

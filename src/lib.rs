@@ -13,6 +13,7 @@ pub mod pdf;
 pub mod pki;
 pub mod policy;
 pub mod queue;
+pub mod seal;
 pub mod sign;
 pub mod startup;
 pub mod supervise;

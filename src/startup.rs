@@ -10,6 +10,8 @@ use crate::intake::MediaLimits;
 use crate::policy;
 use crate::policy::{Agency, Catalog};
 use crate::queue::RetryPolicy;
+use crate::seal::Sealer;
+use crate::sign::FileSigner;
 use crate::supervise::Supervisor;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +27,7 @@ pub struct Service {
     listener: TcpListener,
     supervisor: Option<Supervisor>,
     worker_token: Option<i64>,
+    sealer: Option<Sealer>,
 }
 
 /// Loads everything the config names; fails on a bad catalog, index or archive.
@@ -43,9 +46,19 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
             max_attempts: config.max_attempts.max(1),
             lease: Duration::from_secs(config.lease_seconds.max(1)),
         },
+        trust_anchors: trust_anchors(config)?,
         jobs_queued: Notify::new(),
         stopping: watch::channel(false).0,
     }))
+}
+
+/// The configured roots; none (everything untrusted) when the file is absent.
+fn trust_anchors(config: &Config) -> anyhow::Result<Vec<Vec<u8>>> {
+    if !config.trust_anchors.exists() {
+        tracing::warn!(file = %config.trust_anchors.display(), "no trust anchors: every signature will be reported untrusted");
+        return Ok(Vec::new());
+    }
+    Ok(crate::sign::load_certificates(&config.trust_anchors)?)
 }
 
 /// The `sohoa-worker` binary: configured, or the one beside the running executable.
@@ -73,7 +86,8 @@ impl Service {
         } else {
             (None, None)
         };
-        Ok(Service { addr, state, listener, supervisor, worker_token })
+        let sealer = sealer(config, &state)?;
+        Ok(Service { addr, state, listener, supervisor, worker_token, sealer })
     }
 
     /// Serves until `shutdown` resolves. Workers stop first (finishing their jobs while the
@@ -81,6 +95,7 @@ impl Service {
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "sohoa listening");
         let app = api::router(self.state.clone());
+        let sealing = self.sealer.map(|s| tokio::spawn(s.run()));
         let state = self.state.clone();
         let supervisor = self.supervisor;
         let drain = async move {
@@ -92,12 +107,27 @@ impl Service {
             let _ = state.stopping.send(true);
         };
         axum::serve(self.listener, app).with_graceful_shutdown(drain).await?;
+        if let Some(sealing) = sealing {
+            let _ = sealing.await;
+        }
         if let Some(id) = self.worker_token {
             self.state.index.revoke_token(id).await?;
         }
         tracing::info!("sohoa stopped");
         Ok(())
     }
+}
+
+/// The seal stage, with the agency's seal key; without a key, copies are not sealed and a
+/// warning says so once.
+fn sealer(config: &Config, state: &Arc<AppState>) -> anyhow::Result<Option<Sealer>> {
+    if !config.seal_key.exists() {
+        tracing::warn!(key = %config.seal_key.display(), "no seal key: digitized copies stay unsealed until one is configured");
+        return Ok(None);
+    }
+    let signer = FileSigner::from_files(&config.seal_key, &config.seal_cert, config.seal_chain.as_deref())?;
+    let agency = home_agency(config, &state.catalog)?;
+    Ok(Some(Sealer::new(state.clone(), signer, agency.code.clone(), agency.name.clone())))
 }
 
 /// The configured agency, which must be in the catalog.

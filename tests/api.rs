@@ -120,9 +120,12 @@ async fn bad_requests_get_problems_and_write_nothing() {
 }
 
 #[tokio::test]
-async fn an_upload_is_processed_by_a_separate_worker_process() {
+async fn an_upload_is_processed_by_a_separate_worker_process_and_sealed_as_a_record() {
     let app = TestApp::spawn_with(|c| c.workers = 1).await;
-    let code = app.birth_dossier().await;
+    // the mother registers the birth: the birth notice names her identity number
+    let body = json!({"procedure": "birth-registration", "applicant": {"kind": "citizen", "id": "001186012345", "name": "Nguyễn Thị Hoa"}});
+    let created = app.create_dossier(app.token(Role::Scanner), body).await;
+    let code = created.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
     let scan = sample_scan();
     let response = app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", scan.clone(), None).await;
     assert_eq!(response.status(), 202);
@@ -130,8 +133,8 @@ async fn an_upload_is_processed_by_a_separate_worker_process() {
     assert_eq!(accepted["scan"]["media_type"], "image/png");
     assert_eq!(accepted["scan"]["digest"], sohoa::domain::Digest::of(&scan).prefixed());
 
-    let dossier = app.wait_for_component(&code, "hospital_birth_notice", "digitized").await;
-    assert_eq!(dossier["scans"][0]["status"], "done");
+    let dossier = app.wait_for_component(&code, "hospital_birth_notice", "satisfied").await;
+    assert_eq!(dossier["scans"][0]["status"], "sealed");
     let job = app.state.index.job(accepted["job"].as_i64().unwrap()).await.unwrap().unwrap();
     assert_eq!(job.state, sohoa::queue::JobState::Done);
     assert_eq!(job.attempts, 1);
@@ -153,6 +156,70 @@ async fn an_upload_is_processed_by_a_separate_worker_process() {
     assert_eq!(response.bytes().await.unwrap(), pdf);
     let extracted = common::pdftotext(&pdf);
     assert!(extracted.contains("GIẤY CHỨNG SINH") && extracted.contains("Nguyễn Thị Hoa"), "{extracted}");
+
+    // the sealed copy is a record: classified, owned by the applicant, sealed by the agency
+    let item = dossier["checklist"].as_array().unwrap().iter().find(|c| c["component"] == "hospital_birth_notice").unwrap().clone();
+    assert_eq!(item["flags"], json!([]));
+    assert_eq!(dossier["status"], "received", "the application form is still missing");
+    let id = item["record"].as_str().expect("the component names its record").to_owned();
+    let consumer = app.token(Role::Consumer);
+    let (status, record) = app.get_json(consumer, &format!("/records/{id}")).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["doc_type"], "hospital_birth_notice");
+    assert_eq!(record["owner_id"], "001186012345");
+    assert_eq!(record["status"], "active");
+    assert_eq!(record["signatures"][0]["kind"], "seal");
+    assert_ne!(record["digest"], result["pdf"]["digest"], "the record is the sealed PDF, not the unsealed one");
+
+    let response = app.get(consumer, &format!("/records/{id}/content")).await;
+    assert_eq!(response.status(), 200);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", record["digest"].as_str().unwrap()));
+    let sealed = response.bytes().await.unwrap();
+    assert_eq!(sohoa::domain::Digest::of(&sealed).prefixed(), record["digest"]);
+    assert!(sealed.starts_with(&pdf), "the seal is an incremental update of the searchable PDF");
+    let root = sohoa::sign::load_certificates(&common::demo_pki().join("root.pem")).unwrap();
+    let report = sohoa::verify::verify_pdf(&sealed, &root, chrono::Utc::now()).unwrap();
+    assert!(report.valid, "{report:?}");
+    assert_eq!(report.signatures[0].reason.as_deref(), Some("Bản sao điện tử"));
+    assert!(common::pdftotext(&sealed).contains("GIẤY CHỨNG SINH"), "the text layer survives sealing");
+
+    let partial =
+        app.http.get(app.url(&format!("/records/{id}/content"))).bearer_auth(consumer).header("range", "bytes=0-4").send().await.unwrap();
+    assert_eq!(partial.status(), 206);
+    assert_eq!(partial.bytes().await.unwrap().as_ref(), b"%PDF-");
+    let cached =
+        app.http.get(app.url(&format!("/records/{id}/content"))).bearer_auth(consumer).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(cached.status(), 304);
+
+    // the manifest is what the record's digest says, and names the content
+    let manifest = app.get(consumer, &format!("/records/{id}/manifest")).await.bytes().await.unwrap();
+    assert_eq!(sohoa::domain::Digest::of(&manifest).prefixed(), record["manifest_digest"]);
+    let manifest: Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(manifest["content"]["digest"], record["digest"]);
+    assert_eq!(manifest["id"], id);
+
+    // found by owner and type, valid today; not by another owner; not by another agency
+    let (_, found) = app.get_json(consumer, "/records?owner=001186012345&type=hospital_birth_notice&valid_at=2026-11-25").await;
+    assert_eq!(found["records"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["records"][0]["id"], id);
+    let (_, none) = app.get_json(consumer, "/records?owner=001303012345").await;
+    assert_eq!(none["records"], json!([]));
+    let (status, _) = app.get_json(&app.other_scanner, &format!("/records/{id}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get_json(app.token(Role::Worker), &format!("/records/{id}")).await;
+    assert_eq!(status, 403);
+
+    // any role verifies a PDF against the service's trust anchors
+    let verify = |bytes: Vec<u8>| app.http.post(app.url("/verify")).bearer_auth(app.token(Role::Auditor)).body(bytes).send();
+    let report: Value = verify(sealed.to_vec()).await.unwrap().json().await.unwrap();
+    assert_eq!(report["valid"], true, "{report}");
+    let mut tampered = sealed.to_vec();
+    let at = pdf.len() / 2;
+    tampered[at] ^= 0x01;
+    let report: Value = verify(tampered).await.unwrap().json().await.unwrap();
+    assert_eq!(report["valid"], false, "{report}");
+    assert_problem(verify(b"not a pdf".to_vec()).await.unwrap(), 422, "pdf_unreadable").await;
     app.stop().await;
 }
 

@@ -4,7 +4,10 @@
 
 use chrono::NaiveDate;
 use sohoa::domain::{AgencyCode, Digest, DossierCode, Role};
-use sohoa::index::{self, Actor, Applicant, AuditEntry, Finish, Index, IndexError, NewDossier, NewScan};
+use sohoa::index::{
+    self, Actor, Applicant, AuditEntry, ComponentCheck, Finish, Index, IndexError, NewDossier, NewRecord, NewScan, RecordCursor,
+    RecordFilter,
+};
 use sohoa::queue::{Failure, JobKind, JobState, RetryPolicy};
 use std::sync::Arc;
 use std::time::Duration;
@@ -235,5 +238,78 @@ async fn a_permanent_failure_is_dead_at_once_with_its_code_on_the_scan() {
         let d = index.dossier(&code).await.unwrap().unwrap();
         assert_eq!(d.components[1].status, "failed", "{name}");
         assert_eq!(d.scans[0].error_code.as_deref(), Some("corrupt_image"), "{name}");
+    }
+}
+
+fn new_record(id: &str, code: &DossierCode, scan: Option<i64>, owner: &str, valid: (Option<NaiveDate>, Option<NaiveDate>)) -> NewRecord {
+    NewRecord {
+        id: id.into(),
+        kind: "digitized_copy",
+        agency: agency("000.00.31.H29"),
+        dossier: Some(code.clone()),
+        component: Some("hospital_birth_notice".into()),
+        scan,
+        owner_id: Some(owner.into()),
+        doc_type: "hospital_birth_notice".into(),
+        number: None,
+        issue_date: valid.0,
+        valid_from: valid.0,
+        valid_until: valid.1,
+        digest: Digest::of(id.as_bytes()),
+        size: 10,
+        manifest_digest: Digest::of(format!("manifest {id}").as_bytes()),
+        summary: serde_json::json!({"signatures": []}),
+    }
+}
+
+#[tokio::test]
+async fn records_are_one_per_scan_and_found_by_owner_type_validity_and_cursor() {
+    for (name, index, _dir) in backends().await {
+        let (code, job) = dossier_with_scan(index.as_ref(), None).await;
+        let scan = index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
+        let satisfied = || ComponentCheck { status: "satisfied", flags: vec![] };
+        let first = index
+            .create_record(new_record("r1", &code, Some(scan), "001204012345", (None, None)), satisfied(), audit("record.create", ""))
+            .await
+            .unwrap();
+        // sealing the same scan again keeps the first record
+        let again = index
+            .create_record(new_record("r2", &code, Some(scan), "001204012345", (None, None)), satisfied(), audit("record.create", ""))
+            .await
+            .unwrap();
+        assert_eq!(again.id, first.id, "{name}");
+        assert!(index.record("r2").await.unwrap().is_none(), "{name}");
+        let d = index.dossier(&code).await.unwrap().unwrap();
+        let c = d.components.iter().find(|c| c.component == "hospital_birth_notice").unwrap();
+        assert_eq!((c.status.as_str(), c.record.as_deref()), ("satisfied", Some("r1")), "{name}");
+        assert_eq!(d.status, "received", "{name}: the application form is still missing");
+        assert_eq!(index.scan(scan).await.unwrap().unwrap().status, "sealed", "{name}");
+
+        let day = |d| NaiveDate::from_ymd_opt(2026, 1, d);
+        let expired = (day(1), day(10));
+        index.create_record(new_record("r3", &code, None, "001204012345", expired), satisfied(), audit("record.create", "")).await.unwrap();
+        index
+            .create_record(new_record("r4", &code, None, "079204000001", (None, None)), satisfied(), audit("record.create", ""))
+            .await
+            .unwrap();
+        let ids = |rs: Vec<sohoa::index::Record>| rs.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        let filter =
+            |owner: Option<&str>, valid_at| RecordFilter { owner_id: owner.map(str::to_owned), valid_at, limit: 10, ..Default::default() };
+        assert_eq!(ids(index.find_records(&filter(Some("001204012345"), None)).await.unwrap()), ["r1", "r3"], "{name}");
+        assert_eq!(ids(index.find_records(&filter(Some("001204012345"), day(20))).await.unwrap()), ["r1"], "{name}: r3 expired");
+        assert_eq!(ids(index.find_records(&filter(Some("001204012345"), day(5))).await.unwrap()), ["r1", "r3"], "{name}");
+        let other_agency = RecordFilter { agency: Some(agency("000.00.09.H29")), limit: 10, ..Default::default() };
+        assert!(index.find_records(&other_agency).await.unwrap().is_empty(), "{name}");
+        // pages of one, following the cursor, visit every record once
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = index.find_records(&RecordFilter { after: after.clone(), limit: 1, ..Default::default() }).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(RecordCursor { created_at_ms: last.created_at_ms, id: last.id.clone() });
+            seen.extend(ids(page));
+        }
+        seen.sort();
+        assert_eq!(seen, ["r1", "r3", "r4"], "{name}");
     }
 }

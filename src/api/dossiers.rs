@@ -116,6 +116,8 @@ pub fn render(d: &Dossier, catalog: &Catalog) -> Value {
                 "doc_types": spec.map(|s| &s.doc_types),
                 "reuse_allowed": spec.is_some_and(|s| s.reuse),
                 "status": c.status,
+                "flags": c.flags,
+                "record": c.record,
                 "scans": scans,
                 "reuse_candidates": [],
             })

@@ -50,6 +50,9 @@ pub async fn claim(
     if req.kinds.is_empty() {
         return Err(ApiError::unprocessable("invalid_request", "kinds must name at least one job kind"));
     }
+    if let Some(kind) = req.kinds.iter().find(|k| !k.for_workers()) {
+        return Err(ApiError::unprocessable("invalid_request", format!("{} jobs are run by the service, not by workers", kind.as_str())));
+    }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
     let lease_ms = state.retry.lease.as_millis() as i64;
     let mut stopping = state.stopping.subscribe();
@@ -182,12 +185,15 @@ pub async fn complete(
                 return Err(ApiError::unprocessable("invalid_result", "result.pages must list the recognised pages"));
             }
         }
+        JobKind::Seal => return Err(ApiError::forbidden("service_job", "seal jobs are completed by the service")),
     }
     let audit = AuditEntry { actor: who.actor(), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
     match state.index.complete_job(id, &body.lease, body.result, audit).await? {
         Finish::NotLeaseHolder => Err(lease_lost(id)),
         finish => {
             tracing::info!(job = id, "job done");
+            // The seal stage waits on the same signal for the job this completion queued.
+            state.jobs_queued.notify_waiters();
             Ok(Json(json!({ "job": id, "state": finish_state(&finish) })))
         }
     }

@@ -6,7 +6,9 @@ mod catalog;
 mod dossiers;
 mod error;
 mod jobs;
+mod records;
 mod scans;
+mod verify;
 
 pub use auth::{issue_token, Principal};
 pub use error::ApiError;
@@ -34,6 +36,8 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     pub media_limits: MediaLimits,
     pub retry: RetryPolicy,
+    /// Root certificates (DER) that verification trusts.
+    pub trust_anchors: Vec<Vec<u8>>,
     /// Woken when a job is queued, so waiting claims answer at once.
     pub jobs_queued: Notify,
     /// Turns true when the service begins to stop; waiting claims answer at once.
@@ -63,6 +67,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/jobs/{id}/complete", post(jobs::complete))
         .route("/jobs/{id}/fail", post(jobs::fail))
         .route("/jobs/{id}/requeue", post(jobs::requeue))
+        .route("/records", get(records::find))
+        .route("/records/{id}", get(records::get))
+        .route("/records/{id}/manifest", get(records::manifest))
+        .route("/records/{id}/content", get(records::content))
+        .route("/verify", post(verify::verify))
         .route("/audit", get(dossiers::audit))
         .fallback(not_found);
     Router::new()

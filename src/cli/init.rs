@@ -23,6 +23,13 @@ async fn init(config: &Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let index = index::open(&config.index_url).await?;
     Archive::open(config)?;
+    if !config.seal_key.exists() {
+        // Demo certificates so that copies are sealed from the first run; a real agency
+        // points `seal_key`/`seal_cert` at the certificate its CA issued.
+        let dir = config.seal_key.parent().unwrap_or(std::path::Path::new("."));
+        crate::pki::demo(dir)?;
+        println!("demo PKI (root CA, agency seal, officials, TSA) written to {}", dir.display());
+    }
     let tokens_file = config.data_dir.join("tokens.txt");
     if tokens_file.exists() {
         println!("{} already initialised; demo tokens are in {}", config.data_dir.display(), tokens_file.display());

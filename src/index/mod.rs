@@ -1,6 +1,7 @@
 //! The index: dossiers, scans, tokens, the job queue and the audit log, behind one trait
 //! with a backend per database engine. The URL scheme picks the backend.
 
+mod records;
 mod sqlite;
 
 use crate::domain::{AgencyCode, Digest, DossierCode, Role};
@@ -10,6 +11,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::sync::Arc;
 
+pub use records::{ComponentCheck, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus};
 pub use sqlite::SqliteIndex;
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +122,11 @@ pub struct ComponentState {
     pub component: String,
     pub required: bool,
     pub status: String,
+    /// What the check found wrong: `wrong_type`, `wrong_owner`, `low_confidence`.
+    pub flags: Vec<String>,
+    /// The record that satisfies the component, once sealed or reused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -215,6 +222,15 @@ pub trait Index: Send + Sync {
     /// Puts a dead job back in the queue with a fresh set of attempts.
     async fn requeue_job(&self, id: i64, audit: AuditEntry) -> Result<bool>;
     async fn jobs_in_state(&self, state: JobState, limit: u32) -> Result<Vec<Job>>;
+
+    /// Stores a sealed record, marks its scan `sealed` and its component by `check`, and
+    /// the dossier `complete` when every required component is satisfied. A scan has at
+    /// most one record: sealing it again returns the first.
+    async fn create_record(&self, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
+    async fn record(&self, id: &str) -> Result<Option<Record>>;
+    async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>>;
+    /// Oldest first, after the cursor.
+    async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>>;
 
     /// Newest first; with `agency`, that agency's entries and the system's.
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;

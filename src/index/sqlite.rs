@@ -1,8 +1,10 @@
 //! SQLite backend: one file in WAL mode; writers take the lock up front (`BEGIN IMMEDIATE`)
 //! so concurrent requests queue on the busy timeout instead of failing.
 
+mod records;
+
 use super::*;
-use crate::queue::OcrPayload;
+use crate::queue::{OcrPayload, SealPayload};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
@@ -45,14 +47,21 @@ impl SqliteIndex {
     }
 
     async fn components(&self, code: &str) -> Result<Vec<ComponentState>> {
-        let rows = sqlx::query("SELECT component, required, status FROM components WHERE dossier = ? ORDER BY position")
+        let rows = sqlx::query("SELECT component, required, status, flags, record FROM components WHERE dossier = ? ORDER BY position")
             .bind(code)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ComponentState { component: r.get("component"), required: r.get("required"), status: r.get("status") })
-            .collect())
+        rows.iter()
+            .map(|r| {
+                Ok(ComponentState {
+                    component: r.get("component"),
+                    required: r.get("required"),
+                    status: r.get("status"),
+                    flags: serde_json::from_str(r.get("flags")).map_err(|e| corrupt("components", e))?,
+                    record: r.get("record"),
+                })
+            })
+            .collect()
     }
 
     async fn scans_of(&self, code: &str) -> Result<Vec<Scan>> {
@@ -158,6 +167,26 @@ fn dossier_row(r: &SqliteRow) -> Result<Dossier> {
         components: Vec::new(),
         scans: Vec::new(),
     })
+}
+
+/// Queues a job; a job with the same key already queued or done is kept, not doubled.
+async fn enqueue(tx: &mut Tx, kind: JobKind, payload: &str, max_attempts: i64, key: &str) -> Result<i64> {
+    let now = now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
+         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?) \
+         ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = jobs.updated_at RETURNING id",
+    )
+    .bind(kind.as_str())
+    .bind(payload)
+    .bind(max_attempts)
+    .bind(now)
+    .bind(key)
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
 }
 
 /// Marks a job dead and fails its scan and component.
@@ -297,19 +326,8 @@ impl Index for SqliteIndex {
         let scan_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM scans").fetch_one(&mut *tx).await?;
         let payload = OcrPayload { scan: scan_id, digest: s.digest.clone(), media_type: s.media_type.clone() };
         let payload = serde_json::to_string(&payload).map_err(|e| corrupt("jobs", e))?;
-        let job: i64 = sqlx::query_scalar(
-            "INSERT INTO jobs (kind, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
-             VALUES (?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(kind.as_str())
-        .bind(&payload)
-        .bind(policy.max_attempts as i64)
-        .bind(now)
-        .bind(format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest))
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let key = format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest);
+        let job = enqueue(&mut tx, kind, &payload, policy.max_attempts as i64, &key).await?;
         let row = sqlx::query(
             "INSERT INTO scans (id, dossier, component, digest, media_type, size, pages, status, job, idempotency_key, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING *",
@@ -427,6 +445,13 @@ impl Index for SqliteIndex {
         }
         let effect = ScanEffect { scan_status: "done", component_status: Some("digitized"), error: None, result: Some(&result) };
         apply_scan_effect(&mut tx, job, effect).await?;
+        // A recognised scan is sealed next, by the service itself.
+        let scan: Option<i64> = sqlx::query_scalar("SELECT id FROM scans WHERE job = ?").bind(job).fetch_optional(&mut *tx).await?;
+        if let Some(scan) = scan {
+            let policy: i64 = sqlx::query_scalar("SELECT max_attempts FROM jobs WHERE id = ?").bind(job).fetch_one(&mut *tx).await?;
+            let payload = serde_json::to_string(&SealPayload { scan }).map_err(|e| corrupt("jobs", e))?;
+            enqueue(&mut tx, JobKind::Seal, &payload, policy, &format!("seal:scan:{scan}")).await?;
+        }
         audit(&mut tx, &entry, &format!("job:{job}")).await?;
         tx.commit().await?;
         Ok(Finish::Done)
@@ -496,6 +521,22 @@ impl Index for SqliteIndex {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(job_row).collect()
+    }
+
+    async fn create_record(&self, record: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
+        self.insert_record(record, check, entry).await
+    }
+
+    async fn record(&self, id: &str) -> Result<Option<Record>> {
+        self.record_by("id", id.to_owned()).await
+    }
+
+    async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>> {
+        self.record_by("scan", scan.to_string()).await
+    }
+
+    async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>> {
+        self.select_records(filter).await
     }
 
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>> {

@@ -9,7 +9,7 @@ mod update;
 
 pub use appearance::{Appearance, AppearanceText};
 pub use field::{prepare, FieldSpec, Prepared};
-pub use read::{load, revision_end, signatures, SignatureEntry};
+pub use read::{load, page_size, revision_end, signatures, SignatureEntry};
 
 /// Largest PDF sohoa signs or verifies (1 GiB), so offsets fit in the 10-digit ByteRange slots.
 pub const MAX_PDF_BYTES: usize = 1 << 30;

@@ -146,6 +146,26 @@ pub fn revision_end(pdf: &[u8], at: usize) -> bool {
     end >= 5 && &pdf[end - 5..end] == b"%%EOF"
 }
 
+/// Width and height in points of page `page` (1-based), from its (inherited) `/MediaBox`.
+pub fn page_size(doc: &Document, page: u32) -> Result<(f32, f32), PdfError> {
+    let pages = doc.get_pages();
+    let id = *pages.get(&page).ok_or(PdfError::NoSuchPage { page, count: pages.len() })?;
+    let mut node = id;
+    // /MediaBox is inheritable; walk up a bounded number of /Parent links.
+    for _ in 0..MAX_FIELD_DEPTH {
+        let dict = doc.get_dictionary(node).map_err(|e| PdfError::Structure(format!("page {page}: {e}")))?;
+        if let Ok(media) = dict.get(b"MediaBox").and_then(|o| doc.dereference(o).map(|(_, o)| o)).and_then(Object::as_array) {
+            let n: Vec<f32> = media.iter().filter_map(|o| o.as_float().ok()).collect();
+            if let [x1, y1, x2, y2] = n[..] {
+                return Ok(((x2 - x1).abs(), (y2 - y1).abs()));
+            }
+            return Err(PdfError::Structure(format!("page {page}: malformed /MediaBox")));
+        }
+        node = dict.get(b"Parent").and_then(Object::as_reference).map_err(|_| PdfError::Structure(format!("page {page}: no /MediaBox")))?;
+    }
+    Err(PdfError::Structure(format!("page {page}: /Parent chain too deep")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,18 +12,23 @@ use std::time::Duration;
 pub enum JobKind {
     /// Recognise a stored scan and post back its result.
     Ocr,
+    /// Seal the recognised copy with the agency's seal, archive it and make it a record.
+    /// The service runs these itself: the seal key never leaves it.
+    Seal,
 }
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Ocr => "ocr",
+            JobKind::Seal => "seal",
         }
     }
 
     pub fn parse(s: &str) -> Option<JobKind> {
         match s {
             "ocr" => Some(JobKind::Ocr),
+            "seal" => Some(JobKind::Seal),
             _ => None,
         }
     }
@@ -61,6 +66,19 @@ pub struct OcrPayload {
     pub scan: i64,
     pub digest: Digest,
     pub media_type: String,
+}
+
+impl JobKind {
+    /// Whether workers outside the service may claim this kind.
+    pub fn for_workers(self) -> bool {
+        matches!(self, JobKind::Ocr)
+    }
+}
+
+/// Payload of a `seal` job: the scan whose recognised copy is sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealPayload {
+    pub scan: i64,
 }
 
 /// A job as the queue hands it out.

@@ -50,8 +50,24 @@ pub fn worker_binary() -> PathBuf {
         .clone()
 }
 
+/// Demo PKI made once per test binary: root, agency seal, officials, TSA.
+pub fn demo_pki() -> &'static Path {
+    static PKI: OnceLock<tempfile::TempDir> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        sohoa::pki::demo(dir.path()).expect("demo pki");
+        dir
+    })
+    .path()
+}
+
 pub fn test_config(dir: &Path) -> Config {
+    let pki = demo_pki();
     Config {
+        seal_key: pki.join("seal.key"),
+        seal_cert: pki.join("seal.pem"),
+        seal_chain: Some(pki.join("root.pem")),
+        trust_anchors: pki.join("root.pem"),
         listen: "127.0.0.1:0".into(),
         data_dir: dir.join("data"),
         index_url: format!("sqlite://{}", dir.join("data/sohoa.db").display()),

@@ -1,0 +1,33 @@
+-- Records: sealed digitized copies and signed results that later procedures and other
+-- systems reuse. The archive holds the bytes and the manifest; this table finds them.
+
+CREATE TABLE records (
+    id               TEXT    PRIMARY KEY,
+    kind             TEXT    NOT NULL,
+    agency           TEXT    NOT NULL,
+    dossier          TEXT,
+    component        TEXT,
+    scan             INTEGER UNIQUE REFERENCES scans (id),
+    owner_id         TEXT,
+    doc_type         TEXT    NOT NULL,
+    number           TEXT,
+    issue_date       TEXT,
+    valid_from       TEXT,
+    valid_until      TEXT,
+    digest           TEXT    NOT NULL,
+    size             INTEGER NOT NULL,
+    manifest_digest  TEXT    NOT NULL,
+    summary          TEXT    NOT NULL,
+    log_index        INTEGER UNIQUE,
+    status           TEXT    NOT NULL DEFAULT 'active',
+    status_reason    TEXT,
+    status_by        TEXT,
+    status_at        INTEGER,
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX records_owner ON records (owner_id, doc_type);
+CREATE INDEX records_agency ON records (agency, created_at);
+
+-- Flags a check raised on a component (wrong_type, wrong_owner, low_confidence), as JSON.
+ALTER TABLE components ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE components ADD COLUMN record TEXT REFERENCES records (id);

@@ -1,0 +1,149 @@
+//! Records in SQLite.
+
+use super::{audit, corrupt, now_ms, SqliteIndex, Tx};
+use crate::domain::{AgencyCode, Digest, DossierCode};
+use crate::index::{AuditEntry, ComponentCheck, NewRecord, Record, RecordFilter, RecordStatus, Result};
+use chrono::NaiveDate;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+fn date(r: &SqliteRow, column: &str) -> Result<Option<NaiveDate>> {
+    let text: Option<String> = r.get(column);
+    text.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|e| corrupt("records", format!("{column}: {e}")))).transpose()
+}
+
+fn record_row(r: &SqliteRow) -> Result<Record> {
+    let parse_digest = |column: &str| Digest::parse(r.get::<&str, _>(column)).map_err(|e| corrupt("records", e));
+    let status: String = r.get("status");
+    let dossier: Option<String> = r.get("dossier");
+    let log_index: Option<i64> = r.get("log_index");
+    Ok(Record {
+        id: r.get("id"),
+        kind: r.get("kind"),
+        agency: AgencyCode::parse(r.get::<&str, _>("agency")).map_err(|e| corrupt("records", e))?,
+        dossier: dossier.map(|d| DossierCode::parse(&d).map_err(|e| corrupt("records", e))).transpose()?,
+        component: r.get("component"),
+        scan: r.get("scan"),
+        owner_id: r.get("owner_id"),
+        doc_type: r.get("doc_type"),
+        number: r.get("number"),
+        issue_date: date(r, "issue_date")?,
+        valid_from: date(r, "valid_from")?,
+        valid_until: date(r, "valid_until")?,
+        digest: parse_digest("digest")?,
+        size: r.get::<i64, _>("size") as u64,
+        manifest_digest: parse_digest("manifest_digest")?,
+        summary: serde_json::from_str(r.get("summary")).map_err(|e| corrupt("records", e))?,
+        log_index: log_index.map(|i| i as u64),
+        status: RecordStatus::parse(&status).ok_or_else(|| corrupt("records", format!("status {status}")))?,
+        status_reason: r.get("status_reason"),
+        status_by: r.get("status_by"),
+        created_at_ms: r.get("created_at"),
+    })
+}
+
+fn day(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+impl SqliteIndex {
+    pub(super) async fn insert_record(&self, rec: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
+        let mut tx = self.write().await?;
+        if let Some(scan) = rec.scan {
+            let existing = sqlx::query("SELECT * FROM records WHERE scan = ?").bind(scan).fetch_optional(&mut *tx).await?;
+            if let Some(row) = existing {
+                return record_row(&row);
+            }
+        }
+        let row = sqlx::query(
+            "INSERT INTO records (id, kind, agency, dossier, component, scan, owner_id, doc_type, number, issue_date, \
+             valid_from, valid_until, digest, size, manifest_digest, summary, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING *",
+        )
+        .bind(&rec.id)
+        .bind(rec.kind)
+        .bind(rec.agency.as_str())
+        .bind(rec.dossier.as_ref().map(|d| d.as_str().to_owned()))
+        .bind(&rec.component)
+        .bind(rec.scan)
+        .bind(&rec.owner_id)
+        .bind(&rec.doc_type)
+        .bind(&rec.number)
+        .bind(day(rec.issue_date))
+        .bind(day(rec.valid_from))
+        .bind(day(rec.valid_until))
+        .bind(rec.digest.as_str())
+        .bind(rec.size as i64)
+        .bind(rec.manifest_digest.as_str())
+        .bind(rec.summary.to_string())
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(scan) = rec.scan {
+            sqlx::query("UPDATE scans SET status = 'sealed', updated_at = ? WHERE id = ?")
+                .bind(now_ms())
+                .bind(scan)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let (Some(dossier), Some(component)) = (&rec.dossier, &rec.component) {
+            let flags = serde_json::to_string(&check.flags).map_err(|e| corrupt("components", e))?;
+            sqlx::query("UPDATE components SET status = ?, flags = ?, record = ? WHERE dossier = ? AND component = ?")
+                .bind(check.status)
+                .bind(flags)
+                .bind(&rec.id)
+                .bind(dossier.as_str())
+                .bind(component)
+                .execute(&mut *tx)
+                .await?;
+            mark_complete(&mut tx, dossier).await?;
+        }
+        audit(&mut tx, &entry, &format!("record:{}", rec.id)).await?;
+        let record = record_row(&row)?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    pub(super) async fn record_by(&self, column: &'static str, value: String) -> Result<Option<Record>> {
+        // `column` is one of two constants chosen by the caller, never input.
+        let sql = format!("SELECT * FROM records WHERE {column} = ?");
+        let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await?;
+        row.as_ref().map(record_row).transpose()
+    }
+
+    pub(super) async fn select_records(&self, f: &RecordFilter) -> Result<Vec<Record>> {
+        let rows = sqlx::query(
+            "SELECT * FROM records WHERE (?1 IS NULL OR agency = ?1) AND (?2 IS NULL OR owner_id = ?2) \
+             AND (?3 IS NULL OR doc_type = ?3) \
+             AND (?4 IS NULL OR (status = 'active' AND (valid_from IS NULL OR valid_from <= ?4) \
+                  AND (valid_until IS NULL OR valid_until >= ?4))) \
+             AND (?5 IS NULL OR created_at > ?5 OR (created_at = ?5 AND id > ?6)) \
+             ORDER BY created_at, id LIMIT ?7",
+        )
+        .bind(f.agency.as_ref().map(|a| a.as_str().to_owned()))
+        .bind(&f.owner_id)
+        .bind(&f.doc_type)
+        .bind(day(f.valid_at))
+        .bind(f.after.as_ref().map(|c| c.created_at_ms))
+        .bind(f.after.as_ref().map(|c| c.id.clone()))
+        .bind(f.limit.clamp(1, 1000) as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record_row).collect()
+    }
+}
+
+/// A dossier is complete once no required component is left unsatisfied.
+async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM components WHERE dossier = ? AND required = 1 AND status <> 'satisfied'")
+        .bind(dossier.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
+    if open == 0 {
+        sqlx::query("UPDATE dossiers SET status = 'complete' WHERE code = ? AND status = 'received'")
+            .bind(dossier.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! The seal stage, run by the service itself: a recognised scan is classified, its fields
+//! extracted and checked against the dossier, its searchable PDF sealed with the agency's
+//! seal (PAdES), archived with a manifest, and indexed as a record.
+
+pub mod manifest;
+
+use crate::api::AppState;
+use crate::classify::{extract, Classifier, UNKNOWN};
+use crate::domain::{vietnam_offset, AgencyCode, Digest};
+use crate::index::{Actor, AuditEntry, ComponentCheck, Dossier, NewRecord, Record};
+use crate::pdf::{Appearance, AppearanceText};
+use crate::policy::{Catalog, Validity};
+use crate::queue::{Failure, Job, JobKind, SealPayload};
+use crate::sign::{self, FileSigner, SignOptions, Signer};
+use chrono::NaiveDate;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Reason written in the seal, as the decree names an electronic copy made from paper.
+const COPY_REASON: &str = "Bản sao điện tử";
+/// The seal's box at the top right of page 1, in points.
+const SEAL_WIDTH: f32 = 220.0;
+const SEAL_HEIGHT: f32 = 46.0;
+const SEAL_MARGIN: f32 = 18.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error("scan {0} is not there or has no recognised result")]
+    NoResult(i64),
+    #[error("job payload: {0}")]
+    Payload(String),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+    #[error(transparent)]
+    Sign(#[from] sign::SignError),
+    #[error(transparent)]
+    Pdf(#[from] crate::pdf::PdfError),
+}
+
+impl SealError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SealError::NoResult(_) => "scan_result_missing",
+            SealError::Payload(_) => "invalid_payload",
+            SealError::Index(_) => "index_unavailable",
+            SealError::Archive(crate::archive::ArchiveError::Corrupt { .. }) => "archive_corrupt",
+            SealError::Archive(_) => "archive_unavailable",
+            SealError::Sign(e) => e.code(),
+            SealError::Pdf(e) => e.code(),
+        }
+    }
+
+    /// Whether trying again cannot help.
+    fn permanent(&self) -> bool {
+        matches!(self, SealError::NoResult(_) | SealError::Payload(_) | SealError::Pdf(_))
+    }
+}
+
+/// Seals recognised scans as they are queued, until the service stops.
+pub struct Sealer {
+    state: Arc<AppState>,
+    signer: Arc<FileSigner>,
+    agency: AgencyCode,
+    agency_name: String,
+}
+
+impl Sealer {
+    pub fn new(state: Arc<AppState>, signer: FileSigner, agency: AgencyCode, agency_name: String) -> Sealer {
+        Sealer { state, signer: Arc::new(signer), agency, agency_name }
+    }
+
+    /// Claims `seal` jobs one at a time; returns when the service begins to stop.
+    pub async fn run(self) {
+        let mut stopping = self.state.stopping.subscribe();
+        let lease_ms = self.state.retry.lease.as_millis() as i64;
+        loop {
+            if *stopping.borrow() {
+                return;
+            }
+            let queued = self.state.jobs_queued.notified();
+            let lease = format!("sealer-{}", random_hex(8));
+            let now = chrono::Utc::now().timestamp_millis();
+            match self.state.index.claim_job(&[JobKind::Seal], &lease, lease_ms, now).await {
+                Ok(Some(job)) => {
+                    self.handle(job, &lease).await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot claim seal jobs"),
+            }
+            tokio::select! {
+                _ = tokio::time::timeout(Duration::from_secs(1), queued) => {}
+                _ = stopping.changed() => {}
+            }
+        }
+    }
+
+    async fn handle(&self, job: Job, lease: &str) {
+        let actor = Actor::system("sealer");
+        match self.seal(&job).await {
+            Ok(record) => {
+                tracing::info!(job = job.id, record = %record.id, "scan sealed");
+                let audit = AuditEntry { actor, action: "job.complete", target: String::new(), detail: json!({"kind": "seal"}) };
+                if let Err(e) = self.state.index.complete_job(job.id, lease, json!({"record": record.id}), audit).await {
+                    tracing::warn!(job = job.id, error = %e, "cannot complete seal job");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(job = job.id, code = e.code(), error = %e, "seal failed");
+                let failure = Failure { code: e.code().to_owned(), message: e.to_string(), permanent: e.permanent() };
+                let audit = AuditEntry { actor, action: "job.fail", target: String::new(), detail: json!({"code": e.code()}) };
+                if let Err(e) = self.state.index.fail_job(job.id, lease, &failure, self.state.retry, audit).await {
+                    tracing::warn!(job = job.id, error = %e, "cannot fail seal job");
+                }
+            }
+        }
+    }
+
+    async fn seal(&self, job: &Job) -> Result<Record, SealError> {
+        let payload: SealPayload = serde_json::from_value(job.payload.clone()).map_err(|e| SealError::Payload(e.to_string()))?;
+        let index = &self.state.index;
+        if let Some(record) = index.record_for_scan(payload.scan).await? {
+            return Ok(record);
+        }
+        let scan = index.scan(payload.scan).await?.ok_or(SealError::NoResult(payload.scan))?;
+        let result = index.scan_result(payload.scan).await?.ok_or(SealError::NoResult(payload.scan))?;
+        let dossier = index.dossier(&scan.dossier).await?.ok_or(SealError::NoResult(payload.scan))?;
+        let pdf_digest = result
+            .pointer("/pdf/digest")
+            .and_then(Value::as_str)
+            .and_then(|d| Digest::parse(d).ok())
+            .ok_or_else(|| SealError::Payload("the scan's result names no PDF".into()))?;
+        let texts: Vec<&str> = result
+            .get("pages")
+            .and_then(Value::as_array)
+            .map(|p| p.iter().filter_map(|p| p.get("text")?.as_str()).collect())
+            .unwrap_or_default();
+
+        let catalog = &self.state.catalog;
+        let classification = Classifier::new(catalog).classify(&texts);
+        let fields = extract(&texts.join("\n"));
+        let field = |name: &str| fields.get(name).map(|f| f.value.clone());
+        let check = check_component(catalog, &dossier, &scan.component, &classification.doc_type, field("owner_id").as_deref());
+
+        let pdf = self.state.archive.get_blob(&pdf_digest).await?;
+        let signer = self.signer.clone();
+        let agency_name = self.agency_name.clone();
+        let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
+        let sealed = tokio::task::spawn_blocking(move || seal_pdf(&pdf, signer.as_ref(), &agency_name, signing_time))
+            .await
+            .map_err(|e| SealError::Payload(format!("sealing stopped: {e}")))??;
+        let size = sealed.len() as u64;
+        let digest = self.state.archive.put_blob(sealed.into()).await?;
+
+        let issue_date = field("issue_date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+        let validity = catalog.doc_type(&classification.doc_type).map(|t| t.validity);
+        let (valid_from, valid_until) = validity_window(validity, issue_date);
+        let summary = json!({
+            "signatures": [{
+                "kind": "seal",
+                "signer": certificate_subject(self.signer.certificate()),
+                "certificate_sha256": Digest::of(self.signer.certificate()).as_str(),
+                "signing_time": signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+                "level": "B-B",
+            }],
+            "classification": { "doc_type": classification.doc_type, "confidence": classification.confidence },
+            "fields": fields,
+            "flags": check.flags,
+            "source": { "scan": scan.id, "digest": scan.digest.prefixed(), "searchable_pdf": pdf_digest.prefixed() },
+        });
+        let mut record = NewRecord {
+            id: random_hex(16),
+            kind: "digitized_copy",
+            agency: self.agency.clone(),
+            dossier: Some(dossier.code.clone()),
+            component: Some(scan.component.clone()),
+            scan: Some(scan.id),
+            owner_id: field("owner_id").or_else(|| Some(dossier.applicant.id.clone())),
+            doc_type: classification.doc_type.clone(),
+            number: field("document_number"),
+            issue_date,
+            valid_from,
+            valid_until,
+            digest,
+            size,
+            manifest_digest: Digest::of(b""),
+            summary,
+        };
+        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let manifest = manifest::canonical(&record, &created_at);
+        record.manifest_digest = self.state.archive.put_blob(manifest.into()).await?;
+        let audit = AuditEntry {
+            actor: Actor::system("sealer"),
+            action: "record.create",
+            target: String::new(),
+            detail: json!({"scan": scan.id, "doc_type": record.doc_type, "status": check.status, "flags": check.flags}),
+        };
+        Ok(index.create_record(record, check, audit).await?)
+    }
+}
+
+/// Seals `pdf`: an invisible-to-forms PAdES signature whose text appearance sits at the top
+/// right of page 1 (copy type, agency, time in ISO 8601 with +07:00).
+pub fn seal_pdf(
+    pdf: &[u8],
+    signer: &dyn Signer,
+    agency_name: &str,
+    signing_time: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<Vec<u8>, SealError> {
+    let doc = crate::pdf::load(pdf)?;
+    let (width, height) = crate::pdf::page_size(&doc, 1)?;
+    drop(doc);
+    let x2 = width - SEAL_MARGIN;
+    let y2 = height - SEAL_MARGIN;
+    let rect = [(x2 - SEAL_WIDTH).max(0.0), (y2 - SEAL_HEIGHT).max(0.0), x2, y2];
+    let lines = vec![
+        AppearanceText { text: COPY_REASON.to_owned(), size: 10.0 },
+        AppearanceText { text: agency_name.to_owned(), size: 10.0 },
+        AppearanceText { text: signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false), size: 10.0 },
+    ];
+    let options = SignOptions {
+        page: 1,
+        appearance: Some(Appearance { rect, lines, image: None }),
+        reason: Some(COPY_REASON.to_owned()),
+        location: None,
+        signing_time,
+        timestamp: false,
+    };
+    Ok(sign::sign_pdf(pdf, signer, options)?)
+}
+
+/// Whether the sealed scan is what the component asks for, and whose it is.
+fn check_component(catalog: &Catalog, dossier: &Dossier, component: &str, doc_type: &str, owner: Option<&str>) -> ComponentCheck {
+    let mut flags = Vec::new();
+    let expected = catalog.procedure(&dossier.procedure).and_then(|p| p.component(component)).map(|c| &c.doc_types);
+    if doc_type == UNKNOWN {
+        flags.push("low_confidence".to_owned());
+    } else if expected.is_some_and(|types| !types.iter().any(|t| t.as_str() == doc_type)) {
+        flags.push("wrong_type".to_owned());
+    }
+    if owner.is_some_and(|o| dossier.applicant.kind == "citizen" && o != dossier.applicant.id) {
+        flags.push("wrong_owner".to_owned());
+    }
+    ComponentCheck { status: if flags.is_empty() { "satisfied" } else { "flagged" }, flags }
+}
+
+/// From and until for a document type's validity rule; open-ended where the rule is.
+fn validity_window(validity: Option<Validity>, issued: Option<NaiveDate>) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    match validity {
+        Some(Validity::MonthsFromIssue(n)) => {
+            let until = issued.and_then(|d| d.checked_add_months(chrono::Months::new(n))).and_then(|d| d.pred_opt());
+            (issued, until)
+        }
+        _ => (issued, None),
+    }
+}
+
+fn certificate_subject(der: &[u8]) -> String {
+    x509_parser::parse_x509_certificate(der).map(|(_, c)| c.subject().to_string()).unwrap_or_default()
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // The system generator failing is not something a request can cause or fix.
+    SystemRandom::new().fill(&mut buf).expect("the system random generator works");
+    hex::encode(buf)
+}
