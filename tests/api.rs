@@ -489,3 +489,87 @@ async fn a_worker_killed_mid_page_loses_its_lease_and_another_finishes_the_job_o
     assert_eq!(result["pages"].as_array().unwrap().len(), 6);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_earlier_record_is_offered_and_reused_instead_of_a_new_scan() {
+    let app = TestApp::spawn().await;
+    let scanner = app.token(Role::Scanner);
+    let citizen = "001090012345";
+    let dossier_for =
+        |procedure: &str, id: &str| json!({"procedure": procedure, "applicant": {"kind": "citizen", "id": id, "name": "Lê Văn Bình"}});
+    // a criminal-record request in which the identity card was scanned and sealed
+    let first: Value = app.create_dossier(scanner, dossier_for("criminal-record-certificate", citizen)).await.json().await.unwrap();
+    let first_code = sohoa::domain::DossierCode::parse(first["code"].as_str().unwrap()).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let record = |id: &str, owner: &str, doc_type: &str, until: Option<chrono::NaiveDate>| sohoa::index::NewRecord {
+        id: id.into(),
+        kind: "digitized_copy",
+        agency: sohoa::domain::AgencyCode::parse(AGENCY).unwrap(),
+        dossier: Some(first_code.clone()),
+        component: Some("identity_card".into()),
+        scan: None,
+        owner_id: Some(owner.into()),
+        doc_type: doc_type.into(),
+        number: None,
+        issue_date: None,
+        valid_from: None,
+        valid_until: until,
+        digest: sohoa::domain::Digest::of(id.as_bytes()),
+        size: 1,
+        manifest_digest: sohoa::domain::Digest::of(id.as_bytes()),
+        summary: json!({}),
+    };
+    let index = &app.state.index;
+    let check = || sohoa::index::ComponentCheck { status: "satisfied", flags: vec![] };
+    let audit = || sohoa::index::AuditEntry {
+        actor: sohoa::index::Actor::system("test"),
+        action: "record.create",
+        target: String::new(),
+        detail: json!({}),
+    };
+    index.create_record(record("cccd1", citizen, "identity_card", None), check(), audit()).await.unwrap();
+    index
+        .create_record(record("expired1", citizen, "identity_card", Some(today - chrono::Duration::days(400))), check(), audit())
+        .await
+        .unwrap();
+    index.create_record(record("someone1", "079090000001", "identity_card", None), check(), audit()).await.unwrap();
+    index.create_record(record("birth1", citizen, "birth_certificate", None), check(), audit()).await.unwrap();
+
+    // the marriage registration offers the valid identity card of the same citizen only
+    let second: Value = app.create_dossier(scanner, dossier_for("marriage-registration", citizen)).await.json().await.unwrap();
+    let code = second["code"].as_str().unwrap();
+    let item = |d: &Value, c: &str| d["checklist"].as_array().unwrap().iter().find(|i| i["component"] == c).unwrap().clone();
+    let husband = item(&second, "identity_card_husband");
+    let offered: Vec<&str> = husband["reuse_candidates"].as_array().unwrap().iter().map(|c| c["record"].as_str().unwrap()).collect();
+    assert_eq!(offered, ["cccd1"], "{second}");
+    assert_eq!(item(&second, "application_form")["reuse_candidates"], json!([]));
+
+    let app = &app;
+    let reuse = |component: &str, id: &str| {
+        let path = format!("/dossiers/{code}/components/{component}/reuse");
+        let body = json!({"record": id});
+        async move { app.post_json(scanner, &path, body).await }
+    };
+    assert_eq!(reuse("identity_card_husband", "someone1").await.0, 404, "another person's record");
+    let (status, body) = reuse("identity_card_husband", "expired1").await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("record_not_valid")));
+    let (status, body) = reuse("identity_card_husband", "birth1").await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("record_wrong_type")));
+    let (status, body) = reuse("application_form", "cccd1").await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("reuse_not_allowed")));
+    let (status, _) = app
+        .post_json(&app.other_scanner, &format!("/dossiers/{code}/components/identity_card_husband/reuse"), json!({"record": "cccd1"}))
+        .await;
+    assert_eq!(status, 403, "another agency's scanner");
+
+    let (status, body) = reuse("identity_card_husband", "cccd1").await;
+    assert_eq!(status, 200, "{body}");
+    let accepted = item(&body["dossier"], "identity_card_husband");
+    assert_eq!(
+        (accepted["status"].as_str(), accepted["record"].as_str(), accepted["reused"].as_bool()),
+        (Some("satisfied"), Some("cccd1"), Some(true))
+    );
+    assert_eq!(body["dossier"]["status"], "received", "other required components are still missing");
+    let (_, log) = app.get_json(app.token(Role::Auditor), &format!("/audit?target=dossier:{code}")).await;
+    assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "component.reuse"), "{log}");
+}

@@ -31,3 +31,5 @@ CREATE INDEX records_agency ON records (agency, created_at);
 -- Flags a check raised on a component (wrong_type, wrong_owner, low_confidence), as JSON.
 ALTER TABLE components ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE components ADD COLUMN record TEXT REFERENCES records (id);
+-- 1 when the record came from an earlier procedure instead of a new scan (indicator 4.3).
+ALTER TABLE components ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;

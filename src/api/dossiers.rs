@@ -12,6 +12,7 @@ use axum::Json;
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Deserialize)]
@@ -96,11 +97,12 @@ pub async fn create(
     tracing::info!(dossier = %code, procedure = %procedure.code, "dossier received");
     let dossier = state.index.dossier(&code).await?.ok_or_else(|| ApiError::internal("dossier vanished", &code))?;
     let location = format!("/api/v1/dossiers/{code}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(render(&dossier, &state.catalog))))
+    let offered = super::reuse::candidates(&state, &dossier).await?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(render(&dossier, &state.catalog, &offered))))
 }
 
 /// A dossier as the desk sees it: checklist in procedure order, scans, times in +07:00.
-pub fn render(d: &Dossier, catalog: &Catalog) -> Value {
+pub fn render(d: &Dossier, catalog: &Catalog, reuse: &HashMap<String, Vec<Value>>) -> Value {
     let procedure: Option<&Procedure> = catalog.procedure(&d.procedure);
     let checklist: Vec<Value> = d
         .components
@@ -119,7 +121,8 @@ pub fn render(d: &Dossier, catalog: &Catalog) -> Value {
                 "flags": c.flags,
                 "record": c.record,
                 "scans": scans,
-                "reuse_candidates": [],
+                "reused": c.reused,
+                "reuse_candidates": reuse.get(&c.component).cloned().unwrap_or_default(),
             })
         })
         .collect();
@@ -150,7 +153,8 @@ pub async fn load(state: &AppState, who: &Principal, code: &str) -> Result<Dossi
 pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
     let dossier = load(&state, &who, &code).await?;
-    Ok(Json(render(&dossier, &state.catalog)))
+    let offered = super::reuse::candidates(&state, &dossier).await?;
+    Ok(Json(render(&dossier, &state.catalog, &offered)))
 }
 
 #[derive(Deserialize)]
@@ -184,7 +188,7 @@ pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
     };
     let dossiers = state.index.list_dossiers(&filter).await?;
-    let items: Vec<Value> = dossiers.iter().map(|d| render(d, &state.catalog)).collect();
+    let items: Vec<Value> = dossiers.iter().map(|d| render(d, &state.catalog, &HashMap::new())).collect();
     Ok(Json(json!({ "dossiers": items })))
 }
 

@@ -7,6 +7,7 @@ mod dossiers;
 mod error;
 mod jobs;
 mod records;
+mod reuse;
 mod scans;
 mod verify;
 
@@ -56,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/dossiers", post(dossiers::create).get(dossiers::list))
         .route("/dossiers/{code}", get(dossiers::get))
         .route("/dossiers/{code}/components/{component}/scans", post(scans::upload))
+        .route("/dossiers/{code}/components/{component}/reuse", post(reuse::accept))
         .route("/scans/{id}", get(scans::get))
         .route("/scans/{id}/result", get(scans::result))
         .route("/scans/{id}/pdf", get(scans::pdf))

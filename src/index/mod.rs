@@ -127,6 +127,8 @@ pub struct ComponentState {
     /// The record that satisfies the component, once sealed or reused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
+    /// Whether that record came from an earlier procedure.
+    pub reused: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -227,6 +229,9 @@ pub trait Index: Send + Sync {
     /// the dossier `complete` when every required component is satisfied. A scan has at
     /// most one record: sealing it again returns the first.
     async fn create_record(&self, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
+    /// Links an existing record to a component instead of a new scan: the component is
+    /// satisfied and counted as reused; the dossier may become complete.
+    async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, audit: AuditEntry) -> Result<()>;
     async fn record(&self, id: &str) -> Result<Option<Record>>;
     async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>>;
     /// Oldest first, after the cursor.

@@ -47,10 +47,11 @@ impl SqliteIndex {
     }
 
     async fn components(&self, code: &str) -> Result<Vec<ComponentState>> {
-        let rows = sqlx::query("SELECT component, required, status, flags, record FROM components WHERE dossier = ? ORDER BY position")
-            .bind(code)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT component, required, status, flags, record, reused FROM components WHERE dossier = ? ORDER BY position")
+                .bind(code)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(ComponentState {
@@ -59,6 +60,7 @@ impl SqliteIndex {
                     status: r.get("status"),
                     flags: serde_json::from_str(r.get("flags")).map_err(|e| corrupt("components", e))?,
                     record: r.get("record"),
+                    reused: r.get("reused"),
                 })
             })
             .collect()
@@ -525,6 +527,10 @@ impl Index for SqliteIndex {
 
     async fn create_record(&self, record: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
         self.insert_record(record, check, entry).await
+    }
+
+    async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
+        self.link_record(dossier, component, record, entry).await
     }
 
     async fn record(&self, id: &str) -> Result<Option<Record>> {

@@ -104,6 +104,20 @@ impl SqliteIndex {
         Ok(record)
     }
 
+    pub(super) async fn link_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE components SET status = 'satisfied', flags = '[]', record = ?, reused = 1 WHERE dossier = ? AND component = ?")
+            .bind(record)
+            .bind(dossier.as_str())
+            .bind(component)
+            .execute(&mut *tx)
+            .await?;
+        mark_complete(&mut tx, dossier).await?;
+        audit(&mut tx, &entry, &format!("dossier:{dossier}")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(super) async fn record_by(&self, column: &'static str, value: String) -> Result<Option<Record>> {
         // `column` is one of two constants chosen by the caller, never input.
         let sql = format!("SELECT * FROM records WHERE {column} = ?");
