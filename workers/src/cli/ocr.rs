@@ -1,7 +1,7 @@
 //! `sohoa-worker ocr IN... -o OUT.pdf [--lang vie] [--text] [--json]`: the queue handler's
 //! recognition, run on local files.
 
-use crate::ocr::{self, Engine};
+use crate::ocr;
 use serde_json::json;
 use sohoa::intake::MediaLimits;
 use std::path::PathBuf;
@@ -36,22 +36,9 @@ pub fn run(args: OcrArgs) -> ExitCode {
         eprintln!("error: nothing to do: give -o OUT.pdf, --text or --json");
         return ExitCode::from(2);
     }
-    let mut inputs = Vec::with_capacity(args.inputs.len());
-    for path in &args.inputs {
-        match std::fs::read(path) {
-            Ok(bytes) => inputs.push(bytes),
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let mut engine = match Engine::new(&args.lang) {
-        Ok(engine) => engine,
-        Err(e) => {
-            eprintln!("error[ocr_engine_unavailable]: {e}");
-            return ExitCode::from(2);
-        }
+    let (inputs, mut engine) = match super::inputs_and_engine(&args.inputs, &args.lang) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let limits = MediaLimits { max_pixels: args.max_pixels, max_pages: args.max_pages };
     let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();

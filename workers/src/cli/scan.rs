@@ -1,7 +1,7 @@
 //! `sohoa-worker scan IN... --json [--policies DIR]`: OCR, classification and fields of one
 //! scan as one JSON object.
 
-use crate::ocr::{self, Engine};
+use crate::ocr;
 use serde_json::json;
 use sohoa::classify::{extract, Classifier};
 use sohoa::intake::MediaLimits;
@@ -31,22 +31,9 @@ pub fn run(args: ScanArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut inputs = Vec::new();
-    for path in &args.inputs {
-        match std::fs::read(path) {
-            Ok(b) => inputs.push(b),
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let mut engine = match Engine::new(&args.lang) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error[ocr_engine_unavailable]: {e}");
-            return ExitCode::from(2);
-        }
+    let (inputs, mut engine) = match super::inputs_and_engine(&args.inputs, &args.lang) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
     let recognised = match ocr::recognise(&mut engine, &slices, MediaLimits { max_pixels: 60_000_000, max_pages: 200 }) {
