@@ -33,3 +33,4 @@ lint: deps
 bench: deps
 	scripts/bench-intake.sh
 	scripts/bench-ocr.sh
+	scripts/bench-sign.sh

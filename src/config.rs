@@ -47,6 +47,8 @@ pub struct Config {
     pub seal_chain: Option<PathBuf>,
     /// Root certificates (PEM) that `POST /verify` and sealing checks trust.
     pub trust_anchors: PathBuf,
+    /// Officials' server-held keys: a signer token labelled `L` signs with `L.key`/`L.pem`.
+    pub officials_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -76,12 +78,13 @@ impl Default for Config {
             seal_cert: "data/pki/seal.pem".into(),
             seal_chain: Some("data/pki/root.pem".into()),
             trust_anchors: "data/pki/root.pem".into(),
+            officials_dir: "data/pki".into(),
         }
     }
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 25] = [
     "listen",
     "agency",
     "data_dir",
@@ -106,6 +109,7 @@ const KEYS: [&str; 24] = [
     "seal_cert",
     "seal_chain",
     "trust_anchors",
+    "officials_dir",
 ];
 
 impl Config {
@@ -181,6 +185,7 @@ impl Config {
             "seal_cert" => self.seal_cert = text().into(),
             "seal_chain" => self.seal_chain = opt().map(PathBuf::from),
             "trust_anchors" => self.trust_anchors = text().into(),
+            "officials_dir" => self.officials_dir = text().into(),
             other => return Err(format!("unknown key {other}")),
         }
         Ok(())

@@ -7,6 +7,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod index;
 pub mod intake;
 pub mod pdf;

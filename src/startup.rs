@@ -47,6 +47,8 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
             lease: Duration::from_secs(config.lease_seconds.max(1)),
         },
         trust_anchors: trust_anchors(config)?,
+        officials_dir: config.officials_dir.clone(),
+        officials_chain: config.seal_chain.clone(),
         jobs_queued: Notify::new(),
         stopping: watch::channel(false).0,
     }))

@@ -573,3 +573,220 @@ async fn an_earlier_record_is_offered_and_reused_instead_of_a_new_scan() {
     let (_, log) = app.get_json(app.token(Role::Auditor), &format!("/audit?target=dossier:{code}")).await;
     assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "component.reuse"), "{log}");
 }
+
+#[tokio::test]
+async fn records_are_revoked_superseded_held_and_disposed_of_only_after_retention() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    let admin = app.token(Role::Admin);
+    // criminal record certificates are kept 5 years; birth certificates permanently
+    let old = archived_record(&app, "old-lylich", &code, "criminal_record_certificate", "2015-03-01").await;
+    archived_record(&app, "new-lylich", &code, "criminal_record_certificate", "2026-01-05").await;
+    archived_record(&app, "khaisinh", &code, "birth_certificate", "1990-05-01").await;
+
+    // revoking needs an admin and a reason; the record stays retrievable, marked revoked
+    let (status, _) = app.post_json(app.token(Role::Consumer), "/records/new-lylich/revoke", json!({"reason": "cấp nhầm"})).await;
+    assert_eq!(status, 403);
+    let (status, body) = app.post_json(admin, "/records/new-lylich/revoke", json!({"reason": "  "})).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_reason")));
+    let (status, body) = app.post_json(admin, "/records/new-lylich/revoke", json!({"reason": "cấp nhầm"})).await;
+    assert_eq!((status, body["status"].as_str(), body["status_reason"].as_str()), (200, Some("revoked"), Some("cấp nhầm")), "{body}");
+    let (status, body) = app.post_json(admin, "/records/new-lylich/revoke", json!({"reason": "again"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("record_not_active")));
+    let response = app.get(app.token(Role::Consumer), "/records/new-lylich/content").await;
+    assert_eq!(response.status(), 200, "a revoked record keeps its content");
+    let (_, valid) = app.get_json(app.token(Role::Consumer), "/records?owner=001186012345&valid_at=2026-11-25").await;
+    assert!(valid["records"].as_array().unwrap().iter().all(|r| r["id"] != "new-lylich"), "{valid}");
+
+    // superseding names an active record of the same agency
+    let (status, body) = app.post_json(admin, "/records/old-lylich/supersede", json!({"reason": "cấp lại", "by": "new-lylich"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("successor_not_found")), "a revoked successor does not count");
+
+    // past retention and under no hold: listed for review, nothing disposed of by itself
+    let (status, review) = app.get_json(app.token(Role::Auditor), "/disposal").await;
+    assert_eq!(status, 200);
+    let listed: Vec<_> = review["records"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["old-lylich"], "{review}");
+    assert_eq!(app.state.index.record("old-lylich").await.unwrap().unwrap().status.as_str(), "active");
+    let (status, body) = app.post_json(admin, "/records/new-lylich/dispose", json!({"reason": "hết hạn"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("retention_not_over")));
+    let (status, body) = app.post_json(admin, "/records/khaisinh/dispose", json!({"reason": "hết hạn"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("retention_permanent")));
+
+    // a hold on the dossier blocks disposal until it is released
+    let (status, hold) = app.post_json(admin, "/holds", json!({"dossier": code, "reason": "thanh tra"})).await;
+    assert_eq!(status, 201, "{hold}");
+    let (_, review) = app.get_json(admin, "/disposal").await;
+    assert_eq!(review["records"], json!([]), "a held record is not offered for disposal");
+    let (status, body) = app.post_json(admin, "/records/old-lylich/dispose", json!({"reason": "hết hạn"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("legal_hold")));
+    let (status, body) = app.post_json(admin, "/holds", json!({"record": "old-lylich", "dossier": code, "reason": "x"})).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_hold_target")));
+    let (status, _) = app.post_json(admin, "/holds", json!({"record": "no-such", "reason": "x"})).await;
+    assert_eq!(status, 404);
+    let (_, holds) = app.get_json(app.token(Role::Auditor), "/holds?in_force=true").await;
+    assert_eq!(holds["holds"].as_array().unwrap().len(), 1, "{holds}");
+    let path = format!("/holds/{}/release", hold["id"]);
+    let (status, released) = app.post_json(admin, &path, json!({})).await;
+    assert_eq!((status, released["in_force"].as_bool()), (200, Some(false)), "{released}");
+    let (status, _) = app.post_json(admin, &path, json!({})).await;
+    assert_eq!(status, 404, "a released hold is not in force");
+
+    // disposal removes the content; the manifest and the audit trail stay
+    let (status, body) = app.post_json(admin, "/records/old-lylich/dispose", json!({"reason": "hết hạn lưu trữ"})).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("disposed")), "{body}");
+    assert!(matches!(app.state.archive.get_blob(&old.digest).await, Err(sohoa::archive::ArchiveError::Missing { .. })));
+    assert!(app.state.archive.get_blob(&old.manifest_digest).await.is_ok());
+    assert_problem(app.get(app.token(Role::Consumer), "/records/old-lylich/content").await, 410, "record_disposed").await;
+    assert_eq!(app.get(app.token(Role::Consumer), "/records/old-lylich/manifest").await.status(), 200);
+    let (status, body) = app.post_json(admin, "/records/old-lylich/dispose", json!({"reason": "again"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("record_disposed")));
+    let (_, audit) = app.get_json(app.token(Role::Auditor), "/audit?target=record:old-lylich").await;
+    let actions: HashSet<_> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+    assert!(actions.contains("record.dispose"), "{audit}");
+    assert_eq!(app.get(app.token(Role::Consumer), "/records/khaisinh/content").await.status(), 200);
+    app.stop().await;
+}
+
+fn bagit_validate(bag: &std::path::Path) -> std::process::Output {
+    let venv = std::env::var_os("SOHOA_TOOLS_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".venv/sohoa-tools"));
+    if !venv.join("bin/bagit.py").exists() {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-tools.sh");
+        assert!(std::process::Command::new(script).status().unwrap().success(), "installing bagit failed");
+    }
+    std::process::Command::new(venv.join("bin/python")).arg(venv.join("bin/bagit.py")).arg("--validate").arg(bag).output().unwrap()
+}
+
+#[tokio::test]
+async fn a_dossier_exports_as_a_bag_that_the_bagit_tool_validates() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    archived_record(&app, "ban-sao-1", &code, "hospital_birth_notice", "2026-11-20").await;
+    archived_record(&app, "ban-sao-2", &code, "application_form", "2026-11-20").await;
+    let export = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args(["export", "bagit"])
+            .args(args)
+            .env("SOHOA_INDEX_URL", &app.config.index_url)
+            .env("SOHOA_ARCHIVE_URL", &app.config.archive_url)
+            .output()
+            .unwrap()
+    };
+    let bag = app.dir.path().join("bag");
+    let out = export(&["--dossier", &code, "-o", bag.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 records, 6 files"), "{}", String::from_utf8_lossy(&out.stdout));
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    assert!(info.contains(&format!("External-Identifier: {code}")), "{info}");
+    let valid = bagit_validate(&bag);
+    assert!(valid.status.success(), "{}", String::from_utf8_lossy(&valid.stderr));
+    let manifest = std::fs::read(bag.join("data/records/ban-sao-1/manifest.json")).unwrap();
+    let record: Value = serde_json::from_slice(&std::fs::read(bag.join("data/records/ban-sao-1/record.json")).unwrap()).unwrap();
+    assert_eq!(sohoa::domain::Digest::of(&manifest).as_str(), record["manifest_digest"].as_str().unwrap());
+
+    // the bag's checksums catch a changed byte
+    let content = bag.join("data/records/ban-sao-1/content.pdf");
+    let mut bytes = std::fs::read(&content).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&content, bytes).unwrap();
+    assert!(!bagit_validate(&bag).status.success(), "bagit accepted a changed payload");
+
+    // an existing target or an empty selection is refused, and nothing is written
+    let out = export(&["--dossier", &code, "-o", bag.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("export_target_exists"));
+    let empty = app.dir.path().join("empty");
+    let out = export(&["--owner", "079204000001", "-o", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("export_empty"));
+    assert!(!empty.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(app.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_result_is_signed_by_two_officials_then_issued_as_a_record() {
+    use base64::Engine as _;
+    use sohoa::sign::Signer as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    let agency = sohoa::domain::AgencyCode::parse(AGENCY).unwrap();
+    let index = app.state.index.as_ref();
+    // the chairman has a key held by the service; the vice-chairman signs with her own token
+    let (_, chairman) = sohoa::api::issue_token(index, Role::Signer, &agency, "official1").await.unwrap();
+    let (_, vice) = sohoa::api::issue_token(index, Role::Signer, &agency, "vice-chairman").await.unwrap();
+    let post_pdf = |token: &str, path: &str, body: Vec<u8>| {
+        app.http.post(app.url(path)).bearer_auth(token).header("content-type", "application/pdf").body(body).send()
+    };
+
+    let path = format!("/dossiers/{code}/results?number=123/QĐ-UBND");
+    assert_eq!(post_pdf(app.token(Role::Scanner), &path, sample_pdf(false)).await.unwrap().status(), 403);
+    assert_problem(post_pdf(&chairman, &path, b"%PDF-1.7 nothing else".to_vec()).await.unwrap(), 422, "pdf_unreadable").await;
+    let response = post_pdf(&chairman, &path, sample_pdf(false)).await.unwrap();
+    assert_eq!(response.status(), 201);
+    let result: Value = response.json().await.unwrap();
+    assert_eq!((result["doc_type"].as_str(), result["status"].as_str()), (Some("birth_certificate"), Some("draft")), "{result}");
+    let id = result["id"].as_str().unwrap().to_owned();
+    let (status, _) = app.post_json(&chairman, &format!("/results/{id}/issue"), json!({})).await;
+    assert_eq!(status, 409, "an unsigned result is not issued");
+
+    // server-held key
+    let (status, signed) = app.post_json(&chairman, &format!("/results/{id}/sign"), json!({"reason": "Phê duyệt"})).await;
+    assert_eq!((status, signed["signatures"].as_u64()), (200, Some(1)), "{signed}");
+    let (status, body) = app.post_json(&vice, &format!("/results/{id}/sign"), json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("no_server_key")));
+
+    // deferred: the service hands out the signed attributes, the official's token signs them
+    let pki = demo_pki();
+    let token = sohoa::sign::FileSigner::from_files(&pki.join("official2.key"), &pki.join("official2.pem"), None).unwrap();
+    let cert = b64.encode(token.certificate()).replace('+', "-").replace('/', "_");
+    let (status, session) = app.get_json(&vice, &format!("/results/{id}/signing-digest?certificate={cert}&reason=Ký%20thay")).await;
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(session["algorithm"], "ecdsa_p256_sha256");
+    let attributes = b64.decode(session["signed_attributes"].as_str().unwrap()).unwrap();
+    assert_eq!(sohoa::domain::Digest::of(&attributes).as_str(), session["digest_sha256"].as_str().unwrap());
+    // a signature by another key is refused and nothing changes
+    let chairman_key = sohoa::sign::FileSigner::from_files(&pki.join("official1.key"), &pki.join("official1.pem"), None).unwrap();
+    let forged = b64.encode(chairman_key.sign(&attributes).unwrap());
+    let (status, body) =
+        app.post_json(&vice, &format!("/results/{id}/signature"), json!({"session": session["session"], "signature": forged})).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("signature_invalid")), "{body}");
+    let signature = b64.encode(token.sign(&attributes).unwrap());
+    let (status, signed) =
+        app.post_json(&vice, &format!("/results/{id}/signature"), json!({"session": session["session"], "signature": signature})).await;
+    assert_eq!((status, signed["signatures"].as_u64()), (200, Some(2)), "{signed}");
+    let events: Vec<_> = signed["versions"].as_array().unwrap().iter().map(|v| v["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["attached", "signed", "signed_deferred"]);
+    let (status, body) =
+        app.post_json(&vice, &format!("/results/{id}/signature"), json!({"session": session["session"], "signature": signature})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("session_used")));
+
+    // both signatures hold in the final document
+    let pdf = app.get(&chairman, &format!("/results/{id}/content")).await.bytes().await.unwrap();
+    let root = sohoa::sign::load_certificates(&pki.join("root.pem")).unwrap();
+    let report = sohoa::verify::verify_pdf(&pdf, &root, chrono::Utc::now()).unwrap();
+    assert!(report.valid, "{report:?}");
+    let signers: Vec<_> = report.signatures.iter().map(|s| s.signer.clone().unwrap_or_default()).collect();
+    assert!(signers[0].contains("Nguyễn Văn An") && signers[1].contains("Trần Thị Bình"), "{signers:?}");
+    assert!(common::pdftotext(&pdf).contains("QUYET DINH"));
+
+    // issued: a record of the applicant, found like any other
+    let (status, issued) = app.post_json(&chairman, &format!("/results/{id}/issue"), json!({})).await;
+    assert_eq!(status, 200, "{issued}");
+    assert_eq!((issued["record"]["kind"].as_str(), issued["record"]["owner_id"].as_str()), (Some("result"), Some("001303012345")));
+    assert_eq!(issued["record"]["number"], "123/QĐ-UBND");
+    let (status, record) = app.get_json(app.token(Role::Consumer), &format!("/records/{id}")).await;
+    assert_eq!((status, record["digest"].clone()), (200, signed["digest"].clone()), "{record}");
+    assert_eq!(record["signatures"].as_array().unwrap().len(), 2);
+    let (status, body) = app.post_json(&chairman, &format!("/results/{id}/sign"), json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("result_issued")));
+    app.stop().await;
+}

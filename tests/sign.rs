@@ -1,6 +1,7 @@
 //! Signing and verification against real peers: pdfsig (poppler + NSS), pyHanko, openssl.
 //! Tampering tests are in signing/tamper.rs; all run in this one test binary.
 
+mod common;
 mod signing;
 
 use signing::{env, run, sample_pdf, sohoa, Tsa};

@@ -15,6 +15,8 @@ pub struct Principal {
     pub token_id: i64,
     pub role: Role,
     pub agency: AgencyCode,
+    /// The token's label: for a signer, the name of the official's server-held key.
+    pub label: String,
     pub request_id: String,
 }
 
@@ -86,6 +88,6 @@ impl FromRequestParts<Arc<AppState>> for Principal {
             .await?
             .ok_or_else(|| unauthenticated("invalid_token", "the token is unknown or revoked"))?;
         let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-        Ok(Principal { token_id: info.id, role: info.role, agency: info.agency, request_id })
+        Ok(Principal { token_id: info.id, role: info.role, agency: info.agency, label: info.label, request_id })
     }
 }

@@ -54,6 +54,7 @@ impl From<crate::index::IndexError> for ApiError {
             crate::index::IndexError::SequenceExhausted { .. } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "sequence_exhausted", e.to_string())
             }
+            crate::index::IndexError::Refused { code, detail } => ApiError::conflict(code, detail),
             e => ApiError::internal("index error", e),
         }
     }

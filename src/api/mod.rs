@@ -6,7 +6,10 @@ mod catalog;
 mod dossiers;
 mod error;
 mod jobs;
+mod lifecycle;
+mod openapi;
 mod records;
+mod results;
 mod reuse;
 mod scans;
 mod verify;
@@ -39,6 +42,9 @@ pub struct AppState {
     pub retry: RetryPolicy,
     /// Root certificates (DER) that verification trusts.
     pub trust_anchors: Vec<Vec<u8>>,
+    /// Officials' server-held keys, by signer token label; and the chain embedded with them.
+    pub officials_dir: std::path::PathBuf,
+    pub officials_chain: Option<std::path::PathBuf>,
     /// Woken when a job is queued, so waiting claims answer at once.
     pub jobs_queued: Notify,
     /// Turns true when the service begins to stop; waiting claims answer at once.
@@ -58,6 +64,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/dossiers/{code}", get(dossiers::get))
         .route("/dossiers/{code}/components/{component}/scans", post(scans::upload))
         .route("/dossiers/{code}/components/{component}/reuse", post(reuse::accept))
+        .route("/dossiers/{code}/results", post(results::attach))
+        .route("/results/{id}", get(results::get))
+        .route("/results/{id}/content", get(results::content))
+        .route("/results/{id}/sign", post(results::sign))
+        .route("/results/{id}/signing-digest", get(results::signing_digest))
+        .route("/results/{id}/signature", post(results::signature))
+        .route("/results/{id}/issue", post(results::issue))
         .route("/scans/{id}", get(scans::get))
         .route("/scans/{id}/result", get(scans::result))
         .route("/scans/{id}/pdf", get(scans::pdf))
@@ -73,14 +86,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/records/{id}", get(records::get))
         .route("/records/{id}/manifest", get(records::manifest))
         .route("/records/{id}/content", get(records::content))
+        .route("/records/{id}/revoke", post(lifecycle::revoke))
+        .route("/records/{id}/supersede", post(lifecycle::supersede))
+        .route("/records/{id}/dispose", post(lifecycle::dispose))
+        .route("/holds", post(lifecycle::place).get(lifecycle::list))
+        .route("/holds/{id}/release", post(lifecycle::release))
+        .route("/disposal", get(lifecycle::review))
         .route("/verify", post(verify::verify))
         .route("/audit", get(dossiers::audit))
+        .route("/openapi.json", get(openapi::serve))
         .fallback(not_found);
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(problem_for_rejections))
         .layer(axum::middleware::from_fn(request_id))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -104,6 +125,34 @@ async fn request_id(mut req: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+/// Answers the framework gives by itself (a path or query parameter that does not parse,
+/// a method the route lacks) become problem+json with a stable code like every other error.
+async fn problem_for_rejections(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_problem =
+        response.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !status.is_client_error() || is_problem {
+        return response;
+    }
+    let code = match status {
+        StatusCode::BAD_REQUEST => "invalid_parameter",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "invalid_request",
+    };
+    let (mut parts, body) = response.into_parts();
+    let detail = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let detail = if detail.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { detail };
+    let problem = ApiError::new(status, code, detail).into_response();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    let (_, body) = problem.into_parts();
+    Response::from_parts(parts, body)
 }
 
 async fn not_found() -> ApiError {

@@ -3,7 +3,7 @@
 
 use super::{ApiError, AppState, Principal};
 use crate::domain::{vietnam_time, Role};
-use crate::index::{Record, RecordCursor, RecordFilter};
+use crate::index::{Record, RecordCursor, RecordFilter, RecordStatus};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -40,6 +40,7 @@ pub fn render(r: &Record) -> Value {
         "log_index": r.log_index,
         "status": r.status,
         "status_reason": r.status_reason,
+        "superseded_by": r.superseded_by,
         "created_at": vietnam_time(r.created_at_ms),
     })
 }
@@ -73,7 +74,15 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
         }
     }
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let filter = RecordFilter { agency: Some(who.agency.clone()), owner_id: q.owner, doc_type: q.doc_type, valid_at, after, limit };
+    let filter = RecordFilter {
+        agency: Some(who.agency.clone()),
+        owner_id: q.owner,
+        doc_type: q.doc_type,
+        valid_at,
+        after,
+        limit,
+        ..Default::default()
+    };
     let records = state.index.find_records(&filter).await?;
     let next = (records.len() as u32 == limit)
         .then(|| records.last().map(|r| RecordCursor { created_at_ms: r.created_at_ms, id: r.id.clone() }.encode()))
@@ -81,7 +90,7 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
     Ok(Json(json!({ "records": records.iter().map(render).collect::<Vec<_>>(), "next_cursor": next })))
 }
 
-async fn load(state: &AppState, who: &Principal, id: &str) -> Result<Record, ApiError> {
+pub(super) async fn load(state: &AppState, who: &Principal, id: &str) -> Result<Record, ApiError> {
     who.require(&READERS)?;
     let record = state.index.record(id).await?.ok_or_else(|| ApiError::not_found("record_not_found", format!("no record {id}")))?;
     // Another agency's record is answered as absent: its existence is not for the caller.
@@ -111,6 +120,9 @@ pub async fn content(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let record = load(&state, &who, &id).await?;
+    if record.status == RecordStatus::Disposed {
+        return Err(ApiError::new(StatusCode::GONE, "record_disposed", format!("record {id} was disposed of after its retention period")));
+    }
     let etag = format!("\"{}\"", record.digest.prefixed());
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());

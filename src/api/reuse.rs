@@ -3,11 +3,10 @@
 
 use super::body::JsonBody;
 use super::{dossiers, records, ApiError, AppState, Principal};
-use crate::domain::{vietnam_offset, Role};
+use crate::domain::{vietnam_today, Role};
 use crate::index::{AuditEntry, Dossier, Record, RecordFilter, RecordStatus};
 use axum::extract::{Path, State};
 use axum::Json;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -17,10 +16,6 @@ use std::sync::Arc;
 const MAX_CANDIDATES: u32 = 5;
 
 /// Today in Vietnam: validity is judged on the desk's calendar.
-fn today() -> NaiveDate {
-    chrono::Utc::now().with_timezone(&vietnam_offset()).date_naive()
-}
-
 /// For each open component that accepts reuse, the applicant's active records of an
 /// accepted type valid today, from any agency: the citizen should not bring paper twice.
 pub async fn candidates(state: &AppState, dossier: &Dossier) -> Result<HashMap<String, Vec<Value>>, ApiError> {
@@ -36,7 +31,7 @@ pub async fn candidates(state: &AppState, dossier: &Dossier) -> Result<HashMap<S
             let filter = RecordFilter {
                 owner_id: Some(dossier.applicant.id.clone()),
                 doc_type: Some(doc_type.as_str().to_owned()),
-                valid_at: Some(today()),
+                valid_at: Some(vietnam_today()),
                 limit: MAX_CANDIDATES,
                 ..Default::default()
             };
@@ -94,7 +89,7 @@ pub async fn accept(
     if !spec.doc_types.iter().any(|t| t.as_str() == record.doc_type) {
         return Err(ApiError::unprocessable("record_wrong_type", format!("a {} does not satisfy {component}", record.doc_type)));
     }
-    let today = today();
+    let today = vietnam_today();
     let in_window = record.valid_from.is_none_or(|f| f <= today) && record.valid_until.is_none_or(|u| u >= today);
     if record.status != RecordStatus::Active || !in_window {
         return Err(ApiError::unprocessable("record_not_valid", format!("record {} is not valid on {today}", record.id)));

@@ -113,6 +113,15 @@ impl Archive {
     }
 
     /// Whether the archive answers at all.
+    /// Removes a blob: only disposal after retention review does this. Absent is fine.
+    pub async fn delete_blob(&self, digest: &Digest) -> Result<()> {
+        let key = blob_key(digest);
+        match self.store.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(source) => Err(ArchiveError::Store { key: key.to_string(), source }),
+        }
+    }
+
     pub async fn ping(&self) -> Result<()> {
         let key = ObjectPath::from("blobs");
         match self.store.list_with_delimiter(Some(&key)).await {

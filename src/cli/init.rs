@@ -38,7 +38,9 @@ async fn init(config: &Config) -> anyhow::Result<()> {
     let agency = crate::startup::home_agency(config, &catalog)?;
     let mut text = format!("# demo tokens for agency {} ({})\n", agency.code, agency.name);
     for role in Role::ALL {
-        let (_, secret) = issue_token(index.as_ref(), role, &agency.code, "demo").await?;
+        // The demo signer signs with the first demo official's key (officials_dir/official1.*).
+        let label = if role == Role::Signer { "official1" } else { "demo" };
+        let (_, secret) = issue_token(index.as_ref(), role, &agency.code, label).await?;
         writeln!(text, "{}={secret}", role.as_str().to_uppercase())?;
     }
     crate::startup::write_secret(&tokens_file, text.trim_end())?;

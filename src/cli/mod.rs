@@ -1,6 +1,7 @@
 //! The `sohoa` command line; one file per subcommand.
 
 mod classify;
+mod export;
 mod init;
 mod pki;
 mod policy;
@@ -52,6 +53,11 @@ enum Command {
     Sign(sign::SignArgs),
     /// Verify every signature in a PDF; exit 0 all valid, 1 any invalid, 2 unreadable
     Verify(verify::VerifyArgs),
+    /// Export records for auditors and other archives
+    Export {
+        #[command(subcommand)]
+        command: export::ExportCommand,
+    },
     /// RFC 3161 time-stamp authority for tests and demos
     Tsa {
         #[command(subcommand)]
@@ -81,6 +87,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Tsa { command } => block_on(tsa::run(command)),
+        Command::Export { command } => block_on(export::run(command, config)),
     }
 }
 

@@ -83,6 +83,11 @@ pub fn vietnam_offset() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(7 * 3600).expect("+07:00 is a valid offset")
 }
 
+/// Today's date in Vietnam, the day a desk reckons with.
+pub fn vietnam_today() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&vietnam_offset()).date_naive()
+}
+
 /// RFC 3339 time in Vietnam's offset for milliseconds since the epoch.
 pub fn vietnam_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

@@ -2,6 +2,7 @@
 //! with a backend per database engine. The URL scheme picks the backend.
 
 mod records;
+mod results;
 mod sqlite;
 
 use crate::domain::{AgencyCode, Digest, DossierCode, Role};
@@ -11,7 +12,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::sync::Arc;
 
-pub use records::{ComponentCheck, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus};
+pub use records::{
+    ComponentCheck, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
+};
+pub use results::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
 pub use sqlite::SqliteIndex;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +30,9 @@ pub enum IndexError {
     SequenceExhausted { agency: AgencyCode, day: NaiveDate },
     #[error("a row with the same unique key exists")]
     Conflict,
+    /// The change is not allowed in the target's present state; `code` is stable.
+    #[error("{detail}")]
+    Refused { code: &'static str, detail: String },
     #[error("corrupt index row in {table}: {detail}")]
     Corrupt { table: &'static str, detail: String },
 }
@@ -236,6 +243,32 @@ pub trait Index: Send + Sync {
     async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>>;
     /// Oldest first, after the cursor.
     async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>>;
+
+    /// Revokes or supersedes an active record; its content, manifest and log leaf stay.
+    /// `None` when there is no such record.
+    async fn change_record_status(&self, id: &str, change: StatusChange, audit: AuditEntry) -> Result<Option<Record>>;
+    /// Places a legal hold on `target` (`record:<id>` or `dossier:<code>` of `agency`).
+    async fn place_hold(&self, agency: &AgencyCode, target: &str, reason: &str, audit: AuditEntry) -> Result<Hold>;
+    /// Releases a hold in force; `None` when the agency has no such hold in force.
+    async fn release_hold(&self, agency: &AgencyCode, id: i64, audit: AuditEntry) -> Result<Option<Hold>>;
+    /// The agency's holds, newest first; with `in_force`, only those not released.
+    async fn holds(&self, agency: &AgencyCode, in_force: bool, limit: u32) -> Result<Vec<Hold>>;
+    /// The agency's records past retention, not disposed of and not under a hold, oldest first.
+    async fn disposal_candidates(&self, agency: &AgencyCode, rules: &[RetentionCutoff], limit: u32) -> Result<Vec<Record>>;
+    /// Marks a record disposed of, checking in the same transaction that it is past `rule`
+    /// and under no hold. `None` when there is no such record.
+    async fn dispose_record(&self, id: &str, rule: &RetentionCutoff, reason: &str, audit: AuditEntry) -> Result<Option<Disposal>>;
+
+    /// Attaches a result document (version 1) to a dossier.
+    async fn create_result(&self, result: NewResult, audit: AuditEntry) -> Result<ResultDoc>;
+    async fn result(&self, id: &str) -> Result<Option<ResultDoc>>;
+    /// Adds a signed version if the result is still a draft at `version.base`, marking the
+    /// deferred-signing session used in the same transaction.
+    async fn add_result_version(&self, id: &str, version: NewVersion, audit: AuditEntry) -> Result<ResultDoc>;
+    async fn create_signing_session(&self, session: NewSession, audit: AuditEntry) -> Result<()>;
+    async fn signing_session(&self, id: &str) -> Result<Option<SigningSession>>;
+    /// Marks a draft result issued as `record` (already stored).
+    async fn issue_result(&self, id: &str, record: &str, audit: AuditEntry) -> Result<ResultDoc>;
 
     /// Newest first; with `agency`, that agency's entries and the system's.
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;

@@ -33,6 +33,9 @@ pub enum RecordStatus {
     Active,
     Revoked,
     Superseded,
+    /// Past retention and disposed of after review: the content is gone; the manifest, the
+    /// log leaf and the audit trail stay.
+    Disposed,
 }
 
 impl RecordStatus {
@@ -41,11 +44,14 @@ impl RecordStatus {
             RecordStatus::Active => "active",
             RecordStatus::Revoked => "revoked",
             RecordStatus::Superseded => "superseded",
+            RecordStatus::Disposed => "disposed",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [RecordStatus::Active, RecordStatus::Revoked, RecordStatus::Superseded].into_iter().find(|k| k.as_str() == s)
+        [RecordStatus::Active, RecordStatus::Revoked, RecordStatus::Superseded, RecordStatus::Disposed]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -73,6 +79,8 @@ pub struct Record {
     pub status: RecordStatus,
     pub status_reason: Option<String>,
     pub status_by: Option<String>,
+    /// The newer record that replaced this one, when superseded.
+    pub superseded_by: Option<String>,
     pub created_at_ms: i64,
 }
 
@@ -108,10 +116,53 @@ impl RecordCursor {
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
     pub agency: Option<AgencyCode>,
+    /// Records made for the dossier, and those it reused from earlier procedures.
+    pub dossier: Option<DossierCode>,
     pub owner_id: Option<String>,
     pub doc_type: Option<String>,
     /// Only records valid on this day (active, and within their validity).
     pub valid_at: Option<NaiveDate>,
     pub after: Option<RecordCursor>,
     pub limit: u32,
+}
+
+/// Ending a record's active life: revoked, or superseded by a newer record.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub status: RecordStatus,
+    pub reason: String,
+    /// The audit actor id of who changed it.
+    pub by: String,
+    pub superseded_by: Option<String>,
+}
+
+/// A legal hold on a record or a whole dossier.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hold {
+    pub id: i64,
+    pub agency: AgencyCode,
+    /// `record:<id>` or `dossier:<code>`.
+    pub target: String,
+    pub reason: String,
+    pub placed_by: String,
+    pub placed_at_ms: i64,
+    pub released_by: Option<String>,
+    pub released_at_ms: Option<i64>,
+}
+
+/// A retention rule as the index applies it: records of `doc_type` whose retention date
+/// (issue date, else archiving day) is on or before `cutoff` are due for review.
+#[derive(Debug, Clone)]
+pub struct RetentionCutoff {
+    pub doc_type: String,
+    pub cutoff: NaiveDate,
+}
+
+/// What disposing of a record left to do in the archive.
+#[derive(Debug, Clone)]
+pub struct Disposal {
+    pub record: Record,
+    /// Whether another record that is not disposed of still uses the same content, which
+    /// must then stay in the archive.
+    pub content_shared: bool,
 }

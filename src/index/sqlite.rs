@@ -1,7 +1,9 @@
 //! SQLite backend: one file in WAL mode; writers take the lock up front (`BEGIN IMMEDIATE`)
 //! so concurrent requests queue on the busy timeout instead of failing.
 
+mod lifecycle;
 mod records;
+mod results;
 
 use super::*;
 use crate::queue::{OcrPayload, SealPayload};
@@ -543,6 +545,54 @@ impl Index for SqliteIndex {
 
     async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>> {
         self.select_records(filter).await
+    }
+
+    async fn change_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
+        self.update_record_status(id, change, entry).await
+    }
+
+    async fn place_hold(&self, agency: &AgencyCode, target: &str, reason: &str, entry: AuditEntry) -> Result<Hold> {
+        self.insert_hold(agency, target, reason, entry).await
+    }
+
+    async fn release_hold(&self, agency: &AgencyCode, id: i64, entry: AuditEntry) -> Result<Option<Hold>> {
+        self.end_hold(agency, id, entry).await
+    }
+
+    async fn holds(&self, agency: &AgencyCode, in_force: bool, limit: u32) -> Result<Vec<Hold>> {
+        self.select_holds(agency, in_force, limit).await
+    }
+
+    async fn disposal_candidates(&self, agency: &AgencyCode, rules: &[RetentionCutoff], limit: u32) -> Result<Vec<Record>> {
+        self.select_disposal_candidates(agency, rules, limit).await
+    }
+
+    async fn dispose_record(&self, id: &str, rule: &RetentionCutoff, reason: &str, entry: AuditEntry) -> Result<Option<Disposal>> {
+        self.mark_disposed(id, rule, reason, entry).await
+    }
+
+    async fn create_result(&self, result: NewResult, entry: AuditEntry) -> Result<ResultDoc> {
+        self.insert_result(result, entry).await
+    }
+
+    async fn result(&self, id: &str) -> Result<Option<ResultDoc>> {
+        self.get_result(id).await
+    }
+
+    async fn add_result_version(&self, id: &str, version: NewVersion, entry: AuditEntry) -> Result<ResultDoc> {
+        self.append_result_version(id, version, entry).await
+    }
+
+    async fn create_signing_session(&self, session: NewSession, entry: AuditEntry) -> Result<()> {
+        self.insert_session(session, entry).await
+    }
+
+    async fn signing_session(&self, id: &str) -> Result<Option<SigningSession>> {
+        self.get_session(id).await
+    }
+
+    async fn issue_result(&self, id: &str, record: &str, entry: AuditEntry) -> Result<ResultDoc> {
+        self.set_result_issued(id, record, entry).await
     }
 
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>> {

@@ -249,7 +249,7 @@ fn check_component(catalog: &Catalog, dossier: &Dossier, component: &str, doc_ty
 }
 
 /// From and until for a document type's validity rule; open-ended where the rule is.
-fn validity_window(validity: Option<Validity>, issued: Option<NaiveDate>) -> (Option<NaiveDate>, Option<NaiveDate>) {
+pub(crate) fn validity_window(validity: Option<Validity>, issued: Option<NaiveDate>) -> (Option<NaiveDate>, Option<NaiveDate>) {
     match validity {
         Some(Validity::MonthsFromIssue(n)) => {
             let until = issued.and_then(|d| d.checked_add_months(chrono::Months::new(n))).and_then(|d| d.pred_opt());
@@ -259,11 +259,11 @@ fn validity_window(validity: Option<Validity>, issued: Option<NaiveDate>) -> (Op
     }
 }
 
-fn certificate_subject(der: &[u8]) -> String {
+pub(crate) fn certificate_subject(der: &[u8]) -> String {
     x509_parser::parse_x509_certificate(der).map(|(_, c)| c.subject().to_string()).unwrap_or_default()
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     // The system generator failing is not something a request can cause or fix.
     SystemRandom::new().fill(&mut buf).expect("the system random generator works");

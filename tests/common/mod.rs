@@ -23,6 +23,7 @@ pub struct TestApp {
     pub base: String,
     pub dir: tempfile::TempDir,
     pub state: Arc<AppState>,
+    pub config: Config,
     pub http: Client,
     pub tokens: HashMap<Role, String>,
     /// A scanner of another agency.
@@ -68,6 +69,7 @@ pub fn test_config(dir: &Path) -> Config {
         seal_cert: pki.join("seal.pem"),
         seal_chain: Some(pki.join("root.pem")),
         trust_anchors: pki.join("root.pem"),
+        officials_dir: pki.to_path_buf(),
         listen: "127.0.0.1:0".into(),
         data_dir: dir.join("data"),
         index_url: format!("sqlite://{}", dir.join("data/sohoa.db").display()),
@@ -103,7 +105,7 @@ impl TestApp {
         let server = tokio::spawn(service.run(async {
             let _ = stopped.await;
         }));
-        TestApp { base, dir, state, http: Client::new(), tokens, other_scanner, stop: Some(stop), server: Some(server) }
+        TestApp { base, dir, state, config, http: Client::new(), tokens, other_scanner, stop: Some(stop), server: Some(server) }
     }
 
     pub fn token(&self, role: Role) -> &str {
@@ -248,4 +250,61 @@ pub fn pdftotext(pdf: &[u8]) -> String {
         .expect("pdftotext (poppler-utils) runs");
     assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// A record archived straight into the app's index and archive, as sealing leaves one.
+pub async fn archived_record(app: &TestApp, id: &str, code: &str, doc_type: &str, issued: &str) -> sohoa::index::Record {
+    use sohoa::domain::{AgencyCode, DossierCode};
+    use sohoa::index::{Actor, AuditEntry, ComponentCheck, NewRecord};
+    let content = bytes::Bytes::from(format!("%PDF-1.7 content of {id}"));
+    let digest = app.state.archive.put_blob(content.clone()).await.unwrap();
+    let manifest = app.state.archive.put_blob(bytes::Bytes::from(format!("{{\"id\":\"{id}\"}}"))).await.unwrap();
+    let issue_date = chrono::NaiveDate::parse_from_str(issued, "%Y-%m-%d").ok();
+    let record = NewRecord {
+        id: id.into(),
+        kind: "digitized_copy",
+        agency: AgencyCode::parse(AGENCY).unwrap(),
+        dossier: Some(DossierCode::parse(code).unwrap()),
+        component: None,
+        scan: None,
+        owner_id: Some("001186012345".into()),
+        doc_type: doc_type.into(),
+        number: None,
+        issue_date,
+        valid_from: issue_date,
+        valid_until: None,
+        digest,
+        size: content.len() as u64,
+        manifest_digest: manifest,
+        summary: serde_json::json!({"signatures": []}),
+    };
+    let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: serde_json::json!({}) };
+    app.state.index.create_record(record, ComponentCheck { status: "satisfied", flags: vec![] }, audit).await.unwrap()
+}
+
+/// A one-page PDF with a text line, saved with a classic xref table or, when `modern`, with
+/// object streams and an xref stream.
+pub fn sample_pdf(modern: bool) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+    let text =
+        b"BT /F1 20 Tf 72 760 Td (QUYET DINH So 123/QD-UBND) Tj 0 -30 Td /F1 12 Tf (Cap giay chung nhan cho ong Nguyen Van An) Tj ET"
+            .to_vec();
+    let content_id = doc.add_object(Stream::new(dictionary! {}, text));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Contents" => content_id, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+    });
+    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }));
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    if modern {
+        doc.save_modern(&mut out).unwrap();
+    } else {
+        doc.save_to(&mut out).unwrap();
+    }
+    out
 }

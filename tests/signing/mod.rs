@@ -3,6 +3,8 @@
 
 pub mod tamper;
 
+pub use super::common::sample_pdf;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -127,33 +129,6 @@ pub fn problem_codes(report: &serde_json::Value) -> Vec<String> {
         .flat_map(|s| s["problems"].as_array().cloned().unwrap_or_default())
         .filter_map(|p| p["code"].as_str().map(str::to_string))
         .collect()
-}
-
-/// A one-page PDF with a text line, saved with a classic xref table or, when `modern`, with
-/// object streams and an xref stream.
-pub fn sample_pdf(modern: bool) -> Vec<u8> {
-    use lopdf::{dictionary, Document, Object, Stream};
-    let mut doc = Document::with_version("1.7");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
-    let text =
-        b"BT /F1 20 Tf 72 760 Td (QUYET DINH So 123/QD-UBND) Tj 0 -30 Td /F1 12 Tf (Cap giay chung nhan cho ong Nguyen Van An) Tj ET"
-            .to_vec();
-    let content_id = doc.add_object(Stream::new(dictionary! {}, text));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        "Contents" => content_id, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
-    });
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }));
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    if modern {
-        doc.save_modern(&mut out).unwrap();
-    } else {
-        doc.save_to(&mut out).unwrap();
-    }
-    out
 }
 
 /// `sohoa tsa serve` on a free port with the demo TSA key, stopped when dropped.

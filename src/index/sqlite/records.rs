@@ -12,7 +12,7 @@ fn date(r: &SqliteRow, column: &str) -> Result<Option<NaiveDate>> {
     text.map(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|e| corrupt("records", format!("{column}: {e}")))).transpose()
 }
 
-fn record_row(r: &SqliteRow) -> Result<Record> {
+pub(super) fn record_row(r: &SqliteRow) -> Result<Record> {
     let parse_digest = |column: &str| Digest::parse(r.get::<&str, _>(column)).map_err(|e| corrupt("records", e));
     let status: String = r.get("status");
     let dossier: Option<String> = r.get("dossier");
@@ -38,6 +38,7 @@ fn record_row(r: &SqliteRow) -> Result<Record> {
         status: RecordStatus::parse(&status).ok_or_else(|| corrupt("records", format!("status {status}")))?,
         status_reason: r.get("status_reason"),
         status_by: r.get("status_by"),
+        superseded_by: r.get("superseded_by"),
         created_at_ms: r.get("created_at"),
     })
 }
@@ -132,6 +133,7 @@ impl SqliteIndex {
              AND (?4 IS NULL OR (status = 'active' AND (valid_from IS NULL OR valid_from <= ?4) \
                   AND (valid_until IS NULL OR valid_until >= ?4))) \
              AND (?5 IS NULL OR created_at > ?5 OR (created_at = ?5 AND id > ?6)) \
+             AND (?8 IS NULL OR dossier = ?8 OR id IN (SELECT record FROM components WHERE dossier = ?8)) \
              ORDER BY created_at, id LIMIT ?7",
         )
         .bind(f.agency.as_ref().map(|a| a.as_str().to_owned()))
@@ -141,6 +143,7 @@ impl SqliteIndex {
         .bind(f.after.as_ref().map(|c| c.created_at_ms))
         .bind(f.after.as_ref().map(|c| c.id.clone()))
         .bind(f.limit.clamp(1, 1000) as i64)
+        .bind(f.dossier.as_ref().map(|d| d.as_str().to_owned()))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(record_row).collect()

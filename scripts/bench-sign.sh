@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Signing and verification benchmark: sohoa (in process, examples/bench_sign.rs) against
+# pyHanko's sign_pdf and validate_pdf_signature (in process, scripts/bench/sign.py) on the
+# same ~700 KB PDF and RSA-2048 key, pdfsig (one process per file), and the floor set by
+# hashing the file plus one RSA signature. Then the large case: a 60-page ~37 MB scanned
+# PDF signed and verified by the CLIs, against sha256sum, with wall time and peak RSS.
+# Usage: scripts/bench-sign.sh [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-200}
+scripts/install-deps.sh >/dev/null
+[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; }
+scripts/install-test-tools.sh >/dev/null
+py="${SOHOA_PYHANKO_VENV:-$HOME/.venv/sohoa-pyhanko}/bin/python"
+cargo build --release -q --bin sohoa --example bench_sign
+bench=./target/release/examples/bench_sign
+sohoa=./target/release/sohoa
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+$sohoa pki demo "$work/pki" >/dev/null
+pki="$work/pki"
+$bench make "$work/small.pdf" --pages 3 --kb-per-page 230
+$bench make "$work/large.pdf" --pages 60 --kb-per-page 620
+mkdir -p "$work/nss"
+certutil -N -d "sql:$work/nss" --empty-password
+certutil -A -d "sql:$work/nss" -n root -t "CT,C,C" -i "$pki/root.pem"
+
+key="$pki/official1.key" cert="$pki/official1.pem" root="$pki/root.pem"
+small_kb=$(( $(stat -c %s "$work/small.pdf") / 1024 ))
+sohoa_sign=$($bench sign "$work/small.pdf" "$key" "$cert" "$root" "$rounds" "$work/signed.pdf")
+py_rounds=$(( rounds / 10 > 5 ? rounds / 10 : 5 ))
+py_sign=$("$py" scripts/bench/sign.py sign "$work/small.pdf" "$key" "$cert" "$root" "$py_rounds")
+floor=$($bench floor "$work/small.pdf" "$key" "$cert" "$rounds")
+sohoa_verify=$($bench verify "$work/signed.pdf" "$root" "$rounds")
+py_verify=$("$py" scripts/bench/sign.py validate "$work/signed.pdf" "$root" "$py_rounds")
+start=$(date +%s.%N)
+for _ in $(seq 20); do pdfsig -nssdir "sql:$work/nss" "$work/signed.pdf" >/dev/null; done
+pdfsig_verify=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", 20 / (e - s) }')
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo
+echo "Signing and verifying a ${small_kb} KB PDF, RSA-2048, one core, per second (higher is better)"
+printf '%-34s %10s %10s\n' "" "per second" "sohoa is"
+printf '%-34s %10.1f %10s\n' "sign: sohoa" "$sohoa_sign" ""
+printf '%-34s %10.1f %9sx\n' "sign: pyHanko sign_pdf" "$py_sign" "$(ratio "$sohoa_sign" "$py_sign")"
+printf '%-34s %10.1f %9sx\n' "floor: SHA-256 of file + RSA sign" "$floor" "$(ratio "$sohoa_sign" "$floor")"
+printf '%-34s %10.1f %10s\n' "verify: sohoa" "$sohoa_verify" ""
+printf '%-34s %10.1f %9sx\n' "verify: pyHanko validate" "$py_verify" "$(ratio "$sohoa_verify" "$py_verify")"
+printf '%-34s %10.1f %9sx\n' "verify: pdfsig (process per file)" "$pdfsig_verify" "$(ratio "$sohoa_verify" "$pdfsig_verify")"
+
+measure() { # wall seconds and peak RSS (MB) of a command
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>&1
+  read -r secs kb < "$work/time"
+  printf '%-40s %8.2f s %8.1f MB\n' "$label" "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')"
+}
+large_mb=$(( $(stat -c %s "$work/large.pdf") / 1048576 ))
+echo
+echo "Large scan: ${large_mb} MB, 60 pages (lower is better)"
+label="sha256sum" measure sha256sum "$work/large.pdf"
+label="sohoa sign (CLI)" measure $sohoa sign "$work/large.pdf" -o "$work/large-signed.pdf" --key "$key" --cert "$cert" --chain "$root"
+label="sohoa verify (CLI)" measure $sohoa verify "$work/large-signed.pdf" --trust "$root"
+label="pyHanko sign (sign.py, 1 round)" measure "$py" scripts/bench/sign.py sign "$work/large.pdf" "$key" "$cert" "$root" 1
+label="pdfsig" measure pdfsig -nssdir "sql:$work/nss" "$work/large-signed.pdf"

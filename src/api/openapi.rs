@@ -1,0 +1,643 @@
+//! The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`. Built from
+//! small pieces so every operation states its roles, parameters and error answers the same
+//! way; `tests/openapi.rs` runs schemathesis against the running service with it.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+
+/// `GET /api/v1/openapi.json`, without a token: the description is public.
+pub async fn serve() -> Response {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| document().to_string());
+    ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response()
+}
+
+fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn string() -> Value {
+    json!({"type": "string"})
+}
+
+fn path(name: &str, kind: Value, about: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": kind, "description": about})
+}
+
+fn query(name: &str, kind: Value, about: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "schema": kind, "description": about})
+}
+
+fn required_query(name: &str, kind: Value, about: &str) -> Value {
+    json!({"name": name, "in": "query", "required": true, "schema": kind, "description": about})
+}
+
+fn limit() -> Value {
+    query("limit", json!({"type": "integer", "minimum": 0, "maximum": 4294967295u32}), "page size; clamped to the route's range")
+}
+
+fn query_day(about: &str) -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": about})
+}
+
+fn json_body(kind: Value) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": kind}}})
+}
+
+fn bytes_body(types: &[&str]) -> Value {
+    let content: Map<String, Value> =
+        types.iter().map(|t| (t.to_string(), json!({"schema": {"type": "string", "format": "binary"}}))).collect();
+    json!({"required": true, "content": content})
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+/// One operation. `ok` is (status, media type, schema); `errors` adds to the answers
+/// every authenticated route can give (400 malformed parameters, 401, 403).
+struct Op {
+    summary: &'static str,
+    roles: &'static str,
+    params: Vec<Value>,
+    body: Option<Value>,
+    ok: Vec<(u16, &'static str, Value)>,
+    errors: &'static [u16],
+}
+
+impl Op {
+    fn new(summary: &'static str, roles: &'static str) -> Op {
+        Op { summary, roles, params: vec![], body: None, ok: vec![], errors: &[] }
+    }
+    fn params(mut self, params: Vec<Value>) -> Op {
+        self.params = params;
+        self
+    }
+    fn body(mut self, body: Value) -> Op {
+        self.body = Some(body);
+        self
+    }
+    fn ok(mut self, status: u16, media: &'static str, kind: Value) -> Op {
+        self.ok.push((status, media, kind));
+        self
+    }
+    fn errors(mut self, errors: &'static [u16]) -> Op {
+        self.errors = errors;
+        self
+    }
+
+    fn build(self) -> Value {
+        let mut responses = Map::new();
+        for (status, media, kind) in self.ok {
+            let answer = if media.is_empty() {
+                json!({"description": "no content"})
+            } else {
+                json!({"description": "success", "content": {media: {"schema": kind}}})
+            };
+            responses.insert(status.to_string(), answer);
+        }
+        for status in [400, 401, 403].iter().chain(self.errors) {
+            responses.insert(status.to_string(), json!({"$ref": "#/components/responses/Problem"}));
+        }
+        let mut op = json!({
+            "summary": self.summary,
+            "description": format!("Roles: {}.", self.roles),
+            "parameters": self.params,
+            "responses": responses,
+        });
+        if let Some(body) = self.body {
+            op["requestBody"] = body;
+        }
+        op
+    }
+}
+
+fn record_id() -> Value {
+    path("id", string(), "record id")
+}
+
+fn result_id() -> Value {
+    path("id", string(), "result id")
+}
+
+fn job_id() -> Value {
+    path("id", json!({"type": "integer", "format": "int64"}), "job id")
+}
+
+fn scan_id() -> Value {
+    path("id", json!({"type": "integer", "format": "int64"}), "scan id")
+}
+
+fn lease() -> Value {
+    required_query("lease", string(), "the lease the claim handed out")
+}
+
+fn reason_body(extra: &[(&str, Value)]) -> Value {
+    let mut properties = Map::new();
+    properties.insert("reason".into(), json!({"type": "string", "minLength": 1, "maxLength": 1000}));
+    let mut required = vec!["reason".to_owned()];
+    for (name, kind) in extra {
+        properties.insert(name.to_string(), kind.clone());
+        required.push(name.to_string());
+    }
+    json_body(json!({"type": "object", "required": required, "properties": properties, "additionalProperties": false}))
+}
+
+fn paths() -> Value {
+    let dossier = || path("code", string(), "dossier code `<agency>-<YYMMDD>-<NNNN>`");
+    let component = || path("component", string(), "component id from the procedure's checklist");
+    let pdf = || json!({"type": "string", "format": "binary"});
+    let ops: Vec<(&str, &str, Op)> = vec![
+        ("/procedures", "get", Op::new("List procedures", "any").ok(200, "application/json", json!({"type": "object"}))),
+        (
+            "/procedures/{id}",
+            "get",
+            Op::new("One procedure with its components", "any")
+                .params(vec![path("id", string(), "procedure code or slug")])
+                .ok(200, "application/json", json!({"type": "object"}))
+                .errors(&[404]),
+        ),
+        ("/doc-types", "get", Op::new("List document types", "any").ok(200, "application/json", json!({"type": "object"}))),
+        (
+            "/dossiers",
+            "post",
+            Op::new("Receive a dossier for a procedure and an applicant", "scanner")
+                .body(json_body(schema("NewDossier")))
+                .ok(201, "application/json", schema("Dossier"))
+                .errors(&[404, 413, 422, 503]),
+        ),
+        (
+            "/dossiers",
+            "get",
+            Op::new("List the agency's dossiers", "scanner, auditor, admin")
+                .params(vec![
+                    query("status", string(), "received, complete, …"),
+                    query("from", query_day("first day of receipt"), "first day of receipt"),
+                    query("to", query_day("last day of receipt"), "last day of receipt"),
+                    limit(),
+                ])
+                .ok(200, "application/json", object(&["dossiers"], json!({"dossiers": {"type": "array", "items": schema("Dossier")}}))),
+        ),
+        (
+            "/dossiers/{code}",
+            "get",
+            Op::new("A dossier with its checklist, scans and reuse candidates", "scanner, auditor, admin")
+                .params(vec![dossier()])
+                .ok(200, "application/json", schema("Dossier"))
+                .errors(&[404]),
+        ),
+        (
+            "/dossiers/{code}/components/{component}/scans",
+            "post",
+            Op::new("Upload a scan of a component (PNG, JPEG, TIFF or PDF); queues its OCR job", "scanner")
+                .params(vec![
+                    dossier(),
+                    component(),
+                    json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 128}}),
+                ])
+                .body(bytes_body(&["image/png", "image/jpeg", "image/tiff", "application/pdf", "application/octet-stream"]))
+                .ok(202, "application/json", object(&["scan", "job"], json!({"scan": schema("Scan"), "job": {"type": "integer"}})))
+                .errors(&[404, 409, 411, 413, 415, 422]),
+        ),
+        (
+            "/dossiers/{code}/components/{component}/reuse",
+            "post",
+            Op::new("Satisfy a component with an earlier record of the applicant", "scanner")
+                .params(vec![dossier(), component()])
+                .body(json_body(object(&["record"], json!({"record": string()}))))
+                .ok(
+                    200,
+                    "application/json",
+                    object(&["dossier", "record"], json!({"dossier": schema("Dossier"), "record": schema("Record")})),
+                )
+                .errors(&[404, 413, 422]),
+        ),
+        (
+            "/dossiers/{code}/results",
+            "post",
+            Op::new("Attach a result document (PDF) to a dossier, to be signed", "signer")
+                .params(vec![
+                    dossier(),
+                    query("type", string(), "document type; the procedure's result type by default"),
+                    query("number", string(), "the document's number"),
+                ])
+                .body(bytes_body(&["application/pdf", "application/octet-stream"]))
+                .ok(201, "application/json", schema("Result"))
+                .errors(&[404, 411, 413, 422]),
+        ),
+        (
+            "/results/{id}",
+            "get",
+            Op::new("A result with its versions", "signer, auditor, admin")
+                .params(vec![result_id()])
+                .ok(200, "application/json", schema("Result"))
+                .errors(&[404]),
+        ),
+        (
+            "/results/{id}/content",
+            "get",
+            Op::new("The result's current version, verified on read", "signer, auditor, admin")
+                .params(vec![result_id()])
+                .ok(200, "application/pdf", pdf())
+                .errors(&[404, 500]),
+        ),
+        (
+            "/results/{id}/sign",
+            "post",
+            Op::new("Sign with the official's server-held key (PAdES B-B, visible)", "signer")
+                .params(vec![result_id()])
+                .body(json_body(schema("Placement")))
+                .ok(200, "application/json", schema("Result"))
+                .errors(&[404, 409, 413, 422, 500]),
+        ),
+        (
+            "/results/{id}/signing-digest",
+            "get",
+            Op::new("Deferred signing: the signed attributes for the official's token to sign, and a session", "signer")
+                .params(vec![
+                    result_id(),
+                    required_query("certificate", string(), "the official's certificate, DER in base64"),
+                    query("page", json!({"type": "integer", "minimum": 0, "maximum": 4294967295u32}), "page; the last by default"),
+                    query("rect", string(), "x,y,width,height in points"),
+                    query("reason", string(), "reason shown in the signature"),
+                    query("location", string(), "location shown in the signature"),
+                ])
+                .ok(200, "application/json", object(&["session", "signed_attributes", "digest_sha256", "algorithm", "expires_at"], json!({
+                    "session": string(), "signed_attributes": string(), "digest_sha256": string(), "algorithm": string(), "expires_at": string()
+                })))
+                .errors(&[404, 409, 422, 500]),
+        ),
+        (
+            "/results/{id}/signature",
+            "post",
+            Op::new("Deferred signing: post the token's raw signature; the service completes and checks the CMS", "signer")
+                .params(vec![result_id()])
+                .body(json_body(json!({
+                    "type": "object", "required": ["session", "signature"], "additionalProperties": false,
+                    "properties": {"session": string(), "signature": string()}
+                })))
+                .ok(200, "application/json", schema("Result"))
+                .errors(&[404, 409, 413, 422, 500]),
+        ),
+        (
+            "/results/{id}/issue",
+            "post",
+            Op::new("Issue a signed result as a record of the applicant", "signer")
+                .params(vec![result_id()])
+                .ok(200, "application/json", object(&["result", "record"], json!({"result": schema("Result"), "record": schema("Record")})))
+                .errors(&[404, 409, 422, 500]),
+        ),
+        (
+            "/scans/{id}",
+            "get",
+            Op::new("A scan", "scanner, auditor, admin").params(vec![scan_id()]).ok(200, "application/json", schema("Scan")).errors(&[404]),
+        ),
+        (
+            "/scans/{id}/result",
+            "get",
+            Op::new("What OCR recognised: pages, words and the searchable PDF's digest", "scanner, auditor, admin")
+                .params(vec![scan_id()])
+                .ok(200, "application/json", json!({"type": "object"}))
+                .errors(&[404, 409]),
+        ),
+        (
+            "/scans/{id}/pdf",
+            "get",
+            Op::new("The searchable PDF, verified on read", "scanner, auditor, admin")
+                .params(vec![scan_id()])
+                .ok(200, "application/pdf", pdf())
+                .errors(&[404, 409, 500]),
+        ),
+        (
+            "/jobs",
+            "get",
+            Op::new("Jobs in one state (dead letters with state=dead)", "admin, auditor")
+                .params(vec![required_query("state", string(), "queued, running, done, failed or dead"), limit()])
+                .ok(200, "application/json", json!({"type": "object"})),
+        ),
+        (
+            "/jobs/claim",
+            "post",
+            Op::new("Claim the oldest ready job of the given kinds under a lease, waiting up to wait_ms", "worker")
+                .body(json_body(object(
+                    &["kinds"],
+                    json!({"kinds": {"type": "array", "items": {"enum": ["ocr"]}}, "wait_ms": {"type": "integer", "minimum": 0}}),
+                )))
+                .ok(200, "application/json", schema("Job"))
+                .ok(204, "", json!(null))
+                .errors(&[413, 422]),
+        ),
+        (
+            "/jobs/{id}/input",
+            "get",
+            Op::new("The leased job's input, verified against its digest", "worker")
+                .params(vec![job_id(), lease()])
+                .ok(200, "application/octet-stream", pdf())
+                .errors(&[404, 409]),
+        ),
+        (
+            "/jobs/{id}/heartbeat",
+            "post",
+            Op::new("Extend a lease", "worker")
+                .params(vec![job_id()])
+                .body(json_body(object(&["lease"], json!({"lease": string()}))))
+                .ok(200, "application/json", json!({"type": "object"}))
+                .errors(&[409, 413, 422]),
+        ),
+        (
+            "/jobs/{id}/output",
+            "post",
+            Op::new("Store what a leased job produced (the searchable PDF)", "worker")
+                .params(vec![job_id(), lease()])
+                .body(bytes_body(&["application/pdf"]))
+                .ok(200, "application/json", json!({"type": "object"}))
+                .errors(&[404, 409, 411, 413, 422]),
+        ),
+        (
+            "/jobs/{id}/complete",
+            "post",
+            Op::new("Complete a leased job with its result", "worker")
+                .params(vec![job_id()])
+                .body(json_body(object(&["lease", "result"], json!({"lease": string(), "result": {}}))))
+                .ok(200, "application/json", json!({"type": "object"}))
+                .errors(&[404, 409, 413, 422]),
+        ),
+        (
+            "/jobs/{id}/fail",
+            "post",
+            Op::new("Report a failed attempt; retried with backoff or dead", "worker")
+                .params(vec![job_id()])
+                .body(json_body(object(
+                    &["lease", "code", "message"],
+                    json!({"lease": string(), "code": string(), "message": string(), "permanent": {"type": "boolean"}}),
+                )))
+                .ok(200, "application/json", json!({"type": "object"}))
+                .errors(&[409, 413, 422]),
+        ),
+        (
+            "/jobs/{id}/requeue",
+            "post",
+            Op::new("Put a dead job back in the queue", "admin")
+                .params(vec![job_id()])
+                .ok(200, "application/json", json!({"type": "object"}))
+                .errors(&[404, 409]),
+        ),
+        (
+            "/records",
+            "get",
+            Op::new("Find records by owner, type and day of validity; cursor pagination", "consumer, scanner, auditor, admin")
+                .params(vec![
+                    query("owner", string(), "owner's citizen id or enterprise code"),
+                    query("type", string(), "document type id"),
+                    query("valid_at", query_day("only records valid on this day"), "only records valid on this day"),
+                    query("cursor", string(), "next_cursor of the previous page"),
+                    limit(),
+                ])
+                .ok(
+                    200,
+                    "application/json",
+                    object(
+                        &["records", "next_cursor"],
+                        json!({"records": {"type": "array", "items": schema("Record")}, "next_cursor": {"type": ["string", "null"]}}),
+                    ),
+                ),
+        ),
+        (
+            "/records/{id}",
+            "get",
+            Op::new("A record's metadata: digest, signatures, log index, status", "consumer, scanner, auditor, admin")
+                .params(vec![record_id()])
+                .ok(200, "application/json", schema("Record"))
+                .errors(&[404]),
+        ),
+        (
+            "/records/{id}/manifest",
+            "get",
+            Op::new("The record's canonical JSON manifest (its SHA-256 is the log leaf)", "consumer, scanner, auditor, admin")
+                .params(vec![record_id()])
+                .ok(200, "application/json", json!({"type": "object"}))
+                .errors(&[404, 500]),
+        ),
+        (
+            "/records/{id}/content",
+            "get",
+            Op::new("The sealed or signed PDF, verified on read; ETag, If-None-Match and Range", "consumer, scanner, auditor, admin")
+                .params(vec![
+                    record_id(),
+                    json!({"name": "Range", "in": "header", "required": false, "schema": string()}),
+                    json!({"name": "If-None-Match", "in": "header", "required": false, "schema": string()}),
+                ])
+                .ok(200, "application/pdf", pdf())
+                .ok(206, "application/pdf", pdf())
+                .ok(304, "", json!(null))
+                .errors(&[404, 410, 416, 500]),
+        ),
+        (
+            "/records/{id}/revoke",
+            "post",
+            Op::new("Revoke an active record; it stays archived and logged", "admin")
+                .params(vec![record_id()])
+                .body(reason_body(&[]))
+                .ok(200, "application/json", schema("Record"))
+                .errors(&[404, 409, 413, 422]),
+        ),
+        (
+            "/records/{id}/supersede",
+            "post",
+            Op::new("Mark an active record superseded by a newer one", "admin")
+                .params(vec![record_id()])
+                .body(reason_body(&[("by", string())]))
+                .ok(200, "application/json", schema("Record"))
+                .errors(&[404, 409, 413, 422]),
+        ),
+        (
+            "/records/{id}/dispose",
+            "post",
+            Op::new("Dispose of a record past retention and under no hold; manifest, log leaf and audit stay", "admin")
+                .params(vec![record_id()])
+                .body(reason_body(&[]))
+                .ok(200, "application/json", schema("Record"))
+                .errors(&[404, 409, 413, 422, 500]),
+        ),
+        (
+            "/holds",
+            "post",
+            Op::new("Place a legal hold on a record or a dossier", "admin")
+                .body(json_body(json!({
+                    "type": "object", "required": ["reason"], "additionalProperties": false,
+                    "properties": {"record": string(), "dossier": string(), "reason": {"type": "string", "minLength": 1, "maxLength": 1000}}
+                })))
+                .ok(201, "application/json", schema("Hold"))
+                .errors(&[404, 409, 413, 422]),
+        ),
+        (
+            "/holds",
+            "get",
+            Op::new("The agency's holds", "admin, auditor")
+                .params(vec![query("in_force", json!({"type": "boolean"}), "only holds not released"), limit()])
+                .ok(200, "application/json", object(&["holds"], json!({"holds": {"type": "array", "items": schema("Hold")}}))),
+        ),
+        (
+            "/holds/{id}/release",
+            "post",
+            Op::new("Release a hold in force", "admin")
+                .params(vec![path("id", json!({"type": "integer", "format": "int64"}), "hold id")])
+                .ok(200, "application/json", schema("Hold"))
+                .errors(&[404]),
+        ),
+        (
+            "/disposal",
+            "get",
+            Op::new("Records past retention and under no hold, for an admin's review", "admin, auditor").params(vec![limit()]).ok(
+                200,
+                "application/json",
+                object(&["as_of", "records"], json!({"as_of": string(), "records": {"type": "array", "items": schema("Record")}})),
+            ),
+        ),
+        (
+            "/verify",
+            "post",
+            Op::new("Verification report of a posted PDF against the service's trust anchors", "any")
+                .body(bytes_body(&["application/pdf", "application/octet-stream"]))
+                .ok(
+                    200,
+                    "application/json",
+                    object(&["valid", "signatures"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}})),
+                )
+                .errors(&[411, 413, 422]),
+        ),
+        (
+            "/audit",
+            "get",
+            Op::new("The agency's audit log, newest first", "auditor, admin")
+                .params(vec![query("target", string(), "e.g. record:<id> or dossier:<code>"), limit()])
+                .ok(200, "application/json", object(&["entries"], json!({"entries": {"type": "array"}}))),
+        ),
+    ];
+    let mut paths = Map::new();
+    for (route, method, op) in ops {
+        let entry = paths.entry(route.to_owned()).or_insert_with(|| json!({}));
+        entry[method] = op.build();
+    }
+    Value::Object(paths)
+}
+
+fn schemas() -> Value {
+    let nullable = |t: &str| json!({"type": [t, "null"]});
+    json!({
+        "Problem": object(&["type", "title", "status", "code", "detail"], json!({
+            "type": string(), "title": string(), "status": {"type": "integer"}, "code": string(), "detail": string()
+        })),
+        "NewDossier": {
+            "type": "object", "required": ["procedure", "applicant"], "additionalProperties": false,
+            "properties": {
+                "procedure": string(),
+                "applicant": {
+                    "type": "object", "required": ["kind", "id", "name"], "additionalProperties": false,
+                    "properties": {"kind": {"enum": ["citizen", "enterprise"]}, "id": string(), "name": string()}
+                }
+            }
+        },
+        "Dossier": object(&["code", "agency", "procedure", "applicant", "status", "received_at", "due_at", "checklist", "scans"], json!({
+            "code": string(), "agency": string(), "procedure": string(), "procedure_name": nullable("string"),
+            "applicant": {"type": "object"}, "status": string(), "received_at": string(), "due_at": string(),
+            "checklist": {"type": "array", "items": object(&["component", "required", "status", "flags", "reuse_candidates"], json!({
+                "component": string(), "required": {"type": "boolean"}, "status": string(),
+                "flags": {"type": "array", "items": string()}, "record": nullable("string"),
+                "reused": {"type": "boolean"}, "reuse_candidates": {"type": "array"}
+            }))},
+            "scans": {"type": "array"}
+        })),
+        "Scan": object(&["id", "dossier", "component", "digest", "media_type", "size", "status"], json!({
+            "id": {"type": "integer"}, "dossier": string(), "component": string(), "digest": string(),
+            "media_type": string(), "size": {"type": "integer"}, "pages": {"type": "integer"}, "status": string()
+        })),
+        "Job": object(&["id", "kind", "state", "lease"], json!({
+            "id": {"type": "integer"}, "kind": string(), "state": string(), "lease": nullable("string"), "payload": {}
+        })),
+        "Record": object(&["id", "kind", "agency", "doc_type", "digest", "size", "manifest_digest", "status", "created_at"], json!({
+            "id": string(), "kind": {"enum": ["digitized_copy", "result"]}, "agency": string(),
+            "dossier": nullable("string"), "component": nullable("string"), "owner_id": nullable("string"),
+            "doc_type": string(), "number": nullable("string"), "issue_date": nullable("string"),
+            "valid_from": nullable("string"), "valid_until": nullable("string"),
+            "digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}, "size": {"type": "integer"},
+            "manifest_digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
+            "signatures": {}, "flags": {}, "log_index": nullable("integer"),
+            "status": {"enum": ["active", "revoked", "superseded", "disposed"]},
+            "status_reason": nullable("string"), "superseded_by": nullable("string"), "created_at": string()
+        })),
+        "Result": object(&["id", "agency", "dossier", "doc_type", "digest", "size", "signatures", "status", "versions"], json!({
+            "id": string(), "agency": string(), "dossier": string(), "doc_type": string(), "number": nullable("string"),
+            "digest": string(), "size": {"type": "integer"}, "signatures": {"type": "integer"},
+            "status": {"enum": ["draft", "issued"]}, "record": nullable("string"), "created_at": string(),
+            "versions": {"type": "array", "items": object(&["seq", "digest", "event"], json!({
+                "seq": {"type": "integer"}, "digest": string(), "size": {"type": "integer"}, "event": string(),
+                "actor": string(), "signer": nullable("string"), "at": string()
+            }))}
+        })),
+        "Placement": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "page": {"type": "integer", "minimum": 0, "maximum": 4294967295u32},
+                "rect": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+                "reason": string(), "location": string()
+            }
+        },
+        "Hold": object(&["id", "target", "reason", "placed_by", "placed_at", "in_force"], json!({
+            "id": {"type": "integer"}, "target": string(), "reason": string(), "placed_by": string(), "placed_at": string(),
+            "released_by": nullable("string"), "released_at": nullable("string"), "in_force": {"type": "boolean"}
+        })),
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "sohoa",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Dossier intake, OCR, sealing and signing, write-once archive and record retrieval for one-stop desks. \
+                            Every route needs a bearer token of one role and one agency; errors are application/problem+json with a stable code."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {
+                "Problem": {"description": "an error with a stable code", "content": {"application/problem+json": {"schema": schema("Problem")}}}
+            },
+            "schemas": schemas(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_resolves_and_every_operation_answers_errors_as_problems() {
+        let doc = document();
+        let text = doc.to_string();
+        for name in ["Problem", "NewDossier", "Dossier", "Scan", "Job", "Record", "Hold", "Result", "Placement"] {
+            assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+        }
+        let refs: Vec<&str> = text.split("\"$ref\":\"").skip(1).filter_map(|s| s.split('"').next()).collect();
+        assert!(!refs.is_empty());
+        for r in refs {
+            let pointer = r.trim_start_matches('#');
+            assert!(doc.pointer(pointer).is_some(), "dangling {r}");
+        }
+        for (route, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                assert!(op["responses"]["401"].is_object(), "{method} {route}");
+                let ok = op["responses"].as_object().unwrap().keys().any(|k| k.starts_with('2'));
+                assert!(ok, "{method} {route} has no success answer");
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The end of a record's life in SQLite: revocation, supersession, legal holds and
+//! disposal after retention.
+
+use super::records::record_row;
+use super::{audit, corrupt, now_ms, SqliteIndex, Tx};
+use crate::domain::AgencyCode;
+use crate::index::{AuditEntry, Disposal, Hold, IndexError, Record, RecordStatus, Result, RetentionCutoff, StatusChange};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+fn hold_row(r: &SqliteRow) -> Result<Hold> {
+    Ok(Hold {
+        id: r.get("id"),
+        agency: AgencyCode::parse(r.get::<&str, _>("agency")).map_err(|e| corrupt("holds", e))?,
+        target: r.get("target"),
+        reason: r.get("reason"),
+        placed_by: r.get("placed_by"),
+        placed_at_ms: r.get("placed_at"),
+        released_by: r.get("released_by"),
+        released_at_ms: r.get("released_at"),
+    })
+}
+
+fn refused(code: &'static str, detail: String) -> IndexError {
+    IndexError::Refused { code, detail }
+}
+
+/// The day a record's retention counts from: its issue date, else the day it was archived
+/// (UTC+7, as the desk reckons days).
+const RETENTION_DATE: &str = "COALESCE(issue_date, date((created_at / 1000) + 25200, 'unixepoch'))";
+
+/// Whether a hold is in force on the record or on its dossier.
+async fn held(tx: &mut Tx, record: &Record) -> Result<bool> {
+    let dossier = record.dossier.as_ref().map(|d| format!("dossier:{d}"));
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM holds WHERE released_at IS NULL AND (target = ? OR target = ?)")
+        .bind(format!("record:{}", record.id))
+        .bind(dossier)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n > 0)
+}
+
+impl SqliteIndex {
+    pub(super) async fn update_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
+        let mut tx = self.write().await?;
+        let Some(row) = sqlx::query("SELECT * FROM records WHERE id = ?").bind(id).fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let record = record_row(&row)?;
+        if record.status != RecordStatus::Active {
+            return Err(refused("record_not_active", format!("record {id} is {}, not active", record.status.as_str())));
+        }
+        if let Some(newer) = &change.superseded_by {
+            let found: Option<String> = sqlx::query_scalar("SELECT agency FROM records WHERE id = ? AND status = 'active'")
+                .bind(newer)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if newer == id || found.as_deref() != Some(record.agency.as_str()) {
+                return Err(refused(
+                    "successor_not_found",
+                    format!("no active record {newer} of agency {} to supersede with", record.agency),
+                ));
+            }
+        }
+        let row = sqlx::query(
+            "UPDATE records SET status = ?, status_reason = ?, status_by = ?, status_at = ?, superseded_by = ? WHERE id = ? RETURNING *",
+        )
+        .bind(change.status.as_str())
+        .bind(&change.reason)
+        .bind(&change.by)
+        .bind(now_ms())
+        .bind(&change.superseded_by)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit(&mut tx, &entry, &format!("record:{id}")).await?;
+        let record = record_row(&row)?;
+        tx.commit().await?;
+        Ok(Some(record))
+    }
+
+    pub(super) async fn insert_hold(&self, agency: &AgencyCode, target: &str, reason: &str, entry: AuditEntry) -> Result<Hold> {
+        let mut tx = self.write().await?;
+        let exists: i64 = match target.split_once(':') {
+            Some(("record", id)) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE id = ? AND agency = ?")
+                    .bind(id)
+                    .bind(agency.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+            Some(("dossier", code)) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM dossiers WHERE code = ? AND agency = ?")
+                    .bind(code)
+                    .bind(agency.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+            _ => 0,
+        };
+        if exists == 0 {
+            return Err(refused("hold_target_not_found", format!("agency {agency} has no {target}")));
+        }
+        let row = sqlx::query("INSERT INTO holds (agency, target, reason, placed_by, placed_at) VALUES (?, ?, ?, ?, ?) RETURNING *")
+            .bind(agency.as_str())
+            .bind(target)
+            .bind(reason)
+            .bind(&entry.actor.id)
+            .bind(now_ms())
+            .fetch_one(&mut *tx)
+            .await?;
+        audit(&mut tx, &entry, target).await?;
+        let hold = hold_row(&row)?;
+        tx.commit().await?;
+        Ok(hold)
+    }
+
+    pub(super) async fn end_hold(&self, agency: &AgencyCode, id: i64, entry: AuditEntry) -> Result<Option<Hold>> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "UPDATE holds SET released_by = ?, released_at = ? WHERE id = ? AND agency = ? AND released_at IS NULL RETURNING *",
+        )
+        .bind(&entry.actor.id)
+        .bind(now_ms())
+        .bind(id)
+        .bind(agency.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let hold = hold_row(&row)?;
+        audit(&mut tx, &entry, &hold.target).await?;
+        tx.commit().await?;
+        Ok(Some(hold))
+    }
+
+    pub(super) async fn select_holds(&self, agency: &AgencyCode, in_force: bool, limit: u32) -> Result<Vec<Hold>> {
+        let rows = sqlx::query("SELECT * FROM holds WHERE agency = ? AND (? = 0 OR released_at IS NULL) ORDER BY id DESC LIMIT ?")
+            .bind(agency.as_str())
+            .bind(in_force)
+            .bind(limit.clamp(1, 1000) as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(hold_row).collect()
+    }
+
+    pub(super) async fn select_disposal_candidates(
+        &self,
+        agency: &AgencyCode,
+        rules: &[RetentionCutoff],
+        limit: u32,
+    ) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        for rule in rules {
+            let sql = format!(
+                "SELECT * FROM records r WHERE agency = ? AND doc_type = ? AND status <> 'disposed' AND {RETENTION_DATE} <= ? \
+                 AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.released_at IS NULL \
+                     AND (h.target = 'record:' || r.id OR h.target = 'dossier:' || r.dossier)) \
+                 ORDER BY created_at, id LIMIT ?"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(agency.as_str())
+                .bind(&rule.doc_type)
+                .bind(rule.cutoff.format("%Y-%m-%d").to_string())
+                .bind(limit.clamp(1, 1000) as i64)
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                out.push(record_row(row)?);
+            }
+        }
+        out.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    pub(super) async fn mark_disposed(
+        &self,
+        id: &str,
+        rule: &RetentionCutoff,
+        reason: &str,
+        entry: AuditEntry,
+    ) -> Result<Option<Disposal>> {
+        let mut tx = self.write().await?;
+        let sql = format!("SELECT *, {RETENTION_DATE} <= ? AS due FROM records WHERE id = ?");
+        let Some(row) = sqlx::query(&sql).bind(rule.cutoff.format("%Y-%m-%d").to_string()).bind(id).fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let record = record_row(&row)?;
+        if record.status == RecordStatus::Disposed {
+            return Err(refused("record_disposed", format!("record {id} was disposed of already")));
+        }
+        if record.doc_type != rule.doc_type || !row.get::<bool, _>("due") {
+            return Err(refused("retention_not_over", format!("record {id} is still within its retention period")));
+        }
+        if held(&mut tx, &record).await? {
+            return Err(refused("legal_hold", format!("record {id} or its dossier is under a legal hold")));
+        }
+        let row =
+            sqlx::query("UPDATE records SET status = 'disposed', status_reason = ?, status_by = ?, status_at = ? WHERE id = ? RETURNING *")
+                .bind(reason)
+                .bind(&entry.actor.id)
+                .bind(now_ms())
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let shared: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE digest = ? AND id <> ? AND status <> 'disposed'")
+            .bind(record.digest.as_str())
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        audit(&mut tx, &entry, &format!("record:{id}")).await?;
+        let record = record_row(&row)?;
+        tx.commit().await?;
+        Ok(Some(Disposal { record, content_shared: shared > 0 }))
+    }
+}

@@ -1,0 +1,191 @@
+//! Result documents in SQLite: versions, deferred-signing sessions, issue.
+
+use super::{audit, corrupt, now_ms, SqliteIndex};
+use crate::domain::{AgencyCode, Digest, DossierCode};
+use crate::index::{AuditEntry, IndexError, NewResult, NewSession, NewVersion, Result, ResultDoc, ResultVersion, SigningSession};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+fn digest(r: &SqliteRow, table: &'static str, column: &str) -> Result<Digest> {
+    Digest::parse(r.get::<&str, _>(column)).map_err(|e| corrupt(table, e))
+}
+
+fn version_row(r: &SqliteRow) -> Result<ResultVersion> {
+    Ok(ResultVersion {
+        seq: r.get::<i64, _>("seq") as u32,
+        digest: digest(r, "result_versions", "digest")?,
+        size: r.get::<i64, _>("size") as u64,
+        event: r.get("event"),
+        actor: r.get("actor"),
+        signer: r.get("signer"),
+        at_ms: r.get("at"),
+    })
+}
+
+fn session_row(r: &SqliteRow) -> Result<SigningSession> {
+    let used: Option<i64> = r.get("used_at");
+    Ok(SigningSession {
+        id: r.get("id"),
+        result: r.get("result"),
+        base: digest(r, "signing_sessions", "base_digest")?,
+        certificate: r.get("certificate"),
+        spec: serde_json::from_str(r.get("spec")).map_err(|e| corrupt("signing_sessions", e))?,
+        signed_attributes: r.get("signed_attributes"),
+        actor: r.get("actor"),
+        expires_at_ms: r.get("expires_at"),
+        used: used.is_some(),
+    })
+}
+
+fn refused(code: &'static str, detail: String) -> IndexError {
+    IndexError::Refused { code, detail }
+}
+
+impl SqliteIndex {
+    async fn load_result(&self, id: &str) -> Result<Option<ResultDoc>> {
+        let Some(r) = sqlx::query("SELECT * FROM results WHERE id = ?").bind(id).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let versions = sqlx::query("SELECT * FROM result_versions WHERE result = ? ORDER BY seq").bind(id).fetch_all(&self.pool).await?;
+        Ok(Some(ResultDoc {
+            id: r.get("id"),
+            agency: AgencyCode::parse(r.get::<&str, _>("agency")).map_err(|e| corrupt("results", e))?,
+            dossier: DossierCode::parse(r.get::<&str, _>("dossier")).map_err(|e| corrupt("results", e))?,
+            doc_type: r.get("doc_type"),
+            number: r.get("number"),
+            digest: digest(&r, "results", "digest")?,
+            size: r.get::<i64, _>("size") as u64,
+            signatures: r.get::<i64, _>("signatures") as u32,
+            status: r.get("status"),
+            record: r.get("record"),
+            created_at_ms: r.get("created_at"),
+            versions: versions.iter().map(version_row).collect::<Result<_>>()?,
+        }))
+    }
+
+    pub(super) async fn get_result(&self, id: &str) -> Result<Option<ResultDoc>> {
+        self.load_result(id).await
+    }
+
+    pub(super) async fn insert_result(&self, new: NewResult, entry: AuditEntry) -> Result<ResultDoc> {
+        let mut tx = self.write().await?;
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO results (id, agency, dossier, doc_type, number, digest, size, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&new.id)
+        .bind(new.agency.as_str())
+        .bind(new.dossier.as_str())
+        .bind(&new.doc_type)
+        .bind(&new.number)
+        .bind(new.digest.as_str())
+        .bind(new.size as i64)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO result_versions (result, seq, digest, size, event, actor, at) VALUES (?, 1, ?, ?, 'attached', ?, ?)")
+            .bind(&new.id)
+            .bind(new.digest.as_str())
+            .bind(new.size as i64)
+            .bind(&entry.actor.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        audit(&mut tx, &entry, &format!("result:{}", new.id)).await?;
+        tx.commit().await?;
+        self.load_result(&new.id).await?.ok_or_else(|| corrupt("results", "inserted result vanished"))
+    }
+
+    pub(super) async fn append_result_version(&self, id: &str, v: NewVersion, entry: AuditEntry) -> Result<ResultDoc> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query("SELECT digest, status FROM results WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
+        let Some(row) = row else { return Err(refused("result_not_found", format!("no result {id}"))) };
+        if row.get::<&str, _>("status") != "draft" {
+            return Err(refused("result_issued", format!("result {id} is issued; it cannot be signed again")));
+        }
+        if row.get::<&str, _>("digest") != v.base.as_str() {
+            return Err(refused("result_changed", format!("result {id} changed since this signature was prepared")));
+        }
+        if let Some(session) = &v.session {
+            let done = sqlx::query("UPDATE signing_sessions SET used_at = ? WHERE id = ? AND result = ? AND used_at IS NULL")
+                .bind(now_ms())
+                .bind(session)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Err(refused("session_used", format!("signing session {session} was used already")));
+            }
+        }
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO result_versions (result, seq, digest, size, event, actor, signer, at) \
+             SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ? FROM result_versions WHERE result = ?",
+        )
+        .bind(id)
+        .bind(v.digest.as_str())
+        .bind(v.size as i64)
+        .bind(v.event)
+        .bind(&entry.actor.id)
+        .bind(&v.signer)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE results SET digest = ?, size = ?, signatures = signatures + 1, updated_at = ? WHERE id = ?")
+            .bind(v.digest.as_str())
+            .bind(v.size as i64)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit(&mut tx, &entry, &format!("result:{id}")).await?;
+        tx.commit().await?;
+        self.load_result(id).await?.ok_or_else(|| corrupt("results", "signed result vanished"))
+    }
+
+    pub(super) async fn insert_session(&self, s: NewSession, entry: AuditEntry) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO signing_sessions (id, result, base_digest, certificate, spec, signed_attributes, actor, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.id)
+        .bind(&s.result)
+        .bind(s.base.as_str())
+        .bind(&s.certificate)
+        .bind(s.spec.to_string())
+        .bind(&s.signed_attributes)
+        .bind(&entry.actor.id)
+        .bind(now_ms())
+        .bind(s.expires_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        audit(&mut tx, &entry, &format!("result:{}", s.result)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn get_session(&self, id: &str) -> Result<Option<SigningSession>> {
+        let row = sqlx::query("SELECT * FROM signing_sessions WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(session_row).transpose()
+    }
+
+    pub(super) async fn set_result_issued(&self, id: &str, record: &str, entry: AuditEntry) -> Result<ResultDoc> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE results SET status = 'issued', record = ?, updated_at = ? WHERE id = ? AND status = 'draft'")
+            .bind(record)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(refused("result_issued", format!("result {id} is issued already")));
+        }
+        audit(&mut tx, &entry, &format!("result:{id}")).await?;
+        tx.commit().await?;
+        self.load_result(id).await?.ok_or_else(|| corrupt("results", "issued result vanished"))
+    }
+}

@@ -1,0 +1,282 @@
+//! The API's contract: schemathesis against the served OpenAPI document, and the access
+//! matrix (every route, every role, own and other agency, and no token at all).
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use sohoa::api::issue_token;
+use sohoa::domain::{AgencyCode, Role};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn tools_venv() -> PathBuf {
+    let venv = std::env::var_os("SOHOA_TOOLS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".venv/sohoa-tools"));
+    if !venv.join("bin/schemathesis").exists() {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-tools.sh");
+        let status = Command::new(script).status().expect("run install-test-tools.sh");
+        assert!(status.success(), "installing schemathesis failed");
+    }
+    venv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_keeps_to_its_openapi_document_under_schemathesis() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    archived_record(&app, "rec-1", &code, "criminal_record_certificate", "2015-01-01").await;
+    let response = app.http.get(app.url("/openapi.json")).send().await.unwrap();
+    assert_eq!(response.status(), 200, "the document is served without a token");
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/records/{id}/content"]["get"].is_object());
+
+    let venv = tools_venv();
+    for role in [Role::Scanner, Role::Admin, Role::Consumer] {
+        let output = tokio::task::spawn_blocking({
+            let schemathesis = venv.join("bin/schemathesis");
+            let url = app.url("/openapi.json");
+            let auth = format!("Authorization: Bearer {}", app.token(role));
+            let reports = app.dir.path().join(format!("schemathesis-{role}"));
+            move || {
+                Command::new(schemathesis)
+                    .args(["run", &url, "-H", &auth])
+                    .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"])
+                    .args(["--max-examples", "12", "--seed", "7", "--workers", "2", "--report-dir"])
+                    .arg(reports)
+                    .output()
+                    .expect("run schemathesis")
+            }
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        println!(
+            "schemathesis as {role}:\n{}",
+            stdout.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+        assert!(output.status.success(), "schemathesis as {role} found problems:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    app.stop().await;
+}
+
+/// One route of the matrix: who may call it, and whether it belongs to an agency.
+struct Route {
+    method: Method,
+    /// As the OpenAPI document names it.
+    template: &'static str,
+    path: String,
+    body: Option<Value>,
+    allowed: &'static [Role],
+    agency_scoped: bool,
+}
+
+const ANY: &[Role] = &Role::ALL;
+const READERS: &[Role] = &[Role::Consumer, Role::Scanner, Role::Auditor, Role::Admin];
+
+fn route(
+    method: Method,
+    template: &'static str,
+    path: impl Into<String>,
+    body: Option<Value>,
+    allowed: &'static [Role],
+    agency_scoped: bool,
+) -> Route {
+    Route { method, template, path: path.into(), body, allowed, agency_scoped }
+}
+
+#[tokio::test]
+async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    archived_record(&app, "rec-1", &code, "criminal_record_certificate", "2015-01-01").await;
+    let upload = app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", png(64, 64), None).await;
+    let accepted: Value = upload.json().await.unwrap();
+    let scan = accepted["scan"]["id"].as_i64().unwrap();
+    let job = accepted["job"].as_i64().unwrap();
+    let (status, hold) = app.post_json(app.token(Role::Admin), "/holds", json!({"record": "rec-1", "reason": "thanh tra"})).await;
+    assert_eq!(status, 201);
+    let hold = hold["id"].as_i64().unwrap();
+    let attach = app
+        .http
+        .post(app.url(&format!("/dossiers/{code}/results")))
+        .bearer_auth(app.token(Role::Signer))
+        .header("content-type", "application/pdf")
+        .body(sample_pdf(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attach.status(), 201);
+    let result = attach.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+
+    let other = AgencyCode::parse(OTHER_AGENCY).unwrap();
+    let mut others = HashMap::new();
+    for role in Role::ALL {
+        let (_, secret) = issue_token(app.state.index.as_ref(), role, &other, "matrix").await.unwrap();
+        others.insert(role, secret);
+    }
+
+    use Method as M;
+    let reason = || Some(json!({"reason": "kiểm tra"}));
+    let routes = vec![
+        route(M::GET, "/procedures", "/procedures", None, ANY, false),
+        route(M::GET, "/procedures/{id}", "/procedures/birth-registration", None, ANY, false),
+        route(M::GET, "/doc-types", "/doc-types", None, ANY, false),
+        route(
+            M::POST,
+            "/dossiers",
+            "/dossiers",
+            Some(json!({"procedure": "birth-registration", "applicant": {"kind": "citizen", "id": "001303012345", "name": "Lê Văn Bình"}})),
+            &[Role::Scanner],
+            false,
+        ),
+        route(M::GET, "/dossiers", "/dossiers", None, &[Role::Scanner, Role::Auditor, Role::Admin], false),
+        route(M::GET, "/dossiers/{code}", format!("/dossiers/{code}"), None, &[Role::Scanner, Role::Auditor, Role::Admin], true),
+        route(
+            M::POST,
+            "/dossiers/{code}/components/{component}/reuse",
+            format!("/dossiers/{code}/components/application_form/reuse"),
+            Some(json!({"record": "rec-1"})),
+            &[Role::Scanner],
+            true,
+        ),
+        route(
+            M::POST,
+            "/dossiers/{code}/components/{component}/scans",
+            format!("/dossiers/{code}/components/hospital_birth_notice/scans"),
+            None,
+            &[Role::Scanner],
+            true,
+        ),
+        route(M::POST, "/dossiers/{code}/results", format!("/dossiers/{code}/results"), None, &[Role::Signer], true),
+        route(M::GET, "/results/{id}", format!("/results/{result}"), None, &[Role::Signer, Role::Auditor, Role::Admin], true),
+        route(
+            M::GET,
+            "/results/{id}/content",
+            format!("/results/{result}/content"),
+            None,
+            &[Role::Signer, Role::Auditor, Role::Admin],
+            true,
+        ),
+        route(M::POST, "/results/{id}/sign", format!("/results/{result}/sign"), Some(json!({})), &[Role::Signer], true),
+        route(
+            M::GET,
+            "/results/{id}/signing-digest",
+            format!("/results/{result}/signing-digest?certificate=AA"),
+            None,
+            &[Role::Signer],
+            true,
+        ),
+        route(
+            M::POST,
+            "/results/{id}/signature",
+            format!("/results/{result}/signature"),
+            Some(json!({"session": "x", "signature": "AA"})),
+            &[Role::Signer],
+            true,
+        ),
+        route(M::POST, "/results/{id}/issue", format!("/results/{result}/issue"), None, &[Role::Signer], true),
+        route(M::GET, "/scans/{id}", format!("/scans/{scan}"), None, &[Role::Scanner, Role::Auditor, Role::Admin], true),
+        route(M::GET, "/scans/{id}/result", format!("/scans/{scan}/result"), None, &[Role::Scanner, Role::Auditor, Role::Admin], true),
+        route(M::GET, "/scans/{id}/pdf", format!("/scans/{scan}/pdf"), None, &[Role::Scanner, Role::Auditor, Role::Admin], true),
+        route(M::GET, "/jobs", "/jobs?state=dead", None, &[Role::Admin, Role::Auditor], false),
+        route(M::POST, "/jobs/claim", "/jobs/claim", Some(json!({"kinds": ["ocr"], "wait_ms": 0})), &[Role::Worker], false),
+        route(M::GET, "/jobs/{id}/input", format!("/jobs/{job}/input?lease=x"), None, &[Role::Worker], false),
+        route(M::POST, "/jobs/{id}/output", format!("/jobs/{job}/output?lease=x"), None, &[Role::Worker], false),
+        route(M::POST, "/jobs/{id}/heartbeat", format!("/jobs/{job}/heartbeat"), Some(json!({"lease": "x"})), &[Role::Worker], false),
+        route(
+            M::POST,
+            "/jobs/{id}/complete",
+            format!("/jobs/{job}/complete"),
+            Some(json!({"lease": "x", "result": {}})),
+            &[Role::Worker],
+            false,
+        ),
+        route(
+            M::POST,
+            "/jobs/{id}/fail",
+            format!("/jobs/{job}/fail"),
+            Some(json!({"lease": "x", "code": "x", "message": "x"})),
+            &[Role::Worker],
+            false,
+        ),
+        route(M::POST, "/jobs/{id}/requeue", format!("/jobs/{job}/requeue"), None, &[Role::Admin], false),
+        route(M::GET, "/records", "/records", None, READERS, false),
+        route(M::GET, "/records/{id}", "/records/rec-1", None, READERS, true),
+        route(M::GET, "/records/{id}/manifest", "/records/rec-1/manifest", None, READERS, true),
+        route(M::GET, "/records/{id}/content", "/records/rec-1/content", None, READERS, true),
+        route(
+            M::POST,
+            "/records/{id}/supersede",
+            "/records/rec-1/supersede",
+            Some(json!({"reason": "x", "by": "rec-1"})),
+            &[Role::Admin],
+            true,
+        ),
+        route(M::POST, "/records/{id}/dispose", "/records/rec-1/dispose", reason(), &[Role::Admin], true),
+        route(M::POST, "/holds", "/holds", Some(json!({"record": "rec-1", "reason": "x"})), &[Role::Admin], true),
+        route(M::GET, "/holds", "/holds", None, &[Role::Admin, Role::Auditor], false),
+        route(M::POST, "/holds/{id}/release", format!("/holds/{hold}/release"), None, &[Role::Admin], true),
+        route(M::GET, "/disposal", "/disposal", None, &[Role::Admin, Role::Auditor], false),
+        route(M::POST, "/verify", "/verify", None, ANY, false),
+        route(M::GET, "/audit", "/audit", None, &[Role::Auditor, Role::Admin], false),
+        // last: it ends the record's active life
+        route(M::POST, "/records/{id}/revoke", "/records/rec-1/revoke", reason(), &[Role::Admin], true),
+    ];
+
+    let mut failures = Vec::new();
+    for r in &routes {
+        let send = |token: Option<&str>| {
+            let mut request = app.http.request(r.method.clone(), app.url(&r.path));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request = match &r.body {
+                Some(body) => request.json(body),
+                None if r.method == M::POST => request.header("content-type", "application/pdf").body("%PDF-1.7\n"),
+                None => request,
+            };
+            request.send()
+        };
+        let status = send(None).await.unwrap().status().as_u16();
+        if status != 401 {
+            failures.push(format!("{} {} without a token: {status}", r.method, r.path));
+        }
+        let status = send(Some("not-a-token")).await.unwrap().status().as_u16();
+        if status != 401 {
+            failures.push(format!("{} {} with an unknown token: {status}", r.method, r.path));
+        }
+        for role in Role::ALL {
+            let status = send(Some(app.token(role))).await.unwrap().status().as_u16();
+            let allowed = r.allowed.contains(&role);
+            if allowed && matches!(status, 401 | 403) {
+                failures.push(format!("{} {} as {role}: {status}, should be served", r.method, r.path));
+            }
+            if !allowed && status != 403 {
+                failures.push(format!("{} {} as {role}: {status}, should be 403", r.method, r.path));
+            }
+            if r.agency_scoped {
+                let status = send(Some(others[&role].as_str())).await.unwrap().status().as_u16();
+                if !matches!(status, 403 | 404) {
+                    failures.push(format!("{} {} as {role} of another agency: {status}, should be 403 or 404", r.method, r.path));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} access failures:\n{}", failures.len(), failures.join("\n"));
+
+    // the routes above are every route the document describes
+    let doc: Value = app.http.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let tested: std::collections::HashSet<String> = routes.iter().map(|r| format!("{} {}", r.method, r.template)).collect();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let key = format!("{} {path}", method.to_uppercase());
+            assert!(tested.contains(&key), "{key} is described but not in the access matrix");
+        }
+    }
+    app.stop().await;
+}
