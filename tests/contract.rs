@@ -25,6 +25,8 @@ fn tools_venv() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// One schemathesis worker: CPython 3.11's parser is not safe across the threads that
+// several workers start (hypothesis describes filters by parsing their source).
 async fn the_api_keeps_to_its_openapi_document_under_schemathesis() {
     let app = TestApp::spawn().await;
     let code = app.birth_dossier().await;
@@ -46,7 +48,7 @@ async fn the_api_keeps_to_its_openapi_document_under_schemathesis() {
                 Command::new(schemathesis)
                     .args(["run", &url, "-H", &auth])
                     .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"])
-                    .args(["--max-examples", "12", "--seed", "7", "--workers", "2", "--report-dir"])
+                    .args(["--max-examples", "12", "--seed", "7", "--workers", "1", "--report-dir"])
                     .arg(reports)
                     .output()
                     .expect("run schemathesis")

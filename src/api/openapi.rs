@@ -351,7 +351,7 @@ fn paths() -> Value {
             "post",
             Op::new("Store what a leased job produced (the searchable PDF)", "worker")
                 .params(vec![job_id(), lease()])
-                .body(bytes_body(&["application/pdf"]))
+                .body(bytes_body(&["application/pdf", "application/octet-stream"]))
                 .ok(200, "application/json", json!({"type": "object"}))
                 .errors(&[404, 409, 411, 413, 422]),
         ),

@@ -32,7 +32,9 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
-/// The `sohoa-worker` binary of this build, built once if missing.
+/// The `sohoa-worker` binary of this build, brought up to date once per test binary. The
+/// whole workspace is named so that features resolve as for `make test`'s build, which then
+/// makes this a no-op.
 pub fn worker_binary() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -40,7 +42,7 @@ pub fn worker_binary() -> PathBuf {
             let sohoa = PathBuf::from(env!("CARGO_BIN_EXE_sohoa"));
             let worker = sohoa.with_file_name("sohoa-worker");
             let status = std::process::Command::new(env!("CARGO"))
-                .args(["build", "-p", "sohoa-worker", "--bin", "sohoa-worker"])
+                .args(["build", "--workspace", "--bins"])
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
                 .expect("run cargo build for sohoa-worker");
