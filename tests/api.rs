@@ -790,3 +790,27 @@ async fn a_result_is_signed_by_two_officials_then_issued_as_a_record() {
     assert_eq!((status, body["code"].as_str()), (409, Some("result_issued")));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_incomplete_dossier_moves_on_only_with_an_override_reason_kept_in_the_audit() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    let path = format!("/dossiers/{code}/forward");
+    let (status, body) = app.post_json(app.token(Role::Scanner), &path, json!({})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("dossier_incomplete")), "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("hospital_birth_notice"), "{body}");
+    let (status, _) = app.post_json(app.token(Role::Consumer), &path, json!({"override_reason": "x"})).await;
+    assert_eq!(status, 403);
+    let (status, body) = app.post_json(app.token(Role::Scanner), &path, json!({"override_reason": "   "})).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_reason")));
+    let reason = "Giấy chứng sinh bổ sung sau theo cam kết";
+    let (status, dossier) = app.post_json(app.token(Role::Scanner), &path, json!({"override_reason": reason})).await;
+    assert_eq!((status, dossier["status"].as_str()), (200, Some("in_processing")), "{dossier}");
+    let (status, body) = app.post_json(app.token(Role::Scanner), &path, json!({"override_reason": reason})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("dossier_not_open")));
+    let (_, audit) = app.get_json(app.token(Role::Auditor), &format!("/audit?target=dossier:{code}")).await;
+    let entry = audit["entries"].as_array().unwrap().iter().find(|e| e["action"] == "dossier.forward").expect("audited").clone();
+    assert_eq!(entry["detail"]["override_reason"], reason);
+    assert!(entry["detail"]["missing"].as_array().unwrap().iter().any(|m| m == "hospital_birth_notice"), "{entry}");
+    app.stop().await;
+}

@@ -193,6 +193,36 @@ pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardBody {
+    /// Required to hand on a dossier whose required components are not all satisfied.
+    override_reason: Option<String>,
+}
+
+/// `POST /dossiers/{code}/forward {override_reason?}`: the desk hands the dossier on to
+/// processing; incomplete only with a reason, which the audit log keeps.
+pub async fn forward(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(code): Path<String>,
+    JsonBody(body): JsonBody<ForwardBody>,
+) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Scanner, Role::Admin])?;
+    let dossier = load(&state, &who, &code).await?;
+    let reason = body.override_reason.as_deref().map(str::trim);
+    if reason.is_some_and(|r| r.is_empty() || r.chars().count() > 1000) {
+        return Err(ApiError::unprocessable("invalid_reason", "an override reason has 1 to 1000 characters"));
+    }
+    let audit = AuditEntry { actor: who.actor(), action: "dossier.forward", target: String::new(), detail: json!({}) };
+    if !state.index.forward_dossier(&dossier.code, reason, audit).await? {
+        return Err(ApiError::not_found("dossier_not_found", format!("no dossier {code:?}")));
+    }
+    let dossier = load(&state, &who, &code).await?;
+    let offered = super::reuse::candidates(&state, &dossier).await?;
+    Ok(Json(render(&dossier, &state.catalog, &offered)))
+}
+
+#[derive(Deserialize)]
 pub struct AuditQuery {
     target: Option<String>,
     limit: Option<u32>,

@@ -62,6 +62,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/doc-types", get(catalog::doc_types))
         .route("/dossiers", post(dossiers::create).get(dossiers::list))
         .route("/dossiers/{code}", get(dossiers::get))
+        .route("/dossiers/{code}/forward", post(dossiers::forward))
         .route("/dossiers/{code}/components/{component}/scans", post(scans::upload))
         .route("/dossiers/{code}/components/{component}/reuse", post(reuse::accept))
         .route("/dossiers/{code}/results", post(results::attach))

@@ -189,6 +189,18 @@ fn paths() -> Value {
                 .errors(&[404]),
         ),
         (
+            "/dossiers/{code}/forward",
+            "post",
+            Op::new("Hand the dossier on to processing; an incomplete one only with an override reason (audited)", "scanner, admin")
+                .params(vec![dossier()])
+                .body(json_body(json!({
+                    "type": "object", "additionalProperties": false,
+                    "properties": {"override_reason": {"type": "string", "minLength": 1, "maxLength": 1000}}
+                })))
+                .ok(200, "application/json", schema("Dossier"))
+                .errors(&[404, 409, 413, 422]),
+        ),
+        (
             "/dossiers/{code}/components/{component}/scans",
             "post",
             Op::new("Upload a scan of a component (PNG, JPEG, TIFF or PDF); queues its OCR job", "scanner")

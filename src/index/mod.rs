@@ -244,6 +244,10 @@ pub trait Index: Send + Sync {
     /// Oldest first, after the cursor.
     async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>>;
 
+    /// Hands a received or complete dossier on to processing (`in_processing`). An incomplete
+    /// one needs `override_reason`, kept in the audit entry with the missing components.
+    /// `false` when there is no such dossier.
+    async fn forward_dossier(&self, code: &DossierCode, override_reason: Option<&str>, audit: AuditEntry) -> Result<bool>;
     /// Revokes or supersedes an active record; its content, manifest and log leaf stay.
     /// `None` when there is no such record.
     async fn change_record_status(&self, id: &str, change: StatusChange, audit: AuditEntry) -> Result<Option<Record>>;

@@ -547,6 +547,10 @@ impl Index for SqliteIndex {
         self.select_records(filter).await
     }
 
+    async fn forward_dossier(&self, code: &DossierCode, override_reason: Option<&str>, entry: AuditEntry) -> Result<bool> {
+        self.hand_on_dossier(code, override_reason, entry).await
+    }
+
     async fn change_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
         self.update_record_status(id, change, entry).await
     }
