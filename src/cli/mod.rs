@@ -6,6 +6,7 @@ mod pki;
 mod policy;
 mod serve;
 mod sign;
+mod tlog;
 mod token;
 mod tsa;
 mod verify;
@@ -57,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: tsa::TsaCommand,
     },
+    /// Transparency log keys and offline verification of checkpoints and proofs
+    Tlog {
+        #[command(subcommand)]
+        command: tlog::TlogCommand,
+    },
 }
 
 /// Exit status for bad input or a bad catalog.
@@ -81,6 +87,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Tsa { command } => block_on(tsa::run(command)),
+        Command::Tlog { command } => tlog::run(command),
     }
 }
 
