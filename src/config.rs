@@ -47,6 +47,11 @@ pub struct Config {
     pub seal_chain: Option<PathBuf>,
     /// Root certificates (PEM) that `POST /verify` and sealing checks trust.
     pub trust_anchors: PathBuf,
+    /// The transparency log's Ed25519 key (PKCS#8 PEM); its verifier key is written beside
+    /// it with the extension `.pub`.
+    pub tlog_key: PathBuf,
+    /// The log's name, first line of its checkpoints; empty means `sohoa.example/<agency>`.
+    pub tlog_origin: String,
 }
 
 impl Default for Config {
@@ -76,12 +81,14 @@ impl Default for Config {
             seal_cert: "data/pki/seal.pem".into(),
             seal_chain: Some("data/pki/root.pem".into()),
             trust_anchors: "data/pki/root.pem".into(),
+            tlog_key: "data/tlog.key".into(),
+            tlog_origin: String::new(),
         }
     }
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 26] = [
     "listen",
     "agency",
     "data_dir",
@@ -106,9 +113,20 @@ const KEYS: [&str; 24] = [
     "seal_cert",
     "seal_chain",
     "trust_anchors",
+    "tlog_key",
+    "tlog_origin",
 ];
 
 impl Config {
+    /// The transparency log's name: `tlog_origin`, or `sohoa.example/<agency>`.
+    pub fn log_origin(&self) -> String {
+        if self.tlog_origin.is_empty() {
+            format!("sohoa.example/{}", self.agency)
+        } else {
+            self.tlog_origin.clone()
+        }
+    }
+
     /// Loads `file` (or `./sohoa.toml` when it exists), then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let default_file = Path::new("sohoa.toml");
@@ -181,6 +199,8 @@ impl Config {
             "seal_cert" => self.seal_cert = text().into(),
             "seal_chain" => self.seal_chain = opt().map(PathBuf::from),
             "trust_anchors" => self.trust_anchors = text().into(),
+            "tlog_key" => self.tlog_key = text().into(),
+            "tlog_origin" => self.tlog_origin = text(),
             other => return Err(format!("unknown key {other}")),
         }
         Ok(())

@@ -1,6 +1,9 @@
 //! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary.
+//! The transparency log's routes are in api/tlog.rs, in this same test binary.
 
 mod common;
+#[path = "api/tlog.rs"]
+mod tlog;
 
 use common::*;
 use serde_json::{json, Value};
@@ -195,9 +198,20 @@ async fn an_upload_is_processed_by_a_separate_worker_process_and_sealed_as_a_rec
     // the manifest is what the record's digest says, and names the content
     let manifest = app.get(consumer, &format!("/records/{id}/manifest")).await.bytes().await.unwrap();
     assert_eq!(sohoa::domain::Digest::of(&manifest).prefixed(), record["manifest_digest"]);
+    let manifest_digest = sohoa::domain::Digest::of(&manifest);
     let manifest: Value = serde_json::from_slice(&manifest).unwrap();
     assert_eq!(manifest["content"]["digest"], record["digest"]);
     assert_eq!(manifest["id"], id);
+
+    // the manifest is the record's leaf in the transparency log, provably
+    assert_eq!(record["log_index"], 0);
+    let (status, proof) = app.get_json(consumer, &format!("/records/{id}/proof")).await;
+    assert_eq!(status, 200, "{proof}");
+    let proof: sohoa::tlog::InclusionProof = serde_json::from_value(proof).unwrap();
+    assert_eq!(proof.leaf_hash, sohoa::tlog::manifest_leaf_hash(&manifest_digest));
+    let key = app.state.log_signer.as_ref().unwrap().key().verifier();
+    let checkpoint = sohoa::tlog::Checkpoint::open(proof.checkpoint.as_deref().unwrap().as_bytes(), &key).unwrap();
+    proof.verify(&checkpoint.root).unwrap();
 
     // found by owner and type, valid today; not by another owner; not by another agency
     let (_, found) = app.get_json(consumer, "/records?owner=001186012345&type=hospital_birth_notice&valid_at=2026-11-25").await;

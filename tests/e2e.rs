@@ -79,7 +79,7 @@ impl Served {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = format!(
-            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{d}/data\"\nindex_url = \"sqlite://{d}/data/sohoa.db\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\nworkers = {workers}\nworker_binary = \"{w}\"\n",
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{d}/data\"\nindex_url = \"sqlite://{d}/data/sohoa.db\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\nworkers = {workers}\nworker_binary = \"{w}\"\ntlog_key = \"{d}/data/tlog.key\"\n",
             d = dir.path().display(),
             p = policies().display(),
             w = worker_binary().display(),
@@ -334,4 +334,24 @@ fn tlog_keygen_then_offline_verification_of_checkpoints_and_proofs() {
     assert_eq!(code, Some(2));
     let (code, _) = tlog_verify(&[p("cp10").as_os_str()]);
     assert_eq!(code, Some(2), "usage errors exit 2");
+}
+
+#[test]
+fn init_writes_a_log_key_and_served_checkpoints_verify_with_it_offline() {
+    let served = Served::start(0);
+    let key_file = served.dir.path().join("data/tlog.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let consumer = served.token("consumer");
+    let url = format!("{}/api/v1/tlog/checkpoint", served.base);
+    let text = reqwest::runtime()
+        .block_on(async { ::reqwest::Client::new().get(&url).bearer_auth(&consumer).send().await.unwrap().text().await.unwrap() });
+    let checkpoint = served.dir.path().join("checkpoint.txt");
+    std::fs::write(&checkpoint, &text).unwrap();
+    let pub_file = served.dir.path().join("data/tlog.pub");
+    let (code, out) =
+        tlog_verify(&[std::ffi::OsStr::new("--checkpoint"), checkpoint.as_os_str(), std::ffi::OsStr::new("--key"), pub_file.as_os_str()]);
+    assert_eq!(code, Some(0), "{out}\n{text}");
+    assert!(out.contains("ok checkpoint: sohoa.example/000.00.31.H29 at size 0"), "{out}");
+    assert!(served.stop().success());
 }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// Roles that look records up: other systems, desks checking for reuse, auditors.
-const READERS: [Role; 4] = [Role::Consumer, Role::Scanner, Role::Auditor, Role::Admin];
+pub(super) const READERS: [Role; 4] = [Role::Consumer, Role::Scanner, Role::Auditor, Role::Admin];
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
 
@@ -81,7 +81,7 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
     Ok(Json(json!({ "records": records.iter().map(render).collect::<Vec<_>>(), "next_cursor": next })))
 }
 
-async fn load(state: &AppState, who: &Principal, id: &str) -> Result<Record, ApiError> {
+pub(super) async fn load(state: &AppState, who: &Principal, id: &str) -> Result<Record, ApiError> {
     who.require(&READERS)?;
     let record = state.index.record(id).await?.ok_or_else(|| ApiError::not_found("record_not_found", format!("no record {id}")))?;
     // Another agency's record is answered as absent: its existence is not for the caller.
