@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// Roles that look records up: other systems, desks checking for reuse, auditors.
-pub(super) const READERS: [Role; 4] = [Role::Consumer, Role::Scanner, Role::Auditor, Role::Admin];
+const READERS: [Role; 4] = [Role::Consumer, Role::Scanner, Role::Auditor, Role::Admin];
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
 
