@@ -49,6 +49,11 @@ pub struct Config {
     pub trust_anchors: PathBuf,
     /// Officials' server-held keys: a signer token labelled `L` signs with `L.key`/`L.pem`.
     pub officials_dir: PathBuf,
+    /// The transparency log's Ed25519 key (PKCS#8 PEM); its verifier key is written beside
+    /// it with the extension `.pub`.
+    pub tlog_key: PathBuf,
+    /// The log's name, first line of its checkpoints; empty means `sohoa.example/<agency>`.
+    pub tlog_origin: String,
 }
 
 impl Default for Config {
@@ -79,12 +84,14 @@ impl Default for Config {
             seal_chain: Some("data/pki/root.pem".into()),
             trust_anchors: "data/pki/root.pem".into(),
             officials_dir: "data/pki".into(),
+            tlog_key: "data/tlog.key".into(),
+            tlog_origin: String::new(),
         }
     }
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 27] = [
     "listen",
     "agency",
     "data_dir",
@@ -110,9 +117,20 @@ const KEYS: [&str; 25] = [
     "seal_chain",
     "trust_anchors",
     "officials_dir",
+    "tlog_key",
+    "tlog_origin",
 ];
 
 impl Config {
+    /// The transparency log's name: `tlog_origin`, or `sohoa.example/<agency>`.
+    pub fn log_origin(&self) -> String {
+        if self.tlog_origin.is_empty() {
+            format!("sohoa.example/{}", self.agency)
+        } else {
+            self.tlog_origin.clone()
+        }
+    }
+
     /// Loads `file` (or `./sohoa.toml` when it exists), then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let default_file = Path::new("sohoa.toml");
@@ -186,6 +204,8 @@ impl Config {
             "seal_chain" => self.seal_chain = opt().map(PathBuf::from),
             "trust_anchors" => self.trust_anchors = text().into(),
             "officials_dir" => self.officials_dir = text().into(),
+            "tlog_key" => self.tlog_key = text().into(),
+            "tlog_origin" => self.tlog_origin = text(),
             other => return Err(format!("unknown key {other}")),
         }
         Ok(())

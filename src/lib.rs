@@ -18,5 +18,6 @@ pub mod seal;
 pub mod sign;
 pub mod startup;
 pub mod supervise;
+pub mod tlog;
 pub mod tsa;
 pub mod verify;

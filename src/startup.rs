@@ -1,7 +1,7 @@
 //! Builds the running service from a config: catalog, index, archive, HTTP server and the
 //! supervised local workers.
 
-use crate::api::{self, issue_token, AppState};
+use crate::api::{self, issue_token, AppState, LogSigner};
 use crate::archive::Archive;
 use crate::config::Config;
 use crate::domain::{AgencyCode, Role};
@@ -13,6 +13,8 @@ use crate::queue::RetryPolicy;
 use crate::seal::Sealer;
 use crate::sign::FileSigner;
 use crate::supervise::Supervisor;
+use crate::tlog::SignerKey;
+use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,7 +53,21 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         officials_chain: config.seal_chain.clone(),
         jobs_queued: Notify::new(),
         stopping: watch::channel(false).0,
+        log_signer: log_signer(config)?,
     }))
+}
+
+/// The transparency log's key, named by the log's origin; without one, records are still
+/// logged but checkpoints are refused, and a warning says so once.
+fn log_signer(config: &Config) -> anyhow::Result<Option<LogSigner>> {
+    if !config.tlog_key.exists() {
+        tracing::warn!(key = %config.tlog_key.display(), "no transparency log key: checkpoints cannot be signed until one is configured");
+        return Ok(None);
+    }
+    let pem = std::fs::read(&config.tlog_key).with_context(|| format!("cannot read {}", config.tlog_key.display()))?;
+    let key =
+        SignerKey::from_pkcs8(&config.log_origin(), &pem).with_context(|| format!("{} (setting `tlog_key`)", config.tlog_key.display()))?;
+    Ok(Some(LogSigner::new(key)))
 }
 
 /// The configured roots; none (everything untrusted) when the file is absent.

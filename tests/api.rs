@@ -1,6 +1,9 @@
 //! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary.
+//! The transparency log's routes are in api/tlog.rs, in this same test binary.
 
 mod common;
+#[path = "api/tlog.rs"]
+mod tlog;
 
 use common::*;
 use serde_json::{json, Value};
@@ -195,9 +198,20 @@ async fn an_upload_is_processed_by_a_separate_worker_process_and_sealed_as_a_rec
     // the manifest is what the record's digest says, and names the content
     let manifest = app.get(consumer, &format!("/records/{id}/manifest")).await.bytes().await.unwrap();
     assert_eq!(sohoa::domain::Digest::of(&manifest).prefixed(), record["manifest_digest"]);
+    let manifest_digest = sohoa::domain::Digest::of(&manifest);
     let manifest: Value = serde_json::from_slice(&manifest).unwrap();
     assert_eq!(manifest["content"]["digest"], record["digest"]);
     assert_eq!(manifest["id"], id);
+
+    // the manifest is the record's leaf in the transparency log, provably
+    assert_eq!(record["log_index"], 0);
+    let (status, proof) = app.get_json(consumer, &format!("/records/{id}/proof")).await;
+    assert_eq!(status, 200, "{proof}");
+    let proof: sohoa::tlog::InclusionProof = serde_json::from_value(proof).unwrap();
+    assert_eq!(proof.leaf_hash, sohoa::tlog::manifest_leaf_hash(&manifest_digest));
+    let key = app.state.log_signer.as_ref().unwrap().key().verifier();
+    let checkpoint = sohoa::tlog::Checkpoint::open(proof.checkpoint.as_deref().unwrap().as_bytes(), &key).unwrap();
+    proof.verify(&checkpoint.root).unwrap();
 
     // found by owner and type, valid today; not by another owner; not by another agency
     let (_, found) = app.get_json(consumer, "/records?owner=001186012345&type=hospital_birth_notice&valid_at=2026-11-25").await;
@@ -671,13 +685,15 @@ async fn a_dossier_exports_as_a_bag_that_the_bagit_tool_validates() {
             .args(args)
             .env("SOHOA_INDEX_URL", &app.config.index_url)
             .env("SOHOA_ARCHIVE_URL", &app.config.archive_url)
+            .env("SOHOA_TLOG_KEY", &app.config.tlog_key)
+            .env("SOHOA_AGENCY", AGENCY)
             .output()
             .unwrap()
     };
     let bag = app.dir.path().join("bag");
     let out = export(&["--dossier", &code, "-o", bag.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("2 records, 6 files"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 records, 9 files"), "{}", String::from_utf8_lossy(&out.stdout));
     let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
     assert!(info.contains(&format!("External-Identifier: {code}")), "{info}");
     let valid = bagit_validate(&bag);
@@ -685,6 +701,23 @@ async fn a_dossier_exports_as_a_bag_that_the_bagit_tool_validates() {
     let manifest = std::fs::read(bag.join("data/records/ban-sao-1/manifest.json")).unwrap();
     let record: Value = serde_json::from_slice(&std::fs::read(bag.join("data/records/ban-sao-1/record.json")).unwrap()).unwrap();
     assert_eq!(sohoa::domain::Digest::of(&manifest).as_str(), record["manifest_digest"].as_str().unwrap());
+    // the record's proof leads to the bag's signed checkpoint
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["tlog", "verify", "--record", "ban-sao-1"])
+        .arg("--checkpoint")
+        .arg(bag.join("data/checkpoint.txt"))
+        .arg("--proof")
+        .arg(bag.join("data/records/ban-sao-1/proof.json"))
+        .arg("--key")
+        .arg(
+            sohoa::tlog::SignerKey::from_pkcs8(&app.config.log_origin(), &std::fs::read(&app.config.tlog_key).unwrap())
+                .unwrap()
+                .verifier()
+                .to_string(),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 
     // the bag's checksums catch a changed byte
     let content = bag.join("data/records/ban-sao-1/content.pdf");

@@ -79,7 +79,7 @@ impl Served {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = format!(
-            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{d}/data\"\nindex_url = \"sqlite://{d}/data/sohoa.db\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\nworkers = {workers}\nworker_binary = \"{w}\"\n",
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{d}/data\"\nindex_url = \"sqlite://{d}/data/sohoa.db\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\nworkers = {workers}\nworker_binary = \"{w}\"\ntlog_key = \"{d}/data/tlog.key\"\n",
             d = dir.path().display(),
             p = policies().display(),
             w = worker_binary().display(),
@@ -245,5 +245,113 @@ fn token_create_prints_a_working_token() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+    assert!(served.stop().success());
+}
+
+/// Runs `sohoa tlog verify` with `args` and returns (exit code, stdout + stderr).
+fn tlog_verify(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = Command::new(SOHOA).args(["tlog", "verify"]).args(args).output().unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn tlog_keygen_then_offline_verification_of_checkpoints_and_proofs() {
+    use sohoa::domain::Digest;
+    use sohoa::tlog::{manifest_leaf_hash, Checkpoint, ConsistencyProof, InclusionProof, MemoryLog, SignerKey};
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out =
+        Command::new(SOHOA).args(["tlog", "keygen", "--name", "sohoa.example/000.00.31.H29", "-o"]).arg(d.join("keys")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let vkey = std::fs::read_to_string(d.join("keys/tlog.pub")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), vkey);
+    assert!(vkey.starts_with("sohoa.example/000.00.31.H29+"), "{vkey}");
+    assert_eq!(std::fs::metadata(d.join("keys/tlog.key")).unwrap().permissions().mode() & 0o777, 0o600);
+    let again = Command::new(SOHOA).args(["tlog", "keygen", "--name", "other", "-o"]).arg(d.join("keys")).output().unwrap();
+    assert_eq!(again.status.code(), Some(2), "an existing key is never replaced");
+
+    // A log of ten manifests, signed with the generated key, at sizes 6 and 10.
+    let key = SignerKey::from_pkcs8("sohoa.example/000.00.31.H29", &std::fs::read(d.join("keys/tlog.key")).unwrap()).unwrap();
+    let manifests: Vec<Digest> = (0..10).map(|i| Digest::of(format!("manifest {i}").as_bytes())).collect();
+    let log = MemoryLog::from_leaves(manifests.iter().map(manifest_leaf_hash));
+    std::fs::write(d.join("cp10"), Checkpoint::new(key.name(), 10, log.root()).sign(&key).unwrap()).unwrap();
+    std::fs::write(d.join("cp6"), Checkpoint::new(key.name(), 6, log.root_at(6).unwrap()).sign(&key).unwrap()).unwrap();
+    let inclusion = InclusionProof {
+        record: "rec-3".into(),
+        manifest: manifests[3].clone(),
+        leaf_index: 3,
+        tree_size: 10,
+        leaf_hash: log.leaf(3).unwrap(),
+        hashes: log.inclusion_proof(3, 10).unwrap(),
+        checkpoint: None,
+    };
+    std::fs::write(d.join("proof.json"), serde_json::to_vec(&inclusion).unwrap()).unwrap();
+    let consistency = ConsistencyProof { from: 6, to: 10, hashes: log.consistency_proof(6, 10).unwrap() };
+    std::fs::write(d.join("cons.json"), serde_json::to_vec(&consistency).unwrap()).unwrap();
+
+    let p = |name: &str| d.join(name).into_os_string();
+    let s = |text: &str| std::ffi::OsString::from(text);
+    let full = |key: std::ffi::OsString, proof: &str, cons: &str| {
+        let args = [s("--checkpoint"), p("cp10"), s("--key"), key, s("--record"), s("rec-3"), s("--proof"), p(proof)];
+        let more = [s("--old-checkpoint"), p("cp6"), s("--consistency"), p(cons)];
+        let all: Vec<std::ffi::OsString> = args.into_iter().chain(more).collect();
+        tlog_verify(&all.iter().map(|a| a.as_os_str()).collect::<Vec<_>>())
+    };
+
+    let (code, text) = full(p("keys/tlog.pub"), "proof.json", "cons.json");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("ok inclusion: record rec-3") && text.contains("ok consistency: size 10 extends size 6"), "{text}");
+    // The key may be given inline too.
+    let (code, text) = full(s(vkey.trim()), "proof.json", "cons.json");
+    assert_eq!(code, Some(0), "{text}");
+
+    let mut bad = inclusion.clone();
+    bad.hashes[1][0] ^= 1;
+    std::fs::write(d.join("bad-proof.json"), serde_json::to_vec(&bad).unwrap()).unwrap();
+    let (code, text) = full(p("keys/tlog.pub"), "bad-proof.json", "cons.json");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAILED inclusion"), "{text}");
+
+    let mut bad = consistency.clone();
+    bad.hashes.pop();
+    std::fs::write(d.join("bad-cons.json"), serde_json::to_vec(&bad).unwrap()).unwrap();
+    let (code, text) = full(p("keys/tlog.pub"), "proof.json", "bad-cons.json");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAILED consistency"), "{text}");
+
+    // Another log's key: the checkpoint signature is the check that fails.
+    let stranger = SignerKey::generate("sohoa.example/000.00.31.H29").unwrap().verifier().to_string();
+    let (code, text) = full(s(&stranger), "proof.json", "cons.json");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAILED checkpoint"), "{text}");
+
+    // Unreadable input is exit 2.
+    let (code, _) = full(s("not-a-key"), "proof.json", "cons.json");
+    assert_eq!(code, Some(2));
+    let (code, _) = full(p("keys/tlog.pub"), "missing.json", "cons.json");
+    assert_eq!(code, Some(2));
+    let (code, _) = tlog_verify(&[p("cp10").as_os_str()]);
+    assert_eq!(code, Some(2), "usage errors exit 2");
+}
+
+#[test]
+fn init_writes_a_log_key_and_served_checkpoints_verify_with_it_offline() {
+    let served = Served::start(0);
+    let key_file = served.dir.path().join("data/tlog.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let consumer = served.token("consumer");
+    let url = format!("{}/api/v1/tlog/checkpoint", served.base);
+    let text = reqwest::runtime()
+        .block_on(async { ::reqwest::Client::new().get(&url).bearer_auth(&consumer).send().await.unwrap().text().await.unwrap() });
+    let checkpoint = served.dir.path().join("checkpoint.txt");
+    std::fs::write(&checkpoint, &text).unwrap();
+    let pub_file = served.dir.path().join("data/tlog.pub");
+    let (code, out) =
+        tlog_verify(&[std::ffi::OsStr::new("--checkpoint"), checkpoint.as_os_str(), std::ffi::OsStr::new("--key"), pub_file.as_os_str()]);
+    assert_eq!(code, Some(0), "{out}\n{text}");
+    assert!(out.contains("ok checkpoint: sohoa.example/000.00.31.H29 at size 0"), "{out}");
     assert!(served.stop().success());
 }

@@ -9,6 +9,7 @@ use sohoa::index::{
     RecordFilter,
 };
 use sohoa::queue::{Failure, JobKind, JobState, RetryPolicy};
+use sohoa::tlog;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -312,4 +313,76 @@ async fn records_are_one_per_scan_and_found_by_owner_type_validity_and_cursor() 
         seen.sort();
         assert_eq!(seen, ["r1", "r3", "r4"], "{name}");
     }
+}
+
+/// Every record's leaf, ordered by leaf index, against the index's stored tree.
+async fn assert_tree_matches(name: &str, index: &dyn Index, mut records: Vec<sohoa::index::Record>) {
+    records.sort_by_key(|r| r.log_index);
+    let size = records.len() as u64;
+    assert_eq!(records.iter().map(|r| r.log_index).collect::<Vec<_>>(), (0..size).map(Some).collect::<Vec<_>>(), "{name}");
+    assert_eq!(index.tlog_size().await.unwrap(), size, "{name}");
+    let log = tlog::MemoryLog::from_leaves(records.iter().map(|r| tlog::manifest_leaf_hash(&r.manifest_digest)));
+    let nodes = index.tlog_nodes(&tlog::root_needs(size)).await.unwrap();
+    assert_eq!(tlog::root(size, &nodes).unwrap(), log.root(), "{name}");
+    for leaf in [0, size / 2, size - 1] {
+        let nodes = index.tlog_nodes(&tlog::inclusion_needs(leaf, size).unwrap()).await.unwrap();
+        assert_eq!(tlog::inclusion_proof(leaf, size, &nodes).unwrap(), log.inclusion_proof(leaf, size).unwrap(), "{name}");
+    }
+    let nodes = index.tlog_nodes(&tlog::consistency_needs(3, size).unwrap()).await.unwrap();
+    assert_eq!(tlog::consistency_proof(3, size, &nodes).unwrap(), log.consistency_proof(3, size).unwrap(), "{name}");
+}
+
+#[tokio::test]
+async fn each_record_takes_the_next_log_leaf_even_when_created_concurrently() {
+    for (name, index, _dir) in backends().await {
+        assert_eq!(index.tlog_size().await.unwrap(), 0, "{name}");
+        let (code, job) = dossier_with_scan(index.as_ref(), None).await;
+        let scan = index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
+        let satisfied = || ComponentCheck { status: "satisfied", flags: vec![] };
+        let creations = (0..12).map(|i| {
+            let (index, code) = (index.clone(), code.clone());
+            async move {
+                let record = new_record(&format!("t{i}"), &code, None, "001204012345", (None, None));
+                index.create_record(record, satisfied(), audit("record.create", "")).await.unwrap()
+            }
+        });
+        let mut records = futures::future::join_all(creations).await;
+        // sealing the same scan twice appends one leaf
+        let sealed = index
+            .create_record(new_record("s1", &code, Some(scan), "001204012345", (None, None)), satisfied(), audit("record.create", ""))
+            .await
+            .unwrap();
+        let again = index
+            .create_record(new_record("s2", &code, Some(scan), "001204012345", (None, None)), satisfied(), audit("record.create", ""))
+            .await
+            .unwrap();
+        assert_eq!(again.log_index, sealed.log_index, "{name}");
+        records.push(sealed);
+        assert_tree_matches(&name, index.as_ref(), records).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_records_stored_before_the_log_existed_are_appended_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("index.db").display());
+    let index = index::open(&url).await.unwrap();
+    let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+    for id in ["old1", "old2", "old3", "old4"] {
+        let record = new_record(id, &code, None, "001204012345", (None, None));
+        index.create_record(record, ComponentCheck { status: "satisfied", flags: vec![] }, audit("record.create", "")).await.unwrap();
+    }
+    drop(index);
+    // the database as it was before the log: records without leaves, no tree
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE records SET log_index = NULL").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM tlog_nodes").execute(&pool).await.unwrap();
+    pool.close().await;
+
+    let index = index::open(&url).await.unwrap();
+    let mut records = Vec::new();
+    for id in ["old1", "old2", "old3", "old4"] {
+        records.push(index.record(id).await.unwrap().unwrap());
+    }
+    assert_tree_matches("sqlite", index.as_ref(), records).await;
 }

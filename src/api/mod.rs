@@ -12,10 +12,12 @@ mod records;
 mod results;
 mod reuse;
 mod scans;
+mod tlog;
 mod verify;
 
 pub use auth::{issue_token, Principal};
 pub use error::ApiError;
+pub use tlog::LogSigner;
 
 use crate::archive::Archive;
 use crate::index::Index;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub jobs_queued: Notify,
     /// Turns true when the service begins to stop; waiting claims answer at once.
     pub stopping: watch::Sender<bool>,
+    /// Signs the transparency log's checkpoints; none when no key is configured.
+    pub log_signer: Option<LogSigner>,
 }
 
 /// The id of the request, from `X-Request-Id` or made up; echoed in the response.
@@ -93,6 +97,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/holds", post(lifecycle::place).get(lifecycle::list))
         .route("/holds/{id}/release", post(lifecycle::release))
         .route("/disposal", get(lifecycle::review))
+        .route("/records/{id}/proof", get(tlog::record_proof))
+        .route("/tlog/checkpoint", get(tlog::checkpoint))
+        .route("/tlog/consistency", get(tlog::consistency))
         .route("/verify", post(verify::verify))
         .route("/audit", get(dossiers::audit))
         .route("/openapi.json", get(openapi::serve))

@@ -447,6 +447,40 @@ fn paths() -> Value {
                 .errors(&[404, 410, 416, 500]),
         ),
         (
+            "/records/{id}/proof",
+            "get",
+            Op::new("The record's inclusion proof in the current log tree, with that tree's signed checkpoint", "consumer, scanner, auditor, admin")
+                .params(vec![record_id()])
+                .ok(200, "application/json", object(
+                    &["record", "manifest", "leaf_index", "tree_size", "leaf_hash", "hashes"],
+                    json!({
+                        "record": string(), "manifest": string(), "leaf_index": {"type": "integer"}, "tree_size": {"type": "integer"},
+                        "leaf_hash": string(), "hashes": {"type": "array", "items": string()}, "checkpoint": string()
+                    }),
+                ))
+                .errors(&[404, 409, 500, 503]),
+        ),
+        (
+            "/tlog/checkpoint",
+            "get",
+            Op::new("The signed checkpoint (C2SP signed note) of the current log tree", "any")
+                .ok(200, "text/plain", string())
+                .errors(&[500, 503]),
+        ),
+        (
+            "/tlog/consistency",
+            "get",
+            Op::new("RFC 9162 consistency proof between two tree sizes", "any")
+                .params(vec![
+                    required_query("from", json!({"type": "integer", "minimum": 0}), "older tree size"),
+                    query("to", json!({"type": "integer", "minimum": 0}), "newer tree size; the current one by default"),
+                ])
+                .ok(200, "application/json", object(&["from", "to", "hashes"], json!({
+                    "from": {"type": "integer"}, "to": {"type": "integer"}, "hashes": {"type": "array", "items": string()}
+                })))
+                .errors(&[500]),
+        ),
+        (
             "/records/{id}/revoke",
             "post",
             Op::new("Revoke an active record; it stays archived and logged", "admin")

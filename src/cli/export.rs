@@ -51,7 +51,14 @@ pub async fn run(command: ExportCommand, config: Config) -> ExitCode {
     let result = async {
         let index = index::open(&config.index_url).await.map_err(crate::export::ExportError::from)?;
         let archive = Archive::open(&config).map_err(crate::export::ExportError::from)?;
-        bagit(index.as_ref(), &archive, &selection, &args.output).await
+        let log_key = match std::fs::read(&config.tlog_key) {
+            Ok(pem) => Some(
+                crate::tlog::SignerKey::from_pkcs8(&config.log_origin(), &pem)
+                    .map_err(|e| crate::export::ExportError::Log(format!("{}: {e}", config.tlog_key.display())))?,
+            ),
+            Err(_) => None,
+        };
+        bagit(index.as_ref(), &archive, log_key.as_ref(), &selection, &args.output).await
     };
     match result.await {
         Ok(summary) => {

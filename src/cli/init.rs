@@ -6,8 +6,9 @@ use crate::{index, policy};
 use std::fmt::Write;
 use std::process::ExitCode;
 
-/// Creates the index and archive, and on the first run one demo token per role for the
-/// configured agency, printed once and kept in `data/tokens.txt`.
+/// Creates the index and archive, the transparency log key when missing, and on the first
+/// run one demo token per role for the configured agency, printed once and kept in
+/// `data/tokens.txt`.
 pub async fn run(config: Config) -> ExitCode {
     match init(&config).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -29,6 +30,11 @@ async fn init(config: &Config) -> anyhow::Result<()> {
         let dir = config.seal_key.parent().unwrap_or(std::path::Path::new("."));
         crate::pki::demo(dir)?;
         println!("demo PKI (root CA, agency seal, officials, TSA) written to {}", dir.display());
+    }
+    if !config.tlog_key.exists() {
+        let key = crate::tlog::SignerKey::generate(&config.log_origin())?;
+        super::tlog::write_key(&key, &config.tlog_key)?;
+        println!("transparency log key written to {}; its verifier key: {}", config.tlog_key.display(), key.verifier());
     }
     let tokens_file = config.data_dir.join("tokens.txt");
     if tokens_file.exists() {

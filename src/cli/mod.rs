@@ -7,6 +7,7 @@ mod pki;
 mod policy;
 mod serve;
 mod sign;
+mod tlog;
 mod token;
 mod tsa;
 mod verify;
@@ -63,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: tsa::TsaCommand,
     },
+    /// Transparency log keys and offline verification of checkpoints and proofs
+    Tlog {
+        #[command(subcommand)]
+        command: tlog::TlogCommand,
+    },
 }
 
 /// Exit status for bad input or a bad catalog.
@@ -88,6 +94,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Tsa { command } => block_on(tsa::run(command)),
         Command::Export { command } => block_on(export::run(command, config)),
+        Command::Tlog { command } => tlog::run(command),
     }
 }
 

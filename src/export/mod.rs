@@ -1,11 +1,12 @@
 //! Exports for auditors and other archives: a BagIt 1.0 bag (RFC 8493, SHA-256 manifests)
-//! of a dossier's records or of a query's, with each record's content, manifest and
-//! metadata. The bag is built beside the target and renamed into place, so a failed
-//! export leaves nothing behind.
+//! of a dossier's records or of a query's, with each record's content, manifest, metadata
+//! and inclusion proof, and the signed checkpoint the proofs lead to. The bag is built
+//! beside the target and renamed into place, so a failed export leaves nothing behind.
 
 use crate::archive::{Archive, ArchiveError};
 use crate::domain::{vietnam_today, Digest, DossierCode};
 use crate::index::{Index, IndexError, Record, RecordCursor, RecordFilter, RecordStatus};
+use crate::tlog::{self, Checkpoint, InclusionProof, MerkleError, SignerKey};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,14 @@ pub enum ExportError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    #[error("transparency log: {0}")]
+    Log(String),
+}
+
+impl From<MerkleError> for ExportError {
+    fn from(e: MerkleError) -> Self {
+        ExportError::Log(e.to_string())
+    }
 }
 
 impl ExportError {
@@ -33,6 +42,7 @@ impl ExportError {
             ExportError::Archive(ArchiveError::Corrupt { .. }) => "archive_corrupt",
             ExportError::Archive(ArchiveError::Missing { .. }) => "archive_missing",
             ExportError::Archive(_) => "archive_unavailable",
+            ExportError::Log(_) => "tlog_damaged",
         }
     }
 }
@@ -112,8 +122,15 @@ fn write_tag(dir: &Path, name: &str, text: &str) -> Result<Digest, ExportError> 
     Ok(Digest::of(text.as_bytes()))
 }
 
-/// Writes the bag of `selection` at `target`, which must not exist yet.
-pub async fn bagit(index: &dyn Index, archive: &Archive, selection: &Selection, target: &Path) -> Result<BagSummary, ExportError> {
+/// Writes the bag of `selection` at `target`, which must not exist yet. With the log's key,
+/// the bag carries `data/checkpoint.txt`, signed, for the tree the proofs are made against.
+pub async fn bagit(
+    index: &dyn Index,
+    archive: &Archive,
+    log_key: Option<&SignerKey>,
+    selection: &Selection,
+    target: &Path,
+) -> Result<BagSummary, ExportError> {
     if target.exists() {
         return Err(ExportError::TargetExists(target.to_owned()));
     }
@@ -124,7 +141,7 @@ pub async fn bagit(index: &dyn Index, archive: &Archive, selection: &Selection, 
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bag".into());
     let partial = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
-    let result = fill(archive, selection, &records, &partial).await;
+    let result = fill(index, archive, log_key, selection, &records, &partial).await;
     match result {
         Ok(summary) => {
             std::fs::rename(&partial, target).map_err(|source| ExportError::Write { path: target.to_owned(), source })?;
@@ -137,9 +154,36 @@ pub async fn bagit(index: &dyn Index, archive: &Archive, selection: &Selection, 
     }
 }
 
-async fn fill(archive: &Archive, selection: &Selection, records: &[Record], dir: &Path) -> Result<BagSummary, ExportError> {
+async fn fill(
+    index: &dyn Index,
+    archive: &Archive,
+    log_key: Option<&SignerKey>,
+    selection: &Selection,
+    records: &[Record],
+    dir: &Path,
+) -> Result<BagSummary, ExportError> {
     let mut payload = Payload { dir: dir.to_owned(), entries: Vec::new() };
+    let size = index.tlog_size().await?;
+    if let Some(key) = log_key {
+        let root = tlog::root(size, &index.tlog_nodes(&tlog::root_needs(size)).await?)?;
+        let text = Checkpoint::new(key.name(), size, root).sign(key).map_err(|e| ExportError::Log(e.to_string()))?;
+        payload.add("checkpoint.txt", text.as_bytes())?;
+    }
     for record in records {
+        if let Some(leaf_index) = record.log_index.filter(|i| *i < size) {
+            let nodes = index.tlog_nodes(&tlog::inclusion_needs(leaf_index, size)?).await?;
+            let proof = InclusionProof {
+                record: record.id.clone(),
+                leaf_hash: tlog::manifest_leaf_hash(&record.manifest_digest),
+                manifest: record.manifest_digest.clone(),
+                leaf_index,
+                tree_size: size,
+                hashes: tlog::inclusion_proof(leaf_index, size, &nodes)?,
+                checkpoint: None,
+            };
+            let json = serde_json::to_vec_pretty(&proof).map_err(|e| ExportError::Write { path: dir.to_owned(), source: e.into() })?;
+            payload.add(&format!("records/{}/proof.json", record.id), &json)?;
+        }
         let base = format!("records/{}", record.id);
         let metadata = serde_json::to_vec_pretty(record).map_err(|e| ExportError::Write { path: dir.to_owned(), source: e.into() })?;
         payload.add(&format!("{base}/record.json"), &metadata)?;

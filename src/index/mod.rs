@@ -7,6 +7,7 @@ mod sqlite;
 
 use crate::domain::{AgencyCode, Digest, DossierCode, Role};
 use crate::queue::{Failure, Job, JobKind, JobState, RetryPolicy};
+use crate::tlog::{NodeId, NodeMap};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -232,9 +233,10 @@ pub trait Index: Send + Sync {
     async fn requeue_job(&self, id: i64, audit: AuditEntry) -> Result<bool>;
     async fn jobs_in_state(&self, state: JobState, limit: u32) -> Result<Vec<Job>>;
 
-    /// Stores a sealed record, marks its scan `sealed` and its component by `check`, and
-    /// the dossier `complete` when every required component is satisfied. A scan has at
-    /// most one record: sealing it again returns the first.
+    /// Stores a sealed record and appends its manifest to the transparency log, marks its
+    /// scan `sealed` and its component by `check`, and the dossier `complete` when every
+    /// required component is satisfied. A scan has at most one record: sealing it again
+    /// returns the first.
     async fn create_record(&self, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
     /// Links an existing record to a component instead of a new scan: the component is
     /// satisfied and counted as reused; the dossier may become complete.
@@ -273,6 +275,13 @@ pub trait Index: Send + Sync {
     async fn signing_session(&self, id: &str) -> Result<Option<SigningSession>>;
     /// Marks a draft result issued as `record` (already stored).
     async fn issue_result(&self, id: &str, record: &str, audit: AuditEntry) -> Result<ResultDoc>;
+
+    /// Leaves in the transparency log: every record has one (`Record::log_index`),
+    /// appended in the transaction that stores the record.
+    async fn tlog_size(&self) -> Result<u64>;
+    /// The stored log nodes among `ids`; absent ones are left out. Nodes never change once
+    /// written, so proofs may be computed from a size read earlier.
+    async fn tlog_nodes(&self, ids: &[NodeId]) -> Result<NodeMap>;
 
     /// Newest first; with `agency`, that agency's entries and the system's.
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;

@@ -4,6 +4,7 @@
 mod lifecycle;
 mod records;
 mod results;
+mod tlog;
 
 use super::*;
 use crate::queue::{OcrPayload, SealPayload};
@@ -41,7 +42,9 @@ impl SqliteIndex {
         }
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteIndex { pool })
+        let index = SqliteIndex { pool };
+        index.log_unlogged_records().await?;
+        Ok(index)
     }
 
     async fn write(&self) -> Result<Tx> {
@@ -541,6 +544,14 @@ impl Index for SqliteIndex {
 
     async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>> {
         self.record_by("scan", scan.to_string()).await
+    }
+
+    async fn tlog_size(&self) -> Result<u64> {
+        tlog::size(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn tlog_nodes(&self, ids: &[NodeId]) -> Result<NodeMap> {
+        tlog::nodes(&mut *self.pool.acquire().await?, ids).await
     }
 
     async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>> {

@@ -53,12 +53,15 @@ pub fn worker_binary() -> PathBuf {
         .clone()
 }
 
-/// Demo PKI made once per test binary: root, agency seal, officials, TSA.
+/// Demo PKI made once per test binary: root, agency seal, officials, TSA, and a log key.
 pub fn demo_pki() -> &'static Path {
     static PKI: OnceLock<tempfile::TempDir> = OnceLock::new();
     PKI.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         sohoa::pki::demo(dir.path()).expect("demo pki");
+        // The file holds no name: the service names the key by the log's origin.
+        let log_key = sohoa::tlog::SignerKey::generate("test").expect("log key");
+        std::fs::write(dir.path().join("tlog.key"), log_key.to_pkcs8_pem()).expect("write log key");
         dir
     })
     .path()
@@ -72,6 +75,7 @@ pub fn test_config(dir: &Path) -> Config {
         seal_chain: Some(pki.join("root.pem")),
         trust_anchors: pki.join("root.pem"),
         officials_dir: pki.to_path_buf(),
+        tlog_key: pki.join("tlog.key"),
         listen: "127.0.0.1:0".into(),
         data_dir: dir.join("data"),
         index_url: format!("sqlite://{}", dir.join("data/sohoa.db").display()),

@@ -1,6 +1,6 @@
 //! Records in SQLite.
 
-use super::{audit, corrupt, now_ms, SqliteIndex, Tx};
+use super::{audit, corrupt, now_ms, tlog, SqliteIndex, Tx};
 use crate::domain::{AgencyCode, Digest, DossierCode};
 use crate::index::{AuditEntry, ComponentCheck, NewRecord, Record, RecordFilter, RecordStatus, Result};
 use chrono::NaiveDate;
@@ -56,10 +56,12 @@ impl SqliteIndex {
                 return record_row(&row);
             }
         }
+        // The record's leaf goes into the log in the same transaction as the record.
+        let log_index = tlog::append(&mut tx, crate::tlog::manifest_leaf_hash(&rec.manifest_digest)).await?;
         let row = sqlx::query(
             "INSERT INTO records (id, kind, agency, dossier, component, scan, owner_id, doc_type, number, issue_date, \
-             valid_from, valid_until, digest, size, manifest_digest, summary, status, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING *",
+             valid_from, valid_until, digest, size, manifest_digest, summary, log_index, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING *",
         )
         .bind(&rec.id)
         .bind(rec.kind)
@@ -77,6 +79,7 @@ impl SqliteIndex {
         .bind(rec.size as i64)
         .bind(rec.manifest_digest.as_str())
         .bind(rec.summary.to_string())
+        .bind(log_index as i64)
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await?;

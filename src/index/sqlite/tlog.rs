@@ -1,0 +1,75 @@
+//! The transparency log's tree nodes in SQLite. Appends run inside the caller's write
+//! transaction, so a record and its leaf are stored together and appends are serialized.
+
+use super::{corrupt, SqliteIndex, Tx};
+use crate::index::Result;
+use crate::tlog::{self, Hash, NodeId, NodeMap};
+use sqlx::{Row, SqliteConnection};
+
+/// Leaves in the tree: the leaves are level 0, numbered from 0 without gaps.
+pub(super) async fn size(conn: &mut SqliteConnection) -> Result<u64> {
+    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM tlog_nodes WHERE level = 0").fetch_one(conn).await?;
+    Ok(next as u64)
+}
+
+/// The stored nodes among `ids`; absent ones are left out.
+pub(super) async fn nodes(conn: &mut SqliteConnection, ids: &[NodeId]) -> Result<NodeMap> {
+    let mut out = NodeMap::with_capacity(ids.len());
+    for &id in ids {
+        let row = sqlx::query("SELECT hash FROM tlog_nodes WHERE level = ? AND idx = ?")
+            .bind(id.level as i64)
+            .bind(id.index as i64)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(row) = row {
+            let bytes: Vec<u8> = row.get("hash");
+            let hash: Hash = bytes.try_into().map_err(|_| corrupt("tlog_nodes", format!("node {id} is not 32 bytes")))?;
+            out.insert(id, hash);
+        }
+    }
+    Ok(out)
+}
+
+/// Appends `leaf` and returns its index.
+pub(super) async fn append(tx: &mut Tx, leaf: Hash) -> Result<u64> {
+    let index = size(tx).await?;
+    let needed = nodes(tx, &tlog::append_needs(index)).await?;
+    let new = tlog::append_nodes(index, leaf, &needed).map_err(|e| corrupt("tlog_nodes", e))?;
+    for (id, hash) in new {
+        sqlx::query("INSERT INTO tlog_nodes (level, idx, hash) VALUES (?, ?, ?)")
+            .bind(id.level as i64)
+            .bind(id.index as i64)
+            .bind(hash.as_slice())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(index)
+}
+
+impl SqliteIndex {
+    /// Appends records stored before the log existed, oldest first, so that every record has
+    /// a leaf; does nothing once they all do.
+    pub(super) async fn log_unlogged_records(&self) -> Result<()> {
+        let pending: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM records WHERE log_index IS NULL)").fetch_one(&self.pool).await?;
+        if !pending {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        let rows = sqlx::query("SELECT id, manifest_digest FROM records WHERE log_index IS NULL ORDER BY created_at, id")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &rows {
+            let digest = crate::domain::Digest::parse(row.get::<&str, _>("manifest_digest")).map_err(|e| corrupt("records", e))?;
+            let index = append(&mut tx, tlog::manifest_leaf_hash(&digest)).await?;
+            sqlx::query("UPDATE records SET log_index = ? WHERE id = ?")
+                .bind(index as i64)
+                .bind(row.get::<&str, _>("id"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(records = rows.len(), "appended earlier records to the transparency log");
+        Ok(())
+    }
+}
