@@ -847,3 +847,78 @@ async fn an_incomplete_dossier_moves_on_only_with_an_override_reason_kept_in_the
     assert!(entry["detail"]["missing"].as_array().unwrap().iter().any(|m| m == "hospital_birth_notice"), "{entry}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_correction_supersedes_the_sealed_record_rechecks_the_component_and_is_kept_as_a_label() {
+    use sohoa::domain::{AgencyCode, DossierCode};
+    use sohoa::index::{Actor, AuditEntry, ComponentCheck, NewRecord};
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    let scanner = app.token(Role::Scanner);
+    let upload: Value = app.upload(scanner, &code, "hospital_birth_notice", png(64, 64), None).await.json().await.unwrap();
+    let scan = upload["scan"]["id"].as_i64().unwrap();
+    let path = format!("/scans/{scan}/correction");
+    let (status, body) = app.post_json(scanner, &path, json!({"doc_type": "hospital_birth_notice"})).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("scan_not_sealed")));
+
+    // sealed as the wrong type: the component is flagged
+    let content = bytes::Bytes::from_static(b"%PDF-1.7 sealed scan");
+    let digest = app.state.archive.put_blob(content.clone()).await.unwrap();
+    let manifest = app.state.archive.put_blob(bytes::Bytes::from_static(b"{}")).await.unwrap();
+    let sealed = NewRecord {
+        id: "sealed-1".into(),
+        kind: "digitized_copy",
+        agency: AgencyCode::parse(AGENCY).unwrap(),
+        dossier: Some(DossierCode::parse(&code).unwrap()),
+        component: Some("hospital_birth_notice".into()),
+        scan: Some(scan),
+        owner_id: None,
+        doc_type: "application_form".into(),
+        number: None,
+        issue_date: None,
+        valid_from: None,
+        valid_until: None,
+        digest,
+        size: content.len() as u64,
+        manifest_digest: manifest,
+        summary: json!({"signatures": [{"kind": "seal"}], "classification": {"doc_type": "application_form", "confidence": 0.4}}),
+    };
+    let check = ComponentCheck { status: "flagged", flags: vec!["wrong_type".into()] };
+    let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
+    let old = app.state.index.create_record(sealed, check, audit).await.unwrap();
+
+    let (status, body) = app.post_json(scanner, &path, json!({"doc_type": "hospital_birth_notice", "fields": {"shoe_size": "42"}})).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("unknown_field")));
+    let (status, body) = app.post_json(scanner, &path, json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": "12345"}})).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_field")));
+    let (status, _) = app.post_json(&app.other_scanner, &path, json!({"doc_type": "hospital_birth_notice"})).await;
+    assert_eq!(status, 403);
+
+    let label = json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": "001303012345"}});
+    let (status, fixed) = app.post_json(scanner, &path, label.clone()).await;
+    assert_eq!(status, 200, "{fixed}");
+    assert_eq!((fixed["record"]["doc_type"].as_str(), fixed["replaces"].as_str()), (Some("hospital_birth_notice"), Some("sealed-1")));
+    assert_eq!(fixed["record"]["digest"], old.digest.prefixed(), "the same sealed content");
+    assert_eq!(fixed["record"]["log_index"].as_u64(), Some(old.log_index.unwrap() + 1), "a new log leaf");
+    let item =
+        fixed["dossier"]["checklist"].as_array().unwrap().iter().find(|c| c["component"] == "hospital_birth_notice").unwrap().clone();
+    assert_eq!((item["status"].as_str(), item["flags"].clone()), (Some("satisfied"), json!([])), "{item}");
+    assert_eq!(item["record"], fixed["record"]["id"]);
+    let before = app.state.index.record("sealed-1").await.unwrap().unwrap();
+    assert_eq!((before.status.as_str(), before.superseded_by.as_deref()), ("superseded", fixed["record"]["id"].as_str()));
+
+    // a second correction follows the chain; an owner other than the applicant is flagged
+    let (status, again) =
+        app.post_json(scanner, &path, json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": "079204000001"}})).await;
+    assert_eq!((status, again["replaces"].clone()), (200, fixed["record"]["id"].clone()), "{again}");
+    let item =
+        again["dossier"]["checklist"].as_array().unwrap().iter().find(|c| c["component"] == "hospital_birth_notice").unwrap().clone();
+    assert_eq!((item["status"].as_str(), item["flags"].clone()), (Some("flagged"), json!(["wrong_owner"])), "{item}");
+
+    let (status, list) = app.get_json(app.token(Role::Auditor), "/corrections").await;
+    assert_eq!(status, 200);
+    let labels: Vec<_> = list["corrections"].as_array().unwrap().iter().map(|c| c["label"].clone()).collect();
+    assert_eq!(labels.len(), 2);
+    assert_eq!(labels[1], label, "oldest last; the label as the desk gave it");
+    app.stop().await;
+}

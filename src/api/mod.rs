@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod catalog;
+mod corrections;
 mod dossiers;
 mod error;
 mod jobs;
@@ -79,6 +80,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/scans/{id}", get(scans::get))
         .route("/scans/{id}/result", get(scans::result))
         .route("/scans/{id}/pdf", get(scans::pdf))
+        .route("/scans/{id}/correction", post(corrections::correct))
+        .route("/corrections", get(corrections::list))
         .route("/jobs", get(jobs::list))
         .route("/jobs/claim", post(jobs::claim))
         .route("/jobs/{id}/input", get(jobs::input))

@@ -323,6 +323,27 @@ fn paths() -> Value {
                 .errors(&[404, 409, 500]),
         ),
         (
+            "/scans/{id}/correction",
+            "post",
+            Op::new("Correct a sealed scan's document type and fields; the corrected record supersedes the sealed one", "scanner")
+                .params(vec![scan_id()])
+                .body(json_body(json!({
+                    "type": "object", "required": ["doc_type"], "additionalProperties": false,
+                    "properties": {"doc_type": string(), "fields": {"type": "object", "additionalProperties": string()}}
+                })))
+                .ok(200, "application/json", object(&["record", "replaces", "dossier"], json!({
+                    "record": schema("Record"), "replaces": string(), "dossier": schema("Dossier")
+                })))
+                .errors(&[404, 409, 413, 422, 500]),
+        ),
+        (
+            "/corrections",
+            "get",
+            Op::new("The agency's corrections, newest first: labelled data for evaluation", "admin, auditor")
+                .params(vec![limit()])
+                .ok(200, "application/json", object(&["corrections"], json!({"corrections": {"type": "array"}}))),
+        ),
+        (
             "/jobs",
             "get",
             Op::new("Jobs in one state (dead letters with state=dead)", "admin, auditor")

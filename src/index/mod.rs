@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 pub use records::{
-    ComponentCheck, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
+    ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
 };
 pub use results::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
 pub use sqlite::SqliteIndex;
@@ -246,6 +246,20 @@ pub trait Index: Send + Sync {
     /// Oldest first, after the cursor.
     async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>>;
 
+    /// Replaces an active record by its corrected version in one transaction: the new record
+    /// (with its log leaf) takes the component, checked by `check`; the old one is
+    /// superseded; the correction is kept as labelled data. `old_record`, `new_record`,
+    /// `actor` and `at_ms` of `correction` are filled in by the index.
+    async fn correct_record(
+        &self,
+        old: &str,
+        record: NewRecord,
+        check: ComponentCheck,
+        correction: Correction,
+        audit: AuditEntry,
+    ) -> Result<Record>;
+    /// The agency's corrections, newest first.
+    async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>>;
     /// Hands a received or complete dossier on to processing (`in_processing`). An incomplete
     /// one needs `override_reason`, kept in the audit entry with the missing components.
     /// `false` when there is no such dossier.

@@ -166,3 +166,16 @@ pub struct Disposal {
     /// must then stay in the archive.
     pub content_shared: bool,
 }
+
+/// A correction by the desk of a sealed scan's type or fields: the label it gives, kept as
+/// evaluation data, and the records it replaced and made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Correction {
+    pub scan: i64,
+    pub old_record: String,
+    pub new_record: String,
+    /// `{"doc_type": ..., "fields": {...}}`.
+    pub label: serde_json::Value,
+    pub actor: String,
+    pub at_ms: i64,
+}

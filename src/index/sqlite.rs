@@ -558,6 +558,21 @@ impl Index for SqliteIndex {
         self.select_records(filter).await
     }
 
+    async fn correct_record(
+        &self,
+        old: &str,
+        record: NewRecord,
+        check: ComponentCheck,
+        correction: Correction,
+        entry: AuditEntry,
+    ) -> Result<Record> {
+        self.replace_record(old, record, check, correction, entry).await
+    }
+
+    async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>> {
+        self.select_corrections(agency, limit).await
+    }
+
     async fn forward_dossier(&self, code: &DossierCode, override_reason: Option<&str>, entry: AuditEntry) -> Result<bool> {
         self.hand_on_dossier(code, override_reason, entry).await
     }

@@ -234,7 +234,13 @@ pub fn seal_pdf(
 }
 
 /// Whether the sealed scan is what the component asks for, and whose it is.
-fn check_component(catalog: &Catalog, dossier: &Dossier, component: &str, doc_type: &str, owner: Option<&str>) -> ComponentCheck {
+pub(crate) fn check_component(
+    catalog: &Catalog,
+    dossier: &Dossier,
+    component: &str,
+    doc_type: &str,
+    owner: Option<&str>,
+) -> ComponentCheck {
     let mut flags = Vec::new();
     let expected = catalog.procedure(&dossier.procedure).and_then(|p| p.component(component)).map(|c| &c.doc_types);
     if doc_type == UNKNOWN {

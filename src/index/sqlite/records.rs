@@ -2,7 +2,7 @@
 
 use super::{audit, corrupt, now_ms, tlog, SqliteIndex, Tx};
 use crate::domain::{AgencyCode, Digest, DossierCode};
-use crate::index::{AuditEntry, ComponentCheck, NewRecord, Record, RecordFilter, RecordStatus, Result};
+use crate::index::{AuditEntry, ComponentCheck, Correction, IndexError, NewRecord, Record, RecordFilter, RecordStatus, Result};
 use chrono::NaiveDate;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -56,56 +56,72 @@ impl SqliteIndex {
                 return record_row(&row);
             }
         }
-        // The record's leaf goes into the log in the same transaction as the record.
-        let log_index = tlog::append(&mut tx, crate::tlog::manifest_leaf_hash(&rec.manifest_digest)).await?;
-        let row = sqlx::query(
-            "INSERT INTO records (id, kind, agency, dossier, component, scan, owner_id, doc_type, number, issue_date, \
-             valid_from, valid_until, digest, size, manifest_digest, summary, log_index, status, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING *",
-        )
-        .bind(&rec.id)
-        .bind(rec.kind)
-        .bind(rec.agency.as_str())
-        .bind(rec.dossier.as_ref().map(|d| d.as_str().to_owned()))
-        .bind(&rec.component)
-        .bind(rec.scan)
-        .bind(&rec.owner_id)
-        .bind(&rec.doc_type)
-        .bind(&rec.number)
-        .bind(day(rec.issue_date))
-        .bind(day(rec.valid_from))
-        .bind(day(rec.valid_until))
-        .bind(rec.digest.as_str())
-        .bind(rec.size as i64)
-        .bind(rec.manifest_digest.as_str())
-        .bind(rec.summary.to_string())
-        .bind(log_index as i64)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
-        if let Some(scan) = rec.scan {
-            sqlx::query("UPDATE scans SET status = 'sealed', updated_at = ? WHERE id = ?")
-                .bind(now_ms())
-                .bind(scan)
-                .execute(&mut *tx)
-                .await?;
-        }
-        if let (Some(dossier), Some(component)) = (&rec.dossier, &rec.component) {
-            let flags = serde_json::to_string(&check.flags).map_err(|e| corrupt("components", e))?;
-            sqlx::query("UPDATE components SET status = ?, flags = ?, record = ? WHERE dossier = ? AND component = ?")
-                .bind(check.status)
-                .bind(flags)
-                .bind(&rec.id)
-                .bind(dossier.as_str())
-                .bind(component)
-                .execute(&mut *tx)
-                .await?;
-            mark_complete(&mut tx, dossier).await?;
-        }
+        let row = store_record(&mut tx, &rec, &check).await?;
         audit(&mut tx, &entry, &format!("record:{}", rec.id)).await?;
         let record = record_row(&row)?;
         tx.commit().await?;
         Ok(record)
+    }
+
+    pub(super) async fn replace_record(
+        &self,
+        old: &str,
+        rec: NewRecord,
+        check: ComponentCheck,
+        correction: Correction,
+        entry: AuditEntry,
+    ) -> Result<Record> {
+        let mut tx = self.write().await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM records WHERE id = ?").bind(old).fetch_optional(&mut *tx).await?;
+        if status.as_deref() != Some("active") {
+            return Err(IndexError::Refused { code: "record_not_active", detail: format!("record {old} is not active") });
+        }
+        let row = store_record(&mut tx, &rec, &check).await?;
+        sqlx::query(
+            "UPDATE records SET status = 'superseded', status_reason = 'corrected by the desk', status_by = ?, status_at = ?, \
+             superseded_by = ? WHERE id = ?",
+        )
+        .bind(&entry.actor.id)
+        .bind(now_ms())
+        .bind(&rec.id)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO corrections (agency, scan, old_record, new_record, label, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind(rec.agency.as_str())
+            .bind(correction.scan)
+            .bind(old)
+            .bind(&rec.id)
+            .bind(correction.label.to_string())
+            .bind(&entry.actor.id)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        audit(&mut tx, &entry, &format!("record:{old}")).await?;
+        let record = record_row(&row)?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    pub(super) async fn select_corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>> {
+        let rows = sqlx::query("SELECT * FROM corrections WHERE agency = ? ORDER BY id DESC LIMIT ?")
+            .bind(agency.as_str())
+            .bind(limit.clamp(1, 1000) as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Correction {
+                    scan: r.get("scan"),
+                    old_record: r.get("old_record"),
+                    new_record: r.get("new_record"),
+                    label: serde_json::from_str(r.get("label")).map_err(|e| corrupt("corrections", e))?,
+                    actor: r.get("actor"),
+                    at_ms: r.get("at"),
+                })
+            })
+            .collect()
     }
 
     pub(super) async fn link_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
@@ -153,17 +169,67 @@ impl SqliteIndex {
     }
 }
 
+/// Inserts the record with its log leaf, marks its scan sealed and its component by
+/// `check`, inside the caller's transaction; returns the stored row.
+pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> Result<SqliteRow> {
+    // The record's leaf goes into the log in the same transaction as the record.
+    let log_index = tlog::append(tx, crate::tlog::manifest_leaf_hash(&rec.manifest_digest)).await?;
+    let row = sqlx::query(
+        "INSERT INTO records (id, kind, agency, dossier, component, scan, owner_id, doc_type, number, issue_date, \
+             valid_from, valid_until, digest, size, manifest_digest, summary, log_index, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING *",
+    )
+    .bind(&rec.id)
+    .bind(rec.kind)
+    .bind(rec.agency.as_str())
+    .bind(rec.dossier.as_ref().map(|d| d.as_str().to_owned()))
+    .bind(&rec.component)
+    .bind(rec.scan)
+    .bind(&rec.owner_id)
+    .bind(&rec.doc_type)
+    .bind(&rec.number)
+    .bind(day(rec.issue_date))
+    .bind(day(rec.valid_from))
+    .bind(day(rec.valid_until))
+    .bind(rec.digest.as_str())
+    .bind(rec.size as i64)
+    .bind(rec.manifest_digest.as_str())
+    .bind(rec.summary.to_string())
+    .bind(log_index as i64)
+    .bind(now_ms())
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(scan) = rec.scan {
+        sqlx::query("UPDATE scans SET status = 'sealed', updated_at = ? WHERE id = ?").bind(now_ms()).bind(scan).execute(&mut **tx).await?;
+    }
+    if let (Some(dossier), Some(component)) = (&rec.dossier, &rec.component) {
+        let flags = serde_json::to_string(&check.flags).map_err(|e| corrupt("components", e))?;
+        sqlx::query("UPDATE components SET status = ?, flags = ?, record = ? WHERE dossier = ? AND component = ?")
+            .bind(check.status)
+            .bind(flags)
+            .bind(&rec.id)
+            .bind(dossier.as_str())
+            .bind(component)
+            .execute(&mut **tx)
+            .await?;
+        mark_complete(tx, dossier).await?;
+    }
+    Ok(row)
+}
+
 /// A dossier is complete once no required component is left unsatisfied.
 async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
     let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM components WHERE dossier = ? AND required = 1 AND status <> 'satisfied'")
         .bind(dossier.as_str())
         .fetch_one(&mut **tx)
         .await?;
-    if open == 0 {
-        sqlx::query("UPDATE dossiers SET status = 'complete' WHERE code = ? AND status = 'received'")
-            .bind(dossier.as_str())
-            .execute(&mut **tx)
-            .await?;
-    }
+    // A correction can also make a satisfied component flagged again.
+    let (from, to) = if open == 0 { ("received", "complete") } else { ("complete", "received") };
+    sqlx::query("UPDATE dossiers SET status = ? WHERE code = ? AND status = ?")
+        .bind(to)
+        .bind(dossier.as_str())
+        .bind(from)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
