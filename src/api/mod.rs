@@ -1,5 +1,6 @@
 //! The HTTP API under `/api/v1`, plus `/healthz` and `/readyz`.
 
+mod archive;
 mod auth;
 mod body;
 mod catalog;
@@ -75,6 +76,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/records/{id}/content", get(records::content))
         .route("/verify", post(verify::verify))
         .route("/audit", get(dossiers::audit))
+        .route("/archive/fixity", get(archive::fixity))
         .fallback(not_found);
     Router::new()
         .nest("/api/v1", api)
