@@ -573,3 +573,27 @@ async fn an_earlier_record_is_offered_and_reused_instead_of_a_new_scan() {
     let (_, log) = app.get_json(app.token(Role::Auditor), &format!("/audit?target=dossier:{code}")).await;
     assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "component.reuse"), "{log}");
 }
+
+#[tokio::test]
+async fn auditors_read_the_latest_fixity_report_naming_each_bad_object() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get_json(app.token(Role::Auditor), "/archive/fixity").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("fixity_not_run")), "{body}");
+    let (status, _) = app.get_json(app.token(Role::Scanner), "/archive/fixity").await;
+    assert_eq!(status, 403, "scanners do not read integrity reports");
+
+    let digest = app.state.archive.put_blob(bytes::Bytes::from_static(b"a page that will rot")).await.unwrap();
+    let key = sohoa::archive::blob_key(&digest);
+    std::fs::write(app.dir.path().join("data/archive").join(key.as_ref()), b"a page that has rotted").unwrap();
+    let report = sohoa::archive::audit(app.state.index.as_ref(), &app.state.archive, None).await.unwrap();
+    assert_eq!((report.corrupt, report.restored), (1, 0));
+
+    for role in [Role::Auditor, Role::Admin] {
+        let (status, body) = app.get_json(app.token(role), "/archive/fixity").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["clean"], false);
+        assert_eq!(body["report"]["corrupt"], 1);
+        assert_eq!(body["report"]["problems"][0]["key"], key.as_ref());
+        assert_eq!(body["report"]["problems"][0]["kind"], "corrupt");
+    }
+}

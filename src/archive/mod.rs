@@ -8,8 +8,8 @@ mod fixity;
 mod stream;
 
 pub use fixity::{audit, fixity, fixity_with, FixityError, FixityProblem, FixityReport};
-pub use stream::{BlobStream, Stored};
 use stream::Spooled;
+pub use stream::{BlobStream, Stored};
 
 use crate::config::Config;
 use crate::domain::Digest;

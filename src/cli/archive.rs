@@ -46,10 +46,7 @@ async fn fixity(config: &Config) -> anyhow::Result<FixityReport> {
 }
 
 fn print_report(r: &FixityReport) {
-    println!(
-        "checked {}  ok {}  missing {}  corrupt {}  restored {}",
-        r.checked, r.ok, r.missing, r.corrupt, r.restored
-    );
+    println!("checked {}  ok {}  missing {}  corrupt {}  restored {}", r.checked, r.ok, r.missing, r.corrupt, r.restored);
     if r.replica.is_none() && !r.clean() {
         println!("no replica configured (archive_replica_url): nothing could be restored");
     }

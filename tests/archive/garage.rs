@@ -25,11 +25,8 @@ impl S3 {
     }
 
     fn from_exports(text: &str) -> S3 {
-        let vars = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let vars =
+            text.lines().filter_map(|l| l.strip_prefix("export ")?.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         S3 { vars }
     }
 
@@ -164,6 +161,8 @@ async fn garage_killed_mid_upload_leaves_nothing_and_a_retry_succeeds() {
     assert_eq!(err.code(), "archive_unavailable", "{err}");
 
     OwnGarage::start(garage.dir.path());
+    // From here on, retries ride out the moments the restarted server takes to settle.
+    let archive = Archive::open(&s3.config(&s3.var("BUCKET"), "killed")).unwrap();
     assert!(!archive.contains(&digest).await.unwrap(), "nothing at the final key");
     let raw = s3.raw(&s3.var("BUCKET"), "killed");
     let blobs: Vec<_> = raw.list(Some(&ObjectPath::from("blobs"))).collect().await;
