@@ -6,6 +6,7 @@ use super::*;
 use object_store::aws::AmazonS3Builder;
 use object_store::prefix::PrefixStore;
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -18,7 +19,11 @@ struct S3 {
 impl S3 {
     fn from_env() -> Option<S3> {
         if std::env::var("SOHOA_TEST_S3_ENDPOINT").is_err() {
-            eprintln!("skipping Garage test: SOHOA_TEST_S3_ENDPOINT is unset (`make test` starts Garage and sets it)");
+            // Straight to stderr, past the test harness's capture, so that a skip is never silent.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "skipping Garage test: SOHOA_TEST_S3_ENDPOINT is unset (`make test` starts Garage and sets it)"
+            );
             return None;
         }
         Some(S3 { vars: std::env::vars().filter(|(k, _)| k.starts_with("SOHOA_TEST_")).collect() })
