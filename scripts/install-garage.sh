@@ -5,7 +5,7 @@
 set -euo pipefail
 
 bin="$HOME/.cargo/bin/garage"
-if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -Eq '(^| )v?2\.'; then
+if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -Eq '[^0-9.]2\.[0-9]+\.[0-9]+'; then
   exit 0
 fi
 echo "installing garage 2.1.0 into $HOME/.cargo/bin (about 12 minutes)"
