@@ -597,3 +597,19 @@ async fn auditors_read_the_latest_fixity_report_naming_each_bad_object() {
         assert_eq!(body["report"]["problems"][0]["kind"], "corrupt");
     }
 }
+
+#[tokio::test]
+async fn serve_runs_fixity_on_its_schedule() {
+    let app = TestApp::spawn_with(|c| c.fixity_interval = sohoa::config::Interval(Duration::from_millis(300))).await;
+    app.state.archive.put_blob(bytes::Bytes::from_static(b"kept intact")).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = app.get_json(app.token(Role::Auditor), "/archive/fixity").await;
+        if status == 200 {
+            assert_eq!(body["clean"], true, "{body}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no scheduled fixity pass: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
