@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: run test deps test-deps build lint bench
+.PHONY: run test deps test-deps test-garage build lint bench
 
 deps:
 	@scripts/install-deps.sh
@@ -11,6 +11,14 @@ deps:
 # pyHanko in a virtual environment, for the signing interoperability tests (tests/sign.rs).
 test-deps: deps
 	@scripts/install-test-tools.sh
+
+# Garage, the S3 server the archive tests run against (tests/archive/garage.rs): built from
+# crates.io once (about 12 minutes), then a single node with two buckets started in
+# $(GARAGE_DIR); its settings, as `export` lines, are in $(GARAGE_DIR)/env.
+GARAGE_DIR ?= $(or $(TMPDIR),/tmp)/sohoa-garage
+test-garage:
+	@scripts/install-garage.sh
+	@scripts/garage-start.sh $(GARAGE_DIR) >/dev/null
 
 build: deps
 	$(CARGO) build --release --workspace --bins
@@ -21,10 +29,12 @@ run: build
 
 # Unit tests (in src/), integration tests (tests/api.rs, tests/index.rs: the app on port 0
 # with a real SQLite file, archive and worker binary) and end-to-end tests (tests/e2e.rs:
-# the built binaries as an operator runs them).
-test: deps test-deps lint
+# the built binaries as an operator runs them). The archive suite (tests/archive.rs) runs
+# against file:// and against the Garage that test-garage starts; Garage is stopped after.
+test: deps test-deps lint test-garage
 	$(CARGO) build --workspace --bins
-	$(CARGO) test --workspace --no-fail-fast
+	source $(GARAGE_DIR)/env && $(CARGO) test --workspace --no-fail-fast; status=$$?; \
+	  scripts/garage-stop.sh --purge $(GARAGE_DIR); exit $$status
 
 lint: deps
 	$(CARGO) fmt --all -- --check
@@ -32,5 +42,6 @@ lint: deps
 
 bench: deps
 	scripts/bench-intake.sh
+	scripts/bench-archive-memory.sh
 	scripts/bench-ocr.sh
 	scripts/bench-sign.sh

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -40,6 +41,12 @@ pub struct Config {
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
     pub s3_allow_http: bool,
+    /// Retries of a failed S3 request (with backoff, three minutes at most in all).
+    pub s3_max_retries: usize,
+    /// A second archive (same S3 settings) that fixity restores corrupt or missing objects from.
+    pub archive_replica_url: Option<String>,
+    /// How often `serve` runs a fixity pass; zero turns it off.
+    pub fixity_interval: Interval,
     pub log: String,
     /// The agency's seal key and certificate, and the issuing chain embedded with it.
     pub seal_key: PathBuf,
@@ -78,6 +85,9 @@ impl Default for Config {
             s3_access_key_id: None,
             s3_secret_access_key: None,
             s3_allow_http: false,
+            s3_max_retries: 10,
+            archive_replica_url: None,
+            fixity_interval: Interval(Duration::from_secs(24 * 3600)),
             log: "info".into(),
             seal_key: "data/pki/seal.key".into(),
             seal_cert: "data/pki/seal.pem".into(),
@@ -90,8 +100,42 @@ impl Default for Config {
     }
 }
 
+/// A duration written `90s`, `30m`, `24h`, `7d` or plain seconds; zero means off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Interval(pub Duration);
+
+impl Interval {
+    pub fn parse(text: &str) -> Result<Interval, String> {
+        let text = text.trim();
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let n: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration such as 90s, 30m, 24h or 7d"))?;
+        let seconds = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return Err(format!("{text:?} is not a duration such as 90s, 30m, 24h or 7d")),
+        };
+        Ok(Interval(Duration::from_secs(n.saturating_mul(seconds))))
+    }
+
+    /// None when zero (off).
+    pub fn every(self) -> Option<Duration> {
+        (!self.0.is_zero()).then_some(self.0)
+    }
+}
+
+impl TryFrom<String> for Interval {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Interval::parse(&text)
+    }
+}
+
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 27] = [
+const KEYS: [&str; 30] = [
     "listen",
     "agency",
     "data_dir",
@@ -111,6 +155,9 @@ const KEYS: [&str; 27] = [
     "s3_access_key_id",
     "s3_secret_access_key",
     "s3_allow_http",
+    "s3_max_retries",
+    "archive_replica_url",
+    "fixity_interval",
     "log",
     "seal_key",
     "seal_cert",
@@ -198,6 +245,9 @@ impl Config {
             "s3_access_key_id" => self.s3_access_key_id = opt(),
             "s3_secret_access_key" => self.s3_secret_access_key = opt(),
             "s3_allow_http" => self.s3_allow_http = flag(value)?,
+            "s3_max_retries" => self.s3_max_retries = num(value)?,
+            "archive_replica_url" => self.archive_replica_url = opt(),
+            "fixity_interval" => self.fixity_interval = Interval::parse(value)?,
             "log" => self.log = text(),
             "seal_key" => self.seal_key = text().into(),
             "seal_cert" => self.seal_cert = text().into(),
@@ -238,6 +288,21 @@ mod tests {
         assert!(config.s3_allow_http);
         assert_eq!(config.s3_secret_access_key.as_deref(), Some("s3cr3t"));
         assert_eq!(config.archive_url, "file://data/archive");
+    }
+
+    #[test]
+    fn intervals_take_units_and_zero_is_off() {
+        assert_eq!(Config::default().fixity_interval.every(), Some(Duration::from_secs(86_400)));
+        assert_eq!(Interval::parse("90").unwrap().0, Duration::from_secs(90));
+        assert_eq!(Interval::parse("30m").unwrap().0, Duration::from_secs(1800));
+        assert_eq!(Interval::parse("7d").unwrap().0, Duration::from_secs(7 * 86_400));
+        assert_eq!(Interval::parse("0").unwrap().every(), None);
+        for bad in ["", "h", "1w", "-1s", "1.5h"] {
+            assert!(Interval::parse(bad).is_err(), "{bad:?}");
+        }
+        let config: Config = toml::from_str("fixity_interval = \"12h\"\narchive_replica_url = \"s3://replica\"\n").unwrap();
+        assert_eq!(config.fixity_interval.0, Duration::from_secs(12 * 3600));
+        assert_eq!(config.archive_replica_url.as_deref(), Some("s3://replica"));
     }
 
     #[test]

@@ -30,6 +30,13 @@ pub struct Service {
     supervisor: Option<Supervisor>,
     worker_token: Option<i64>,
     sealer: Option<Sealer>,
+    fixity: Option<Fixity>,
+}
+
+/// The scheduled fixity pass: how often, and the replica to restore from.
+struct Fixity {
+    every: Duration,
+    replica: Option<Archive>,
 }
 
 /// Loads everything the config names; fails on a bad catalog, index or archive.
@@ -105,7 +112,9 @@ impl Service {
             (None, None)
         };
         let sealer = sealer(config, &state)?;
-        Ok(Service { addr, state, listener, supervisor, worker_token, sealer })
+        let replica = config.archive_replica_url.as_deref().map(|url| Archive::open_url(url, config)).transpose()?;
+        let fixity = config.fixity_interval.every().map(|every| Fixity { every, replica });
+        Ok(Service { addr, state, listener, supervisor, worker_token, sealer, fixity })
     }
 
     /// Serves until `shutdown` resolves. Workers stop first (finishing their jobs while the
@@ -114,6 +123,7 @@ impl Service {
         tracing::info!(addr = %self.addr, "sohoa listening");
         let app = api::router(self.state.clone());
         let sealing = self.sealer.map(|s| tokio::spawn(s.run()));
+        let auditing = self.fixity.map(|f| tokio::spawn(scheduled_fixity(self.state.clone(), f)));
         let state = self.state.clone();
         let supervisor = self.supervisor;
         let drain = async move {
@@ -128,11 +138,33 @@ impl Service {
         if let Some(sealing) = sealing {
             let _ = sealing.await;
         }
+        if let Some(auditing) = auditing {
+            let _ = auditing.await;
+        }
         if let Some(id) = self.worker_token {
             self.state.index.revoke_token(id).await?;
         }
         tracing::info!("sohoa stopped");
         Ok(())
+    }
+}
+
+/// A fixity pass every `every`, the first one `every` after start; a pass under way when
+/// the service stops is abandoned (nothing is half-written: restores go through `tmp/`).
+async fn scheduled_fixity(state: Arc<AppState>, fixity: Fixity) {
+    let mut stopping = state.stopping.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(fixity.every) => {}
+            _ = stopping.changed() => return,
+        }
+        let pass = crate::archive::audit(state.index.as_ref(), &state.archive, fixity.replica.as_ref());
+        tokio::select! {
+            result = pass => if let Err(e) = result {
+                tracing::error!(code = e.code(), error = %e, "scheduled fixity pass failed");
+            },
+            _ = stopping.changed() => return,
+        }
     }
 }
 

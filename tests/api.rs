@@ -650,7 +650,7 @@ async fn records_are_revoked_superseded_held_and_disposed_of_only_after_retentio
     let (status, body) = app.post_json(admin, "/records/old-lylich/dispose", json!({"reason": "hết hạn lưu trữ"})).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("disposed")), "{body}");
     assert!(matches!(app.state.archive.get_blob(&old.digest).await, Err(sohoa::archive::ArchiveError::Missing { .. })));
-    assert!(app.state.archive.get_blob(&old.manifest_digest).await.is_ok());
+    assert!(app.state.archive.get_manifest(&old.id, &old.manifest_digest).await.is_ok());
     assert_problem(app.get(app.token(Role::Consumer), "/records/old-lylich/content").await, 410, "record_disposed").await;
     assert_eq!(app.get(app.token(Role::Consumer), "/records/old-lylich/manifest").await.status(), 200);
     let (status, body) = app.post_json(admin, "/records/old-lylich/dispose", json!({"reason": "again"})).await;
@@ -864,7 +864,7 @@ async fn a_correction_supersedes_the_sealed_record_rechecks_the_component_and_is
     // sealed as the wrong type: the component is flagged
     let content = bytes::Bytes::from_static(b"%PDF-1.7 sealed scan");
     let digest = app.state.archive.put_blob(content.clone()).await.unwrap();
-    let manifest = app.state.archive.put_blob(bytes::Bytes::from_static(b"{}")).await.unwrap();
+    let manifest = app.state.archive.put_manifest("sealed-1", bytes::Bytes::from_static(b"{}")).await.unwrap();
     let sealed = NewRecord {
         id: "sealed-1".into(),
         kind: "digitized_copy",
@@ -921,4 +921,44 @@ async fn a_correction_supersedes_the_sealed_record_rechecks_the_component_and_is
     assert_eq!(labels.len(), 2);
     assert_eq!(labels[1], label, "oldest last; the label as the desk gave it");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn auditors_read_the_latest_fixity_report_naming_each_bad_object() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get_json(app.token(Role::Auditor), "/archive/fixity").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("fixity_not_run")), "{body}");
+    let (status, _) = app.get_json(app.token(Role::Scanner), "/archive/fixity").await;
+    assert_eq!(status, 403, "scanners do not read integrity reports");
+
+    let digest = app.state.archive.put_blob(bytes::Bytes::from_static(b"a page that will rot")).await.unwrap();
+    let key = sohoa::archive::blob_key(&digest);
+    std::fs::write(app.dir.path().join("data/archive").join(key.as_ref()), b"a page that has rotted").unwrap();
+    let report = sohoa::archive::audit(app.state.index.as_ref(), &app.state.archive, None).await.unwrap();
+    assert_eq!((report.corrupt, report.restored), (1, 0));
+
+    for role in [Role::Auditor, Role::Admin] {
+        let (status, body) = app.get_json(app.token(role), "/archive/fixity").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["clean"], false);
+        assert_eq!(body["report"]["corrupt"], 1);
+        assert_eq!(body["report"]["problems"][0]["key"], key.as_ref());
+        assert_eq!(body["report"]["problems"][0]["kind"], "corrupt");
+    }
+}
+
+#[tokio::test]
+async fn serve_runs_fixity_on_its_schedule() {
+    let app = TestApp::spawn_with(|c| c.fixity_interval = sohoa::config::Interval(Duration::from_millis(300))).await;
+    app.state.archive.put_blob(bytes::Bytes::from_static(b"kept intact")).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = app.get_json(app.token(Role::Auditor), "/archive/fixity").await;
+        if status == 200 {
+            assert_eq!(body["clean"], true, "{body}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no scheduled fixity pass: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

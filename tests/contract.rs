@@ -253,6 +253,7 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
         route(M::GET, "/holds", "/holds", None, &[Role::Admin, Role::Auditor], false),
         route(M::POST, "/holds/{id}/release", format!("/holds/{hold}/release"), None, &[Role::Admin], true),
         route(M::GET, "/disposal", "/disposal", None, &[Role::Admin, Role::Auditor], false),
+        route(M::GET, "/archive/fixity", "/archive/fixity", None, &[Role::Admin, Role::Auditor], false),
         route(M::POST, "/verify", "/verify", None, ANY, false),
         route(M::GET, "/audit", "/audit", None, &[Role::Auditor, Role::Admin], false),
         // last: it ends the record's active life

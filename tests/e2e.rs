@@ -355,3 +355,35 @@ fn init_writes_a_log_key_and_served_checkpoints_verify_with_it_offline() {
     assert!(out.contains("ok checkpoint: sohoa.example/000.00.31.H29 at size 0"), "{out}");
     assert!(served.stop().success());
 }
+
+#[test]
+fn archive_fixity_exits_0_clean_1_with_problems_2_on_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let fixity = |archive_url: &str| {
+        Command::new(SOHOA)
+            .args(["archive", "fixity", "--json"])
+            .env("SOHOA_INDEX_URL", format!("sqlite://{}/sohoa.db", dir.path().display()))
+            .env("SOHOA_ARCHIVE_URL", archive_url)
+            .env("SOHOA_ARCHIVE_REPLICA_URL", "")
+            .output()
+            .unwrap()
+    };
+    let url = format!("file://{}", archive.display());
+    let blob = archive.join("blobs/sha256/ab/cd").join(format!("abcd{}", "0".repeat(60)));
+    let out = fixity(&url);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["checked"], 0);
+
+    std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
+    std::fs::write(&blob, b"not what its name says").unwrap();
+    let out = fixity(&url);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["checked"].as_u64(), report["corrupt"].as_u64()), (Some(1), Some(1)), "{report}");
+
+    let out = fixity("ftp://nowhere");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported archive url"));
+}

@@ -130,7 +130,7 @@ pub async fn correct(
         summary,
     };
     let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    record.manifest_digest = state.archive.put_blob(manifest::canonical(&record, &created_at).into()).await?;
+    record.manifest_digest = state.archive.put_manifest(&record.id, manifest::canonical(&record, &created_at).into()).await?;
     let label = json!({"doc_type": body.doc_type, "fields": fields});
     let correction = Correction {
         scan: id,

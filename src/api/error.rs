@@ -62,15 +62,20 @@ impl From<crate::index::IndexError> for ApiError {
 
 impl From<crate::archive::ArchiveError> for ApiError {
     fn from(e: crate::archive::ArchiveError) -> Self {
+        use crate::archive::ArchiveError as A;
         match e {
-            crate::archive::ArchiveError::Corrupt { .. } => {
-                tracing::error!(error = %e, "archive object failed its hash check");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "archive_corrupt", e.to_string())
+            // Something the index says is archived is not there or not intact: the service's
+            // fault, never served, and named so an operator can run fixity.
+            A::Corrupt { .. } | A::Missing { .. } => {
+                tracing::error!(code = e.code(), error = %e, "archive object failed its check");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string())
             }
-            e => {
+            A::ManifestExists { .. } => ApiError::conflict(e.code(), e.to_string()),
+            A::Store { .. } => {
                 tracing::error!(error = %e, "archive unavailable");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "archive_unavailable", "the archive cannot be reached")
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), "the archive cannot be reached")
             }
+            e => ApiError::internal("archive error", e),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The HTTP API under `/api/v1`, plus `/healthz` and `/readyz`.
 
+mod archive;
 mod auth;
 mod body;
 mod catalog;
@@ -106,6 +107,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/verify", post(verify::verify))
         .route("/audit", get(dossiers::audit))
         .route("/openapi.json", get(openapi::serve))
+        .route("/archive/fixity", get(archive::fixity))
         .fallback(not_found);
     Router::new()
         .nest("/api/v1", api)

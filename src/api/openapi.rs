@@ -564,6 +564,13 @@ fn paths() -> Value {
             ),
         ),
         (
+            "/archive/fixity",
+            "get",
+            Op::new("The latest fixity report: objects checked, missing, corrupt and restored, each problem's key", "auditor, admin")
+                .ok(200, "application/json", object(&["clean"], json!({"clean": {"type": "boolean"}})))
+                .errors(&[404]),
+        ),
+        (
             "/verify",
             "post",
             Op::new("Verification report of a posted PDF against the service's trust anchors", "any")

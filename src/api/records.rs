@@ -108,7 +108,7 @@ pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): P
 /// The record's manifest: the canonical JSON whose SHA-256 is its log leaf.
 pub async fn manifest(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
     let record = load(&state, &who, &id).await?;
-    let bytes = state.archive.get_blob(&record.manifest_digest).await?;
+    let bytes = state.archive.get_manifest(&record.id, &record.manifest_digest).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 

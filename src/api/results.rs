@@ -516,7 +516,7 @@ pub async fn issue(State(state): State<Arc<AppState>>, who: Principal, Path(id):
         summary,
     };
     let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    record.manifest_digest = state.archive.put_blob(manifest::canonical(&record, &created_at).into()).await?;
+    record.manifest_digest = state.archive.put_manifest(&record.id, manifest::canonical(&record, &created_at).into()).await?;
     let audit = AuditEntry { actor: who.actor(), action: "record.create", target: String::new(), detail: json!({"result": result.id}) };
     let check = ComponentCheck { status: "satisfied", flags: vec![] };
     // The record's id is the result's: a retry after a failure below finds it stored.

@@ -1,5 +1,6 @@
 //! The `sohoa` command line; one file per subcommand.
 
+mod archive;
 mod classify;
 mod export;
 mod init;
@@ -40,6 +41,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: token::TokenCommand,
+    },
+    /// Audit the archive
+    Archive {
+        #[command(subcommand)]
+        command: archive::ArchiveCommand,
     },
     /// Prepare the data directory on first run: index, archive and demo tokens
     Init,
@@ -88,6 +94,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve => block_on(serve::run(config)),
         Command::Token { command } => block_on(token::run(command, config)),
         Command::Init => block_on(init::run(config)),
+        Command::Archive { command } => block_on(archive::run(command, config)),
         Command::Classify(args) => classify::run(args, config),
         Command::Pki { command } => pki::run(command),
         Command::Sign(args) => sign::run(args),

@@ -187,7 +187,7 @@ async fn fill(
         let base = format!("records/{}", record.id);
         let metadata = serde_json::to_vec_pretty(record).map_err(|e| ExportError::Write { path: dir.to_owned(), source: e.into() })?;
         payload.add(&format!("{base}/record.json"), &metadata)?;
-        payload.add(&format!("{base}/manifest.json"), &archive.get_blob(&record.manifest_digest).await?)?;
+        payload.add(&format!("{base}/manifest.json"), &archive.get_manifest(&record.id, &record.manifest_digest).await?)?;
         // A disposed record's content is gone by design; its manifest and metadata remain.
         if record.status != RecordStatus::Disposed {
             payload.add(&format!("{base}/content.pdf"), &archive.get_blob(&record.digest).await?)?;

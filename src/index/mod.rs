@@ -189,6 +189,29 @@ pub struct NewScan {
     pub idempotency_key: Option<String>,
 }
 
+/// Objects the index refers to, which the archive must hold.
+#[derive(Debug, Clone, Default)]
+pub struct ArchivedObjects {
+    pub blobs: Vec<Digest>,
+    /// (record id, manifest digest).
+    pub manifests: Vec<(String, Digest)>,
+}
+
+/// One fixity pass as kept: the counts, and the whole report as JSON.
+#[derive(Debug, Clone)]
+pub struct FixityRun {
+    /// Given by the index; ignored when saving.
+    pub id: i64,
+    pub started_at_ms: i64,
+    pub finished_at_ms: i64,
+    pub checked: u64,
+    pub ok: u64,
+    pub missing: u64,
+    pub corrupt: u64,
+    pub restored: u64,
+    pub report: serde_json::Value,
+}
+
 /// Outcome of finishing a job as its lease holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finish {
@@ -296,6 +319,13 @@ pub trait Index: Send + Sync {
     /// The stored log nodes among `ids`; absent ones are left out. Nodes never change once
     /// written, so proofs may be computed from a size read earlier.
     async fn tlog_nodes(&self, ids: &[NodeId]) -> Result<NodeMap>;
+
+    /// What the archive must hold: every record's content and scan (blobs), and every
+    /// record's manifest with the digest recorded when it was sealed.
+    async fn archived_objects(&self) -> Result<ArchivedObjects>;
+    /// Keeps a fixity pass's report; returns its id.
+    async fn save_fixity_run(&self, run: &FixityRun) -> Result<i64>;
+    async fn latest_fixity_run(&self) -> Result<Option<FixityRun>>;
 
     /// Newest first; with `agency`, that agency's entries and the system's.
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;

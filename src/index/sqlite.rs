@@ -1,6 +1,7 @@
 //! SQLite backend: one file in WAL mode; writers take the lock up front (`BEGIN IMMEDIATE`)
 //! so concurrent requests queue on the busy timeout instead of failing.
 
+mod fixity;
 mod lifecycle;
 mod records;
 mod results;
@@ -623,6 +624,18 @@ impl Index for SqliteIndex {
 
     async fn issue_result(&self, id: &str, record: &str, entry: AuditEntry) -> Result<ResultDoc> {
         self.set_result_issued(id, record, entry).await
+    }
+
+    async fn archived_objects(&self) -> Result<ArchivedObjects> {
+        self.select_archived_objects().await
+    }
+
+    async fn save_fixity_run(&self, run: &FixityRun) -> Result<i64> {
+        self.insert_fixity_run(run).await
+    }
+
+    async fn latest_fixity_run(&self) -> Result<Option<FixityRun>> {
+        self.select_latest_fixity_run().await
     }
 
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>> {

@@ -47,8 +47,7 @@ impl SealError {
             SealError::NoResult(_) => "scan_result_missing",
             SealError::Payload(_) => "invalid_payload",
             SealError::Index(_) => "index_unavailable",
-            SealError::Archive(crate::archive::ArchiveError::Corrupt { .. }) => "archive_corrupt",
-            SealError::Archive(_) => "archive_unavailable",
+            SealError::Archive(e) => e.code(),
             SealError::Sign(e) => e.code(),
             SealError::Pdf(e) => e.code(),
         }
@@ -192,7 +191,7 @@ impl Sealer {
         };
         let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let manifest = manifest::canonical(&record, &created_at);
-        record.manifest_digest = self.state.archive.put_blob(manifest.into()).await?;
+        record.manifest_digest = self.state.archive.put_manifest(&record.id, manifest.into()).await?;
         let audit = AuditEntry {
             actor: Actor::system("sealer"),
             action: "record.create",

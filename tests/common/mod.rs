@@ -264,7 +264,7 @@ pub async fn archived_record(app: &TestApp, id: &str, code: &str, doc_type: &str
     use sohoa::index::{Actor, AuditEntry, ComponentCheck, NewRecord};
     let content = bytes::Bytes::from(format!("%PDF-1.7 content of {id}"));
     let digest = app.state.archive.put_blob(content.clone()).await.unwrap();
-    let manifest = app.state.archive.put_blob(bytes::Bytes::from(format!("{{\"id\":\"{id}\"}}"))).await.unwrap();
+    let manifest = app.state.archive.put_manifest(id, bytes::Bytes::from(format!("{{\"id\":\"{id}\"}}"))).await.unwrap();
     let issue_date = chrono::NaiveDate::parse_from_str(issued, "%Y-%m-%d").ok();
     let record = NewRecord {
         id: id.into(),

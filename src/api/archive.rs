@@ -1,0 +1,24 @@
+//! The archive's integrity, for auditors: the latest fixity pass.
+
+use super::{ApiError, AppState, Principal};
+use crate::domain::{vietnam_time, Role};
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The latest fixity report, with when it ran; 404 `fixity_not_run` before the first pass.
+pub async fn fixity(State(state): State<Arc<AppState>>, who: Principal) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Auditor, Role::Admin])?;
+    let run = state.index.latest_fixity_run().await?.ok_or_else(|| {
+        ApiError::not_found("fixity_not_run", "no fixity pass has run yet: run `sohoa archive fixity` or wait for the schedule")
+    })?;
+    let clean = run.missing == 0 && run.corrupt == 0;
+    Ok(Json(json!({
+        "id": run.id,
+        "started_at": vietnam_time(run.started_at_ms),
+        "finished_at": vietnam_time(run.finished_at_ms),
+        "clean": clean,
+        "report": run.report,
+    })))
+}
