@@ -663,13 +663,7 @@ async fn records_are_revoked_superseded_held_and_disposed_of_only_after_retentio
 }
 
 fn bagit_validate(bag: &std::path::Path) -> std::process::Output {
-    let venv = std::env::var_os("SOHOA_TOOLS_VENV")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".venv/sohoa-tools"));
-    if !venv.join("bin/bagit.py").exists() {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-tools.sh");
-        assert!(std::process::Command::new(script).status().unwrap().success(), "installing bagit failed");
-    }
+    let venv = tools_venv();
     std::process::Command::new(venv.join("bin/python")).arg(venv.join("bin/bagit.py")).arg("--validate").arg(bag).output().unwrap()
 }
 

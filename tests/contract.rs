@@ -9,20 +9,7 @@ use serde_json::{json, Value};
 use sohoa::api::issue_token;
 use sohoa::domain::{AgencyCode, Role};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::Command;
-
-fn tools_venv() -> PathBuf {
-    let venv = std::env::var_os("SOHOA_TOOLS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".venv/sohoa-tools"));
-    if !venv.join("bin/schemathesis").exists() {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-tools.sh");
-        let status = Command::new(script).status().expect("run install-test-tools.sh");
-        assert!(status.success(), "installing schemathesis failed");
-    }
-    venv
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 // One schemathesis worker: CPython 3.11's parser is not safe across the threads that

@@ -5,7 +5,7 @@
 use super::body::JsonBody;
 use super::{dossiers, records, ApiError, AppState, Principal};
 use crate::domain::{vietnam_time, CitizenId, Digest, EnterpriseCode, Role};
-use crate::index::{AuditEntry, Correction, NewRecord, Record, RecordStatus};
+use crate::index::{AuditEntry, NewRecord, Record, RecordStatus};
 use crate::policy::Field;
 use crate::seal::{check_component, manifest, random_hex, validity_window};
 use axum::extract::{Path, Query, State};
@@ -132,21 +132,13 @@ pub async fn correct(
     let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     record.manifest_digest = state.archive.put_manifest(&record.id, manifest::canonical(&record, &created_at).into()).await?;
     let label = json!({"doc_type": body.doc_type, "fields": fields});
-    let correction = Correction {
-        scan: id,
-        old_record: old.id.clone(),
-        new_record: record.id.clone(),
-        label: label.clone(),
-        actor: String::new(),
-        at_ms: 0,
-    };
     let audit = AuditEntry {
         actor: who.actor(),
         action: "scan.correct",
         target: String::new(),
-        detail: json!({"scan": id, "label": label, "flags": check.flags, "replaces": old.id}),
+        detail: json!({"scan": id, "label": &label, "flags": check.flags, "replaces": old.id}),
     };
-    let stored = state.index.correct_record(&old.id, record, check, correction, audit).await?;
+    let stored = state.index.correct_record(&old.id, record, check, id, label, audit).await?;
     let dossier = dossiers::load(&state, &who, scan.dossier.as_str()).await?;
     let offered = super::reuse::candidates(&state, &dossier).await?;
     Ok(Json(json!({

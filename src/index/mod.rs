@@ -271,14 +271,14 @@ pub trait Index: Send + Sync {
 
     /// Replaces an active record by its corrected version in one transaction: the new record
     /// (with its log leaf) takes the component, checked by `check`; the old one is
-    /// superseded; the correction is kept as labelled data. `old_record`, `new_record`,
-    /// `actor` and `at_ms` of `correction` are filled in by the index.
+    /// superseded; `label` (`{"doc_type", "fields"}`) is kept for `scan` as labelled data.
     async fn correct_record(
         &self,
         old: &str,
         record: NewRecord,
         check: ComponentCheck,
-        correction: Correction,
+        scan: i64,
+        label: serde_json::Value,
         audit: AuditEntry,
     ) -> Result<Record>;
     /// The agency's corrections, newest first.

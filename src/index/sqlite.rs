@@ -28,6 +28,11 @@ fn corrupt(table: &'static str, detail: impl std::fmt::Display) -> IndexError {
     IndexError::Corrupt { table, detail: detail.to_string() }
 }
 
+/// A change the target's state does not allow, with its stable code.
+fn refused(code: &'static str, detail: String) -> IndexError {
+    IndexError::Refused { code, detail }
+}
+
 impl SqliteIndex {
     pub async fn open(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -564,10 +569,11 @@ impl Index for SqliteIndex {
         old: &str,
         record: NewRecord,
         check: ComponentCheck,
-        correction: Correction,
+        scan: i64,
+        label: serde_json::Value,
         entry: AuditEntry,
     ) -> Result<Record> {
-        self.replace_record(old, record, check, correction, entry).await
+        self.replace_record(old, record, check, scan, label, entry).await
     }
 
     async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>> {

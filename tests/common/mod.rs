@@ -53,6 +53,19 @@ pub fn worker_binary() -> PathBuf {
         .clone()
 }
 
+/// The virtual environment holding schemathesis and bagit, installed when missing.
+pub fn tools_venv() -> PathBuf {
+    let venv = std::env::var_os("SOHOA_TOOLS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".venv/sohoa-tools"));
+    if !(venv.join("bin/schemathesis").exists() && venv.join("bin/bagit.py").exists()) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-tools.sh");
+        let status = std::process::Command::new(script).status().expect("run install-test-tools.sh");
+        assert!(status.success(), "installing schemathesis and bagit failed");
+    }
+    venv
+}
+
 /// Demo PKI made once per test binary: root, agency seal, officials, TSA, and a log key.
 pub fn demo_pki() -> &'static Path {
     static PKI: OnceLock<tempfile::TempDir> = OnceLock::new();

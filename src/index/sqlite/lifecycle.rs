@@ -2,9 +2,9 @@
 //! life (revocation, supersession, legal holds, disposal after retention).
 
 use super::records::record_row;
-use super::{audit, corrupt, now_ms, SqliteIndex, Tx};
+use super::{audit, corrupt, now_ms, refused, SqliteIndex, Tx};
 use crate::domain::{AgencyCode, DossierCode};
-use crate::index::{AuditEntry, Disposal, Hold, IndexError, Record, RecordStatus, Result, RetentionCutoff, StatusChange};
+use crate::index::{AuditEntry, Disposal, Hold, Record, RecordStatus, Result, RetentionCutoff, StatusChange};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -19,10 +19,6 @@ fn hold_row(r: &SqliteRow) -> Result<Hold> {
         released_by: r.get("released_by"),
         released_at_ms: r.get("released_at"),
     })
-}
-
-fn refused(code: &'static str, detail: String) -> IndexError {
-    IndexError::Refused { code, detail }
 }
 
 /// The day a record's retention counts from: its issue date, else the day it was archived

@@ -1,8 +1,8 @@
 //! Records in SQLite.
 
-use super::{audit, corrupt, now_ms, tlog, SqliteIndex, Tx};
+use super::{audit, corrupt, now_ms, refused, tlog, SqliteIndex, Tx};
 use crate::domain::{AgencyCode, Digest, DossierCode};
-use crate::index::{AuditEntry, ComponentCheck, Correction, IndexError, NewRecord, Record, RecordFilter, RecordStatus, Result};
+use crate::index::{AuditEntry, ComponentCheck, Correction, NewRecord, Record, RecordFilter, RecordStatus, Result};
 use chrono::NaiveDate;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -68,14 +68,15 @@ impl SqliteIndex {
         old: &str,
         rec: NewRecord,
         check: ComponentCheck,
-        correction: Correction,
+        scan: i64,
+        label: serde_json::Value,
         entry: AuditEntry,
     ) -> Result<Record> {
         let mut tx = self.write().await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM records WHERE id = ?").bind(old).fetch_optional(&mut *tx).await?;
         if status.as_deref() != Some("active") {
-            return Err(IndexError::Refused { code: "record_not_active", detail: format!("record {old} is not active") });
+            return Err(refused("record_not_active", format!("record {old} is not active")));
         }
         let row = store_record(&mut tx, &rec, &check).await?;
         sqlx::query(
@@ -90,10 +91,10 @@ impl SqliteIndex {
         .await?;
         sqlx::query("INSERT INTO corrections (agency, scan, old_record, new_record, label, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(rec.agency.as_str())
-            .bind(correction.scan)
+            .bind(scan)
             .bind(old)
             .bind(&rec.id)
-            .bind(correction.label.to_string())
+            .bind(label.to_string())
             .bind(&entry.actor.id)
             .bind(now_ms())
             .execute(&mut *tx)

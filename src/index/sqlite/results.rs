@@ -1,8 +1,8 @@
 //! Result documents in SQLite: versions, deferred-signing sessions, issue.
 
-use super::{audit, corrupt, now_ms, SqliteIndex};
+use super::{audit, corrupt, now_ms, refused, SqliteIndex};
 use crate::domain::{AgencyCode, Digest, DossierCode};
-use crate::index::{AuditEntry, IndexError, NewResult, NewSession, NewVersion, Result, ResultDoc, ResultVersion, SigningSession};
+use crate::index::{AuditEntry, NewResult, NewSession, NewVersion, Result, ResultDoc, ResultVersion, SigningSession};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -35,10 +35,6 @@ fn session_row(r: &SqliteRow) -> Result<SigningSession> {
         expires_at_ms: r.get("expires_at"),
         used: used.is_some(),
     })
-}
-
-fn refused(code: &'static str, detail: String) -> IndexError {
-    IndexError::Refused { code, detail }
 }
 
 impl SqliteIndex {
