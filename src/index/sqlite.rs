@@ -1,5 +1,7 @@
-//! SQLite backend: one file in WAL mode; writers take the lock up front (`BEGIN IMMEDIATE`)
-//! so concurrent requests queue on the busy timeout instead of failing.
+//! SQLite backend: one file in WAL mode. Every write goes through one connection, so that
+//! writers queue in the process instead of on the file lock and that connection's page cache
+//! stays valid between transactions; reads run on a pool beside it and map the file. Writers
+//! still take the lock up front (`BEGIN IMMEDIATE`) for other processes on the same file.
 
 mod fixity;
 mod lifecycle;
@@ -15,8 +17,18 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub struct SqliteIndex {
+    /// Reads.
     pool: SqlitePool,
+    /// Writes: one connection.
+    writer: SqlitePool,
 }
+
+/// Connections for reads.
+const READERS: u32 = 8;
+/// Bytes of the file each connection maps instead of reading through its page cache.
+const MMAP_BYTES: &str = "268435456";
+/// The writer's page cache, in KiB (a negative `cache_size`): the indexes a record touches.
+const WRITER_CACHE_KIB: &str = "-32768";
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -46,15 +58,22 @@ impl SqliteIndex {
                 std::fs::create_dir_all(parent).map_err(|e| IndexError::Database(sqlx::Error::Io(e)))?;
             }
         }
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let index = SqliteIndex { pool };
+        let options = options.pragma("mmap_size", MMAP_BYTES);
+        // A local file has no connection to lose: no round trip to test one before each use.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        let pool = SqlitePoolOptions::new().max_connections(READERS).test_before_acquire(false).connect_with(options).await?;
+        let index = SqliteIndex { pool, writer };
         index.log_unlogged_records().await?;
         Ok(index)
     }
 
     async fn write(&self) -> Result<Tx> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn components(&self, code: &str) -> Result<Vec<ComponentState>> {
@@ -228,7 +247,7 @@ impl Index for SqliteIndex {
             .bind(agency.as_str())
             .bind(label)
             .bind(now_ms())
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await?;
         Ok(id)
     }
@@ -250,7 +269,7 @@ impl Index for SqliteIndex {
     }
 
     async fn revoke_token(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ?").bind(now_ms()).bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ?").bind(now_ms()).bind(id).execute(&self.writer).await?;
         Ok(())
     }
 
@@ -430,7 +449,7 @@ impl Index for SqliteIndex {
             .bind(now_ms())
             .bind(job)
             .bind(lease)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -253,8 +253,9 @@ pub(crate) fn check_component(
     ComponentCheck { status: if flags.is_empty() { "satisfied" } else { "flagged" }, flags }
 }
 
-/// From and until for a document type's validity rule; open-ended where the rule is.
-pub(crate) fn validity_window(validity: Option<Validity>, issued: Option<NaiveDate>) -> (Option<NaiveDate>, Option<NaiveDate>) {
+/// From and until for a document type's validity rule, counted from the issue date;
+/// open-ended where the rule is.
+pub fn validity_window(validity: Option<Validity>, issued: Option<NaiveDate>) -> (Option<NaiveDate>, Option<NaiveDate>) {
     match validity {
         Some(Validity::MonthsFromIssue(n)) => {
             let until = issued.and_then(|d| d.checked_add_months(chrono::Months::new(n))).and_then(|d| d.pred_opt());

@@ -5,7 +5,7 @@ use crate::domain::{AgencyCode, Digest, DossierCode};
 use crate::index::{AuditEntry, ComponentCheck, Correction, NewRecord, Record, RecordFilter, RecordStatus, Result};
 use chrono::NaiveDate;
 use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row, Sqlite};
 
 fn date(r: &SqliteRow, column: &str) -> Result<Option<NaiveDate>> {
     let text: Option<String> = r.get(column);
@@ -146,26 +146,33 @@ impl SqliteIndex {
         row.as_ref().map(record_row).transpose()
     }
 
+    /// Only the filter's conditions go into the statement, so that SQLite plans each query on
+    /// the index it can use (owner and type, agency and time, or dossier) instead of scanning.
     pub(super) async fn select_records(&self, f: &RecordFilter) -> Result<Vec<Record>> {
-        let rows = sqlx::query(
-            "SELECT * FROM records WHERE (?1 IS NULL OR agency = ?1) AND (?2 IS NULL OR owner_id = ?2) \
-             AND (?3 IS NULL OR doc_type = ?3) \
-             AND (?4 IS NULL OR (status = 'active' AND (valid_from IS NULL OR valid_from <= ?4) \
-                  AND (valid_until IS NULL OR valid_until >= ?4))) \
-             AND (?5 IS NULL OR created_at > ?5 OR (created_at = ?5 AND id > ?6)) \
-             AND (?8 IS NULL OR dossier = ?8 OR id IN (SELECT record FROM components WHERE dossier = ?8)) \
-             ORDER BY created_at, id LIMIT ?7",
-        )
-        .bind(f.agency.as_ref().map(|a| a.as_str().to_owned()))
-        .bind(&f.owner_id)
-        .bind(&f.doc_type)
-        .bind(day(f.valid_at))
-        .bind(f.after.as_ref().map(|c| c.created_at_ms))
-        .bind(f.after.as_ref().map(|c| c.id.clone()))
-        .bind(f.limit.clamp(1, 1000) as i64)
-        .bind(f.dossier.as_ref().map(|d| d.as_str().to_owned()))
-        .fetch_all(&self.pool)
-        .await?;
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE 1 = 1");
+        if let Some(agency) = &f.agency {
+            q.push(" AND agency = ").push_bind(agency.as_str().to_owned());
+        }
+        if let Some(owner) = &f.owner_id {
+            q.push(" AND owner_id = ").push_bind(owner.clone());
+        }
+        if let Some(doc_type) = &f.doc_type {
+            q.push(" AND doc_type = ").push_bind(doc_type.clone());
+        }
+        if let Some(at) = day(f.valid_at) {
+            q.push(" AND status = 'active' AND (valid_from IS NULL OR valid_from <= ").push_bind(at.clone());
+            q.push(") AND (valid_until IS NULL OR valid_until >= ").push_bind(at).push(")");
+        }
+        if let Some(after) = &f.after {
+            q.push(" AND (created_at, id) > (").push_bind(after.created_at_ms).push(", ").push_bind(after.id.clone()).push(")");
+        }
+        if let Some(dossier) = &f.dossier {
+            let code = dossier.as_str().to_owned();
+            q.push(" AND (dossier = ").push_bind(code.clone());
+            q.push(" OR id IN (SELECT record FROM components WHERE dossier = ").push_bind(code).push("))");
+        }
+        q.push(" ORDER BY created_at, id LIMIT ").push_bind(f.limit.clamp(1, 1000) as i64);
+        let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter().map(record_row).collect()
     }
 }
