@@ -43,5 +43,6 @@ lint: deps
 bench: deps
 	scripts/bench-intake.sh
 	scripts/bench-archive-memory.sh
+	scripts/bench-records.sh
 	scripts/bench-ocr.sh
 	scripts/bench-sign.sh
