@@ -956,3 +956,48 @@ async fn serve_runs_fixity_on_its_schedule() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_consumer_reads_only_the_agencies_and_types_its_scope_names() {
+    use sohoa::domain::AgencyCode;
+    use sohoa::index::Scope;
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    archived_record(&app, "lylich", &code, "criminal_record_certificate", "2026-01-05").await;
+    archived_record(&app, "khaisinh", &code, "birth_certificate", "1990-05-01").await;
+    let index = app.state.index.as_ref();
+    let other = AgencyCode::parse(OTHER_AGENCY).unwrap();
+    let scoped = |agencies: &[&str], doc_types: &[&str]| Scope {
+        agencies: agencies.iter().map(|a| a.to_string()).collect(),
+        doc_types: doc_types.iter().map(|t| t.to_string()).collect(),
+    };
+    // another agency's system, allowed this agency's birth certificates only
+    let (_, births) =
+        sohoa::api::issue_scoped_token(index, Role::Consumer, &other, "hộ tịch", &scoped(&[AGENCY], &["birth_certificate"])).await.unwrap();
+    // another agency's system with no scope: its own agency only
+    let (_, unscoped) = sohoa::api::issue_token(index, Role::Consumer, &other, "khác").await.unwrap();
+    // a scope means nothing on other roles: a scanner of the other agency stays there
+    let (_, scanner) =
+        sohoa::api::issue_scoped_token(index, Role::Scanner, &other, "x", &scoped(&[AGENCY], &[])).await.unwrap();
+
+    let ids = |body: &Value| body["records"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let (status, found) = app.get_json(&births, "/records?owner=001186012345").await;
+    assert_eq!((status, ids(&found)), (200, vec!["khaisinh".to_owned()]), "{found}");
+    let (_, found) = app.get_json(&births, "/records?owner=001186012345&type=criminal_record_certificate").await;
+    assert_eq!(ids(&found), Vec::<String>::new(), "a type outside the scope is not listed");
+    assert_eq!(app.get(&births, "/records/khaisinh").await.status(), 200);
+    assert_eq!(app.get(&births, "/records/khaisinh/content").await.status(), 200);
+    assert_eq!(app.get(&births, "/records/khaisinh/proof").await.status(), 200);
+    for path in ["/records/lylich", "/records/lylich/content", "/records/lylich/manifest", "/records/lylich/proof"] {
+        let (status, body) = app.get_json(&births, path).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("record_not_found")), "{path}: {body}");
+    }
+    for token in [&unscoped, &scanner] {
+        let (_, found) = app.get_json(token, "/records?owner=001186012345").await;
+        assert_eq!(ids(&found), Vec::<String>::new(), "{found}");
+        assert_eq!(app.get(token, "/records/khaisinh").await.status(), 404);
+    }
+    // the home agency's own consumer is unaffected
+    let (_, found) = app.get_json(app.token(Role::Consumer), "/records?owner=001186012345").await;
+    assert_eq!(ids(&found).len(), 2, "{found}");
+}

@@ -137,7 +137,7 @@ async fn dossier_round_trips_with_checklist_and_audit() {
 #[tokio::test]
 async fn tokens_are_found_by_hash_until_revoked() {
     for (name, index, _dir) in backends().await {
-        let id = index.create_token(Role::Signer, &agency("000.00.31.H29"), "demo", "ab".repeat(32).as_str()).await.unwrap();
+        let id = index.create_token(Role::Signer, &agency("000.00.31.H29"), "demo", &Default::default(), "ab".repeat(32).as_str()).await.unwrap();
         let found = index.token_by_hash(&"ab".repeat(32)).await.unwrap().expect("found");
         assert_eq!((found.id, found.role, found.agency.as_str()), (id, Role::Signer, "000.00.31.H29"), "{name}");
         assert!(index.token_by_hash(&"cd".repeat(32)).await.unwrap().is_none(), "{name}");
@@ -299,7 +299,7 @@ async fn records_are_one_per_scan_and_found_by_owner_type_validity_and_cursor() 
         assert_eq!(ids(index.find_records(&filter(Some("001204012345"), None)).await.unwrap()), ["r1", "r3"], "{name}");
         assert_eq!(ids(index.find_records(&filter(Some("001204012345"), day(20))).await.unwrap()), ["r1"], "{name}: r3 expired");
         assert_eq!(ids(index.find_records(&filter(Some("001204012345"), day(5))).await.unwrap()), ["r1", "r3"], "{name}");
-        let other_agency = RecordFilter { agency: Some(agency("000.00.09.H29")), limit: 10, ..Default::default() };
+        let other_agency = RecordFilter { agencies: vec![agency("000.00.09.H29")], limit: 10, ..Default::default() };
         assert!(index.find_records(&other_agency).await.unwrap().is_empty(), "{name}");
         // pages of one, following the cursor, visit every record once
         let mut seen = Vec::new();

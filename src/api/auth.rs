@@ -2,7 +2,7 @@
 
 use super::{ApiError, AppState, RequestId};
 use crate::domain::{AgencyCode, Digest, Role};
-use crate::index::{Actor, Index, IndexError};
+use crate::index::{Actor, Index, IndexError, Scope};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -17,6 +17,8 @@ pub struct Principal {
     pub agency: AgencyCode,
     /// The token's label: for a signer, the name of the official's server-held key.
     pub label: String,
+    /// For a consumer: the other agencies and the document types it may read.
+    pub scope: Scope,
     pub request_id: String,
 }
 
@@ -39,6 +41,31 @@ impl Principal {
         }
     }
 
+    /// The agencies whose records the caller may read: its own, and for a consumer those
+    /// its scope names.
+    pub fn readable_agencies(&self) -> Vec<AgencyCode> {
+        let mut agencies = vec![self.agency.clone()];
+        if self.role == Role::Consumer {
+            agencies.extend(self.scope.agencies.iter().filter_map(|a| AgencyCode::parse(a).ok()));
+        }
+        agencies
+    }
+
+    /// The document types the caller may read; every type when empty.
+    pub fn readable_types(&self) -> &[String] {
+        if self.role == Role::Consumer {
+            &self.scope.doc_types
+        } else {
+            &[]
+        }
+    }
+
+    /// Whether a record of `agency` and `doc_type` is the caller's to read.
+    pub fn may_read(&self, agency: &AgencyCode, doc_type: &str) -> bool {
+        let types = self.readable_types();
+        self.readable_agencies().contains(agency) && (types.is_empty() || types.iter().any(|t| t == doc_type))
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             id: format!("token:{}", self.token_id),
@@ -58,8 +85,19 @@ pub fn new_secret() -> String {
 
 /// Creates a token in the index and returns its secret, which is shown once and never stored.
 pub async fn issue_token(index: &dyn Index, role: Role, agency: &AgencyCode, label: &str) -> Result<(i64, String), IndexError> {
+    issue_scoped_token(index, role, agency, label, &Scope::default()).await
+}
+
+/// As [`issue_token`], with what a consumer may read beyond its own agency.
+pub async fn issue_scoped_token(
+    index: &dyn Index,
+    role: Role,
+    agency: &AgencyCode,
+    label: &str,
+    scope: &Scope,
+) -> Result<(i64, String), IndexError> {
     let secret = new_secret();
-    let id = index.create_token(role, agency, label, Digest::of(secret.as_bytes()).as_str()).await?;
+    let id = index.create_token(role, agency, label, scope, Digest::of(secret.as_bytes()).as_str()).await?;
     Ok((id, secret))
 }
 
@@ -88,6 +126,6 @@ impl FromRequestParts<Arc<AppState>> for Principal {
             .await?
             .ok_or_else(|| unauthenticated("invalid_token", "the token is unknown or revoked"))?;
         let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-        Ok(Principal { token_id: info.id, role: info.role, agency: info.agency, label: info.label, request_id })
+        Ok(Principal { token_id: info.id, role: info.role, agency: info.agency, label: info.label, scope: info.scope, request_id })
     }
 }

@@ -17,7 +17,7 @@ mod scans;
 mod tlog;
 mod verify;
 
-pub use auth::{issue_token, Principal};
+pub use auth::{issue_scoped_token, issue_token, Principal};
 pub use error::ApiError;
 pub use tlog::LogSigner;
 

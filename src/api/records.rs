@@ -75,7 +75,8 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
     }
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let filter = RecordFilter {
-        agency: Some(who.agency.clone()),
+        agencies: who.readable_agencies(),
+        doc_types: who.readable_types().to_vec(),
         owner_id: q.owner,
         doc_type: q.doc_type,
         valid_at,
@@ -93,8 +94,8 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
 pub(super) async fn load(state: &AppState, who: &Principal, id: &str) -> Result<Record, ApiError> {
     who.require(&READERS)?;
     let record = state.index.record(id).await?.ok_or_else(|| ApiError::not_found("record_not_found", format!("no record {id}")))?;
-    // Another agency's record is answered as absent: its existence is not for the caller.
-    if record.agency != who.agency {
+    // A record the caller may not read is answered as absent: its existence is not theirs.
+    if !who.may_read(&record.agency, &record.doc_type) {
         return Err(ApiError::not_found("record_not_found", format!("no record {id}")));
     }
     Ok(record)

@@ -1,8 +1,8 @@
 use super::EXIT_INPUT;
-use crate::api::issue_token;
+use crate::api::issue_scoped_token;
 use crate::config::Config;
 use crate::domain::{AgencyCode, Role};
-use crate::index;
+use crate::index::{self, Scope};
 use clap::Subcommand;
 use std::process::ExitCode;
 
@@ -18,11 +18,17 @@ pub enum TokenCommand {
         agency: String,
         #[arg(long, default_value = "")]
         label: String,
+        /// For a consumer: another agency whose records it may read (repeat for more)
+        #[arg(long = "read-agency")]
+        read_agencies: Vec<String>,
+        /// For a consumer: a document type it may read (repeat for more; every type when none)
+        #[arg(long = "doc-type")]
+        doc_types: Vec<String>,
     },
 }
 
 pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
-    let TokenCommand::Create { role, agency, label } = command;
+    let TokenCommand::Create { role, agency, label, read_agencies, doc_types } = command;
     let Some(role) = Role::parse(&role) else {
         eprintln!("error: unknown role {role:?}: use admin, scanner, signer, consumer, auditor or worker");
         return ExitCode::from(EXIT_INPUT);
@@ -34,9 +40,16 @@ pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
+    let scope = match scope(&config, role, read_agencies, doc_types) {
+        Ok(scope) => scope,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
     let result = async {
         let index = index::open(&config.index_url).await?;
-        issue_token(index.as_ref(), role, &agency, &label).await.map_err(anyhow::Error::from)
+        issue_scoped_token(index.as_ref(), role, &agency, &label, &scope).await.map_err(anyhow::Error::from)
     };
     match result.await {
         Ok((_, secret)) => {
@@ -48,4 +61,21 @@ pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A consumer's reading scope, checked against the policy catalog: only consumers have one.
+fn scope(config: &Config, role: Role, agencies: Vec<String>, doc_types: Vec<String>) -> anyhow::Result<Scope> {
+    if agencies.is_empty() && doc_types.is_empty() {
+        return Ok(Scope::default());
+    }
+    anyhow::ensure!(role == Role::Consumer, "--read-agency and --doc-type are for consumer tokens only");
+    let catalog = crate::policy::load(&config.policies_dir)?;
+    for agency in &agencies {
+        let code = AgencyCode::parse(agency)?;
+        anyhow::ensure!(catalog.agencies.contains_key(&code), "agency {code} is not in the policy catalog");
+    }
+    for doc_type in &doc_types {
+        anyhow::ensure!(catalog.doc_type(doc_type).is_some(), "document type {doc_type:?} is not in the policy catalog");
+    }
+    Ok(Scope { agencies, doc_types })
 }

@@ -65,6 +65,17 @@ pub struct TokenInfo {
     pub role: Role,
     pub agency: AgencyCode,
     pub label: String,
+    pub scope: Scope,
+}
+
+/// What a consumer token (another system) may read besides its own agency's records: the
+/// records of `agencies`, and only records of `doc_types` when that list is not empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Scope {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agencies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doc_types: Vec<String>,
 }
 
 /// Who did something, for the audit log.
@@ -229,7 +240,7 @@ pub enum Finish {
 pub trait Index: Send + Sync {
     async fn ping(&self) -> Result<()>;
 
-    async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, hash: &str) -> Result<i64>;
+    async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, scope: &Scope, hash: &str) -> Result<i64>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>>;
     async fn revoke_token(&self, id: i64) -> Result<()>;
 

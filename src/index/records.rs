@@ -115,7 +115,10 @@ impl RecordCursor {
 /// Which records to list; all conditions hold together.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
-    pub agency: Option<AgencyCode>,
+    /// Records of these agencies; of any when empty.
+    pub agencies: Vec<AgencyCode>,
+    /// Records of these types; of any when empty (with `doc_type`, both hold).
+    pub doc_types: Vec<String>,
     /// Records made for the dossier, and those it reused from earlier procedures.
     pub dossier: Option<DossierCode>,
     pub owner_id: Option<String>,

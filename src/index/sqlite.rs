@@ -240,20 +240,24 @@ impl Index for SqliteIndex {
         Ok(())
     }
 
-    async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, hash: &str) -> Result<i64> {
-        let id = sqlx::query_scalar("INSERT INTO tokens (hash, role, agency, label, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id")
-            .bind(hash)
-            .bind(role.as_str())
-            .bind(agency.as_str())
-            .bind(label)
-            .bind(now_ms())
-            .fetch_one(&self.writer)
-            .await?;
+    async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, scope: &Scope, hash: &str) -> Result<i64> {
+        let scope = serde_json::to_string(scope).map_err(|e| corrupt("tokens", e))?;
+        let id = sqlx::query_scalar(
+            "INSERT INTO tokens (hash, role, agency, label, scope, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(hash)
+        .bind(role.as_str())
+        .bind(agency.as_str())
+        .bind(label)
+        .bind(scope)
+        .bind(now_ms())
+        .fetch_one(&self.writer)
+        .await?;
         Ok(id)
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>> {
-        let row = sqlx::query("SELECT id, role, agency, label FROM tokens WHERE hash = ? AND revoked_at IS NULL")
+        let row = sqlx::query("SELECT id, role, agency, label, scope FROM tokens WHERE hash = ? AND revoked_at IS NULL")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -265,6 +269,7 @@ impl Index for SqliteIndex {
             role: Role::parse(&role).ok_or_else(|| corrupt("tokens", format!("role {role}")))?,
             agency: AgencyCode::parse(&agency).map_err(|e| corrupt("tokens", e))?,
             label: r.get("label"),
+            scope: serde_json::from_str(r.get("scope")).map_err(|e| corrupt("tokens", e))?,
         }))
     }
 

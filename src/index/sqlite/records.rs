@@ -150,8 +150,21 @@ impl SqliteIndex {
     /// the index it can use (owner and type, agency and time, or dossier) instead of scanning.
     pub(super) async fn select_records(&self, f: &RecordFilter) -> Result<Vec<Record>> {
         let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE 1 = 1");
-        if let Some(agency) = &f.agency {
-            q.push(" AND agency = ").push_bind(agency.as_str().to_owned());
+        if !f.agencies.is_empty() {
+            q.push(" AND agency IN (");
+            let mut list = q.separated(", ");
+            for agency in &f.agencies {
+                list.push_bind(agency.as_str().to_owned());
+            }
+            q.push(")");
+        }
+        if !f.doc_types.is_empty() {
+            q.push(" AND doc_type IN (");
+            let mut list = q.separated(", ");
+            for doc_type in &f.doc_types {
+                list.push_bind(doc_type.clone());
+            }
+            q.push(")");
         }
         if let Some(owner) = &f.owner_id {
             q.push(" AND owner_id = ").push_bind(owner.clone());
