@@ -977,8 +977,7 @@ async fn a_consumer_reads_only_the_agencies_and_types_its_scope_names() {
     // another agency's system with no scope: its own agency only
     let (_, unscoped) = sohoa::api::issue_token(index, Role::Consumer, &other, "khác").await.unwrap();
     // a scope means nothing on other roles: a scanner of the other agency stays there
-    let (_, scanner) =
-        sohoa::api::issue_scoped_token(index, Role::Scanner, &other, "x", &scoped(&[AGENCY], &[])).await.unwrap();
+    let (_, scanner) = sohoa::api::issue_scoped_token(index, Role::Scanner, &other, "x", &scoped(&[AGENCY], &[])).await.unwrap();
 
     let ids = |body: &Value| body["records"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
     let (status, found) = app.get_json(&births, "/records?owner=001186012345").await;

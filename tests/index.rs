@@ -137,7 +137,10 @@ async fn dossier_round_trips_with_checklist_and_audit() {
 #[tokio::test]
 async fn tokens_are_found_by_hash_until_revoked() {
     for (name, index, _dir) in backends().await {
-        let id = index.create_token(Role::Signer, &agency("000.00.31.H29"), "demo", &Default::default(), "ab".repeat(32).as_str()).await.unwrap();
+        let id = index
+            .create_token(Role::Signer, &agency("000.00.31.H29"), "demo", &Default::default(), "ab".repeat(32).as_str())
+            .await
+            .unwrap();
         let found = index.token_by_hash(&"ab".repeat(32)).await.unwrap().expect("found");
         assert_eq!((found.id, found.role, found.agency.as_str()), (id, Role::Signer, "000.00.31.H29"), "{name}");
         assert!(index.token_by_hash(&"cd".repeat(32)).await.unwrap().is_none(), "{name}");

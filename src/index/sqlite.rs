@@ -1,6 +1,6 @@
 //! SQLite backend: one file in WAL mode. Every write goes through one connection, so that
 //! writers queue in the process instead of on the file lock and that connection's page cache
-//! stays valid between transactions; reads run on a pool beside it and map the file. Writers
+//! stays valid between transactions; reads run on a pool beside it. Writers
 //! still take the lock up front (`BEGIN IMMEDIATE`) for other processes on the same file.
 
 mod fixity;
@@ -25,8 +25,6 @@ pub struct SqliteIndex {
 
 /// Connections for reads.
 const READERS: u32 = 8;
-/// Bytes of the file each connection maps instead of reading through its page cache.
-const MMAP_BYTES: &str = "268435456";
 /// The writer's page cache, in KiB (a negative `cache_size`): the indexes a record touches.
 const WRITER_CACHE_KIB: &str = "-32768";
 
@@ -58,7 +56,6 @@ impl SqliteIndex {
                 std::fs::create_dir_all(parent).map_err(|e| IndexError::Database(sqlx::Error::Io(e)))?;
             }
         }
-        let options = options.pragma("mmap_size", MMAP_BYTES);
         // A local file has no connection to lose: no round trip to test one before each use.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -242,17 +239,16 @@ impl Index for SqliteIndex {
 
     async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, scope: &Scope, hash: &str) -> Result<i64> {
         let scope = serde_json::to_string(scope).map_err(|e| corrupt("tokens", e))?;
-        let id = sqlx::query_scalar(
-            "INSERT INTO tokens (hash, role, agency, label, scope, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(hash)
-        .bind(role.as_str())
-        .bind(agency.as_str())
-        .bind(label)
-        .bind(scope)
-        .bind(now_ms())
-        .fetch_one(&self.writer)
-        .await?;
+        let id =
+            sqlx::query_scalar("INSERT INTO tokens (hash, role, agency, label, scope, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+                .bind(hash)
+                .bind(role.as_str())
+                .bind(agency.as_str())
+                .bind(label)
+                .bind(scope)
+                .bind(now_ms())
+                .fetch_one(&self.writer)
+                .await?;
         Ok(id)
     }
 
