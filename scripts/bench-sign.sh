@@ -13,8 +13,9 @@ scripts/install-deps.sh >/dev/null
 scripts/install-test-tools.sh >/dev/null
 py="${SOHOA_PYHANKO_VENV:-$HOME/.venv/sohoa-pyhanko}/bin/python"
 cargo build --release -q --bin sohoa --example bench_sign
-bench=./target/release/examples/bench_sign
-sohoa=./target/release/sohoa
+target="${CARGO_TARGET_DIR:-target}"
+bench="$target/release/examples/bench_sign"
+sohoa="$target/release/sohoa"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -148,9 +148,10 @@ fn cms_made_by_openssl_verifies_with_sohoa() {
         signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
         contents_room: 16 * 1024,
     };
-    let prepared = sohoa::pdf::prepare(&pdf, spec).unwrap();
+    let prepared = sohoa::pdf::prepare(std::io::Cursor::new(&pdf), spec).unwrap();
     let (content, cms) = (env.path("ossl-content.bin"), env.path("ossl.p7s"));
-    std::fs::write(&content, prepared.signed_ranges().concat()).unwrap();
+    let [before, after] = prepared.signed_parts();
+    std::fs::write(&content, [&pdf[..], before, after].concat()).unwrap();
     run(
         "openssl",
         &[
@@ -174,7 +175,7 @@ fn cms_made_by_openssl_verifies_with_sohoa() {
             cms.to_str().unwrap(),
         ],
     );
-    let signed = prepared.finish(&std::fs::read(&cms).unwrap()).unwrap();
+    let signed = [pdf.clone(), prepared.finish(&std::fs::read(&cms).unwrap()).unwrap()].concat();
     let out = env.path("ossl-signed.pdf");
     std::fs::write(&out, signed).unwrap();
     let (code, report) = env.verify(&out);

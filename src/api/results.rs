@@ -177,11 +177,10 @@ fn resolve(pdf: &[u8], placement: Placement, signing_time: DateTime<FixedOffset>
     if !text_ok(&placement.reason) || !text_ok(&placement.location) {
         return Err(ApiError::unprocessable("invalid_request", "reason and location have at most 200 characters"));
     }
-    let doc = crate::pdf::load(pdf).map_err(|e| ApiError::unprocessable("pdf_unreadable", e.to_string()))?;
-    let count = doc.get_pages().len() as u32;
+    let count = crate::pdf::page_count(pdf).map_err(|e| ApiError::unprocessable("pdf_unreadable", e.to_string()))? as u32;
     let page = placement.page.unwrap_or(count);
     let (width, height) =
-        crate::pdf::page_size(&doc, page).map_err(|_| ApiError::unprocessable("invalid_page", format!("page {page} of {count}")))?;
+        crate::pdf::page_size(pdf, page).map_err(|_| ApiError::unprocessable("invalid_page", format!("page {page} of {count}")))?;
     let rect = match placement.rect {
         Some([x, y, w, h]) => {
             let inside = [x, y, w, h].iter().all(|v| v.is_finite()) && x >= 0.0 && y >= 0.0 && w >= 20.0 && h >= 10.0;
@@ -295,7 +294,7 @@ pub async fn sign(
         let pending = sign::begin(&pdf, signer.certificate(), signer.chain(), signer.algorithm(), options)?;
         let field = pending.field_name().to_owned();
         let signature = signer.sign(pending.signed_attributes())?;
-        Ok::<_, sign::SignError>((pending.complete(&signature, None)?, field))
+        Ok::<_, sign::SignError>((pending.complete(&pdf, &signature, None)?, field))
     })
     .await
     .map_err(|e| ApiError::internal("signing stopped", e))?
@@ -457,7 +456,7 @@ pub async fn signature(
         return Err(ApiError::internal("deferred signing", "the prepared field differs from the session's"));
     }
     let field = pending.field_name().to_owned();
-    let signed = pending.complete(&raw, None).map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
+    let signed = pending.complete(&pdf, &raw, None).map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
     let signed = checked(&state, signed, &field).await?;
     let result = store_version(&state, &who, &result, signed, &session.certificate, "signed_deferred", Some(session.id)).await?;
     Ok(Json(render(&result)))

@@ -64,7 +64,7 @@ pub fn run(args: SignArgs) -> ExitCode {
 
 fn sign_file(args: SignArgs) -> anyhow::Result<String> {
     let signer = load_signer(&args)?;
-    let pdf = read_pdf(&args.input)?;
+    let mut input = open_pdf(&args.input)?;
     let signing_time = chrono::Utc::now().with_timezone(&crate::domain::vietnam_offset());
     let (page, appearance) = match &args.visible {
         Some(spec) => {
@@ -78,13 +78,22 @@ fn sign_file(args: SignArgs) -> anyhow::Result<String> {
         None => (1, None),
     };
     let options = SignOptions { page, appearance, reason: args.reason, location: args.location, signing_time, timestamp: false };
-    let signed = match (args.level, &args.tsa) {
-        (Level::BB, _) => sign::sign_pdf(&pdf, &signer, options)?,
-        (Level::BT, Some(url)) => super::runtime()?.block_on(sign::sign_pdf_timestamped(&pdf, &signer, options, url))?,
+    let tsa = match (args.level, args.tsa.as_deref()) {
+        (Level::BB, _) => None,
+        (Level::BT, Some(url)) => Some((url, super::runtime()?)),
         (Level::BT, None) => anyhow::bail!("--level B-T needs --tsa URL"),
     };
     let tmp = args.output.with_extension("pdf.partial");
-    std::fs::write(&tmp, &signed).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    let mut output = std::fs::File::create(&tmp).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+    let signed = match tsa {
+        None => sign::sign_stream(&mut input, &mut output, &signer, options),
+        Some((url, runtime)) => runtime.block_on(sign::sign_stream_timestamped(&mut input, &mut output, &signer, options, url)),
+    };
+    drop(output);
+    if let Err(e) = signed {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
     std::fs::rename(&tmp, &args.output).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
     Ok(args.output.display().to_string())
 }
@@ -100,13 +109,14 @@ fn load_signer(args: &SignArgs) -> anyhow::Result<FileSigner> {
     Ok(FileSigner::from_files(&args.key, cert, args.chain.as_deref())?)
 }
 
-/// Reads a PDF, refusing files above the size sohoa handles.
-pub(super) fn read_pdf(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
-    let len = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?.len();
+/// Opens a PDF for reading, refusing files above the size sohoa handles.
+pub(super) fn open_pdf(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let len = file.metadata().map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?.len();
     if len > MAX_PDF_BYTES as u64 {
         anyhow::bail!("{}: larger than {MAX_PDF_BYTES} bytes", path.display());
     }
-    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+    Ok(file)
 }
 
 /// `PAGE,X,Y,W,H` into the page number and `[x1 y1 x2 y2]`.

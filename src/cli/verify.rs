@@ -32,14 +32,14 @@ pub fn run(args: VerifyArgs) -> ExitCode {
             }
         }
     }
-    let pdf = match super::sign::read_pdf(&args.input) {
+    let pdf = match super::sign::open_pdf(&args.input) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_UNREADABLE);
         }
     };
-    let report = match verify::verify_pdf(&pdf, &anchors, chrono::Utc::now()) {
+    let report = match verify::verify_source(pdf, &anchors, chrono::Utc::now()) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };

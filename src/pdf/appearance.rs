@@ -4,7 +4,7 @@
 use super::font::{deflate, FontUse};
 use super::update::Update;
 use super::PdfError;
-use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
+use lopdf::{Dictionary, Object, ObjectId, Stream};
 
 /// Largest signature image accepted, in pixels per side.
 const MAX_IMAGE_SIDE: u32 = 4096;
@@ -61,7 +61,7 @@ impl Appearance {
 }
 
 /// Writes the appearance form XObject and its resources; returns the form's id.
-pub(crate) fn write(update: &mut Update, _doc: &Document, ap: &Appearance) -> Result<ObjectId, PdfError> {
+pub(crate) fn write(update: &mut Update, ap: &Appearance) -> Result<ObjectId, PdfError> {
     let [x1, y1, x2, y2] = ap.rect;
     let (w, h) = ((x2 - x1).abs(), (y2 - y1).abs());
     if !(w > 0.0 && h > 0.0 && w < 14400.0 && h < 14400.0) {

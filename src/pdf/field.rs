@@ -2,10 +2,12 @@
 //! `/Contents` placeholder, added as one incremental update.
 
 use super::appearance::{self, Appearance};
+use super::file::{PdfFile, Revision};
 use super::update::Update;
-use super::{pdf_date, read, PdfError};
+use super::{pdf_date, read, PdfError, MAX_PDF_BYTES};
 use lopdf::{Dictionary, Object, ObjectId};
 use sha2::{Digest, Sha256};
+use std::io::{Read, Seek};
 
 /// What the new signature field looks like and says.
 pub struct FieldSpec {
@@ -22,10 +24,13 @@ pub struct FieldSpec {
     pub contents_room: usize,
 }
 
-/// A PDF with the placeholder in place, waiting for its CMS.
+/// The revision to append, with the placeholder in place, waiting for its CMS.
 pub struct Prepared {
-    bytes: Vec<u8>,
+    /// Length of the original file, which the revision follows.
+    original_len: u64,
+    appended: Vec<u8>,
     byte_range: [usize; 4],
+    digest: [u8; 32],
     field_name: String,
 }
 
@@ -41,54 +46,60 @@ impl Prepared {
         &self.field_name
     }
 
+    /// Length of the original file; the signed PDF is that file followed by the revision.
+    pub fn original_len(&self) -> u64 {
+        self.original_len
+    }
+
     /// Bytes of CMS the placeholder can hold.
     pub fn room(&self) -> usize {
         (self.byte_range[2] - self.byte_range[1] - 2) / 2
     }
 
-    /// The two signed ranges: everything but the `/Contents` hex string.
-    pub fn signed_ranges(&self) -> [&[u8]; 2] {
-        let [a, b, c, d] = self.byte_range;
-        [&self.bytes[a..a + b], &self.bytes[c..c + d]]
+    /// The signed parts of the appended revision: before and after the `/Contents` hex
+    /// string. The signed content is the original file followed by these.
+    pub fn signed_parts(&self) -> [&[u8]; 2] {
+        let [_, lt, after_gt, _] = self.byte_range;
+        let base = self.original_len as usize;
+        [&self.appended[..lt - base], &self.appended[after_gt - base..]]
     }
 
     /// SHA-256 over the two signed ranges.
     pub fn digest(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        for range in self.signed_ranges() {
-            h.update(range);
-        }
-        h.finalize().into()
+        self.digest
     }
 
-    /// Writes the CMS into the placeholder (upper-case hex, zero padded) and returns the PDF.
+    /// Writes the CMS into the placeholder (upper-case hex, zero padded) and returns the
+    /// revision to append to the original file.
     pub fn finish(mut self, cms: &[u8]) -> Result<Vec<u8>, PdfError> {
         let room = self.room();
         if cms.len() > room {
             return Err(PdfError::ContentsTooSmall { needed: cms.len(), room });
         }
-        let start = self.byte_range[1] + 1;
+        let start = self.byte_range[1] + 1 - self.original_len as usize;
         let hex = hex::encode_upper(cms);
-        self.bytes[start..start + hex.len()].copy_from_slice(hex.as_bytes());
-        Ok(self.bytes)
+        self.appended[start..start + hex.len()].copy_from_slice(hex.as_bytes());
+        Ok(self.appended)
     }
 }
 
-/// Adds a signature field and its placeholder to `pdf` as an incremental update.
-pub fn prepare(pdf: &[u8], spec: FieldSpec) -> Result<Prepared, PdfError> {
-    let doc = read::load(pdf)?;
-    let pages = doc.get_pages();
-    let page_id = *pages.get(&spec.page).ok_or(PdfError::NoSuchPage { page: spec.page, count: pages.len() })?;
-    let root_id = doc
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| PdfError::Structure("trailer /Root is not a reference".into()))?;
-    let mut update = Update::new(pdf, &doc);
+/// Adds a signature field and its placeholder to the PDF in `source` as an incremental
+/// update. Reads only the objects it changes, then hashes the file once, streaming.
+pub fn prepare<R: Read + Seek>(source: R, spec: FieldSpec) -> Result<Prepared, PdfError> {
+    let file = PdfFile::open(source)?;
+    let rev = file.latest()?;
+    let pages = read::pages(&rev)?;
+    let page_id = *spec
+        .page
+        .checked_sub(1)
+        .and_then(|i| pages.get(i as usize))
+        .ok_or(PdfError::NoSuchPage { page: spec.page, count: pages.len() })?;
+    let (root_id, catalog) = rev.catalog()?;
+    let mut update = Update::new(&rev)?;
 
     let sig_id = update.alloc();
     let widget_id = update.alloc();
-    let field_name = unique_field_name(&doc, root_id);
+    let field_name = unique_field_name(&rev);
 
     let mut widget = Dictionary::new();
     widget.set("Type", Object::Name(b"Annot".to_vec()));
@@ -102,28 +113,41 @@ pub fn prepare(pdf: &[u8], spec: FieldSpec) -> Result<Prepared, PdfError> {
     match &spec.appearance {
         Some(ap) => {
             widget.set("Rect", Object::Array(ap.rect.iter().map(|v| Object::Real(*v)).collect()));
-            let form_id = appearance::write(&mut update, &doc, ap)?;
+            let form_id = appearance::write(&mut update, ap)?;
             widget.set("AP", Object::Dictionary(Dictionary::from_iter([("N", Object::Reference(form_id))])));
         }
         None => widget.set("Rect", Object::Array(vec![Object::Integer(0); 4])),
     }
     update.put(widget_id, &Object::Dictionary(widget));
 
-    add_to_page(&mut update, &doc, page_id, widget_id)?;
-    add_to_acroform(&mut update, &doc, root_id, widget_id)?;
+    add_to_page(&mut update, &rev, page_id, widget_id)?;
+    add_to_acroform(&mut update, &rev, root_id, catalog, widget_id)?;
 
     let (body, br_at, contents_at) = signature_dictionary(&spec);
     update.put_raw(sig_id, body);
-    let written = update.finish()?;
-    let sig_body = written.body_offsets[&sig_id];
-    let mut bytes = written.bytes;
+    let written = update.finish();
+    let original_len = file.len();
+    let sig_body = written.body_offsets[&sig_id] as usize;
+    let mut appended = written.bytes;
     let lt = sig_body + contents_at;
     let after_gt = lt + 2 * spec.contents_room + 2;
-    let byte_range = [0, lt, after_gt, bytes.len() - after_gt];
+    let total = original_len as usize + appended.len();
+    if total > MAX_PDF_BYTES {
+        return Err(PdfError::TooLarge);
+    }
+    let byte_range = [0, lt, after_gt, total - after_gt];
     let numbers = format!("0 {} {} {}", byte_range[1], byte_range[2], byte_range[3]);
-    let slot = sig_body + br_at;
-    bytes[slot..slot + BYTE_RANGE_SLOT.len()].copy_from_slice(format!("{numbers:<width$}", width = BYTE_RANGE_SLOT.len()).as_bytes());
-    Ok(Prepared { bytes, byte_range, field_name })
+    let slot = sig_body + br_at - original_len as usize;
+    appended[slot..slot + BYTE_RANGE_SLOT.len()].copy_from_slice(format!("{numbers:<width$}", width = BYTE_RANGE_SLOT.len()).as_bytes());
+
+    let mut prepared = Prepared { original_len, appended, byte_range, digest: [0; 32], field_name };
+    let mut hasher = Sha256::new();
+    file.for_each_chunk(0, original_len, |chunk| hasher.update(chunk))?;
+    for part in prepared.signed_parts() {
+        hasher.update(part);
+    }
+    prepared.digest = hasher.finalize().into();
+    Ok(prepared)
 }
 
 /// The signature dictionary body, with the offsets of the ByteRange slot and of `<`.
@@ -146,13 +170,14 @@ fn signature_dictionary(spec: &FieldSpec) -> (Vec<u8>, usize, usize) {
     (s.into_bytes(), br_at, contents_at)
 }
 
-fn add_to_page(update: &mut Update, doc: &lopdf::Document, page_id: ObjectId, widget_id: ObjectId) -> Result<(), PdfError> {
-    let mut page = doc.get_dictionary(page_id).map_err(|e| PdfError::Structure(format!("page object: {e}")))?.clone();
+fn add_to_page<R: Read + Seek>(update: &mut Update, rev: &Revision<R>, page_id: ObjectId, widget_id: ObjectId) -> Result<(), PdfError> {
+    let mut page = rev.dictionary(&Object::Reference(page_id), "the page object")?;
     match page.get(b"Annots") {
         Ok(Object::Reference(arr_id)) => {
             let arr_id = *arr_id;
-            let mut arr =
-                doc.get_object(arr_id).and_then(Object::as_array).map_err(|e| PdfError::Structure(format!("page /Annots: {e}")))?.clone();
+            let Object::Array(mut arr) = rev.object(arr_id)? else {
+                return Err(PdfError::Structure("page /Annots is not an array".into()));
+            };
             arr.push(Object::Reference(widget_id));
             update.put(arr_id, &Object::Array(arr));
             return Ok(());
@@ -168,19 +193,24 @@ fn add_to_page(update: &mut Update, doc: &lopdf::Document, page_id: ObjectId, wi
     Ok(())
 }
 
-fn add_to_acroform(update: &mut Update, doc: &lopdf::Document, root_id: ObjectId, widget_id: ObjectId) -> Result<(), PdfError> {
-    let mut catalog = doc.get_dictionary(root_id).map_err(|e| PdfError::Structure(format!("catalog: {e}")))?.clone();
+fn add_to_acroform<R: Read + Seek>(
+    update: &mut Update,
+    rev: &Revision<R>,
+    root_id: ObjectId,
+    mut catalog: Dictionary,
+    widget_id: ObjectId,
+) -> Result<(), PdfError> {
     let (mut form, form_id) = match catalog.get(b"AcroForm") {
-        Ok(Object::Reference(id)) => {
-            (doc.get_dictionary(*id).map_err(|e| PdfError::Structure(format!("/AcroForm: {e}")))?.clone(), Some(*id))
-        }
+        Ok(Object::Reference(id)) => (rev.dictionary(&Object::Reference(*id), "/AcroForm")?, Some(*id)),
         Ok(Object::Dictionary(d)) => (d.clone(), None),
         _ => (Dictionary::new(), None),
     };
     match form.get(b"Fields") {
         Ok(Object::Reference(fid)) => {
             let fid = *fid;
-            let mut arr = doc.get_object(fid).and_then(Object::as_array).map_err(|e| PdfError::Structure(format!("/Fields: {e}")))?.clone();
+            let Object::Array(mut arr) = rev.object(fid)? else {
+                return Err(PdfError::Structure("/Fields is not an array".into()));
+            };
             arr.push(Object::Reference(widget_id));
             update.put(fid, &Object::Array(arr));
         }
@@ -204,8 +234,8 @@ fn add_to_acroform(update: &mut Update, doc: &lopdf::Document, root_id: ObjectId
 }
 
 /// `Signature1`, `Signature2`, …: the first name no top-level field uses yet.
-fn unique_field_name(doc: &lopdf::Document, root_id: ObjectId) -> String {
-    let taken: Vec<Vec<u8>> = read::field_names(doc, root_id);
+fn unique_field_name<R: Read + Seek>(rev: &Revision<R>) -> String {
+    let taken: Vec<Vec<u8>> = read::field_names(rev);
     (1..).map(|n| format!("Signature{n}")).find(|n| !taken.iter().any(|t| t == n.as_bytes())).unwrap_or_default()
 }
 

@@ -1,15 +1,45 @@
 //! PDF helpers for signing: a signature field with a `/Contents` placeholder written as an
-//! incremental update, the byte ranges it covers, and reading signatures back.
+//! incremental update, the byte ranges it covers, and reading signatures back. Signing and
+//! verifying read the file lazily ([`PdfFile`]): the cross-reference chain and the few
+//! objects they touch, never the page content.
 
 mod appearance;
 mod field;
+mod file;
 mod font;
 mod read;
+mod syntax;
 mod update;
+mod xref;
 
 pub use appearance::{Appearance, AppearanceText};
 pub use field::{prepare, FieldSpec, Prepared};
-pub use read::{load, page_size, revision_end, signatures, SignatureEntry};
+pub use file::{PdfFile, Revision};
+pub use read::{load, revision_end, signatures, SignatureEntry};
+
+use std::io::Cursor;
+
+/// Number of pages of the PDF in `pdf`.
+pub fn page_count(pdf: &[u8]) -> Result<usize, PdfError> {
+    let file = PdfFile::open(Cursor::new(pdf))?;
+    Ok(read::pages(&file.latest()?)?.len())
+}
+
+/// Width and height in points of page `page` (1-based), from its (inherited) `/MediaBox`.
+pub fn page_size(pdf: &[u8], page: u32) -> Result<(f32, f32), PdfError> {
+    let file = PdfFile::open(Cursor::new(pdf))?;
+    read::page_size(&file.latest()?, page)
+}
+
+/// Object numbers that a revision changed relative to `older`, an earlier revision.
+pub(crate) fn redefined_since<R: std::io::Read + std::io::Seek>(newer: &Revision<R>, older: &Revision<R>) -> Vec<lopdf::ObjectId> {
+    newer.xref().redefined_since(older.xref())
+}
+
+/// The page objects of a revision, in order.
+pub(crate) fn pages<R: std::io::Read + std::io::Seek>(rev: &Revision<R>) -> Result<Vec<lopdf::ObjectId>, PdfError> {
+    read::pages(rev)
+}
 
 /// Largest PDF sohoa signs or verifies (1 GiB), so offsets fit in the 10-digit ByteRange slots.
 pub const MAX_PDF_BYTES: usize = 1 << 30;
@@ -30,6 +60,8 @@ pub enum PdfError {
     TooLarge,
     #[error("appearance: {0}")]
     Appearance(String),
+    #[error("cannot read the PDF: {0}")]
+    Read(String),
 }
 
 impl PdfError {
@@ -43,6 +75,7 @@ impl PdfError {
             PdfError::ContentsTooSmall { .. } => "signature_too_large",
             PdfError::TooLarge => "pdf_too_large",
             PdfError::Appearance(_) => "appearance_invalid",
+            PdfError::Read(_) => "file_unreadable",
         }
     }
 }

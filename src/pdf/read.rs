@@ -1,13 +1,18 @@
-//! Loading PDFs defensively and finding their signature fields.
+//! Finding signature fields and pages in a revision, and loading whole PDFs defensively
+//! where every object is wanted.
 
+use super::file::{PdfFile, Revision};
 use super::{PdfError, MAX_PDF_BYTES};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use std::collections::HashSet;
+use std::io::{Read, Seek};
 
 /// Deepest field hierarchy followed; real forms nest a few levels.
 const MAX_FIELD_DEPTH: usize = 32;
 /// Most fields visited, so a hostile form cannot make verification walk forever.
 const MAX_FIELDS: usize = 10_000;
+/// Most pages followed in a page tree.
+const MAX_PAGES: usize = 1 << 20;
 /// Largest stream lopdf may inflate while loading (object and xref streams).
 const MAX_DECOMPRESSED: usize = 64 << 20;
 
@@ -50,10 +55,11 @@ pub fn load(pdf: &[u8]) -> Result<Document, PdfError> {
     Ok(doc)
 }
 
-/// Every signature field that has a value, in the order of the form's field tree.
-pub fn signatures(doc: &Document) -> Vec<SignatureEntry> {
+/// Every signature field that has a value, in the order of the form's field tree; fields
+/// that do not resolve are passed over.
+pub fn signatures<R: Read + Seek>(rev: &Revision<R>) -> Vec<SignatureEntry> {
     let mut out = Vec::new();
-    let Some(fields) = acroform_fields(doc) else { return out };
+    let Some(fields) = acroform_fields(rev) else { return out };
     let mut seen = HashSet::new();
     let mut stack: Vec<(ObjectId, String, usize)> =
         fields.iter().rev().filter_map(|o| o.as_reference().ok()).map(|id| (id, String::new(), 0)).collect();
@@ -61,7 +67,7 @@ pub fn signatures(doc: &Document) -> Vec<SignatureEntry> {
         if depth > MAX_FIELD_DEPTH || seen.len() >= MAX_FIELDS || !seen.insert(id) {
             continue;
         }
-        let Ok(field) = doc.get_dictionary(id) else { continue };
+        let Ok(Object::Dictionary(field)) = rev.object(id) else { continue };
         let partial = field.get(b"T").ok().and_then(|t| t.as_str().ok()).map(decode_text).unwrap_or_default();
         let name = match (parent.is_empty(), partial.is_empty()) {
             (true, _) => partial,
@@ -77,8 +83,10 @@ pub fn signatures(doc: &Document) -> Vec<SignatureEntry> {
         if !is_sig {
             continue;
         }
-        let Some(value) = field.get(b"V").ok().and_then(|v| doc.dereference(v).ok()).and_then(|(_, v)| v.as_dict().ok()) else { continue };
-        out.push(entry(name, value));
+        let Some(value) = field.get(b"V").ok().and_then(|v| rev.resolve(v).ok()) else { continue };
+        if let Object::Dictionary(value) = value {
+            out.push(entry(name, &value));
+        }
     }
     out
 }
@@ -104,21 +112,23 @@ fn entry(field: String, v: &Dictionary) -> SignatureEntry {
 }
 
 /// Names of the form's top-level fields, to pick a new unique one.
-pub(crate) fn field_names(doc: &Document, _root: ObjectId) -> Vec<Vec<u8>> {
-    let Some(fields) = acroform_fields(doc) else { return Vec::new() };
+pub(crate) fn field_names<R: Read + Seek>(rev: &Revision<R>) -> Vec<Vec<u8>> {
+    let Some(fields) = acroform_fields(rev) else { return Vec::new() };
     fields
         .iter()
-        .filter_map(|f| doc.dereference(f).ok())
-        .filter_map(|(_, f)| f.as_dict().ok())
-        .filter_map(|d| d.get(b"T").ok().and_then(|t| t.as_str().ok()).map(<[u8]>::to_vec))
+        .take(MAX_FIELDS)
+        .filter_map(|f| rev.resolve(f).ok())
+        .filter_map(|f| f.as_dict().ok().and_then(|d| d.get(b"T").ok()).and_then(|t| t.as_str().ok()).map(<[u8]>::to_vec))
         .collect()
 }
 
-fn acroform_fields(doc: &Document) -> Option<&Vec<Object>> {
-    let catalog = doc.catalog().ok()?;
-    let (_, form) = doc.dereference(catalog.get(b"AcroForm").ok()?).ok()?;
-    let (_, fields) = doc.dereference(form.as_dict().ok()?.get(b"Fields").ok()?).ok()?;
-    fields.as_array().ok()
+fn acroform_fields<R: Read + Seek>(rev: &Revision<R>) -> Option<Vec<Object>> {
+    let (_, catalog) = rev.catalog().ok()?;
+    let form = rev.resolve(catalog.get(b"AcroForm").ok()?).ok()?;
+    match rev.resolve(form.as_dict().ok()?.get(b"Fields").ok()?).ok()? {
+        Object::Array(fields) => Some(fields),
+        _ => None,
+    }
 }
 
 /// Decodes a PDF text string: UTF-16BE with a BOM, UTF-8 with a BOM, else PDFDocEncoding
@@ -135,27 +145,55 @@ pub(crate) fn decode_text(b: &[u8]) -> String {
 }
 
 /// If a revision ends at `at` (just after `%%EOF` and an optional end-of-line), returns true.
-pub fn revision_end(pdf: &[u8], at: usize) -> bool {
-    if at > pdf.len() || at < 5 {
+pub fn revision_end<R: Read + Seek>(file: &PdfFile<R>, at: u64) -> bool {
+    if at > file.len() || at < 5 {
         return false;
     }
-    let mut end = at;
-    while end > 0 && matches!(pdf[end - 1], b'\r' | b'\n') && at - end < 2 {
+    let from = at.saturating_sub(7);
+    file.read_at(from, (at - from) as usize, at).is_ok_and(|tail| ends_revision(&tail))
+}
+
+/// Whether `tail` ends with `%%EOF` and at most two end-of-line bytes.
+fn ends_revision(tail: &[u8]) -> bool {
+    let mut end = tail.len();
+    while end > 0 && matches!(tail[end - 1], b'\r' | b'\n') && tail.len() - end < 2 {
         end -= 1;
     }
-    end >= 5 && &pdf[end - 5..end] == b"%%EOF"
+    end >= 5 && &tail[end - 5..end] == b"%%EOF"
+}
+
+/// The page objects in order, from the catalog's page tree.
+pub(crate) fn pages<R: Read + Seek>(rev: &Revision<R>) -> Result<Vec<ObjectId>, PdfError> {
+    let (_, catalog) = rev.catalog()?;
+    let root = catalog.get(b"Pages").and_then(Object::as_reference).map_err(|_| PdfError::Structure("the catalog has no /Pages".into()))?;
+    let mut pages = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack = vec![(root, 0usize)];
+    while let Some((id, depth)) = stack.pop() {
+        if depth > MAX_FIELD_DEPTH || !seen.insert(id) || pages.len() >= MAX_PAGES {
+            continue;
+        }
+        let Ok(Object::Dictionary(node)) = rev.object(id) else { continue };
+        let is_page = node.get(b"Type").and_then(Object::as_name).is_ok_and(|t| t == b"Page");
+        match node.get(b"Kids").and_then(Object::as_array) {
+            Ok(kids) if !is_page => stack.extend(kids.iter().rev().filter_map(|k| k.as_reference().ok()).map(|k| (k, depth + 1))),
+            _ => pages.push(id),
+        }
+    }
+    Ok(pages)
 }
 
 /// Width and height in points of page `page` (1-based), from its (inherited) `/MediaBox`.
-pub fn page_size(doc: &Document, page: u32) -> Result<(f32, f32), PdfError> {
-    let pages = doc.get_pages();
-    let id = *pages.get(&page).ok_or(PdfError::NoSuchPage { page, count: pages.len() })?;
+pub(crate) fn page_size<R: Read + Seek>(rev: &Revision<R>, page: u32) -> Result<(f32, f32), PdfError> {
+    let pages = pages(rev)?;
+    let id = *page.checked_sub(1).and_then(|i| pages.get(i as usize)).ok_or(PdfError::NoSuchPage { page, count: pages.len() })?;
     let mut node = id;
     // /MediaBox is inheritable; walk up a bounded number of /Parent links.
     for _ in 0..MAX_FIELD_DEPTH {
-        let dict = doc.get_dictionary(node).map_err(|e| PdfError::Structure(format!("page {page}: {e}")))?;
-        if let Ok(media) = dict.get(b"MediaBox").and_then(|o| doc.dereference(o).map(|(_, o)| o)).and_then(Object::as_array) {
-            let n: Vec<f32> = media.iter().filter_map(|o| o.as_float().ok()).collect();
+        let dict = rev.dictionary(&Object::Reference(node), &format!("page {page}"))?;
+        if let Ok(media) = dict.get(b"MediaBox") {
+            let media = rev.resolve(media)?;
+            let n: Vec<f32> = media.as_array().map(|a| a.iter().filter_map(|o| o.as_float().ok()).collect()).unwrap_or_default();
             if let [x1, y1, x2, y2] = n[..] {
                 return Ok(((x2 - x1).abs(), (y2 - y1).abs()));
             }
@@ -172,12 +210,12 @@ mod tests {
 
     #[test]
     fn revision_ends_after_eof_marker() {
-        let pdf = b"%PDF-1.7\n...%%EOF\r\nmore%%EOF";
-        assert!(revision_end(pdf, 17));
-        assert!(revision_end(pdf, 19));
-        assert!(revision_end(pdf, pdf.len()));
-        assert!(!revision_end(pdf, 21));
-        assert!(!revision_end(pdf, 10));
+        let pdf = PdfFile::open(std::io::Cursor::new(&b"%PDF-1.7\n...%%EOF\r\nmore%%EOF"[..])).unwrap();
+        assert!(revision_end(&pdf, 17));
+        assert!(revision_end(&pdf, 19));
+        assert!(revision_end(&pdf, pdf.len()));
+        assert!(!revision_end(&pdf, 21));
+        assert!(!revision_end(&pdf, 10));
     }
 
     #[test]

@@ -210,9 +210,7 @@ pub fn seal_pdf(
     agency_name: &str,
     signing_time: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<Vec<u8>, SealError> {
-    let doc = crate::pdf::load(pdf)?;
-    let (width, height) = crate::pdf::page_size(&doc, 1)?;
-    drop(doc);
+    let (width, height) = crate::pdf::page_size(pdf, 1)?;
     let x2 = width - SEAL_MARGIN;
     let y2 = height - SEAL_MARGIN;
     let rect = [(x2 - SEAL_WIDTH).max(0.0), (y2 - SEAL_HEIGHT).max(0.0), x2, y2];

@@ -17,6 +17,7 @@ pub fn tsa_tst_info(token: &::cms::content_info::ContentInfo) -> Result<x509_tsp
 }
 
 use crate::pdf::{self, Appearance, FieldSpec, PdfError};
+use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
 /// Room for the CMS beyond the certificates: signed attributes and an RSA-4096 signature.
 const BASE_ROOM: usize = 8 * 1024;
@@ -41,6 +42,8 @@ pub enum SignError {
     Pdf(#[from] PdfError),
     #[error(transparent)]
     Tsa(#[from] TsaError),
+    #[error("cannot write the signed PDF: {0}")]
+    Output(std::io::Error),
 }
 
 impl SignError {
@@ -55,6 +58,7 @@ impl SignError {
             SignError::Encoding(_) => "cms_encoding",
             SignError::Pdf(e) => e.code(),
             SignError::Tsa(e) => e.code(),
+            SignError::Output(_) => "output_unwritable",
         }
     }
 }
@@ -116,17 +120,42 @@ impl Pending {
         self.prepared.field_name()
     }
 
-    /// Assembles the CMS from a raw signature (and, for B-T, a time-stamp token) and
-    /// writes it into the placeholder.
-    pub fn complete(self, signature: &[u8], timestamp_token: Option<&[u8]>) -> Result<Vec<u8>, SignError> {
+    /// Assembles the CMS from a raw signature (and, for B-T, a time-stamp token) and writes
+    /// it into the placeholder; returns the revision to append to the original PDF.
+    pub fn complete_update(self, signature: &[u8], timestamp_token: Option<&[u8]>) -> Result<Vec<u8>, SignError> {
         let cms = signed_data(&self.certificate, &self.chain, self.algorithm, &self.signed_attributes, signature, timestamp_token)?;
         Ok(self.prepared.finish(&cms)?)
+    }
+
+    /// Like [`Pending::complete_update`], for a PDF in memory: `pdf` (the bytes [`begin`]
+    /// read) followed by the completed revision.
+    pub fn complete(self, pdf: &[u8], signature: &[u8], timestamp_token: Option<&[u8]>) -> Result<Vec<u8>, SignError> {
+        if pdf.len() as u64 != self.prepared.original_len() {
+            return Err(PdfError::Structure("the PDF is not the one the signature was prepared for".into()).into());
+        }
+        let appended = self.complete_update(signature, timestamp_token)?;
+        let mut out = Vec::with_capacity(pdf.len() + appended.len());
+        out.extend_from_slice(pdf);
+        out.extend_from_slice(&appended);
+        Ok(out)
     }
 }
 
 /// Adds the signature field and computes the signed attributes, without any key.
 pub fn begin(
     pdf: &[u8],
+    certificate: &[u8],
+    chain: &[Vec<u8>],
+    algorithm: KeyAlgorithm,
+    options: SignOptions,
+) -> Result<Pending, SignError> {
+    begin_from(Cursor::new(pdf), certificate, chain, algorithm, options)
+}
+
+/// [`begin`] for a PDF read from `source` (a file): only the objects the signature
+/// changes are parsed, and the file is hashed streaming.
+pub fn begin_from<R: Read + Seek>(
+    source: R,
     certificate: &[u8],
     chain: &[Vec<u8>],
     algorithm: KeyAlgorithm,
@@ -143,7 +172,7 @@ pub fn begin(
         signing_time: options.signing_time,
         contents_room: room,
     };
-    let prepared = pdf::prepare(pdf, spec)?;
+    let prepared = pdf::prepare(source, spec)?;
     let signed_attributes = signed_attributes(&prepared.digest(), certificate)?;
     Ok(Pending { prepared, certificate: certificate.to_vec(), chain: chain.to_vec(), algorithm, signed_attributes })
 }
@@ -152,7 +181,7 @@ pub fn begin(
 pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, options: SignOptions) -> Result<Vec<u8>, SignError> {
     let pending = begin(pdf, signer.certificate(), signer.chain(), signer.algorithm(), SignOptions { timestamp: false, ..options })?;
     let signature = signer.sign(pending.signed_attributes())?;
-    pending.complete(&signature, None)
+    pending.complete(pdf, &signature, None)
 }
 
 /// Signs `pdf` as PAdES B-T: the signature value is time-stamped by the TSA at `tsa_url`.
@@ -160,5 +189,49 @@ pub async fn sign_pdf_timestamped(pdf: &[u8], signer: &dyn Signer, options: Sign
     let pending = begin(pdf, signer.certificate(), signer.chain(), signer.algorithm(), SignOptions { timestamp: true, ..options })?;
     let signature = signer.sign(pending.signed_attributes())?;
     let token = request_timestamp(tsa_url, &signature).await?;
-    pending.complete(&signature, Some(&token))
+    pending.complete(pdf, &signature, Some(&token))
+}
+
+/// Signs the PDF in `input` as PAdES B-B into `output`: the original bytes are copied, then
+/// the signed revision appended; memory stays small whatever the file's size.
+pub fn sign_stream<R: Read + Seek, W: Write>(
+    input: &mut R,
+    output: &mut W,
+    signer: &dyn Signer,
+    options: SignOptions,
+) -> Result<(), SignError> {
+    let options = SignOptions { timestamp: false, ..options };
+    let pending = begin_from(&mut *input, signer.certificate(), signer.chain(), signer.algorithm(), options)?;
+    let signature = signer.sign(pending.signed_attributes())?;
+    let original_len = pending.prepared.original_len();
+    let appended = pending.complete_update(&signature, None)?;
+    write_signed(input, original_len, &appended, output)
+}
+
+/// [`sign_stream`] as PAdES B-T, with a signature time-stamp from the TSA at `tsa_url`.
+pub async fn sign_stream_timestamped<R: Read + Seek, W: Write>(
+    input: &mut R,
+    output: &mut W,
+    signer: &dyn Signer,
+    options: SignOptions,
+    tsa_url: &str,
+) -> Result<(), SignError> {
+    let options = SignOptions { timestamp: true, ..options };
+    let pending = begin_from(&mut *input, signer.certificate(), signer.chain(), signer.algorithm(), options)?;
+    let signature = signer.sign(pending.signed_attributes())?;
+    let token = request_timestamp(tsa_url, &signature).await?;
+    let original_len = pending.prepared.original_len();
+    let appended = pending.complete_update(&signature, Some(&token))?;
+    write_signed(input, original_len, &appended, output)
+}
+
+/// The original `len` bytes of `input`, then `appended`.
+fn write_signed<R: Read + Seek, W: Write>(input: &mut R, len: u64, appended: &[u8], output: &mut W) -> Result<(), SignError> {
+    input.seek(SeekFrom::Start(0)).map_err(PdfError::from)?;
+    let copied = std::io::copy(&mut (&mut *input).take(len), output).map_err(SignError::Output)?;
+    if copied != len {
+        return Err(PdfError::Read(format!("the PDF shrank while it was signed ({copied} of {len} bytes)")).into());
+    }
+    output.write_all(appended).map_err(SignError::Output)?;
+    output.flush().map_err(SignError::Output)
 }

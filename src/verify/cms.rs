@@ -71,31 +71,43 @@ fn attribute(attrs: &Attributes, oid: der::asn1::ObjectIdentifier) -> Option<&de
     attrs.iter().find(|a| a.oid == oid).and_then(|a| a.values.iter().next())
 }
 
-/// Digest of `data` with the algorithm named by `alg`; `None` for one sohoa does not accept.
-pub(crate) fn digest_with(alg: &der::asn1::ObjectIdentifier, chunks: &[&[u8]]) -> Option<Vec<u8>> {
+/// A hashing context for the algorithm named by `alg`; `None` for one sohoa does not accept.
+pub(crate) fn digest_context(alg: &der::asn1::ObjectIdentifier) -> Option<ring::digest::Context> {
     let algorithm = match alg.to_string().as_str() {
         "2.16.840.1.101.3.4.2.1" => &ring::digest::SHA256,
         "2.16.840.1.101.3.4.2.2" => &ring::digest::SHA384,
         "2.16.840.1.101.3.4.2.3" => &ring::digest::SHA512,
         _ => return None,
     };
-    let mut ctx = ring::digest::Context::new(algorithm);
+    Some(ring::digest::Context::new(algorithm))
+}
+
+pub(crate) fn unsupported_digest(alg: &der::asn1::ObjectIdentifier) -> Problem {
+    Problem::new("unsupported_algorithm", format!("digest algorithm {alg}"))
+}
+
+/// Digest of `data` with the algorithm named by `alg`; `None` for one sohoa does not accept.
+pub(crate) fn digest_with(alg: &der::asn1::ObjectIdentifier, chunks: &[&[u8]]) -> Option<Vec<u8>> {
+    let mut ctx = digest_context(alg)?;
     for c in chunks {
         ctx.update(c);
     }
     Some(ctx.finish().as_ref().to_vec())
 }
 
-/// Checks message-digest against `content_digest_of` (which hashes the signed content with
+/// Hashes the signed content with the digest algorithm it is given (the SignerInfo's).
+pub(crate) type ContentDigest<'a> = &'a mut dyn FnMut(&der::asn1::ObjectIdentifier) -> Result<Vec<u8>, Problem>;
+
+/// Checks message-digest against `content_digest` (which hashes the signed content with
 /// the SignerInfo's digest algorithm), the signature with `cert`, and the ESS attribute.
-pub(crate) fn check_signer(si: &SignerInfo, cert_der: &[u8], content: &[&[u8]], problems: &mut Vec<Problem>) {
+pub(crate) fn check_signer(si: &SignerInfo, cert_der: &[u8], content_digest: ContentDigest, problems: &mut Vec<Problem>) {
     let Some(attrs) = &si.signed_attrs else {
         problems.push(Problem::new("cms_no_signed_attributes", "the SignerInfo has no signed attributes"));
         return;
     };
-    let Some(digest) = digest_with(&si.digest_alg.oid, content) else {
-        problems.push(Problem::new("unsupported_algorithm", format!("digest algorithm {}", si.digest_alg.oid)));
-        return;
+    let digest = match content_digest(&si.digest_alg.oid) {
+        Ok(d) => d,
+        Err(p) => return problems.push(p),
     };
     match attribute(attrs, oid::MESSAGE_DIGEST).and_then(|a| a.decode_as::<OctetString>().ok()) {
         Some(md) if md.as_bytes() == digest.as_slice() => {}

@@ -9,8 +9,9 @@ mod timestamp;
 
 pub use diff::Change;
 
-use crate::pdf::{self, PdfError, SignatureEntry};
+use crate::pdf::{self, PdfError, PdfFile, Revision, SignatureEntry};
 use serde::Serialize;
+use std::io::{Cursor, Read, Seek};
 
 /// Why verification could not even start (exit status 2 on the command line).
 #[derive(Debug, thiserror::Error)]
@@ -75,15 +76,22 @@ pub struct Report {
 
 /// Verifies `pdf` against the trust anchors (DER certificates) at time `now`.
 pub fn verify_pdf(pdf: &[u8], anchors: &[Vec<u8>], now: chrono::DateTime<chrono::Utc>) -> Result<Report, VerifyError> {
-    let doc = pdf::load(pdf)?;
-    let signatures: Vec<SignatureReport> = pdf::signatures(&doc).iter().map(|e| verify_one(pdf, &doc, e, anchors, now)).collect();
+    verify_source(Cursor::new(pdf), anchors, now)
+}
+
+/// [`verify_pdf`] for a PDF read from `source` (a file): the signature dictionaries are
+/// found through the cross-reference chain and the signed ranges hashed streaming.
+pub fn verify_source<R: Read + Seek>(source: R, anchors: &[Vec<u8>], now: chrono::DateTime<chrono::Utc>) -> Result<Report, VerifyError> {
+    let file = PdfFile::open(source)?;
+    let latest = file.latest()?;
+    let signatures: Vec<SignatureReport> = pdf::signatures(&latest).iter().map(|e| verify_one(&file, &latest, e, anchors, now)).collect();
     let valid = !signatures.is_empty() && signatures.iter().all(|s| s.valid);
     Ok(Report { valid, signatures })
 }
 
-fn verify_one(
-    pdf: &[u8],
-    doc: &lopdf::Document,
+fn verify_one<R: Read + Seek>(
+    file: &PdfFile<R>,
+    latest: &Revision<R>,
     e: &SignatureEntry,
     anchors: &[Vec<u8>],
     now: chrono::DateTime<chrono::Utc>,
@@ -99,27 +107,27 @@ fn verify_one(
         reason: e.reason.clone(),
         location: e.location.clone(),
         signed_bytes: 0,
-        file_bytes: pdf.len() as u64,
+        file_bytes: file.len(),
         changes_after: Vec::new(),
         valid: false,
         problems: Vec::new(),
     };
-    let ranges = match check_byte_range(pdf, e) {
+    let ranges = match check_byte_range(file, e) {
         Ok(r) => r,
         Err(p) => {
             r.problems.push(p);
             return r;
         }
     };
-    r.signed_bytes = (ranges[2] + ranges[3]) as u64;
-    let content: [&[u8]; 2] = [&pdf[ranges[0]..ranges[0] + ranges[1]], &pdf[ranges[2]..ranges[2] + ranges[3]]];
+    r.signed_bytes = ranges[2] + ranges[3];
+    let mut content_digest = |alg: &der::asn1::ObjectIdentifier| digest_ranges(file, &ranges, alg);
     match e.sub_filter.as_str() {
-        "ETSI.CAdES.detached" | "adbe.pkcs7.detached" => check_cms(&mut r, &e.contents, &content, anchors, now),
+        "ETSI.CAdES.detached" | "adbe.pkcs7.detached" => check_cms(&mut r, &e.contents, &mut content_digest, anchors, now),
         other => r.problems.push(Problem::new("unsupported_sub_filter", format!("/SubFilter /{other}"))),
     }
-    if (r.signed_bytes as usize) < pdf.len() {
-        match pdf::load(&pdf[..r.signed_bytes as usize]) {
-            Ok(old) => r.changes_after = diff::changes(&old, doc),
+    if r.signed_bytes < file.len() {
+        match file.revision_ending_at(r.signed_bytes) {
+            Ok(old) => r.changes_after = diff::changes(&old, latest),
             Err(err) => r.problems.push(Problem::new("revision_unreadable", format!("the signed revision does not parse: {err}"))),
         }
         for c in r.changes_after.iter().filter(|c| !c.allowed) {
@@ -132,28 +140,49 @@ fn verify_one(
 
 /// `[o1 l1 o2 l2]` must cover the revision from byte 0 to its `%%EOF`, leaving out exactly
 /// the `/Contents` hex string.
-fn check_byte_range(pdf: &[u8], e: &SignatureEntry) -> Result<[usize; 4], Problem> {
+fn check_byte_range<R: Read + Seek>(file: &PdfFile<R>, e: &SignatureEntry) -> Result<[u64; 4], Problem> {
     let br = &e.byte_range;
     if br.len() != 4 || br.iter().any(|v| *v < 0) {
         return Err(Problem::new("byte_range_malformed", format!("/ByteRange {br:?} is not two ranges")));
     }
-    let [o1, l1, o2, l2] = [br[0] as usize, br[1] as usize, br[2] as usize, br[3] as usize];
+    let [o1, l1, o2, l2] = [br[0] as u64, br[1] as u64, br[2] as u64, br[3] as u64];
     let end = o2.saturating_add(l2);
-    if o1 != 0 || end > pdf.len() || o2 <= l1 {
+    if o1 != 0 || end > file.len() || o2 <= l1 {
         return Err(Problem::new("byte_range_uncovered", format!("/ByteRange {br:?} does not start at 0 or runs past the file")));
     }
-    if !pdf::revision_end(pdf, end) {
+    if !pdf::revision_end(file, end) {
         return Err(Problem::new("byte_range_uncovered", format!("/ByteRange {br:?} does not end at the end of a revision")));
     }
-    let gap = &pdf[l1..o2];
+    let gap_problem = || Problem::new("byte_range_gap", "the bytes left out are not exactly the /Contents hex string");
+    // The gap is `<`, two hex digits per byte of /Contents, and `>`; its length is known
+    // before a byte of it is read.
+    if o2 - l1 != 2 * e.contents.len() as u64 + 2 {
+        return Err(gap_problem());
+    }
+    let gap = file.read_at(l1, (o2 - l1) as usize, o2).map_err(|err| Problem::new("file_unreadable", err.to_string()))?;
     let hex_ok = gap.len() >= 2 && gap[0] == b'<' && gap[gap.len() - 1] == b'>' && gap[1..gap.len() - 1].iter().all(u8::is_ascii_hexdigit);
     if !hex_ok || hex::decode(&gap[1..gap.len() - 1]).ok().as_deref() != Some(e.contents.as_slice()) {
-        return Err(Problem::new("byte_range_gap", "the bytes left out are not exactly the /Contents hex string"));
+        return Err(gap_problem());
     }
     Ok([o1, l1, o2, l2])
 }
 
-fn check_cms(r: &mut SignatureReport, contents: &[u8], content: &[&[u8]], anchors: &[Vec<u8>], now: chrono::DateTime<chrono::Utc>) {
+/// The digest of the two signed ranges with `alg`, reading the file a chunk at a time.
+fn digest_ranges<R: Read + Seek>(file: &PdfFile<R>, ranges: &[u64; 4], alg: &der::asn1::ObjectIdentifier) -> Result<Vec<u8>, Problem> {
+    let mut context = cms::digest_context(alg).ok_or_else(|| cms::unsupported_digest(alg))?;
+    for (offset, len) in [(ranges[0], ranges[1]), (ranges[2], ranges[3])] {
+        file.for_each_chunk(offset, len, |chunk| context.update(chunk)).map_err(|err| Problem::new("file_unreadable", err.to_string()))?;
+    }
+    Ok(context.finish().as_ref().to_vec())
+}
+
+fn check_cms(
+    r: &mut SignatureReport,
+    contents: &[u8],
+    content_digest: cms::ContentDigest,
+    anchors: &[Vec<u8>],
+    now: chrono::DateTime<chrono::Utc>,
+) {
     let parsed = match cms::parse(contents) {
         Ok(p) => p,
         Err(e) => return r.problems.push(Problem::new("cms_malformed", e)),
@@ -166,7 +195,7 @@ fn check_cms(r: &mut SignatureReport, contents: &[u8], content: &[&[u8]], anchor
         return r.problems.push(Problem::new("signer_certificate_missing", "the CMS does not hold the signer's certificate"));
     };
     r.signer = x509_parser::parse_x509_certificate(cert).ok().map(|(_, c)| c.subject().to_string());
-    cms::check_signer(si, cert, content, &mut r.problems);
+    cms::check_signer(si, cert, content_digest, &mut r.problems);
     let mut at = now;
     if let Some(token) = cms::timestamp_token(si) {
         r.level = "B-T";

@@ -32,7 +32,12 @@ pub(crate) fn check(
     let econtent = parsed.signed.encap_content_info.econtent.as_ref().ok_or_else(|| malformed("token without content".into()))?;
     let octets: OctetString = econtent.decode_as().map_err(|e| malformed(e.to_string()))?;
     let mut problems = Vec::new();
-    cms::check_signer(si, cert, &[octets.as_bytes()], &mut problems);
+    cms::check_signer(
+        si,
+        cert,
+        &mut |alg| cms::digest_with(alg, &[octets.as_bytes()]).ok_or_else(|| cms::unsupported_digest(alg)),
+        &mut problems,
+    );
     if let Some(p) = problems.into_iter().next() {
         return Err(Problem::new("timestamp_invalid", format!("time-stamp token: {}", p.detail)));
     }

@@ -190,10 +190,11 @@ fn a_time_stamp_over_other_data_is_invalid() {
         signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
         timestamp: true,
     };
-    let pending = sohoa::sign::begin(&sample_pdf(false), signer.certificate(), signer.chain(), signer.algorithm(), options).unwrap();
+    let original = sample_pdf(false);
+    let pending = sohoa::sign::begin(&original, signer.certificate(), signer.chain(), signer.algorithm(), options).unwrap();
     let signature = signer.sign(pending.signed_attributes()).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let token = rt.block_on(sohoa::sign::request_timestamp(&tsa.url, b"some other signature value")).unwrap();
-    let pdf = pending.complete(&signature, Some(&token)).unwrap();
+    let pdf = pending.complete(&original, &signature, Some(&token)).unwrap();
     assert_eq!(codes_of(env, "tsother", &pdf), vec!["timestamp_mismatch".to_string()]);
 }
