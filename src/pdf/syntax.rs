@@ -391,7 +391,9 @@ fn parse_number(token: &[u8]) -> Option<Object> {
     if let Ok(i) = text.parse::<i64>() {
         return Some(Object::Integer(i));
     }
-    let value: f64 = text.parse().ok().or_else(|| if matches!(text, "-" | "+" | "." | "-." | "+.") { Some(0.0) } else { None })?;
+    // A lone sign or point is how some writers spell zero.
+    let lone = matches!(text, "-" | "+" | "." | "-." | "+.");
+    let value: f64 = text.parse().ok().or(lone.then_some(0.0))?;
     value.is_finite().then_some(Object::Real(value as f32))
 }
 
