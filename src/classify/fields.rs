@@ -76,6 +76,10 @@ fn date_in(text: &str) -> Option<String> {
     let re = regex::Regex::new(r"\b(\d{1,2})\s*[/.,\-]?\s*(\d{1,2})\s*[/.,\-]?\s*(\d{4})\b").ok()?;
     let c = re.captures(text)?;
     let (d, m, y): (u32, u32, i32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+    // digits run together ("12/10 20044") can fit the pattern with a year no paper bears
+    if !(1900..=2100).contains(&y) {
+        return None;
+    }
     chrono::NaiveDate::from_ymd_opt(y, m, d).map(|date| date.format("%Y-%m-%d").to_string())
 }
 
@@ -197,6 +201,7 @@ mod tests {
         // province 099 does not exist
         assert!(!extract("Số định danh cá nhân: 099205784857").contains_key("owner_id"));
         assert!(!extract("Ngày, tháng, năm sinh: 31/02/2005").contains_key("date_of_birth"));
+        assert!(!extract("Ngày, tháng, năm sinh: 12/10 20044").contains_key("date_of_birth"));
         for slipped in ["10 06/1951", "2401/1951", "24/01,1951"] {
             let f = extract(&format!("Ngày, tháng, năm sinh: {slipped}"));
             assert!(f["date_of_birth"].value.starts_with("1951-"), "{slipped}");
