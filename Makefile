@@ -44,4 +44,5 @@ bench: deps
 	scripts/bench-intake.sh
 	scripts/bench-archive-memory.sh
 	scripts/bench-ocr.sh
+	scripts/bench-classify.sh
 	scripts/bench-sign.sh
