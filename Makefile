@@ -45,4 +45,5 @@ bench: deps
 	scripts/bench-archive-memory.sh
 	scripts/bench-records.sh
 	scripts/bench-ocr.sh
+	scripts/bench-classify.sh
 	scripts/bench-sign.sh

@@ -918,6 +918,81 @@ async fn a_correction_supersedes_the_sealed_record_rechecks_the_component_and_is
 }
 
 #[tokio::test]
+async fn corrections_export_as_labelled_text_that_eval_scores() {
+    use sohoa::domain::{AgencyCode, DossierCode};
+    use sohoa::index::{Actor, AuditEntry, ComponentCheck, NewRecord};
+    let app = TestApp::spawn().await;
+    let (code, job) = queued_job(&app).await;
+    let claimed = claim(&app).await.unwrap();
+    let lease = claimed["lease"].as_str().unwrap();
+    let pdf = app.post_output(job, lease, b"%PDF-1.7\n%%EOF\n".to_vec()).await;
+    let text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nGIẤY CHỨNG SINH\nHọ và tên mẹ: Lê Thị Mai\n\
+        Số định danh cá nhân: 001303012345\nĐã sinh con vào lúc: 8 giờ 30\nCân nặng: 3200 gram";
+    let input = sohoa::domain::Digest::of(&png(64, 64)).prefixed();
+    let result = json!({"input": input, "pdf": {"digest": pdf, "size": 15}, "pages": [{"page": 1, "text": text}]});
+    let (status, body) =
+        app.post_json(app.token(Role::Worker), &format!("/jobs/{job}/complete"), json!({"lease": lease, "result": result})).await;
+    assert_eq!(status, 200, "{body}");
+    let scan = app.state.index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
+
+    // sealed as the wrong type, then corrected by the desk
+    let content = bytes::Bytes::from_static(b"%PDF-1.7 sealed scan");
+    let digest = app.state.archive.put_blob(content.clone()).await.unwrap();
+    let manifest = app.state.archive.put_manifest("sealed-2", bytes::Bytes::from_static(b"{}")).await.unwrap();
+    let sealed = NewRecord {
+        id: "sealed-2".into(),
+        kind: "digitized_copy",
+        agency: AgencyCode::parse(AGENCY).unwrap(),
+        dossier: Some(DossierCode::parse(&code).unwrap()),
+        component: Some("hospital_birth_notice".into()),
+        scan: Some(scan),
+        owner_id: None,
+        doc_type: "application_form".into(),
+        number: None,
+        issue_date: None,
+        valid_from: None,
+        valid_until: None,
+        digest,
+        size: content.len() as u64,
+        manifest_digest: manifest,
+        summary: json!({"classification": {"doc_type": "application_form", "confidence": 0.4}}),
+    };
+    let check = ComponentCheck { status: "flagged", flags: vec!["wrong_type".into()] };
+    let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
+    app.state.index.create_record(sealed, check, audit).await.unwrap();
+    let label = json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": "001303012345"}});
+    let (status, body) = app.post_json(app.token(Role::Scanner), &format!("/scans/{scan}/correction"), label).await;
+    assert_eq!(status, 200, "{body}");
+
+    let sohoa = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args(args)
+            .env("SOHOA_INDEX_URL", &app.config.index_url)
+            .env("SOHOA_AGENCY", AGENCY)
+            .env("SOHOA_POLICIES_DIR", &app.config.policies_dir)
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let dir = app.dir.path().join("labelled");
+    let (exit, out) = sohoa(&["classify", "export-corrections", "-o", dir.to_str().unwrap()]);
+    assert_eq!(exit, Some(0), "{out}");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("scan-{scan}.json"))).unwrap()).unwrap();
+    assert_eq!(
+        (written["doc_type"].clone(), written["fields"].clone()),
+        (json!("hospital_birth_notice"), json!({"owner_id": "001303012345"}))
+    );
+    assert_eq!(std::fs::read_to_string(dir.join(format!("scan-{scan}.ocr.txt"))).unwrap(), text);
+    let (exit, report) = sohoa(&["classify", "eval", dir.to_str().unwrap()]);
+    assert_eq!(exit, Some(0), "{report}");
+    assert!(report.contains("top-1 accuracy:                100.00 % (1/1)"), "{report}");
+    assert!(report.contains("owner_id             100.00 % (1/1)"), "{report}");
+    let (exit, _) = sohoa(&["classify", "eval", app.dir.path().join("missing").to_str().unwrap()]);
+    assert_eq!(exit, Some(2), "an unreadable directory");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn auditors_read_the_latest_fixity_report_naming_each_bad_object() {
     let app = TestApp::spawn().await;
     let (status, body) = app.get_json(app.token(Role::Auditor), "/archive/fixity").await;

@@ -2,8 +2,9 @@
 //! rules, or an enterprise code), full name, dates, document number. Labels are matched
 //! on folded text; values are read from the original line.
 
-use super::text::fold;
-use crate::domain::{CitizenId, EnterpriseCode};
+use super::identity::{self, Reading};
+use super::text::{best_match, fold};
+use crate::domain::EnterpriseCode;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -48,6 +49,20 @@ fn numbers(line: &str) -> Vec<String> {
     out
 }
 
+/// Whether the words before the line's first digit are an id label, OCR slips allowed.
+fn id_labelled(line: &str) -> bool {
+    let head = fold(line.split(|c: char| c.is_ascii_digit()).next().unwrap_or_default());
+    ID_LABELS.iter().any(|l| best_match(l, &head) >= 0.8)
+}
+
+/// The digits after an id label, with the spaces and marks OCR put between them removed.
+fn joined_digits(line: &str) -> Option<String> {
+    let start = line.find(|c: char| c.is_ascii_digit())?;
+    let tail: String = line[start..].chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | ',' | '-' | '\'')).collect();
+    let digits: Option<String> = tail.chars().map(digit_like).collect();
+    digits.filter(|d| (9..=13).contains(&d.len()))
+}
+
 fn after_label<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
     let folded = fold(line);
     if !labels.iter().any(|l| folded.starts_with(l) || folded.contains(&format!(" {l}"))) {
@@ -57,9 +72,14 @@ fn after_label<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
 }
 
 fn date_in(text: &str) -> Option<String> {
-    let re = regex::Regex::new(r"\b(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})\b").ok()?;
+    // OCR reads a slash as a comma or a space, or loses it
+    let re = regex::Regex::new(r"\b(\d{1,2})\s*[/.,\-]?\s*(\d{1,2})\s*[/.,\-]?\s*(\d{4})\b").ok()?;
     let c = re.captures(text)?;
     let (d, m, y): (u32, u32, i32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+    // digits run together ("12/10 20044") can fit the pattern with a year no paper bears
+    if !(1900..=2100).contains(&y) {
+        return None;
+    }
     chrono::NaiveDate::from_ymd_opt(y, m, d).map(|date| date.format("%Y-%m-%d").to_string())
 }
 
@@ -76,44 +96,51 @@ fn spelled_date(line: &str) -> Option<String> {
 static DOCUMENT_NUMBER: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"^\s*S[ốoóỏ6]\s*[:.]\s*([0-9][0-9A-Za-zĐđ/\-.]*)").expect("a valid pattern"));
 
+/// Keeps `value` unless the field has one read with more confidence.
+fn put(fields: &mut BTreeMap<String, FieldValue>, name: &str, value: String, confidence: f32, line: usize) {
+    if fields.get(name).is_none_or(|old| old.confidence < confidence) {
+        fields.insert(name.to_owned(), FieldValue { value, confidence, line });
+    }
+}
+
 /// Extracts what it can find; absent fields are left out.
 pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
     let mut fields = BTreeMap::new();
-    let mut put = |name: &str, value: String, confidence: f32, line: usize| {
-        let better = fields.get(name).is_none_or(|old: &FieldValue| old.confidence < confidence);
-        if better {
-            fields.insert(name.to_owned(), FieldValue { value, confidence, line });
-        }
-    };
     // the last "ngày … tháng … năm …" line is the place and date of issue
     let mut issued = None;
+    // numbers that may be the owner's id, read once the date of birth is known
+    let mut ids: Vec<(String, bool, usize)> = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
-        let id_labelled = after_label(line, &ID_LABELS).is_some();
-        for number in numbers(line) {
-            if let Ok(id) = CitizenId::parse(&number) {
-                put("owner_id", id.as_str().to_owned(), if id_labelled { 0.95 } else { 0.7 }, i);
+        let labelled = id_labelled(line);
+        let mut found = numbers(line);
+        if labelled {
+            found.extend(joined_digits(line));
+        }
+        for number in found {
+            if (9..=13).contains(&number.len()) {
+                ids.push((number.clone(), labelled, i));
             }
             if after_label(line, &ENTERPRISE_LABELS).is_some() {
                 if let Ok(code) = EnterpriseCode::parse(&number) {
-                    put("enterprise_code", code.as_str().to_owned(), 0.9, i);
+                    put(&mut fields, "enterprise_code", code.as_str().to_owned(), 0.9, i);
                 }
             }
         }
         if let Some(name) = after_label(line, &NAME_LABELS) {
             let words = name.split_whitespace().count();
             if (2..=6).contains(&words) && name.chars().all(|c| c.is_alphabetic() || c == ' ') {
-                put("full_name", name.to_owned(), 0.9, i);
+                put(&mut fields, "full_name", name.to_owned(), 0.9, i);
             }
         }
         if let Some(value) = after_label(line, &BIRTH_LABELS) {
             if let Some(date) = date_in(value) {
-                put("date_of_birth", date, 0.9, i);
+                put(&mut fields, "date_of_birth", date, 0.9, i);
             }
         }
         if i < 6 {
             if let Some(c) = DOCUMENT_NUMBER.captures(line) {
-                put("document_number", c[1].trim_end_matches('.').to_owned(), 0.85, i);
+                put(&mut fields, "document_number", c[1].trim_end_matches('.').to_owned(), 0.85, i);
             }
         }
         if let Some(date) = spelled_date(line) {
@@ -121,7 +148,19 @@ pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
         }
     }
     if let Some((date, line)) = issued {
-        fields.insert("issue_date".to_owned(), FieldValue { value: date, confidence: 0.8, line });
+        put(&mut fields, "issue_date", date, 0.8, line);
+    }
+    let born = fields.get("date_of_birth").and_then(|d| d.value.get(..4)?.parse().ok());
+    for (digits, labelled, line) in ids {
+        if let Some((id, reading)) = identity::read(&digits, labelled, born) {
+            let base = if labelled { 0.95 } else { 0.7 };
+            let confidence = match reading {
+                Reading::AsPrinted => base,
+                Reading::Corrected => base - 0.1,
+                Reading::Doubtful => base - 0.2,
+            };
+            put(&mut fields, "owner_id", id.as_str().to_owned(), confidence, line);
+        }
     }
     fields
 }
@@ -147,11 +186,25 @@ mod tests {
     }
 
     #[test]
+    fn ids_split_or_slipped_by_ocr_are_read() {
+        assert_eq!(extract("Số định danh cá nhân: 0-18062987081")["owner_id"].value, "048062987081");
+        assert_eq!(extract("Số định danh rá nhân: 0483 0477 9371")["owner_id"].value, "048304779371");
+        let f = extract("Sổ định danh cá nhân: 0331839438511\nNgày, tháng, năm sinh: 12/10,1989");
+        assert_eq!((f["owner_id"].value.as_str(), f["date_of_birth"].value.as_str()), ("033189438511", "1989-10-12"));
+        assert!(f["owner_id"].confidence < 0.95, "a corrected id ranks below one read as printed");
+    }
+
+    #[test]
     fn ocr_look_alikes_are_read_and_invalid_ids_refused() {
         let f = extract("So dinh danh ca nhan: O22205784857");
         assert_eq!(f["owner_id"].value, "022205784857");
         // province 099 does not exist
         assert!(!extract("Số định danh cá nhân: 099205784857").contains_key("owner_id"));
         assert!(!extract("Ngày, tháng, năm sinh: 31/02/2005").contains_key("date_of_birth"));
+        assert!(!extract("Ngày, tháng, năm sinh: 12/10 20044").contains_key("date_of_birth"));
+        for slipped in ["10 06/1951", "2401/1951", "24/01,1951"] {
+            let f = extract(&format!("Ngày, tháng, năm sinh: {slipped}"));
+            assert!(f["date_of_birth"].value.starts_with("1951-"), "{slipped}");
+        }
     }
 }

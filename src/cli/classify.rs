@@ -1,9 +1,9 @@
-//! `sohoa classify --text FILE [--json]` and `sohoa classify eval DIR`.
+//! `sohoa classify --text FILE [--json]`, `sohoa classify eval DIR` and
+//! `sohoa classify export-corrections -o DIR`.
 
-use crate::classify::{Classifier, UNKNOWN};
+use crate::classify::{extract, Classifier, Label, Tally};
 use crate::config::Config;
 use clap::Subcommand;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,10 +21,13 @@ pub struct ClassifyArgs {
 
 #[derive(Subcommand)]
 enum ClassifyCommand {
-    /// Accuracy and confusion matrix over a labelled directory: `NAME.json` holds
-    /// {"doc_type": ...} ("unknown" for out-of-scope pages), `NAME.ocr.txt` or `NAME.txt`
-    /// the text
+    /// Accuracy, field exact matches and confusion matrix over a labelled directory:
+    /// `NAME.json` holds {"doc_type": ..., "fields": {...}} ("unknown" for out-of-scope
+    /// pages), `NAME.ocr.txt` or `NAME.txt` the text
     Eval { dir: PathBuf },
+    /// The desk's corrections as a labelled directory for `eval`: `scan-ID.json` (the
+    /// label) and `scan-ID.ocr.txt` (the scan's recognised text), the latest label per scan
+    ExportCorrections(super::corrections::ExportArgs),
 }
 
 pub fn run(args: ClassifyArgs, config: Config) -> ExitCode {
@@ -38,6 +41,7 @@ pub fn run(args: ClassifyArgs, config: Config) -> ExitCode {
     let classifier = Classifier::new(&catalog);
     match (args.command, args.text) {
         (Some(ClassifyCommand::Eval { dir }), _) => eval(&classifier, &dir),
+        (Some(ClassifyCommand::ExportCorrections(export)), _) => super::block_on(super::corrections::export(export, config)),
         (None, Some(path)) => match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let pages: Vec<&str> = text.split('\u{c}').collect();
@@ -64,16 +68,18 @@ pub fn run(args: ClassifyArgs, config: Config) -> ExitCode {
     }
 }
 
-fn labelled(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+/// The labelled scans of `dir`, by name: the label and the text (pages separated by form
+/// feeds).
+fn labelled(dir: &Path) -> std::io::Result<Vec<(Label, String)>> {
     let mut items = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
-        let Ok(label) = std::fs::read_to_string(&path).map(|t| serde_json::from_str::<serde_json::Value>(&t)) else { continue };
-        let Some(truth) = label.ok().and_then(|l| l["doc_type"].as_str().map(str::to_owned)) else { continue };
+        let Ok(Ok(value)) = std::fs::read_to_string(&path).map(|t| serde_json::from_str::<serde_json::Value>(&t)) else { continue };
+        let Some(label) = Label::from_json(&value) else { continue };
         let ocr = path.with_extension("ocr.txt");
         let text = std::fs::read_to_string(if ocr.exists() { ocr } else { path.with_extension("txt") })?;
-        items.push((truth, text));
+        items.push((label, text));
     }
     Ok(items)
 }
@@ -90,27 +96,12 @@ fn eval(classifier: &Classifier, dir: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for (truth, text) in &items {
+    let mut tally = Tally::default();
+    for (label, text) in &items {
         let pages: Vec<&str> = text.split('\u{c}').collect();
-        let got = classifier.classify(&pages).doc_type;
-        *confusion.entry((truth.clone(), got)).or_default() += 1;
+        let got = classifier.classify(&pages);
+        tally.add(label, &got.doc_type, &extract(&pages.join("\n\n")));
     }
-    let count = |pred: &dyn Fn(&str, &str) -> bool| confusion.iter().filter(|((t, g), _)| pred(t, g)).map(|(_, n)| n).sum::<usize>();
-    let in_scope = count(&|t, _| t != UNKNOWN);
-    let correct = count(&|t, g| t != UNKNOWN && t == g);
-    let out_scope = count(&|t, _| t == UNKNOWN);
-    let abstained = count(&|t, g| t == UNKNOWN && g == UNKNOWN);
-    println!("scans: {} ({in_scope} in scope, {out_scope} out of scope)", items.len());
-    if in_scope > 0 {
-        println!("top-1 accuracy: {:.2} % ({correct}/{in_scope})", 100.0 * correct as f64 / in_scope as f64);
-    }
-    if out_scope > 0 {
-        println!("out of scope answered unknown: {:.2} % ({abstained}/{out_scope})", 100.0 * abstained as f64 / out_scope as f64);
-    }
-    println!("confusion (truth -> classified: count), mistakes only:");
-    for ((truth, got), n) in confusion.iter().filter(|((t, g), _)| t != g) {
-        println!("  {truth:<32} -> {got:<32} {n}");
-    }
+    print!("{}", tally.report());
     ExitCode::SUCCESS
 }

@@ -2,6 +2,7 @@
 
 mod archive;
 mod classify;
+mod corrections;
 mod export;
 mod init;
 mod pki;

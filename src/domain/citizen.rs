@@ -17,6 +17,13 @@ pub enum Sex {
     Female,
 }
 
+/// Province codes that birth registrations carry in digits 1-3 (the 63 provinces of the
+/// Ministry of Public Security's list; the range 001-096 has gaps).
+const PROVINCES: [u16; 63] = [
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52,
+    54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+];
+
 /// A citizen identity number: 12 digits with province, century/sex and birth year encoded,
 /// or a 9-digit legacy CMND number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -70,6 +77,12 @@ impl CitizenId {
         Some(century + yy)
     }
 
+    /// Whether digits 1-3 name a province of the list: a number read from a scan whose
+    /// province does not exist was misread.
+    pub fn province_exists(&self) -> bool {
+        self.province().is_some_and(|p| PROVINCES.contains(&p))
+    }
+
     fn century_digit(&self) -> Option<u8> {
         (self.kind() == CitizenIdKind::Personal).then(|| self.0.as_bytes()[3] - b'0')
     }
@@ -95,6 +108,8 @@ mod tests {
         assert_eq!(id.province(), Some(79));
 
         assert_eq!(CitizenId::parse("096500000001").unwrap().birth_year(), Some(2100));
+        assert!(CitizenId::parse("048304779371").unwrap().province_exists());
+        assert!(!CitizenId::parse("018304779371").unwrap().province_exists(), "no province has code 018");
     }
 
     #[test]

@@ -74,8 +74,8 @@ fn pages_of_several_inputs_make_one_pdf_and_blank_paper_says_so() {
     let recognised = ocr::recognise(&mut engine, &[&a.bytes, blank_png.get_ref(), &b.bytes], LIMITS).unwrap();
     assert_eq!(recognised.pages.len(), 3);
     assert!(recognised.pages[1].no_text && recognised.pages[1].text.is_empty() && recognised.pages[1].words.is_empty());
-    assert!(recognised.pages[0].text.contains(&a.owner_id));
-    assert!(recognised.pages[2].text.contains(&b.owner_id));
+    assert!(recognised.pages[0].text.contains(&a.fields["owner_id"]));
+    assert!(recognised.pages[2].text.contains(&b.fields["owner_id"]));
     let doc = lopdf::Document::load_mem(&recognised.pdf).unwrap();
     assert_eq!(doc.get_pages().len(), 3);
     // A4 at the page's resolution is 595 x 842 points

@@ -1,7 +1,7 @@
 //! `sohoa-worker samples -o DIR`: generated scans with ground truth, for tests, benchmarks
 //! and classification evaluation.
 
-use crate::samples::{self, Quality};
+use crate::samples::{self, Quality, Sample, Unrelated};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +22,10 @@ pub struct SamplesArgs {
     /// Document types (comma-separated); all types of the catalog by default
     #[arg(long)]
     pub types: Option<String>,
+    /// Also this many out-of-scope pages per quality (news, advertisements, letters, blank
+    /// paper), labelled `unknown`
+    #[arg(long, default_value_t = 0)]
+    pub out_of_scope: u64,
     #[arg(long, default_value = "policies")]
     pub policies: PathBuf,
 }
@@ -49,27 +53,26 @@ pub fn run(args: SamplesArgs) -> ExitCode {
     }
     let mut n = 0u64;
     for quality in &qualities {
-        for i in 0..args.count {
-            let doc_type = &types[(i as usize) % types.len()];
+        let documents = (0..args.count).map(|i| (types[(i as usize) % types.len()].clone(), None));
+        let unrelated = (0..args.out_of_scope).map(|i| {
+            let kind = Unrelated::ALL[(i as usize) % Unrelated::ALL.len()];
+            (format!("{}-{}", sohoa::classify::UNKNOWN, kind.name()), Some(kind))
+        });
+        for (name, kind) in documents.chain(unrelated) {
             let seed = args.seed.wrapping_mul(1_000_003).wrapping_add(n);
-            let sample = match samples::generate(&catalog, doc_type, *quality, seed) {
+            let sample = match kind {
+                None => samples::generate(&catalog, &name, *quality, seed),
+                Some(kind) => samples::generate_unrelated(kind, *quality, seed),
+            };
+            let sample = match sample {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return ExitCode::FAILURE;
                 }
             };
-            let quality_name = serde_json::to_value(quality).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let stem = args.output.join(format!("{n:04}-{doc_type}-{quality_name}"));
-            let labels = json!({
-                "doc_type": sample.doc_type, "owner_id": sample.owner_id, "full_name": sample.full_name,
-                "quality": quality, "dpi": sample.dpi, "skew": sample.skew, "seed": seed,
-            });
-            let written = std::fs::write(stem.with_extension(sample.extension), &sample.bytes)
-                .and_then(|_| std::fs::write(stem.with_extension("txt"), format!("{}\n", sample.truth)))
-                .and_then(|_| std::fs::write(stem.with_extension("json"), format!("{labels:#}\n")));
-            if let Err(e) = written {
-                eprintln!("error: cannot write {}: {e}", stem.display());
+            if let Err(e) = write(&args.output, &format!("{n:04}-{name}"), &sample, *quality, seed) {
+                eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
             n += 1;
@@ -77,4 +80,19 @@ pub fn run(args: SamplesArgs) -> ExitCode {
     }
     println!("{n} samples in {}", args.output.display());
     ExitCode::SUCCESS
+}
+
+/// The page, its truth text and its labels (`{"doc_type", "fields", ...}`, the shape of the
+/// desk's corrections) beside each other.
+fn write(dir: &std::path::Path, name: &str, sample: &Sample, quality: Quality, seed: u64) -> Result<(), String> {
+    let quality_name = serde_json::to_value(quality).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let stem = dir.join(format!("{name}-{quality_name}"));
+    let labels = json!({
+        "doc_type": sample.doc_type, "fields": sample.fields,
+        "quality": quality, "dpi": sample.dpi, "skew": sample.skew, "seed": seed,
+    });
+    std::fs::write(stem.with_extension(sample.extension), &sample.bytes)
+        .and_then(|_| std::fs::write(stem.with_extension("txt"), format!("{}\n", sample.truth)))
+        .and_then(|_| std::fs::write(stem.with_extension("json"), format!("{labels:#}\n")))
+        .map_err(|e| format!("cannot write {}: {e}", stem.display()))
 }

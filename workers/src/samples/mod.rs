@@ -1,12 +1,17 @@
 //! Generated scans with ground truth: Vietnamese documents of the catalog's types rendered
 //! with a TrueType font, then degraded like real scans (skew, blur, speckle, uneven light,
-//! JPEG artefacts, 150-300 dpi). Deterministic for a seed.
+//! JPEG artefacts, 150-300 dpi). Deterministic for a seed. Out-of-scope pages (news,
+//! advertising, letters, blank paper) go through the same rendering and degradation.
+
+mod unrelated;
 
 use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::{GrayImage, ImageFormat, Luma};
 use sohoa::policy::Catalog;
+use std::collections::BTreeMap;
 use std::io::Cursor;
+pub use unrelated::Unrelated;
 
 const REGULAR_FONTS: [&str; 2] =
     ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf"];
@@ -37,9 +42,11 @@ impl Quality {
 
 /// One generated scan and what is printed on it.
 pub struct Sample {
+    /// The catalog type, or `unknown` for an out-of-scope page.
     pub doc_type: String,
-    pub owner_id: String,
-    pub full_name: String,
+    /// Printed field values as extraction reports them (dates as YYYY-MM-DD): `owner_id`,
+    /// `full_name`, `date_of_birth`, `document_number`, `issue_date`, `enterprise_code`.
+    pub fields: BTreeMap<String, String>,
     pub truth: String,
     pub dpi: u32,
     pub skew: f32,
@@ -121,27 +128,81 @@ fn name(rng: &mut Rng) -> String {
     format!("{} {} {}", rng.pick(&SURNAMES), rng.pick(&MIDDLE), rng.pick(&GIVEN))
 }
 
-fn date(rng: &mut Rng, from_year: u64) -> String {
-    format!("{:02}/{:02}/{}", 1 + rng.below(28), 1 + rng.below(12), from_year + rng.below(30))
+/// A 10-digit enterprise code: province prefix and a sequence.
+fn enterprise_code(rng: &mut Rng) -> String {
+    format!("{:02}{:08}", [1u64, 2, 3, 4, 31][rng.below(5) as usize], rng.below(100_000_000))
+}
+
+/// A date as printed (DD/MM/YYYY) and as extraction reports it (YYYY-MM-DD).
+fn date(rng: &mut Rng, from_year: u64) -> (String, String) {
+    let (d, m, y) = (1 + rng.below(28), 1 + rng.below(12), from_year + rng.below(30));
+    (format!("{d:02}/{m:02}/{y}"), format!("{y}-{m:02}-{d:02}"))
+}
+
+/// The owner's date of birth, in the year their id encodes.
+fn birth_date(rng: &mut Rng, owner: &str) -> (String, String) {
+    let (d, m) = (1 + rng.below(28), 1 + rng.below(12));
+    // drawn and unused so that a seed's other values stay what they were
+    let _ = rng.below(30);
+    let y = sohoa::domain::CitizenId::parse(owner).ok().and_then(|id| id.birth_year()).unwrap_or(1970);
+    (format!("{d:02}/{m:02}/{y}"), format!("{y}-{m:02}-{d:02}"))
+}
+
+/// How a printed line is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Bold and centred: the national header, a masthead.
+    Header,
+    /// Bold, centred and larger, with space above.
+    Title,
+    /// Set left.
+    Body,
+}
+
+/// One printed line.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub text: String,
+    pub style: Style,
+}
+
+impl Line {
+    fn header(text: &str) -> Line {
+        Line { text: text.to_owned(), style: Style::Header }
+    }
+    fn title(text: &str) -> Line {
+        Line { text: text.to_owned(), style: Style::Title }
+    }
+    fn body(text: &str) -> Line {
+        Line { text: text.to_owned(), style: Style::Body }
+    }
 }
 
 /// The printed lines of a document of `doc_type` (title, labelled fields, body text),
-/// with its owner's id and name.
-pub fn document_lines(catalog: &Catalog, doc_type: &str, rng: &mut Rng) -> (Vec<(String, bool)>, String, String) {
+/// with the values of the fields it prints.
+pub fn document_lines(catalog: &Catalog, doc_type: &str, rng: &mut Rng) -> (Vec<Line>, BTreeMap<String, String>) {
     let spec = catalog.doc_types.values().find(|d| d.id.as_str() == doc_type);
     let title = spec.and_then(|d| d.titles.first().cloned()).unwrap_or_else(|| "GIẤY XÁC NHẬN".into());
     let keywords: Vec<String> = spec.map(|d| d.keywords.clone()).unwrap_or_default();
+    let mut fields = BTreeMap::new();
     let owner = citizen_id(rng);
     let full_name = name(rng);
+    let number = format!("{}/{}", 10 + rng.below(990), 2015 + rng.below(11));
+    let (born, born_iso) = birth_date(rng, &owner);
     let mut lines = vec![
-        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".to_owned(), true),
-        ("Độc lập - Tự do - Hạnh phúc".to_owned(), true),
-        (format!("Số: {}/{}", 10 + rng.below(990), 2015 + rng.below(11)), false),
-        (title, true),
-        (format!("Họ và tên: {full_name}"), false),
-        (format!("Số định danh cá nhân: {owner}"), false),
-        (format!("Ngày, tháng, năm sinh: {}", date(rng, 1950)), false),
+        Line::header("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        Line::header("Độc lập - Tự do - Hạnh phúc"),
+        Line::body(&format!("Số: {number}")),
+        Line::title(&title),
+        Line::body(&format!("Họ và tên: {full_name}")),
+        Line::body(&format!("Số định danh cá nhân: {owner}")),
+        Line::body(&format!("Ngày, tháng, năm sinh: {born}")),
     ];
+    if spec.is_some_and(|d| d.fields.contains(&sohoa::policy::Field::EnterpriseCode)) {
+        let code = enterprise_code(rng);
+        lines.insert(6, Line::body(&format!("Mã số doanh nghiệp: {code}")));
+        fields.insert("enterprise_code".to_owned(), code);
+    }
     for keyword in keywords.iter().filter(|k| k.chars().all(|c| !c.is_ascii_digit())).take(4) {
         let mut label: Vec<char> = keyword.chars().collect();
         if let Some(first) = label.first_mut() {
@@ -149,16 +210,26 @@ pub fn document_lines(catalog: &Catalog, doc_type: &str, rng: &mut Rng) -> (Vec<
         }
         let value = match rng.below(3) {
             0 => rng.pick(&PLACES).to_string(),
-            1 => date(rng, 1990),
+            1 => date(rng, 1990).0,
             _ => name(rng),
         };
-        lines.push((format!("{}: {value}", label.into_iter().collect::<String>()), false));
+        lines.push(Line::body(&format!("{}: {value}", label.into_iter().collect::<String>())));
     }
     for _ in 0..2 {
-        lines.push((rng.pick(&FILLER).to_string(), false));
+        lines.push(Line::body(rng.pick::<&str>(&FILLER)));
     }
-    lines.push((format!("Hà Nội, ngày {} tháng {} năm {}", 1 + rng.below(28), 1 + rng.below(12), 2020 + rng.below(6)), false));
-    (lines, owner, full_name)
+    let (d, m, y) = (1 + rng.below(28), 1 + rng.below(12), 2020 + rng.below(6));
+    lines.push(Line::body(&format!("Hà Nội, ngày {d} tháng {m} năm {y}")));
+    for (name, value) in [
+        ("owner_id", owner),
+        ("full_name", full_name),
+        ("date_of_birth", born_iso),
+        ("document_number", number),
+        ("issue_date", format!("{y}-{m:02}-{d:02}")),
+    ] {
+        fields.insert(name.to_owned(), value);
+    }
+    (lines, fields)
 }
 
 fn load_font(path: &str) -> Result<FontVec, SampleError> {
@@ -169,7 +240,27 @@ fn load_font(path: &str) -> Result<FontVec, SampleError> {
 /// Renders and degrades one document.
 pub fn generate(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64) -> Result<Sample, SampleError> {
     let mut rng = Rng::new(seed);
-    let (lines, owner_id, full_name) = document_lines(catalog, doc_type, &mut rng);
+    let (lines, fields) = document_lines(catalog, doc_type, &mut rng);
+    scan(doc_type, fields, &lines, quality, &mut rng, false)
+}
+
+/// Renders and degrades one out-of-scope page, labelled `unknown`.
+pub fn generate_unrelated(kind: Unrelated, quality: Quality, seed: u64) -> Result<Sample, SampleError> {
+    let mut rng = Rng::new(seed);
+    let lines = unrelated::lines(kind, &mut rng);
+    scan(sohoa::classify::UNKNOWN, BTreeMap::new(), &lines, quality, &mut rng, kind == Unrelated::Blank)
+}
+
+/// Prints `lines` on a page and scans it at `quality`; `dusty` adds the scanner's dust
+/// and a shadowed edge that stand out on an otherwise empty page.
+fn scan(
+    doc_type: &str,
+    fields: BTreeMap<String, String>,
+    lines: &[Line],
+    quality: Quality,
+    rng: &mut Rng,
+    dusty: bool,
+) -> Result<Sample, SampleError> {
     let face = rng.below(2) as usize;
     let (regular, bold) = (load_font(REGULAR_FONTS[face])?, load_font(BOLD_FONTS[face])?);
     let dpi = match quality {
@@ -177,7 +268,7 @@ pub fn generate(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64) 
         Quality::Ordinary => 200 + 50 * rng.below(3) as u32,
         Quality::Poor => 150 + 25 * rng.below(3) as u32,
     };
-    let mut page = render(&lines, &regular, &bold, dpi);
+    let mut page = render(lines, &regular, &bold, dpi);
     let skew = match quality {
         Quality::Clean => 0.0,
         Quality::Ordinary => rng.range(-1.5, 1.5),
@@ -186,15 +277,19 @@ pub fn generate(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64) 
     if skew != 0.0 {
         page = crate::ocr::rotate(&page, skew);
     }
+    if dusty {
+        speckle(&mut page, rng, 0.0005);
+        shadow(&mut page, rng);
+    }
     if quality == Quality::Poor {
-        light(&mut page, &mut rng, 0.45);
+        light(&mut page, rng, 0.45);
         page = image::imageops::blur(&page, rng.range(0.8, 1.2));
-        speckle(&mut page, &mut rng, 0.002);
+        speckle(&mut page, rng, 0.002);
     } else if quality == Quality::Ordinary {
-        light(&mut page, &mut rng, 0.15);
+        light(&mut page, rng, 0.15);
         page = image::imageops::blur(&page, 0.6);
     }
-    let truth = lines.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("\n");
+    let truth = lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
     let (bytes, extension) = match quality {
         Quality::Clean => {
             let mut out = Cursor::new(Vec::new());
@@ -210,26 +305,28 @@ pub fn generate(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64) 
             (out, "jpg")
         }
     };
-    Ok(Sample { doc_type: doc_type.to_owned(), owner_id, full_name, truth, dpi, skew, bytes, extension })
+    Ok(Sample { doc_type: doc_type.to_owned(), fields, truth, dpi, skew, bytes, extension })
 }
 
 /// An A4 page at `dpi` with the lines set left (body) or centred (bold header and title).
-fn render(lines: &[(String, bool)], regular: &FontVec, bold: &FontVec, dpi: u32) -> GrayImage {
+fn render(lines: &[Line], regular: &FontVec, bold: &FontVec, dpi: u32) -> GrayImage {
     let px = |mm: f32| (mm / 25.4 * dpi as f32).round();
     let (width, height) = (px(210.0) as u32, px(297.0) as u32);
     let mut page = GrayImage::from_pixel(width, height, Luma([250]));
     let mut y = px(25.0);
     let left = px(25.0);
     let max_width = width as f32 - 2.0 * left;
-    for (i, (text, strong)) in lines.iter().enumerate() {
-        let points = if i == 3 { 16.0 } else { 12.5 };
+    for Line { text, style } in lines {
+        let title = *style == Style::Title;
+        let strong = *style != Style::Body;
+        let points = if title { 16.0 } else { 12.5 };
         let scale = PxScale::from(points / 72.0 * dpi as f32);
-        let font = if *strong { bold } else { regular };
+        let font = if strong { bold } else { regular };
         let scaled = font.as_scaled(scale);
         let line_width: f32 = text.chars().map(|c| scaled.h_advance(scaled.glyph_id(c))).sum();
         let fits = (max_width / line_width.max(1.0)).min(1.0);
-        let mut x = if *strong { (width as f32 - line_width * fits) / 2.0 } else { left };
-        y += scaled.ascent() * if i == 3 { 2.0 } else { 1.0 };
+        let mut x = if strong { (width as f32 - line_width * fits) / 2.0 } else { left };
+        y += scaled.ascent() * if title { 2.0 } else { 1.0 };
         for ch in text.chars() {
             let glyph = scaled.glyph_id(ch).with_scale_and_position(scale, ab_glyph::point(x, y));
             let advance = scaled.h_advance(scaled.glyph_id(ch)) * fits;
@@ -258,6 +355,20 @@ fn light(page: &mut GrayImage, rng: &mut Rng, depth: f32) {
     for (x, y, p) in page.enumerate_pixels_mut() {
         let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt() / reach;
         p[0] = (f32::from(p[0]) * (1.0 - depth * d)) as u8;
+    }
+}
+
+/// The shadow of the scanner's lid along one edge of the page.
+fn shadow(page: &mut GrayImage, rng: &mut Rng) {
+    let (w, h) = page.dimensions();
+    let band = (w as f32 * rng.range(0.01, 0.03)) as u32;
+    let left = rng.below(2) == 0;
+    for y in 0..h {
+        for i in 0..band.min(w) {
+            let x = if left { i } else { w - 1 - i };
+            let p = page.get_pixel_mut(x, y);
+            p[0] = (f32::from(p[0]) * (0.35 + 0.65 * i as f32 / band as f32)) as u8;
+        }
     }
 }
 
@@ -313,6 +424,9 @@ mod tests {
         assert_eq!(citizen_id(&mut a), citizen_id(&mut b));
         let id = citizen_id(&mut Rng::new(7));
         assert_eq!(id.len(), 12);
-        assert!(sohoa::domain::CitizenId::parse(&id).is_ok(), "{id}");
+        let parsed = sohoa::domain::CitizenId::parse(&id).unwrap();
+        assert!(parsed.province_exists(), "{id}");
+        let (_, born) = birth_date(&mut Rng::new(7), &id);
+        assert!(born.starts_with(&parsed.birth_year().unwrap().to_string()), "{id} {born}");
     }
 }
