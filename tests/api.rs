@@ -844,8 +844,6 @@ async fn an_incomplete_dossier_moves_on_only_with_an_override_reason_kept_in_the
 
 #[tokio::test]
 async fn a_correction_supersedes_the_sealed_record_rechecks_the_component_and_is_kept_as_a_label() {
-    use sohoa::domain::{AgencyCode, DossierCode};
-    use sohoa::index::{Actor, AuditEntry, ComponentCheck, NewRecord};
     let app = TestApp::spawn().await;
     let code = app.birth_dossier().await;
     let scanner = app.token(Role::Scanner);
@@ -856,30 +854,7 @@ async fn a_correction_supersedes_the_sealed_record_rechecks_the_component_and_is
     assert_eq!((status, body["code"].as_str()), (409, Some("scan_not_sealed")));
 
     // sealed as the wrong type: the component is flagged
-    let content = bytes::Bytes::from_static(b"%PDF-1.7 sealed scan");
-    let digest = app.state.archive.put_blob(content.clone()).await.unwrap();
-    let manifest = app.state.archive.put_manifest("sealed-1", bytes::Bytes::from_static(b"{}")).await.unwrap();
-    let sealed = NewRecord {
-        id: "sealed-1".into(),
-        kind: "digitized_copy",
-        agency: AgencyCode::parse(AGENCY).unwrap(),
-        dossier: Some(DossierCode::parse(&code).unwrap()),
-        component: Some("hospital_birth_notice".into()),
-        scan: Some(scan),
-        owner_id: None,
-        doc_type: "application_form".into(),
-        number: None,
-        issue_date: None,
-        valid_from: None,
-        valid_until: None,
-        digest,
-        size: content.len() as u64,
-        manifest_digest: manifest,
-        summary: json!({"signatures": [{"kind": "seal"}], "classification": {"doc_type": "application_form", "confidence": 0.4}}),
-    };
-    let check = ComponentCheck { status: "flagged", flags: vec!["wrong_type".into()] };
-    let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
-    let old = app.state.index.create_record(sealed, check, audit).await.unwrap();
+    let old = sealed_as_wrong_type(&app, "sealed-1", &code, scan).await;
 
     let (status, body) = app.post_json(scanner, &path, json!({"doc_type": "hospital_birth_notice", "fields": {"shoe_size": "42"}})).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("unknown_field")));
@@ -919,8 +894,6 @@ async fn a_correction_supersedes_the_sealed_record_rechecks_the_component_and_is
 
 #[tokio::test]
 async fn corrections_export_as_labelled_text_that_eval_scores() {
-    use sohoa::domain::{AgencyCode, DossierCode};
-    use sohoa::index::{Actor, AuditEntry, ComponentCheck, NewRecord};
     let app = TestApp::spawn().await;
     let (code, job) = queued_job(&app).await;
     let claimed = claim(&app).await.unwrap();
@@ -936,30 +909,7 @@ async fn corrections_export_as_labelled_text_that_eval_scores() {
     let scan = app.state.index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
 
     // sealed as the wrong type, then corrected by the desk
-    let content = bytes::Bytes::from_static(b"%PDF-1.7 sealed scan");
-    let digest = app.state.archive.put_blob(content.clone()).await.unwrap();
-    let manifest = app.state.archive.put_manifest("sealed-2", bytes::Bytes::from_static(b"{}")).await.unwrap();
-    let sealed = NewRecord {
-        id: "sealed-2".into(),
-        kind: "digitized_copy",
-        agency: AgencyCode::parse(AGENCY).unwrap(),
-        dossier: Some(DossierCode::parse(&code).unwrap()),
-        component: Some("hospital_birth_notice".into()),
-        scan: Some(scan),
-        owner_id: None,
-        doc_type: "application_form".into(),
-        number: None,
-        issue_date: None,
-        valid_from: None,
-        valid_until: None,
-        digest,
-        size: content.len() as u64,
-        manifest_digest: manifest,
-        summary: json!({"classification": {"doc_type": "application_form", "confidence": 0.4}}),
-    };
-    let check = ComponentCheck { status: "flagged", flags: vec!["wrong_type".into()] };
-    let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
-    app.state.index.create_record(sealed, check, audit).await.unwrap();
+    sealed_as_wrong_type(&app, "sealed-2", &code, scan).await;
     let label = json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": "001303012345"}});
     let (status, body) = app.post_json(app.token(Role::Scanner), &format!("/scans/{scan}/correction"), label).await;
     assert_eq!(status, 200, "{body}");
@@ -1074,4 +1024,35 @@ async fn a_consumer_reads_only_the_agencies_and_types_its_scope_names() {
     // the home agency's own consumer is unaffected
     let (_, found) = app.get_json(app.token(Role::Consumer), "/records?owner=001186012345").await;
     assert_eq!(ids(&found).len(), 2, "{found}");
+}
+
+/// A sealed record of `scan` classified as an application form, flagged as the wrong type
+/// for the hospital birth notice it was uploaded to: what the desk then corrects.
+async fn sealed_as_wrong_type(app: &TestApp, id: &str, code: &str, scan: i64) -> sohoa::index::Record {
+    use sohoa::domain::{AgencyCode, DossierCode};
+    use sohoa::index::{Actor, AuditEntry, ComponentCheck, NewRecord};
+    let content = bytes::Bytes::from_static(b"%PDF-1.7 sealed scan");
+    let digest = app.state.archive.put_blob(content.clone()).await.unwrap();
+    let manifest = app.state.archive.put_manifest(id, bytes::Bytes::from_static(b"{}")).await.unwrap();
+    let sealed = NewRecord {
+        id: id.into(),
+        kind: "digitized_copy",
+        agency: AgencyCode::parse(AGENCY).unwrap(),
+        dossier: Some(DossierCode::parse(code).unwrap()),
+        component: Some("hospital_birth_notice".into()),
+        scan: Some(scan),
+        owner_id: None,
+        doc_type: "application_form".into(),
+        number: None,
+        issue_date: None,
+        valid_from: None,
+        valid_until: None,
+        digest,
+        size: content.len() as u64,
+        manifest_digest: manifest,
+        summary: json!({"signatures": [{"kind": "seal"}], "classification": {"doc_type": "application_form", "confidence": 0.4}}),
+    };
+    let check = ComponentCheck { status: "flagged", flags: vec!["wrong_type".into()] };
+    let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
+    app.state.index.create_record(sealed, check, audit).await.unwrap()
 }
