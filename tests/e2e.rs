@@ -205,7 +205,10 @@ fn serve_runs_the_loop_restarts_dead_workers_and_stops_cleanly() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (_, d) = call("GET", &format!("{}/api/v1/dossiers/{code}", served.base), &scanner, None);
-        if d["checklist"][1]["status"] == "digitized" {
+        // Recognised, then sealed; the birth certificate in the identity card's slot is flagged as the wrong type.
+        if d["scans"][0]["status"] == "sealed" {
+            assert_eq!(d["checklist"][1]["status"], "flagged", "{d}");
+            assert!(d["checklist"][1]["flags"].as_array().unwrap().contains(&json!("wrong_type")), "{d}");
             break;
         }
         assert!(Instant::now() < deadline, "the scan was not processed: {d}");
