@@ -208,30 +208,16 @@ fn exit_codes_distinguish_invalid_from_unreadable() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("encrypted"));
 }
 
-/// A blue hand-signature stroke on a transparent background, as an official's PNG.
-fn signature_png() -> Vec<u8> {
-    let mut img = image::RgbaImage::new(300, 100);
-    for x in 0..300u32 {
-        let y = (50.0 + 30.0 * (x as f32 / 20.0).sin()) as i32;
-        for dy in -2..=2 {
-            let yy = (y + dy).clamp(0, 99) as u32;
-            img.put_pixel(x, yy, image::Rgba([20, 40, 200, 255]));
-        }
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 #[test]
 fn visible_signature_draws_the_image_and_extractable_vietnamese_text() {
     let env = env();
     let input = env.path("visible-in.pdf");
     std::fs::write(&input, sample_pdf(false)).unwrap();
-    let png = env.path("signature.png");
-    std::fs::write(&png, signature_png()).unwrap();
+    // the demo's blue hand signature and red seal (`sohoa pki demo`)
+    let (png, seal) = (env.pki("official1.png"), env.pki("seal.png"));
     let output = env.path("visible-out.pdf");
-    env.sign(&input, &output, "official1", &["--visible", "1,320,560,240,110", "--image", png.to_str().unwrap()]);
+    let images = ["--image", png.as_str(), "--seal-image", seal.as_str()];
+    env.sign(&input, &output, "official1", &[&["--visible", "1,320,560,240,110"][..], &images].concat());
     assert_eq!(env.verify(&output).0, 0);
     assert!(env.pyhanko_validate(&output).contains("INTACT:TRUSTED"));
 
@@ -246,19 +232,28 @@ fn visible_signature_draws_the_image_and_extractable_vietnamese_text() {
     let prefix = env.path("visible-render");
     run("pdftoppm", &["-r", "72", "-png", "-singlefile", output.to_str().unwrap(), prefix.to_str().unwrap()]);
     let page = image::open(prefix.with_extension("png")).unwrap().to_rgb8();
-    let (mut blue, mut dark, mut outside) = (0, 0, 0);
+    let (mut blue, mut red, mut dark, mut outside) = (Vec::new(), Vec::new(), 0, 0);
     for (x, y, px) in page.enumerate_pixels() {
         let [r, g, b] = px.0;
         let inside = (320..560).contains(&x) && (172..282).contains(&y);
-        if inside && b > 150 && r < 100 && g < 120 {
-            blue += 1;
+        if inside && b > 130 && r < 100 && g < 120 {
+            blue.push(x);
+        } else if inside && r > 170 && g < 110 && b < 110 {
+            red.push(x);
         } else if inside && r < 100 && g < 100 && b < 100 {
             dark += 1;
         } else if !inside && y > 120 && (r < 200 || g < 200 || b < 200) {
             outside += 1;
         }
     }
-    assert!(blue > 300, "the signature image is drawn ({blue} blue pixels)");
+    assert!(blue.len() > 300, "the signature image is drawn ({} blue pixels)", blue.len());
+    assert!(red.len() > 300, "the seal is drawn ({} red pixels)", red.len());
+    // the seal lies over the left third of the signature: it starts left of the signature and
+    // ends a little way into it
+    let span = |xs: &[u32]| (*xs.iter().min().unwrap(), *xs.iter().max().unwrap());
+    let ((blue_left, blue_right), (red_left, red_right)) = (span(&blue), span(&red));
+    let third = blue_left + (blue_right - blue_left) / 3;
+    assert!(red_left < blue_left && red_right > blue_left && red_right <= third + 5, "seal {red_left}..{red_right}, signature {blue_left}..{blue_right}");
     assert!(dark > 300, "the text is drawn ({dark} dark pixels)");
     assert_eq!(outside, 0, "nothing is drawn outside the widget below the title");
 }

@@ -198,9 +198,13 @@ fn resolve(pdf: &[u8], placement: Placement, signing_time: DateTime<FixedOffset>
     Ok(Spec { page, rect, reason: placement.reason, location: placement.location, signing_time })
 }
 
-fn options(spec: &Spec, certificate: &[u8], image: Option<Vec<u8>>) -> Result<SignOptions, ApiError> {
+/// The visible signature: the official's image when one is held (`<label>.png`), with the
+/// agency's red seal (`seal.png` in the officials' directory) over its left third.
+fn options(state: &AppState, spec: &Spec, certificate: &[u8], image: Option<Vec<u8>>) -> Result<SignOptions, ApiError> {
+    let seal = std::fs::read(state.officials_dir.join("seal.png")).ok();
     let appearance = Appearance::for_signer(spec.rect, certificate, spec.signing_time, image)
-        .map_err(|e| ApiError::unprocessable("invalid_certificate", e.to_string()))?;
+        .map_err(|e| ApiError::unprocessable("invalid_certificate", e.to_string()))?
+        .with_seal(seal);
     Ok(SignOptions {
         page: spec.page,
         appearance: Some(appearance),
@@ -288,7 +292,7 @@ pub async fn sign(
     let pdf = state.archive.get_blob(&result.digest).await?;
     let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
     let spec = resolve(&pdf, placement, signing_time)?;
-    let options = options(&spec, signer.certificate(), image)?;
+    let options = options(&state, &spec, signer.certificate(), image)?;
     let certificate = signer.certificate().to_vec();
     let (signed, field) = tokio::task::spawn_blocking(move || {
         let pending = sign::begin(&pdf, signer.certificate(), signer.chain(), signer.algorithm(), options)?;
@@ -405,7 +409,7 @@ async fn prepare(
     algorithm: KeyAlgorithm,
     state: &AppState,
 ) -> Result<sign::Pending, ApiError> {
-    let options = options(spec, &certificate, None)?;
+    let options = options(state, spec, &certificate, None)?;
     let chain = chain(state)?;
     tokio::task::spawn_blocking(move || sign::begin(&pdf, &certificate, &chain, algorithm, options))
         .await

@@ -47,6 +47,9 @@ pub struct SignArgs {
     /// Signature image (PNG, e.g. the blue hand signature) drawn in the visible field
     #[arg(long)]
     image: Option<PathBuf>,
+    /// Seal image (PNG, the agency's red seal) stamped over the left third of the signature image
+    #[arg(long)]
+    seal_image: Option<PathBuf>,
 }
 
 pub fn run(args: SignArgs) -> ExitCode {
@@ -69,11 +72,12 @@ fn sign_file(args: SignArgs) -> anyhow::Result<String> {
     let (page, appearance) = match &args.visible {
         Some(spec) => {
             let (page, rect) = parse_visible(spec)?;
-            let image = match &args.image {
-                Some(p) => Some(std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?),
-                None => None,
+            let read = |path: &Option<PathBuf>| match path {
+                Some(p) => std::fs::read(p).map(Some).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display())),
+                None => Ok(None),
             };
-            (page, Some(crate::pdf::Appearance::for_signer(rect, signer.certificate(), signing_time, image)?))
+            let appearance = crate::pdf::Appearance::for_signer(rect, signer.certificate(), signing_time, read(&args.image)?)?;
+            (page, Some(appearance.with_seal(read(&args.seal_image)?)))
         }
         None => (1, None),
     };

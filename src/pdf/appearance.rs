@@ -1,5 +1,6 @@
-//! Visible signature appearance: a form XObject with the official's signature image above
-//! text lines (name, title, agency, time) set in an embedded TrueType subset.
+//! Visible signature appearance: a form XObject with the official's signature image (and the
+//! agency's seal image over its left third) above text lines (name, title, agency, time)
+//! set in an embedded TrueType subset.
 
 use super::font::{deflate, FontUse};
 use super::update::Update;
@@ -26,6 +27,8 @@ pub struct Appearance {
     pub lines: Vec<AppearanceText>,
     /// PNG drawn above the text (the official's hand signature), if any.
     pub image: Option<Vec<u8>>,
+    /// PNG of the agency's seal, stamped over the left third of `image` (or alone).
+    pub seal: Option<Vec<u8>>,
 }
 
 impl Appearance {
@@ -56,7 +59,12 @@ impl Appearance {
             text: format!("Thời gian ký: {}", time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
             size: 8.0,
         });
-        Ok(Appearance { rect, lines, image })
+        Ok(Appearance { rect, lines, image, seal: None })
+    }
+
+    /// The same appearance with the agency's seal stamped over the signature image.
+    pub fn with_seal(self, seal: Option<Vec<u8>>) -> Self {
+        Appearance { seal, ..self }
     }
 }
 
@@ -73,16 +81,16 @@ pub(crate) fn write(update: &mut Update, ap: &Appearance) -> Result<ObjectId, Pd
 
     let mut content = String::from("q\n");
     let mut resources = Dictionary::new();
-    if let Some(png) = &ap.image {
+    // The images fill the space above the text, keeping their aspect ratios.
+    let area = (w - 2.0 * PADDING, (h - 2.0 * PADDING - text_height).max(h * 0.4));
+    let mut xobjects = Dictionary::new();
+    for (name, png, [x, y, dw, dh]) in place_images(area, ap.image.as_deref(), ap.seal.as_deref())? {
         let image_id = write_image(update, png)?;
-        let (iw, ih) = image_size(png)?;
-        // The image fills the space above the text, keeping its aspect ratio.
-        let (area_w, area_h) = (w - 2.0 * PADDING, (h - 2.0 * PADDING - text_height).max(h * 0.4));
-        let scale = (area_w / iw as f32).min(area_h / ih as f32);
-        let (dw, dh) = (iw as f32 * scale, ih as f32 * scale);
-        let (dx, dy) = (PADDING + (area_w - dw) / 2.0, h - PADDING - dh);
-        content.push_str(&format!("q {dw:.2} 0 0 {dh:.2} {dx:.2} {dy:.2} cm /Im1 Do Q\n"));
-        resources.set("XObject", Object::Dictionary(Dictionary::from_iter([("Im1", Object::Reference(image_id))])));
+        content.push_str(&format!("q {dw:.2} 0 0 {dh:.2} {:.2} {:.2} cm /{name} Do Q\n", PADDING + x, h - PADDING - area.1 + y));
+        xobjects.set(name, Object::Reference(image_id));
+    }
+    if !xobjects.is_empty() {
+        resources.set("XObject", Object::Dictionary(xobjects));
     }
     let mut y = PADDING + text_height;
     content.push_str("0 g\n");
@@ -103,6 +111,43 @@ pub(crate) fn write(update: &mut Update, ap: &Appearance) -> Result<ObjectId, Pd
     let form_id = update.alloc();
     update.put(form_id, &Object::Stream(Stream::new(dict, content.into_bytes())));
     Ok(form_id)
+}
+
+/// Where the signature image and the seal go in an area of `(width, height)`, as
+/// `[x, y, w, h]` from the area's bottom-left corner, in drawing order: the seal is stamped
+/// over the signature, covering its left third, as a red seal is pressed on paper. Both
+/// are centred as a group.
+fn place_images<'a>(
+    (area_w, area_h): (f32, f32),
+    signature: Option<&'a [u8]>,
+    seal: Option<&'a [u8]>,
+) -> Result<Vec<(&'static str, &'a [u8], [f32; 4])>, PdfError> {
+    let fit = |png: &[u8], max_w: f32, max_h: f32| -> Result<(f32, f32), PdfError> {
+        let (iw, ih) = image_size(png)?;
+        let scale = (max_w / iw as f32).min(max_h / ih as f32);
+        Ok((iw as f32 * scale, ih as f32 * scale))
+    };
+    let mut out = Vec::new();
+    match (signature, seal) {
+        (Some(sig), Some(seal)) => {
+            let (sw, sh) = fit(sig, area_w, area_h)?;
+            let (cw, ch) = fit(seal, area_h, area_h)?;
+            // the seal's right edge lies a third of the way into the signature
+            let overlap = (sw / 3.0).min(cw);
+            let group = cw + sw - overlap;
+            let shrink = (area_w / group).min(1.0);
+            let (sw, sh, cw, ch, overlap) = (sw * shrink, sh * shrink, cw * shrink, ch * shrink, overlap * shrink);
+            let left = (area_w - (cw + sw - overlap)) / 2.0;
+            out.push(("Im1", sig, [left + cw - overlap, area_h - sh, sw, sh]));
+            out.push(("Im2", seal, [left, area_h - (area_h + ch) / 2.0, cw, ch]));
+        }
+        (Some(png), None) | (None, Some(png)) => {
+            let (dw, dh) = fit(png, area_w, area_h)?;
+            out.push(("Im1", png, [(area_w - dw) / 2.0, area_h - dh, dw, dh]));
+        }
+        (None, None) => {}
+    }
+    Ok(out)
 }
 
 /// Breaks each line at spaces so that it fits `width`; a word wider than the box stays whole.

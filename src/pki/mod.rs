@@ -8,6 +8,8 @@ use rcgen::{
 use rsa::pkcs8::EncodePrivateKey;
 use std::path::{Path, PathBuf};
 
+pub mod images;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
     #[error("cannot write {path}: {source}")]
@@ -53,7 +55,8 @@ const EKU_TIME_STAMPING: [u8; 12] = [0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0
 const DAY: i64 = 86_400;
 
 /// Writes root.pem (+ root.key), seal, official1, official2 and tsa (.pem and .key) into
-/// `dir`; returns the files written.
+/// `dir`, with official1.png, official2.png (hand signatures) and seal.png (the agency's red
+/// seal) for visible signatures; returns the files written.
 pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
     std::fs::create_dir_all(dir).map_err(|e| PkiError::Write { path: dir.display().to_string(), source: e })?;
     let now = chrono::Utc::now().timestamp();
@@ -79,6 +82,11 @@ pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
         written.push(write(dir, &format!("{name}.pem"), &cert)?);
         written.push(write(dir, &format!("{name}.key"), &key)?);
     }
+    // the images a visible signature shows: each official's hand signature, the agency's seal
+    let png = |img: &image::RgbaImage| images::png(img).map_err(|e| PkiError::KeyGen(format!("demo image: {e}")));
+    written.push(write(dir, "official1.png", &png(&images::signature(1))?)?);
+    written.push(write(dir, "official2.png", &png(&images::signature(2))?)?);
+    written.push(write(dir, "seal.png", &png(&images::seal())?)?);
     Ok(written)
 }
 
@@ -165,7 +173,7 @@ fn time_at(unix: i64) -> Result<time::OffsetDateTime, PkiError> {
     time::OffsetDateTime::from_unix_timestamp(unix).map_err(|e| PkiError::KeyGen(e.to_string()))
 }
 
-fn write(dir: &Path, name: &str, content: &str) -> Result<PathBuf, PkiError> {
+fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> Result<PathBuf, PkiError> {
     let path = dir.join(name);
     let err = |e| PkiError::Write { path: path.display().to_string(), source: e };
     std::fs::write(&path, content).map_err(err)?;

@@ -221,7 +221,7 @@ pub fn seal_pdf(
     ];
     let options = SignOptions {
         page: 1,
-        appearance: Some(Appearance { rect, lines, image: None }),
+        appearance: Some(Appearance { rect, lines, image: None, seal: None }),
         reason: Some(COPY_REASON.to_owned()),
         location: None,
         signing_time,
