@@ -65,10 +65,23 @@ fn joined_digits(line: &str) -> Option<String> {
 
 fn after_label<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
     let folded = fold(line);
-    if !labels.iter().any(|l| folded.starts_with(l) || folded.contains(&format!(" {l}"))) {
+    // OCR sometimes loses the space between two words of a label ("Họvà tên")
+    let compact = folded.replace(' ', "");
+    let found = |l: &&str| folded.starts_with(l) || folded.contains(&format!(" {l}")) || compact.starts_with(&l.replace(' ', ""));
+    if !labels.iter().any(found) {
         return None;
     }
     line.split_once(':').map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// A person's name: two to six capitalised words, with the specks and stray marks OCR
+/// puts around a line left out; any other word after the name refuses the value.
+fn name_in(value: &str) -> Option<String> {
+    let letters = |w: &&str| w.chars().filter(|c| c.is_alphabetic()).count();
+    let words: Vec<&str> = value.split_whitespace().skip_while(|w| letters(w) == 0).collect();
+    let n = words.iter().take_while(|w| w.chars().all(char::is_alphabetic) && w.starts_with(char::is_uppercase)).count();
+    let noise_after = words[n..].iter().all(|w| letters(w) <= 1);
+    ((2..=6).contains(&n) && noise_after).then(|| words[..n].join(" "))
 }
 
 fn date_in(text: &str) -> Option<String> {
@@ -127,11 +140,8 @@ pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
                 }
             }
         }
-        if let Some(name) = after_label(line, &NAME_LABELS) {
-            let words = name.split_whitespace().count();
-            if (2..=6).contains(&words) && name.chars().all(|c| c.is_alphabetic() || c == ' ') {
-                put(&mut fields, "full_name", name.to_owned(), 0.9, i);
-            }
+        if let Some(name) = after_label(line, &NAME_LABELS).and_then(name_in) {
+            put(&mut fields, "full_name", name, 0.9, i);
         }
         if let Some(value) = after_label(line, &BIRTH_LABELS) {
             if let Some(date) = date_in(value) {
@@ -192,6 +202,17 @@ mod tests {
         let f = extract("Sổ định danh cá nhân: 0331839438511\nNgày, tháng, năm sinh: 12/10,1989");
         assert_eq!((f["owner_id"].value.as_str(), f["date_of_birth"].value.as_str()), ("033189438511", "1989-10-12"));
         assert!(f["owner_id"].confidence < 0.95, "a corrected id ranks below one read as printed");
+    }
+
+    #[test]
+    fn names_are_read_through_specks_and_a_lost_space() {
+        assert_eq!(extract(". Họ và tên: Trần Thị An '")["full_name"].value, "Trần Thị An");
+        assert_eq!(extract("- Họvà tên: Phạm Minh Dũng - :")["full_name"].value, "Phạm Minh Dũng");
+        assert_eq!(extract("Họ và tên: Trắn Thị An ˆ")["full_name"].value, "Trắn Thị An");
+        // words after the name, or a value that is no name, are refused
+        for line in ["Họ và tên: Nguyễn Văn An sinh năm 1990", "Họ và tên: 06/11/2002", "Họ và tên: Lê"] {
+            assert!(!extract(line).contains_key("full_name"), "{line}");
+        }
     }
 
     #[test]

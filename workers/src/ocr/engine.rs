@@ -36,10 +36,15 @@ impl Engine {
         let c_lang = CString::new(lang).map_err(|_| init())?;
         let mut api = TessBaseApi::create();
         api.init_2(None, Some(&c_lang)).map_err(|_| init())?;
+        let mut set = |name: &str, value: &str| -> Result<(), EngineError> {
+            let (name, value) = (CString::new(name).map_err(|_| init())?, CString::new(value).map_err(|_| init())?);
+            api.set_variable(&name, &value).map_err(|_| init())
+        };
         // Scans are dark text on light paper; the inverted-text pass only costs time.
-        let name = CString::new("tessedit_do_invert").map_err(|_| init())?;
-        let off = CString::new("0").map_err(|_| init())?;
-        api.set_variable(&name, &off).map_err(|_| init())?;
+        set("tessedit_do_invert", "0")?;
+        // Pages come grey; layout analysis thresholds them with Sauvola (local) rather than
+        // one global Otsu level, which fails under uneven lighting and drops isolated titles.
+        set("thresholding_method", "2")?;
         // The API defaults to one uniform block; documents need layout analysis, as the CLI does.
         api.set_page_seg_mode(tesseract::PageSegMode::PsmAuto.as_tess_page_seg_mode());
         Ok(Engine { api, lang: lang.to_owned() })

@@ -1,5 +1,8 @@
-//! Page preprocessing before recognition: orientation (quarter turns), deskew within ±5°,
-//! adaptive (Sauvola) binarisation that survives uneven lighting, and despeckling.
+//! Page preprocessing before recognition: orientation (quarter turns) and skew within ±5°,
+//! found on a small binarised (Sauvola) copy; then the grey page turned upright and
+//! deskewed. The engine gets grey, not binary, pixels: its line recogniser reads the grey
+//! edges of blurred, low-resolution strokes that a threshold cuts, and its layout analysis
+//! thresholds locally (Sauvola) for uneven lighting (see `engine`).
 
 use image::GrayImage;
 
@@ -10,7 +13,7 @@ const BLANK_INK: f32 = 0.0008;
 
 /// What preprocessing did to a page, and the image to recognise.
 pub struct Prepared {
-    /// Binary image (0 ink, 255 paper), upright and deskewed.
+    /// Grey image, upright and deskewed.
     pub image: GrayImage,
     /// Clockwise quarter turns applied to make the page upright (0 to 3).
     pub quarter_turns: u8,
@@ -43,12 +46,8 @@ pub fn prepare(gray: &GrayImage, dpi: f32) -> Prepared {
     } else {
         gray
     };
-    let radius = (dpi * scale / 20.0).round().clamp(7.0, 40.0) as u32;
-    // Threshold first, then level the binary page: nearest-neighbour rotation of a binary
-    // image costs a fraction of interpolating the grey one.
-    let binary = if quarter_turns == 0 { binarise(gray, radius) } else { binarise(&turn(gray, quarter_turns), radius) };
-    let mut image = if skew.abs() >= 0.1 { rotate_binary(&binary, -skew) } else { binary };
-    despeckle(&mut image);
+    let upright = if quarter_turns == 0 { gray.clone() } else { turn(gray, quarter_turns) };
+    let image = if skew.abs() >= 0.1 { rotate(&upright, -skew) } else { upright };
     Prepared { image, quarter_turns, skew, blank: false, scale }
 }
 
@@ -167,32 +166,6 @@ pub fn binarise(gray: &GrayImage, radius: u32) -> GrayImage {
         }
     }
     out
-}
-
-/// Clears ink pixels with at most one ink neighbour: scanner dust, not strokes or diacritics.
-fn despeckle(binary: &mut GrayImage) {
-    let (w, h) = (binary.width() as usize, binary.height() as usize);
-    let px = binary.as_raw();
-    let ink = |x: usize, y: usize| px[y * w + x] == 0;
-    let mut specks = Vec::new();
-    for y in 0..h {
-        let row = &px[y * w..(y + 1) * w];
-        for x in (0..w).filter(|&x| row[x] == 0) {
-            let mut neighbours = 0;
-            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                    neighbours += usize::from((nx, ny) != (x, y) && ink(nx, ny));
-                }
-            }
-            if neighbours <= 1 {
-                specks.push(y * w + x);
-            }
-        }
-    }
-    let px = binary.as_mut();
-    for i in specks {
-        px[i] = 255;
-    }
 }
 
 /// `rotate` for a binary image, by nearest neighbour.
