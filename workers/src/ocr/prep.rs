@@ -296,37 +296,35 @@ fn skew_search(small: &GrayImage) -> (f32, f64) {
 /// Rotates by `degrees` (counter-clockwise as seen) with bilinear sampling, keeping the
 /// canvas and filling with white.
 pub fn rotate(gray: &GrayImage, degrees: f32) -> GrayImage {
-    let data = rotate_samples(gray.as_raw(), gray.width(), gray.height(), 1, degrees);
-    GrayImage::from_raw(gray.width(), gray.height(), data).unwrap_or_else(|| gray.clone())
-}
-
-/// `rotate` over interleaved 8-bit samples with `channels` per pixel.
-pub fn rotate_samples(src: &[u8], width: u32, height: u32, channels: usize, degrees: f32) -> Vec<u8> {
-    let (w, h) = (width as f32, height as f32);
-    let (cx, cy) = (w / 2.0, h / 2.0);
+    let (w, h) = (gray.width() as usize, gray.height() as usize);
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let (s, c) = degrees.to_radians().sin_cos();
-    let stride = width as usize * channels;
+    let src = gray.as_raw();
     let mut out = vec![255u8; src.len()];
-    for y in 0..height as usize {
-        for x in 0..width as usize {
-            // an output point comes from the input point rotated the other way
-            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
-            let (sx, sy) = (cx + dx * c - dy * s, cy + dx * s + dy * c);
-            if sx < 0.0 || sy < 0.0 || sx > w - 1.0 || sy > h - 1.0 {
-                continue;
+    // Source coordinates in 16.16 fixed point: along an output row they advance by (c, s).
+    const ONE: f32 = 65536.0;
+    let (step_x, step_y) = ((c * ONE) as i64, (s * ONE) as i64);
+    let (max_x, max_y) = (((w - 1) as i64) << 16, ((h - 1) as i64) << 16);
+    for (y, row) in out.chunks_exact_mut(w).enumerate() {
+        let dy = y as f32 - cy;
+        // an output point comes from the input point rotated the other way
+        let (mut sx, mut sy) = (((cx - cx * c - dy * s) * ONE) as i64, ((cy - cx * s + dy * c) * ONE) as i64);
+        for px in row.iter_mut() {
+            if (0..=max_x).contains(&sx) && (0..=max_y).contains(&sy) {
+                let (x0, y0) = ((sx >> 16) as usize, (sy >> 16) as usize);
+                let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+                // 8-bit weights
+                let (fx, fy) = (((sx >> 8) & 0xff) as u32, ((sy >> 8) & 0xff) as u32);
+                let p = |xx: usize, yy: usize| u32::from(src[yy * w + xx]);
+                let top = p(x0, y0) * (256 - fx) + p(x1, y0) * fx;
+                let bottom = p(x0, y1) * (256 - fx) + p(x1, y1) * fx;
+                *px = ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8;
             }
-            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
-            let (x1, y1) = ((x0 + 1).min(width as usize - 1), (y0 + 1).min(height as usize - 1));
-            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-            for ch in 0..channels {
-                let p = |xx: usize, yy: usize| f32::from(src[yy * stride + xx * channels + ch]);
-                let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
-                let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
-                out[y * stride + x * channels + ch] = (top * (1.0 - fy) + bottom * fy).round() as u8;
-            }
+            sx += step_x;
+            sy += step_y;
         }
     }
-    out
+    GrayImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| gray.clone())
 }
 
 #[cfg(test)]
