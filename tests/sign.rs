@@ -253,7 +253,10 @@ fn visible_signature_draws_the_image_and_extractable_vietnamese_text() {
     let span = |xs: &[u32]| (*xs.iter().min().unwrap(), *xs.iter().max().unwrap());
     let ((blue_left, blue_right), (red_left, red_right)) = (span(&blue), span(&red));
     let third = blue_left + (blue_right - blue_left) / 3;
-    assert!(red_left < blue_left && red_right > blue_left && red_right <= third + 5, "seal {red_left}..{red_right}, signature {blue_left}..{blue_right}");
+    assert!(
+        red_left < blue_left && red_right > blue_left && red_right <= third + 5,
+        "seal {red_left}..{red_right}, signature {blue_left}..{blue_right}"
+    );
     assert!(dark > 300, "the text is drawn ({dark} dark pixels)");
     assert_eq!(outside, 0, "nothing is drawn outside the widget below the title");
 }

@@ -17,7 +17,8 @@ pub fn fixture() -> &'static Fixture {
         let dir = tempfile::tempdir().expect("a temporary directory");
         sohoa::pki::demo(dir.path()).expect("the demo PKI");
         let file = |name: &str| dir.path().join(name);
-        let signer = FileSigner::from_files(&file("official2.key"), &file("official2.pem"), Some(&file("root.pem"))).expect("the demo signer");
+        let signer =
+            FileSigner::from_files(&file("official2.key"), &file("official2.pem"), Some(&file("root.pem"))).expect("the demo signer");
         let anchors = sohoa::sign::load_certificates(&file("root.pem")).expect("the demo root");
         Fixture { anchors, signer, _dir: dir }
     })

@@ -113,6 +113,9 @@ pub(crate) fn write(update: &mut Update, ap: &Appearance) -> Result<ObjectId, Pd
     Ok(form_id)
 }
 
+/// An image's resource name, its PNG and where it goes.
+type Placed<'a> = (&'static str, &'a [u8], [f32; 4]);
+
 /// Where the signature image and the seal go in an area of `(width, height)`, as
 /// `[x, y, w, h]` from the area's bottom-left corner, in drawing order: the seal is stamped
 /// over the signature, covering its left third, as a red seal is pressed on paper. Both
@@ -121,7 +124,7 @@ fn place_images<'a>(
     (area_w, area_h): (f32, f32),
     signature: Option<&'a [u8]>,
     seal: Option<&'a [u8]>,
-) -> Result<Vec<(&'static str, &'a [u8], [f32; 4])>, PdfError> {
+) -> Result<Vec<Placed<'a>>, PdfError> {
     let fit = |png: &[u8], max_w: f32, max_h: f32| -> Result<(f32, f32), PdfError> {
         let (iw, ih) = image_size(png)?;
         let scale = (max_w / iw as f32).min(max_h / ih as f32);

@@ -63,7 +63,7 @@ pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
     let root_key = generate(KeyKind::Rsa2048)?;
     let root_params = root_params(now)?;
     let root_cert = root_params.self_signed(&root_key)?;
-    let mut written = vec![write(dir, "root.pem", &root_cert.pem())?, write(dir, "root.key", &root_key.serialize_pem())?];
+    let mut written = vec![write(dir, "root.pem", root_cert.pem())?, write(dir, "root.key", root_key.serialize_pem())?];
     let issuer = Issuer::new(root_params, root_key);
     let (from, to) = (now - DAY, now + 2 * 365 * DAY);
     let leaves = [
@@ -84,9 +84,9 @@ pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
     }
     // the images a visible signature shows: each official's hand signature, the agency's seal
     let png = |img: &image::RgbaImage| images::png(img).map_err(|e| PkiError::KeyGen(format!("demo image: {e}")));
-    written.push(write(dir, "official1.png", &png(&images::signature(1))?)?);
-    written.push(write(dir, "official2.png", &png(&images::signature(2))?)?);
-    written.push(write(dir, "seal.png", &png(&images::seal())?)?);
+    written.push(write(dir, "official1.png", png(&images::signature(1))?)?);
+    written.push(write(dir, "official2.png", png(&images::signature(2))?)?);
+    written.push(write(dir, "seal.png", png(&images::seal())?)?);
     Ok(written)
 }
 
