@@ -297,6 +297,9 @@ fn skew_search(small: &GrayImage) -> (f32, f64) {
 /// canvas and filling with white.
 pub fn rotate(gray: &GrayImage, degrees: f32) -> GrayImage {
     let (w, h) = (gray.width() as usize, gray.height() as usize);
+    if w == 0 || h == 0 {
+        return gray.clone();
+    }
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let (s, c) = degrees.to_radians().sin_cos();
     let src = gray.as_raw();
