@@ -84,8 +84,10 @@ pub(crate) fn write(update: &mut Update, ap: &Appearance) -> Result<ObjectId, Pd
     // The images fill the space above the text, keeping their aspect ratios.
     let area = (w - 2.0 * PADDING, (h - 2.0 * PADDING - text_height).max(h * 0.4));
     let mut xobjects = Dictionary::new();
-    for (name, png, [x, y, dw, dh]) in place_images(area, ap.image.as_deref(), ap.seal.as_deref())? {
-        let image_id = write_image(update, png)?;
+    let decoded = |png: &Option<Vec<u8>>| png.as_deref().map(decode_png).transpose();
+    let (signature, seal) = (decoded(&ap.image)?, decoded(&ap.seal)?);
+    for (name, img, [x, y, dw, dh]) in place_images(area, signature.as_ref(), seal.as_ref()) {
+        let image_id = write_image(update, img);
         content.push_str(&format!("q {dw:.2} 0 0 {dh:.2} {:.2} {:.2} cm /{name} Do Q\n", PADDING + x, h - PADDING - area.1 + y));
         xobjects.set(name, Object::Reference(image_id));
     }
@@ -113,8 +115,8 @@ pub(crate) fn write(update: &mut Update, ap: &Appearance) -> Result<ObjectId, Pd
     Ok(form_id)
 }
 
-/// An image's resource name, its PNG and where it goes.
-type Placed<'a> = (&'static str, &'a [u8], [f32; 4]);
+/// An image's resource name, its pixels and where it goes.
+type Placed<'a> = (&'static str, &'a image::RgbaImage, [f32; 4]);
 
 /// Where the signature image and the seal go in an area of `(width, height)`, as
 /// `[x, y, w, h]` from the area's bottom-left corner, in drawing order: the seal is stamped
@@ -122,19 +124,19 @@ type Placed<'a> = (&'static str, &'a [u8], [f32; 4]);
 /// are centred as a group.
 fn place_images<'a>(
     (area_w, area_h): (f32, f32),
-    signature: Option<&'a [u8]>,
-    seal: Option<&'a [u8]>,
-) -> Result<Vec<Placed<'a>>, PdfError> {
-    let fit = |png: &[u8], max_w: f32, max_h: f32| -> Result<(f32, f32), PdfError> {
-        let (iw, ih) = image_size(png)?;
-        let scale = (max_w / iw as f32).min(max_h / ih as f32);
-        Ok((iw as f32 * scale, ih as f32 * scale))
+    signature: Option<&'a image::RgbaImage>,
+    seal: Option<&'a image::RgbaImage>,
+) -> Vec<Placed<'a>> {
+    let fit = |img: &image::RgbaImage, max_w: f32, max_h: f32| {
+        let (iw, ih) = (img.width() as f32, img.height() as f32);
+        let scale = (max_w / iw).min(max_h / ih);
+        (iw * scale, ih * scale)
     };
     let mut out = Vec::new();
     match (signature, seal) {
         (Some(sig), Some(seal)) => {
-            let (sw, sh) = fit(sig, area_w, area_h)?;
-            let (cw, ch) = fit(seal, area_h, area_h)?;
+            let (sw, sh) = fit(sig, area_w, area_h);
+            let (cw, ch) = fit(seal, area_h, area_h);
             // the seal's right edge lies a third of the way into the signature
             let overlap = (sw / 3.0).min(cw);
             let group = cw + sw - overlap;
@@ -145,12 +147,12 @@ fn place_images<'a>(
             out.push(("Im2", seal, [left, area_h - (area_h + ch) / 2.0, cw, ch]));
         }
         (Some(png), None) | (None, Some(png)) => {
-            let (dw, dh) = fit(png, area_w, area_h)?;
+            let (dw, dh) = fit(png, area_w, area_h);
             out.push(("Im1", png, [(area_w - dw) / 2.0, area_h - dh, dw, dh]));
         }
         (None, None) => {}
     }
-    Ok(out)
+    out
 }
 
 /// Breaks each line at spaces so that it fits `width`; a word wider than the box stays whole.
@@ -184,14 +186,8 @@ fn decode_png(png: &[u8]) -> Result<image::RgbaImage, PdfError> {
     Ok(reader.decode().map_err(|e| PdfError::Appearance(format!("signature image: {e}")))?.to_rgba8())
 }
 
-fn image_size(png: &[u8]) -> Result<(u32, u32), PdfError> {
-    let img = decode_png(png)?;
-    Ok((img.width(), img.height()))
-}
-
 /// An RGB image XObject with the PNG's alpha channel as its soft mask (transparent ink).
-fn write_image(update: &mut Update, png: &[u8]) -> Result<ObjectId, PdfError> {
-    let img = decode_png(png)?;
+fn write_image(update: &mut Update, img: &image::RgbaImage) -> ObjectId {
     let (width, height) = (img.width() as i64, img.height() as i64);
     let mut rgb = Vec::with_capacity(img.as_raw().len() / 4 * 3);
     let mut alpha = Vec::with_capacity(img.as_raw().len() / 4);
@@ -216,5 +212,5 @@ fn write_image(update: &mut Update, png: &[u8]) -> Result<ObjectId, PdfError> {
     dict.set("SMask", Object::Reference(mask_id));
     let image_id = update.alloc();
     update.put(image_id, &Object::Stream(Stream::new(dict, deflate(&rgb))));
-    Ok(image_id)
+    image_id
 }
