@@ -39,6 +39,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    sohoa_worker::limit_openmp();
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();

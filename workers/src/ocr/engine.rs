@@ -1,7 +1,8 @@
 //! One Tesseract engine: initialised once per thread, reused for every page.
 
-use std::ffi::CString;
-use tesseract::plumbing::TessBaseApi;
+use std::ffi::{CStr, CString};
+use tesseract::plumbing::leptonica_plumbing::leptonica_sys as lept;
+use tesseract::plumbing::tesseract_sys as tess;
 
 /// A recognised word: its text (NFC), confidence 0-100 and box in page pixels.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
@@ -24,8 +25,89 @@ pub enum EngineError {
     Page(String),
 }
 
+/// Tesseract's C API handle. The engine talks to the C API itself because it hands
+/// Tesseract two images of one page, which the wrapper crates cannot: the binary image
+/// that layout analysis segments, and the grey image the line recogniser reads.
+struct Api(*mut tess::TessBaseAPI);
+
+// SAFETY: a TessBaseAPI may move between threads; the engine is used by one thread at a time
+// (`&mut self` on every call).
+unsafe impl Send for Api {}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from TessBaseAPICreate and is deleted once.
+        unsafe { tess::TessBaseAPIDelete(self.0) }
+    }
+}
+
+/// A Leptonica image, destroyed on drop unless handed over to Tesseract.
+struct Pix(*mut lept::Pix);
+
+impl Drop for Pix {
+    fn drop(&mut self) {
+        // SAFETY: the image came from pixCreate and is still ours.
+        unsafe { lept::pixDestroy(&mut self.0) }
+    }
+}
+
+impl Pix {
+    /// A zeroed `depth`-bit image; `fill` writes each row's 32-bit words (Leptonica keeps the
+    /// first pixel of a word in its high bits).
+    fn new(width: u32, height: u32, depth: i32, dpi: u32, fill: impl Fn(usize, &mut [u32])) -> Result<Pix, EngineError> {
+        let too_big = || EngineError::Page(format!("a {width}x{height} page is too large"));
+        let (w, h) = (i32::try_from(width).map_err(|_| too_big())?, i32::try_from(height).map_err(|_| too_big())?);
+        // SAFETY: pixCreate returns null or an image it owns, with `wpl * height` words of data.
+        let pix = Pix(unsafe { lept::pixCreate(w, h, depth) });
+        if pix.0.is_null() {
+            return Err(too_big());
+        }
+        let dpi = dpi as i32;
+        // SAFETY: the image is valid and no other reference to its data exists.
+        let words = unsafe {
+            lept::pixSetResolution(pix.0, dpi, dpi);
+            let wpl = lept::pixGetWpl(pix.0) as usize;
+            std::slice::from_raw_parts_mut(lept::pixGetData(pix.0), wpl * height as usize)
+        };
+        let wpl = words.len() / height.max(1) as usize;
+        for (y, row) in words.chunks_exact_mut(wpl.max(1)).enumerate() {
+            fill(y, row);
+        }
+        Ok(pix)
+    }
+
+    /// Gives the image to a callee that destroys it.
+    fn into_raw(self) -> *mut lept::Pix {
+        let raw = self.0;
+        std::mem::forget(self);
+        raw
+    }
+}
+
+/// The page as Leptonica's 8-bit grey.
+fn grey_pix(pixels: &[u8], width: u32, height: u32, dpi: u32) -> Result<Pix, EngineError> {
+    let w = width as usize;
+    Pix::new(width, height, 8, dpi, |y, words| {
+        for (four, word) in pixels[y * w..(y + 1) * w].chunks(4).zip(words) {
+            let mut bytes = [0u8; 4];
+            bytes[..four.len()].copy_from_slice(four);
+            *word = u32::from_be_bytes(bytes);
+        }
+    })
+}
+
+/// The page as Leptonica's 1-bit image: ink (0 in `binary`) is a set bit.
+fn binary_pix(binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Pix, EngineError> {
+    let w = width as usize;
+    Pix::new(width, height, 1, dpi, |y, words| {
+        for (bits, word) in binary[y * w..(y + 1) * w].chunks(32).zip(words) {
+            *word = bits.iter().enumerate().filter(|(_, &p)| p == 0).fold(0, |acc, (i, _)| acc | (0x8000_0000 >> i));
+        }
+    })
+}
+
 pub struct Engine {
-    api: TessBaseApi,
+    api: Api,
     lang: String,
 }
 
@@ -34,19 +116,27 @@ impl Engine {
     pub fn new(lang: &str) -> Result<Engine, EngineError> {
         let init = || EngineError::Init(lang.to_owned());
         let c_lang = CString::new(lang).map_err(|_| init())?;
-        let mut api = TessBaseApi::create();
-        api.init_2(None, Some(&c_lang)).map_err(|_| init())?;
-        let mut set = |name: &str, value: &str| -> Result<(), EngineError> {
+        // SAFETY: create returns a fresh handle, owned by `api` from here on.
+        let api = Api(unsafe { tess::TessBaseAPICreate() });
+        // SAFETY: valid handle and NUL-terminated strings; a null datapath means the default.
+        if api.0.is_null() || unsafe { tess::TessBaseAPIInit3(api.0, std::ptr::null(), c_lang.as_ptr()) } != 0 {
+            return Err(init());
+        }
+        let set = |name: &str, value: &str| -> Result<(), EngineError> {
             let (name, value) = (CString::new(name).map_err(|_| init())?, CString::new(value).map_err(|_| init())?);
-            api.set_variable(&name, &value).map_err(|_| init())
+            // SAFETY: valid handle and strings; Tesseract copies the value.
+            match unsafe { tess::TessBaseAPISetVariable(api.0, name.as_ptr(), value.as_ptr()) } {
+                0 => Err(init()),
+                _ => Ok(()),
+            }
         };
         // Scans are dark text on light paper; the inverted-text pass only costs time.
         set("tessedit_do_invert", "0")?;
-        // Pages come grey; layout analysis thresholds them with Sauvola (local) rather than
-        // one global Otsu level, which fails under uneven lighting and drops isolated titles.
-        set("thresholding_method", "2")?;
+        // Tesseract's progress chatter ("Detected 12 diacritics") is no message for an operator.
+        set("debug_file", "/dev/null")?;
         // The API defaults to one uniform block; documents need layout analysis, as the CLI does.
-        api.set_page_seg_mode(tesseract::PageSegMode::PsmAuto.as_tess_page_seg_mode());
+        // SAFETY: valid handle.
+        unsafe { tess::TessBaseAPISetPageSegMode(api.0, tess::TessPageSegMode_PSM_AUTO) };
         Ok(Engine { api, lang: lang.to_owned() })
     }
 
@@ -54,15 +144,34 @@ impl Engine {
         &self.lang
     }
 
-    /// Recognises an 8-bit grayscale page at `dpi` and returns its words in reading order.
-    pub fn recognise(&mut self, pixels: &[u8], width: u32, height: u32, dpi: u32) -> Result<Vec<Word>, EngineError> {
-        let page = |e: &dyn std::fmt::Display| EngineError::Page(e.to_string());
-        let (w, h) = (i32::try_from(width).map_err(|e| page(&e))?, i32::try_from(height).map_err(|e| page(&e))?);
-        self.api.set_image(pixels, w, h, 1, w).map_err(|e| page(&e))?;
-        self.api.set_source_resolution(dpi.clamp(70, 1200) as i32);
-        self.api.recognize().map_err(|e| page(&e))?;
-        let tsv = self.api.get_tsv_text(0).map_err(|e| page(&e))?;
-        Ok(parse_tsv(&tsv.as_ref().to_string_lossy()))
+    /// Recognises a page at `dpi` and returns its words in reading order: layout analysis
+    /// segments `binary` (0 ink, 255 paper), the line recogniser reads `grey`, both 8-bit
+    /// images `width` x `height`.
+    pub fn recognise(&mut self, grey: &[u8], binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Vec<Word>, EngineError> {
+        let size = width as usize * height as usize;
+        if grey.len() < size || binary.len() < size || size == 0 {
+            return Err(EngineError::Page(format!("a {width}x{height} page needs {size} pixels")));
+        }
+        let dpi = dpi.clamp(70, 1200);
+        let layout = binary_pix(binary, width, height, dpi)?;
+        let read = grey_pix(grey, width, height, dpi)?;
+        let h = self.api.0;
+        // SAFETY: valid handle and images. SetImage2 copies `layout` (dropped here after);
+        // SetInputImage takes ownership of `read` and destroys it with the next page.
+        let (done, tsv) = unsafe {
+            tess::TessBaseAPISetImage2(h, layout.0);
+            tess::TessBaseAPISetSourceResolution(h, dpi as i32);
+            tess::TessBaseAPISetInputImage(h, read.into_raw());
+            let done = tess::TessBaseAPIRecognize(h, std::ptr::null_mut());
+            (done, if done == 0 { tess::TessBaseAPIGetTsvText(h, 0) } else { std::ptr::null_mut() })
+        };
+        if done != 0 || tsv.is_null() {
+            return Err(EngineError::Page("recognition failed".into()));
+        }
+        // SAFETY: a NUL-terminated string from Tesseract, freed once with TessDeleteText.
+        let words = parse_tsv(&unsafe { CStr::from_ptr(tsv) }.to_string_lossy());
+        unsafe { tess::TessDeleteText(tsv) };
+        Ok(words)
     }
 }
 
@@ -112,6 +221,31 @@ pub fn text_of(words: &[Word]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pixel(pix: &Pix, x: i32, y: i32) -> u32 {
+        let mut value = 0;
+        // SAFETY: a valid image and an in-range point
+        assert_eq!(unsafe { lept::pixGetPixel(pix.0, x, y, &mut value) }, 0);
+        value
+    }
+
+    #[test]
+    fn images_reach_leptonica_pixel_for_pixel() {
+        // 37 wide: rows of both images end inside a 32-bit word
+        let (w, h) = (37u32, 3u32);
+        let grey: Vec<u8> = (0..w * h).map(|i| (i * 7 % 251) as u8).collect();
+        let binary: Vec<u8> = (0..w * h).map(|i| if i % 3 == 0 || i % 37 == 31 { 0 } else { 255 }).collect();
+        let (g, b) = (grey_pix(&grey, w, h, 200).unwrap(), binary_pix(&binary, w, h, 200).unwrap());
+        for y in 0..h {
+            for x in 0..w {
+                let i = (y * w + x) as usize;
+                assert_eq!(pixel(&g, x as i32, y as i32), u32::from(grey[i]), "grey at {x},{y}");
+                assert_eq!(pixel(&b, x as i32, y as i32), u32::from(binary[i] == 0), "ink at {x},{y}");
+            }
+        }
+        let mut engine = Engine::new("vie").unwrap();
+        assert!(engine.recognise(&grey, &binary[..5], w, h, 200).is_err(), "a short binary image is refused");
+    }
 
     #[test]
     fn tsv_words_become_lines_in_nfc() {

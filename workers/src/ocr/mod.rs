@@ -132,7 +132,8 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         let _ = image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
     }
     let read_dpi = (page.dpi * prepared.scale).round() as u32;
-    let mut words = engine.recognise(image.as_raw(), image.width(), image.height(), read_dpi)?;
+    let layout = prep::layout(image, read_dpi);
+    let mut words = engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), read_dpi)?;
     if prepared.scale < 1.0 {
         // back to the page's own pixels, which the PDF and the desk use
         let up = |v: u32| (v as f32 / prepared.scale).round() as u32;

@@ -1,10 +1,12 @@
 //! Page preprocessing before recognition: orientation (quarter turns) and skew within ±5°,
 //! found on a small binarised (Sauvola) copy; then the grey page turned upright and
-//! deskewed. The engine gets grey, not binary, pixels: its line recogniser reads the grey
-//! edges of blurred, low-resolution strokes that a threshold cuts, and its layout analysis
-//! thresholds locally (Sauvola) for uneven lighting (see `engine`).
+//! deskewed, and its binary form for layout analysis. The engine gets both: Tesseract's
+//! layout analysis segments the binary page (thresholded locally, for uneven lighting),
+//! its line recogniser reads the grey edges of blurred, low-resolution strokes that a
+//! threshold cuts (see `engine`).
 
 use image::GrayImage;
+use std::borrow::Cow;
 
 /// Largest skew corrected, in degrees.
 const MAX_SKEW: f32 = 5.0;
@@ -27,28 +29,35 @@ pub struct Prepared {
 /// Finer scans are read at this resolution: as accurate for printed text, and faster.
 const READ_DPI: f32 = 200.0;
 
+/// Orientation and skew are found on a binary copy at about this resolution: cheap, and
+/// enough for text lines and diacritics.
+const FIND_DPI: f32 = 150.0;
+
 pub fn prepare(gray: &GrayImage, dpi: f32) -> Prepared {
-    // Orientation and skew are found on a ~150 dpi copy: cheap, and enough resolution for
-    // text lines and diacritics.
-    let factor = (dpi / 150.0).round().max(1.0) as u32;
-    let small = binarise(&downscale(gray, factor), 7);
+    let small = binarise(&shrink(gray, dpi / FIND_DPI), 7);
     let ink = ink_fraction(&small);
     if ink < BLANK_INK {
         return Prepared { image: gray.clone(), quarter_turns: 0, skew: 0.0, blank: true, scale: 1.0 };
     }
     let (quarter_turns, skew) = orientation_and_skew(&small);
     let scale = if dpi > READ_DPI * 1.2 { READ_DPI / dpi } else { 1.0 };
-    let resized;
-    let gray = if scale < 1.0 {
-        let (w, h) = (((gray.width() as f32 * scale).round() as u32).max(1), ((gray.height() as f32 * scale).round() as u32).max(1));
-        resized = resample(gray, w, h);
-        &resized
-    } else {
-        gray
-    };
-    let upright = if quarter_turns == 0 { gray.clone() } else { turn(gray, quarter_turns) };
-    let image = if skew.abs() >= 0.1 { rotate(&upright, -skew) } else { upright };
+    let gray = if scale < 1.0 { shrink(gray, 1.0 / scale) } else { Cow::Borrowed(gray) };
+    let upright = if quarter_turns == 0 { gray } else { Cow::Owned(turn(&gray, quarter_turns)) };
+    let image = if skew.abs() >= 0.1 { rotate(&upright, -skew) } else { upright.into_owned() };
     Prepared { image, quarter_turns, skew, blank: false, scale }
+}
+
+/// The page `by` times smaller: box averages for whole factors, bilinear otherwise.
+fn shrink(gray: &GrayImage, by: f32) -> Cow<'_, GrayImage> {
+    let whole = by.round();
+    if by < 1.2 {
+        Cow::Borrowed(gray)
+    } else if (by - whole).abs() < 0.05 {
+        Cow::Owned(downscale(gray, whole as u32))
+    } else {
+        let size = |v: u32| ((v as f32 / by).round() as u32).max(1);
+        Cow::Owned(resample(gray, size(gray.width()), size(gray.height())))
+    }
 }
 
 fn ink_fraction(binary: &GrayImage) -> f32 {
@@ -110,85 +119,77 @@ fn resample(gray: &GrayImage, w: u32, h: u32) -> GrayImage {
     GrayImage::from_raw(w, h, out).unwrap_or_else(|| gray.clone())
 }
 
-/// Sauvola thresholding over a (2r+1)² window, streamed with running column sums so that
-/// memory stays at a few rows whatever the page size.
+/// Sauvola thresholding over a (2r+1)² window, for finding orientation and skew.
 pub fn binarise(gray: &GrayImage, radius: u32) -> GrayImage {
-    const K: f32 = 0.3;
+    sauvola(gray, radius, 0.3)
+}
+
+/// The binary page that Tesseract's layout analysis segments: Sauvola with Tesseract's own
+/// window (a third of an inch) and factor.
+pub fn layout(gray: &GrayImage, dpi: u32) -> GrayImage {
+    sauvola(gray, ((dpi as f32 * 0.33 / 2.0) as u32).max(3), 0.34)
+}
+
+/// Sauvola thresholding (0 ink, 255 paper) over a (2r+1)² window, streamed with running
+/// column sums so that memory stays at a few rows whatever the page size.
+fn sauvola(gray: &GrayImage, radius: u32, k: f32) -> GrayImage {
     const R: f32 = 128.0;
     let (w, h) = (gray.width() as usize, gray.height() as usize);
+    let mut out = GrayImage::from_pixel(gray.width(), gray.height(), image::Luma([255]));
+    if w == 0 || h == 0 {
+        return out;
+    }
     let r = radius as usize;
-    let px = |x: usize, y: usize| u64::from(gray.as_raw()[y * w + x]);
+    let src = gray.as_raw();
+    let row = |y: usize| &src[y * w..(y + 1) * w];
+    // sums over the window's rows, per column
     let mut col_sum = vec![0u64; w];
     let mut col_sq = vec![0u64; w];
-    for y in 0..=r.min(h - 1) {
-        for x in 0..w {
-            col_sum[x] += px(x, y);
-            col_sq[x] += px(x, y) * px(x, y);
+    let slide = |sum: &mut [u64], sq: &mut [u64], y: usize, add: bool| {
+        for ((s, q), &p) in sum.iter_mut().zip(sq.iter_mut()).zip(row(y)) {
+            let p = u64::from(p);
+            if add {
+                (*s, *q) = (*s + p, *q + p * p);
+            } else {
+                (*s, *q) = (*s - p, *q - p * p);
+            }
         }
+    };
+    for y in 0..=r.min(h - 1) {
+        slide(&mut col_sum, &mut col_sq, y, true);
     }
-    let mut out = GrayImage::new(gray.width(), gray.height());
     let mut pre_sum = vec![0u64; w + 1];
     let mut pre_sq = vec![0u64; w + 1];
-    for y in 0..h {
-        let rows = (y + r).min(h - 1) + 1 - y.saturating_sub(r);
+    for (y, out_row) in out.chunks_exact_mut(w).enumerate() {
+        let rows = ((y + r).min(h - 1) + 1 - y.saturating_sub(r)) as u64;
         for x in 0..w {
             pre_sum[x + 1] = pre_sum[x] + col_sum[x];
             pre_sq[x + 1] = pre_sq[x] + col_sq[x];
         }
-        let row = &gray.as_raw()[y * w..(y + 1) * w];
-        let out_row = &mut out.as_mut()[y * w..(y + 1) * w];
-        for x in 0..w {
+        for (x, (&p, o)) in row(y).iter().zip(out_row.iter_mut()).enumerate() {
             let (lo, hi) = (x.saturating_sub(r), (x + r).min(w - 1) + 1);
-            let n = ((hi - lo) * rows) as f32;
-            let mean = (pre_sum[hi] - pre_sum[lo]) as f32 / n;
-            let value = f32::from(row[x]);
-            // paper: nothing darker than its surroundings, no need for the deviation
-            let ink = mean - value > 8.0 && {
-                let var = ((pre_sq[hi] - pre_sq[lo]) as f32 / n - mean * mean).max(0.0);
-                value < mean * (1.0 + K * (var.sqrt() / R - 1.0))
-            };
-            out_row[x] = if ink { 0 } else { 255 };
+            let n = (hi - lo) as u64 * rows;
+            let sum = pre_sum[hi] - pre_sum[lo];
+            // paper (nothing 8 levels darker than its surroundings) needs no deviation
+            if sum <= (u64::from(p) + 8) * n {
+                continue;
+            }
+            let n = n as f32;
+            let mean = sum as f32 / n;
+            let var = ((pre_sq[hi] - pre_sq[lo]) as f32 / n - mean * mean).max(0.0);
+            if f32::from(p) < mean * (1.0 + k * (var.sqrt() / R - 1.0)) {
+                *o = 0;
+            }
         }
         // slide the window down one row
         if y + r + 1 < h {
-            for x in 0..w {
-                let v = px(x, y + r + 1);
-                col_sum[x] += v;
-                col_sq[x] += v * v;
-            }
+            slide(&mut col_sum, &mut col_sq, y + r + 1, true);
         }
         if y >= r {
-            for x in 0..w {
-                let v = px(x, y - r);
-                col_sum[x] -= v;
-                col_sq[x] -= v * v;
-            }
+            slide(&mut col_sum, &mut col_sq, y - r, false);
         }
     }
     out
-}
-
-/// `rotate` for a binary image, by nearest neighbour.
-fn rotate_binary(binary: &GrayImage, degrees: f32) -> GrayImage {
-    let (w, h) = (binary.width() as usize, binary.height() as usize);
-    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    let (s, c) = degrees.to_radians().sin_cos();
-    let src = binary.as_raw();
-    let mut out = vec![255u8; src.len()];
-    for y in 0..h {
-        let dy = y as f32 - cy;
-        // walk along the output row: the source point advances by (c, s) per pixel
-        let (mut sx, mut sy) = (cx - cx * c - dy * s, cy - cx * s + dy * c);
-        for px in &mut out[y * w..(y + 1) * w] {
-            let (ix, iy) = (sx.round(), sy.round());
-            if ix >= 0.0 && iy >= 0.0 && (ix as usize) < w && (iy as usize) < h {
-                *px = src[iy as usize * w + ix as usize];
-            }
-            sx += c;
-            sy += s;
-        }
-    }
-    GrayImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| binary.clone())
 }
 
 /// Clockwise quarter turns.
@@ -199,10 +200,6 @@ fn turn(image: &GrayImage, quarter_turns: u8) -> GrayImage {
         3 => image::imageops::rotate270(image),
         _ => image.clone(),
     }
-}
-
-fn row_profile(binary: &GrayImage) -> Vec<u32> {
-    binary.rows().map(|row| row.filter(|p| p[0] == 0).count() as u32).collect()
 }
 
 /// How strongly ink gathers into lines along the rows: text lines give alternating full and
@@ -216,12 +213,16 @@ fn line_energy(profile: &[u32]) -> f64 {
 /// along the rows once levelled, and Vietnamese (like Latin) text carries more ink above
 /// the x-height band (ascenders, diacritics) than below it (descenders).
 fn orientation_and_skew(small: &GrayImage) -> (u8, f32) {
-    let (across_skew, across) = skew_search(small);
-    let turned = image::imageops::rotate90(small);
-    let (along_skew, along) = skew_search(&turned);
-    let (base, skew, upright) = if along > across * 1.3 { (1, along_skew, turned) } else { (0, across_skew, small.clone()) };
-    let level = if skew.abs() >= 0.1 { rotate_binary(&upright, -skew) } else { upright };
-    if top_heavy(&row_profile(&level)) >= 0.0 {
+    let (w, h) = (small.width() as usize, small.height() as usize);
+    let across = ink_points(small);
+    // the same ink on the page turned a quarter clockwise
+    let along: Vec<(f32, f32)> = across.iter().map(|&(x, y)| ((h - 1) as f32 - y, x)).collect();
+    let (across_skew, across_energy) = coarse_skew(&across, (w, h));
+    let (along_skew, along_energy) = coarse_skew(&along, (h, w));
+    let (base, ink, (width, height), coarse) =
+        if along_energy > across_energy * 1.3 { (1, &along, (h, w), along_skew) } else { (0, &across, (w, h), across_skew) };
+    let skew = best_angle(ink, (width, height), coarse - 0.5, coarse + 0.5, 0.05).0;
+    if top_heavy(&profile(ink, (width, height), skew)) >= 0.0 {
         (base, skew)
     } else {
         (base + 2, skew)
@@ -254,43 +255,54 @@ fn top_heavy(profile: &[u32]) -> f64 {
     balance
 }
 
-/// The skew, in degrees, that best lines ink up into rows, and how well it does: a coarse
-/// then a fine search of the row profile of sheared ink coordinates.
-fn skew_search(small: &GrayImage) -> (f32, f64) {
-    let w = small.width() as usize;
-    let ink: Vec<(f32, f32)> =
-        small.as_raw().iter().enumerate().filter(|(_, &p)| p == 0).map(|(i, _)| ((i % w) as f32, (i / w) as f32)).collect();
-    // the coarse pass sees every fourth ink pixel: enough to rank angles a half degree apart
+/// Rows of ink, counted along lines at `degrees` (sheared coordinates, padded so that no
+/// point falls outside).
+fn profile(ink: &[(f32, f32)], (width, height): (usize, usize), degrees: f32) -> Vec<u32> {
+    let t = degrees.to_radians().tan();
+    let offset = (width as f32 * t.abs()).ceil();
+    let mut bins = vec![0u32; height + 2 * offset as usize + 2];
+    for &(x, y) in ink {
+        if let Some(bin) = bins.get_mut((y + x * t + offset) as usize) {
+            *bin += 1;
+        }
+    }
+    bins
+}
+
+/// The angle from `from` to `to` in steps of `step` that best lines ink up into rows.
+fn best_angle(ink: &[(f32, f32)], size: (usize, usize), from: f32, to: f32, step: f32) -> (f32, f64) {
+    let mut best = (0.0f32, f64::MIN);
+    let mut a = from;
+    while a <= to + 1e-4 {
+        let energy = line_energy(&profile(ink, size, a));
+        if energy > best.1 {
+            best = (a, energy);
+        }
+        a += step;
+    }
+    best
+}
+
+/// The skew within ±5° to half a degree, and how well it lines ink up: every fourth ink
+/// pixel is enough to rank angles that far apart.
+fn coarse_skew(ink: &[(f32, f32)], size: (usize, usize)) -> (f32, f64) {
     let sample: Vec<(f32, f32)> = ink.iter().step_by(4).copied().collect();
-    let height = small.height() as f32;
-    let width = small.width() as f32;
-    let score = |ink: &[(f32, f32)], deg: f32| {
-        let t = deg.to_radians().tan();
-        let offset = (width * t.abs()).ceil();
-        let mut bins = vec![0u32; (height + 2.0 * offset) as usize + 2];
-        for &(x, y) in ink {
-            let b = (y + x * t + offset) as usize;
-            if let Some(bin) = bins.get_mut(b) {
-                *bin += 1;
-            }
-        }
-        line_energy(&bins)
-    };
-    let best = |ink: &[(f32, f32)], from: f32, to: f32, step: f32| {
-        let mut best = (0.0f32, f64::MIN);
-        let mut a = from;
-        while a <= to + 1e-4 {
-            let s = score(ink, a);
-            if s > best.1 {
-                best = (a, s);
-            }
-            a += step;
-        }
-        best
-    };
-    let (coarse, coarse_energy) = best(&sample, -MAX_SKEW, MAX_SKEW, 0.5);
-    let (fine, _) = best(&ink, coarse - 0.5, coarse + 0.5, 0.05);
-    (fine, coarse_energy)
+    best_angle(&sample, size, -MAX_SKEW, MAX_SKEW, 0.5)
+}
+
+/// Coordinates of the ink pixels of a binary image.
+fn ink_points(binary: &GrayImage) -> Vec<(f32, f32)> {
+    let w = binary.width() as usize;
+    binary.as_raw().iter().enumerate().filter(|(_, &p)| p == 0).map(|(i, _)| ((i % w) as f32, (i / w) as f32)).collect()
+}
+
+/// The skew, in degrees, that best lines ink up into rows, and how well it does: a coarse
+/// then a fine search.
+#[cfg(test)]
+fn skew_search(small: &GrayImage) -> (f32, f64) {
+    let (ink, size) = (ink_points(small), (small.width() as usize, small.height() as usize));
+    let (coarse, energy) = coarse_skew(&ink, size);
+    (best_angle(&ink, size, coarse - 0.5, coarse + 0.5, 0.05).0, energy)
 }
 
 /// Rotates by `degrees` (counter-clockwise as seen) with bilinear sampling, keeping the
