@@ -27,7 +27,7 @@ pub struct Prepared {
 }
 
 /// Finer scans are read at this resolution: as accurate for printed text, and faster.
-const READ_DPI: f32 = 200.0;
+const READ_DPI: f32 = 165.0;
 
 /// Orientation and skew are found on a binary copy at about this resolution: cheap, and
 /// enough for text lines and diacritics.
