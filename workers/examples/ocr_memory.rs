@@ -7,7 +7,6 @@
 //!
 //! Each line printed is `key=value` figures.
 
-use sohoa::intake::MediaLimits;
 use sohoa_worker::ocr::{self, Engine};
 use std::time::Instant;
 
@@ -41,13 +40,12 @@ fn main() -> anyhow::Result<()> {
         }
     }
     anyhow::ensure!(!pages.is_empty(), "no page images in {dir}");
-    let limits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
     let mut engine = Engine::new("vie")?;
     let started = Instant::now();
     let mut first = None;
     for n in 1..=count {
-        let recognised = ocr::recognise(&mut engine, &[&pages[(n - 1) % pages.len()]], limits)?;
-        drop(recognised);
+        // the PDF and texts are dropped at once, as a worker drops them after posting
+        ocr::recognise(&mut engine, &[&pages[(n - 1) % pages.len()]], sohoa_worker::run::LIMITS)?;
         if n == pages.len().min(count) {
             // after one round every page size has been seen once
             first = Some(rss().0);

@@ -19,7 +19,7 @@ enum Outcome {
 }
 
 /// Limits the worker applies to its input, whatever the service let through.
-const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
+pub const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
 
 type Reply = oneshot::Sender<Result<Recognised, OcrError>>;
 

@@ -4,7 +4,6 @@
 use crate::ocr;
 use serde_json::json;
 use sohoa::classify::{extract, Classifier};
-use sohoa::intake::MediaLimits;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,7 +35,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
         Err(code) => return code,
     };
     let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-    let recognised = match ocr::recognise(&mut engine, &slices, MediaLimits { max_pixels: 60_000_000, max_pages: 200 }) {
+    let recognised = match ocr::recognise(&mut engine, &slices, crate::run::LIMITS) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());

@@ -64,12 +64,11 @@ impl Pix {
         }
         let dpi = dpi as i32;
         // SAFETY: the image is valid and no other reference to its data exists.
-        let words = unsafe {
+        let (wpl, words) = unsafe {
             lept::pixSetResolution(pix.0, dpi, dpi);
             let wpl = lept::pixGetWpl(pix.0) as usize;
-            std::slice::from_raw_parts_mut(lept::pixGetData(pix.0), wpl * height as usize)
+            (wpl, std::slice::from_raw_parts_mut(lept::pixGetData(pix.0), wpl * height as usize))
         };
-        let wpl = words.len() / height.max(1) as usize;
         for (y, row) in words.chunks_exact_mut(wpl.max(1)).enumerate() {
             fill(y, row);
         }

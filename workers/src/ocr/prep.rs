@@ -229,10 +229,10 @@ fn orientation_and_skew(small: &GrayImage) -> (u8, f32) {
     let along: Vec<(f32, f32)> = across.iter().map(|&(x, y)| ((h - 1) as f32 - y, x)).collect();
     let (across_skew, across_energy) = coarse_skew(&across, (w, h));
     let (along_skew, along_energy) = coarse_skew(&along, (h, w));
-    let (base, ink, (width, height), coarse) =
+    let (base, ink, size, coarse) =
         if along_energy > across_energy * 1.3 { (1, &along, (h, w), along_skew) } else { (0, &across, (w, h), across_skew) };
-    let skew = best_angle(ink, (width, height), coarse - 0.5, coarse + 0.5, 0.05).0;
-    if top_heavy(&profile(ink, (width, height), skew)) >= 0.0 {
+    let skew = fine_skew(ink, size, coarse);
+    if top_heavy(&profile(ink, size, skew)) >= 0.0 {
         (base, skew)
     } else {
         (base + 2, skew)
@@ -300,6 +300,11 @@ fn coarse_skew(ink: &[(f32, f32)], size: (usize, usize)) -> (f32, f64) {
     best_angle(&sample, size, -MAX_SKEW, MAX_SKEW, 0.5)
 }
 
+/// The skew to a twentieth of a degree within half a degree of `coarse`, from every ink pixel.
+fn fine_skew(ink: &[(f32, f32)], size: (usize, usize), coarse: f32) -> f32 {
+    best_angle(ink, size, coarse - 0.5, coarse + 0.5, 0.05).0
+}
+
 /// Coordinates of the ink pixels of a binary image.
 fn ink_points(binary: &GrayImage) -> Vec<(f32, f32)> {
     let w = binary.width() as usize;
@@ -312,7 +317,7 @@ fn ink_points(binary: &GrayImage) -> Vec<(f32, f32)> {
 fn skew_search(small: &GrayImage) -> (f32, f64) {
     let (ink, size) = (ink_points(small), (small.width() as usize, small.height() as usize));
     let (coarse, energy) = coarse_skew(&ink, size);
-    (best_angle(&ink, size, coarse - 0.5, coarse + 0.5, 0.05).0, energy)
+    (fine_skew(&ink, size, coarse), energy)
 }
 
 /// Rotates by `degrees` (counter-clockwise as seen) with bilinear sampling, keeping the
