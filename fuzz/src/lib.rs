@@ -38,5 +38,6 @@ pub fn options() -> SignOptions {
         location: None,
         signing_time: now().with_timezone(&sohoa::domain::vietnam_offset()),
         timestamp: false,
+        certify: None,
     }
 }

@@ -212,6 +212,7 @@ fn options(state: &AppState, spec: &Spec, certificate: &[u8], image: Option<Vec<
         location: spec.location.clone(),
         signing_time: spec.signing_time,
         timestamp: false,
+        certify: None,
     })
 }
 

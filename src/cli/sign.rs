@@ -50,6 +50,10 @@ pub struct SignArgs {
     /// Seal image (PNG, the agency's red seal) stamped over the left third of the signature image
     #[arg(long)]
     seal_image: Option<PathBuf>,
+    /// Make a certification signature (DocMDP): 1 no changes allowed, 2 form filling and
+    /// signing, 3 also annotations; only as the document's first signature
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+    certify: Option<u8>,
 }
 
 pub fn run(args: SignArgs) -> ExitCode {
@@ -59,7 +63,10 @@ pub fn run(args: SignArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            match e.downcast_ref::<sign::SignError>() {
+                Some(s) => eprintln!("error: {e} ({})", s.code()),
+                None => eprintln!("error: {e}"),
+            }
             ExitCode::from(EXIT_INPUT)
         }
     }
@@ -81,7 +88,15 @@ fn sign_file(args: SignArgs) -> anyhow::Result<String> {
         }
         None => (1, None),
     };
-    let options = SignOptions { page, appearance, reason: args.reason, location: args.location, signing_time, timestamp: false };
+    let options = SignOptions {
+        page,
+        appearance,
+        reason: args.reason,
+        location: args.location,
+        signing_time,
+        timestamp: false,
+        certify: args.certify,
+    };
     let tsa = match (args.level, args.tsa.as_deref()) {
         (Level::BB, _) => None,
         (Level::BT, Some(url)) => Some((url, super::runtime()?)),

@@ -18,6 +18,20 @@ pub struct VerifyArgs {
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
+    /// Certificates that may complete a signer's path to the anchors when the signature
+    /// does not carry them (PEM bundle or DER); repeat for several files
+    #[arg(long)]
+    other_certs: Vec<PathBuf>,
+    /// Validate at this time (RFC 3339, e.g. 2020-11-01T00:00:00Z) instead of now, for
+    /// signatures without a time-stamp
+    #[arg(long, value_parser = parse_time)]
+    at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time: {e}"))
 }
 
 pub fn run(args: VerifyArgs) -> ExitCode {
@@ -32,6 +46,16 @@ pub fn run(args: VerifyArgs) -> ExitCode {
             }
         }
     }
+    let mut intermediates = Vec::new();
+    for path in &args.other_certs {
+        match crate::sign::load_certificates(path) {
+            Ok(c) => intermediates.extend(c),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_UNREADABLE);
+            }
+        }
+    }
     let pdf = match super::sign::open_pdf(&args.input) {
         Ok(p) => p,
         Err(e) => {
@@ -39,7 +63,8 @@ pub fn run(args: VerifyArgs) -> ExitCode {
             return ExitCode::from(EXIT_UNREADABLE);
         }
     };
-    let report = match verify::verify_source(pdf, &anchors, chrono::Utc::now()) {
+    let trust = verify::Trust { anchors: &anchors, intermediates: &intermediates };
+    let report = match verify::verify_source_with(pdf, &trust, args.at.unwrap_or_else(chrono::Utc::now)) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };

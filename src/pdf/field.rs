@@ -22,6 +22,9 @@ pub struct FieldSpec {
     pub signing_time: chrono::DateTime<chrono::FixedOffset>,
     /// Bytes reserved for the CMS (the hex string holds twice as many digits).
     pub contents_room: usize,
+    /// Make a certification signature with this DocMDP `/P`: 1 no changes, 2 form filling
+    /// and signing, 3 also annotations.
+    pub certify: Option<u8>,
 }
 
 /// The revision to append, with the placeholder in place, waiting for its CMS.
@@ -94,7 +97,8 @@ pub fn prepare<R: Read + Seek>(source: R, spec: FieldSpec) -> Result<Prepared, P
         .checked_sub(1)
         .and_then(|i| pages.get(i as usize))
         .ok_or(PdfError::NoSuchPage { page: spec.page, count: pages.len() })?;
-    let (root_id, catalog) = rev.catalog()?;
+    let (root_id, mut catalog) = rev.catalog()?;
+    check_permissions(&rev, spec.certify)?;
     let mut update = Update::new(&rev)?;
 
     let sig_id = update.alloc();
@@ -121,7 +125,14 @@ pub fn prepare<R: Read + Seek>(source: R, spec: FieldSpec) -> Result<Prepared, P
     update.put(widget_id, &Object::Dictionary(widget));
 
     add_to_page(&mut update, &rev, page_id, widget_id)?;
-    add_to_acroform(&mut update, &rev, root_id, catalog, widget_id)?;
+    let mut catalog_changed = add_to_acroform(&mut update, &rev, &mut catalog, widget_id)?;
+    if spec.certify.is_some() {
+        catalog.set("Perms", Object::Dictionary(Dictionary::from_iter([("DocMDP", Object::Reference(sig_id))])));
+        catalog_changed = true;
+    }
+    if catalog_changed {
+        update.put(root_id, &Object::Dictionary(catalog));
+    }
 
     let (body, br_at, contents_at) = signature_dictionary(&spec);
     update.put_raw(sig_id, body);
@@ -150,10 +161,33 @@ pub fn prepare<R: Read + Seek>(source: R, spec: FieldSpec) -> Result<Prepared, P
     Ok(prepared)
 }
 
+/// Refuses to sign what an existing certification forbids (DocMDP P=1), and to certify a
+/// document that is already signed (certification must come first).
+fn check_permissions<R: Read + Seek>(rev: &Revision<R>, certify: Option<u8>) -> Result<(), PdfError> {
+    let existing = read::signatures(rev);
+    if existing.iter().any(|e| e.docmdp == Some(1)) {
+        return Err(PdfError::Forbidden(
+            "the document is certified with no changes permitted (DocMDP P=1); it cannot be signed again".into(),
+        ));
+    }
+    match certify {
+        Some(p) if !(1..=3).contains(&p) => Err(PdfError::Forbidden(format!("certification level {p} is not 1, 2 or 3"))),
+        Some(_) if !existing.is_empty() => {
+            Err(PdfError::Forbidden("the document is already signed; a certification signature must be the first".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The signature dictionary body, with the offsets of the ByteRange slot and of `<`.
 fn signature_dictionary(spec: &FieldSpec) -> (Vec<u8>, usize, usize) {
     let mut s = String::from("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached");
     s.push_str(&format!(" /M {}", literal(&pdf_date(spec.signing_time))));
+    if let Some(p) = spec.certify {
+        s.push_str(&format!(
+            " /Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P {p} /V /1.2 >> >>]"
+        ));
+    }
     for (key, value) in [("Reason", &spec.reason), ("Location", &spec.location), ("Name", &spec.name)] {
         if let Some(v) = value {
             s.push_str(&format!(" /{key} {}", text_string(v)));
@@ -193,13 +227,14 @@ fn add_to_page<R: Read + Seek>(update: &mut Update, rev: &Revision<R>, page_id: 
     Ok(())
 }
 
+/// Adds the widget to the form's fields; returns whether `catalog` changed (a form held
+/// directly in it, or a new one) and must be written.
 fn add_to_acroform<R: Read + Seek>(
     update: &mut Update,
     rev: &Revision<R>,
-    root_id: ObjectId,
-    mut catalog: Dictionary,
+    catalog: &mut Dictionary,
     widget_id: ObjectId,
-) -> Result<(), PdfError> {
+) -> Result<bool, PdfError> {
     let (mut form, form_id) = match catalog.get(b"AcroForm") {
         Ok(Object::Reference(id)) => (rev.dictionary(&Object::Reference(*id), "/AcroForm")?, Some(*id)),
         Ok(Object::Dictionary(d)) => (d.clone(), None),
@@ -224,13 +259,15 @@ fn add_to_acroform<R: Read + Seek>(
     // SignaturesExist | AppendOnly: viewers must save later changes incrementally.
     form.set("SigFlags", Object::Integer(3));
     match form_id {
-        Some(id) => update.put(id, &Object::Dictionary(form)),
+        Some(id) => {
+            update.put(id, &Object::Dictionary(form));
+            Ok(false)
+        }
         None => {
             catalog.set("AcroForm", Object::Dictionary(form));
-            update.put(root_id, &Object::Dictionary(catalog));
+            Ok(true)
         }
     }
-    Ok(())
 }
 
 /// `Signature1`, `Signature2`, …: the first name no top-level field uses yet.

@@ -149,6 +149,18 @@ impl<R: Read + Seek> PdfFile<R> {
         end: u64,
         length_of: &dyn Fn(ObjectId) -> Option<i64>,
     ) -> Result<(ObjectId, Object), PdfError> {
+        self.indirect_with(offset, end, length_of, true)
+    }
+
+    /// [`PdfFile::indirect_at`]; without `data`, a stream comes back with its dictionary as
+    /// written and no content, so that walking a document never reads its images.
+    fn indirect_with(
+        &self,
+        offset: u64,
+        end: u64,
+        length_of: &dyn Fn(ObjectId) -> Option<i64>,
+        data: bool,
+    ) -> Result<(ObjectId, Object), PdfError> {
         let ((id, object, has_stream), data_at) = self.parse_at(offset, end, |p| {
             let id = p.object_header()?;
             let object = p.object()?;
@@ -158,6 +170,9 @@ impl<R: Read + Seek> PdfFile<R> {
         let Object::Dictionary(dict) = object else { return Ok((id, object)) };
         if !has_stream {
             return Ok((id, Object::Dictionary(dict)));
+        }
+        if !data {
+            return Ok((id, Object::Stream(Stream { dict, content: Vec::new(), allows_compression: false, start_position: None })));
         }
         let length = match dict.get(b"Length") {
             Ok(Object::Integer(n)) => Some(*n),
@@ -189,6 +204,23 @@ impl<R: Read + Seek> PdfFile<R> {
             data.truncate(data.len() - 1);
         }
         Ok(data)
+    }
+
+    /// Offset of the last `needle` that ends at or before `end`.
+    pub fn find_last(&self, needle: &[u8], end: u64) -> Result<Option<u64>, PdfError> {
+        let mut stop = end.min(self.len);
+        while stop >= needle.len() as u64 {
+            let from = stop.saturating_sub(CHUNK as u64);
+            let chunk = self.read_at(from, (stop - from) as usize, stop)?;
+            if let Some(i) = chunk.windows(needle.len()).rposition(|w| w == needle) {
+                return Ok(Some(from + i as u64));
+            }
+            if from == 0 {
+                break;
+            }
+            stop = from + needle.len() as u64 - 1;
+        }
+        Ok(None)
     }
 
     /// Offset of the first `needle` at or after `from`, looking at most `within` bytes ahead.
@@ -223,24 +255,72 @@ impl<'f, R: Read + Seek> Revision<'f, R> {
         self.xref.end
     }
 
+    /// Where the earlier revisions of the file end, newest first: each `/Prev` section's
+    /// revision ends at the first `%%EOF` after it.
+    pub fn earlier_ends(&self) -> Vec<u64> {
+        let mut ends: Vec<u64> = Vec::new();
+        for at in &self.xref.earlier {
+            let Ok(Some(eof)) = self.file.find(b"%%EOF", *at, self.xref.end, MAX_STREAM_BYTES) else { continue };
+            let after = self.file.read_at(eof + 5, 2, self.xref.end).unwrap_or_default();
+            let eol = match after.as_slice() {
+                [b'\r', b'\n', ..] => 2,
+                [b'\r' | b'\n', ..] => 1,
+                _ => 0,
+            };
+            let end = eof + 5 + eol;
+            if end < self.xref.end && !ends.contains(&end) {
+                ends.push(end);
+            }
+        }
+        ends.sort_unstable_by(|a, b| b.cmp(a));
+        ends
+    }
+
     pub(super) fn xref(&self) -> &Xref {
         &self.xref
     }
 
     /// The object `id`; a free or unknown object is `null`, as the PDF format says.
     pub fn object(&self, id: ObjectId) -> Result<Object, PdfError> {
-        self.object_at_depth(id, 0)
+        self.object_at_depth(id, 0, true)
     }
 
-    fn object_at_depth(&self, id: ObjectId, depth: usize) -> Result<Object, PdfError> {
+    /// [`Revision::object`] without stream data: a stream's dictionary as written, empty content.
+    pub fn object_shallow(&self, id: ObjectId) -> Result<Object, PdfError> {
+        self.object_at_depth(id, 0, false)
+    }
+
+    /// Whether `id` is in use in this revision (not free, not unknown).
+    pub fn in_use(&self, id: u32) -> bool {
+        matches!(self.xref.entries.get(&id), Some(Entry::Offset { .. } | Entry::Compressed { .. }))
+    }
+
+    /// Whether this revision's cross-reference sections mark `id` free.
+    pub fn is_free(&self, id: u32) -> bool {
+        matches!(self.xref.entries.get(&id), Some(Entry::Free))
+    }
+
+    /// Whether `id` lives at the same place in `other` (a revision of the same file), so
+    /// its bytes are the same in both.
+    pub fn same_entry(&self, other: &Revision<R>, id: u32) -> bool {
+        let (mine, theirs) = (self.xref.entries.get(&id), other.xref.entries.get(&id));
+        match (mine, theirs) {
+            (Some(Entry::Compressed { container, .. }), _) => {
+                mine == theirs && self.xref.entries.get(container) == other.xref.entries.get(container)
+            }
+            _ => mine == theirs,
+        }
+    }
+
+    fn object_at_depth(&self, id: ObjectId, depth: usize, data: bool) -> Result<Object, PdfError> {
         if depth > MAX_INDIRECTION {
             return Err(PdfError::Structure(format!("object {} {} R: references nest too deeply", id.0, id.1)));
         }
         match self.xref.entries.get(&id.0) {
             None | Some(Entry::Free) => Ok(Object::Null),
             Some(Entry::Offset { offset, .. }) => {
-                let length_of = |r: ObjectId| self.object_at_depth(r, depth + 1).ok().and_then(|o| o.as_i64().ok());
-                let (found, object) = self.file.indirect_at(*offset, self.xref.end, &length_of)?;
+                let length_of = |r: ObjectId| self.object_at_depth(r, depth + 1, true).ok().and_then(|o| o.as_i64().ok());
+                let (found, object) = self.file.indirect_with(*offset, self.xref.end, &length_of, data)?;
                 if found.0 != id.0 {
                     return Err(PdfError::Structure(format!(
                         "the cross-reference entry of {} {} R points at {} {} obj",
@@ -262,7 +342,7 @@ impl<'f, R: Read + Seek> Revision<'f, R> {
         let data = match cached {
             Some(d) => d,
             None => {
-                let stream = self.object_at_depth((container, 0), depth + 1)?;
+                let stream = self.object_at_depth((container, 0), depth + 1, true)?;
                 let data = Rc::new(decode_object_stream(container, stream)?);
                 let mut cache = self.file.object_streams.borrow_mut();
                 if cache.values().map(|d| d.content.len()).sum::<usize>() + data.content.len() > OBJECT_STREAM_CACHE {

@@ -15,7 +15,8 @@ mod xref;
 pub use appearance::{Appearance, AppearanceText};
 pub use field::{prepare, FieldSpec, Prepared};
 pub use file::{PdfFile, Revision};
-pub use read::{load, revision_end, signatures, SignatureEntry};
+pub(crate) use read::decode_text;
+pub use read::{load, revision_end, signatures, FieldLock, SignatureEntry};
 
 use std::io::Cursor;
 
@@ -31,14 +32,15 @@ pub fn page_size(pdf: &[u8], page: u32) -> Result<(f32, f32), PdfError> {
     read::page_size(&file.latest()?, page)
 }
 
-/// Object numbers that a revision changed relative to `older`, an earlier revision.
-pub(crate) fn redefined_since<R: std::io::Read + std::io::Seek>(newer: &Revision<R>, older: &Revision<R>) -> Vec<lopdf::ObjectId> {
-    newer.xref().redefined_since(older.xref())
+/// Object numbers in use in `older` (an earlier revision) that `newer` places elsewhere or
+/// frees: the only objects whose bytes may differ between the two.
+pub(crate) fn changed_since<R: std::io::Read + std::io::Seek>(newer: &Revision<R>, older: &Revision<R>) -> Vec<u32> {
+    newer.xref().changed_since(older.xref())
 }
 
-/// The page objects of a revision, in order.
-pub(crate) fn pages<R: std::io::Read + std::io::Seek>(rev: &Revision<R>) -> Result<Vec<lopdf::ObjectId>, PdfError> {
-    read::pages(rev)
+/// Object numbers that `older` marks free and `newer` puts back in use.
+pub(crate) fn reused_since<R: std::io::Read + std::io::Seek>(newer: &Revision<R>, older: &Revision<R>) -> Vec<u32> {
+    newer.xref().reused_since(older.xref())
 }
 
 /// Largest PDF sohoa signs or verifies (1 GiB), so offsets fit in the 10-digit ByteRange slots.
@@ -62,6 +64,8 @@ pub enum PdfError {
     Appearance(String),
     #[error("cannot read the PDF: {0}")]
     Read(String),
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl PdfError {
@@ -76,6 +80,7 @@ impl PdfError {
             PdfError::TooLarge => "pdf_too_large",
             PdfError::Appearance(_) => "appearance_invalid",
             PdfError::Read(_) => "file_unreadable",
+            PdfError::Forbidden(_) => "certification_forbids",
         }
     }
 }

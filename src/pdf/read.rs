@@ -17,9 +17,18 @@ const MAX_PAGES: usize = 1 << 20;
 const MAX_DECOMPRESSED: usize = 64 << 20;
 
 /// One signature field with a value: what a verifier needs from the PDF.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SignatureEntry {
     pub field: String,
+    /// Why the value could not be read (it does not parse, or is no dictionary); the other
+    /// members are then empty.
+    pub unreadable: Option<String>,
+    /// `/P` of a DocMDP transform in `/Reference`: this is a certification signature.
+    pub docmdp: Option<i64>,
+    /// The fields a FieldMDP transform in `/Reference` locks.
+    pub locks: Option<FieldLock>,
+    /// Found only in an earlier revision: the newest one no longer holds this signature.
+    pub removed: bool,
     pub sub_filter: String,
     /// `/Type`: `Sig` or `DocTimeStamp`.
     pub kind: String,
@@ -29,6 +38,25 @@ pub struct SignatureEntry {
     pub reason: Option<String>,
     pub location: Option<String>,
     pub name: Option<String>,
+}
+
+/// Which fields a signature locks (FieldMDP, ISO 32000-1 §12.8.2.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldLock {
+    All,
+    Include(Vec<String>),
+    Exclude(Vec<String>),
+}
+
+impl FieldLock {
+    /// Whether the field with fully qualified name `name` is locked.
+    pub fn locks(&self, name: &str) -> bool {
+        match self {
+            FieldLock::All => true,
+            FieldLock::Include(names) => names.iter().any(|n| n == name),
+            FieldLock::Exclude(names) => !names.iter().any(|n| n == name),
+        }
+    }
 }
 
 /// Parses a PDF; refuses encrypted files and turns parser panics into errors.
@@ -83,19 +111,60 @@ pub fn signatures<R: Read + Seek>(rev: &Revision<R>) -> Vec<SignatureEntry> {
         if !is_sig {
             continue;
         }
-        let Some(value) = field.get(b"V").ok().and_then(|v| rev.resolve(v).ok()) else { continue };
-        if let Object::Dictionary(value) = value {
-            out.push(entry(name, &value));
+        let Ok(value) = field.get(b"V") else { continue };
+        match rev.resolve(value) {
+            Ok(Object::Dictionary(value)) => out.push(entry(name, &value, rev)),
+            // An empty field waiting for a signature.
+            Ok(Object::Null) => {}
+            Ok(_) => out.push(SignatureEntry { field: name, unreadable: Some("/V is not a dictionary".into()), ..Default::default() }),
+            Err(e) => out.push(SignatureEntry { field: name, unreadable: Some(e.to_string()), ..Default::default() }),
         }
     }
     out
 }
 
-fn entry(field: String, v: &Dictionary) -> SignatureEntry {
+/// The DocMDP `/P` and FieldMDP locks named in a signature's `/Reference` array.
+fn references<R: Read + Seek>(v: &Dictionary, rev: &Revision<R>) -> (Option<i64>, Option<FieldLock>) {
+    let (mut docmdp, mut locks) = (None, None);
+    let refs = match v.get(b"Reference").ok().and_then(|r| rev.resolve(r).ok()) {
+        Some(Object::Array(a)) => a,
+        _ => return (None, None),
+    };
+    for r in refs.iter().take(16) {
+        let Ok(r) = rev.dictionary(r, "a signature reference") else { continue };
+        let params = r.get(b"TransformParams").ok().and_then(|p| rev.dictionary(p, "transform parameters").ok()).unwrap_or_default();
+        match r.get(b"TransformMethod").and_then(Object::as_name) {
+            // /P defaults to 2 (ISO 32000-1 Table 254).
+            Ok(b"DocMDP") => docmdp = Some(params.get(b"P").and_then(Object::as_i64).unwrap_or(2)),
+            Ok(b"FieldMDP") => {
+                let names = || -> Vec<String> {
+                    match params.get(b"Fields").ok().and_then(|f| rev.resolve(f).ok()) {
+                        Some(Object::Array(a)) => a.iter().filter_map(|n| n.as_str().ok()).map(decode_text).collect(),
+                        _ => Vec::new(),
+                    }
+                };
+                locks = match params.get(b"Action").and_then(Object::as_name) {
+                    Ok(b"Include") => Some(FieldLock::Include(names())),
+                    Ok(b"Exclude") => Some(FieldLock::Exclude(names())),
+                    _ => Some(FieldLock::All),
+                };
+            }
+            _ => {}
+        }
+    }
+    (docmdp, locks)
+}
+
+fn entry<R: Read + Seek>(field: String, v: &Dictionary, rev: &Revision<R>) -> SignatureEntry {
     let name = |key: &[u8]| v.get(key).and_then(Object::as_name).map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
     let text = |key: &[u8]| v.get(key).ok().and_then(|t| t.as_str().ok()).map(decode_text);
+    let (docmdp, locks) = references(v, rev);
     SignatureEntry {
         field,
+        unreadable: None,
+        docmdp,
+        locks,
+        removed: false,
         sub_filter: name(b"SubFilter"),
         kind: name(b"Type"),
         byte_range: v

@@ -4,7 +4,7 @@
 use super::file::{PdfFile, CHUNK, MAX_STREAM_BYTES};
 use super::PdfError;
 use lopdf::xref::XrefEntry;
-use lopdf::{Dictionary, Object, ObjectId};
+use lopdf::{Dictionary, Object};
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek};
 
@@ -36,6 +36,8 @@ pub(super) struct Xref {
     pub stream: bool,
     /// Where the revision ends.
     pub end: u64,
+    /// Offsets of the `/Prev` sections: each starts an earlier revision.
+    pub earlier: Vec<u64>,
 }
 
 impl Xref {
@@ -44,23 +46,33 @@ impl Xref {
         self.entries.keys().copied().max().unwrap_or(0)
     }
 
-    /// Objects that `older` (an earlier revision of the same file) has too, but that this
-    /// revision places elsewhere: the ones later updates may have changed.
-    pub fn redefined_since(&self, older: &Xref) -> Vec<ObjectId> {
-        let mut ids: Vec<ObjectId> = self
+    /// Objects in use in `older` (an earlier revision of the same file) that this revision
+    /// places elsewhere or frees.
+    pub fn changed_since(&self, older: &Xref) -> Vec<u32> {
+        let mut ids: Vec<u32> = older
             .entries
             .iter()
-            .filter(|(id, entry)| match (older.entries.get(id), entry) {
-                (None | Some(Entry::Free), _) => false,
-                (Some(before), Entry::Compressed { container, .. }) => {
-                    before != *entry || older.entries.get(container) != self.entries.get(container)
+            .filter(|(_, e)| !matches!(e, Entry::Free))
+            .filter(|(id, before)| match self.entries.get(id) {
+                Some(now @ Entry::Compressed { container, .. }) => {
+                    now != *before || older.entries.get(container) != self.entries.get(container)
                 }
-                (Some(before), _) => before != *entry,
+                now => now != Some(before),
             })
-            .map(|(id, entry)| match entry {
-                Entry::Offset { generation, .. } => (*id, *generation),
-                _ => (*id, 0),
-            })
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Objects that `older` marks free and this revision puts back in use.
+    pub fn reused_since(&self, older: &Xref) -> Vec<u32> {
+        let mut ids: Vec<u32> = older
+            .entries
+            .iter()
+            .filter(|(id, e)| **id != 0 && matches!(e, Entry::Free))
+            .filter(|(id, _)| matches!(self.entries.get(id), Some(Entry::Offset { .. } | Entry::Compressed { .. })))
+            .map(|(id, _)| *id)
             .collect();
         ids.sort_unstable();
         ids
@@ -71,7 +83,7 @@ impl Xref {
 pub(super) fn read<R: Read + Seek>(file: &PdfFile<R>, end: u64) -> Result<Xref, PdfError> {
     let tail_from = end.saturating_sub(TAIL as u64);
     let startxref = startxref_in(&file.read_at(tail_from, TAIL, end)?, end)?;
-    let mut xref = Xref { entries: HashMap::new(), trailer: Dictionary::new(), startxref, stream: false, end };
+    let mut xref = Xref { entries: HashMap::new(), trailer: Dictionary::new(), startxref, stream: false, end, earlier: Vec::new() };
     let mut pending = vec![startxref];
     let mut seen = HashSet::new();
     while let Some(at) = pending.pop() {
@@ -90,6 +102,7 @@ pub(super) fn read<R: Read + Seek>(file: &PdfFile<R>, end: u64) -> Result<Xref, 
         // Pushed in reverse: the section's own /XRefStm comes before older sections.
         if let Some(prev) = offset_of(b"Prev") {
             pending.push(prev);
+            xref.earlier.push(prev);
         }
         if let Some(stm) = offset_of(b"XRefStm") {
             pending.push(stm);
@@ -169,9 +182,12 @@ fn table<R: Read + Seek>(file: &PdfFile<R>, at: u64, end: u64, entries: &mut Has
             let offset = tokens.number()?.ok_or_else(|| bad(format!("entry {id} is malformed")))?;
             let generation = tokens.number()?.ok_or_else(|| bad(format!("entry {id} is malformed")))?;
             let kind = tokens.next()?.map(|(t, _)| t).unwrap_or_default();
+            // A free entry in a newer section hides the object an older section placed:
+            // that is how an update deletes an object, and what viewers then show.
             let entry = match kind.as_slice() {
                 b"n" if offset > 0 => Entry::Offset { offset, generation: u16::try_from(generation).unwrap_or(u16::MAX) },
-                b"n" | b"f" => continue,
+                b"n" if id == 0 => continue,
+                b"n" | b"f" => Entry::Free,
                 _ => return Err(bad(format!("entry {id} is neither in use nor free"))),
             };
             entries.entry(id as u32).or_insert(entry);

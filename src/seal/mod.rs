@@ -226,6 +226,8 @@ pub fn seal_pdf(
         location: None,
         signing_time,
         timestamp: false,
+        // The seal certifies the copy: officials may still sign it, nothing else may change.
+        certify: Some(2),
     };
     Ok(sign::sign_pdf(pdf, signer, options)?)
 }

@@ -99,6 +99,8 @@ pub struct SignOptions {
     pub signing_time: chrono::DateTime<chrono::FixedOffset>,
     /// Reserve room for a signature time-stamp (B-T).
     pub timestamp: bool,
+    /// Certify the document with this DocMDP `/P` (1, 2 or 3); only as its first signature.
+    pub certify: Option<u8>,
 }
 
 /// A prepared PDF and the signed attributes that the key must sign.
@@ -171,6 +173,7 @@ pub fn begin_from<R: Read + Seek>(
         name: None,
         signing_time: options.signing_time,
         contents_room: room,
+        certify: options.certify,
     };
     let prepared = pdf::prepare(source, spec)?;
     let signed_attributes = signed_attributes(&prepared.digest(), certificate)?;

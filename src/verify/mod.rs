@@ -7,7 +7,7 @@ mod cms;
 mod diff;
 mod timestamp;
 
-pub use diff::Change;
+pub use diff::{Change, Needs};
 
 use crate::pdf::{self, PdfError, PdfFile, Revision, SignatureEntry};
 use serde::Serialize;
@@ -56,12 +56,17 @@ pub struct SignatureReport {
     /// genTime of a valid signature time-stamp (B-T).
     pub timestamp_time: Option<String>,
     pub level: &'static str,
+    /// `/P` of a certification signature (DocMDP): 1 no changes, 2 form filling and
+    /// signing, 3 also annotations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certification: Option<i64>,
     pub reason: Option<String>,
     pub location: Option<String>,
     /// Offset where the signed revision ends, and the file's length.
     pub signed_bytes: u64,
     pub file_bytes: u64,
-    /// Objects changed by later revisions (new objects are not listed).
+    /// What later revisions changed in the signed document, each allowed or not by the
+    /// permissions in force (certification level, field locks).
     pub changes_after: Vec<Change>,
     pub valid: bool,
     pub problems: Vec<Problem>,
@@ -82,18 +87,124 @@ pub fn verify_pdf(pdf: &[u8], anchors: &[Vec<u8>], now: chrono::DateTime<chrono:
 /// [`verify_pdf`] for a PDF read from `source` (a file): the signature dictionaries are
 /// found through the cross-reference chain and the signed ranges hashed streaming.
 pub fn verify_source<R: Read + Seek>(source: R, anchors: &[Vec<u8>], now: chrono::DateTime<chrono::Utc>) -> Result<Report, VerifyError> {
+    verify_source_with(source, &Trust { anchors, intermediates: &[] }, now)
+}
+
+/// What a verifier trusts: the anchors, and certificates that may complete a path to them
+/// when a signature does not carry its whole chain.
+pub struct Trust<'a> {
+    pub anchors: &'a [Vec<u8>],
+    pub intermediates: &'a [Vec<u8>],
+}
+
+/// [`verify_source`] with intermediate certificates from outside the file.
+pub fn verify_source_with<R: Read + Seek>(source: R, trust: &Trust, now: chrono::DateTime<chrono::Utc>) -> Result<Report, VerifyError> {
     let file = PdfFile::open(source)?;
-    let latest = file.latest()?;
-    let signatures: Vec<SignatureReport> = pdf::signatures(&latest).iter().map(|e| verify_one(&file, &latest, e, anchors, now)).collect();
+    let (latest, unreadable_tail) = match file.latest() {
+        Ok(rev) => (rev, None),
+        Err(PdfError::Encrypted) => return Err(PdfError::Encrypted.into()),
+        // A file whose newest revision does not read is judged on the newest one that does,
+        // and none of its signatures is valid: what was appended cannot be shown harmless.
+        Err(e) => match last_readable(&file) {
+            Some(rev) => (rev, Some(Problem::new("revision_unreadable", format!("the newest revision does not parse: {e}")))),
+            None => return Err(e.into()),
+        },
+    };
+    let entries = all_signatures(&file, &latest);
+    let permissions = Permissions::of(&entries);
+    let mut signatures: Vec<SignatureReport> = entries.iter().map(|e| verify_one(&file, &latest, e, &permissions, trust, now)).collect();
+    if let Some(p) = unreadable_tail {
+        for s in &mut signatures {
+            s.problems.push(p.clone());
+            s.valid = false;
+        }
+    }
     let valid = !signatures.is_empty() && signatures.iter().all(|s| s.valid);
     Ok(Report { valid, signatures })
+}
+
+/// The signatures of the newest revision, then those that only earlier revisions hold (a
+/// later revision dropped their fields, or the whole document they were in).
+fn all_signatures<R: Read + Seek>(file: &PdfFile<R>, latest: &Revision<R>) -> Vec<SignatureEntry> {
+    let mut entries = pdf::signatures(latest);
+    for end in latest.earlier_ends() {
+        let Ok(rev) = file.revision_ending_at(end) else { continue };
+        for e in pdf::signatures(&rev) {
+            let known = entries.iter().any(|x| x.byte_range == e.byte_range && x.contents == e.contents && x.unreadable == e.unreadable);
+            if !known && e.unreadable.is_none() {
+                entries.push(SignatureEntry { removed: true, ..e });
+            }
+        }
+    }
+    entries
+}
+
+/// The newest revision before the file's end that reads, found from its `%%EOF` markers.
+fn last_readable<R: Read + Seek>(file: &PdfFile<R>) -> Option<Revision<'_, R>> {
+    let mut end = file.len();
+    for _ in 0..MAX_REVISIONS_BACK {
+        let at = file.find_last(b"%%EOF", end).ok()??;
+        end = at;
+        let stop = at + 5;
+        for candidate in [stop + 2, stop + 1, stop] {
+            if pdf::revision_end(file, candidate) {
+                if let Ok(rev) = file.revision_ending_at(candidate) {
+                    return Some(rev);
+                }
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// Revisions looked at, newest first, for one that reads.
+const MAX_REVISIONS_BACK: usize = 64;
+
+/// The permissions in force after each signature: the certification level, if the first
+/// signature certifies, and each signature's field locks.
+struct Permissions {
+    /// Offset where the certified revision ends, and its `/P`.
+    certification: Option<(u64, i64)>,
+    /// Fields that signatures lock, with the end of each signer's revision.
+    locks: Vec<(u64, pdf::FieldLock)>,
+}
+
+impl Permissions {
+    fn of(entries: &[SignatureEntry]) -> Self {
+        let first = entries.iter().filter(|e| e.unreadable.is_none()).map(end_of).min();
+        let certification =
+            entries.iter().find(|e| e.docmdp.is_some() && Some(end_of(e)) == first).and_then(|e| e.docmdp.map(|p| (end_of(e), p)));
+        let locks = entries.iter().filter_map(|e| e.locks.clone().map(|l| (end_of(e), l))).collect();
+        Permissions { certification, locks }
+    }
+
+    /// The most a change after the revision ending at `signed` may need.
+    fn allowed(&self, signed: u64) -> Needs {
+        match self.certification {
+            Some((certified, p)) if certified <= signed => match p {
+                1 => Needs::LongTerm,
+                2 => Needs::FormFilling,
+                _ => Needs::Annotations,
+            },
+            // Approval signatures: new signatures and form filling, as pyHanko and Adobe
+            // judge them; annotations only under a certification that permits them.
+            _ => Needs::FormFilling,
+        }
+    }
+
+    /// Whether a change to field `name` breaks the lock of a signature at or before `signed`.
+    fn locked(&self, signed: u64, name: &str) -> bool {
+        self.locks.iter().any(|(end, lock)| *end <= signed && lock.locks(name))
+    }
 }
 
 fn verify_one<R: Read + Seek>(
     file: &PdfFile<R>,
     latest: &Revision<R>,
     e: &SignatureEntry,
-    anchors: &[Vec<u8>],
+    permissions: &Permissions,
+    trust: &Trust,
     now: chrono::DateTime<chrono::Utc>,
 ) -> SignatureReport {
     let mut r = SignatureReport {
@@ -104,6 +215,7 @@ fn verify_one<R: Read + Seek>(
         claimed_time: e.signing_time.as_deref().and_then(pdf::parse_pdf_date).map(|t| crate::domain::vietnam_time(t.timestamp_millis())),
         timestamp_time: None,
         level: "B-B",
+        certification: e.docmdp,
         reason: e.reason.clone(),
         location: e.location.clone(),
         signed_bytes: 0,
@@ -112,6 +224,16 @@ fn verify_one<R: Read + Seek>(
         valid: false,
         problems: Vec::new(),
     };
+    if let Some(why) = &e.unreadable {
+        r.problems.push(Problem::new("signature_unreadable", format!("the signature dictionary does not read: {why}")));
+        return r;
+    }
+    if e.docmdp.is_some() && permissions.certification.is_none_or(|(end, _)| end != end_of(e)) {
+        r.problems.push(Problem::new("certification_not_first", "a certification signature must be the document's first signature"));
+    }
+    if e.removed {
+        r.problems.push(Problem::new("signature_removed", "a later revision no longer holds this signature's field"));
+    }
     let ranges = match check_byte_range(file, e) {
         Ok(r) => r,
         Err(p) => {
@@ -122,20 +244,45 @@ fn verify_one<R: Read + Seek>(
     r.signed_bytes = ranges[2] + ranges[3];
     let mut content_digest = |alg: &der::asn1::ObjectIdentifier| digest_ranges(file, &ranges, alg);
     match e.sub_filter.as_str() {
-        "ETSI.CAdES.detached" | "adbe.pkcs7.detached" => check_cms(&mut r, &e.contents, &mut content_digest, anchors, now),
+        "ETSI.CAdES.detached" | "adbe.pkcs7.detached" => check_cms(&mut r, &e.contents, &mut content_digest, trust, now),
         other => r.problems.push(Problem::new("unsupported_sub_filter", format!("/SubFilter /{other}"))),
     }
-    if r.signed_bytes < file.len() {
+    if r.signed_bytes < latest.end() {
         match file.revision_ending_at(r.signed_bytes) {
             Ok(old) => r.changes_after = diff::changes(&old, latest),
             Err(err) => r.problems.push(Problem::new("revision_unreadable", format!("the signed revision does not parse: {err}"))),
         }
-        for c in r.changes_after.iter().filter(|c| !c.allowed) {
-            r.problems.push(Problem::new("modified_after_signing", format!("{}: {}", c.object, c.what)));
-        }
+        judge(&mut r, permissions);
     }
     r.valid = r.problems.is_empty();
     r
+}
+
+/// Where the revision a signature covers ends.
+fn end_of(e: &SignatureEntry) -> u64 {
+    match e.byte_range[..] {
+        [_, _, o2, l2] => o2.saturating_add(l2).max(0) as u64,
+        _ => 0,
+    }
+}
+
+/// Marks each later change allowed or not, and reports the ones that are not.
+fn judge(r: &mut SignatureReport, permissions: &Permissions) {
+    let allowed = permissions.allowed(r.signed_bytes);
+    for c in &mut r.changes_after {
+        let locked = c.field.as_deref().is_some_and(|f| permissions.locked(r.signed_bytes, f));
+        c.allowed = c.needs <= allowed && !locked;
+        if !c.allowed {
+            let why = if locked {
+                "a field this signature locks".to_string()
+            } else if c.needs == Needs::Nothing {
+                "never allowed after a signature".to_string()
+            } else {
+                format!("not permitted by the certification (DocMDP P={})", permissions.certification.map_or(0, |(_, p)| p))
+            };
+            r.problems.push(Problem::new("modified_after_signing", format!("{} {}: {} ({why})", c.code, c.object, c.what)));
+        }
+    }
 }
 
 /// `[o1 l1 o2 l2]` must cover the revision from byte 0 to its `%%EOF`, leaving out exactly
@@ -180,9 +327,10 @@ fn check_cms(
     r: &mut SignatureReport,
     contents: &[u8],
     content_digest: cms::ContentDigest,
-    anchors: &[Vec<u8>],
+    trust: &Trust,
     now: chrono::DateTime<chrono::Utc>,
 ) {
+    let anchors = trust.anchors;
     let parsed = match cms::parse(contents) {
         Ok(p) => p,
         Err(e) => return r.problems.push(Problem::new("cms_malformed", e)),
@@ -191,6 +339,10 @@ fn check_cms(
         Ok(si) => si,
         Err(e) => return r.problems.push(Problem::new("cms_malformed", e)),
     };
+    // A PDF signature is detached: the signed bytes are the byte ranges, nothing inside.
+    if parsed.signed.encap_content_info.econtent.is_some() {
+        r.problems.push(Problem::new("cms_not_detached", "the CMS carries encapsulated content; a PDF signature must be detached"));
+    }
     let Some(cert) = parsed.signer_certificate(si) else {
         return r.problems.push(Problem::new("signer_certificate_missing", "the CMS does not hold the signer's certificate"));
     };
@@ -210,7 +362,8 @@ fn check_cms(
             Err(p) => r.problems.push(p),
         }
     }
-    let (chain, problems) = chain::validate(cert, &parsed.certs, anchors, at, chain::Usage::Signing);
+    let pool: Vec<Vec<u8>> = parsed.certs.iter().chain(trust.intermediates).cloned().collect();
+    let (chain, problems) = chain::validate(cert, &pool, anchors, at, chain::Usage::Signing);
     r.chain = chain;
     r.problems.extend(problems);
 }

@@ -105,6 +105,7 @@ fn options() -> SignOptions {
         location: None,
         signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
         timestamp: false,
+        certify: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Shared setup for the signing tests: the demo PKI, an NSS database for pdfsig, pyHanko
 //! in a virtual environment, sample PDFs and a local time-stamp authority.
 
+pub mod attacks;
+pub mod conformance;
 pub mod fuzz;
 pub mod tamper;
 
@@ -107,6 +109,35 @@ impl Env {
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
+    pub fn pyhanko_bin(&self) -> &Path {
+        &self.pyhanko
+    }
+
+    /// Signs with pyHanko's Python API, past its own refusal to sign a document whose
+    /// certification forbids it: how an attacker's tool would.
+    pub fn pyhanko_sign_forced(&self, input: &Path, output: &Path, who: &str, field: &str) {
+        let script = format!(
+            r#"
+from pyhanko.sign import signers
+from pyhanko.sign.signers import pdf_signer
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+pdf_signer.PdfSigner._enforce_certification_constraints = lambda *a, **k: None
+signer = signers.SimpleSigner.load({key:?}, {cert:?}, ca_chain_files=({root:?},))
+with open({input:?}, 'rb') as f, open({output:?}, 'wb') as out:
+    w = IncrementalPdfFileWriter(f)
+    signers.sign_pdf(w, signers.PdfSignatureMetadata(field_name={field:?}), signer=signer, output=out)
+"#,
+            key = self.pki(&format!("{who}.key")),
+            cert = self.pki(&format!("{who}.pem")),
+            root = self.pki("root.pem"),
+            input = input.display().to_string(),
+            output = output.display().to_string(),
+        );
+        let python = self.pyhanko.with_file_name("python");
+        let out = Command::new(python).args(["-c", &script]).output().unwrap();
+        assert!(out.status.success(), "pyhanko (forced): {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// Signs with pyHanko's CLI (PAdES, invisible field `field`).

@@ -189,6 +189,7 @@ fn a_time_stamp_over_other_data_is_invalid() {
         location: None,
         signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
         timestamp: true,
+        certify: None,
     };
     let original = sample_pdf(false);
     let pending = sohoa::sign::begin(&original, signer.certificate(), signer.chain(), signer.algorithm(), options).unwrap();
