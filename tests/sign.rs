@@ -148,6 +148,7 @@ fn cms_made_by_openssl_verifies_with_sohoa() {
         signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
         contents_room: 16 * 1024,
         certify: None,
+        doc_timestamp: false,
     };
     let prepared = sohoa::pdf::prepare(std::io::Cursor::new(&pdf), spec).unwrap();
     let (content, cms) = (env.path("ossl-content.bin"), env.path("ossl.p7s"));

@@ -25,6 +25,9 @@ pub struct FieldSpec {
     /// Make a certification signature with this DocMDP `/P`: 1 no changes, 2 form filling
     /// and signing, 3 also annotations.
     pub certify: Option<u8>,
+    /// A document time-stamp (`/Type /DocTimeStamp`, `/SubFilter /ETSI.RFC3161`): the
+    /// `/Contents` will be an RFC 3161 token over the byte ranges, not a CMS signature.
+    pub doc_timestamp: bool,
 }
 
 /// The revision to append, with the placeholder in place, waiting for its CMS.
@@ -98,7 +101,10 @@ pub fn prepare<R: Read + Seek>(source: R, spec: FieldSpec) -> Result<Prepared, P
         .and_then(|i| pages.get(i as usize))
         .ok_or(PdfError::NoSuchPage { page: spec.page, count: pages.len() })?;
     let (root_id, mut catalog) = rev.catalog()?;
-    check_permissions(&rev, spec.certify)?;
+    if !spec.doc_timestamp {
+        // A document time-stamp is validation data, allowed whatever the certification says.
+        check_permissions(&rev, spec.certify)?;
+    }
     let mut update = Update::new(&rev)?;
 
     let sig_id = update.alloc();
@@ -181,8 +187,13 @@ fn check_permissions<R: Read + Seek>(rev: &Revision<R>, certify: Option<u8>) -> 
 
 /// The signature dictionary body, with the offsets of the ByteRange slot and of `<`.
 fn signature_dictionary(spec: &FieldSpec) -> (Vec<u8>, usize, usize) {
-    let mut s = String::from("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached");
-    s.push_str(&format!(" /M {}", literal(&pdf_date(spec.signing_time))));
+    let mut s = if spec.doc_timestamp {
+        String::from("<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161")
+    } else {
+        let mut s = String::from("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached");
+        s.push_str(&format!(" /M {}", literal(&pdf_date(spec.signing_time))));
+        s
+    };
     if let Some(p) = spec.certify {
         s.push_str(&format!(
             " /Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P {p} /V /1.2 >> >>]"

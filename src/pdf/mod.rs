@@ -4,6 +4,7 @@
 //! objects they touch, never the page content.
 
 mod appearance;
+pub mod dss;
 mod field;
 mod file;
 mod font;

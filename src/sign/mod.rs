@@ -3,13 +3,14 @@
 
 mod cms;
 mod key;
+pub mod ltv;
 pub mod oid;
 mod tsa;
 
 pub(crate) use self::cms::{build as build_signed_data, signed_attributes_for, SignerParts};
 pub use self::cms::{signed_attributes, signed_data, EssCertIdV2, IssuerSerial, SigningCertificateV2};
 pub use key::{load_certificates, FileSigner};
-pub use tsa::{request_timestamp, timestamp_query, token_from_reply, TsaError};
+pub use tsa::{request_timestamp, request_timestamp_digest, timestamp_query, token_from_reply, TsaError};
 
 /// The TSTInfo of a time-stamp token, for verification.
 pub fn tsa_tst_info(token: &::cms::content_info::ContentInfo) -> Result<x509_tsp::TstInfo, TsaError> {
@@ -44,6 +45,8 @@ pub enum SignError {
     Tsa(#[from] TsaError),
     #[error("cannot write the signed PDF: {0}")]
     Output(std::io::Error),
+    #[error("{0}")]
+    Revocation(String),
 }
 
 impl SignError {
@@ -59,6 +62,7 @@ impl SignError {
             SignError::Pdf(e) => e.code(),
             SignError::Tsa(e) => e.code(),
             SignError::Output(_) => "output_unwritable",
+            SignError::Revocation(_) => "revocation_unavailable",
         }
     }
 }
@@ -174,6 +178,7 @@ pub fn begin_from<R: Read + Seek>(
         signing_time: options.signing_time,
         contents_room: room,
         certify: options.certify,
+        doc_timestamp: false,
     };
     let prepared = pdf::prepare(source, spec)?;
     let signed_attributes = signed_attributes(&prepared.digest(), certificate)?;

@@ -38,6 +38,11 @@ impl TsaError {
 
 /// A DER `TimeStampReq` for SHA-256 of `data`, asking for the TSA certificate; and its nonce.
 pub fn timestamp_query(data: &[u8]) -> Result<(Vec<u8>, Vec<u8>), TsaError> {
+    query_for_digest(&Sha256::digest(data))
+}
+
+/// [`timestamp_query`] for a SHA-256 digest computed elsewhere (a document's byte ranges).
+fn query_for_digest(digest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), TsaError> {
     let mut nonce = [0u8; 8];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
         .map_err(|_| TsaError::Malformed("no randomness".into()))?;
@@ -45,7 +50,7 @@ pub fn timestamp_query(data: &[u8]) -> Result<(Vec<u8>, Vec<u8>), TsaError> {
     nonce[0] = (nonce[0] & 0x7f) | 0x01;
     let req = TimeStampReq {
         version: TspVersion::V1,
-        message_imprint: imprint(&Sha256::digest(data)).map_err(|e| TsaError::Malformed(e.to_string()))?,
+        message_imprint: imprint(digest).map_err(|e| TsaError::Malformed(e.to_string()))?,
         req_policy: None,
         nonce: Some(Int::new(&nonce).map_err(|e| TsaError::Malformed(e.to_string()))?),
         cert_req: true,
@@ -63,7 +68,12 @@ pub(crate) fn imprint(hash: &[u8]) -> Result<MessageImprint, der::Error> {
 
 /// Sends the query for `signature` to `url` and returns the checked token (DER ContentInfo).
 pub async fn request_timestamp(url: &str, signature: &[u8]) -> Result<Vec<u8>, TsaError> {
-    let (query, nonce) = timestamp_query(signature)?;
+    request_timestamp_digest(url, &Sha256::digest(signature)).await
+}
+
+/// Time-stamps a SHA-256 `digest` at the TSA `url`; returns the checked token.
+pub async fn request_timestamp_digest(url: &str, digest: &[u8]) -> Result<Vec<u8>, TsaError> {
+    let (query, nonce) = query_for_digest(digest)?;
     let http = |reason: String| TsaError::Http { url: url.to_string(), reason };
     let client = reqwest::Client::builder().timeout(TIMEOUT).build().map_err(|e| http(e.to_string()))?;
     let resp =
@@ -75,7 +85,7 @@ pub async fn request_timestamp(url: &str, signature: &[u8]) -> Result<Vec<u8>, T
     if body.len() > MAX_REPLY_BYTES {
         return Err(TsaError::Malformed(format!("reply larger than {MAX_REPLY_BYTES} bytes")));
     }
-    token_from_reply(&body, &Sha256::digest(signature), &nonce)
+    token_from_reply(&body, digest, &nonce)
 }
 
 /// Checks a `TimeStampResp` against the imprint and nonce sent, and returns its token.

@@ -139,6 +139,29 @@ fn all_signatures<R: Read + Seek>(file: &PdfFile<R>, latest: &Revision<R>) -> Ve
     entries
 }
 
+/// Every certificate the signatures and time-stamp tokens of `rev` carry, each once: what a
+/// DSS must hold for them.
+pub(crate) fn embedded_certificates<R: Read + Seek>(rev: &Revision<R>) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut add = |certs: Vec<Vec<u8>>| {
+        for c in certs {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    };
+    for e in pdf::signatures(rev) {
+        let Ok(parsed) = cms::parse(&e.contents) else { continue };
+        if let Some(Ok(token)) = parsed.signer_info().ok().and_then(cms::timestamp_token) {
+            if let Ok(t) = cms::parse(&token) {
+                add(t.certs);
+            }
+        }
+        add(parsed.certs);
+    }
+    out
+}
+
 /// The newest revision before the file's end that reads, found from its `%%EOF` markers.
 fn last_readable<R: Read + Seek>(file: &PdfFile<R>) -> Option<Revision<'_, R>> {
     let mut end = file.len();
