@@ -2,6 +2,7 @@
 //! in a virtual environment, sample PDFs and a local time-stamp authority.
 
 pub mod fuzz;
+pub mod realfiles;
 pub mod tamper;
 
 pub use super::common::sample_pdf;
