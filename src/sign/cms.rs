@@ -36,36 +36,28 @@ pub struct IssuerSerial {
     pub serial_number: SerialNumber,
 }
 
-/// `ESSCertIDv2` with an explicit hash algorithm, as some producers write it.
-#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-struct EssCertIdV2WithAlg {
-    hash_algorithm: AlgorithmIdentifierOwned,
-    cert_hash: OctetString,
-    #[asn1(optional = "true")]
-    issuer_serial: Option<IssuerSerial>,
-}
-
 impl EssCertIdV2 {
-    /// The certificate hashes (with their algorithm) in a DER `SigningCertificateV2`.
+    /// The certificate hashes (with their algorithm) in a DER `SigningCertificateV2`,
+    /// read as producers write it: with or without `policies`, an explicit hash algorithm
+    /// (SHA-256 written out although it is the default, or SHA-384/512), any issuerSerial.
     pub fn parse_lenient(der_bytes: &[u8]) -> Option<Vec<(der::asn1::ObjectIdentifier, Vec<u8>)>> {
         #[derive(Sequence)]
         struct Loose {
-            certs: Vec<Any>,
+            certs: Vec<LooseId>,
+            #[asn1(optional = "true")]
+            policies: Option<Vec<Any>>,
+        }
+        #[derive(Sequence)]
+        struct LooseId {
+            #[asn1(optional = "true")]
+            hash_algorithm: Option<AlgorithmIdentifierOwned>,
+            cert_hash: OctetString,
+            #[asn1(optional = "true")]
+            issuer_serial: Option<Any>,
         }
         let loose = Loose::from_der(der_bytes).ok()?;
-        loose
-            .certs
-            .iter()
-            .map(|any| {
-                let bytes = any.to_der().ok()?;
-                if let Ok(plain) = EssCertIdV2::from_der(&bytes) {
-                    Some((oid::SHA256, plain.cert_hash.as_bytes().to_vec()))
-                } else {
-                    let with = EssCertIdV2WithAlg::from_der(&bytes).ok()?;
-                    Some((with.hash_algorithm.oid, with.cert_hash.as_bytes().to_vec()))
-                }
-            })
-            .collect()
+        let hashes = loose.certs.into_iter().map(|id| (id.hash_algorithm.map_or(oid::SHA256, |a| a.oid), id.cert_hash.as_bytes().to_vec()));
+        Some(hashes.collect())
     }
 }
 

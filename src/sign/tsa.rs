@@ -2,11 +2,13 @@
 
 use super::oid;
 use cmpv2::status::PkiStatus;
-use der::asn1::{Int, OctetString};
-use der::{Any, Decode, Encode};
+use der::asn1::{GeneralizedTime, Int, ObjectIdentifier, OctetString};
+use der::{Any, Decode, DecodeValue, Encode, EncodeValue, FixedTag, Header, Length, Reader, Sequence, Tag, Writer};
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifier;
-use x509_tsp::{MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::Extensions;
+use x509_tsp::{Accuracy, MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
 /// Largest reply accepted from a TSA.
 const MAX_REPLY_BYTES: usize = 256 * 1024;
@@ -106,7 +108,8 @@ pub fn token_from_reply(reply: &[u8], hash: &[u8], nonce: &[u8]) -> Result<Vec<u
     token.to_der().map_err(malformed)
 }
 
-/// The `TSTInfo` inside a time-stamp token.
+/// The `TSTInfo` inside a time-stamp token; a genTime with fractional seconds is read and
+/// cut to the second, the precision of `der`'s GeneralizedTime.
 pub(crate) fn tst_info(token: &cms::content_info::ContentInfo) -> Result<TstInfo, TsaError> {
     let malformed = |e: der::Error| TsaError::Malformed(e.to_string());
     let sd: cms::signed_data::SignedData = token.content.decode_as().map_err(malformed)?;
@@ -115,5 +118,113 @@ pub(crate) fn tst_info(token: &cms::content_info::ContentInfo) -> Result<TstInfo
     }
     let content = sd.encap_content_info.econtent.ok_or_else(|| TsaError::Malformed("token has no content".into()))?;
     let octets: OctetString = content.decode_as().map_err(malformed)?;
-    TstInfo::from_der(octets.as_bytes()).map_err(malformed)
+    parse_tst_info(octets.as_bytes())
+}
+
+/// Parses a DER `TSTInfo` leniently: fractional genTime, an explicit `ordering FALSE`.
+pub(crate) fn parse_tst_info(der_bytes: &[u8]) -> Result<TstInfo, TsaError> {
+    let t = LenientTstInfo::from_der(der_bytes).map_err(|e| TsaError::Malformed(format!("TSTInfo: {e}")))?;
+    let gen_time = GeneralizedTime::from_unix_duration(t.gen_time.since_epoch()?).map_err(|e| TsaError::Malformed(e.to_string()))?;
+    Ok(TstInfo {
+        version: t.version,
+        policy: t.policy,
+        message_imprint: t.message_imprint,
+        serial_number: t.serial_number,
+        gen_time,
+        accuracy: t.accuracy,
+        ordering: t.ordering.unwrap_or(false),
+        nonce: t.nonce,
+        tsa: t.tsa,
+        extensions: t.extensions,
+    })
+}
+
+/// x509-tsp's `TstInfo` with a genTime read by hand and `ordering` optional rather than
+/// DEFAULT, so that what real TSAs write decodes.
+#[derive(Sequence)]
+struct LenientTstInfo {
+    version: TspVersion,
+    policy: ObjectIdentifier,
+    message_imprint: MessageImprint,
+    serial_number: Int,
+    gen_time: GenTime,
+    #[asn1(optional = "true")]
+    accuracy: Option<Accuracy>,
+    #[asn1(optional = "true")]
+    ordering: Option<bool>,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    tsa: Option<GeneralName>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    extensions: Option<Extensions>,
+}
+
+/// A GeneralizedTime `YYYYMMDDHHMMSS[.fff…]Z` (RFC 3161 §2.4.2), kept as written.
+struct GenTime(Vec<u8>);
+
+impl FixedTag for GenTime {
+    const TAG: Tag = Tag::GeneralizedTime;
+}
+
+impl<'a> DecodeValue<'a> for GenTime {
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        let raw = reader.read_vec(header.length)?;
+        match parse_gen_time(&raw) {
+            Some(_) => Ok(GenTime(raw)),
+            None => Err(Tag::GeneralizedTime.value_error()),
+        }
+    }
+}
+
+impl EncodeValue for GenTime {
+    fn value_len(&self) -> der::Result<Length> {
+        Length::try_from(self.0.len())
+    }
+
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        writer.write(&self.0)
+    }
+}
+
+impl GenTime {
+    /// The time with its fractional seconds (nanosecond resolution).
+    fn to_datetime(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        parse_gen_time(&self.0)
+    }
+
+    fn since_epoch(&self) -> Result<std::time::Duration, TsaError> {
+        let t = self.to_datetime().ok_or_else(|| TsaError::Malformed("genTime unreadable".into()))?;
+        u64::try_from(t.timestamp()).map(std::time::Duration::from_secs).map_err(|_| TsaError::Malformed("genTime before 1970".into()))
+    }
+}
+
+fn parse_gen_time(raw: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = std::str::from_utf8(raw).ok()?.strip_suffix('Z')?;
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => (w, f),
+        Some(_) => return None,
+        None => (text, ""),
+    };
+    if whole.len() != 14 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(whole, "%Y%m%d%H%M%S").ok()?;
+    let nanos: u32 = format!("{fraction:0<9}").parse().ok()?;
+    Some(naive.and_utc() + chrono::Duration::nanoseconds(nanos.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gen_time_keeps_fractional_seconds() {
+        let t = parse_gen_time(b"20261201101530.123Z").unwrap();
+        assert_eq!(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "2026-12-01T10:15:30.123Z");
+        assert_eq!(parse_gen_time(b"20261201101530Z").unwrap().timestamp(), t.timestamp());
+        for bad in [&b"20261201101530.Z"[..], b"20261201101530", b"2026120110153Z", b"20261301101530Z", b"20261201101530.1234567890Z"] {
+            assert_eq!(parse_gen_time(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }

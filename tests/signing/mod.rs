@@ -4,6 +4,7 @@
 pub mod attacks;
 pub mod conformance;
 pub mod fuzz;
+pub mod realfiles;
 pub mod tamper;
 
 pub use super::common::sample_pdf;
