@@ -5,6 +5,7 @@ mod classify;
 mod corrections;
 mod export;
 mod init;
+mod ltv;
 mod pki;
 mod policy;
 mod serve;
@@ -57,7 +58,12 @@ enum Command {
         #[command(subcommand)]
         command: pki::PkiCommand,
     },
-    /// Sign a PDF (PAdES B-B or B-T) as an incremental update
+    /// Long-term validation: add validation data and document time-stamps to signed PDFs
+    Ltv {
+        #[command(subcommand)]
+        command: ltv::LtvCommand,
+    },
+    /// Sign a PDF (PAdES B-B, B-T, B-LT or B-LTA) as an incremental update
     Sign(sign::SignArgs),
     /// Verify every signature in a PDF; exit 0 all valid, 1 any invalid, 2 unreadable
     Verify(verify::VerifyArgs),
@@ -99,6 +105,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Classify(args) => classify::run(args, config),
         Command::Pki { command } => pki::run(command),
         Command::Sign(args) => sign::run(args),
+        Command::Ltv { command } => ltv::run(command),
         Command::Verify(args) => verify::run(args),
         Command::Tsa { command } => block_on(tsa::run(command)),
         Command::Export { command } => block_on(export::run(command, config)),

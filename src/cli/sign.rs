@@ -5,12 +5,16 @@ use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Level {
     #[value(name = "B-B")]
     BB,
     #[value(name = "B-T")]
     BT,
+    #[value(name = "B-LT")]
+    BLt,
+    #[value(name = "B-LTA")]
+    BLta,
 }
 
 #[derive(Args)]
@@ -31,9 +35,12 @@ pub struct SignArgs {
     /// Issuing certificates to embed (PEM bundle)
     #[arg(long)]
     chain: Option<PathBuf>,
-    /// PAdES level: B-B, or B-T with a signature time-stamp from --tsa
+    /// PAdES level: B-B; B-T with a signature time-stamp from --tsa; B-LT adds the
+    /// validation data (certificates, CRLs) in a DSS update; B-LTA then a document time-stamp
     #[arg(long, value_enum, default_value = "B-B")]
     level: Level,
+    #[command(flatten)]
+    revocation: super::ltv::RevocationArgs,
     /// RFC 3161 time-stamp authority URL (required for B-T)
     #[arg(long)]
     tsa: Option<String>,
@@ -99,16 +106,24 @@ fn sign_file(args: SignArgs) -> anyhow::Result<String> {
     };
     let tsa = match (args.level, args.tsa.as_deref()) {
         (Level::BB, _) => None,
-        (Level::BT, Some(url)) => Some((url, super::runtime()?)),
-        (Level::BT, None) => anyhow::bail!("--level B-T needs --tsa URL"),
+        (_, Some(url)) => Some((url, super::runtime()?)),
+        (_, None) => anyhow::bail!("--level B-T, B-LT and B-LTA need --tsa URL"),
     };
+    let revocation = args.revocation.load()?;
     let tmp = args.output.with_extension("pdf.partial");
     let mut output = std::fs::File::create(&tmp).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
     let signed = match tsa {
         None => sign::sign_stream(&mut input, &mut output, &signer, options),
-        Some((url, runtime)) => runtime.block_on(sign::sign_stream_timestamped(&mut input, &mut output, &signer, options, url)),
+        Some((url, ref runtime)) => runtime.block_on(sign::sign_stream_timestamped(&mut input, &mut output, &signer, options, url)),
     };
     drop(output);
+    let signed = match (signed, &tsa, args.level) {
+        (Ok(()), Some((url, runtime)), Level::BLt | Level::BLta) => {
+            let doc_timestamp = (args.level == Level::BLta).then_some(*url);
+            runtime.block_on(sign::ltv::extend_file(&tmp, &revocation, doc_timestamp))
+        }
+        (other, _, _) => other,
+    };
     if let Err(e) = signed {
         let _ = std::fs::remove_file(&tmp);
         return Err(e.into());

@@ -22,6 +22,15 @@ pub struct VerifyArgs {
     /// does not carry them (PEM bundle or DER); repeat for several files
     #[arg(long)]
     other_certs: Vec<PathBuf>,
+    /// CRL (DER or PEM) to check revocation with, besides those in the document; repeat
+    #[arg(long)]
+    crl: Vec<PathBuf>,
+    /// Do not fetch CRLs from the certificates' distribution points
+    #[arg(long)]
+    offline: bool,
+    /// Do not check revocation at all
+    #[arg(long)]
+    no_revocation_check: bool,
     /// Validate at this time (RFC 3339, e.g. 2020-11-01T00:00:00Z) instead of now, for
     /// signatures without a time-stamp
     #[arg(long, value_parser = parse_time)]
@@ -63,7 +72,21 @@ pub fn run(args: VerifyArgs) -> ExitCode {
             return ExitCode::from(EXIT_UNREADABLE);
         }
     };
-    let trust = verify::Trust { anchors: &anchors, intermediates: &intermediates };
+    let mut crls = Vec::new();
+    for path in &args.crl {
+        match std::fs::read(path) {
+            Ok(bytes) => crls.push(crate::sign::ltv::pem_crl(&bytes).unwrap_or(bytes)),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                return ExitCode::from(EXIT_UNREADABLE);
+            }
+        }
+    }
+    if !args.offline && !args.no_revocation_check {
+        crls.extend(fetched_crls(&args.input, &crls));
+    }
+    let trust =
+        verify::Trust { anchors: &anchors, intermediates: &intermediates, crls: &crls, check_revocation: !args.no_revocation_check };
     let report = match verify::verify_source_with(pdf, &trust, args.at.unwrap_or_else(chrono::Utc::now)) {
         Ok(r) => r,
         Err(e) => return fail(&e),
@@ -77,6 +100,21 @@ pub fn run(args: VerifyArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_INVALID)
+    }
+}
+
+/// CRLs from the distribution points of the certificates the file's signatures carry, for
+/// issuers that neither the document's DSS nor `given` covers.
+fn fetched_crls(input: &std::path::Path, given: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let Ok(source) = super::sign::open_pdf(input) else { return Vec::new() };
+    let Ok(file) = crate::pdf::PdfFile::open(source) else { return Vec::new() };
+    let Ok(latest) = file.latest() else { return Vec::new() };
+    let certs = crate::verify::embedded_certificates(&latest);
+    let mut have = crate::pdf::dss::read(&latest).crls;
+    have.extend_from_slice(given);
+    match super::runtime() {
+        Ok(rt) => rt.block_on(crate::sign::ltv::fetch_missing_crls(&certs, &have)),
+        Err(_) => Vec::new(),
     }
 }
 

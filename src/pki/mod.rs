@@ -2,8 +2,9 @@
 //! with Vietnamese names, for `make run`, the tests and demos. Never for production.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SerialNumber,
-    PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint, CustomExtension, DistinguishedName, DnType,
+    IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason, RevokedCertParams, SerialNumber, PKCS_ECDSA_P256_SHA256,
+    PKCS_RSA_SHA256,
 };
 use rsa::pkcs8::EncodePrivateKey;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,14 @@ const DAY: i64 = 86_400;
 /// `dir`, with official1.png, official2.png (hand signatures) and seal.png (the agency's red
 /// seal) for visible signatures; returns the files written.
 pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
+    demo_with(dir, None)
+}
+
+/// [`demo`], and `revoked.pem`/`.key`, an official's certificate that `root.crl` (DER,
+/// signed by the root, valid a week) lists as revoked an hour ago. With `crl_url`, every
+/// certificate the root issues names it as its CRL distribution point (`sohoa pki serve`
+/// publishes `root.crl` there).
+pub fn demo_with(dir: &Path, crl_url: Option<&str>) -> Result<Vec<PathBuf>, PkiError> {
     std::fs::create_dir_all(dir).map_err(|e| PkiError::Write { path: dir.display().to_string(), source: e })?;
     let now = chrono::Utc::now().timestamp();
     let root_key = generate(KeyKind::Rsa2048)?;
@@ -66,6 +75,8 @@ pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
     let mut written = vec![write(dir, "root.pem", root_cert.pem())?, write(dir, "root.key", root_key.serialize_pem())?];
     let issuer = Issuer::new(root_params, root_key);
     let (from, to) = (now - DAY, now + 2 * 365 * DAY);
+    let revoked_subject =
+        Subject { common_name: "Lê Văn Cường", title: Some("Cán bộ (chứng thư đã thu hồi)"), organization: AGENCY };
     let leaves = [
         ("seal", KeyKind::Rsa2048, Subject { common_name: AGENCY, title: None, organization: AGENCY }, false),
         ("official1", KeyKind::Rsa2048, Subject { common_name: "Nguyễn Văn An", title: Some("Chủ tịch"), organization: AGENCY }, false),
@@ -76,12 +87,18 @@ pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
             false,
         ),
         ("tsa", KeyKind::EcdsaP256, Subject { common_name: "sohoa Demo TSA", title: None, organization: ROOT_ORG }, true),
+        ("revoked", KeyKind::Rsa2048, revoked_subject, false),
     ];
+    let mut revoked = Vec::new();
     for (name, kind, subject, tsa) in leaves {
-        let (cert, key) = issue(&issuer, kind, &subject, tsa, from, to)?;
+        let (cert, key, serial) = issue_with(&issuer, kind, &subject, tsa, (from, to), crl_url)?;
+        if name == "revoked" {
+            revoked.push(serial);
+        }
         written.push(write(dir, &format!("{name}.pem"), &cert)?);
         written.push(write(dir, &format!("{name}.key"), &key)?);
     }
+    written.push(write(dir, "root.crl", crl(&issuer, &revoked, now)?)?);
     // the images a visible signature shows: each official's hand signature, the agency's seal
     let png = |img: &image::RgbaImage| images::png(img).map_err(|e| PkiError::KeyGen(format!("demo image: {e}")));
     written.push(write(dir, "official1.png", png(&images::signature(1))?)?);
@@ -102,7 +119,31 @@ pub fn issue_under_root(
 ) -> Result<(String, String), PkiError> {
     let root_key = KeyPair::from_pem(root_key_pem)?;
     let issuer = Issuer::new(root_params(chrono::Utc::now().timestamp())?, root_key);
-    issue(&issuer, kind, subject, false, not_before, not_after)
+    let (cert, key, _) = issue_with(&issuer, kind, subject, false, (not_before, not_after), None)?;
+    Ok((cert, key))
+}
+
+/// The root's CRL (DER) listing `revoked`, revoked an hour before `now`.
+fn crl(issuer: &Issuer<'_, KeyPair>, revoked: &[SerialNumber], now: i64) -> Result<Vec<u8>, PkiError> {
+    let params = CertificateRevocationListParams {
+        this_update: time_at(now - 60)?,
+        next_update: time_at(now + 7 * DAY)?,
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|serial| {
+                Ok(RevokedCertParams {
+                    serial_number: serial.clone(),
+                    revocation_time: time_at(now - 3600)?,
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+            })
+            .collect::<Result<_, PkiError>>()?,
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    Ok(params.signed_by(issuer)?.der().to_vec())
 }
 
 fn root_params(now: i64) -> Result<CertificateParams, PkiError> {
@@ -120,7 +161,15 @@ fn root_params(now: i64) -> Result<CertificateParams, PkiError> {
     Ok(p)
 }
 
-fn issue(issuer: &Issuer<'_, KeyPair>, kind: KeyKind, s: &Subject, tsa: bool, from: i64, to: i64) -> Result<(String, String), PkiError> {
+/// Issues a certificate; returns its PEM, its key's PKCS#8 PEM and its serial number.
+fn issue_with(
+    issuer: &Issuer<'_, KeyPair>,
+    kind: KeyKind,
+    s: &Subject,
+    tsa: bool,
+    (from, to): (i64, i64),
+    crl_url: Option<&str>,
+) -> Result<(String, String, SerialNumber), PkiError> {
     let key = generate(kind)?;
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
@@ -134,8 +183,12 @@ fn issue(issuer: &Issuer<'_, KeyPair>, kind: KeyKind, s: &Subject, tsa: bool, fr
     p.is_ca = IsCa::ExplicitNoCa;
     p.not_before = time_at(from)?;
     p.not_after = time_at(to)?;
-    p.serial_number = Some(random_serial()?);
+    let serial = random_serial()?;
+    p.serial_number = Some(serial.clone());
     p.use_authority_key_identifier_extension = true;
+    if let Some(url) = crl_url {
+        p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![url.to_string()] }];
+    }
     if tsa {
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         // RFC 3161 §2.3: the TSA certificate's extended key usage must be critical.
@@ -146,7 +199,7 @@ fn issue(issuer: &Issuer<'_, KeyPair>, kind: KeyKind, s: &Subject, tsa: bool, fr
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
     }
     let cert = p.signed_by(&key, issuer)?;
-    Ok((cert.pem(), key.serialize_pem()))
+    Ok((cert.pem(), key.serialize_pem(), serial))
 }
 
 fn generate(kind: KeyKind) -> Result<KeyPair, PkiError> {

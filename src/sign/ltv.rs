@@ -55,6 +55,11 @@ pub async fn validation_data(certs: &[Vec<u8>], revocation: &Revocation) -> Resu
             continue;
         }
         let urls = crl_urls(&cert);
+        if urls.is_empty() {
+            // Nothing names where its status is published: there is nothing to add, and
+            // nothing a verifier could ask for either.
+            continue;
+        }
         let mut found = None;
         if revocation.fetch {
             for url in &urls {
@@ -68,15 +73,40 @@ pub async fn validation_data(certs: &[Vec<u8>], revocation: &Revocation) -> Resu
                 }
             }
         }
-        let crl = found.ok_or_else(|| {
-            let why = if urls.is_empty() { "it names no CRL distribution point and no CRL was given" } else { "its CRL could not be fetched" };
-            SignError::Revocation(format!("no revocation data for {}: {why}", cert.subject()))
-        })?;
+        let crl = found
+            .ok_or_else(|| SignError::Revocation(format!("no revocation data for {}: its CRL could not be fetched", cert.subject())))?;
         if !dss.crls.contains(&crl) {
             dss.crls.push(crl);
         }
     }
     Ok(dss)
+}
+
+/// CRLs fetched for the certificates in `certs` that name a distribution point and whose
+/// issuer has no CRL in `have`; a server that fails is passed over (the verifier then
+/// reports the revocation as unknown).
+pub async fn fetch_missing_crls(certs: &[Vec<u8>], have: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let issuers: Vec<Vec<u8>> =
+        have.iter().filter_map(|c| x509_parser::parse_x509_crl(c).ok().map(|(_, crl)| crl.issuer().as_raw().to_vec())).collect();
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut tried: Vec<String> = Vec::new();
+    for der in certs {
+        let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else { continue };
+        if cert.subject().as_raw() == cert.issuer().as_raw() || issuers.iter().any(|i| i == cert.issuer().as_raw()) {
+            continue;
+        }
+        for url in crl_urls(&cert) {
+            if tried.contains(&url) {
+                continue;
+            }
+            tried.push(url.clone());
+            match fetch(&url).await {
+                Ok(crl) => out.push(crl),
+                Err(e) => tracing::warn!(url = %url, error = %e, "crl fetch failed"),
+            }
+        }
+    }
+    out
 }
 
 /// The document time-stamp revision for the PDF at `path`, to append to it.
@@ -153,7 +183,7 @@ pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The DER inside a PEM `X509 CRL` block, if `bytes` is one.
-pub(crate) fn pem_crl(bytes: &[u8]) -> Option<Vec<u8>> {
+pub fn pem_crl(bytes: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(bytes).ok()?;
     let (label, der) = der::pem::decode_vec(text.trim().as_bytes()).ok()?;
     (label == "X509 CRL").then_some(der)

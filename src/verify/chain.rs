@@ -29,22 +29,49 @@ pub(crate) fn validate(
     at: chrono::DateTime<chrono::Utc>,
     usage: Usage,
 ) -> (Vec<String>, Vec<Problem>) {
+    let checked = validate_path(leaf, pool, anchors, at, usage);
+    (checked.subjects, checked.problems)
+}
+
+/// A checked certificate path.
+pub(crate) struct Checked {
+    /// Subjects from the leaf up.
+    pub subjects: Vec<String>,
+    /// DER of each certificate of the path, from the leaf up (the anchor last when reached).
+    pub certs: Vec<Vec<u8>>,
+    pub problems: Vec<Problem>,
+}
+
+/// [`validate`], with the certificates of the path.
+pub(crate) fn validate_path(
+    leaf: &[u8],
+    pool: &[Vec<u8>],
+    anchors: &[Vec<u8>],
+    at: chrono::DateTime<chrono::Utc>,
+    usage: Usage,
+) -> Checked {
     let mut problems = Vec::new();
     let mut path = Vec::new();
+    let mut certs: Vec<Vec<u8>> = Vec::new();
     let Ok((_, leaf_cert)) = x509_parser::parse_x509_certificate(leaf) else {
-        return (path, vec![Problem::new("certificate_malformed", "the signer's certificate does not parse")]);
+        return Checked {
+            subjects: path,
+            certs,
+            problems: vec![Problem::new("certificate_malformed", "the signer's certificate does not parse")],
+        };
     };
     let Ok(at) = ASN1Time::from_timestamp(at.timestamp()) else {
-        return (path, vec![Problem::new("internal", "validation time out of range")]);
+        return Checked { subjects: path, certs, problems: vec![Problem::new("internal", "validation time out of range")] };
     };
     check_leaf(&leaf_cert, usage, &mut problems);
     let mut current_der = leaf.to_vec();
     for depth in 0..MAX_DEPTH {
         let Ok((_, current)) = x509_parser::parse_x509_certificate(&current_der) else { break };
         path.push(current.subject().to_string());
+        certs.push(current_der.clone());
         check_validity(&current, at, &mut problems);
         if anchors.iter().any(|a| a == &current_der) {
-            return (path, problems);
+            return Checked { subjects: path, certs, problems };
         }
         let issuer = anchors.iter().chain(pool.iter()).find(|cand| {
             x509_parser::parse_x509_certificate(cand)
@@ -54,12 +81,12 @@ pub(crate) fn validate(
         let Some(issuer_der) = issuer else {
             let code = if current.subject().as_raw() == current.issuer().as_raw() { "untrusted_root" } else { "chain_incomplete" };
             problems.push(Problem::new(code, format!("no trusted issuer for {}", current.subject())));
-            return (path, problems);
+            return Checked { subjects: path, certs, problems };
         };
         if issuer_der == &current_der {
             // A self-signed certificate that is not an anchor ends the path untrusted.
             problems.push(Problem::new("untrusted_root", format!("{} is self-signed and not a trust anchor", current.subject())));
-            return (path, problems);
+            return Checked { subjects: path, certs, problems };
         }
         if let Ok((_, issuer_cert)) = x509_parser::parse_x509_certificate(issuer_der) {
             check_issuer(&issuer_cert, depth, &mut problems);
@@ -67,7 +94,7 @@ pub(crate) fn validate(
         current_der = issuer_der.clone();
     }
     problems.push(Problem::new("chain_incomplete", "certificate path too long"));
-    (path, problems)
+    Checked { subjects: path, certs, problems }
 }
 
 fn check_validity(cert: &X509Certificate, at: ASN1Time, problems: &mut Vec<Problem>) {

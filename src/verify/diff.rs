@@ -61,6 +61,9 @@ pub(crate) fn changes<R: Read + Seek>(old: &Revision<R>, new: &Revision<R>) -> V
     for id in pdf::reused_since(new, old) {
         walk.push(Needs::Nothing, "object_number_reused", format!("{id} 0 R"), "a freed object number is used again".into());
     }
+    // A new field shows up in the page's annotations and in the form's fields: once is enough.
+    let mut seen = HashSet::new();
+    walk.out.retain(|c| seen.insert((c.code, c.object.clone(), c.what.clone())));
     walk.out
 }
 

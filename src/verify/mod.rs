@@ -5,9 +5,14 @@
 mod chain;
 mod cms;
 mod diff;
+mod mdp;
+mod revocation;
 mod timestamp;
 
 pub use diff::{Change, Needs};
+pub use revocation::Status as RevocationStatus;
+
+use mdp::{end_of, judge, Permissions};
 
 use crate::pdf::{self, PdfError, PdfFile, Revision, SignatureEntry};
 use serde::Serialize;
@@ -48,13 +53,21 @@ impl Problem {
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureReport {
     pub field: String,
+    /// `signature`, or `document_timestamp` (PAdES B-LTA).
+    pub kind: &'static str,
     pub sub_filter: String,
     pub signer: Option<String>,
     pub chain: Vec<String>,
     /// `/M`, the time the signer claims.
     pub claimed_time: Option<String>,
-    /// genTime of a valid signature time-stamp (B-T).
+    /// genTime of a valid signature time-stamp (B-T), or of a document time-stamp.
     pub timestamp_time: Option<String>,
+    /// The earliest time a time-stamp proves the signature existed at (its own, or the
+    /// first valid document time-stamp after it); certificates are judged at that time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proven_time: Option<String>,
+    /// What is known of the revocation of the signer's certificates at that time.
+    pub revocation: RevocationStatus,
     pub level: &'static str,
     /// `/P` of a certification signature (DocMDP): 1 no changes, 2 form filling and
     /// signing, 3 also annotations.
@@ -87,7 +100,7 @@ pub fn verify_pdf(pdf: &[u8], anchors: &[Vec<u8>], now: chrono::DateTime<chrono:
 /// [`verify_pdf`] for a PDF read from `source` (a file): the signature dictionaries are
 /// found through the cross-reference chain and the signed ranges hashed streaming.
 pub fn verify_source<R: Read + Seek>(source: R, anchors: &[Vec<u8>], now: chrono::DateTime<chrono::Utc>) -> Result<Report, VerifyError> {
-    verify_source_with(source, &Trust { anchors, intermediates: &[] }, now)
+    verify_source_with(source, &Trust { anchors, intermediates: &[], crls: &[], check_revocation: true }, now)
 }
 
 /// What a verifier trusts: the anchors, and certificates that may complete a path to them
@@ -95,6 +108,25 @@ pub fn verify_source<R: Read + Seek>(source: R, anchors: &[Vec<u8>], now: chrono
 pub struct Trust<'a> {
     pub anchors: &'a [Vec<u8>],
     pub intermediates: &'a [Vec<u8>],
+    /// CRLs (DER) from outside the file: given, or fetched from distribution points.
+    pub crls: &'a [Vec<u8>],
+    /// Whether revocation is checked at all (off only to compare with a peer run so).
+    pub check_revocation: bool,
+}
+
+/// What every signature of one file is judged with.
+struct Context<'a, 'f, R> {
+    file: &'f PdfFile<R>,
+    latest: &'a Revision<'f, R>,
+    permissions: Permissions,
+    trust: &'a Trust<'a>,
+    /// CRLs of the document's DSS and of the caller.
+    crls: Vec<Vec<u8>>,
+    /// Whether the document carries validation data (B-LT).
+    has_dss: bool,
+    /// Where each valid document time-stamp's revision ends, and the time it proves.
+    proofs: Vec<(u64, chrono::DateTime<chrono::Utc>)>,
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 /// [`verify_source`] with intermediate certificates from outside the file.
@@ -111,8 +143,32 @@ pub fn verify_source_with<R: Read + Seek>(source: R, trust: &Trust, now: chrono:
         },
     };
     let entries = all_signatures(&file, &latest);
-    let permissions = Permissions::of(&entries);
-    let mut signatures: Vec<SignatureReport> = entries.iter().map(|e| verify_one(&file, &latest, e, &permissions, trust, now)).collect();
+    let dss = pdf::dss::read(&latest);
+    let mut ctx = Context {
+        file: &file,
+        latest: &latest,
+        permissions: Permissions::of(&entries),
+        trust,
+        crls: dss.crls.iter().chain(trust.crls).cloned().collect(),
+        has_dss: !dss.is_empty(),
+        proofs: Vec::new(),
+        now,
+    };
+    // Document time-stamps first, oldest first: the times they prove are what the
+    // signatures they cover are judged at.
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|i| (entries[*i].sub_filter != "ETSI.RFC3161", end_of(&entries[*i])));
+    let mut reports: Vec<Option<SignatureReport>> = vec![None; entries.len()];
+    for i in order {
+        let report = verify_one(&ctx, &entries[i]);
+        if report.kind == "document_timestamp" && report.valid {
+            if let Some(t) = report.proven_time.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+                ctx.proofs.push((report.signed_bytes, t.with_timezone(&chrono::Utc)));
+            }
+        }
+        reports[i] = Some(report);
+    }
+    let mut signatures: Vec<SignatureReport> = reports.into_iter().flatten().collect();
     if let Some(p) = unreadable_tail {
         for s in &mut signatures {
             s.problems.push(p.clone());
@@ -141,7 +197,7 @@ fn all_signatures<R: Read + Seek>(file: &PdfFile<R>, latest: &Revision<R>) -> Ve
 
 /// Every certificate the signatures and time-stamp tokens of `rev` carry, each once: what a
 /// DSS must hold for them.
-pub(crate) fn embedded_certificates<R: Read + Seek>(rev: &Revision<R>) -> Vec<Vec<u8>> {
+pub fn embedded_certificates<R: Read + Seek>(rev: &Revision<R>) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     let mut add = |certs: Vec<Vec<u8>>| {
         for c in certs {
@@ -184,60 +240,20 @@ fn last_readable<R: Read + Seek>(file: &PdfFile<R>) -> Option<Revision<'_, R>> {
 /// Revisions looked at, newest first, for one that reads.
 const MAX_REVISIONS_BACK: usize = 64;
 
-/// The permissions in force after each signature: the certification level, if the first
-/// signature certifies, and each signature's field locks.
-struct Permissions {
-    /// Offset where the certified revision ends, and its `/P`.
-    certification: Option<(u64, i64)>,
-    /// Fields that signatures lock, with the end of each signer's revision.
-    locks: Vec<(u64, pdf::FieldLock)>,
-}
-
-impl Permissions {
-    fn of(entries: &[SignatureEntry]) -> Self {
-        let first = entries.iter().filter(|e| e.unreadable.is_none()).map(end_of).min();
-        let certification =
-            entries.iter().find(|e| e.docmdp.is_some() && Some(end_of(e)) == first).and_then(|e| e.docmdp.map(|p| (end_of(e), p)));
-        let locks = entries.iter().filter_map(|e| e.locks.clone().map(|l| (end_of(e), l))).collect();
-        Permissions { certification, locks }
-    }
-
-    /// The most a change after the revision ending at `signed` may need.
-    fn allowed(&self, signed: u64) -> Needs {
-        match self.certification {
-            Some((certified, p)) if certified <= signed => match p {
-                1 => Needs::LongTerm,
-                2 => Needs::FormFilling,
-                _ => Needs::Annotations,
-            },
-            // Approval signatures: new signatures and form filling, as pyHanko and Adobe
-            // judge them; annotations only under a certification that permits them.
-            _ => Needs::FormFilling,
-        }
-    }
-
-    /// Whether a change to field `name` breaks the lock of a signature at or before `signed`.
-    fn locked(&self, signed: u64, name: &str) -> bool {
-        self.locks.iter().any(|(end, lock)| *end <= signed && lock.locks(name))
-    }
-}
-
-fn verify_one<R: Read + Seek>(
-    file: &PdfFile<R>,
-    latest: &Revision<R>,
-    e: &SignatureEntry,
-    permissions: &Permissions,
-    trust: &Trust,
-    now: chrono::DateTime<chrono::Utc>,
-) -> SignatureReport {
+fn verify_one<R: Read + Seek>(ctx: &Context<R>, e: &SignatureEntry) -> SignatureReport {
+    let (file, latest, permissions) = (ctx.file, ctx.latest, &ctx.permissions);
+    let timestamp = e.sub_filter == "ETSI.RFC3161";
     let mut r = SignatureReport {
         field: e.field.clone(),
+        kind: if timestamp { "document_timestamp" } else { "signature" },
         sub_filter: e.sub_filter.clone(),
         signer: None,
         chain: Vec::new(),
         claimed_time: e.signing_time.as_deref().and_then(pdf::parse_pdf_date).map(|t| crate::domain::vietnam_time(t.timestamp_millis())),
         timestamp_time: None,
-        level: "B-B",
+        proven_time: None,
+        revocation: RevocationStatus::NotApplicable,
+        level: if timestamp { "DocTimeStamp" } else { "B-B" },
         certification: e.docmdp,
         reason: e.reason.clone(),
         location: e.location.clone(),
@@ -267,7 +283,22 @@ fn verify_one<R: Read + Seek>(
     r.signed_bytes = ranges[2] + ranges[3];
     let mut content_digest = |alg: &der::asn1::ObjectIdentifier| digest_ranges(file, &ranges, alg);
     match e.sub_filter.as_str() {
-        "ETSI.CAdES.detached" | "adbe.pkcs7.detached" => check_cms(&mut r, &e.contents, &mut content_digest, trust, now),
+        "ETSI.CAdES.detached" | "adbe.pkcs7.detached" => {
+            // The earliest document time-stamp over this signature's revision proves it.
+            let proven = ctx.proofs.iter().filter(|(end, _)| *end > r.signed_bytes).map(|(_, t)| *t).min();
+            check_cms(&mut r, &e.contents, &mut content_digest, ctx, proven);
+        }
+        "ETSI.RFC3161" => match timestamp::check_document(&e.contents, &mut content_digest, ctx.trust.anchors) {
+            Ok(t) => {
+                r.timestamp_time = Some(crate::domain::vietnam_time(t.timestamp_millis()));
+                r.proven_time = Some(t.to_rfc3339());
+                r.signer = cms::parse(&e.contents).ok().and_then(|p| {
+                    let cert = p.signer_certificate(p.signer_info().ok()?)?;
+                    x509_parser::parse_x509_certificate(cert).ok().map(|(_, c)| c.subject().to_string())
+                });
+            }
+            Err(p) => r.problems.push(p),
+        },
         other => r.problems.push(Problem::new("unsupported_sub_filter", format!("/SubFilter /{other}"))),
     }
     if r.signed_bytes < latest.end() {
@@ -279,33 +310,6 @@ fn verify_one<R: Read + Seek>(
     }
     r.valid = r.problems.is_empty();
     r
-}
-
-/// Where the revision a signature covers ends.
-fn end_of(e: &SignatureEntry) -> u64 {
-    match e.byte_range[..] {
-        [_, _, o2, l2] => o2.saturating_add(l2).max(0) as u64,
-        _ => 0,
-    }
-}
-
-/// Marks each later change allowed or not, and reports the ones that are not.
-fn judge(r: &mut SignatureReport, permissions: &Permissions) {
-    let allowed = permissions.allowed(r.signed_bytes);
-    for c in &mut r.changes_after {
-        let locked = c.field.as_deref().is_some_and(|f| permissions.locked(r.signed_bytes, f));
-        c.allowed = c.needs <= allowed && !locked;
-        if !c.allowed {
-            let why = if locked {
-                "a field this signature locks".to_string()
-            } else if c.needs == Needs::Nothing {
-                "never allowed after a signature".to_string()
-            } else {
-                format!("not permitted by the certification (DocMDP P={})", permissions.certification.map_or(0, |(_, p)| p))
-            };
-            r.problems.push(Problem::new("modified_after_signing", format!("{} {}: {} ({why})", c.code, c.object, c.what)));
-        }
-    }
 }
 
 /// `[o1 l1 o2 l2]` must cover the revision from byte 0 to its `%%EOF`, leaving out exactly
@@ -346,13 +350,14 @@ fn digest_ranges<R: Read + Seek>(file: &PdfFile<R>, ranges: &[u64; 4], alg: &der
     Ok(context.finish().as_ref().to_vec())
 }
 
-fn check_cms(
+fn check_cms<R: Read + Seek>(
     r: &mut SignatureReport,
     contents: &[u8],
     content_digest: cms::ContentDigest,
-    trust: &Trust,
-    now: chrono::DateTime<chrono::Utc>,
+    ctx: &Context<R>,
+    proven: Option<chrono::DateTime<chrono::Utc>>,
 ) {
+    let (trust, now) = (ctx.trust, ctx.now);
     let anchors = trust.anchors;
     let parsed = match cms::parse(contents) {
         Ok(p) => p,
@@ -371,7 +376,7 @@ fn check_cms(
     };
     r.signer = x509_parser::parse_x509_certificate(cert).ok().map(|(_, c)| c.subject().to_string());
     cms::check_signer(si, cert, content_digest, &mut r.problems);
-    let mut at = now;
+    let mut at = proven.unwrap_or(now);
     if let Some(token) = cms::timestamp_token(si) {
         r.level = "B-T";
         match token
@@ -380,13 +385,24 @@ fn check_cms(
         {
             Ok(t) => {
                 r.timestamp_time = Some(crate::domain::vietnam_time(t.timestamp_millis()));
-                at = t;
+                at = at.min(t);
             }
             Err(p) => r.problems.push(p),
         }
     }
     let pool: Vec<Vec<u8>> = parsed.certs.iter().chain(trust.intermediates).cloned().collect();
-    let (chain, problems) = chain::validate(cert, &pool, anchors, at, chain::Usage::Signing);
-    r.chain = chain;
-    r.problems.extend(problems);
+    let checked = chain::validate_path(cert, &pool, anchors, at, chain::Usage::Signing);
+    r.chain = checked.subjects;
+    r.problems.extend(checked.problems);
+    if trust.check_revocation {
+        let (status, problems) = revocation::check(&checked.certs, &ctx.crls, at);
+        r.revocation = status;
+        r.problems.extend(problems);
+    }
+    if at < now {
+        r.proven_time = Some(at.to_rfc3339());
+    }
+    if ctx.has_dss {
+        r.level = if proven.is_some() { "B-LTA" } else { "B-LT" };
+    }
 }

@@ -10,17 +10,13 @@ use std::process::Command;
 /// Signs the sample PDF with `openssl cms -sign` and `extra` options; returns the signed
 /// PDF's path and the CMS as OpenSSL wrote it.
 fn openssl_signed(env: &Env, name: &str, extra: &[&str]) -> (PathBuf, Vec<u8>) {
+    openssl_signed_as(env, name, extra, |der| der)
+}
+
+/// [`openssl_signed`], the CMS re-encoded by `encode` before it goes into the PDF.
+fn openssl_signed_as(env: &Env, name: &str, extra: &[&str], encode: fn(Vec<u8>) -> Vec<u8>) -> (PathBuf, Vec<u8>) {
     let pdf = sample_pdf(false);
-    let spec = sohoa::pdf::FieldSpec {
-        page: 1,
-        appearance: None,
-        reason: None,
-        location: None,
-        name: None,
-        signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
-        contents_room: 16 * 1024,
-    };
-    let prepared = sohoa::pdf::prepare(std::io::Cursor::new(&pdf), spec).unwrap();
+    let prepared = sohoa::pdf::prepare(std::io::Cursor::new(&pdf), spec()).unwrap();
     let (content, cms) = (env.path(&format!("{name}-content.bin")), env.path(&format!("{name}.p7s")));
     let [before, after] = prepared.signed_parts();
     std::fs::write(&content, [&pdf[..], before, after].concat()).unwrap();
@@ -29,20 +25,65 @@ fn openssl_signed(env: &Env, name: &str, extra: &[&str]) -> (PathBuf, Vec<u8>) {
     args.extend_from_slice(extra);
     args.extend_from_slice(&["-in", content.to_str().unwrap(), "-out", cms.to_str().unwrap()]);
     run("openssl", &args);
-    let cms = std::fs::read(&cms).unwrap();
+    let cms = encode(std::fs::read(&cms).unwrap());
     let signed = [pdf.clone(), prepared.finish(&cms).unwrap()].concat();
     let out = env.path(&format!("{name}.pdf"));
     std::fs::write(&out, signed).unwrap();
     (out, cms)
 }
 
+/// OpenSSL's streamed (`-stream -indef`) output embeds the content; this re-encodes its
+/// detached DER the way a streaming encoder writes it: the outer layers (ContentInfo, its
+/// [0], SignedData) with indefinite lengths, what is inside them as it was.
+fn indefinite(der: &[u8], depth: usize) -> Vec<u8> {
+    let (tag, header, len) = tlv(der);
+    let content = &der[header..header + len];
+    if depth == 0 || tag & 0x20 == 0 {
+        return der[..header + len].to_vec();
+    }
+    let mut out = vec![tag, 0x80];
+    let mut rest = content;
+    while !rest.is_empty() {
+        let (_, h, l) = tlv(rest);
+        out.extend(indefinite(&rest[..h + l], depth - 1));
+        rest = &rest[h + l..];
+    }
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+/// Tag, header length and content length of the DER element at the start of `b`.
+fn tlv(b: &[u8]) -> (u8, usize, usize) {
+    match b[1] {
+        n if n < 0x80 => (b[0], 2, n as usize),
+        n => {
+            let k = (n & 0x7f) as usize;
+            (b[0], 2 + k, b[2..2 + k].iter().fold(0usize, |acc, x| acc << 8 | *x as usize))
+        }
+    }
+}
+
 #[test]
-fn openssl_streamed_ber_cms_verifies() {
+fn ber_cms_with_indefinite_lengths_verifies() {
     let env = env();
-    let (pdf, cms) = openssl_signed(env, "ossl-ber", &["-md", "sha256", "-stream", "-indef"]);
-    assert_eq!(cms[..2], [0x30, 0x80], "OpenSSL wrote an indefinite length");
+    let (pdf, cms) = openssl_signed_as(env, "ossl-ber", &["-md", "sha256"], |der| indefinite(&der, 3));
+    assert_eq!(cms[..2], [0x30, 0x80], "an indefinite length");
     let (code, report) = env.verify(&pdf);
     assert_eq!(code, 0, "{report}");
+}
+
+fn spec() -> sohoa::pdf::FieldSpec {
+    sohoa::pdf::FieldSpec {
+        page: 1,
+        appearance: None,
+        reason: None,
+        location: None,
+        name: None,
+        signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
+        contents_room: 16 * 1024,
+        certify: None,
+        doc_timestamp: false,
+    }
 }
 
 #[test]
