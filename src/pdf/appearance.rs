@@ -1,18 +1,20 @@
 //! Visible signature appearance: a form XObject with the official's signature image (and the
 //! agency's seal image over its left third) above text lines (name, title, agency, time)
-//! set in an embedded TrueType subset.
+//! set in an embedded TrueType subset, all kept inside the box (see [`fit`]).
+
+mod fit;
 
 use super::font::{deflate, FontUse};
 use super::update::Update;
 use super::PdfError;
+pub(crate) use fit::clamp;
+use fit::Extent;
 use lopdf::{Dictionary, Object, ObjectId, Stream};
 
 /// Largest signature image accepted, in pixels per side.
 const MAX_IMAGE_SIDE: u32 = 4096;
 /// Largest PNG file accepted.
 const MAX_IMAGE_BYTES: usize = 8 << 20;
-const PADDING: f32 = 3.0;
-const LEADING: f32 = 1.2;
 
 /// One line of text in the appearance, at a size in points.
 pub struct AppearanceText {
@@ -22,7 +24,7 @@ pub struct AppearanceText {
 
 /// Where the widget sits and what it shows.
 pub struct Appearance {
-    /// `[x1 y1 x2 y2]` in page space (points).
+    /// `[x1 y1 x2 y2]` in page space (points); signing moves it inside the page's crop box.
     pub rect: [f32; 4],
     pub lines: Vec<AppearanceText>,
     /// PNG drawn above the text (the official's hand signature), if any.
@@ -66,40 +68,49 @@ impl Appearance {
     pub fn with_seal(self, seal: Option<Vec<u8>>) -> Self {
         Appearance { seal, ..self }
     }
+
+    /// Height in points that a box `width` wide needs to show `lines` at their asked sizes.
+    pub fn height_for(lines: &[AppearanceText], width: f32) -> Result<f32, PdfError> {
+        let font = FontUse::load()?;
+        fit::height_at_asked_size(lines, width, extent(&font, lines), |t, s| font.width(t, s))
+            .ok_or_else(|| PdfError::Appearance(format!("a word is wider than a {width:.1} pt box")))
+    }
 }
 
-/// Writes the appearance form XObject and its resources; returns the form's id.
-pub(crate) fn write(update: &mut Update, ap: &Appearance) -> Result<ObjectId, PdfError> {
-    let [x1, y1, x2, y2] = ap.rect;
+fn extent(font: &FontUse, lines: &[AppearanceText]) -> Extent {
+    let all: String = lines.iter().map(|l| l.text.as_str()).collect();
+    let (above, below) = font.extent(&all);
+    Extent { above, below }
+}
+
+/// Writes the appearance form XObject for a widget at `rect` (already on the page) and its
+/// resources; returns the form's id.
+pub(crate) fn write(update: &mut Update, ap: &Appearance, rect: [f32; 4]) -> Result<ObjectId, PdfError> {
+    let [x1, y1, x2, y2] = rect;
     let (w, h) = ((x2 - x1).abs(), (y2 - y1).abs());
-    if !(w > 0.0 && h > 0.0 && w < 14400.0 && h < 14400.0) {
-        return Err(PdfError::Appearance(format!("rectangle {w}x{h} is empty or too large")));
-    }
     let mut font = FontUse::load()?;
-    let lines = wrap(&font, &ap.lines, w - 2.0 * PADDING);
-    let text_height: f32 = lines.iter().map(|(_, size)| size * LEADING).sum();
+    let decoded = |png: &Option<Vec<u8>>| png.as_deref().map(decode_png).transpose();
+    let (signature, seal) = (decoded(&ap.image)?, decoded(&ap.seal)?);
+    let has_images = signature.is_some() || seal.is_some();
+    let layout = fit::layout(&ap.lines, (w, h), has_images, extent(&font, &ap.lines), |t, s| font.width(t, s))?;
 
     let mut content = String::from("q\n");
     let mut resources = Dictionary::new();
-    // The images fill the space above the text, keeping their aspect ratios.
-    let area = (w - 2.0 * PADDING, (h - 2.0 * PADDING - text_height).max(h * 0.4));
     let mut xobjects = Dictionary::new();
-    let decoded = |png: &Option<Vec<u8>>| png.as_deref().map(decode_png).transpose();
-    let (signature, seal) = (decoded(&ap.image)?, decoded(&ap.seal)?);
-    for (name, img, [x, y, dw, dh]) in place_images(area, signature.as_ref(), seal.as_ref()) {
-        let image_id = write_image(update, img);
-        content.push_str(&format!("q {dw:.2} 0 0 {dh:.2} {:.2} {:.2} cm /{name} Do Q\n", PADDING + x, h - PADDING - area.1 + y));
-        xobjects.set(name, Object::Reference(image_id));
+    if let Some([ax, ay, aw, ah]) = layout.image_area {
+        for (name, img, [x, y, dw, dh]) in place_images((aw, ah), signature.as_ref(), seal.as_ref()) {
+            let image_id = write_image(update, img);
+            content.push_str(&format!("q {dw:.2} 0 0 {dh:.2} {:.2} {:.2} cm /{name} Do Q\n", ax + x, ay + y));
+            xobjects.set(name, Object::Reference(image_id));
+        }
     }
     if !xobjects.is_empty() {
         resources.set("XObject", Object::Dictionary(xobjects));
     }
-    let mut y = PADDING + text_height;
     content.push_str("0 g\n");
-    for (text, size) in &lines {
-        y -= size * LEADING;
-        let glyphs = font.encode(text)?;
-        content.push_str(&format!("BT /F1 {size:.1} Tf {PADDING:.2} {:.2} Td {glyphs} Tj ET\n", y + size * (LEADING - 1.0)));
+    for line in &layout.lines {
+        let glyphs = font.encode(&line.text)?;
+        content.push_str(&format!("BT /F1 {:.2} Tf {:.2} {:.2} Td {glyphs} Tj ET\n", line.size, line.x, line.baseline));
     }
     content.push_str("Q\n");
     let font_id = font.write(update)?;
@@ -151,25 +162,6 @@ fn place_images<'a>(
             out.push(("Im1", png, [(area_w - dw) / 2.0, area_h - dh, dw, dh]));
         }
         (None, None) => {}
-    }
-    out
-}
-
-/// Breaks each line at spaces so that it fits `width`; a word wider than the box stays whole.
-fn wrap(font: &FontUse, lines: &[AppearanceText], width: f32) -> Vec<(String, f32)> {
-    let mut out = Vec::new();
-    for line in lines {
-        let mut current = String::new();
-        for word in line.text.split(' ') {
-            let candidate = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
-            if !current.is_empty() && font.width(&candidate, line.size) > width {
-                out.push((std::mem::take(&mut current), line.size));
-                current = word.to_string();
-            } else {
-                current = candidate;
-            }
-        }
-        out.push((current, line.size));
     }
     out
 }

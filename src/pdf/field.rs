@@ -122,8 +122,10 @@ pub fn prepare<R: Read + Seek>(source: R, spec: FieldSpec) -> Result<Prepared, P
     widget.set("P", Object::Reference(page_id));
     match &spec.appearance {
         Some(ap) => {
-            widget.set("Rect", Object::Array(ap.rect.iter().map(|v| Object::Real(*v)).collect()));
-            let form_id = appearance::write(&mut update, ap)?;
+            // The widget stays on the visible page, whatever page space the file uses.
+            let rect = appearance::clamp(ap.rect, read::crop_box(&rev, page_id, spec.page)?)?;
+            widget.set("Rect", Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()));
+            let form_id = appearance::write(&mut update, ap, rect)?;
             widget.set("AP", Object::Dictionary(Dictionary::from_iter([("N", Object::Reference(form_id))])));
         }
         None => widget.set("Rect", Object::Array(vec![Object::Integer(0); 4])),

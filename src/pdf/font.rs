@@ -66,6 +66,22 @@ impl FontUse {
         units as f32 * size / face.units_per_em() as f32
     }
 
+    /// How far ink reaches above and below the baseline for `text`, in ems (both positive):
+    /// at least the font's ascender and descender, more where a stacked Vietnamese accent
+    /// (Ấ, Ủ) rises above the ascender, so a line placed by these never leaves its box.
+    pub fn extent(&self, text: &str) -> (f32, f32) {
+        let Ok(face) = self.face() else { return (1.0, 0.25) };
+        let (mut top, mut bottom) = (face.ascender() as i32, -(face.descender() as i32));
+        for c in text.chars() {
+            if let Some(b) = face.glyph_index(c).and_then(|g| face.glyph_bounding_box(g)) {
+                top = top.max(b.y_max as i32);
+                bottom = bottom.max(-(b.y_min as i32));
+            }
+        }
+        let em = face.units_per_em() as f32;
+        (top as f32 / em, bottom as f32 / em)
+    }
+
     /// The hex string of 2-byte glyph ids for `text` (for `Tj`), recording the glyphs used.
     pub fn encode(&mut self, text: &str) -> Result<String, PdfError> {
         let mut glyphs = Vec::new();

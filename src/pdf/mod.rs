@@ -33,6 +33,14 @@ pub fn page_size(pdf: &[u8], page: u32) -> Result<(f32, f32), PdfError> {
     read::page_size(&file.latest()?, page)
 }
 
+/// The visible area of page `page` (1-based) as `[x1 y1 x2 y2]` in page space: its (inherited)
+/// `/CropBox` cut to its `/MediaBox`, else the `/MediaBox`; it need not start at the origin.
+pub fn crop_box(pdf: &[u8], page: u32) -> Result<[f32; 4], PdfError> {
+    let file = PdfFile::open(Cursor::new(pdf))?;
+    let rev = file.latest()?;
+    read::crop_box(&rev, read::page_id(&rev, page)?, page)
+}
+
 /// Object numbers in use in `older` (an earlier revision) that `newer` places elsewhere or
 /// frees: the only objects whose bytes may differ between the two.
 pub(crate) fn changed_since<R: std::io::Read + std::io::Seek>(newer: &Revision<R>, older: &Revision<R>) -> Vec<u32> {

@@ -254,23 +254,62 @@ pub(crate) fn pages<R: Read + Seek>(rev: &Revision<R>) -> Result<Vec<ObjectId>, 
 
 /// Width and height in points of page `page` (1-based), from its (inherited) `/MediaBox`.
 pub(crate) fn page_size<R: Read + Seek>(rev: &Revision<R>, page: u32) -> Result<(f32, f32), PdfError> {
+    let (media, _) = page_boxes(rev, page_id(rev, page)?, page)?;
+    Ok((media[2] - media[0], media[3] - media[1]))
+}
+
+/// The object of page `page` (1-based).
+pub(crate) fn page_id<R: Read + Seek>(rev: &Revision<R>, page: u32) -> Result<ObjectId, PdfError> {
     let pages = pages(rev)?;
-    let id = *page.checked_sub(1).and_then(|i| pages.get(i as usize)).ok_or(PdfError::NoSuchPage { page, count: pages.len() })?;
-    let mut node = id;
-    // /MediaBox is inheritable; walk up a bounded number of /Parent links.
+    page.checked_sub(1).and_then(|i| pages.get(i as usize)).copied().ok_or(PdfError::NoSuchPage { page, count: pages.len() })
+}
+
+/// The visible area of a page in page space, `[x1 y1 x2 y2]` with `x1 < x2`, `y1 < y2`: its
+/// `/CropBox` cut to its `/MediaBox`, else the `/MediaBox`. Neither need start at the origin.
+pub(crate) fn crop_box<R: Read + Seek>(rev: &Revision<R>, page_id: ObjectId, page: u32) -> Result<[f32; 4], PdfError> {
+    let (media, crop) = page_boxes(rev, page_id, page)?;
+    Ok(crop.and_then(|c| intersect(c, media)).unwrap_or(media))
+}
+
+/// The page's `/MediaBox` and `/CropBox`, each inherited through `/Parent` when the page has
+/// none. A malformed `/CropBox` counts as absent, as viewers then show the media box.
+fn page_boxes<R: Read + Seek>(rev: &Revision<R>, page_id: ObjectId, page: u32) -> Result<([f32; 4], Option<[f32; 4]>), PdfError> {
+    let (mut media, mut crop) = (None, None);
+    let mut node = Some(page_id);
+    // Walk up a bounded number of /Parent links.
     for _ in 0..MAX_FIELD_DEPTH {
-        let dict = rev.dictionary(&Object::Reference(node), &format!("page {page}"))?;
-        if let Ok(media) = dict.get(b"MediaBox") {
-            let media = rev.resolve(media)?;
-            let n: Vec<f32> = media.as_array().map(|a| a.iter().filter_map(|o| o.as_float().ok()).collect()).unwrap_or_default();
-            if let [x1, y1, x2, y2] = n[..] {
-                return Ok(((x2 - x1).abs(), (y2 - y1).abs()));
+        let Some(id) = node else { break };
+        let dict = rev.dictionary(&Object::Reference(id), &format!("page {page}"))?;
+        if media.is_none() {
+            if let Ok(b) = dict.get(b"MediaBox") {
+                media = Some(normalized(&rev.resolve(b)?).ok_or_else(|| PdfError::Structure(format!("page {page}: malformed /MediaBox")))?);
             }
-            return Err(PdfError::Structure(format!("page {page}: malformed /MediaBox")));
         }
-        node = dict.get(b"Parent").and_then(Object::as_reference).map_err(|_| PdfError::Structure(format!("page {page}: no /MediaBox")))?;
+        if crop.is_none() {
+            crop = dict.get(b"CropBox").ok().map(|b| rev.resolve(b)).transpose()?.map(|b| normalized(&b));
+        }
+        if media.is_some() && crop.is_some() {
+            break;
+        }
+        node = dict.get(b"Parent").and_then(Object::as_reference).ok();
     }
-    Err(PdfError::Structure(format!("page {page}: /Parent chain too deep")))
+    let media = media.ok_or_else(|| PdfError::Structure(format!("page {page}: no /MediaBox")))?;
+    Ok((media, crop.flatten()))
+}
+
+/// A PDF rectangle as `[x1 y1 x2 y2]` with the lower-left corner first, if it has four finite
+/// numbers and an area.
+fn normalized(o: &Object) -> Option<[f32; 4]> {
+    let n: Vec<f32> = o.as_array().ok()?.iter().filter_map(|o| o.as_float().ok()).collect();
+    let [a, b, c, d] = n[..] else { return None };
+    let r = [a.min(c), b.min(d), a.max(c), b.max(d)];
+    (r.iter().all(|v| v.is_finite()) && r[0] < r[2] && r[1] < r[3]).then_some(r)
+}
+
+/// The overlap of two rectangles, if they overlap.
+fn intersect(a: [f32; 4], b: [f32; 4]) -> Option<[f32; 4]> {
+    let r = [a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])];
+    (r[0] < r[2] && r[1] < r[3]).then_some(r)
 }
 
 #[cfg(test)]
@@ -291,6 +330,34 @@ mod tests {
     fn text_strings_decode() {
         assert_eq!(decode_text(&[0xFE, 0xFF, 0x00, 0x48, 0x00, 0xE0]), "Hà");
         assert_eq!(decode_text(b"plain"), "plain");
+    }
+
+    #[test]
+    fn crop_box_is_inherited_cut_to_the_media_box_and_may_sit_off_the_origin() {
+        use lopdf::dictionary;
+        let mut doc = Document::with_version("1.7");
+        let tree = doc.new_object_id();
+        let boxed = |v: [i64; 4]| Object::Array(v.iter().map(|&n| n.into()).collect());
+        let plain = doc.add_object(dictionary! { "Type" => "Page", "Parent" => tree });
+        let cropped = doc.add_object(dictionary! { "Type" => "Page", "Parent" => tree, "CropBox" => boxed([-50, 700, 900, 300]) });
+        let broken = doc.add_object(dictionary! { "Type" => "Page", "Parent" => tree, "CropBox" => boxed([10, 10, 10, 500]) });
+        doc.objects.insert(
+            tree,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Count" => 3, "MediaBox" => boxed([0, 200, 595, 1042]),
+            "Kids" => vec![plain.into(), cropped.into(), broken.into()] }),
+        );
+        let root = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
+        doc.trailer.set("Root", root);
+        let mut pdf = Vec::new();
+        doc.save_to(&mut pdf).unwrap();
+        let file = PdfFile::open(std::io::Cursor::new(&pdf)).unwrap();
+        let rev = file.latest().unwrap();
+        let crop = |page| crop_box(&rev, page_id(&rev, page).unwrap(), page).unwrap();
+        assert_eq!(crop(1), [0.0, 200.0, 595.0, 1042.0], "the inherited media box, off the origin");
+        assert_eq!(crop(2), [0.0, 300.0, 595.0, 700.0], "corners in any order, cut to the media box");
+        assert_eq!(crop(3), [0.0, 200.0, 595.0, 1042.0], "an empty crop box is passed over");
+        assert_eq!(page_size(&rev, 2).unwrap(), (595.0, 842.0));
+        assert!(matches!(page_id(&rev, 4), Err(PdfError::NoSuchPage { page: 4, count: 3 })));
     }
 
     #[test]

@@ -210,18 +210,17 @@ pub fn seal_pdf(
     agency_name: &str,
     signing_time: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<Vec<u8>, SealError> {
-    let (width, height) = crate::pdf::page_size(pdf, 1)?;
-    let x2 = width - SEAL_MARGIN;
-    let y2 = height - SEAL_MARGIN;
-    let rect = [(x2 - SEAL_WIDTH).max(0.0), (y2 - SEAL_HEIGHT).max(0.0), x2, y2];
     let lines = vec![
         AppearanceText { text: COPY_REASON.to_owned(), size: 10.0 },
         AppearanceText { text: agency_name.to_owned(), size: 10.0 },
         AppearanceText { text: signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false), size: 10.0 },
     ];
+    // Tall enough for the lines at 10 pt, as a long agency name wraps. A word wider than the
+    // box is set smaller by the layout, and a missing font is reported when it is written.
+    let height = Appearance::height_for(&lines, SEAL_WIDTH).unwrap_or(SEAL_HEIGHT).max(SEAL_HEIGHT);
     let options = SignOptions {
         page: 1,
-        appearance: Some(Appearance { rect, lines, image: None, seal: None }),
+        appearance: Some(Appearance { rect: seal_rect(crate::pdf::crop_box(pdf, 1)?, height), lines, image: None, seal: None }),
         reason: Some(COPY_REASON.to_owned()),
         location: None,
         signing_time,
@@ -230,6 +229,15 @@ pub fn seal_pdf(
         certify: Some(2),
     };
     Ok(sign::sign_pdf(pdf, signer, options)?)
+}
+
+/// The seal's box in the top right corner of the visible page `crop` (which need not start at
+/// the origin), `height` tall.
+fn seal_rect([x1, y1, x2, y2]: [f32; 4], height: f32) -> [f32; 4] {
+    let right = (x2 - SEAL_MARGIN).max(x1 + SEAL_WIDTH);
+    let top = (y2 - SEAL_MARGIN).max(y1 + height);
+    // On a page smaller than the box, signing cuts it to the page and sets the text smaller.
+    [right - SEAL_WIDTH, top - height, right, top]
 }
 
 /// Whether the sealed scan is what the component asks for, and whose it is.
@@ -274,4 +282,17 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     // The system generator failing is not something a request can cause or fix.
     SystemRandom::new().fill(&mut buf).expect("the system random generator works");
     hex::encode(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seal_sits_in_the_top_right_of_a_page_off_the_origin() {
+        assert_eq!(seal_rect([0.0, 0.0, 595.0, 842.0], 46.0), [357.0, 778.0, 577.0, 824.0]);
+        assert_eq!(seal_rect([-20.0, 100.0, 575.0, 942.0], 58.0), [337.0, 866.0, 557.0, 924.0]);
+        let small = seal_rect([10.0, 10.0, 200.0, 60.0], 46.0);
+        assert_eq!(small, [10.0, 10.0, 230.0, 56.0], "a page too small: signing cuts the box to it");
+    }
 }

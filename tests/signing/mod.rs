@@ -1,6 +1,7 @@
 //! Shared setup for the signing tests: the demo PKI, an NSS database for pdfsig, pyHanko
 //! in a virtual environment, sample PDFs and a local time-stamp authority.
 
+pub mod appearance;
 pub mod attacks;
 pub mod conformance;
 pub mod fuzz;
