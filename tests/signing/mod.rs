@@ -5,6 +5,7 @@ pub mod appearance;
 pub mod attacks;
 pub mod conformance;
 pub mod fuzz;
+pub mod ltv;
 pub mod realfiles;
 pub mod tamper;
 
