@@ -108,13 +108,19 @@ pub(crate) type ContentDigest<'a> = &'a mut dyn FnMut(&der::asn1::ObjectIdentifi
 /// Checks message-digest against `content_digest` (which hashes the signed content with
 /// the SignerInfo's digest algorithm), the signature with `cert`, and the ESS attribute.
 pub(crate) fn check_signer(si: &SignerInfo, cert_der: &[u8], content_digest: ContentDigest, problems: &mut Vec<Problem>) {
-    let Some(attrs) = &si.signed_attrs else {
-        problems.push(Problem::new("cms_no_signed_attributes", "the SignerInfo has no signed attributes"));
-        return;
-    };
     let digest = match content_digest(&si.digest_alg.oid) {
         Ok(d) => d,
         Err(p) => return problems.push(p),
+    };
+    let Some(attrs) = &si.signed_attrs else {
+        // RFC 5652 §5.4: without signed attributes the signature covers the content itself.
+        let verified = x509_parser::parse_x509_certificate(cert_der)
+            .map_err(|e| Problem::new("certificate_malformed", e.to_string()))
+            .and_then(|(_, cert)| algorithm::verify_digest(si, cert.public_key().raw, &digest));
+        if let Err(p) = verified {
+            problems.push(p);
+        }
+        return;
     };
     match attribute(attrs, oid::MESSAGE_DIGEST).and_then(|a| a.decode_as::<OctetString>().ok()) {
         Some(md) if md.as_bytes() == digest.as_slice() => {}

@@ -371,6 +371,11 @@ fn check_cms<R: Read + Seek>(
     if parsed.signed.encap_content_info.econtent.is_some() {
         r.problems.push(Problem::new("cms_not_detached", "the CMS carries encapsulated content; a PDF signature must be detached"));
     }
+    // PAdES (ETSI EN 319 142-1 §5.2) requires the signed attributes that bind the signer's
+    // certificate; adbe.pkcs7.detached does not.
+    if si.signed_attrs.is_none() && r.sub_filter == "ETSI.CAdES.detached" {
+        r.problems.push(Problem::new("cms_no_signed_attributes", "a PAdES signature needs signed attributes"));
+    }
     let Some(cert) = parsed.signer_certificate(si) else {
         return r.problems.push(Problem::new("signer_certificate_missing", "the CMS does not hold the signer's certificate"));
     };

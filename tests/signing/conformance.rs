@@ -23,7 +23,6 @@ const KNOWN: &[(&str, &str)] = &[
         "form-update-no-override-appearance-stream-ap-indirect-sneaky.pdf",
         "as above, the former appearance dictionary is reachable from the catalog's /FooBar and left unchanged",
     ),
-    ("sig-no-signed-attrs.pdf", "a CMS without signed attributes (allowed for adbe.pkcs7.detached) is not verified yet"),
 ];
 
 fn corpus() -> PathBuf {

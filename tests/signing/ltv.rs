@@ -179,8 +179,11 @@ fn an_expired_signer_certificate_verifies_under_its_time_stamps() {
     let l = ltv();
     let now = chrono::Utc::now().timestamp();
     let root_key = std::fs::read_to_string(l.pki.join("root.key")).unwrap();
-    let subject = sohoa::pki::Subject { common_name: "Phạm Thị Dung", title: Some("Phó Chủ tịch"), organization: "UBND phường Dịch Vọng" };
-    let (cert, key) = sohoa::pki::issue_under_root(&root_key, sohoa::pki::KeyKind::Rsa2048, &subject, now - 2 * 86400, now + 86400).unwrap();
+    let subject = sohoa::pki::Subject {
+        common_name: "Phạm Thị Dung", title: Some("Phó Chủ tịch"), organization: "UBND phường Dịch Vọng"
+    };
+    let (cert, key) =
+        sohoa::pki::issue_under_root(&root_key, sohoa::pki::KeyKind::Rsa2048, &subject, now - 2 * 86400, now + 86400).unwrap();
     std::fs::write(l.pki.join("short.pem"), cert).unwrap();
     std::fs::write(l.pki.join("short.key"), key).unwrap();
     let later = (chrono::Utc::now() + chrono::Duration::days(5)).to_rfc3339();

@@ -71,6 +71,61 @@ pub(super) fn verify(si: &SignerInfo, spki_der: &[u8], message: &[u8]) -> Result
     Ok(())
 }
 
+/// Verifies `si`'s signature over content whose digest (with the SignerInfo's digest
+/// algorithm) is `digest`: a SignerInfo without signed attributes signs the content itself.
+/// RSA only; ECDSA over a digest computed elsewhere is not something ring offers.
+pub(super) fn verify_digest(si: &SignerInfo, spki_der: &[u8], digest: &[u8]) -> Result<(), Problem> {
+    let spki = SubjectPublicKeyInfoOwned::from_der(spki_der).map_err(|e| Problem::new("certificate_malformed", e.to_string()))?;
+    let key = spki.subject_public_key.as_bytes().ok_or_else(|| Problem::new("certificate_malformed", "public key is not whole bytes"))?;
+    let hash =
+        Hash::from_oid(&si.digest_alg.oid).ok_or_else(|| unsupported(format!("digest algorithm {}", oid::describe(&si.digest_alg.oid))))?;
+    let valid = match for_signer(si, &spki)? {
+        Verifier::Pss { hash, salt } => {
+            let key = rsa_key(key)?;
+            match hash {
+                Hash::Sha256 => key.verify(rsa::Pss::new_with_salt::<sha2::Sha256>(salt), digest, si.signature.as_bytes()),
+                Hash::Sha384 => key.verify(rsa::Pss::new_with_salt::<sha2::Sha384>(salt), digest, si.signature.as_bytes()),
+                Hash::Sha512 => key.verify(rsa::Pss::new_with_salt::<sha2::Sha512>(salt), digest, si.signature.as_bytes()),
+            }
+            .is_ok()
+        }
+        Verifier::Ring(_) if spki.algorithm.oid == oid::RSA_ENCRYPTION => {
+            let key = rsa_key(key)?;
+            // The DER DigestInfo prefix of each hash (RFC 8017 §9.2, note 1).
+            let (len, prefix): (usize, &[u8]) = match hash {
+                Hash::Sha256 => (
+                    32,
+                    &[0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20],
+                ),
+                Hash::Sha384 => (
+                    48,
+                    &[0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30],
+                ),
+                Hash::Sha512 => (
+                    64,
+                    &[0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40],
+                ),
+            };
+            let scheme = rsa::Pkcs1v15Sign { hash_len: Some(len), prefix: prefix.into() };
+            key.verify(scheme, digest, si.signature.as_bytes()).is_ok()
+        }
+        Verifier::Ring(_) => return Err(unsupported("an ECDSA signature without signed attributes".into())),
+    };
+    if !valid {
+        return Err(Problem::new("signature_invalid", "the CMS signature does not verify with the signer's certificate"));
+    }
+    Ok(())
+}
+
+/// An RSA public key (PKCS #1 DER) for the `rsa` crate.
+fn rsa_key(key: &[u8]) -> Result<rsa::RsaPublicKey, Problem> {
+    let key = RsaPublicKey::from_der(key).map_err(|e| Problem::new("certificate_malformed", format!("RSA public key: {e}")))?;
+    let n = rsa::BigUint::from_bytes_be(key.modulus.as_bytes());
+    let e = rsa::BigUint::from_bytes_be(key.exponent.as_bytes());
+    rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
+        .map_err(|e| Problem::new("certificate_malformed", format!("RSA public key: {e}")))
+}
+
 fn for_signer(si: &SignerInfo, spki: &SubjectPublicKeyInfoOwned) -> Result<Verifier, Problem> {
     let key = &spki.algorithm.oid;
     let sig_alg = &si.signature_algorithm;
@@ -154,11 +209,7 @@ fn pss(sig_alg: &AlgorithmIdentifierOwned) -> Result<Verifier, Problem> {
 /// checks the salt length it is given against the one in the signature.
 fn verify_pss(key: &[u8], hash: Hash, salt: usize, message: &[u8], signature: &[u8]) -> Result<bool, Problem> {
     use sha2::Digest;
-    let key = RsaPublicKey::from_der(key).map_err(|e| Problem::new("certificate_malformed", format!("RSA public key: {e}")))?;
-    let n = rsa::BigUint::from_bytes_be(key.modulus.as_bytes());
-    let e = rsa::BigUint::from_bytes_be(key.exponent.as_bytes());
-    let key = rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
-        .map_err(|e| Problem::new("certificate_malformed", format!("RSA public key: {e}")))?;
+    let key = rsa_key(key)?;
     let (scheme, hashed) = match hash {
         Hash::Sha256 => (rsa::Pss::new_with_salt::<sha2::Sha256>(salt), sha2::Sha256::digest(message).to_vec()),
         Hash::Sha384 => (rsa::Pss::new_with_salt::<sha2::Sha384>(salt), sha2::Sha384::digest(message).to_vec()),
