@@ -15,6 +15,8 @@ pub struct Ltv {
     pki: PathBuf,
     nss: PathBuf,
     tsa: String,
+    /// The CRL server and the TSA, which `timeout` stops.
+    _servers: std::sync::Mutex<Vec<std::process::Child>>,
 }
 
 /// The PKI (with its CRL served), a TSA and an NSS database, once per test binary.
@@ -28,9 +30,9 @@ fn ltv() -> &'static Ltv {
         let pki = dir.join("pki");
         let out = sohoa(&["pki", "demo", pki.to_str().unwrap(), "--crl-url", &format!("http://127.0.0.1:{port}/root.crl")]);
         assert!(out.status.success(), "pki demo: {}", String::from_utf8_lossy(&out.stderr));
-        serve(&["pki", "serve", "--dir", pki.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]);
+        let (_, crl_server) = serve(&["pki", "serve", "--dir", pki.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]);
         let (cert, key, root) = (pki.join("tsa.pem"), pki.join("tsa.key"), pki.join("root.pem"));
-        let tsa = serve(&[
+        let (tsa, tsa_server) = serve(&[
             "tsa",
             "serve",
             "--addr",
@@ -47,12 +49,13 @@ fn ltv() -> &'static Ltv {
         let db = format!("sql:{}", nss.display());
         run("certutil", &["-N", "-d", &db, "--empty-password"]);
         run("certutil", &["-A", "-d", &db, "-n", "sohoa-ltv-root", "-t", "CT,C,C", "-i", root.to_str().unwrap()]);
-        Ltv { dir, pki, nss, tsa }
+        Ltv { dir, pki, nss, tsa, _servers: std::sync::Mutex::new(vec![crl_server, tsa_server]) }
     })
 }
 
-/// Starts a `sohoa` server that stops by itself after [`SERVER_LIFETIME`]; returns its URL.
-fn serve(args: &[&str]) -> String {
+/// Starts a `sohoa` server that stops by itself after [`SERVER_LIFETIME`]; returns its URL
+/// and the process.
+fn serve(args: &[&str]) -> (String, std::process::Child) {
     let mut child = Command::new("timeout")
         .arg(SERVER_LIFETIME)
         .arg(env!("CARGO_BIN_EXE_sohoa"))
@@ -63,7 +66,7 @@ fn serve(args: &[&str]) -> String {
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    line.trim().strip_prefix("listening on ").expect("the server prints its address").to_string()
+    (line.trim().strip_prefix("listening on ").expect("the server prints its address").to_string(), child)
 }
 
 impl Ltv {
