@@ -70,3 +70,48 @@ label="sohoa sign (CLI)" measure $sohoa sign "$work/large.pdf" -o "$work/large-s
 label="sohoa verify (CLI)" measure $sohoa verify "$work/large-signed.pdf" --trust "$root"
 label="pyHanko sign (sign.py, 1 round)" measure "$py" scripts/bench/sign.py sign "$work/large.pdf" "$key" "$cert" "$root" 1
 label="pdfsig" measure pdfsig -nssdir "sql:$work/nss" "$work/large-signed.pdf"
+
+# PAdES B-LTA: a PKI whose certificates name a CRL that `sohoa pki serve` publishes, and
+# the demo TSA; both tools run as command-line programs, a process per file.
+lta_pki="$work/lta-pki"
+crl_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+$sohoa pki demo "$lta_pki" --crl-url "http://127.0.0.1:$crl_port/root.crl" >/dev/null
+$sohoa pki serve --dir "$lta_pki" --addr "127.0.0.1:$crl_port" >/dev/null 2>&1 &
+crl_pid=$!
+$sohoa tsa serve --addr 127.0.0.1:0 --cert "$lta_pki/tsa.pem" --key "$lta_pki/tsa.key" --chain "$lta_pki/root.pem" > "$work/tsa.out" 2>/dev/null &
+tsa_pid=$!
+trap 'kill $crl_pid $tsa_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do grep -q listening "$work/tsa.out" 2>/dev/null && break; sleep 0.1; done
+tsa_url=$(sed -n 's/^listening on //p' "$work/tsa.out")
+pyhanko="${SOHOA_PYHANKO_VENV:-$HOME/.venv/sohoa-pyhanko}/bin/pyhanko"
+lkey="$lta_pki/official1.key" lcert="$lta_pki/official1.pem" lroot="$lta_pki/root.pem"
+runs=10
+mean() { # mean wall seconds of a command over $runs runs; a failed run fails the benchmark
+  local start
+  start=$(date +%s.%N)
+  for i in $(seq $runs); do "$@" "$i" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }; done
+  awk -v s="$start" -v e="$(date +%s.%N)" -v n=$runs 'BEGIN { printf "%.3f", (e - s) / n }'
+}
+sohoa_lta() { $sohoa sign "$work/small.pdf" -o "$work/lta-$1.pdf" --key "$lkey" --cert "$lcert" --chain "$lroot" --level B-LTA --tsa "$tsa_url"; }
+py_lta() {
+  "$pyhanko" sign addsig --field Sig1 --use-pades-lta --trust-replace --trust "$lroot" --timestamp-url "$tsa_url" \
+    pemder --key "$lkey" --cert "$lcert" --chain "$lroot" --no-pass "$work/small.pdf" "$work/py-lta-$1.pdf"
+}
+sohoa_bb() { $sohoa sign "$work/small.pdf" -o "$work/bb-$1.pdf" --key "$lkey" --cert "$lcert" --chain "$lroot"; }
+sohoa_extend() { $sohoa ltv extend "$work/bb-$1.pdf" -o "$work/ext-$1.pdf" --tsa "$tsa_url"; }
+py_extend() { cp "$work/bb-$1.pdf" "$work/pyext-$1.pdf" && "$pyhanko" sign ltvfix --field Signature1 --trust-replace --trust "$lroot" --timestamp-url "$tsa_url" "$work/pyext-$1.pdf"; }
+sohoa_verify_lta() { $sohoa verify "$work/lta-1.pdf" --trust "$lroot" --offline; }
+py_verify_lta() { "$pyhanko" sign validate --trust-replace --trust "$lroot" "$work/lta-1.pdf"; }
+py_ades_lta() { "$pyhanko" sign adesverify --trust-replace --trust "$lroot" "$work/lta-1.pdf"; }
+t_sign=$(mean sohoa_lta) t_py_sign=$(mean py_lta)
+mean sohoa_bb >/dev/null
+t_ext=$(mean sohoa_extend) t_py_ext=$(mean py_extend)
+t_ver=$(mean sohoa_verify_lta) t_py_ver=$(mean py_verify_lta) t_py_ades=$(mean py_ades_lta)
+echo
+echo "PAdES B-LTA on the ${small_kb} KB PDF (DSS with CRL, document time-stamp from a local TSA), mean seconds per file"
+echo "over $runs runs, each tool as a process per file (lower is better)"
+printf '%-44s %8s %8s %9s\n' "" "sohoa" "pyHanko" "sohoa is"
+printf '%-44s %8.3f %8.3f %8.1fx\n' "sign B-LTA (pyHanko: addsig --use-pades-lta)" "$t_sign" "$t_py_sign" "$(ratio "$t_py_sign" "$t_sign")"
+printf '%-44s %8.3f %8.3f %8.1fx\n' "extend a B-B file (pyHanko: ltvfix)" "$t_ext" "$t_py_ext" "$(ratio "$t_py_ext" "$t_ext")"
+printf '%-44s %8.3f %8.3f %8.1fx\n' "verify the B-LTA file (pyHanko: validate)" "$t_ver" "$t_py_ver" "$(ratio "$t_py_ver" "$t_ver")"
+printf '%-44s %8s %8.3f %8.1fx\n' "  (pyHanko: adesverify, LTV mode)" "" "$t_py_ades" "$(ratio "$t_py_ades" "$t_ver")"

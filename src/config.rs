@@ -61,6 +61,13 @@ pub struct Config {
     pub tlog_key: PathBuf,
     /// The log's name, first line of its checkpoints; empty means `sohoa.example/<agency>`.
     pub tlog_origin: String,
+    /// RFC 3161 time-stamp authority: with it, sealed copies and issued results are archived
+    /// at PAdES B-LTA and renewed before their time-stamps expire.
+    pub tsa_url: Option<String>,
+    /// Renew a record when its newest document time-stamp's TSA certificate expires within this.
+    pub renewal_margin: Interval,
+    /// How often `serve` looks for records to renew (with `tsa_url`); zero turns it off.
+    pub renewal_interval: Interval,
 }
 
 impl Default for Config {
@@ -96,6 +103,9 @@ impl Default for Config {
             officials_dir: "data/pki".into(),
             tlog_key: "data/tlog.key".into(),
             tlog_origin: String::new(),
+            tsa_url: None,
+            renewal_margin: Interval(Duration::from_secs(90 * 86_400)),
+            renewal_interval: Interval(Duration::from_secs(24 * 3600)),
         }
     }
 }
@@ -135,7 +145,7 @@ impl TryFrom<String> for Interval {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 30] = [
+const KEYS: [&str; 33] = [
     "listen",
     "agency",
     "data_dir",
@@ -166,6 +176,9 @@ const KEYS: [&str; 30] = [
     "officials_dir",
     "tlog_key",
     "tlog_origin",
+    "tsa_url",
+    "renewal_margin",
+    "renewal_interval",
 ];
 
 impl Config {
@@ -256,6 +269,9 @@ impl Config {
             "officials_dir" => self.officials_dir = text().into(),
             "tlog_key" => self.tlog_key = text().into(),
             "tlog_origin" => self.tlog_origin = text(),
+            "tsa_url" => self.tsa_url = opt(),
+            "renewal_margin" => self.renewal_margin = Interval::parse(value)?,
+            "renewal_interval" => self.renewal_interval = Interval::parse(value)?,
             other => return Err(format!("unknown key {other}")),
         }
         Ok(())

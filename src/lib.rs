@@ -14,6 +14,7 @@ pub mod pdf;
 pub mod pki;
 pub mod policy;
 pub mod queue;
+pub mod renewal;
 pub mod seal;
 pub mod sign;
 pub mod startup;

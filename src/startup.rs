@@ -31,6 +31,7 @@ pub struct Service {
     worker_token: Option<i64>,
     sealer: Option<Sealer>,
     fixity: Option<Fixity>,
+    renewal: Option<(Duration, crate::renewal::Renewal)>,
 }
 
 /// The scheduled fixity pass: how often, and the replica to restore from.
@@ -61,6 +62,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         jobs_queued: Notify::new(),
         stopping: watch::channel(false).0,
         log_signer: log_signer(config)?,
+        tsa_url: config.tsa_url.clone(),
     }))
 }
 
@@ -114,7 +116,14 @@ impl Service {
         let sealer = sealer(config, &state)?;
         let replica = config.archive_replica_url.as_deref().map(|url| Archive::open_url(url, config)).transpose()?;
         let fixity = config.fixity_interval.every().map(|every| Fixity { every, replica });
-        Ok(Service { addr, state, listener, supervisor, worker_token, sealer, fixity })
+        let renewal = match (config.renewal_interval.every(), &config.tsa_url) {
+            (Some(every), Some(tsa_url)) => {
+                let revocation = crate::sign::ltv::Revocation { crls: Vec::new(), fetch: true };
+                Some((every, crate::renewal::Renewal { tsa_url: tsa_url.clone(), margin: config.renewal_margin.0, revocation }))
+            }
+            _ => None,
+        };
+        Ok(Service { addr, state, listener, supervisor, worker_token, sealer, fixity, renewal })
     }
 
     /// Serves until `shutdown` resolves. Workers stop first (finishing their jobs while the
@@ -124,6 +133,7 @@ impl Service {
         let app = api::router(self.state.clone());
         let sealing = self.sealer.map(|s| tokio::spawn(s.run()));
         let auditing = self.fixity.map(|f| tokio::spawn(scheduled_fixity(self.state.clone(), f)));
+        let renewing = self.renewal.map(|(every, r)| tokio::spawn(scheduled_renewal(self.state.clone(), every, r)));
         let state = self.state.clone();
         let supervisor = self.supervisor;
         let drain = async move {
@@ -137,6 +147,9 @@ impl Service {
         axum::serve(self.listener, app).with_graceful_shutdown(drain).await?;
         if let Some(sealing) = sealing {
             let _ = sealing.await;
+        }
+        if let Some(renewing) = renewing {
+            let _ = renewing.await;
         }
         if let Some(auditing) = auditing {
             let _ = auditing.await;
@@ -168,6 +181,27 @@ async fn scheduled_fixity(state: Arc<AppState>, fixity: Fixity) {
     }
 }
 
+/// Renews the records whose document time-stamps near expiry every `every`, the first pass
+/// one interval after start; a pass still running when the service stops is abandoned (each
+/// renewal is one transaction, written after its content is archived).
+async fn scheduled_renewal(state: Arc<AppState>, every: Duration, renewal: crate::renewal::Renewal) {
+    let mut stopping = state.stopping.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stopping.changed() => return,
+        }
+        let pass = crate::renewal::run(&state.index, &state.archive, &renewal, false);
+        tokio::select! {
+            result = pass => match result {
+                Ok(report) => tracing::info!(checked = report.checked, renewed = report.renewed.len(), failed = report.failed.len(), "renewal pass"),
+                Err(e) => tracing::error!(code = e.code(), error = %e, "scheduled renewal pass failed"),
+            },
+            _ = stopping.changed() => return,
+        }
+    }
+}
+
 /// The seal stage, with the agency's seal key; without a key, copies are not sealed and a
 /// warning says so once.
 fn sealer(config: &Config, state: &Arc<AppState>) -> anyhow::Result<Option<Sealer>> {
@@ -177,7 +211,7 @@ fn sealer(config: &Config, state: &Arc<AppState>) -> anyhow::Result<Option<Seale
     }
     let signer = FileSigner::from_files(&config.seal_key, &config.seal_cert, config.seal_chain.as_deref())?;
     let agency = home_agency(config, &state.catalog)?;
-    Ok(Some(Sealer::new(state.clone(), signer, agency.code.clone(), agency.name.clone())))
+    Ok(Some(Sealer::new(state.clone(), signer, agency.code.clone(), agency.name.clone()).with_tsa(config.tsa_url.clone())))
 }
 
 /// The configured agency, which must be in the catalog.

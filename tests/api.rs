@@ -1056,3 +1056,103 @@ async fn sealed_as_wrong_type(app: &TestApp, id: &str, code: &str, scan: i64) ->
     let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
     app.state.index.create_record(sealed, check, audit).await.unwrap()
 }
+
+/// `sohoa tsa serve` on a free port with the demo TSA key, stopped when dropped.
+struct TestTsa(std::process::Child, String);
+
+impl TestTsa {
+    fn start() -> TestTsa {
+        use std::io::BufRead;
+        let pki = demo_pki();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sohoa"))
+            .args(["tsa", "serve", "--addr", "127.0.0.1:0"])
+            .arg("--cert")
+            .arg(pki.join("tsa.pem"))
+            .arg("--key")
+            .arg(pki.join("tsa.key"))
+            .arg("--chain")
+            .arg(pki.join("root.pem"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("listening on ").unwrap().to_string();
+        TestTsa(child, url)
+    }
+}
+
+impl Drop for TestTsa {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn renewal_adds_a_document_time_stamp_as_a_new_version_and_keeps_the_old_one() {
+    use sohoa::index::{Actor, AuditEntry, ComponentCheck, NewRecord, RecordStatus};
+    let tsa = TestTsa::start();
+    let app = TestApp::spawn_with(|c| c.tsa_url = Some(tsa.1.clone())).await;
+    let code = app.birth_dossier().await;
+    let pki = demo_pki();
+    let signer = sohoa::sign::FileSigner::from_files(&pki.join("seal.key"), &pki.join("seal.pem"), Some(&pki.join("root.pem"))).unwrap();
+    let time = chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset());
+    let sealed = sohoa::seal::seal_pdf_long_term(&sample_pdf(false), &signer, "UBND phường Dịch Vọng", time, &tsa.1).await.unwrap();
+    let report =
+        sohoa::verify::verify_pdf(&sealed, &sohoa::sign::load_certificates(&pki.join("root.pem")).unwrap(), chrono::Utc::now()).unwrap();
+    assert!(report.valid, "{report:?}");
+    assert_eq!(report.signatures.iter().find(|s| s.kind == "signature").unwrap().level, "B-LTA");
+
+    let digest = app.state.archive.put_blob(sealed.clone().into()).await.unwrap();
+    let manifest = app.state.archive.put_manifest("copy-1", bytes::Bytes::from_static(b"{}")).await.unwrap();
+    let record = NewRecord {
+        id: "copy-1".into(),
+        kind: "digitized_copy",
+        agency: sohoa::domain::AgencyCode::parse(AGENCY).unwrap(),
+        dossier: Some(sohoa::domain::DossierCode::parse(&code).unwrap()),
+        component: Some("hospital_birth_notice".into()),
+        scan: None,
+        owner_id: Some("001303012345".into()),
+        doc_type: "hospital_birth_notice".into(),
+        number: None,
+        issue_date: None,
+        valid_from: None,
+        valid_until: None,
+        digest: digest.clone(),
+        size: sealed.len() as u64,
+        manifest_digest: manifest,
+        summary: json!({"signatures": [{"kind": "seal", "level": "B-LTA"}], "flags": []}),
+    };
+    let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
+    let old = app.state.index.create_record(record, ComponentCheck { status: "satisfied", flags: vec![] }, audit).await.unwrap();
+
+    let renewal = |margin_days: u64| sohoa::renewal::Renewal {
+        tsa_url: tsa.1.clone(),
+        margin: Duration::from_secs(margin_days * 86_400),
+        revocation: sohoa::sign::ltv::Revocation { crls: Vec::new(), fetch: false },
+    };
+    // the demo TSA's certificate is good for two years: with a month's margin nothing is due
+    let quiet = sohoa::renewal::run(&app.state.index, &app.state.archive, &renewal(30), false).await.unwrap();
+    assert_eq!((quiet.checked, quiet.due.len()), (1, 0), "{quiet:?}");
+    // with a margin past its expiry the record is renewed
+    let pass = sohoa::renewal::run(&app.state.index, &app.state.archive, &renewal(3650), false).await.unwrap();
+    assert_eq!(pass.renewed.len(), 1, "{pass:?}");
+    let new_id = &pass.renewed[0].1;
+    let old_now = app.state.index.record(&old.id).await.unwrap().unwrap();
+    assert_eq!((old_now.status, old_now.superseded_by.as_deref()), (RecordStatus::Superseded, Some(new_id.as_str())));
+    assert_eq!(app.state.archive.get_blob(&digest).await.unwrap().as_ref(), &sealed[..], "the earlier version stays");
+    let new = app.state.index.record(new_id).await.unwrap().unwrap();
+    assert_eq!(new.summary["renews"], old.id);
+    assert!(new.log_index > old.log_index, "its own log leaf");
+    let renewed = app.state.archive.get_blob(&new.digest).await.unwrap();
+    assert_eq!(&renewed[..sealed.len()], &sealed[..], "the renewal appends");
+    let report =
+        sohoa::verify::verify_pdf(&renewed, &sohoa::sign::load_certificates(&pki.join("root.pem")).unwrap(), chrono::Utc::now()).unwrap();
+    assert!(report.valid, "{report:?}");
+    assert_eq!(report.signatures.iter().filter(|s| s.kind == "document_timestamp").count(), 2);
+    let (_, dossier) = app.get_json(app.token(Role::Scanner), &format!("/dossiers/{code}")).await;
+    let component = dossier["checklist"].as_array().unwrap().iter().find(|c| c["component"] == "hospital_birth_notice").unwrap().clone();
+    assert_eq!(component["record"], json!(new_id), "{component}");
+}

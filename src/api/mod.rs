@@ -55,6 +55,8 @@ pub struct AppState {
     pub stopping: watch::Sender<bool>,
     /// Signs the transparency log's checkpoints; none when no key is configured.
     pub log_signer: Option<LogSigner>,
+    /// With a time-stamp authority, issued results are archived at PAdES B-LTA.
+    pub tsa_url: Option<String>,
 }
 
 /// The id of the request, from `X-Request-Id` or made up; echoed in the response.

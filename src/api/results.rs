@@ -480,7 +480,19 @@ pub async fn issue(State(state): State<Arc<AppState>>, who: Principal, Path(id):
         .dossier(&result.dossier)
         .await?
         .ok_or_else(|| ApiError::internal("result dossier", format!("dossier {} vanished", result.dossier)))?;
-    let bytes = state.archive.get_blob(&result.digest).await?;
+    let mut bytes = state.archive.get_blob(&result.digest).await?;
+    let (mut digest, mut size) = (result.digest.clone(), result.size);
+    if let Some(url) = &state.tsa_url {
+        // Archived at B-LTA: validation data and a document time-stamp keep the officials'
+        // signatures verifiable after their certificates expire.
+        let revocation = crate::sign::ltv::Revocation { crls: Vec::new(), fetch: true };
+        let extended = crate::sign::ltv::extend_bytes(bytes.to_vec(), &revocation, Some(url))
+            .await
+            .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
+        size = extended.len() as u64;
+        bytes = extended.into();
+        digest = state.archive.put_blob(bytes.clone()).await?;
+    }
     let signatures = tokio::task::spawn_blocking({
         let anchors = state.trust_anchors.clone();
         move || crate::verify::verify_pdf(&bytes, &anchors, chrono::Utc::now())
@@ -514,8 +526,8 @@ pub async fn issue(State(state): State<Arc<AppState>>, who: Principal, Path(id):
         issue_date: Some(today),
         valid_from,
         valid_until,
-        digest: result.digest.clone(),
-        size: result.size,
+        digest,
+        size,
         manifest_digest: Digest::of(b""),
         summary,
     };

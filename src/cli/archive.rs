@@ -14,10 +14,24 @@ pub enum ArchiveCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Give every active record whose newest document time-stamp nears expiry (or that has
+    /// none) validation data and a new document time-stamp, as a new version of the record;
+    /// exit 0 all renewed, 1 some failed, 2 error
+    Renew {
+        /// Only list the records that are due
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(command: ArchiveCommand, config: Config) -> ExitCode {
-    let ArchiveCommand::Fixity { json } = command;
+    let json = match command {
+        ArchiveCommand::Fixity { json } => json,
+        ArchiveCommand::Renew { dry_run, json } => return renew(&config, dry_run, json).await,
+    };
     match fixity(&config).await {
         Ok(report) => {
             if json {
@@ -43,6 +57,48 @@ async fn fixity(config: &Config) -> anyhow::Result<FixityReport> {
     let archive = Archive::open(config)?;
     let replica = config.archive_replica_url.as_deref().map(|url| Archive::open_url(url, config)).transpose()?;
     Ok(archive::audit(index.as_ref(), &archive, replica.as_ref()).await?)
+}
+
+async fn renew(config: &Config, dry_run: bool, json: bool) -> ExitCode {
+    let result = async {
+        let tsa_url = config.tsa_url.clone().ok_or_else(|| anyhow::anyhow!("no time-stamp authority configured (tsa_url)"))?;
+        let index = index::open(&config.index_url).await?;
+        let archive = Archive::open(config)?;
+        let revocation = crate::sign::ltv::Revocation { crls: Vec::new(), fetch: true };
+        let renewal = crate::renewal::Renewal { tsa_url, margin: config.renewal_margin.0, revocation };
+        Ok::<_, anyhow::Error>(crate::renewal::run(&index, &archive, &renewal, dry_run).await?)
+    }
+    .await;
+    match result {
+        Ok(report) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                println!(
+                    "checked {}  due {}  renewed {}  failed {}",
+                    report.checked,
+                    report.due.len(),
+                    report.renewed.len(),
+                    report.failed.len()
+                );
+                for (old, new) in &report.renewed {
+                    println!("renewed {old} -> {new}");
+                }
+                for (id, code, message) in &report.failed {
+                    println!("failed  {id} {code}: {message}");
+                }
+            }
+            if report.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
 }
 
 fn print_report(r: &FixityReport) {

@@ -292,6 +292,11 @@ pub trait Index: Send + Sync {
         label: serde_json::Value,
         audit: AuditEntry,
     ) -> Result<Record>;
+    /// Replaces an active record by a renewed version of its content (the same document with
+    /// validation data and a newer document time-stamp appended) in one transaction: the new
+    /// record (with its log leaf) takes the component with the old one's check; the old one is
+    /// superseded and stays, content, manifest and leaf.
+    async fn renew_record(&self, old: &str, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
     /// The agency's corrections, newest first.
     async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>>;
     /// Hands a received or complete dossier on to processing (`in_processing`). An incomplete

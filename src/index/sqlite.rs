@@ -11,6 +11,7 @@ mod tlog;
 
 use super::*;
 use crate::queue::{OcrPayload, SealPayload};
+use records::Replacement;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
@@ -593,7 +594,11 @@ impl Index for SqliteIndex {
         label: serde_json::Value,
         entry: AuditEntry,
     ) -> Result<Record> {
-        self.replace_record(old, record, check, scan, label, entry).await
+        self.replace_record(old, record, check, Replacement::Correction { scan, label }, entry).await
+    }
+
+    async fn renew_record(&self, old: &str, record: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
+        self.replace_record(old, record, check, Replacement::Renewal, entry).await
     }
 
     async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>> {

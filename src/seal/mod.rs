@@ -65,11 +65,18 @@ pub struct Sealer {
     signer: Arc<FileSigner>,
     agency: AgencyCode,
     agency_name: String,
+    /// With a TSA, copies are sealed at PAdES B-LTA.
+    tsa_url: Option<String>,
 }
 
 impl Sealer {
     pub fn new(state: Arc<AppState>, signer: FileSigner, agency: AgencyCode, agency_name: String) -> Sealer {
-        Sealer { state, signer: Arc::new(signer), agency, agency_name }
+        Sealer { state, signer: Arc::new(signer), agency, agency_name, tsa_url: None }
+    }
+
+    /// Seals at PAdES B-LTA with time-stamps from `tsa_url`.
+    pub fn with_tsa(self, tsa_url: Option<String>) -> Sealer {
+        Sealer { tsa_url, ..self }
     }
 
     /// Claims `seal` jobs one at a time; returns when the service begins to stop.
@@ -149,9 +156,13 @@ impl Sealer {
         let signer = self.signer.clone();
         let agency_name = self.agency_name.clone();
         let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
-        let sealed = tokio::task::spawn_blocking(move || seal_pdf(&pdf, signer.as_ref(), &agency_name, signing_time))
-            .await
-            .map_err(|e| SealError::Payload(format!("sealing stopped: {e}")))??;
+        let sealed = match &self.tsa_url {
+            Some(url) => seal_pdf_long_term(&pdf, signer.as_ref(), &agency_name, signing_time, url).await?,
+            None => tokio::task::spawn_blocking(move || seal_pdf(&pdf, signer.as_ref(), &agency_name, signing_time))
+                .await
+                .map_err(|e| SealError::Payload(format!("sealing stopped: {e}")))??,
+        };
+        let level = if self.tsa_url.is_some() { "B-LTA" } else { "B-B" };
         let size = sealed.len() as u64;
         let digest = self.state.archive.put_blob(sealed.into()).await?;
 
@@ -164,7 +175,7 @@ impl Sealer {
                 "signer": certificate_subject(self.signer.certificate()),
                 "certificate_sha256": Digest::of(self.signer.certificate()).as_str(),
                 "signing_time": signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-                "level": "B-B",
+                "level": level,
             }],
             "classification": { "doc_type": classification.doc_type, "confidence": classification.confidence },
             "fields": fields,
@@ -210,6 +221,27 @@ pub fn seal_pdf(
     agency_name: &str,
     signing_time: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<Vec<u8>, SealError> {
+    Ok(sign::sign_pdf(pdf, signer, seal_options(pdf, agency_name, signing_time)?)?)
+}
+
+/// [`seal_pdf`] at PAdES B-LTA: the seal time-stamped by the TSA at `tsa_url`, then the
+/// validation data (certificates, CRLs) and a document time-stamp, so that the copy stays
+/// verifiable after the seal's certificate expires.
+pub async fn seal_pdf_long_term(
+    pdf: &[u8],
+    signer: &dyn Signer,
+    agency_name: &str,
+    signing_time: chrono::DateTime<chrono::FixedOffset>,
+    tsa_url: &str,
+) -> Result<Vec<u8>, SealError> {
+    let options = seal_options(pdf, agency_name, signing_time)?;
+    let sealed = sign::sign_pdf_timestamped(pdf, signer, options, tsa_url).await?;
+    let revocation = sign::ltv::Revocation { crls: Vec::new(), fetch: true };
+    Ok(sign::ltv::extend_bytes(sealed, &revocation, Some(tsa_url)).await?)
+}
+
+/// What the seal says and where it shows.
+fn seal_options(pdf: &[u8], agency_name: &str, signing_time: chrono::DateTime<chrono::FixedOffset>) -> Result<SignOptions, SealError> {
     let lines = vec![
         AppearanceText { text: COPY_REASON.to_owned(), size: 10.0 },
         AppearanceText { text: agency_name.to_owned(), size: 10.0 },
@@ -228,7 +260,7 @@ pub fn seal_pdf(
         // The seal certifies the copy: officials may still sign it, nothing else may change.
         certify: Some(2),
     };
-    Ok(sign::sign_pdf(pdf, signer, options)?)
+    Ok(options)
 }
 
 /// The seal's box in the top right corner of the visible page `crop` (which need not start at
@@ -277,7 +309,7 @@ pub(crate) fn certificate_subject(der: &[u8]) -> String {
     x509_parser::parse_x509_certificate(der).map(|(_, c)| c.subject().to_string()).unwrap_or_default()
 }
 
-pub(crate) fn random_hex(bytes: usize) -> String {
+pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     // The system generator failing is not something a request can cause or fix.
     SystemRandom::new().fill(&mut buf).expect("the system random generator works");

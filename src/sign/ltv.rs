@@ -4,7 +4,7 @@
 
 use super::{tsa, SignError};
 use crate::pdf::{self, dss::Dss, FieldSpec, PdfFile};
-use std::io::Write;
+use std::io::{Cursor, Read, Seek, Write};
 use std::path::Path;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
@@ -27,18 +27,35 @@ pub struct Revocation {
 /// Appends to the PDF at `path` a DSS update with the validation data of every signature in
 /// it and, with `tsa_url`, a document time-stamp (B-LTA). The file only grows.
 pub async fn extend_file(path: &Path, revocation: &Revocation, tsa_url: Option<&str>) -> Result<(), SignError> {
-    let certs = {
-        let file = PdfFile::open(open(path)?)?;
-        crate::verify::embedded_certificates(&file.latest()?)
-    };
-    let dss = validation_data(&certs, revocation).await?;
-    let appended = pdf::dss::append(open(path)?, &dss)?;
+    let appended = dss_update(|| open(path), revocation).await?;
     append(path, &appended)?;
     if let Some(url) = tsa_url {
-        let appended = document_timestamp(path, url).await?;
+        let appended = timestamp_update(open(path)?, url).await?;
         append(path, &appended)?;
     }
     Ok(())
+}
+
+/// [`extend_file`] for a PDF in memory.
+pub async fn extend_bytes(mut pdf: Vec<u8>, revocation: &Revocation, tsa_url: Option<&str>) -> Result<Vec<u8>, SignError> {
+    let appended = dss_update(|| Ok(Cursor::new(pdf.as_slice())), revocation).await?;
+    pdf.extend_from_slice(&appended);
+    if let Some(url) = tsa_url {
+        let appended = timestamp_update(Cursor::new(pdf.as_slice()), url).await?;
+        pdf.extend_from_slice(&appended);
+    }
+    Ok(pdf)
+}
+
+/// The DSS update for the PDF that `open` reads (it is read twice: for the certificates,
+/// then to append).
+async fn dss_update<R: Read + Seek>(open: impl Fn() -> Result<R, SignError>, revocation: &Revocation) -> Result<Vec<u8>, SignError> {
+    let certs = {
+        let file = PdfFile::open(open()?)?;
+        crate::verify::embedded_certificates(&file.latest()?)
+    };
+    let dss = validation_data(&certs, revocation).await?;
+    Ok(pdf::dss::append(open()?, &dss)?)
 }
 
 /// The certificates, and a CRL for every certificate whose issuer is among them.
@@ -109,8 +126,8 @@ pub async fn fetch_missing_crls(certs: &[Vec<u8>], have: &[Vec<u8>]) -> Vec<Vec<
     out
 }
 
-/// The document time-stamp revision for the PDF at `path`, to append to it.
-pub async fn document_timestamp(path: &Path, tsa_url: &str) -> Result<Vec<u8>, SignError> {
+/// The document time-stamp revision for the PDF in `source`, to append to it.
+pub async fn timestamp_update<R: Read + Seek>(source: R, tsa_url: &str) -> Result<Vec<u8>, SignError> {
     let spec = FieldSpec {
         page: 1,
         appearance: None,
@@ -122,7 +139,7 @@ pub async fn document_timestamp(path: &Path, tsa_url: &str) -> Result<Vec<u8>, S
         certify: None,
         doc_timestamp: true,
     };
-    let prepared = pdf::prepare(open(path)?, spec)?;
+    let prepared = pdf::prepare(source, spec)?;
     let token = tsa::request_timestamp_digest(tsa_url, &prepared.digest()).await?;
     Ok(prepared.finish(&token)?)
 }

@@ -218,6 +218,18 @@ pub fn embedded_certificates<R: Read + Seek>(rev: &Revision<R>) -> Vec<Vec<u8>> 
     out
 }
 
+/// When the TSA certificate of the PDF's newest document time-stamp expires; `None` when
+/// the PDF has no document time-stamp (or it does not read).
+pub fn newest_timestamp_expiry(pdf: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
+    let file = PdfFile::open(Cursor::new(pdf)).ok()?;
+    let latest = file.latest().ok()?;
+    let newest = pdf::signatures(&latest).into_iter().filter(|e| e.sub_filter == "ETSI.RFC3161").max_by_key(end_of)?;
+    let token = cms::parse(&newest.contents).ok()?;
+    let cert = token.signer_certificate(token.signer_info().ok()?)?;
+    let (_, cert) = x509_parser::parse_x509_certificate(cert).ok()?;
+    chrono::DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
+}
+
 /// The newest revision before the file's end that reads, found from its `%%EOF` markers.
 fn last_readable<R: Read + Seek>(file: &PdfFile<R>) -> Option<Revision<'_, R>> {
     let mut end = file.len();

@@ -68,8 +68,7 @@ impl SqliteIndex {
         old: &str,
         rec: NewRecord,
         check: ComponentCheck,
-        scan: i64,
-        label: serde_json::Value,
+        why: Replacement,
         entry: AuditEntry,
     ) -> Result<Record> {
         let mut tx = self.write().await?;
@@ -79,26 +78,32 @@ impl SqliteIndex {
             return Err(refused("record_not_active", format!("record {old} is not active")));
         }
         let row = store_record(&mut tx, &rec, &check).await?;
+        let reason = match why {
+            Replacement::Correction { .. } => "corrected by the desk",
+            Replacement::Renewal => "renewed: validation data and a new document time-stamp",
+        };
         sqlx::query(
-            "UPDATE records SET status = 'superseded', status_reason = 'corrected by the desk', status_by = ?, status_at = ?, \
-             superseded_by = ? WHERE id = ?",
+            "UPDATE records SET status = 'superseded', status_reason = ?, status_by = ?, status_at = ?, superseded_by = ? WHERE id = ?",
         )
+        .bind(reason)
         .bind(&entry.actor.id)
         .bind(now_ms())
         .bind(&rec.id)
         .bind(old)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO corrections (agency, scan, old_record, new_record, label, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(rec.agency.as_str())
-            .bind(scan)
-            .bind(old)
-            .bind(&rec.id)
-            .bind(label.to_string())
-            .bind(&entry.actor.id)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+        if let Replacement::Correction { scan, label } = why {
+            sqlx::query("INSERT INTO corrections (agency, scan, old_record, new_record, label, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .bind(rec.agency.as_str())
+                .bind(scan)
+                .bind(old)
+                .bind(&rec.id)
+                .bind(label.to_string())
+                .bind(&entry.actor.id)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+        }
         audit(&mut tx, &entry, &format!("record:{old}")).await?;
         let record = record_row(&row)?;
         tx.commit().await?;
@@ -192,6 +197,14 @@ impl SqliteIndex {
 
 /// Inserts the record with its log leaf, marks its scan sealed and its component by
 /// `check`, inside the caller's transaction; returns the stored row.
+/// Why an active record is replaced by a newer one.
+pub(super) enum Replacement {
+    /// The desk corrected the type or fields of `scan`; `label` is kept as labelled data.
+    Correction { scan: i64, label: serde_json::Value },
+    /// The content was extended to keep its signatures verifiable.
+    Renewal,
+}
+
 pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> Result<SqliteRow> {
     // The record's leaf goes into the log in the same transaction as the record.
     let log_index = tlog::append(tx, crate::tlog::manifest_leaf_hash(&rec.manifest_digest)).await?;
