@@ -1,6 +1,7 @@
 //! Layered configuration: built-in defaults < `sohoa.toml` < `SOHOA_*` environment.
 //! Every key `k` can also be read from the file named by `SOHOA_K_FILE` (for secrets).
 
+use crate::sign::{Pkcs11Uri, UriError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,10 +49,13 @@ pub struct Config {
     /// How often `serve` runs a fixity pass; zero turns it off.
     pub fixity_interval: Interval,
     pub log: String,
-    /// The agency's seal key and certificate, and the issuing chain embedded with it.
-    pub seal_key: PathBuf,
+    /// The agency's seal key and certificate, and the issuing chain embedded with it. With a
+    /// key in a PKCS#11 token, an empty `seal_cert` takes the token's certificate.
+    pub seal_key: KeySource,
     pub seal_cert: PathBuf,
     pub seal_chain: Option<PathBuf>,
+    /// The user PIN of the token holding the seal key (give it as `SOHOA_SEAL_PIN_FILE`).
+    pub seal_pin: Option<Secret>,
     /// Root certificates (PEM) that `POST /verify` and sealing checks trust.
     pub trust_anchors: PathBuf,
     /// Officials' server-held keys: a signer token labelled `L` signs with `L.key`/`L.pem`.
@@ -96,9 +100,10 @@ impl Default for Config {
             archive_replica_url: None,
             fixity_interval: Interval(Duration::from_secs(24 * 3600)),
             log: "info".into(),
-            seal_key: "data/pki/seal.key".into(),
+            seal_key: KeySource::File("data/pki/seal.key".into()),
             seal_cert: "data/pki/seal.pem".into(),
             seal_chain: Some("data/pki/root.pem".into()),
+            seal_pin: None,
             trust_anchors: "data/pki/root.pem".into(),
             officials_dir: "data/pki".into(),
             tlog_key: "data/tlog.key".into(),
@@ -144,8 +149,61 @@ impl TryFrom<String> for Interval {
     }
 }
 
+/// Where a signing key is: a key file, or an object in a PKCS#11 token (`pkcs11:` URI).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum KeySource {
+    File(PathBuf),
+    // Boxed: a parsed URI is many times the size of a path.
+    Pkcs11(Box<Pkcs11Uri>),
+}
+
+impl KeySource {
+    /// A `pkcs11:` URI, or else a path.
+    pub fn parse(text: &str) -> Result<KeySource, UriError> {
+        match text.get(..7) {
+            Some(scheme) if scheme.eq_ignore_ascii_case("pkcs11:") => Pkcs11Uri::parse(text).map(|uri| KeySource::Pkcs11(Box::new(uri))),
+            _ => Ok(KeySource::File(text.into())),
+        }
+    }
+}
+
+impl TryFrom<String> for KeySource {
+    type Error = UriError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        KeySource::parse(&text)
+    }
+}
+
+impl From<PathBuf> for KeySource {
+    fn from(path: PathBuf) -> Self {
+        KeySource::File(path)
+    }
+}
+
+/// A setting kept out of debug output and logs.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 33] = [
+const KEYS: [&str; 34] = [
     "listen",
     "agency",
     "data_dir",
@@ -172,6 +230,7 @@ const KEYS: [&str; 33] = [
     "seal_key",
     "seal_cert",
     "seal_chain",
+    "seal_pin",
     "trust_anchors",
     "officials_dir",
     "tlog_key",
@@ -262,9 +321,10 @@ impl Config {
             "archive_replica_url" => self.archive_replica_url = opt(),
             "fixity_interval" => self.fixity_interval = Interval::parse(value)?,
             "log" => self.log = text(),
-            "seal_key" => self.seal_key = text().into(),
+            "seal_key" => self.seal_key = KeySource::parse(value).map_err(|e| e.to_string())?,
             "seal_cert" => self.seal_cert = text().into(),
             "seal_chain" => self.seal_chain = opt().map(PathBuf::from),
+            "seal_pin" => self.seal_pin = opt().map(Secret),
             "trust_anchors" => self.trust_anchors = text().into(),
             "officials_dir" => self.officials_dir = text().into(),
             "tlog_key" => self.tlog_key = text().into(),
@@ -319,6 +379,29 @@ mod tests {
         let config: Config = toml::from_str("fixity_interval = \"12h\"\narchive_replica_url = \"s3://replica\"\n").unwrap();
         assert_eq!(config.fixity_interval.0, Duration::from_secs(12 * 3600));
         assert_eq!(config.archive_replica_url.as_deref(), Some("s3://replica"));
+    }
+
+    #[test]
+    fn seal_key_is_a_path_or_a_pkcs11_uri_and_the_pin_a_hidden_file_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let pin = dir.path().join("pin");
+        std::fs::write(&pin, "1234\n").unwrap();
+        assert_eq!(Config::default().seal_key, KeySource::File("data/pki/seal.key".into()));
+        let mut config: Config = toml::from_str("seal_key = \"pkcs11:token=seal;object=seal\"\n").unwrap();
+        let KeySource::Pkcs11(uri) = &config.seal_key else { panic!("not a URI: {:?}", config.seal_key) };
+        assert_eq!((uri.token.as_deref(), uri.object.as_deref()), (Some("seal"), Some("seal")));
+        let env = |k: &str| match k {
+            "SOHOA_SEAL_KEY" => Some("/keys/seal.key".to_owned()),
+            "SOHOA_SEAL_PIN_FILE" => Some(pin.display().to_string()),
+            _ => None,
+        };
+        config.apply_env(env).unwrap();
+        assert_eq!(config.seal_key, KeySource::File("/keys/seal.key".into()));
+        assert_eq!(config.seal_pin.as_ref().map(Secret::expose), Some("1234"));
+        assert!(!format!("{config:?}").contains("1234"), "the PIN stays out of debug output");
+        let err = config.apply_env(|k| (k == "SOHOA_SEAL_KEY").then(|| "pkcs11:object=a?pin-value=1".to_owned())).unwrap_err();
+        assert!(err.to_string().contains("SOHOA_SEAL_KEY") && err.to_string().contains("pin-value"), "{err}");
+        assert!(toml::from_str::<Config>("seal_key = \"pkcs11:object=a;object=b\"\n").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::api::{self, issue_token, AppState, LogSigner};
 use crate::archive::Archive;
-use crate::config::Config;
+use crate::config::{Config, KeySource, Secret};
 use crate::domain::{AgencyCode, Role};
 use crate::index;
 use crate::intake::MediaLimits;
@@ -11,7 +11,7 @@ use crate::policy;
 use crate::policy::{Agency, Catalog};
 use crate::queue::RetryPolicy;
 use crate::seal::Sealer;
-use crate::sign::FileSigner;
+use crate::sign::{FileSigner, Pkcs11Signer, Signer};
 use crate::supervise::Supervisor;
 use crate::tlog::SignerKey;
 use anyhow::Context as _;
@@ -205,13 +205,29 @@ async fn scheduled_renewal(state: Arc<AppState>, every: Duration, renewal: crate
 /// The seal stage, with the agency's seal key; without a key, copies are not sealed and a
 /// warning says so once.
 fn sealer(config: &Config, state: &Arc<AppState>) -> anyhow::Result<Option<Sealer>> {
-    if !config.seal_key.exists() {
-        tracing::warn!(key = %config.seal_key.display(), "no seal key: digitized copies stay unsealed until one is configured");
-        return Ok(None);
-    }
-    let signer = FileSigner::from_files(&config.seal_key, &config.seal_cert, config.seal_chain.as_deref())?;
+    let Some(signer) = seal_signer(config)? else { return Ok(None) };
     let agency = home_agency(config, &state.catalog)?;
     Ok(Some(Sealer::new(state.clone(), signer, agency.code.clone(), agency.name.clone()).with_tsa(config.tsa_url.clone())))
+}
+
+/// The agency's seal key: a key file (None when absent), or a key in a PKCS#11 token, which
+/// must open, accept the PIN and match the certificate now rather than at the first seal.
+pub fn seal_signer(config: &Config) -> anyhow::Result<Option<Arc<dyn Signer>>> {
+    match &config.seal_key {
+        KeySource::File(key) if !key.exists() => {
+            tracing::warn!(key = %key.display(), "no seal key: digitized copies stay unsealed until one is configured");
+            Ok(None)
+        }
+        KeySource::File(key) => Ok(Some(Arc::new(FileSigner::from_files(key, &config.seal_cert, config.seal_chain.as_deref())?))),
+        KeySource::Pkcs11(uri) => {
+            let cert = (!config.seal_cert.as_os_str().is_empty()).then_some(config.seal_cert.as_path());
+            let pin = config.seal_pin.as_ref().map(Secret::expose);
+            let signer = Pkcs11Signer::open(uri, pin, cert, config.seal_chain.as_deref())
+                .map_err(|e| anyhow::anyhow!("seal_key {uri}: {e} ({})", e.code()))?;
+            tracing::info!(key = %uri, algorithm = ?signer.algorithm(), "seal key in a PKCS#11 token");
+            Ok(Some(Arc::new(signer)))
+        }
+    }
 }
 
 /// The configured agency, which must be in the catalog.

@@ -1,6 +1,6 @@
 use crate::api::issue_token;
 use crate::archive::Archive;
-use crate::config::Config;
+use crate::config::{Config, KeySource};
 use crate::domain::Role;
 use crate::{index, policy};
 use std::fmt::Write;
@@ -24,12 +24,14 @@ async fn init(config: &Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let index = index::open(&config.index_url).await?;
     Archive::open(config)?;
-    if !config.seal_key.exists() {
-        // Demo certificates so that copies are sealed from the first run; a real agency
-        // points `seal_key`/`seal_cert` at the certificate its CA issued.
-        let dir = config.seal_key.parent().unwrap_or(std::path::Path::new("."));
-        crate::pki::demo(dir)?;
-        println!("demo PKI (root CA, agency seal, officials, TSA) written to {}", dir.display());
+    if let KeySource::File(key) = &config.seal_key {
+        if !key.exists() {
+            // Demo certificates so that copies are sealed from the first run; a real agency
+            // points `seal_key`/`seal_cert` at the certificate its CA issued.
+            let dir = key.parent().unwrap_or(std::path::Path::new("."));
+            crate::pki::demo(dir)?;
+            println!("demo PKI (root CA, agency seal, officials, TSA) written to {}", dir.display());
+        }
     }
     if !config.tlog_key.exists() {
         let key = crate::tlog::SignerKey::generate(&config.log_origin())?;

@@ -1,6 +1,7 @@
 use super::EXIT_INPUT;
+use crate::config::KeySource;
 use crate::pdf::MAX_PDF_BYTES;
-use crate::sign::{self, FileSigner, SignOptions, Signer};
+use crate::sign::{self, FileSigner, Pkcs11Signer, SignOptions, Signer};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,12 +25,13 @@ pub struct SignArgs {
     /// Where to write the signed PDF
     #[arg(short, long)]
     output: PathBuf,
-    /// Private key: PEM or DER, PKCS#8 or PKCS#1 (RSA), or PKCS#12 (.p12/.pfx, password in
-    /// SOHOA_KEY_PASSWORD)
-    #[arg(long)]
-    key: PathBuf,
+    /// Private key: PEM or DER, PKCS#8 or PKCS#1 (RSA), PKCS#12 (.p12/.pfx, password in
+    /// SOHOA_KEY_PASSWORD), or a key in a PKCS#11 token as a `pkcs11:` URI (PIN in
+    /// SOHOA_KEY_PIN or the file SOHOA_KEY_PIN_FILE names)
+    #[arg(long, value_parser = |s: &str| KeySource::parse(s).map_err(|e| e.to_string()))]
+    key: KeySource,
     /// Signer's certificate (PEM; further certificates in the file are taken as the chain);
-    /// not needed with a PKCS#12 key
+    /// not needed with a PKCS#12 key, nor with a token that holds the certificate
     #[arg(long)]
     cert: Option<PathBuf>,
     /// Issuing certificates to embed (PEM bundle)
@@ -70,9 +72,12 @@ pub fn run(args: SignArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            match e.downcast_ref::<sign::SignError>() {
-                Some(s) => eprintln!("error: {e} ({})", s.code()),
-                None => eprintln!("error: {e}"),
+            if let Some(s) = e.downcast_ref::<sign::SignError>() {
+                eprintln!("error: {e} ({})", s.code());
+            } else if let Some(p) = e.downcast_ref::<sign::Pkcs11Error>() {
+                eprintln!("error: {e} ({})", p.code());
+            } else {
+                eprintln!("error: {e}");
             }
             ExitCode::from(EXIT_INPUT)
         }
@@ -81,6 +86,7 @@ pub fn run(args: SignArgs) -> ExitCode {
 
 fn sign_file(args: SignArgs) -> anyhow::Result<String> {
     let signer = load_signer(&args)?;
+    let signer = signer.as_ref();
     let mut input = open_pdf(&args.input)?;
     let signing_time = chrono::Utc::now().with_timezone(&crate::domain::vietnam_offset());
     let (page, appearance) = match &args.visible {
@@ -113,8 +119,8 @@ fn sign_file(args: SignArgs) -> anyhow::Result<String> {
     let tmp = args.output.with_extension("pdf.partial");
     let mut output = std::fs::File::create(&tmp).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
     let signed = match tsa {
-        None => sign::sign_stream(&mut input, &mut output, &signer, options),
-        Some((url, ref runtime)) => runtime.block_on(sign::sign_stream_timestamped(&mut input, &mut output, &signer, options, url)),
+        None => sign::sign_stream(&mut input, &mut output, signer, options),
+        Some((url, ref runtime)) => runtime.block_on(sign::sign_stream_timestamped(&mut input, &mut output, signer, options, url)),
     };
     drop(output);
     let signed = match (signed, &tsa, args.level) {
@@ -132,15 +138,33 @@ fn sign_file(args: SignArgs) -> anyhow::Result<String> {
     Ok(args.output.display().to_string())
 }
 
-fn load_signer(args: &SignArgs) -> anyhow::Result<FileSigner> {
-    let ext = args.key.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+fn load_signer(args: &SignArgs) -> anyhow::Result<Box<dyn Signer>> {
+    let key = match &args.key {
+        KeySource::File(path) => path,
+        KeySource::Pkcs11(uri) => {
+            // The PIN comes from the environment so it never shows in `ps` or shell history.
+            let pin = match (std::env::var("SOHOA_KEY_PIN"), std::env::var_os("SOHOA_KEY_PIN_FILE")) {
+                (Ok(pin), _) => Some(pin),
+                (Err(_), Some(file)) => Some(read_pin_file(std::path::Path::new(&file))?),
+                (Err(_), None) => None,
+            };
+            return Ok(Box::new(Pkcs11Signer::open(uri, pin.as_deref(), args.cert.as_deref(), args.chain.as_deref())?));
+        }
+    };
+    let ext = key.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     if ext == "p12" || ext == "pfx" {
         // The password comes from the environment so it never shows in `ps` or shell history.
         let password = std::env::var("SOHOA_KEY_PASSWORD").unwrap_or_default();
-        return Ok(FileSigner::from_pkcs12(&args.key, &password, args.chain.as_deref())?);
+        return Ok(Box::new(FileSigner::from_pkcs12(key, &password, args.chain.as_deref())?));
     }
-    let cert = args.cert.as_deref().ok_or_else(|| anyhow::anyhow!("--cert is required unless --key is a PKCS#12 file"))?;
-    Ok(FileSigner::from_files(&args.key, cert, args.chain.as_deref())?)
+    let cert = args.cert.as_deref().ok_or_else(|| anyhow::anyhow!("--cert is required unless --key is a PKCS#12 file or a pkcs11: URI"))?;
+    Ok(Box::new(FileSigner::from_files(key, cert, args.chain.as_deref())?))
+}
+
+/// The first line of the file SOHOA_KEY_PIN_FILE names.
+fn read_pin_file(path: &std::path::Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("SOHOA_KEY_PIN_FILE {}: {e}", path.display()))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 /// Opens a PDF for reading, refusing files above the size sohoa handles.

@@ -11,7 +11,7 @@ use crate::index::{Actor, AuditEntry, ComponentCheck, Dossier, NewRecord, Record
 use crate::pdf::{Appearance, AppearanceText};
 use crate::policy::{Catalog, Validity};
 use crate::queue::{Failure, Job, JobKind, SealPayload};
-use crate::sign::{self, FileSigner, SignOptions, Signer};
+use crate::sign::{self, SignOptions, Signer};
 use chrono::NaiveDate;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{json, Value};
@@ -62,7 +62,7 @@ impl SealError {
 /// Seals recognised scans as they are queued, until the service stops.
 pub struct Sealer {
     state: Arc<AppState>,
-    signer: Arc<FileSigner>,
+    signer: Arc<dyn Signer>,
     agency: AgencyCode,
     agency_name: String,
     /// With a TSA, copies are sealed at PAdES B-LTA.
@@ -70,8 +70,8 @@ pub struct Sealer {
 }
 
 impl Sealer {
-    pub fn new(state: Arc<AppState>, signer: FileSigner, agency: AgencyCode, agency_name: String) -> Sealer {
-        Sealer { state, signer: Arc::new(signer), agency, agency_name, tsa_url: None }
+    pub fn new(state: Arc<AppState>, signer: Arc<dyn Signer>, agency: AgencyCode, agency_name: String) -> Sealer {
+        Sealer { state, signer, agency, agency_name, tsa_url: None }
     }
 
     /// Seals at PAdES B-LTA with time-stamps from `tsa_url`.

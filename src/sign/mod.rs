@@ -5,11 +5,13 @@ mod cms;
 mod key;
 pub mod ltv;
 pub mod oid;
+mod pkcs11;
 mod tsa;
 
 pub(crate) use self::cms::{build as build_signed_data, signed_attributes_for, SignerParts};
 pub use self::cms::{signed_attributes, signed_data, EssCertIdV2, IssuerSerial, SigningCertificateV2};
 pub use key::{load_certificates, FileSigner};
+pub use pkcs11::{Pkcs11Error, Pkcs11Signer, Pkcs11Uri, UriError, DEFAULT_MODULE};
 pub use tsa::{request_timestamp, request_timestamp_digest, timestamp_query, token_from_reply, TsaError};
 
 /// The TSTInfo of a time-stamp token, for verification.

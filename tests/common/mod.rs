@@ -83,7 +83,7 @@ pub fn demo_pki() -> &'static Path {
 pub fn test_config(dir: &Path) -> Config {
     let pki = demo_pki();
     Config {
-        seal_key: pki.join("seal.key"),
+        seal_key: pki.join("seal.key").into(),
         seal_cert: pki.join("seal.pem"),
         seal_chain: Some(pki.join("root.pem")),
         trust_anchors: pki.join("root.pem"),
