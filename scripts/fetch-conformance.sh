@@ -14,7 +14,10 @@ mkdir -p "$dir"
 if [ ! -f "$data/.complete" ]; then
   tmp="$(mktemp -d "$dir/fetch.XXXXXX")"
   trap 'rm -rf "$tmp"' EXIT
-  python3 -m pip download -q --disable-pip-version-check --no-binary :all: --no-deps "pyhanko==$version" -d "$tmp" >&2
+  # pip from pyHanko's environment (scripts/install-test-tools.sh), else the system's
+  py="${SOHOA_PYHANKO_VENV:-$HOME/.venv/sohoa-pyhanko}/bin/python"
+  [ -x "$py" ] || py=python3
+  "$py" -m pip download -q --disable-pip-version-check --no-binary :all: --no-deps "pyhanko==$version" -d "$tmp" >&2
   tar -xzf "$tmp/pyhanko-$version.tar.gz" -C "$tmp" "pyhanko-$version/pyhanko_testing_commons/test_data/data/pdf" \
     "pyhanko-$version/pyhanko_testing_commons/test_data/data/crypto/testing-ca"
   rm -rf "$data"

@@ -327,6 +327,24 @@ fn cases(env: &Env) -> Vec<Case> {
         code: Some("signature_unreadable"),
         pyhanko_differs: None,
     });
+    cases.push(Case {
+        name: "page tree made a cycle",
+        pdf: {
+            let pages = pages_of(&b);
+            Append::to(&b.bytes).object(pages, format!("<< /Type /Pages /Kids [{} 0 R {pages} 0 R] /Count 2 >>", b.page)).write()
+        },
+        code: Some("object_changed"),
+        pyhanko_differs: None,
+    });
+    cases.push(Case {
+        name: "annotation nested a thousand arrays deep",
+        pdf: Append::to(&b.bytes)
+            .object(b.page, format!("{} /Annots [{} 0 R {n} 0 R] >>", strip_annots(&b.page_open), widget_of(&b)))
+            .object(n, format!("<< /Type /Annot /Subtype /Text /Rect [0 0 1 1] /X {}{} >>", "[".repeat(1000), "]".repeat(1000)))
+            .write(),
+        code: Some("object_unreadable"),
+        pyhanko_differs: None,
+    });
     // A signed visible field: its appearance stream replaced by a blank box.
     let v = signed(env, "visible", "official1", &["--visible", "1,330,60,230,70"]);
     let ap = appearance_of(&v);
