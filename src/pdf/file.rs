@@ -485,6 +485,29 @@ mod tests {
     }
 
     #[test]
+    fn a_later_free_entry_hides_the_object_and_a_changed_entry_is_listed() {
+        let mut pdf = sample(false);
+        let doc = Document::load_mem(&pdf).unwrap();
+        let page = *doc.get_pages().get(&1).unwrap();
+        let content = doc.get_page_contents(page)[0].0;
+        let (prev, size) = (doc.xref_start, doc.trailer.get(b"Size").unwrap().as_i64().unwrap());
+        let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap().0;
+        let signed_end = pdf.len() as u64;
+        let xref_at = pdf.len();
+        pdf.extend_from_slice(
+            format!("xref\n{content} 1\n0000000000 00001 f\r\ntrailer\n<< /Size {size} /Root {root} 0 R /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n")
+                .as_bytes(),
+        );
+        let file = PdfFile::open(Cursor::new(&pdf)).unwrap();
+        let (old, new) = (file.revision_ending_at(signed_end).unwrap(), file.latest().unwrap());
+        assert!(new.is_free(content) && !new.in_use(content));
+        assert_eq!(new.object((content, 0)).unwrap(), Object::Null, "viewers show nothing for a freed object");
+        assert_ne!(old.object((content, 0)).unwrap(), Object::Null);
+        assert_eq!(super::super::changed_since(&new, &old), vec![content]);
+        assert_eq!(new.earlier_ends(), vec![signed_end]);
+    }
+
+    #[test]
     fn files_without_a_header_or_too_short_are_refused() {
         assert!(matches!(PdfFile::open(Cursor::new(b"not a pdf")), Err(PdfError::Parse(_))));
         let file = PdfFile::open(Cursor::new(b"%PDF-1.7\n1 0 obj << /Length 99999999 >> stream\n")).unwrap();

@@ -68,3 +68,40 @@ pub(crate) fn judge(r: &mut SignatureReport, permissions: &Permissions) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::FieldLock;
+
+    fn entry(end: i64, docmdp: Option<i64>, locks: Option<FieldLock>) -> SignatureEntry {
+        SignatureEntry { byte_range: vec![0, 10, 20, end - 20], docmdp, locks, ..Default::default() }
+    }
+
+    #[test]
+    fn the_first_signature_sets_the_certification_level_for_every_later_change() {
+        for (p, most) in [(1, Needs::LongTerm), (2, Needs::FormFilling), (3, Needs::Annotations)] {
+            let perms = Permissions::of(&[entry(100, Some(p), None), entry(200, None, None)]);
+            assert_eq!((perms.allowed(100), perms.allowed(200)), (most, most), "P={p}");
+        }
+        let approval = Permissions::of(&[entry(100, None, None)]);
+        assert_eq!(approval.allowed(100), Needs::FormFilling, "approval signatures do not permit annotations");
+    }
+
+    #[test]
+    fn a_certification_after_the_first_signature_sets_nothing() {
+        let perms = Permissions::of(&[entry(100, None, None), entry(200, Some(1), None)]);
+        assert_eq!(perms.certification, None);
+        assert_eq!(perms.allowed(200), Needs::FormFilling);
+    }
+
+    #[test]
+    fn field_locks_hold_from_their_signature_on() {
+        let perms = Permissions::of(&[entry(100, None, Some(FieldLock::Include(vec!["owner".into()]))), entry(200, None, None)]);
+        assert!(perms.locked(100, "owner") && perms.locked(200, "owner"));
+        assert!(!perms.locked(100, "number"));
+        assert!(!perms.locked(50, "owner"), "a change before the locking signature is not its business");
+        assert!(FieldLock::Exclude(vec!["a".into()]).locks("b") && !FieldLock::Exclude(vec!["a".into()]).locks("a"));
+        assert!(FieldLock::All.locks("anything"));
+    }
+}
