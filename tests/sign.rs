@@ -139,17 +139,7 @@ fn pdfs_signed_by_pyhanko_verify_with_sohoa() {
 fn cms_made_by_openssl_verifies_with_sohoa() {
     let env = env();
     let pdf = sample_pdf(false);
-    let spec = sohoa::pdf::FieldSpec {
-        page: 1,
-        appearance: None,
-        reason: None,
-        location: None,
-        name: None,
-        signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
-        contents_room: 16 * 1024,
-        certify: None,
-        doc_timestamp: false,
-    };
+    let spec = signing::invisible_spec();
     let prepared = sohoa::pdf::prepare(std::io::Cursor::new(&pdf), spec).unwrap();
     let (content, cms) = (env.path("ossl-content.bin"), env.path("ossl.p7s"));
     let [before, after] = prepared.signed_parts();

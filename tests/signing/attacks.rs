@@ -184,21 +184,7 @@ fn cases(env: &Env) -> Vec<Case> {
     });
     cases.push(Case {
         name: "whole document substituted under new numbers",
-        pdf: Append::to(&b.bytes)
-            .object(n, format!("<< /Type /Catalog /Pages {} 0 R >>", n + 1))
-            .object(n + 1, format!("<< /Type /Pages /Kids [{} 0 R] /Count 1 >>", n + 2))
-            .object(
-                n + 2,
-                format!(
-                    "<< /Type /Page /Parent {} 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 {} 0 R >> >> >>",
-                    n + 1,
-                    n + 3,
-                    b.font
-                ),
-            )
-            .object(n + 3, stream("", text))
-            .root(n)
-            .write(),
+        pdf: substituted(&b, format!("<< /Type /Catalog /Pages {} 0 R >>", n + 1), text),
         code: Some("signature_removed"),
         pyhanko_differs: Some(
             "pyHanko looks for signatures in the newest revision only: the new catalog has no form, it finds none and exits 0",
@@ -206,21 +192,11 @@ fn cases(env: &Env) -> Vec<Case> {
     });
     cases.push(Case {
         name: "whole document substituted, signed form kept",
-        pdf: Append::to(&b.bytes)
-            .object(n, format!("{} >>", b.catalog_open.replace(&format!("/Pages {} 0 R", pages_of(&b)), &format!("/Pages {} 0 R", n + 1))))
-            .object(n + 1, format!("<< /Type /Pages /Kids [{} 0 R] /Count 1 >>", n + 2))
-            .object(
-                n + 2,
-                format!(
-                    "<< /Type /Page /Parent {} 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 {} 0 R >> >> >>",
-                    n + 1,
-                    n + 3,
-                    b.font
-                ),
-            )
-            .object(n + 3, stream("", text))
-            .root(n)
-            .write(),
+        pdf: substituted(
+            &b,
+            format!("{} >>", b.catalog_open.replace(&format!("/Pages {} 0 R", pages_of(&b)), &format!("/Pages {} 0 R", n + 1))),
+            text,
+        ),
         code: Some("content_changed"),
         pyhanko_differs: None,
     });
@@ -428,6 +404,25 @@ fn annots_of(b: &Base) -> String {
         .map(|a| format!("{} 0 R", a.as_reference().unwrap().0))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A new document under new numbers: `catalog` (whose `/Pages` names the next number), a
+/// page tree and one page showing `text`; the trailer's `/Root` points at it.
+fn substituted(b: &Base, catalog: String, text: &[u8]) -> Vec<u8> {
+    let n = b.size;
+    let page = format!(
+        "<< /Type /Page /Parent {} 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 {} 0 R >> >> >>",
+        n + 1,
+        n + 3,
+        b.font
+    );
+    Append::to(&b.bytes)
+        .object(n, catalog)
+        .object(n + 1, format!("<< /Type /Pages /Kids [{} 0 R] /Count 1 >>", n + 2))
+        .object(n + 2, page)
+        .object(n + 3, stream("", text))
+        .root(n)
+        .write()
 }
 
 /// Offset of `id 0 obj` in the file.

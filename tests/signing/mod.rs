@@ -155,6 +155,21 @@ with open({input:?}, 'rb') as f, open({output:?}, 'wb') as out:
     }
 }
 
+/// An invisible signature field with room for a 16 KiB CMS, signed now.
+pub fn invisible_spec() -> sohoa::pdf::FieldSpec {
+    sohoa::pdf::FieldSpec {
+        page: 1,
+        appearance: None,
+        reason: None,
+        location: None,
+        name: None,
+        signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
+        contents_room: 16 * 1024,
+        certify: None,
+        doc_timestamp: false,
+    }
+}
+
 /// Problem codes of every signature in a report.
 pub fn problem_codes(report: &serde_json::Value) -> Vec<String> {
     report["signatures"]

@@ -16,7 +16,7 @@ fn openssl_signed(env: &Env, name: &str, extra: &[&str]) -> (PathBuf, Vec<u8>) {
 /// [`openssl_signed`], the CMS re-encoded by `encode` before it goes into the PDF.
 fn openssl_signed_as(env: &Env, name: &str, extra: &[&str], encode: fn(Vec<u8>) -> Vec<u8>) -> (PathBuf, Vec<u8>) {
     let pdf = sample_pdf(false);
-    let prepared = sohoa::pdf::prepare(std::io::Cursor::new(&pdf), spec()).unwrap();
+    let prepared = sohoa::pdf::prepare(std::io::Cursor::new(&pdf), super::invisible_spec()).unwrap();
     let (content, cms) = (env.path(&format!("{name}-content.bin")), env.path(&format!("{name}.p7s")));
     let [before, after] = prepared.signed_parts();
     std::fs::write(&content, [&pdf[..], before, after].concat()).unwrap();
@@ -70,20 +70,6 @@ fn ber_cms_with_indefinite_lengths_verifies() {
     assert_eq!(cms[..2], [0x30, 0x80], "an indefinite length");
     let (code, report) = env.verify(&pdf);
     assert_eq!(code, 0, "{report}");
-}
-
-fn spec() -> sohoa::pdf::FieldSpec {
-    sohoa::pdf::FieldSpec {
-        page: 1,
-        appearance: None,
-        reason: None,
-        location: None,
-        name: None,
-        signing_time: chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset()),
-        contents_room: 16 * 1024,
-        certify: None,
-        doc_timestamp: false,
-    }
 }
 
 #[test]
