@@ -1,9 +1,12 @@
 use super::EXIT_INPUT;
-use axum::http::header;
+use crate::pki::ocsp::{Responder, MAX_REQUEST_BYTES};
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use bytes::Bytes;
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Subcommand)]
 pub enum PkiCommand {
@@ -14,8 +17,12 @@ pub enum PkiCommand {
         /// CRL distribution point every issued certificate names (where `pki serve` runs)
         #[arg(long)]
         crl_url: Option<String>,
+        /// OCSP responder every issued certificate names (`pki serve`'s /ocsp)
+        #[arg(long)]
+        ocsp_url: Option<String>,
     },
-    /// Publish the demo root's CRL over HTTP: GET /root.crl (DER) from DIR
+    /// Publish the demo root's CRL over HTTP, GET /root.crl (DER) from DIR, and answer OCSP
+    /// requests for what the root issued, POST /ocsp, from that CRL
     Serve {
         /// Directory `pki demo` wrote
         #[arg(long, default_value = "data/pki")]
@@ -28,18 +35,10 @@ pub enum PkiCommand {
 
 pub fn run(command: PkiCommand) -> ExitCode {
     match command {
-        PkiCommand::Demo { dir, crl_url } => match crate::pki::demo_with(&dir, crl_url.as_deref()) {
-            Ok(files) => {
-                for f in files {
-                    println!("{}", f.display());
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(EXIT_INPUT)
-            }
-        },
+        PkiCommand::Demo { dir, crl_url, ocsp_url } => {
+            let publication = crate::pki::Publication { crl_url: crl_url.as_deref(), ocsp_url: ocsp_url.as_deref() };
+            demo(&dir, &publication)
+        }
         PkiCommand::Serve { dir, addr } => match super::runtime() {
             Ok(rt) => rt.block_on(serve(dir, addr)),
             Err(e) => {
@@ -47,6 +46,21 @@ pub fn run(command: PkiCommand) -> ExitCode {
                 ExitCode::from(EXIT_INPUT)
             }
         },
+    }
+}
+
+fn demo(dir: &std::path::Path, publication: &crate::pki::Publication) -> ExitCode {
+    match crate::pki::demo_with(dir, publication) {
+        Ok(files) => {
+            for f in files {
+                println!("{}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
     }
 }
 
@@ -60,14 +74,22 @@ async fn serve(dir: PathBuf, addr: String) -> ExitCode {
     };
     // The CRL is read on every request, so a renewed file is served at once.
     let crl = dir.join("root.crl");
-    let app = axum::Router::new().route(
+    // A directory without the root's key still publishes its CRL.
+    let responder = match Responder::open(&dir) {
+        Ok(r) => Some(Arc::new(r)),
+        Err(e) => {
+            eprintln!("warning: no OCSP responder: {e}");
+            None
+        }
+    };
+    let app = axum::Router::new().route("/ocsp", axum::routing::post(move |body: Bytes| ocsp(responder.clone(), body))).route(
         "/root.crl",
         axum::routing::get(move || {
             let crl = crl.clone();
             async move {
                 match tokio::fs::read(&crl).await {
                     Ok(bytes) => ([(header::CONTENT_TYPE, "application/pkix-crl")], bytes).into_response(),
-                    Err(_) => axum::http::StatusCode::NOT_FOUND.into_response(),
+                    Err(_) => StatusCode::NOT_FOUND.into_response(),
                 }
             }
         }),
@@ -86,4 +108,17 @@ async fn serve(dir: PathBuf, addr: String) -> ExitCode {
         return ExitCode::from(EXIT_INPUT);
     }
     ExitCode::SUCCESS
+}
+
+/// POST /ocsp: a DER OCSPRequest in, a DER OCSPResponse out (RFC 6960 Appendix A.1).
+async fn ocsp(responder: Option<Arc<Responder>>, body: Bytes) -> axum::response::Response {
+    let Some(responder) = responder else { return StatusCode::NOT_FOUND.into_response() };
+    if body.len() > MAX_REQUEST_BYTES {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    // Reading the CRL and signing with RSA are blocking work.
+    match tokio::task::spawn_blocking(move || responder.respond(&body)).await {
+        Ok(der) => ([(header::CONTENT_TYPE, "application/ocsp-response")], der).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

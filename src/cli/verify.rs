@@ -1,3 +1,4 @@
+use crate::pdf::dss::Dss;
 use crate::verify;
 use clap::Args;
 use std::path::PathBuf;
@@ -25,7 +26,8 @@ pub struct VerifyArgs {
     /// CRL (DER or PEM) to check revocation with, besides those in the document; repeat
     #[arg(long)]
     crl: Vec<PathBuf>,
-    /// Do not fetch CRLs from the certificates' distribution points
+    /// Do not fetch OCSP responses or CRLs from the responders and distribution points the
+    /// certificates name
     #[arg(long)]
     offline: bool,
     /// Do not check revocation at all
@@ -82,11 +84,19 @@ pub fn run(args: VerifyArgs) -> ExitCode {
             }
         }
     }
+    let mut ocsps = Vec::new();
     if !args.offline && !args.no_revocation_check {
-        crls.extend(fetched_crls(&args.input, &crls));
+        let fetched = fetched_revocation(&args.input, &crls);
+        crls.extend(fetched.crls);
+        ocsps = fetched.ocsps;
     }
-    let trust =
-        verify::Trust { anchors: &anchors, intermediates: &intermediates, crls: &crls, check_revocation: !args.no_revocation_check };
+    let trust = verify::Trust {
+        anchors: &anchors,
+        intermediates: &intermediates,
+        crls: &crls,
+        ocsps: &ocsps,
+        check_revocation: !args.no_revocation_check,
+    };
     let report = match verify::verify_source_with(pdf, &trust, args.at.unwrap_or_else(chrono::Utc::now)) {
         Ok(r) => r,
         Err(e) => return fail(&e),
@@ -103,18 +113,18 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     }
 }
 
-/// CRLs from the distribution points of the certificates the file's signatures carry, for
-/// issuers that neither the document's DSS nor `given` covers.
-fn fetched_crls(input: &std::path::Path, given: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let Ok(source) = super::sign::open_pdf(input) else { return Vec::new() };
-    let Ok(file) = crate::pdf::PdfFile::open(source) else { return Vec::new() };
-    let Ok(latest) = file.latest() else { return Vec::new() };
+/// OCSP responses and CRLs from the responders and distribution points of the certificates
+/// the file's signatures carry, for those that neither the document's DSS nor `given` covers.
+fn fetched_revocation(input: &std::path::Path, given: &[Vec<u8>]) -> Dss {
+    let Ok(source) = super::sign::open_pdf(input) else { return Dss::default() };
+    let Ok(file) = crate::pdf::PdfFile::open(source) else { return Dss::default() };
+    let Ok(latest) = file.latest() else { return Dss::default() };
     let certs = crate::verify::embedded_certificates(&latest);
-    let mut have = crate::pdf::dss::read(&latest).crls;
-    have.extend_from_slice(given);
+    let mut have = crate::pdf::dss::read(&latest);
+    have.crls.extend_from_slice(given);
     match super::runtime() {
-        Ok(rt) => rt.block_on(crate::sign::ltv::fetch_missing_crls(&certs, &have)),
-        Err(_) => Vec::new(),
+        Ok(rt) => rt.block_on(crate::sign::ltv::fetch_missing(&certs, &have)),
+        Err(_) => Dss::default(),
     }
 }
 

@@ -10,6 +10,7 @@ use rsa::pkcs8::EncodePrivateKey;
 use std::path::{Path, PathBuf};
 
 pub mod images;
+pub mod ocsp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
@@ -59,14 +60,23 @@ const DAY: i64 = 86_400;
 /// `dir`, with official1.png, official2.png (hand signatures) and seal.png (the agency's red
 /// seal) for visible signatures; returns the files written.
 pub fn demo(dir: &Path) -> Result<Vec<PathBuf>, PkiError> {
-    demo_with(dir, None)
+    demo_with(dir, &Publication::default())
+}
+
+/// Where the root publishes the status of what it issues; certificates name each URL given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Publication<'a> {
+    /// CRL distribution point.
+    pub crl_url: Option<&'a str>,
+    /// OCSP responder (Authority Information Access, id-ad-ocsp).
+    pub ocsp_url: Option<&'a str>,
 }
 
 /// [`demo`], and `revoked.pem`/`.key`, an official's certificate that `root.crl` (DER,
-/// signed by the root, valid a week) lists as revoked an hour ago. With `crl_url`, every
-/// certificate the root issues names it as its CRL distribution point (`sohoa pki serve`
-/// publishes `root.crl` there).
-pub fn demo_with(dir: &Path, crl_url: Option<&str>) -> Result<Vec<PathBuf>, PkiError> {
+/// signed by the root, valid a week) lists as revoked an hour ago. Every certificate the
+/// root issues names the CRL distribution point and the OCSP responder `publication` gives
+/// (`sohoa pki serve` publishes `root.crl` and answers OCSP requests there).
+pub fn demo_with(dir: &Path, publication: &Publication) -> Result<Vec<PathBuf>, PkiError> {
     std::fs::create_dir_all(dir).map_err(|e| PkiError::Write { path: dir.display().to_string(), source: e })?;
     let now = chrono::Utc::now().timestamp();
     let root_key = generate(KeyKind::Rsa2048)?;
@@ -91,7 +101,7 @@ pub fn demo_with(dir: &Path, crl_url: Option<&str>) -> Result<Vec<PathBuf>, PkiE
     ];
     let mut revoked = Vec::new();
     for (name, kind, subject, tsa) in leaves {
-        let (cert, key, serial) = issue_with(&issuer, kind, &subject, tsa, (from, to), crl_url)?;
+        let (cert, key, serial) = issue_with(&issuer, kind, &subject, tsa, (from, to), publication)?;
         if name == "revoked" {
             revoked.push(serial);
         }
@@ -119,7 +129,7 @@ pub fn issue_under_root(
 ) -> Result<(String, String), PkiError> {
     let root_key = KeyPair::from_pem(root_key_pem)?;
     let issuer = Issuer::new(root_params(chrono::Utc::now().timestamp())?, root_key);
-    let (cert, key, _) = issue_with(&issuer, kind, subject, false, (not_before, not_after), None)?;
+    let (cert, key, _) = issue_with(&issuer, kind, subject, false, (not_before, not_after), &Publication::default())?;
     Ok((cert, key))
 }
 
@@ -168,7 +178,7 @@ fn issue_with(
     s: &Subject,
     tsa: bool,
     (from, to): (i64, i64),
-    crl_url: Option<&str>,
+    publication: &Publication,
 ) -> Result<(String, String, SerialNumber), PkiError> {
     let key = generate(kind)?;
     let mut p = CertificateParams::default();
@@ -186,20 +196,34 @@ fn issue_with(
     let serial = random_serial()?;
     p.serial_number = Some(serial.clone());
     p.use_authority_key_identifier_extension = true;
-    if let Some(url) = crl_url {
+    if let Some(url) = publication.crl_url {
         p.crl_distribution_points = vec![CrlDistributionPoint { uris: vec![url.to_string()] }];
+    }
+    if let Some(url) = publication.ocsp_url {
+        p.custom_extensions.push(CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], ocsp_access(url)?));
     }
     if tsa {
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         // RFC 3161 §2.3: the TSA certificate's extended key usage must be critical.
         let mut eku = CustomExtension::from_oid_content(&[2, 5, 29, 37], EKU_TIME_STAMPING.to_vec());
         eku.set_criticality(true);
-        p.custom_extensions = vec![eku];
+        p.custom_extensions.push(eku);
     } else {
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
     }
     let cert = p.signed_by(&key, issuer)?;
     Ok((cert.pem(), key.serialize_pem(), serial))
+}
+
+/// The DER of an Authority Information Access extension naming one OCSP responder.
+pub(crate) fn ocsp_access(url: &str) -> Result<Vec<u8>, PkiError> {
+    use der::Encode;
+    use x509_cert::ext::pkix::{name::GeneralName, AccessDescription, AuthorityInfoAccessSyntax};
+    let bad = |e: der::Error| PkiError::KeyGen(format!("OCSP URL {url}: {e}"));
+    let location = GeneralName::UniformResourceIdentifier(der::asn1::Ia5String::new(url).map_err(bad)?);
+    AuthorityInfoAccessSyntax(vec![AccessDescription { access_method: crate::sign::oid::AD_OCSP, access_location: location }])
+        .to_der()
+        .map_err(bad)
 }
 
 fn generate(kind: KeyKind) -> Result<KeyPair, PkiError> {

@@ -1,6 +1,6 @@
 //! Long-term signatures (PAdES B-LT and B-LTA, ETSI EN 319 142-1 §5.4, §5.5): the validation
-//! data every signature of a PDF needs (certificates and CRLs) added in a DSS update, then a
-//! document time-stamp over the whole file, each an incremental update.
+//! data every signature of a PDF needs (certificates, OCSP responses and CRLs) added in a DSS
+//! update, then a document time-stamp over the whole file, each an incremental update.
 
 use super::{tsa, SignError};
 use crate::pdf::{self, dss::Dss, FieldSpec, PdfFile};
@@ -17,7 +17,7 @@ const MAX_CRL_BYTES: usize = 16 << 20;
 const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Where revocation data comes from: CRLs at hand, and whether to fetch the others from the
-/// certificates' CRL distribution points.
+/// certificates' OCSP responders, then their CRL distribution points.
 #[derive(Default)]
 pub struct Revocation {
     pub crls: Vec<Vec<u8>>,
@@ -58,7 +58,8 @@ async fn dss_update<R: Read + Seek>(open: impl Fn() -> Result<R, SignError>, rev
     Ok(pdf::dss::append(open()?, &dss)?)
 }
 
-/// The certificates, and a CRL for every certificate whose issuer is among them.
+/// The certificates, and for every certificate whose issuer is among them an OCSP response
+/// from the responder it names, or else its issuer's CRL.
 pub async fn validation_data(certs: &[Vec<u8>], revocation: &Revocation) -> Result<Dss, SignError> {
     let mut dss = Dss { certs: certs.to_vec(), ..Default::default() };
     for der in certs {
@@ -71,8 +72,24 @@ pub async fn validation_data(certs: &[Vec<u8>], revocation: &Revocation) -> Resu
             dss.crls.push(crl.clone());
             continue;
         }
+        if revocation.fetch {
+            if let Ok((_, issuer_cert)) = x509_parser::parse_x509_certificate(&issuer) {
+                if let Some(response) = super::ocsp::fetch_status(&cert, &issuer_cert).await {
+                    if !dss.ocsps.contains(&response) {
+                        dss.ocsps.push(response);
+                    }
+                    continue;
+                }
+            }
+        }
         let urls = crl_urls(&cert);
         if urls.is_empty() {
+            if !crate::verify::ocsp::responder_urls(&cert).is_empty() {
+                return Err(SignError::Revocation(format!(
+                    "no revocation data for {}: its OCSP responder was not asked or did not answer",
+                    cert.subject()
+                )));
+            }
             // Nothing names where its status is published: there is nothing to add, and
             // nothing a verifier could ask for either.
             continue;
@@ -99,18 +116,29 @@ pub async fn validation_data(certs: &[Vec<u8>], revocation: &Revocation) -> Resu
     Ok(dss)
 }
 
-/// CRLs fetched for the certificates in `certs` that name a distribution point and whose
-/// issuer has no CRL in `have`; a server that fails is passed over (the verifier then
-/// reports the revocation as unknown).
-pub async fn fetch_missing_crls(certs: &[Vec<u8>], have: &[Vec<u8>]) -> Vec<Vec<u8>> {
+/// Revocation data fetched for the certificates in `certs` that `have` (the document's DSS
+/// and what the caller gave) does not cover: an OCSP response from the responder a
+/// certificate names, else its issuer's CRL. A server that fails is passed over (the
+/// verifier then reports the revocation as unknown).
+pub async fn fetch_missing(certs: &[Vec<u8>], have: &Dss) -> Dss {
     let issuers: Vec<Vec<u8>> =
-        have.iter().filter_map(|c| x509_parser::parse_x509_crl(c).ok().map(|(_, crl)| crl.issuer().as_raw().to_vec())).collect();
-    let mut out: Vec<Vec<u8>> = Vec::new();
+        have.crls.iter().filter_map(|c| x509_parser::parse_x509_crl(c).ok().map(|(_, crl)| crl.issuer().as_raw().to_vec())).collect();
+    let mut out = Dss::default();
     let mut tried: Vec<String> = Vec::new();
     for der in certs {
         let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else { continue };
         if cert.subject().as_raw() == cert.issuer().as_raw() || issuers.iter().any(|i| i == cert.issuer().as_raw()) {
             continue;
+        }
+        let issuer = certs.iter().find_map(|c| issuer_of(&cert, c));
+        if let Some(Ok((_, issuer))) = issuer.as_deref().map(x509_parser::parse_x509_certificate) {
+            if have.ocsps.iter().any(|r| crate::verify::ocsp::answer(r, &cert, &issuer).is_ok()) {
+                continue;
+            }
+            if let Some(response) = super::ocsp::fetch_status(&cert, &issuer).await {
+                out.ocsps.push(response);
+                continue;
+            }
         }
         for url in crl_urls(&cert) {
             if tried.contains(&url) {
@@ -118,7 +146,7 @@ pub async fn fetch_missing_crls(certs: &[Vec<u8>], have: &[Vec<u8>]) -> Vec<Vec<
             }
             tried.push(url.clone());
             match fetch(&url).await {
-                Ok(crl) => out.push(crl),
+                Ok(crl) => out.crls.push(crl),
                 Err(e) => tracing::warn!(url = %url, error = %e, "crl fetch failed"),
             }
         }

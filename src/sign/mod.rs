@@ -4,6 +4,7 @@
 mod cms;
 mod key;
 pub mod ltv;
+mod ocsp;
 pub mod oid;
 mod pkcs11;
 mod tsa;

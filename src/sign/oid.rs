@@ -36,6 +36,13 @@ pub const P521: Oid = Oid::new_unwrap("1.3.132.0.35");
 pub const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
 pub const ED448: Oid = Oid::new_unwrap("1.3.101.113");
 pub const DSA_WITH_SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.3.2");
+/// Authority Information Access extension (RFC 5280 §4.2.2.1) and its OCSP access method.
+pub const AUTHORITY_INFO_ACCESS: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.1.1");
+pub const AD_OCSP: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1");
+/// RFC 6960: the basic response type, the nonce extension, a delegated responder's usage.
+pub const OCSP_BASIC: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+pub const OCSP_NONCE: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.48.1.2");
+pub const KP_OCSP_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.9");
 
 /// The algorithm in words with its number, for messages: "SHA-1 with RSA (1.2.840.113549.1.1.5)".
 pub fn describe(oid: &Oid) -> String {

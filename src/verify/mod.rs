@@ -6,6 +6,7 @@ mod chain;
 mod cms;
 mod diff;
 mod mdp;
+pub(crate) mod ocsp;
 mod revocation;
 mod timestamp;
 
@@ -100,7 +101,7 @@ pub fn verify_pdf(pdf: &[u8], anchors: &[Vec<u8>], now: chrono::DateTime<chrono:
 /// [`verify_pdf`] for a PDF read from `source` (a file): the signature dictionaries are
 /// found through the cross-reference chain and the signed ranges hashed streaming.
 pub fn verify_source<R: Read + Seek>(source: R, anchors: &[Vec<u8>], now: chrono::DateTime<chrono::Utc>) -> Result<Report, VerifyError> {
-    verify_source_with(source, &Trust { anchors, intermediates: &[], crls: &[], check_revocation: true }, now)
+    verify_source_with(source, &Trust { anchors, intermediates: &[], crls: &[], ocsps: &[], check_revocation: true }, now)
 }
 
 /// What a verifier trusts: the anchors, and certificates that may complete a path to them
@@ -110,6 +111,8 @@ pub struct Trust<'a> {
     pub intermediates: &'a [Vec<u8>],
     /// CRLs (DER) from outside the file: given, or fetched from distribution points.
     pub crls: &'a [Vec<u8>],
+    /// OCSP responses (DER OCSPResponse) from outside the file: fetched from responders.
+    pub ocsps: &'a [Vec<u8>],
     /// Whether revocation is checked at all (off only to compare with a peer run so).
     pub check_revocation: bool,
 }
@@ -122,6 +125,8 @@ struct Context<'a, 'f, R> {
     trust: &'a Trust<'a>,
     /// CRLs of the document's DSS and of the caller.
     crls: Vec<Vec<u8>>,
+    /// OCSP responses of the document's DSS and of the caller.
+    ocsps: Vec<Vec<u8>>,
     /// Whether the document carries validation data (B-LT).
     has_dss: bool,
     /// Where each valid document time-stamp's revision ends, and the time it proves.
@@ -150,6 +155,7 @@ pub fn verify_source_with<R: Read + Seek>(source: R, trust: &Trust, now: chrono:
         permissions: Permissions::of(&entries),
         trust,
         crls: dss.crls.iter().chain(trust.crls).cloned().collect(),
+        ocsps: dss.ocsps.iter().chain(trust.ocsps).cloned().collect(),
         has_dss: !dss.is_empty(),
         proofs: Vec::new(),
         now,
@@ -412,7 +418,7 @@ fn check_cms<R: Read + Seek>(
     r.chain = checked.subjects;
     r.problems.extend(checked.problems);
     if trust.check_revocation {
-        let (status, problems) = revocation::check(&checked.certs, &ctx.crls, at);
+        let (status, problems) = revocation::check(&checked.certs, &ctx.ocsps, &ctx.crls, at);
         r.revocation = status;
         r.problems.extend(problems);
     }

@@ -12,9 +12,11 @@ const SERVER_LIFETIME: &str = "1200";
 
 pub struct Ltv {
     dir: PathBuf,
-    pki: PathBuf,
+    pub(super) pki: PathBuf,
     nss: PathBuf,
-    tsa: String,
+    pub(super) tsa: String,
+    /// Where `pki serve` answers: `/root.crl`, `/ocsp`.
+    pub(super) server: String,
     /// The CRL server and the TSA, which `timeout` stops.
     _servers: std::sync::Mutex<Vec<std::process::Child>>,
 }
@@ -22,15 +24,21 @@ pub struct Ltv {
 /// The PKI (with its CRL served), a TSA and an NSS database, once per test binary.
 fn ltv() -> &'static Ltv {
     static LTV: OnceLock<Ltv> = OnceLock::new();
-    LTV.get_or_init(|| {
+    LTV.get_or_init(|| Ltv::start("ltv", "--crl-url", "root.crl"))
+}
+
+impl Ltv {
+    /// A PKI in `name` whose certificates name `pki serve`'s `route` with `flag` (`--crl-url`
+    /// or `--ocsp-url`), that server, a TSA under it and an NSS database trusting its root.
+    pub(super) fn start(name: &str, flag: &str, route: &str) -> Ltv {
         let env = super::env();
-        let dir = env.path("ltv");
+        let dir = env.path(name);
         std::fs::create_dir_all(&dir).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let pki = dir.join("pki");
-        let out = sohoa(&["pki", "demo", pki.to_str().unwrap(), "--crl-url", &format!("http://127.0.0.1:{port}/root.crl")]);
+        let out = sohoa(&["pki", "demo", pki.to_str().unwrap(), flag, &format!("http://127.0.0.1:{port}/{route}")]);
         assert!(out.status.success(), "pki demo: {}", String::from_utf8_lossy(&out.stderr));
-        let (_, crl_server) = serve(&["pki", "serve", "--dir", pki.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]);
+        let (server, crl_server) = serve(&["pki", "serve", "--dir", pki.to_str().unwrap(), "--addr", &format!("127.0.0.1:{port}")]);
         let (cert, key, root) = (pki.join("tsa.pem"), pki.join("tsa.key"), pki.join("root.pem"));
         let (tsa, tsa_server) = serve(&[
             "tsa",
@@ -49,8 +57,8 @@ fn ltv() -> &'static Ltv {
         let db = format!("sql:{}", nss.display());
         run("certutil", &["-N", "-d", &db, "--empty-password"]);
         run("certutil", &["-A", "-d", &db, "-n", "sohoa-ltv-root", "-t", "CT,C,C", "-i", root.to_str().unwrap()]);
-        Ltv { dir, pki, nss, tsa, _servers: std::sync::Mutex::new(vec![crl_server, tsa_server]) }
-    })
+        Ltv { dir, pki, nss, tsa, server, _servers: std::sync::Mutex::new(vec![crl_server, tsa_server]) }
+    }
 }
 
 /// Starts a `sohoa` server that stops by itself after [`SERVER_LIFETIME`]; returns its URL
@@ -70,16 +78,16 @@ fn serve(args: &[&str]) -> (String, std::process::Child) {
 }
 
 impl Ltv {
-    fn pki(&self, name: &str) -> String {
+    pub(super) fn pki(&self, name: &str) -> String {
         self.pki.join(name).display().to_string()
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
     /// The sample PDF signed by `who` with extra `sohoa sign` arguments.
-    fn sign(&self, name: &str, who: &str, extra: &[&str]) -> PathBuf {
+    pub(super) fn sign(&self, name: &str, who: &str, extra: &[&str]) -> PathBuf {
         let input = self.path(&format!("{name}-in.pdf"));
         std::fs::write(&input, sample_pdf(false)).unwrap();
         let output = self.path(&format!("{name}.pdf"));
@@ -93,7 +101,7 @@ impl Ltv {
     }
 
     /// `sohoa verify --json` against this PKI's root: (exit code, report).
-    fn verify(&self, pdf: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    pub(super) fn verify(&self, pdf: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
         let root = self.pki("root.pem");
         let mut args = vec!["verify", pdf.to_str().unwrap(), "--trust", &root, "--json"];
         args.extend_from_slice(extra);
@@ -102,7 +110,7 @@ impl Ltv {
     }
 
     /// pyHanko with revocation checking (`validate`) or its AdES LTV validation (`adesverify`).
-    fn pyhanko(&self, command: &str, pdf: &Path) -> (bool, String) {
+    pub(super) fn pyhanko(&self, command: &str, pdf: &Path) -> (bool, String) {
         let out = Command::new(super::env().pyhanko_bin())
             .args(["sign", command, "--trust-replace", "--trust", &self.pki("root.pem")])
             .arg(pdf)
@@ -117,7 +125,7 @@ impl Ltv {
     }
 }
 
-fn codes(report: &serde_json::Value) -> Vec<String> {
+pub(super) fn codes(report: &serde_json::Value) -> Vec<String> {
     super::problem_codes(report)
 }
 

@@ -6,6 +6,7 @@ pub mod attacks;
 pub mod conformance;
 pub mod fuzz;
 pub mod ltv;
+pub mod ocsp;
 pub mod realfiles;
 pub mod tamper;
 
