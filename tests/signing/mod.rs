@@ -4,6 +4,7 @@
 pub mod appearance;
 pub mod attacks;
 pub mod conformance;
+pub mod eu_dss;
 pub mod fuzz;
 pub mod ltv;
 pub mod ocsp;
