@@ -76,7 +76,8 @@ impl<R: Read + Seek> PdfFile<R> {
     /// The revision whose `%%EOF` ends at `end`; it reads nothing at or after `end`.
     pub fn revision_ending_at(&self, end: u64) -> Result<Revision<'_, R>, PdfError> {
         let xref = xref::read(self, end.min(self.len))?;
-        if xref.trailer.has(b"Encrypt") {
+        // `/Encrypt null` is no encryption (a null value is as good as an absent key).
+        if xref.trailer.get(b"Encrypt").is_ok_and(|e| !matches!(e, Object::Null)) {
             return Err(PdfError::Encrypted);
         }
         Ok(Revision { file: self, xref })

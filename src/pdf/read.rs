@@ -77,7 +77,7 @@ pub fn load(pdf: &[u8]) -> Result<Document, PdfError> {
         Ok(Err(e)) => return Err(PdfError::Parse(e.to_string())),
         Err(_) => return Err(PdfError::Parse("the parser gave up on this file".into())),
     };
-    if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
+    if doc.trailer.get(b"Encrypt").is_ok_and(|e| !matches!(e, Object::Null)) || doc.encryption_state.is_some() {
         return Err(PdfError::Encrypted);
     }
     Ok(doc)

@@ -188,7 +188,15 @@ pub fn verify_source_with<R: Read + Seek>(source: R, trust: &Trust, now: chrono:
 /// The signatures of the newest revision, then those that only earlier revisions hold (a
 /// later revision dropped their fields, or the whole document they were in).
 fn all_signatures<R: Read + Seek>(file: &PdfFile<R>, latest: &Revision<R>) -> Vec<SignatureEntry> {
-    let mut entries = pdf::signatures(latest);
+    let mut entries: Vec<SignatureEntry> = Vec::new();
+    // One signature dictionary named by two fields is one signature, counted once.
+    for e in pdf::signatures(latest) {
+        let seen = e.unreadable.is_none()
+            && entries.iter().any(|x| x.unreadable.is_none() && x.byte_range == e.byte_range && x.contents == e.contents);
+        if !seen {
+            entries.push(e);
+        }
+    }
     for end in latest.earlier_ends() {
         let Ok(rev) = file.revision_ending_at(end) else { continue };
         for e in pdf::signatures(&rev) {

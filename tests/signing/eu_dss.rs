@@ -37,20 +37,6 @@ const TIME_LIMIT: Duration = Duration::from_secs(5);
 /// Files on which sohoa and DSS's tests are known to disagree, and why.
 const KNOWN: &[(&str, &str)] = &[
     (
-        "pdf-spoofing-attack.pdf",
-        "sohoa bug: the trailer's /Encrypt null is taken for encryption and the file refused (pdf_encrypted, exit 2); a null \
-         value is the same as an absent key, and read so sohoa finds the signature intact and a field and widget removed",
-    ),
-    (
-        "dss-2236/replace.pdf",
-        "sohoa bug: a text field's appearance redrawn after signing while its value stays (the shadow attack 'replace': the \
-         signed revision shows another text than its /V) passes as form filling",
-    ),
-    (
-        "signature-referenced-from-multiple-fields.pdf",
-        "sohoa bug: one signature dictionary named by two fields is reported as two signatures",
-    ),
-    (
         "pdf-structtreeroot-changes.pdf",
         "sohoa bug: the structure-tree entries a tagged document gains with a new signature field (a /Form element, \
          /ParentTree, /ParentTreeNextKey) are judged object_changed; DSS counts them with the signature",

@@ -107,7 +107,18 @@ impl<R: Read + Seek> Walk<'_, '_, R> {
                     _ => {}
                 }
             } else if self.differs(x, y) {
-                self.push(Needs::FormFilling, "appearance_updated", at.into(), format!("field /{} updated", name(key)));
+                // Filling redraws the appearance of a new value; a new appearance over the
+                // same value shows what the signer did not see (the shadow attack "replace").
+                if self.value_changed(a, b) {
+                    self.push(Needs::FormFilling, "appearance_updated", at.into(), format!("field /{} updated", name(key)));
+                } else {
+                    self.push(
+                        Needs::Nothing,
+                        "appearance_changed",
+                        at.into(),
+                        format!("field /{} redrawn, its value unchanged", name(key)),
+                    );
+                }
             }
         }
         match (a.get(b"V").ok(), b.get(b"V").ok()) {
@@ -135,6 +146,13 @@ impl<R: Read + Seek> Walk<'_, '_, R> {
             }
             _ => {}
         }
+    }
+
+    /// Whether the field's value (its own `/V`, or its parent field's) differs between the
+    /// signed revision (`a`) and the newest one (`b`).
+    fn value_changed(&self, a: &Dictionary, b: &Dictionary) -> bool {
+        let value = |rev: &Revision<R>, d: &Dictionary| inherited(rev, d, b"V").and_then(|v| rev.resolve(&v).ok());
+        value(self.old, a) != value(self.new, b)
     }
 
     /// Whether two values differ, counting a reference to an object placed anew as a change.
