@@ -134,7 +134,7 @@ async fn renew(index: &Arc<dyn Index>, archive: &Archive, renewal: &Renewal, old
     let flags: Vec<String> = old.summary.get("flags").and_then(|f| serde_json::from_value(f.clone()).ok()).unwrap_or_default();
     let check = ComponentCheck { status: if flags.is_empty() { "satisfied" } else { "flagged" }, flags };
     let audit = AuditEntry {
-        actor: Actor::system("renewal"),
+        actor: Actor::system_for("renewal", &old.agency),
         action: "record.renew",
         target: String::new(),
         detail: json!({"replaces": old.id, "digest": record.digest.prefixed()}),

@@ -1,7 +1,10 @@
 //! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary.
-//! The transparency log's routes are in api/tlog.rs, in this same test binary.
+//! The transparency log's routes are in api/tlog.rs and agency isolation in api/isolation.rs,
+//! in this same test binary.
 
 mod common;
+#[path = "api/isolation.rs"]
+mod isolation;
 #[path = "api/tlog.rs"]
 mod tlog;
 
@@ -104,9 +107,10 @@ async fn bad_requests_get_problems_and_write_nothing() {
     assert_problem(bad_token, 401, "invalid_token").await;
 
     let component = "hospital_birth_notice";
-    assert_problem(app.upload(&app.other_scanner, &code, component, png(50, 50), None).await, 403, "other_agency").await;
+    // another agency's dossier is answered as a missing one
+    assert_problem(app.upload(&app.other_scanner, &code, component, png(50, 50), None).await, 404, "dossier_not_found").await;
     let (status, body) = app.get_json(&app.other_scanner, &format!("/dossiers/{code}")).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("other_agency")));
+    assert_eq!((status, body["code"].as_str()), (404, Some("dossier_not_found")));
     assert_problem(app.upload(app.token(Role::Signer), &code, component, png(50, 50), None).await, 403, "forbidden_role").await;
     assert_problem(app.upload(scanner, &code, component, vec![0u8; 200_001], None).await, 413, "upload_too_large").await;
     assert_problem(app.upload(scanner, &code, component, b"just some text, not a PNG".to_vec(), None).await, 415, "unsupported_media_type")
@@ -574,7 +578,7 @@ async fn an_earlier_record_is_offered_and_reused_instead_of_a_new_scan() {
     let (status, _) = app
         .post_json(&app.other_scanner, &format!("/dossiers/{code}/components/identity_card_husband/reuse"), json!({"record": "cccd1"}))
         .await;
-    assert_eq!(status, 403, "another agency's scanner");
+    assert_eq!(status, 404, "another agency's scanner meets no such dossier");
 
     let (status, body) = reuse("identity_card_husband", "cccd1").await;
     assert_eq!(status, 200, "{body}");
@@ -860,8 +864,8 @@ async fn a_correction_supersedes_the_sealed_record_rechecks_the_component_and_is
     assert_eq!((status, body["code"].as_str()), (422, Some("unknown_field")));
     let (status, body) = app.post_json(scanner, &path, json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": "12345"}})).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_field")));
-    let (status, _) = app.post_json(&app.other_scanner, &path, json!({"doc_type": "hospital_birth_notice"})).await;
-    assert_eq!(status, 403);
+    let (status, body) = app.post_json(&app.other_scanner, &path, json!({"doc_type": "hospital_birth_notice"})).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("scan_not_found")), "another agency's scanner meets no such scan");
 
     let label = json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": "001303012345"}});
     let (status, fixed) = app.post_json(scanner, &path, label.clone()).await;

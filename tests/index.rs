@@ -160,7 +160,7 @@ async fn scan_queues_one_job_and_its_idempotency_key_is_unique() {
             .create_scan(new_scan(&code, b"other", Some("000.00.31.H29:k1")), JobKind::Ocr, policy(3), audit("scan.create", "s"))
             .await;
         assert!(matches!(again, Err(IndexError::Conflict)), "{name}: {again:?}");
-        assert_eq!(index.jobs_in_state(JobState::Queued, 10).await.unwrap().len(), 1, "{name}: the refused scan queued nothing");
+        assert_eq!(index.jobs_in_state(JobState::Queued, None, 10).await.unwrap().len(), 1, "{name}: the refused scan queued nothing");
         assert_eq!(index.scan_by_idempotency_key("000.00.31.H29:k1").await.unwrap().unwrap().job, job, "{name}");
     }
 }
@@ -172,9 +172,9 @@ async fn concurrent_claims_hand_a_job_to_exactly_one_worker() {
         let mut tasks = Vec::new();
         for i in 0..8 {
             let index = index.clone();
-            tasks.push(tokio::spawn(
-                async move { index.claim_job(&[JobKind::Ocr], &format!("lease-{i}"), 60_000, now_ms()).await.unwrap() },
-            ));
+            tasks.push(tokio::spawn(async move {
+                index.claim_job(&[JobKind::Ocr], None, &format!("lease-{i}"), 60_000, now_ms()).await.unwrap()
+            }));
         }
         let mut got = 0;
         for t in tasks {
@@ -189,11 +189,15 @@ async fn an_expired_lease_returns_the_job_and_the_old_holder_is_refused() {
     for (name, index, _dir) in backends().await {
         let (code, job) = dossier_with_scan(index.as_ref(), None).await;
         let t0 = now_ms();
-        let first = index.claim_job(&[JobKind::Ocr], "lease-a", 1_000, t0).await.unwrap().expect("claimed");
-        assert_eq!(first.id, job, "{name}");
-        assert!(index.claim_job(&[JobKind::Ocr], "lease-b", 1_000, t0 + 500).await.unwrap().is_none(), "{name}: lease still live");
+        let other = agency("000.00.09.H29");
+        assert!(index.claim_job(&[JobKind::Ocr], Some(&other), "lease-x", 1_000, t0).await.unwrap().is_none(), "{name}: another agency's");
+        let first = index.claim_job(&[JobKind::Ocr], Some(&code.agency()), "lease-a", 1_000, t0).await.unwrap().expect("claimed");
+        assert_eq!((first.id, &first.agency), (job, &code.agency()), "{name}");
+        assert!(index.jobs_in_state(JobState::Running, Some(&other), 10).await.unwrap().is_empty(), "{name}");
+        assert_eq!(index.jobs_in_state(JobState::Running, Some(&code.agency()), 10).await.unwrap().len(), 1, "{name}");
+        assert!(index.claim_job(&[JobKind::Ocr], None, "lease-b", 1_000, t0 + 500).await.unwrap().is_none(), "{name}: lease still live");
         assert!(!index.heartbeat(job, "lease-b", t0 + 5_000).await.unwrap(), "{name}: only the holder heartbeats");
-        let second = index.claim_job(&[JobKind::Ocr], "lease-b", 60_000, t0 + 2_000).await.unwrap().expect("reclaimed after expiry");
+        let second = index.claim_job(&[JobKind::Ocr], None, "lease-b", 60_000, t0 + 2_000).await.unwrap().expect("reclaimed after expiry");
         assert_eq!((second.id, second.attempts), (job, 2), "{name}");
         let stale = index.complete_job(job, "lease-a", serde_json::json!({"n": 1}), audit("job.complete", "j")).await.unwrap();
         assert_eq!(stale, Finish::NotLeaseHolder, "{name}");
@@ -215,13 +219,13 @@ async fn failures_back_off_then_die_and_requeue_restores_attempts() {
         for attempt in 1..=3 {
             let lease = format!("lease-{attempt}");
             let claimed =
-                index.claim_job(&[JobKind::Ocr], &lease, 60_000, far * attempt).await.unwrap().expect("ready again after backoff");
-            assert!(index.claim_job(&[JobKind::Ocr], "x", 60_000, now_ms()).await.unwrap().is_none(), "{name}: backoff not yet over");
+                index.claim_job(&[JobKind::Ocr], None, &lease, 60_000, far * attempt).await.unwrap().expect("ready again after backoff");
+            assert!(index.claim_job(&[JobKind::Ocr], None, "x", 60_000, now_ms()).await.unwrap().is_none(), "{name}: backoff not yet over");
             assert_eq!(claimed.attempts, attempt as u32, "{name}");
             let finish = index.fail_job(job, &lease, &transient, policy(3), audit("job.fail", "j")).await.unwrap();
             assert_eq!(finish, if attempt < 3 { Finish::Retrying } else { Finish::Dead }, "{name}: attempt {attempt}");
         }
-        let dead = index.jobs_in_state(JobState::Dead, 10).await.unwrap();
+        let dead = index.jobs_in_state(JobState::Dead, None, 10).await.unwrap();
         assert_eq!(dead.iter().map(|j| j.id).collect::<Vec<_>>(), [job], "{name}");
         assert_eq!(dead[0].last_error.as_deref().map(|e| e.contains("engine_busy")), Some(true), "{name}");
         assert_eq!(index.dossier(&code).await.unwrap().unwrap().components[1].status, "failed", "{name}");
@@ -236,7 +240,7 @@ async fn failures_back_off_then_die_and_requeue_restores_attempts() {
 async fn a_permanent_failure_is_dead_at_once_with_its_code_on_the_scan() {
     for (name, index, _dir) in backends().await {
         let (code, job) = dossier_with_scan(index.as_ref(), None).await;
-        index.claim_job(&[JobKind::Ocr], "lease", 60_000, now_ms()).await.unwrap().expect("claimed");
+        index.claim_job(&[JobKind::Ocr], None, "lease", 60_000, now_ms()).await.unwrap().expect("claimed");
         let bad = Failure { code: "corrupt_image".into(), message: "truncated PNG".into(), permanent: true };
         assert_eq!(index.fail_job(job, "lease", &bad, policy(5), audit("job.fail", "j")).await.unwrap(), Finish::Dead, "{name}");
         let d = index.dossier(&code).await.unwrap().unwrap();

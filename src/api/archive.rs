@@ -1,4 +1,5 @@
-//! The archive's integrity, for auditors: the latest fixity pass.
+//! The archive's integrity, for auditors and the operator: the latest fixity pass, over the
+//! whole installation's archive.
 
 use super::{ApiError, AppState, Principal};
 use crate::domain::{vietnam_time, Role};
@@ -9,7 +10,7 @@ use std::sync::Arc;
 
 /// The latest fixity report, with when it ran; 404 `fixity_not_run` before the first pass.
 pub async fn fixity(State(state): State<Arc<AppState>>, who: Principal) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Auditor, Role::Admin])?;
+    who.require(&[Role::Auditor, Role::Admin, Role::Operator])?;
     let run = state.index.latest_fixity_run().await?.ok_or_else(|| {
         ApiError::not_found("fixity_not_run", "no fixity pass has run yet: run `sohoa archive fixity` or wait for the schedule")
     })?;

@@ -32,13 +32,16 @@ impl Principal {
         Err(ApiError::forbidden("forbidden_role", format!("role {} may not do this (needs {})", self.role, allowed.join(" or "))))
     }
 
-    /// Deny unless the thing belongs to the caller's agency.
-    pub fn require_agency(&self, agency: &AgencyCode) -> Result<(), ApiError> {
-        if &self.agency == agency {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden("other_agency", format!("this belongs to agency {agency}, not {}", self.agency)))
-        }
+    /// Whether the thing belongs to the caller's agency. Another agency's things are answered
+    /// as absent (404), never 403: a refusal would tell which ids exist.
+    pub fn owns(&self, agency: &AgencyCode) -> bool {
+        &self.agency == agency
+    }
+
+    /// The agency whose jobs and audit entries the caller reaches; `None` for the
+    /// installation's operator, who reaches every agency's.
+    pub fn agency_scope(&self) -> Option<&AgencyCode> {
+        (self.role != Role::Operator).then_some(&self.agency)
     }
 
     /// The agencies whose records the caller may read: its own, and for a consumer those

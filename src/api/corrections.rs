@@ -88,7 +88,7 @@ pub async fn correct(
     JsonBody(body): JsonBody<CorrectionBody>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Scanner])?;
-    let scan = state.index.scan(id).await?.ok_or_else(|| ApiError::not_found("scan_not_found", format!("no scan {id}")))?;
+    let scan = super::scans::own_scan(&state, &who, id).await?;
     let dossier = dossiers::load(&state, &who, scan.dossier.as_str()).await?;
     let fields = checked_fields(&state, &body.doc_type, body.fields)?;
     let old = current_record(&state, id).await?;

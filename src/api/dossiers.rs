@@ -145,9 +145,7 @@ pub fn render(d: &Dossier, catalog: &Catalog, reuse: &HashMap<String, Vec<Value>
 pub async fn load(state: &AppState, who: &Principal, code: &str) -> Result<Dossier, ApiError> {
     let not_found = || ApiError::not_found("dossier_not_found", format!("no dossier {code:?}"));
     let code = DossierCode::parse(code).map_err(|_| not_found())?;
-    let dossier = state.index.dossier(&code).await?.ok_or_else(not_found)?;
-    who.require_agency(&dossier.agency)?;
-    Ok(dossier)
+    state.index.dossier(&code).await?.filter(|d| who.owns(&d.agency)).ok_or_else(not_found)
 }
 
 pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -229,10 +227,10 @@ pub struct AuditQuery {
 }
 
 pub async fn audit(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Auditor, Role::Admin])?;
-    // Auditors see their own agency's entries and the system's.
+    who.require(&[Role::Auditor, Role::Admin, Role::Operator])?;
+    // Auditors see their own agency's entries only; the operator every agency's.
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = state.index.audit_log(Some(&who.agency), q.target.as_deref(), limit).await?;
+    let entries = state.index.audit_log(who.agency_scope(), q.target.as_deref(), limit).await?;
     Ok(Json(json!({ "entries": entries })))
 }
 

@@ -3,7 +3,7 @@
 use super::body::JsonBody;
 use super::{ApiError, AppState, Principal};
 use crate::domain::{Digest, Role};
-use crate::index::{AuditEntry, Finish};
+use crate::index::{Actor, AuditEntry, Finish};
 use crate::queue::{Failure, Job, JobKind, JobState, OcrPayload};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -14,6 +14,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Who runs jobs: an agency's workers, and the operator's shared ones.
+const WORKERS: &[Role] = &[Role::Worker, Role::Operator];
 
 /// Longest a claim waits for work before answering 204.
 const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -26,6 +29,18 @@ fn new_lease() -> String {
     let mut bytes = [0u8; 16];
     SystemRandom::new().fill(&mut bytes).expect("the system random generator works");
     hex::encode(bytes)
+}
+
+/// A job of the caller's agency (any agency's for the operator); another agency's job is
+/// answered as absent.
+async fn own_job(state: &AppState, who: &Principal, id: i64) -> Result<Job, ApiError> {
+    let job = state.index.job(id).await?.filter(|j| who.agency_scope().is_none_or(|a| *a == j.agency));
+    job.ok_or_else(|| ApiError::not_found("job_not_found", format!("no job {id}")))
+}
+
+/// Who acted on `job`, entered in the job's agency's audit log whoever's token it was.
+fn actor_for(who: &Principal, job: &Job) -> Actor {
+    Actor { agency: job.agency.to_string(), ..who.actor() }
 }
 
 fn lease_lost(id: i64) -> ApiError {
@@ -46,7 +61,7 @@ pub async fn claim(
     who: Principal,
     JsonBody(req): JsonBody<ClaimRequest>,
 ) -> Result<Response, ApiError> {
-    who.require(&[Role::Worker])?;
+    who.require(WORKERS)?;
     if req.kinds.is_empty() {
         return Err(ApiError::unprocessable("invalid_request", "kinds must name at least one job kind"));
     }
@@ -59,7 +74,7 @@ pub async fn claim(
     loop {
         // Register interest before looking, so a job queued in between still wakes us.
         let queued = state.jobs_queued.notified();
-        if let Some(job) = state.index.claim_job(&req.kinds, &new_lease(), lease_ms, now_ms()).await? {
+        if let Some(job) = state.index.claim_job(&req.kinds, who.agency_scope(), &new_lease(), lease_ms, now_ms()).await? {
             tracing::info!(job = job.id, kind = job.kind.as_str(), attempt = job.attempts, "job claimed");
             return Ok(Json(job).into_response());
         }
@@ -81,8 +96,8 @@ pub struct LeaseQuery {
     lease: String,
 }
 
-async fn leased(state: &AppState, id: i64, lease: &str) -> Result<Job, ApiError> {
-    let job = state.index.job(id).await?.ok_or_else(|| ApiError::not_found("job_not_found", format!("no job {id}")))?;
+async fn leased(state: &AppState, who: &Principal, id: i64, lease: &str) -> Result<Job, ApiError> {
+    let job = own_job(state, who, id).await?;
     if job.state != JobState::Running || job.lease.as_deref() != Some(lease) {
         return Err(lease_lost(id));
     }
@@ -100,8 +115,8 @@ pub async fn input(
     Path(id): Path<i64>,
     Query(q): Query<LeaseQuery>,
 ) -> Result<Response, ApiError> {
-    who.require(&[Role::Worker])?;
-    let job = leased(&state, id, &q.lease).await?;
+    who.require(WORKERS)?;
+    let job = leased(&state, &who, id, &q.lease).await?;
     let payload = ocr_payload(&job)?;
     let bytes = state.archive.get_blob(&payload.digest).await?;
     Ok(([(header::CONTENT_TYPE, payload.media_type)], bytes).into_response())
@@ -117,8 +132,8 @@ pub async fn output(
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Worker])?;
-    leased(&state, id, &q.lease).await?;
+    who.require(WORKERS)?;
+    leased(&state, &who, id, &q.lease).await?;
     // The PDF carries the original images plus a text layer: allow room beyond the upload.
     let bytes = super::scans::read_body(body, &headers, state.max_upload_bytes.saturating_mul(2)).await?;
     if !bytes.starts_with(b"%PDF-") {
@@ -142,7 +157,8 @@ pub async fn heartbeat(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<LeaseBody>,
 ) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Worker])?;
+    who.require(WORKERS)?;
+    own_job(&state, &who, id).await?;
     let until = now_ms() + state.retry.lease.as_millis() as i64;
     if !state.index.heartbeat(id, &body.lease, until).await? {
         return Err(lease_lost(id));
@@ -163,8 +179,8 @@ pub async fn complete(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<CompleteBody>,
 ) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Worker])?;
-    let job = state.index.job(id).await?.ok_or_else(|| ApiError::not_found("job_not_found", format!("no job {id}")))?;
+    who.require(WORKERS)?;
+    let job = own_job(&state, &who, id).await?;
     match job.kind {
         JobKind::Ocr => {
             // The worker must have processed the bytes the scan was stored as, and stored
@@ -187,7 +203,8 @@ pub async fn complete(
         }
         JobKind::Seal => return Err(ApiError::forbidden("service_job", "seal jobs are completed by the service")),
     }
-    let audit = AuditEntry { actor: who.actor(), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
+    let audit =
+        AuditEntry { actor: actor_for(&who, &job), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
     match state.index.complete_job(id, &body.lease, body.result, audit).await? {
         Finish::NotLeaseHolder => Err(lease_lost(id)),
         finish => {
@@ -213,9 +230,10 @@ pub async fn fail(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<FailBody>,
 ) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Worker])?;
+    who.require(WORKERS)?;
+    let job = own_job(&state, &who, id).await?;
     let audit = AuditEntry {
-        actor: who.actor(),
+        actor: actor_for(&who, &job),
         action: "job.fail",
         target: String::new(),
         detail: json!({"code": body.failure.code, "permanent": body.failure.permanent}),
@@ -243,19 +261,20 @@ pub struct ListQuery {
     limit: Option<u32>,
 }
 
-/// Jobs in one state; `state=dead` lists the dead letters.
+/// The agency's jobs in one state; `state=dead` lists the dead letters.
 pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Admin, Role::Auditor])?;
+    who.require(&[Role::Admin, Role::Auditor, Role::Operator])?;
     let job_state = JobState::parse(&q.state)
         .ok_or_else(|| ApiError::bad_request("invalid_query", "state must be queued, running, done, failed or dead"))?;
-    let jobs = state.index.jobs_in_state(job_state, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let jobs = state.index.jobs_in_state(job_state, who.agency_scope(), q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     let jobs: Vec<Job> = jobs.into_iter().map(|j| Job { lease: None, ..j }).collect();
     Ok(Json(json!({ "jobs": jobs })))
 }
 
 pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Admin])?;
-    let audit = AuditEntry { actor: who.actor(), action: "job.requeue", target: String::new(), detail: json!({}) };
+    who.require(&[Role::Admin, Role::Operator])?;
+    let job = own_job(&state, &who, id).await?;
+    let audit = AuditEntry { actor: actor_for(&who, &job), action: "job.requeue", target: String::new(), detail: json!({}) };
     if !state.index.requeue_job(id, audit).await? {
         return Err(ApiError::conflict("not_dead", format!("job {id} is not a dead letter")));
     }

@@ -4,7 +4,7 @@
 use super::body::JsonBody;
 use super::records::{load, render};
 use super::{ApiError, AppState, Principal};
-use crate::domain::{vietnam_time, vietnam_today, DossierCode, Role};
+use crate::domain::{vietnam_time, vietnam_today, Role};
 use crate::index::{AuditEntry, Hold, RecordStatus, RetentionCutoff, StatusChange};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -112,9 +112,8 @@ pub async fn place(
             format!("record:{record}")
         }
         (None, Some(dossier)) => {
-            let code =
-                DossierCode::parse(&dossier).map_err(|_| ApiError::not_found("dossier_not_found", format!("no dossier {dossier:?}")))?;
-            format!("dossier:{code}")
+            let dossier = super::dossiers::load(&state, &who, &dossier).await?;
+            format!("dossier:{}", dossier.code)
         }
         _ => return Err(ApiError::unprocessable("invalid_hold_target", "name exactly one of record or dossier")),
     };

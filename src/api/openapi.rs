@@ -346,14 +346,14 @@ fn paths() -> Value {
         (
             "/jobs",
             "get",
-            Op::new("Jobs in one state (dead letters with state=dead)", "admin, auditor")
+            Op::new("The agency's jobs in one state (dead letters with state=dead)", "admin, auditor, operator (every agency's)")
                 .params(vec![required_query("state", string(), "queued, running, done, failed or dead"), limit()])
                 .ok(200, "application/json", json!({"type": "object"})),
         ),
         (
             "/jobs/claim",
             "post",
-            Op::new("Claim the oldest ready job of the given kinds under a lease, waiting up to wait_ms", "worker")
+            Op::new("Claim the oldest ready job of the given kinds of the token's agency (any agency's for the operator) under a lease, waiting up to wait_ms", "worker, operator")
                 .body(json_body(object(
                     &["kinds"],
                     json!({"kinds": {"type": "array", "items": {"enum": ["ocr"]}}, "wait_ms": {"type": "integer", "minimum": 0}}),
@@ -365,7 +365,7 @@ fn paths() -> Value {
         (
             "/jobs/{id}/input",
             "get",
-            Op::new("The leased job's input, verified against its digest", "worker")
+            Op::new("The leased job's input, verified against its digest", "worker, operator")
                 .params(vec![job_id(), lease()])
                 .ok(200, "application/octet-stream", pdf())
                 .errors(&[404, 409]),
@@ -373,16 +373,16 @@ fn paths() -> Value {
         (
             "/jobs/{id}/heartbeat",
             "post",
-            Op::new("Extend a lease", "worker")
+            Op::new("Extend a lease", "worker, operator")
                 .params(vec![job_id()])
                 .body(json_body(object(&["lease"], json!({"lease": string()}))))
                 .ok(200, "application/json", json!({"type": "object"}))
-                .errors(&[409, 413, 422]),
+                .errors(&[404, 409, 413, 422]),
         ),
         (
             "/jobs/{id}/output",
             "post",
-            Op::new("Store what a leased job produced (the searchable PDF)", "worker")
+            Op::new("Store what a leased job produced (the searchable PDF)", "worker, operator")
                 .params(vec![job_id(), lease()])
                 .body(bytes_body(&["application/pdf", "application/octet-stream"]))
                 .ok(200, "application/json", json!({"type": "object"}))
@@ -391,7 +391,7 @@ fn paths() -> Value {
         (
             "/jobs/{id}/complete",
             "post",
-            Op::new("Complete a leased job with its result", "worker")
+            Op::new("Complete a leased job with its result", "worker, operator")
                 .params(vec![job_id()])
                 .body(json_body(object(&["lease", "result"], json!({"lease": string(), "result": {}}))))
                 .ok(200, "application/json", json!({"type": "object"}))
@@ -400,19 +400,19 @@ fn paths() -> Value {
         (
             "/jobs/{id}/fail",
             "post",
-            Op::new("Report a failed attempt; retried with backoff or dead", "worker")
+            Op::new("Report a failed attempt; retried with backoff or dead", "worker, operator")
                 .params(vec![job_id()])
                 .body(json_body(object(
                     &["lease", "code", "message"],
                     json!({"lease": string(), "code": string(), "message": string(), "permanent": {"type": "boolean"}}),
                 )))
                 .ok(200, "application/json", json!({"type": "object"}))
-                .errors(&[409, 413, 422]),
+                .errors(&[404, 409, 413, 422]),
         ),
         (
             "/jobs/{id}/requeue",
             "post",
-            Op::new("Put a dead job back in the queue", "admin")
+            Op::new("Put a dead job back in the queue", "admin, operator")
                 .params(vec![job_id()])
                 .ok(200, "application/json", json!({"type": "object"}))
                 .errors(&[404, 409]),
@@ -566,7 +566,7 @@ fn paths() -> Value {
         (
             "/archive/fixity",
             "get",
-            Op::new("The latest fixity report: objects checked, missing, corrupt and restored, each problem's key", "auditor, admin")
+            Op::new("The latest fixity report: objects checked, missing, corrupt and restored, each problem's key", "auditor, admin, operator")
                 .ok(200, "application/json", object(&["clean"], json!({"clean": {"type": "boolean"}})))
                 .errors(&[404]),
         ),
@@ -585,7 +585,7 @@ fn paths() -> Value {
         (
             "/audit",
             "get",
-            Op::new("The agency's audit log, newest first", "auditor, admin")
+            Op::new("The agency's audit log, newest first", "auditor, admin, operator (every agency's)")
                 .params(vec![query("target", string(), "e.g. record:<id> or dossier:<code>"), limit()])
                 .ok(200, "application/json", object(&["entries"], json!({"entries": {"type": "array"}}))),
         ),
@@ -628,8 +628,8 @@ fn schemas() -> Value {
             "id": {"type": "integer"}, "dossier": string(), "component": string(), "digest": string(),
             "media_type": string(), "size": {"type": "integer"}, "pages": {"type": "integer"}, "status": string()
         })),
-        "Job": object(&["id", "kind", "state", "lease"], json!({
-            "id": {"type": "integer"}, "kind": string(), "state": string(), "lease": nullable("string"), "payload": {}
+        "Job": object(&["id", "kind", "agency", "state", "lease"], json!({
+            "id": {"type": "integer"}, "kind": string(), "agency": string(), "state": string(), "lease": nullable("string"), "payload": {}
         })),
         "Record": object(&["id", "kind", "agency", "doc_type", "digest", "size", "manifest_digest", "status", "created_at"], json!({
             "id": string(), "kind": {"enum": ["digitized_copy", "result"]}, "agency": string(),

@@ -143,10 +143,14 @@ pub async fn upload(
 
 pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
-    let not_found = || ApiError::not_found("scan_not_found", format!("no scan {id}"));
-    let scan = state.index.scan(id).await?.ok_or_else(not_found)?;
-    who.require_agency(&scan.dossier.agency())?;
+    let scan = own_scan(&state, &who, id).await?;
     Ok(Json(render(&scan)))
+}
+
+/// A scan of the caller's agency; another agency's scan is answered as absent.
+pub async fn own_scan(state: &AppState, who: &Principal, id: i64) -> Result<Scan, ApiError> {
+    let scan = state.index.scan(id).await?.filter(|s| who.owns(&s.dossier.agency()));
+    scan.ok_or_else(|| ApiError::not_found("scan_not_found", format!("no scan {id}")))
 }
 
 fn finished_result(result: Option<Value>, id: i64) -> Result<Value, ApiError> {
@@ -156,8 +160,7 @@ fn finished_result(result: Option<Value>, id: i64) -> Result<Value, ApiError> {
 /// Recognised text, word boxes and confidences per page, for the desk and classification.
 pub async fn result(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
-    let scan = state.index.scan(id).await?.ok_or_else(|| ApiError::not_found("scan_not_found", format!("no scan {id}")))?;
-    who.require_agency(&scan.dossier.agency())?;
+    own_scan(&state, &who, id).await?;
     let result = finished_result(state.index.scan_result(id).await?, id)?;
     Ok(Json(json!({ "scan": id, "pdf": result["pdf"], "pages": result["pages"] })))
 }
@@ -165,8 +168,7 @@ pub async fn result(State(state): State<Arc<AppState>>, who: Principal, Path(id)
 /// The searchable PDF of a digitized scan, verified against its digest on the way out.
 pub async fn pdf(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Response, ApiError> {
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
-    let scan = state.index.scan(id).await?.ok_or_else(|| ApiError::not_found("scan_not_found", format!("no scan {id}")))?;
-    who.require_agency(&scan.dossier.agency())?;
+    own_scan(&state, &who, id).await?;
     let result = finished_result(state.index.scan_result(id).await?, id)?;
     let digest = result["pdf"]["digest"]
         .as_str()

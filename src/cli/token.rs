@@ -10,7 +10,7 @@ use std::process::ExitCode;
 pub enum TokenCommand {
     /// Create a token and print its secret once
     Create {
-        /// admin, scanner, signer, consumer, auditor or worker
+        /// admin, scanner, signer, consumer, auditor, worker or operator
         #[arg(long)]
         role: String,
         /// Agency code, e.g. 000.00.31.H29
@@ -30,7 +30,7 @@ pub enum TokenCommand {
 pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
     let TokenCommand::Create { role, agency, label, read_agencies, doc_types } = command;
     let Some(role) = Role::parse(&role) else {
-        eprintln!("error: unknown role {role:?}: use admin, scanner, signer, consumer, auditor or worker");
+        eprintln!("error: unknown role {role:?}: use admin, scanner, signer, consumer, auditor, worker or operator");
         return ExitCode::from(EXIT_INPUT);
     };
     let agency = match AgencyCode::parse(&agency) {

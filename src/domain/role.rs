@@ -10,10 +10,13 @@ pub enum Role {
     Consumer,
     Auditor,
     Worker,
+    /// Runs the installation: claims and manages every agency's jobs, reads fixity and the
+    /// whole audit log; reaches no agency's dossiers or records.
+    Operator,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [Role::Admin, Role::Scanner, Role::Signer, Role::Consumer, Role::Auditor, Role::Worker];
+    pub const ALL: [Role; 7] = [Role::Admin, Role::Scanner, Role::Signer, Role::Consumer, Role::Auditor, Role::Worker, Role::Operator];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -23,6 +26,7 @@ impl Role {
             Role::Consumer => "consumer",
             Role::Auditor => "auditor",
             Role::Worker => "worker",
+            Role::Operator => "operator",
         }
     }
 

@@ -89,8 +89,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The service itself, for no agency in particular: seen by no agency's auditor.
     pub fn system(what: &str) -> Actor {
         Actor { id: "system".into(), role: "system".into(), agency: "-".into(), request_id: what.into() }
+    }
+
+    /// The service itself, acting on what belongs to `agency`: that agency's auditors see it.
+    pub fn system_for(what: &str, agency: &AgencyCode) -> Actor {
+        Actor { agency: agency.to_string(), ..Actor::system(what) }
     }
 }
 
@@ -256,22 +262,33 @@ pub trait Index: Send + Sync {
     /// What the worker reported for a finished scan: the searchable PDF and page texts.
     async fn scan_result(&self, id: i64) -> Result<Option<serde_json::Value>>;
 
-    /// Hands the oldest ready job of `kinds` to a worker under a new lease; jobs whose lease
-    /// ran out are ready again, or dead once out of attempts.
-    async fn claim_job(&self, kinds: &[JobKind], lease: &str, lease_ms: i64, now_ms: i64) -> Result<Option<Job>>;
+    /// Hands the oldest ready job of `kinds` (of `agency` when given) to a worker under a new
+    /// lease; jobs whose lease ran out are ready again, or dead once out of attempts.
+    async fn claim_job(
+        &self,
+        kinds: &[JobKind],
+        agency: Option<&AgencyCode>,
+        lease: &str,
+        lease_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<Job>>;
     async fn heartbeat(&self, job: i64, lease: &str, until_ms: i64) -> Result<bool>;
     async fn complete_job(&self, job: i64, lease: &str, result: serde_json::Value, audit: AuditEntry) -> Result<Finish>;
     async fn fail_job(&self, job: i64, lease: &str, failure: &Failure, policy: RetryPolicy, audit: AuditEntry) -> Result<Finish>;
     async fn job(&self, id: i64) -> Result<Option<Job>>;
     /// Puts a dead job back in the queue with a fresh set of attempts.
     async fn requeue_job(&self, id: i64, audit: AuditEntry) -> Result<bool>;
-    async fn jobs_in_state(&self, state: JobState, limit: u32) -> Result<Vec<Job>>;
+    /// Jobs in `state` (of `agency` when given), oldest first.
+    async fn jobs_in_state(&self, state: JobState, agency: Option<&AgencyCode>, limit: u32) -> Result<Vec<Job>>;
 
     /// Stores a sealed record and appends its manifest to the transparency log, marks its
     /// scan `sealed` and its component by `check`, and the dossier `complete` when every
     /// required component is satisfied. A scan has at most one record: sealing it again
     /// returns the first.
     async fn create_record(&self, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
+    /// Leaves a recognised scan unsealed in one transaction: the scan `unsealed`, its
+    /// component `flagged` with `flag` alone (`no_seal_key`), and the audit entry.
+    async fn leave_unsealed(&self, scan: i64, flag: &str, audit: AuditEntry) -> Result<()>;
     /// Links an existing record to a component instead of a new scan: the component is
     /// satisfied and counted as reused; the dossier may become complete.
     async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, audit: AuditEntry) -> Result<()>;
@@ -343,6 +360,7 @@ pub trait Index: Send + Sync {
     async fn save_fixity_run(&self, run: &FixityRun) -> Result<i64>;
     async fn latest_fixity_run(&self) -> Result<Option<FixityRun>>;
 
-    /// Newest first; with `agency`, that agency's entries and the system's.
+    /// Newest first; with `agency`, that agency's entries only (the service's own entries
+    /// carry the agency of what they concern).
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;
 }

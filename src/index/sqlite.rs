@@ -170,9 +170,11 @@ fn job_row(r: &SqliteRow) -> Result<Job> {
     let kind: String = r.get("kind");
     let state: String = r.get("state");
     let payload: String = r.get("payload");
+    let agency: String = r.get("agency");
     Ok(Job {
         id: r.get("id"),
         kind: JobKind::parse(&kind).ok_or_else(|| corrupt("jobs", format!("kind {kind}")))?,
+        agency: AgencyCode::parse(&agency).map_err(|e| corrupt("jobs", e))?,
         payload: serde_json::from_str(&payload).map_err(|e| corrupt("jobs", e))?,
         state: JobState::parse(&state).ok_or_else(|| corrupt("jobs", format!("state {state}")))?,
         attempts: r.get::<i64, _>("attempts") as u32,
@@ -200,14 +202,15 @@ fn dossier_row(r: &SqliteRow) -> Result<Dossier> {
 }
 
 /// Queues a job; a job with the same key already queued or done is kept, not doubled.
-async fn enqueue(tx: &mut Tx, kind: JobKind, payload: &str, max_attempts: i64, key: &str) -> Result<i64> {
+async fn enqueue(tx: &mut Tx, kind: JobKind, agency: &AgencyCode, payload: &str, max_attempts: i64, key: &str) -> Result<i64> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO jobs (kind, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?) \
+        "INSERT INTO jobs (kind, agency, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) \
          ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = jobs.updated_at RETURNING id",
     )
     .bind(kind.as_str())
+    .bind(agency.as_str())
     .bind(payload)
     .bind(max_attempts)
     .bind(now)
@@ -361,7 +364,7 @@ impl Index for SqliteIndex {
         let payload = OcrPayload { scan: scan_id, digest: s.digest.clone(), media_type: s.media_type.clone() };
         let payload = serde_json::to_string(&payload).map_err(|e| corrupt("jobs", e))?;
         let key = format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest);
-        let job = enqueue(&mut tx, kind, &payload, policy.max_attempts as i64, &key).await?;
+        let job = enqueue(&mut tx, kind, &s.dossier.agency(), &payload, policy.max_attempts as i64, &key).await?;
         let row = sqlx::query(
             "INSERT INTO scans (id, dossier, component, digest, media_type, size, pages, status, job, idempotency_key, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING *",
@@ -404,7 +407,7 @@ impl Index for SqliteIndex {
         row.as_ref().map(scan_row).transpose()
     }
 
-    async fn claim_job(&self, kinds: &[JobKind], lease: &str, lease_ms: i64, now: i64) -> Result<Option<Job>> {
+    async fn claim_job(&self, kinds: &[JobKind], agency: Option<&AgencyCode>, lease: &str, lease_ms: i64, now: i64) -> Result<Option<Job>> {
         let kinds = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()).map_err(|e| corrupt("jobs", e))?;
         let mut tx = self.write().await?;
         // Jobs whose holder vanished and that have no attempts left are dead.
@@ -424,6 +427,7 @@ impl Index for SqliteIndex {
         let row = sqlx::query(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ? \
              WHERE id = (SELECT id FROM jobs WHERE kind IN (SELECT value FROM json_each(?)) \
+                 AND (? IS NULL OR agency = ?) \
                  AND ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_until < ?)) \
                  ORDER BY run_after, id LIMIT 1) \
              RETURNING *",
@@ -432,6 +436,8 @@ impl Index for SqliteIndex {
         .bind(now + lease_ms)
         .bind(now)
         .bind(&kinds)
+        .bind(agency.map(|a| a.as_str()))
+        .bind(agency.map(|a| a.as_str()))
         .bind(now)
         .bind(now)
         .fetch_optional(&mut *tx)
@@ -482,9 +488,11 @@ impl Index for SqliteIndex {
         // A recognised scan is sealed next, by the service itself.
         let scan: Option<i64> = sqlx::query_scalar("SELECT id FROM scans WHERE job = ?").bind(job).fetch_optional(&mut *tx).await?;
         if let Some(scan) = scan {
-            let policy: i64 = sqlx::query_scalar("SELECT max_attempts FROM jobs WHERE id = ?").bind(job).fetch_one(&mut *tx).await?;
+            let (policy, agency): (i64, String) =
+                sqlx::query_as("SELECT max_attempts, agency FROM jobs WHERE id = ?").bind(job).fetch_one(&mut *tx).await?;
+            let agency = AgencyCode::parse(&agency).map_err(|e| corrupt("jobs", e))?;
             let payload = serde_json::to_string(&SealPayload { scan }).map_err(|e| corrupt("jobs", e))?;
-            enqueue(&mut tx, JobKind::Seal, &payload, policy, &format!("seal:scan:{scan}")).await?;
+            enqueue(&mut tx, JobKind::Seal, &agency, &payload, policy, &format!("seal:scan:{scan}")).await?;
         }
         audit(&mut tx, &entry, &format!("job:{job}")).await?;
         tx.commit().await?;
@@ -548,9 +556,11 @@ impl Index for SqliteIndex {
         Ok(true)
     }
 
-    async fn jobs_in_state(&self, state: JobState, limit: u32) -> Result<Vec<Job>> {
-        let rows = sqlx::query("SELECT * FROM jobs WHERE state = ? ORDER BY id LIMIT ?")
+    async fn jobs_in_state(&self, state: JobState, agency: Option<&AgencyCode>, limit: u32) -> Result<Vec<Job>> {
+        let rows = sqlx::query("SELECT * FROM jobs WHERE state = ? AND (? IS NULL OR agency = ?) ORDER BY id LIMIT ?")
             .bind(state.as_str())
+            .bind(agency.map(|a| a.as_str()))
+            .bind(agency.map(|a| a.as_str()))
             .bind(limit as i64)
             .fetch_all(&self.pool)
             .await?;
@@ -559,6 +569,10 @@ impl Index for SqliteIndex {
 
     async fn create_record(&self, record: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
         self.insert_record(record, check, entry).await
+    }
+
+    async fn leave_unsealed(&self, scan: i64, flag: &str, entry: AuditEntry) -> Result<()> {
+        self.mark_unsealed(scan, flag, entry).await
     }
 
     async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
@@ -671,7 +685,7 @@ impl Index for SqliteIndex {
 
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
-            "SELECT * FROM audit WHERE (?1 IS NULL OR agency = ?1 OR agency = '-') AND (?2 IS NULL OR target = ?2) \
+            "SELECT * FROM audit WHERE (?1 IS NULL OR agency = ?1) AND (?2 IS NULL OR target = ?2) \
              ORDER BY id DESC LIMIT ?3",
         )
         .bind(agency.map(|a| a.as_str()))

@@ -2,7 +2,7 @@
 //! Its storage lives in the index (`jobs` table); this module holds what is the same for
 //! every backend.
 
-use crate::domain::Digest;
+use crate::domain::{AgencyCode, Digest};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -86,6 +86,8 @@ pub struct SealPayload {
 pub struct Job {
     pub id: i64,
     pub kind: JobKind,
+    /// The agency of the dossier whose scan the job processes.
+    pub agency: AgencyCode,
     pub payload: serde_json::Value,
     pub state: JobState,
     pub attempts: u32,

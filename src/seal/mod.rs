@@ -24,6 +24,16 @@ const COPY_REASON: &str = "Bản sao điện tử";
 const SEAL_WIDTH: f32 = 220.0;
 const SEAL_HEIGHT: f32 = 46.0;
 const SEAL_MARGIN: f32 = 18.0;
+/// The flag on a component whose scan was recognised but that this service holds no seal
+/// key for (the dossier is another agency's).
+pub const NO_SEAL_KEY: &str = "no_seal_key";
+
+/// What became of a recognised scan.
+enum Sealed {
+    Record(Box<Record>),
+    /// Left unsealed and flagged: the dossier's agency is not the one this sealer holds a key for.
+    Unsealed,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
@@ -90,7 +100,7 @@ impl Sealer {
             let queued = self.state.jobs_queued.notified();
             let lease = format!("sealer-{}", random_hex(8));
             let now = chrono::Utc::now().timestamp_millis();
-            match self.state.index.claim_job(&[JobKind::Seal], &lease, lease_ms, now).await {
+            match self.state.index.claim_job(&[JobKind::Seal], None, &lease, lease_ms, now).await {
                 Ok(Some(job)) => {
                     self.handle(job, &lease).await;
                     continue;
@@ -106,35 +116,52 @@ impl Sealer {
     }
 
     async fn handle(&self, job: Job, lease: &str) {
-        let actor = Actor::system("sealer");
-        match self.seal(&job).await {
-            Ok(record) => {
+        let actor = Actor::system_for("sealer", &job.agency);
+        let done = match self.seal(&job).await {
+            Ok(Sealed::Record(record)) => {
                 tracing::info!(job = job.id, record = %record.id, "scan sealed");
-                let audit = AuditEntry { actor, action: "job.complete", target: String::new(), detail: json!({"kind": "seal"}) };
-                if let Err(e) = self.state.index.complete_job(job.id, lease, json!({"record": record.id}), audit).await {
-                    tracing::warn!(job = job.id, error = %e, "cannot complete seal job");
-                }
+                Some((json!({"record": record.id}), json!({"kind": "seal"})))
+            }
+            Ok(Sealed::Unsealed) => {
+                tracing::warn!(job = job.id, agency = %job.agency, "no seal key for the dossier's agency: scan left unsealed");
+                Some((json!({"unsealed": NO_SEAL_KEY}), json!({"kind": "seal", "outcome": NO_SEAL_KEY})))
             }
             Err(e) => {
                 tracing::warn!(job = job.id, code = e.code(), error = %e, "seal failed");
                 let failure = Failure { code: e.code().to_owned(), message: e.to_string(), permanent: e.permanent() };
-                let audit = AuditEntry { actor, action: "job.fail", target: String::new(), detail: json!({"code": e.code()}) };
+                let audit =
+                    AuditEntry { actor: actor.clone(), action: "job.fail", target: String::new(), detail: json!({"code": e.code()}) };
                 if let Err(e) = self.state.index.fail_job(job.id, lease, &failure, self.state.retry, audit).await {
                     tracing::warn!(job = job.id, error = %e, "cannot fail seal job");
                 }
+                None
+            }
+        };
+        if let Some((result, detail)) = done {
+            let audit = AuditEntry { actor, action: "job.complete", target: String::new(), detail };
+            if let Err(e) = self.state.index.complete_job(job.id, lease, result, audit).await {
+                tracing::warn!(job = job.id, error = %e, "cannot complete seal job");
             }
         }
     }
 
-    async fn seal(&self, job: &Job) -> Result<Record, SealError> {
+    async fn seal(&self, job: &Job) -> Result<Sealed, SealError> {
         let payload: SealPayload = serde_json::from_value(job.payload.clone()).map_err(|e| SealError::Payload(e.to_string()))?;
         let index = &self.state.index;
         if let Some(record) = index.record_for_scan(payload.scan).await? {
-            return Ok(record);
+            return Ok(Sealed::Record(Box::new(record)));
         }
         let scan = index.scan(payload.scan).await?.ok_or(SealError::NoResult(payload.scan))?;
         let result = index.scan_result(payload.scan).await?.ok_or(SealError::NoResult(payload.scan))?;
         let dossier = index.dossier(&scan.dossier).await?.ok_or(SealError::NoResult(payload.scan))?;
+        if dossier.agency != self.agency {
+            // The one key this sealer holds is its agency's: another agency's copy stays unsealed.
+            let detail = json!({"scan": scan.id, "agency": dossier.agency, "flag": NO_SEAL_KEY});
+            let audit =
+                AuditEntry { actor: Actor::system_for("sealer", &dossier.agency), action: "scan.unsealed", target: String::new(), detail };
+            index.leave_unsealed(scan.id, NO_SEAL_KEY, audit).await?;
+            return Ok(Sealed::Unsealed);
+        }
         let pdf_digest = result
             .pointer("/pdf/digest")
             .and_then(Value::as_str)
@@ -185,7 +212,7 @@ impl Sealer {
         let mut record = NewRecord {
             id: random_hex(16),
             kind: "digitized_copy",
-            agency: self.agency.clone(),
+            agency: dossier.agency.clone(),
             dossier: Some(dossier.code.clone()),
             component: Some(scan.component.clone()),
             scan: Some(scan.id),
@@ -204,12 +231,12 @@ impl Sealer {
         let manifest = manifest::canonical(&record, &created_at);
         record.manifest_digest = self.state.archive.put_manifest(&record.id, manifest.into()).await?;
         let audit = AuditEntry {
-            actor: Actor::system("sealer"),
+            actor: Actor::system_for("sealer", &dossier.agency),
             action: "record.create",
             target: String::new(),
             detail: json!({"scan": scan.id, "doc_type": record.doc_type, "status": check.status, "flags": check.flags}),
         };
-        Ok(index.create_record(record, check, audit).await?)
+        Ok(Sealed::Record(Box::new(index.create_record(record, check, audit).await?)))
     }
 }
 

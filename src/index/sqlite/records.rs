@@ -144,6 +144,27 @@ impl SqliteIndex {
         Ok(())
     }
 
+    pub(super) async fn mark_unsealed(&self, scan: i64, flag: &str, entry: AuditEntry) -> Result<()> {
+        let mut tx = self.write().await?;
+        let row: Option<(String, String)> =
+            sqlx::query_as("UPDATE scans SET status = 'unsealed', updated_at = ? WHERE id = ? RETURNING dossier, component")
+                .bind(now_ms())
+                .bind(scan)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((dossier, component)) = row else { return Err(refused("scan_not_found", format!("no scan {scan}"))) };
+        let flags = serde_json::to_string(&[flag]).map_err(|e| corrupt("components", e))?;
+        sqlx::query("UPDATE components SET status = 'flagged', flags = ? WHERE dossier = ? AND component = ?")
+            .bind(flags)
+            .bind(&dossier)
+            .bind(&component)
+            .execute(&mut *tx)
+            .await?;
+        audit(&mut tx, &entry, &format!("scan:{scan}")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(super) async fn record_by(&self, column: &'static str, value: String) -> Result<Option<Record>> {
         // `column` is one of two constants chosen by the caller, never input.
         let sql = format!("SELECT * FROM records WHERE {column} = ?");
