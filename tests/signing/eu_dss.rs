@@ -37,11 +37,6 @@ const TIME_LIMIT: Duration = Duration::from_secs(5);
 /// Files on which sohoa and DSS's tests are known to disagree, and why.
 const KNOWN: &[(&str, &str)] = &[
     (
-        "pdf-structtreeroot-changes.pdf",
-        "sohoa bug: the structure-tree entries a tagged document gains with a new signature field (a /Form element, \
-         /ParentTree, /ParentTreeNextKey) are judged object_changed; DSS counts them with the signature",
-    ),
-    (
         "pades-signed-annot-added.pdf",
         "by design: sohoa allows annotations after signing only under DocMDP P=3 (as pyHanko); DSS allows them after an \
          approval signature",

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::io::{Read, Seek};
 
 mod rules;
+mod structure;
 
 /// Most objects compared for one signature; a larger document cannot be judged and is not valid.
 const MAX_OBJECTS: usize = 500_000;
@@ -219,6 +220,10 @@ impl<R: Read + Seek> Walk<'_, '_, R> {
             self.page(a, b, at, depth)
         } else if a.has(b"FT") || is(a, b"Subtype", b"Widget") {
             self.field(a, b, at, depth)
+        } else if is(a, b"Type", b"StructTreeRoot") {
+            self.structure_root(a, b, at, depth)
+        } else if is(a, b"Type", b"StructElem") || (a.has(b"S") && a.has(b"P") && !a.has(b"Type")) {
+            self.structure_element(a, b, at, depth)
         } else if role == Role::Annotation {
             self.annotation(a, b, at, depth)
         } else {

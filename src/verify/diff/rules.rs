@@ -175,7 +175,15 @@ impl<R: Read + Seek> Walk<'_, '_, R> {
     }
 
     /// Entries of `before` must stay in `after`, each compared with itself.
-    fn kept_entries(&mut self, before: &[Object], after: &[Object], at: &str, removed: (&'static str, Needs), role: Role, depth: usize) {
+    pub(super) fn kept_entries(
+        &mut self,
+        before: &[Object],
+        after: &[Object],
+        at: &str,
+        removed: (&'static str, Needs),
+        role: Role,
+        depth: usize,
+    ) {
         let (code, needs) = removed;
         for (i, x) in before.iter().enumerate() {
             let found = match x {
