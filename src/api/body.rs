@@ -25,7 +25,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
         refuse_hidden_characters(&value)?;
-        let value = T::deserialize(value)
+        // From the bytes again rather than the value: a value keeps the last of duplicate
+        // keys, which the types' own deserializers refuse.
+        let value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::unprocessable("invalid_request", format!("the body does not fit the schema: {e}")))?;
         Ok(JsonBody(value))
     }
