@@ -16,7 +16,6 @@ pub mod policy;
 pub mod queue;
 pub mod renewal;
 pub mod seal;
-pub mod server;
 pub mod sign;
 pub mod startup;
 pub mod supervise;
