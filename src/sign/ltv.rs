@@ -210,21 +210,27 @@ pub(crate) fn crl_urls(cert: &X509Certificate) -> Vec<String> {
 /// GETs a CRL (DER, or PEM which is turned into DER).
 pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, String> {
     let client = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build().map_err(|e| e.to_string())?;
-    let resp = client.get(url).send().await.map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        return Err(format!("HTTP {}", resp.status()));
-    }
-    if resp.content_length().is_some_and(|n| n > MAX_CRL_BYTES as u64) {
-        return Err("CRL too large".into());
-    }
-    let body = resp.bytes().await.map_err(|e| e.to_string())?;
-    if body.len() > MAX_CRL_BYTES {
-        return Err("CRL too large".into());
-    }
+    let body = bounded_body(client.get(url), MAX_CRL_BYTES, "CRL").await?;
     match pem_crl(&body) {
         Some(der) => Ok(der),
         None => Ok(body.to_vec()),
     }
+}
+
+/// Sends `request` and returns its body, refusing a failed status and a body over `max`.
+pub(crate) async fn bounded_body(request: reqwest::RequestBuilder, max: usize, what: &str) -> Result<Vec<u8>, String> {
+    let resp = request.send().await.map_err(|e| e.to_string())?;
+    if !resp.status().is_success() {
+        return Err(format!("HTTP {}", resp.status()));
+    }
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(format!("{what} too large"));
+    }
+    let body = resp.bytes().await.map_err(|e| e.to_string())?;
+    if body.len() > max {
+        return Err(format!("{what} too large"));
+    }
+    Ok(body.to_vec())
 }
 
 /// The DER inside a PEM `X509 CRL` block, if `bytes` is one.

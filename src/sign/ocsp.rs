@@ -70,18 +70,8 @@ fn request(cert: &X509Certificate, issuer: &X509Certificate, nonce: &[u8]) -> Re
 
 async fn post(url: &str, body: Vec<u8>) -> Result<Vec<u8>, String> {
     let client = reqwest::Client::builder().timeout(FETCH_TIMEOUT).build().map_err(|e| e.to_string())?;
-    let resp = client.post(url).header("content-type", "application/ocsp-request").body(body).send().await.map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        return Err(format!("HTTP {}", resp.status()));
-    }
-    if resp.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
-        return Err("OCSP response too large".into());
-    }
-    let body = resp.bytes().await.map_err(|e| e.to_string())?;
-    if body.len() > MAX_RESPONSE_BYTES {
-        return Err("OCSP response too large".into());
-    }
-    Ok(body.to_vec())
+    let request = client.post(url).header("content-type", "application/ocsp-request").body(body);
+    super::ltv::bounded_body(request, MAX_RESPONSE_BYTES, "OCSP response").await
 }
 
 #[cfg(test)]
