@@ -56,6 +56,12 @@ pub struct Config {
     pub seal_chain: Option<PathBuf>,
     /// The user PIN of the token holding the seal key (give it as `SOHOA_SEAL_PIN_FILE`).
     pub seal_pin: Option<Secret>,
+    /// Other agencies' seals: `<seals_dir>/<agency code>/seal.key` and `seal.pem` (and
+    /// `chain.pem`, else `seal_chain`); a dossier's copies are sealed with its agency's seal.
+    pub seals_dir: PathBuf,
+    /// Total pixels of all pages of one scan, so that a scan within the page and pixel
+    /// limits still fits the worker's time and memory.
+    pub max_scan_pixels: u64,
     /// Root certificates (PEM) that `POST /verify` and sealing checks trust.
     pub trust_anchors: PathBuf,
     /// Officials' server-held keys: a signer token labelled `L` signs with `L.key`/`L.pem`.
@@ -104,6 +110,8 @@ impl Default for Config {
             seal_cert: "data/pki/seal.pem".into(),
             seal_chain: Some("data/pki/root.pem".into()),
             seal_pin: None,
+            seals_dir: "data/pki/seals".into(),
+            max_scan_pixels: 2_000_000_000,
             trust_anchors: "data/pki/root.pem".into(),
             officials_dir: "data/pki".into(),
             tlog_key: "data/tlog.key".into(),
@@ -203,7 +211,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 34] = [
+const KEYS: [&str; 36] = [
     "listen",
     "agency",
     "data_dir",
@@ -231,6 +239,8 @@ const KEYS: [&str; 34] = [
     "seal_cert",
     "seal_chain",
     "seal_pin",
+    "seals_dir",
+    "max_scan_pixels",
     "trust_anchors",
     "officials_dir",
     "tlog_key",
@@ -325,6 +335,8 @@ impl Config {
             "seal_cert" => self.seal_cert = text().into(),
             "seal_chain" => self.seal_chain = opt().map(PathBuf::from),
             "seal_pin" => self.seal_pin = opt().map(Secret),
+            "seals_dir" => self.seals_dir = text().into(),
+            "max_scan_pixels" => self.max_scan_pixels = num(value)?,
             "trust_anchors" => self.trust_anchors = text().into(),
             "officials_dir" => self.officials_dir = text().into(),
             "tlog_key" => self.tlog_key = text().into(),

@@ -10,11 +10,12 @@ use crate::intake::MediaLimits;
 use crate::policy;
 use crate::policy::{Agency, Catalog};
 use crate::queue::RetryPolicy;
-use crate::seal::Sealer;
+use crate::seal::{AgencySeal, Sealer};
 use crate::sign::{FileSigner, Pkcs11Signer, Signer};
 use crate::supervise::Supervisor;
 use crate::tlog::SignerKey;
 use anyhow::Context as _;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -202,12 +203,39 @@ async fn scheduled_renewal(state: Arc<AppState>, every: Duration, renewal: crate
     }
 }
 
-/// The seal stage, with the agency's seal key; without a key, copies are not sealed and a
-/// warning says so once.
+/// The seal stage, with every seal the installation holds: the home agency's (`seal_key`) and
+/// those under `seals_dir`. Without any, copies are not sealed and a warning says so once.
 fn sealer(config: &Config, state: &Arc<AppState>) -> anyhow::Result<Option<Sealer>> {
-    let Some(signer) = seal_signer(config)? else { return Ok(None) };
-    let agency = home_agency(config, &state.catalog)?;
-    Ok(Some(Sealer::new(state.clone(), signer, agency.code.clone(), agency.name.clone()).with_tsa(config.tsa_url.clone())))
+    let seals = agency_seals(config, &state.catalog)?;
+    if seals.is_empty() {
+        return Ok(None);
+    }
+    tracing::info!(agencies = ?seals.keys().map(AgencyCode::as_str).collect::<Vec<_>>(), "agency seals loaded");
+    Ok(Some(Sealer::new(state.clone(), seals).with_tsa(config.tsa_url.clone())))
+}
+
+/// The seals by agency: the home agency's from `seal_key`, each other catalog agency's from
+/// `<seals_dir>/<code>/seal.key` and `seal.pem` when present (`chain.pem` there, else
+/// `seal_chain`, is embedded with it).
+pub fn agency_seals(config: &Config, catalog: &Catalog) -> anyhow::Result<BTreeMap<AgencyCode, AgencySeal>> {
+    let mut seals = BTreeMap::new();
+    let home = home_agency(config, catalog)?;
+    if let Some(signer) = seal_signer(config)? {
+        seals.insert(home.code.clone(), AgencySeal { signer, name: home.name.clone() });
+    }
+    let have_home = seals.contains_key(&home.code);
+    for agency in catalog.agencies.values().filter(|a| !(have_home && a.code == home.code)) {
+        let dir = config.seals_dir.join(agency.code.as_str());
+        let key = dir.join("seal.key");
+        if !key.exists() {
+            continue;
+        }
+        let chain = Some(dir.join("chain.pem")).filter(|c| c.exists()).or_else(|| config.seal_chain.clone());
+        let signer = FileSigner::from_files(&key, &dir.join("seal.pem"), chain.as_deref())
+            .with_context(|| format!("the seal of agency {} in {}", agency.code, dir.display()))?;
+        seals.insert(agency.code.clone(), AgencySeal { signer: Arc::new(signer), name: agency.name.clone() });
+    }
+    Ok(seals)
 }
 
 /// The agency's seal key: a key file (None when absent), or a key in a PKCS#11 token, which

@@ -32,6 +32,20 @@ async fn init(config: &Config) -> anyhow::Result<()> {
             crate::pki::demo(dir)?;
             println!("demo PKI (root CA, agency seal, officials, TSA) written to {}", dir.display());
         }
+        // Every other agency of the catalog gets a demo seal too, so that its copies are sealed.
+        let dir = key.parent().unwrap_or(std::path::Path::new("."));
+        if dir.join("root.key").exists() {
+            let others: Vec<(&str, &str)> = catalog
+                .agencies
+                .values()
+                .filter(|a| a.code.as_str() != config.agency)
+                .map(|a| (a.code.as_str(), a.name.as_str()))
+                .collect();
+            let written = crate::pki::demo_seals(dir, &config.seals_dir, &others, &crate::pki::Publication::default())?;
+            if !written.is_empty() {
+                println!("demo seals for {} other agencies written to {}", written.len() / 2, config.seals_dir.display());
+            }
+        }
     }
     if !config.tlog_key.exists() {
         let key = crate::tlog::SignerKey::generate(&config.log_origin())?;

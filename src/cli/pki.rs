@@ -20,6 +20,13 @@ pub enum PkiCommand {
         /// OCSP responder every issued certificate names (`pki serve`'s /ocsp)
         #[arg(long)]
         ocsp_url: Option<String>,
+        /// Policy catalog whose other agencies get a seal each, in DIR/seals/<code>/ (skipped
+        /// when the directory is absent)
+        #[arg(long, default_value = "policies")]
+        policies: PathBuf,
+        /// The agency whose seal is DIR/seal.pem
+        #[arg(long, default_value = "000.00.31.H29")]
+        agency: String,
     },
     /// Publish the demo root's CRL over HTTP, GET /root.crl (DER) from DIR, and answer OCSP
     /// requests for what the root issued, POST /ocsp, from that CRL
@@ -35,9 +42,9 @@ pub enum PkiCommand {
 
 pub fn run(command: PkiCommand) -> ExitCode {
     match command {
-        PkiCommand::Demo { dir, crl_url, ocsp_url } => {
+        PkiCommand::Demo { dir, crl_url, ocsp_url, policies, agency } => {
             let publication = crate::pki::Publication { crl_url: crl_url.as_deref(), ocsp_url: ocsp_url.as_deref() };
-            demo(&dir, &publication)
+            demo(&dir, &publication, &policies, &agency)
         }
         PkiCommand::Serve { dir, addr } => match super::runtime() {
             Ok(rt) => rt.block_on(serve(dir, addr)),
@@ -49,8 +56,17 @@ pub fn run(command: PkiCommand) -> ExitCode {
     }
 }
 
-fn demo(dir: &std::path::Path, publication: &crate::pki::Publication) -> ExitCode {
-    match crate::pki::demo_with(dir, publication) {
+fn demo(dir: &std::path::Path, publication: &crate::pki::Publication, policies: &std::path::Path, home: &str) -> ExitCode {
+    let written = crate::pki::demo_with(dir, publication).map_err(anyhow::Error::from).and_then(|mut files| {
+        if policies.is_dir() {
+            let catalog = crate::policy::load(policies)?;
+            let others: Vec<(&str, &str)> =
+                catalog.agencies.values().filter(|a| a.code.as_str() != home).map(|a| (a.code.as_str(), a.name.as_str())).collect();
+            files.extend(crate::pki::demo_seals(dir, &dir.join("seals"), &others, publication)?);
+        }
+        Ok(files)
+    });
+    match written {
         Ok(files) => {
             for f in files {
                 println!("{}", f.display());

@@ -133,6 +133,29 @@ pub fn issue_under_root(
     Ok((cert, key))
 }
 
+/// Writes a seal for each of `agencies` (code, name) under `seals/<code>/` (seal.pem and
+/// seal.key, ECDSA P-256), issued by the demo root in `dir`, naming `publication`'s URLs; an
+/// agency whose seal is already there keeps it. Returns the files written.
+pub fn demo_seals(dir: &Path, seals: &Path, agencies: &[(&str, &str)], publication: &Publication) -> Result<Vec<PathBuf>, PkiError> {
+    let root_path = dir.join("root.key");
+    let root_pem = std::fs::read_to_string(&root_path).map_err(|e| PkiError::Read { path: root_path.display().to_string(), source: e })?;
+    let issuer = Issuer::new(root_params(chrono::Utc::now().timestamp())?, KeyPair::from_pem(&root_pem)?);
+    let now = chrono::Utc::now().timestamp();
+    let mut written = Vec::new();
+    for (code, name) in agencies {
+        let seal_dir = seals.join(code);
+        if seal_dir.join("seal.key").exists() {
+            continue;
+        }
+        std::fs::create_dir_all(&seal_dir).map_err(|e| PkiError::Write { path: seal_dir.display().to_string(), source: e })?;
+        let subject = Subject { common_name: name, title: None, organization: name };
+        let (cert, key, _) = issue_with(&issuer, KeyKind::EcdsaP256, &subject, false, (now - DAY, now + 2 * 365 * DAY), publication)?;
+        written.push(write(&seal_dir, "seal.pem", &cert)?);
+        written.push(write(&seal_dir, "seal.key", &key)?);
+    }
+    Ok(written)
+}
+
 /// The root's CRL (DER) listing `revoked`, revoked an hour before `now`.
 fn crl(issuer: &Issuer<'_, KeyPair>, revoked: &[SerialNumber], now: i64) -> Result<Vec<u8>, PkiError> {
     let params = CertificateRevocationListParams {

@@ -15,6 +15,7 @@ use crate::sign::{self, SignOptions, Signer};
 use chrono::NaiveDate;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,14 +25,14 @@ const COPY_REASON: &str = "Bản sao điện tử";
 const SEAL_WIDTH: f32 = 220.0;
 const SEAL_HEIGHT: f32 = 46.0;
 const SEAL_MARGIN: f32 = 18.0;
-/// The flag on a component whose scan was recognised but that this service holds no seal
-/// key for (the dossier is another agency's).
+/// The flag on a component whose scan was recognised but whose dossier's agency this
+/// installation holds no seal for.
 pub const NO_SEAL_KEY: &str = "no_seal_key";
 
 /// What became of a recognised scan.
 enum Sealed {
     Record(Box<Record>),
-    /// Left unsealed and flagged: the dossier's agency is not the one this sealer holds a key for.
+    /// Left unsealed and flagged: the installation holds no seal of the dossier's agency.
     Unsealed,
 }
 
@@ -69,19 +70,25 @@ impl SealError {
     }
 }
 
+/// One agency's seal: its key and the name the seal's appearance shows.
+#[derive(Clone)]
+pub struct AgencySeal {
+    pub signer: Arc<dyn Signer>,
+    pub name: String,
+}
+
 /// Seals recognised scans as they are queued, until the service stops.
 pub struct Sealer {
     state: Arc<AppState>,
-    signer: Arc<dyn Signer>,
-    agency: AgencyCode,
-    agency_name: String,
+    /// The seals this installation holds, by agency: a dossier's copies bear its agency's.
+    seals: BTreeMap<AgencyCode, AgencySeal>,
     /// With a TSA, copies are sealed at PAdES B-LTA.
     tsa_url: Option<String>,
 }
 
 impl Sealer {
-    pub fn new(state: Arc<AppState>, signer: Arc<dyn Signer>, agency: AgencyCode, agency_name: String) -> Sealer {
-        Sealer { state, signer, agency, agency_name, tsa_url: None }
+    pub fn new(state: Arc<AppState>, seals: BTreeMap<AgencyCode, AgencySeal>) -> Sealer {
+        Sealer { state, seals, tsa_url: None }
     }
 
     /// Seals at PAdES B-LTA with time-stamps from `tsa_url`.
@@ -154,14 +161,14 @@ impl Sealer {
         let scan = index.scan(payload.scan).await?.ok_or(SealError::NoResult(payload.scan))?;
         let result = index.scan_result(payload.scan).await?.ok_or(SealError::NoResult(payload.scan))?;
         let dossier = index.dossier(&scan.dossier).await?.ok_or(SealError::NoResult(payload.scan))?;
-        if dossier.agency != self.agency {
-            // The one key this sealer holds is its agency's: another agency's copy stays unsealed.
+        let Some(seal) = self.seals.get(&dossier.agency) else {
+            // Never another agency's seal: without the dossier's own, the copy stays unsealed.
             let detail = json!({"scan": scan.id, "agency": dossier.agency, "flag": NO_SEAL_KEY});
             let audit =
                 AuditEntry { actor: Actor::system_for("sealer", &dossier.agency), action: "scan.unsealed", target: String::new(), detail };
             index.leave_unsealed(scan.id, NO_SEAL_KEY, audit).await?;
             return Ok(Sealed::Unsealed);
-        }
+        };
         let pdf_digest = result
             .pointer("/pdf/digest")
             .and_then(Value::as_str)
@@ -180,8 +187,8 @@ impl Sealer {
         let check = check_component(catalog, &dossier, &scan.component, &classification.doc_type, field("owner_id").as_deref());
 
         let pdf = self.state.archive.get_blob(&pdf_digest).await?;
-        let signer = self.signer.clone();
-        let agency_name = self.agency_name.clone();
+        let signer = seal.signer.clone();
+        let agency_name = seal.name.clone();
         let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
         let sealed = match &self.tsa_url {
             Some(url) => seal_pdf_long_term(&pdf, signer.as_ref(), &agency_name, signing_time, url).await?,
@@ -199,8 +206,8 @@ impl Sealer {
         let summary = json!({
             "signatures": [{
                 "kind": "seal",
-                "signer": certificate_subject(self.signer.certificate()),
-                "certificate_sha256": Digest::of(self.signer.certificate()).as_str(),
+                "signer": certificate_subject(seal.signer.certificate()),
+                "certificate_sha256": Digest::of(seal.signer.certificate()).as_str(),
                 "signing_time": signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
                 "level": level,
             }],

@@ -18,6 +18,8 @@ use tokio::sync::oneshot;
 
 pub const AGENCY: &str = "000.00.31.H29";
 pub const OTHER_AGENCY: &str = "000.00.09.H29";
+/// A third agency, which holds a seal of its own in the test installation.
+pub const SEALED_AGENCY: &str = "000.00.00.G13";
 
 pub struct TestApp {
     pub base: String,
@@ -72,6 +74,10 @@ pub fn demo_pki() -> &'static Path {
     PKI.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         sohoa::pki::demo(dir.path()).expect("demo pki");
+        // One more agency holds a seal of its own; the others hold none.
+        let seals = dir.path().join("seals");
+        sohoa::pki::demo_seals(dir.path(), &seals, &[(SEALED_AGENCY, "Sở Tư pháp thành phố Hà Nội")], &Default::default())
+            .expect("demo seal");
         // The file holds no name: the service names the key by the log's origin.
         let log_key = sohoa::tlog::SignerKey::generate("test").expect("log key");
         std::fs::write(dir.path().join("tlog.key"), log_key.to_pkcs8_pem()).expect("write log key");
@@ -86,6 +92,7 @@ pub fn test_config(dir: &Path) -> Config {
         seal_key: pki.join("seal.key").into(),
         seal_cert: pki.join("seal.pem"),
         seal_chain: Some(pki.join("root.pem")),
+        seals_dir: pki.join("seals"),
         trust_anchors: pki.join("root.pem"),
         officials_dir: pki.to_path_buf(),
         tlog_key: pki.join("tlog.key"),
