@@ -1,8 +1,10 @@
 //! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary.
-//! The transparency log's routes are in api/tlog.rs and agency isolation in api/isolation.rs,
-//! in this same test binary.
+//! The transparency log's routes are in api/tlog.rs, agency isolation in api/isolation.rs
+//! and the chain of custody from scan to seal in api/custody.rs, in this same test binary.
 
 mod common;
+#[path = "api/custody.rs"]
+mod custody;
 #[path = "api/isolation.rs"]
 mod isolation;
 #[path = "api/tlog.rs"]
@@ -355,16 +357,17 @@ async fn an_expired_lease_passes_the_job_on_and_only_one_result_counts() {
     assert_eq!(second["attempts"], 2);
 
     let digest = sohoa::domain::Digest::of(&png(64, 64)).prefixed();
-    let pdf = app.post_output(id, second["lease"].as_str().unwrap(), b"%PDF-1.7\n%%EOF\n".to_vec()).await;
-    let result = |input: &str| json!({"input": input, "pdf": {"digest": pdf, "size": 15}, "pages": []});
+    let pages = json!([page_text(1, 64, 64, "")]);
+    let stored = app.post_output(id, second["lease"].as_str().unwrap(), recognition(&digest, pages.clone()).to_string().into_bytes()).await;
+    let result = |input: &str| json!({"input": input, "recognition": stored});
     let late = json!({"lease": first["lease"], "result": result(&digest)});
     let (status, body) = app.post_json(worker, &format!("/jobs/{id}/complete"), late).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("lease_lost")));
     let wrong = json!({"lease": second["lease"], "result": result(&sohoa::domain::Digest::of(b"other").prefixed())});
-    let (status, _) = app.post_json(worker, &format!("/jobs/{id}/complete"), wrong).await;
-    assert_eq!(status, 422);
-    let no_pdf = json!({"lease": second["lease"], "result": {"input": digest, "pdf": {"digest": sohoa::domain::Digest::of(b"x").prefixed()}, "pages": []}});
-    let (status, body) = app.post_json(worker, &format!("/jobs/{id}/complete"), no_pdf).await;
+    let (status, body) = app.post_json(worker, &format!("/jobs/{id}/complete"), wrong).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("digest_mismatch")));
+    let missing = json!({"lease": second["lease"], "result": {"input": digest, "recognition": sohoa::domain::Digest::of(b"x").prefixed()}});
+    let (status, body) = app.post_json(worker, &format!("/jobs/{id}/complete"), missing).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("output_missing")));
     let done = json!({"lease": second["lease"], "result": result(&digest)});
     let (status, _) = app.post_json(worker, &format!("/jobs/{id}/complete"), done.clone()).await;
@@ -902,13 +905,10 @@ async fn corrections_export_as_labelled_text_that_eval_scores() {
     let (code, job) = queued_job(&app).await;
     let claimed = claim(&app).await.unwrap();
     let lease = claimed["lease"].as_str().unwrap();
-    let pdf = app.post_output(job, lease, b"%PDF-1.7\n%%EOF\n".to_vec()).await;
     let text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nGIẤY CHỨNG SINH\nHọ và tên mẹ: Lê Thị Mai\n\
         Số định danh cá nhân: 001303012345\nĐã sinh con vào lúc: 8 giờ 30\nCân nặng: 3200 gram";
     let input = sohoa::domain::Digest::of(&png(64, 64)).prefixed();
-    let result = json!({"input": input, "pdf": {"digest": pdf, "size": 15}, "pages": [{"page": 1, "text": text}]});
-    let (status, body) =
-        app.post_json(app.token(Role::Worker), &format!("/jobs/{job}/complete"), json!({"lease": lease, "result": result})).await;
+    let (status, body) = app.complete_ocr(app.token(Role::Worker), job, lease, &input, json!([page_text(1, 64, 64, text)])).await;
     assert_eq!(status, 200, "{body}");
     let scan = app.state.index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
 

@@ -2,7 +2,8 @@
 
 use super::body::JsonBody;
 use super::{ApiError, AppState, Principal};
-use crate::domain::{Digest, Role};
+use crate::custody::{self, Completion, Recognition, WorkerIdentity};
+use crate::domain::Role;
 use crate::index::{Actor, AuditEntry, Finish};
 use crate::queue::{Failure, Job, JobKind, JobState, OcrPayload};
 use axum::extract::{Path, Query, State};
@@ -122,8 +123,9 @@ pub async fn input(
     Ok(([(header::CONTENT_TYPE, payload.media_type)], bytes).into_response())
 }
 
-/// Stores what a leased job produced (the searchable PDF) in the archive, by digest; the
-/// completion then names it. Outputs are content-addressed, so a retry stores nothing new.
+/// Stores what a leased job produced (an `ocr` job's recognition, JSON) in the archive, by
+/// digest; the completion then names it. Outputs are content-addressed, so a retry stores
+/// nothing new, and go to the archive rather than through a JSON body limit.
 pub async fn output(
     State(state): State<Arc<AppState>>,
     who: Principal,
@@ -134,10 +136,10 @@ pub async fn output(
 ) -> Result<Json<Value>, ApiError> {
     who.require(WORKERS)?;
     leased(&state, &who, id, &q.lease).await?;
-    // The PDF carries the original images plus a text layer: allow room beyond the upload.
+    // Words and boxes of every page: room for a scan at the page limit.
     let bytes = super::scans::read_body(body, &headers, state.max_upload_bytes.saturating_mul(2)).await?;
-    if !bytes.starts_with(b"%PDF-") {
-        return Err(ApiError::unprocessable("invalid_output", "the output of an ocr job is a PDF"));
+    if serde_json::from_slice::<Recognition>(&bytes).is_err() {
+        return Err(ApiError::unprocessable("invalid_output", "the output of an ocr job is its recognition: {input, engine, pages}"));
     }
     let size = bytes.len();
     let digest = state.archive.put_blob(bytes).await?;
@@ -181,31 +183,17 @@ pub async fn complete(
 ) -> Result<Json<Value>, ApiError> {
     who.require(WORKERS)?;
     let job = own_job(&state, &who, id).await?;
-    match job.kind {
-        JobKind::Ocr => {
-            // The worker must have processed the bytes the scan was stored as, and stored
-            // the PDF it names.
-            let payload = ocr_payload(&job)?;
-            let digest_at = |pointer: &str| body.result.pointer(pointer).and_then(Value::as_str).and_then(|d| Digest::parse(d).ok());
-            if digest_at("/input").as_ref() != Some(&payload.digest) {
-                return Err(ApiError::unprocessable("digest_mismatch", "result.input is not the digest of the job's input"));
-            }
-            let pdf = digest_at("/pdf/digest").ok_or_else(|| ApiError::unprocessable("invalid_result", "result.pdf.digest is missing"))?;
-            if !state.archive.contains(&pdf).await? {
-                return Err(ApiError::unprocessable(
-                    "output_missing",
-                    "result.pdf.digest names no stored output: POST it to /output first",
-                ));
-            }
-            if !body.result.get("pages").is_some_and(Value::is_array) {
-                return Err(ApiError::unprocessable("invalid_result", "result.pages must list the recognised pages"));
-            }
-        }
-        JobKind::Seal => return Err(ApiError::forbidden("service_job", "seal jobs are completed by the service")),
+    if job.state == JobState::Done && job.lease.as_deref() == Some(body.lease.as_str()) {
+        // A repeated completion by the holder is answered as the first one was.
+        return Ok(Json(json!({ "job": id, "state": "done" })));
     }
+    let result = match job.kind {
+        JobKind::Ocr => accept_ocr(&state, &who, &job, &body).await?,
+        JobKind::Seal => return Err(ApiError::forbidden("service_job", "seal jobs are completed by the service")),
+    };
     let audit =
         AuditEntry { actor: actor_for(&who, &job), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
-    match state.index.complete_job(id, &body.lease, body.result, audit).await? {
+    match state.index.complete_job(id, &body.lease, result, audit).await? {
         Finish::NotLeaseHolder => Err(lease_lost(id)),
         finish => {
             tracing::info!(job = id, "job done");
@@ -213,6 +201,31 @@ pub async fn complete(
             state.jobs_queued.notify_waiters();
             Ok(Json(json!({ "job": id, "state": finish_state(&finish) })))
         }
+    }
+}
+
+/// The scan's result from a worker's completion: the service assembles the searchable copy
+/// from the stored scan and the worker's words. Output that does not show the scan is
+/// refused (`output_mismatch`), audited, and the job goes back to the queue.
+async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &CompleteBody) -> Result<Value, ApiError> {
+    leased(state, who, job.id, &body.lease).await?;
+    let payload = ocr_payload(job)?;
+    let completion: Completion = serde_json::from_value(body.result.clone())
+        .map_err(|e| ApiError::unprocessable("invalid_result", format!("result must be {{input, recognition}}: {e}")))?;
+    let worker = WorkerIdentity { token: who.token_id, label: who.label.clone(), role: who.role.as_str().to_owned() };
+    match custody::accept(&state.archive, &payload.digest, &completion, worker, state.media_limits).await {
+        Ok(result) => Ok(result),
+        Err(custody::AcceptError::Archive(e)) => Err(e.into()),
+        Err(e) if e.is_mismatch() => {
+            tracing::warn!(job = job.id, token = who.token_id, error = %e, "worker output refused");
+            let failure = Failure { code: e.code().to_owned(), message: e.to_string(), permanent: false };
+            let detail = json!({"code": e.code(), "reason": e.to_string(), "token": who.token_id, "label": who.label});
+            let audit = AuditEntry { actor: actor_for(who, job), action: "job.output_refused", target: String::new(), detail };
+            state.index.fail_job(job.id, &body.lease, &failure, state.retry, audit).await?;
+            state.jobs_queued.notify_waiters();
+            Err(ApiError::unprocessable("output_mismatch", e.to_string()))
+        }
+        Err(e) => Err(ApiError::unprocessable(e.code(), e.to_string())),
     }
 }
 

@@ -214,7 +214,16 @@ impl Sealer {
             "classification": { "doc_type": classification.doc_type, "confidence": classification.confidence },
             "fields": fields,
             "flags": check.flags,
-            "source": { "scan": scan.id, "digest": scan.digest.prefixed(), "searchable_pdf": pdf_digest.prefixed() },
+            // chain of custody: the scan, the copy the service assembled from it, the words
+            // it was given and by whom, and the engine that worker says it ran
+            "source": {
+                "scan": scan.id,
+                "digest": scan.digest.prefixed(),
+                "searchable_pdf": pdf_digest.prefixed(),
+                "recognition": result.get("recognition"),
+                "worker": result.get("worker"),
+                "engine": result.get("engine"),
+            },
         });
         let mut record = NewRecord {
             id: random_hex(16),

@@ -2,7 +2,7 @@
 //! neither reach nor see this agency's jobs, and another agency's scans are never sealed
 //! with this agency's seal.
 
-use crate::common::{assert_problem, png, sample_pdf, TestApp, AGENCY, OTHER_AGENCY};
+use crate::common::{assert_problem, page_text, png, recognition, TestApp, AGENCY, OTHER_AGENCY};
 use serde_json::{json, Value};
 use sohoa::api::issue_token;
 use sohoa::domain::{AgencyCode, Role};
@@ -38,9 +38,9 @@ async fn a_worker_of_another_agency_can_neither_claim_nor_finish_this_agencys_jo
     let read = app.http.get(app.url(&format!("/jobs/{id}/input"))).bearer_auth(&intruder).query(&[("lease", &lease)]);
     assert_problem(read.send().await.unwrap(), 404, "job_not_found").await;
     let write = app.http.post(app.url(&format!("/jobs/{id}/output"))).bearer_auth(&intruder).query(&[("lease", &lease)]);
-    assert_problem(write.body(sample_pdf(false)).send().await.unwrap(), 404, "job_not_found").await;
-    let pdf = app.post_output(id, &lease, sample_pdf(false)).await;
-    let result = json!({"input": input, "pdf": {"digest": pdf, "size": 1}, "pages": []});
+    assert_problem(write.body(recognition(&input, json!([])).to_string()).send().await.unwrap(), 404, "job_not_found").await;
+    let stored = app.post_output(id, &lease, recognition(&input, json!([page_text(1, 64, 64, "")])).to_string().into_bytes()).await;
+    let result = json!({"input": input, "recognition": stored});
     for (action, body) in [
         ("heartbeat", json!({"lease": lease})),
         ("complete", json!({"lease": lease, "result": result})),
@@ -100,11 +100,9 @@ async fn a_scan_of_another_agencys_dossier_is_never_sealed_with_this_agencys_sea
     let (status, job) = app.post_json(&worker, "/jobs/claim", claim_now()).await;
     assert_eq!((status, job["id"].as_i64(), job["agency"].as_str()), (200, Some(id), Some(OTHER_AGENCY)));
     let lease = job["lease"].as_str().unwrap();
-    let output = app.http.post(app.url(&format!("/jobs/{id}/output"))).bearer_auth(&worker).query(&[("lease", lease)]);
-    let stored: Value = output.body(sample_pdf(false)).send().await.unwrap().json().await.unwrap();
     let text = "GIẤY CHỨNG SINH\nHọ và tên mẹ: Trần Thị Lan\nSố định danh cá nhân: 001303012345";
-    let result = json!({"input": accepted["scan"]["digest"], "pdf": stored, "pages": [{"page": 1, "text": text}]});
-    let (status, body) = app.post_json(&worker, &format!("/jobs/{id}/complete"), json!({"lease": lease, "result": result})).await;
+    let input = accepted["scan"]["digest"].as_str().unwrap();
+    let (status, body) = app.complete_ocr(&worker, id, lease, input, json!([page_text(1, 64, 64, text)])).await;
     assert_eq!(status, 200, "{body}");
 
     // The service holds this agency's seal key only: the copy stays unsealed and flagged.

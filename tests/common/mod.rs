@@ -4,7 +4,7 @@
 
 use image::{GrayImage, ImageFormat, Luma};
 use reqwest::{Client, Response};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sohoa::api::{issue_token, AppState};
 use sohoa::config::Config;
 use sohoa::domain::{AgencyCode, Role};
@@ -177,11 +177,23 @@ impl TestApp {
 
     /// Stores a job output as the lease holder and returns its digest.
     pub async fn post_output(&self, job: i64, lease: &str, bytes: Vec<u8>) -> String {
+        self.post_output_as(self.token(Role::Worker), job, lease, bytes).await
+    }
+
+    /// [`TestApp::post_output`] with `token`.
+    pub async fn post_output_as(&self, token: &str, job: i64, lease: &str, bytes: Vec<u8>) -> String {
         let url = self.url(&format!("/jobs/{job}/output"));
-        let response =
-            self.http.post(url).query(&[("lease", lease)]).bearer_auth(self.token(Role::Worker)).body(bytes).send().await.unwrap();
+        let response = self.http.post(url).query(&[("lease", lease)]).bearer_auth(token).body(bytes).send().await.unwrap();
         assert_eq!(response.status(), 200);
         response.json::<Value>().await.unwrap()["digest"].as_str().unwrap().to_owned()
+    }
+
+    /// Completes an ocr job as a worker holding `token` and `lease` would, reporting `pages`
+    /// (see [`recognition`]) for the scan whose digest is `input`; returns the answer.
+    pub async fn complete_ocr(&self, token: &str, job: i64, lease: &str, input: &str, pages: Value) -> (u16, Value) {
+        let stored = self.post_output_as(token, job, lease, recognition(input, pages).to_string().into_bytes()).await;
+        let body = json!({"lease": lease, "result": {"input": input, "recognition": stored}});
+        self.post_json(token, &format!("/jobs/{job}/complete"), body).await
     }
 
     pub async fn post_json(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
@@ -333,4 +345,25 @@ pub fn sample_pdf(modern: bool) -> Vec<u8> {
         doc.save_to(&mut out).unwrap();
     }
     out
+}
+
+/// A worker's recognition of the scan `input`, with `pages` (see [`page_text`]).
+pub fn recognition(input: &str, pages: Value) -> Value {
+    json!({"input": input, "engine": {"name": "tesseract", "version": "5.3.0", "language": "vie", "model": "vie:test"}, "pages": pages})
+}
+
+/// Page `page` of a `width` x `height` image reading `text`: one word box per word, laid in
+/// small steps so that any text fits the page.
+pub fn page_text(page: u32, width: u32, height: u32, text: &str) -> Value {
+    let mut words = Vec::new();
+    for (line, row) in text.lines().enumerate() {
+        for (i, word) in row.split_whitespace().enumerate() {
+            let (x, y) = ((i as u32 * 3) % (width - 3), (line as u32 * 3) % (height - 3));
+            words.push(json!({"text": word, "conf": 90.0, "x": x, "y": y, "w": 2, "h": 2, "line": line}));
+        }
+    }
+    let text: String =
+        text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n");
+    json!({"page": page, "width": width, "height": height, "dpi": 300.0, "quarter_turns": 0, "skew": 0.0,
+           "confidence": 90.0, "no_text": words.is_empty(), "text": text, "words": words})
 }

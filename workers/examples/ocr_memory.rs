@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut first = None;
     for n in 1..=count {
-        // the PDF and texts are dropped at once, as a worker drops them after posting
+        // the words are dropped at once, as a worker drops them after posting
         ocr::recognise(&mut engine, &[&pages[(n - 1) % pages.len()]], sohoa_worker::run::LIMITS)?;
         if n == pages.len().min(count) {
             // after one round every page size has been seen once

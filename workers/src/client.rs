@@ -64,12 +64,13 @@ impl Client {
     }
 
     /// Stores the job's output (the searchable PDF) and returns its digest.
-    pub async fn output(&self, job: &Job, pdf: Vec<u8>) -> anyhow::Result<Leased<String>> {
+    /// Stores the job's recognition (JSON) in the archive and returns its digest.
+    pub async fn output(&self, job: &Job, recognition: Vec<u8>) -> anyhow::Result<Leased<String>> {
         let response = self
             .post(&format!("/jobs/{}/output", job.id))
             .query(&[("lease", &job.lease)])
-            .header(reqwest::header::CONTENT_TYPE, "application/pdf")
-            .body(pdf)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(recognition)
             .send()
             .await
             .context("output")?;

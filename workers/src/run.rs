@@ -1,9 +1,10 @@
 //! The claim -> process -> complete loop, with heartbeats and graceful shutdown.
 
 use crate::client::{Client, Job, Leased};
-use crate::ocr::{self, Engine, OcrError, Recognised};
+use crate::ocr::{self, Engine, EngineInfo, OcrError, PageText};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use sohoa::custody::Recognition;
 use sohoa::intake::MediaLimits;
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
@@ -21,11 +22,12 @@ enum Outcome {
 /// Limits the worker applies to its input, whatever the service let through.
 pub const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
 
-type Reply = oneshot::Sender<Result<Recognised, OcrError>>;
+type Reply = oneshot::Sender<Result<Vec<PageText>, OcrError>>;
 
 /// A thread owning one Tesseract engine, loaded once and reused for every job.
 struct OcrThread {
     jobs: std::sync::mpsc::Sender<(bytes::Bytes, Reply)>,
+    info: EngineInfo,
 }
 
 impl OcrThread {
@@ -36,7 +38,7 @@ impl OcrThread {
         std::thread::spawn(move || {
             let mut engine = match Engine::new(&lang) {
                 Ok(engine) => {
-                    let _ = ready_tx.send(Ok(()));
+                    let _ = ready_tx.send(Ok(engine.info().clone()));
                     engine
                 }
                 Err(e) => {
@@ -49,13 +51,13 @@ impl OcrThread {
             }
         });
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(OcrThread { jobs }),
+            Ok(Ok(info)) => Ok(OcrThread { jobs, info }),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(ocr::EngineError::Init(String::from("engine thread died"))),
         }
     }
 
-    async fn recognise(&self, input: bytes::Bytes) -> Result<Recognised, OcrError> {
+    async fn recognise(&self, input: bytes::Bytes) -> Result<Vec<PageText>, OcrError> {
         let (tx, rx) = oneshot::channel();
         let died = || OcrError::Engine(ocr::EngineError::Page("the engine thread stopped".into()));
         self.jobs.send((input, tx)).map_err(|_| died())?;
@@ -157,19 +159,20 @@ async fn process(client: &Client, engine: &OcrThread, job: &Job) -> Outcome {
         Err(e) => return Outcome::Failed { code: "input_unavailable", message: format!("{e:#}"), permanent: false },
     };
     let input = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
-    let recognised = match engine.recognise(bytes).await {
-        Ok(r) => r,
+    let pages = match engine.recognise(bytes).await {
+        Ok(pages) => pages,
         Err(e) => return Outcome::Failed { code: e.code(), message: e.to_string(), permanent: e.permanent() },
     };
-    let size = recognised.pdf.len();
-    let pdf = match client.output(job, recognised.pdf).await {
-        Ok(Leased::Ok(digest)) => digest,
-        Ok(Leased::Lost) => return Outcome::LeaseLost,
-        Err(e) => return Outcome::Failed { code: "output_unavailable", message: format!("{e:#}"), permanent: false },
+    // The words go to the archive as an object; the service assembles the searchable copy
+    // from the stored scan and these words itself.
+    let recognition = Recognition { input: input.clone(), engine: engine.info.clone(), pages };
+    let body = match serde_json::to_vec(&recognition) {
+        Ok(body) => body,
+        Err(e) => return Outcome::Failed { code: "output_unwritable", message: e.to_string(), permanent: false },
     };
-    Outcome::Done(json!({
-        "input": input,
-        "pdf": { "digest": pdf, "size": size },
-        "pages": recognised.pages,
-    }))
+    match client.output(job, body).await {
+        Ok(Leased::Ok(digest)) => Outcome::Done(json!({ "input": input, "recognition": digest })),
+        Ok(Leased::Lost) => Outcome::LeaseLost,
+        Err(e) => Outcome::Failed { code: "output_unavailable", message: format!("{e:#}"), permanent: false },
+    }
 }

@@ -91,12 +91,12 @@ fn run(catalog: &sohoa::policy::Catalog, classifier: &Classifier, cases: &[Case]
                         Page::Unrelated(kind) => samples::generate_unrelated(*kind, case.quality, case.seed),
                     }
                     .expect("the sample fonts are installed by scripts/install-deps.sh");
-                    let recognised = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS).expect("a generated page is recognised");
-                    let texts: Vec<&str> = recognised.pages.iter().map(|p| p.text.as_str()).collect();
+                    let pages = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS).expect("a generated page is recognised");
+                    let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
                     let classified = classifier.classify(&texts);
-                    let fields = extract(&recognised.text());
+                    let fields = extract(&ocr::text(&pages));
                     if let Some(dir) = std::env::var_os("SOHOA_QUALITY_OUT") {
-                        keep(Path::new(&dir), &cases[i].name(), &sample, &recognised);
+                        keep(Path::new(&dir), &cases[i].name(), &sample, &pages);
                     }
                     let label = Label { doc_type: sample.doc_type, fields: sample.fields };
                     outcomes.lock().unwrap().push(Outcome { case: i, label, classified, fields });
@@ -109,11 +109,11 @@ fn run(catalog: &sohoa::policy::Catalog, classifier: &Classifier, cases: &[Case]
     outcomes
 }
 
-fn keep(dir: &Path, name: &str, sample: &samples::Sample, recognised: &ocr::Recognised) {
+fn keep(dir: &Path, name: &str, sample: &samples::Sample, recognised: &[ocr::PageText]) {
     std::fs::create_dir_all(dir).unwrap();
     let label = serde_json::json!({ "doc_type": sample.doc_type, "fields": sample.fields });
     std::fs::write(dir.join(format!("{name}.json")), label.to_string()).unwrap();
-    let pages: Vec<&str> = recognised.pages.iter().map(|p| p.text.as_str()).collect();
+    let pages: Vec<&str> = recognised.iter().map(|p| p.text.as_str()).collect();
     std::fs::write(dir.join(format!("{name}.ocr.txt")), pages.join("\u{c}")).unwrap();
     std::fs::write(dir.join(format!("{name}.txt")), &sample.truth).unwrap();
 }

@@ -38,18 +38,18 @@ fn error_rates_stay_within_bounds_and_the_pdf_gives_the_text_back() {
         let mut total = 0.0;
         for (i, doc_type) in TYPES.iter().enumerate() {
             let sample = samples::generate(&catalog, doc_type, quality, 100 + i as u64).unwrap();
-            let recognised = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS).unwrap();
-            let cer = samples::cer(&sample.truth, &recognised.text());
+            let pages = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS).unwrap();
+            let cer = samples::cer(&sample.truth, &ocr::text(&pages));
             println!("{:<10} {:<30} {:>6} {:>8.4}", format!("{quality:?}"), doc_type, sample.dpi, cer);
             total += cer;
 
             let pdf = dir.path().join(format!("{doc_type}-{quality:?}.pdf"));
-            std::fs::write(&pdf, &recognised.pdf).unwrap();
+            std::fs::write(&pdf, ocr::searchable_pdf(&[&sample.bytes], &pages, LIMITS).unwrap()).unwrap();
             let check = tool("qpdf", &["--check", pdf.to_str().unwrap()]);
             assert!(check.status.success(), "qpdf --check: {}", String::from_utf8_lossy(&check.stdout));
             let layer = pdftotext(&pdf);
             let mut layer_words: Vec<&str> = layer.split_whitespace().collect();
-            let text = recognised.text();
+            let text = ocr::text(&pages);
             let mut words: Vec<&str> = text.split_whitespace().collect();
             layer_words.sort_unstable();
             words.sort_unstable();
@@ -72,12 +72,13 @@ fn pages_of_several_inputs_make_one_pdf_and_blank_paper_says_so() {
     let blank = image::GrayImage::from_pixel(1240, 1754, image::Luma([248]));
     let mut blank_png = std::io::Cursor::new(Vec::new());
     blank.write_to(&mut blank_png, image::ImageFormat::Png).unwrap();
-    let recognised = ocr::recognise(&mut engine, &[&a.bytes, blank_png.get_ref(), &b.bytes], LIMITS).unwrap();
-    assert_eq!(recognised.pages.len(), 3);
-    assert!(recognised.pages[1].no_text && recognised.pages[1].text.is_empty() && recognised.pages[1].words.is_empty());
-    assert!(recognised.pages[0].text.contains(&a.fields["owner_id"]));
-    assert!(recognised.pages[2].text.contains(&b.fields["owner_id"]));
-    let doc = lopdf::Document::load_mem(&recognised.pdf).unwrap();
+    let inputs: [&[u8]; 3] = [&a.bytes, blank_png.get_ref(), &b.bytes];
+    let pages = ocr::recognise(&mut engine, &inputs, LIMITS).unwrap();
+    assert_eq!(pages.len(), 3);
+    assert!(pages[1].no_text && pages[1].text.is_empty() && pages[1].words.is_empty());
+    assert!(pages[0].text.contains(&a.fields["owner_id"]));
+    assert!(pages[2].text.contains(&b.fields["owner_id"]));
+    let doc = lopdf::Document::load_mem(&ocr::searchable_pdf(&inputs, &pages, LIMITS).unwrap()).unwrap();
     assert_eq!(doc.get_pages().len(), 3);
     // A4 at the page's resolution is 595 x 842 points
     let first = doc.get_dictionary(doc.get_pages()[&1]).unwrap();
@@ -94,9 +95,9 @@ fn a_page_turned_upside_down_or_sideways_is_read_upright() {
     for (turned, expected_turns) in [(page.rotate180(), 2), (page.rotate90(), 3)] {
         let mut png = std::io::Cursor::new(Vec::new());
         turned.write_to(&mut png, image::ImageFormat::Png).unwrap();
-        let recognised = ocr::recognise(&mut engine, &[png.get_ref()], LIMITS).unwrap();
-        assert_eq!(recognised.pages[0].quarter_turns, expected_turns);
-        let cer = samples::cer(&sample.truth, &recognised.text());
+        let pages = ocr::recognise(&mut engine, &[png.get_ref()], LIMITS).unwrap();
+        assert_eq!(pages[0].quarter_turns, expected_turns);
+        let cer = samples::cer(&sample.truth, &ocr::text(&pages));
         assert!(cer < 0.02, "turned page read with CER {cer}");
     }
 }

@@ -42,7 +42,9 @@ pub fn run(args: OcrArgs) -> ExitCode {
     };
     let limits = MediaLimits { max_pixels: args.max_pixels, max_pages: args.max_pages };
     let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-    let recognised = match ocr::recognise(&mut engine, &slices, limits) {
+    let recognised = ocr::recognise(&mut engine, &slices, limits)
+        .and_then(|pages| Ok((args.output.is_some().then(|| ocr::searchable_pdf(&slices, &pages, limits)).transpose()?, pages)));
+    let (pdf, pages) = match recognised {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());
@@ -52,17 +54,17 @@ pub fn run(args: OcrArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Some(out) = &args.output {
-        if let Err(e) = write_atomically(out, &recognised.pdf) {
+    if let (Some(out), Some(pdf)) = (&args.output, &pdf) {
+        if let Err(e) = write_atomically(out, pdf) {
             eprintln!("error: cannot write {}: {e}", out.display());
             return ExitCode::from(2);
         }
     }
     if args.text {
-        println!("{}", recognised.text());
+        println!("{}", ocr::text(&pages));
     }
     if args.json {
-        println!("{}", json!({ "pages": recognised.pages }));
+        println!("{}", json!({ "pages": pages }));
     }
     ExitCode::SUCCESS
 }

@@ -35,8 +35,8 @@ pub fn run(args: ScanArgs) -> ExitCode {
         Err(code) => return code,
     };
     let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-    let recognised = match ocr::recognise(&mut engine, &slices, crate::run::LIMITS) {
-        Ok(r) => r,
+    let pages = match ocr::recognise(&mut engine, &slices, crate::run::LIMITS) {
+        Ok(pages) => pages,
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());
             if args.json {
@@ -45,9 +45,9 @@ pub fn run(args: ScanArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let texts: Vec<&str> = recognised.pages.iter().map(|p| p.text.as_str()).collect();
+    let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
     let classification = Classifier::new(&catalog).classify(&texts);
-    let text = recognised.text();
+    let text = ocr::text(&pages);
     let fields = extract(&text);
     if args.json {
         let out = json!({
@@ -55,12 +55,12 @@ pub fn run(args: ScanArgs) -> ExitCode {
             "confidence": classification.confidence,
             "candidates": classification.candidates,
             "fields": fields,
-            "pages": recognised.pages.len(),
+            "pages": pages.len(),
             "text": text,
         });
         println!("{out}");
     } else {
-        println!("{} ({:.3}), {} page(s)", classification.doc_type, classification.confidence, recognised.pages.len());
+        println!("{} ({:.3}), {} page(s)", classification.doc_type, classification.confidence, pages.len());
         for (name, f) in &fields {
             println!("  {name:<16} {} ({:.2})", f.value, f.confidence);
         }

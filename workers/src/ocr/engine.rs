@@ -4,18 +4,7 @@ use std::ffi::{CStr, CString};
 use tesseract::plumbing::leptonica_plumbing::leptonica_sys as lept;
 use tesseract::plumbing::tesseract_sys as tess;
 
-/// A recognised word: its text (NFC), confidence 0-100 and box in page pixels.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct Word {
-    pub text: String,
-    pub conf: f32,
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-    /// Line number on the page, in reading order, for rebuilding lines.
-    pub line: u32,
-}
+pub use sohoa::custody::{text_of, EngineInfo, Word};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -108,6 +97,7 @@ fn binary_pix(binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Pix, E
 pub struct Engine {
     api: Api,
     lang: String,
+    info: EngineInfo,
 }
 
 impl Engine {
@@ -136,11 +126,17 @@ impl Engine {
         // The API defaults to one uniform block; documents need layout analysis, as the CLI does.
         // SAFETY: valid handle.
         unsafe { tess::TessBaseAPISetPageSegMode(api.0, tess::TessPageSegMode_PSM_AUTO) };
-        Ok(Engine { api, lang: lang.to_owned() })
+        let info = engine_info(&api, lang);
+        Ok(Engine { api, lang: lang.to_owned(), info })
     }
 
     pub fn lang(&self) -> &str {
         &self.lang
+    }
+
+    /// Tesseract's version and the digest of each language model it loaded, for the record.
+    pub fn info(&self) -> &EngineInfo {
+        &self.info
     }
 
     /// Recognises a page at `dpi` and returns its words in reading order: layout analysis
@@ -174,6 +170,29 @@ impl Engine {
     }
 }
 
+/// The version Tesseract reports and the SHA-256 of each `<lang>.traineddata` it loaded
+/// (`vie:<hex>+eng:<hex>`; a model it cannot read again is named with an empty digest).
+fn engine_info(api: &Api, lang: &str) -> EngineInfo {
+    use sha2::{Digest as _, Sha256};
+    // SAFETY: TessVersion returns a static NUL-terminated string; GetDatapath a string owned
+    // by the handle, valid while it lives, copied here at once.
+    let (version, datapath) = unsafe {
+        let version = CStr::from_ptr(tess::TessVersion()).to_string_lossy().into_owned();
+        let path = tess::TessBaseAPIGetDatapath(api.0);
+        (version, if path.is_null() { String::new() } else { CStr::from_ptr(path).to_string_lossy().into_owned() })
+    };
+    let model = lang
+        .split('+')
+        .map(|l| {
+            let file = std::path::Path::new(&datapath).join(format!("{l}.traineddata"));
+            let digest = std::fs::read(&file).map(|bytes| hex::encode(Sha256::digest(bytes))).unwrap_or_default();
+            format!("{l}:{digest}")
+        })
+        .collect::<Vec<_>>()
+        .join("+");
+    EngineInfo { name: "tesseract".into(), version, language: lang.to_owned(), model }
+}
+
 /// Reads Tesseract's TSV (level page block par line word left top width height conf text),
 /// keeping word rows (level 5) with text.
 fn parse_tsv(tsv: &str) -> Vec<Word> {
@@ -203,18 +222,6 @@ fn parse_tsv(tsv: &str) -> Vec<Word> {
         words.push(Word { text, conf, x, y, w, h, line });
     }
     words
-}
-
-/// The page text: words joined by spaces, lines by newlines.
-pub fn text_of(words: &[Word]) -> String {
-    let mut text = String::new();
-    for (i, word) in words.iter().enumerate() {
-        if i > 0 {
-            text.push(if words[i - 1].line == word.line { ' ' } else { '\n' });
-        }
-        text.push_str(&word.text);
-    }
-    text
 }
 
 #[cfg(test)]

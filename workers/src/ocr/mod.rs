@@ -3,15 +3,15 @@
 
 mod engine;
 mod input;
-mod pdf;
-mod pdf_input;
 mod prep;
 
-pub use engine::{Engine, EngineError, Word};
+pub use engine::{Engine, EngineError, EngineInfo, Word};
 pub use input::Page;
 pub use prep::rotate;
-use serde::Serialize;
+use sohoa::custody::CustodyError;
+pub use sohoa::custody::PageText;
 use sohoa::intake::{MediaError, MediaLimits};
+use sohoa::pages::PageError;
 
 /// Words below this confidence are noise (specks, stamps, photos), not text.
 const MIN_WORD_CONF: f32 = 20.0;
@@ -21,91 +21,61 @@ const MIN_PAGE_CONF: f32 = 40.0;
 #[derive(Debug, thiserror::Error)]
 pub enum OcrError {
     #[error(transparent)]
-    Media(#[from] MediaError),
-    #[error("a {width}x{height} image is too small to hold text")]
-    TooSmall { width: u32, height: u32 },
-    #[error("page {page} of the PDF has no image")]
-    PdfPageWithoutImage { page: u32 },
-    #[error("page {page} of the PDF holds an image this worker cannot read: {what}")]
-    UnsupportedPdfImage { page: u32, what: String },
-    #[error("compressed image data expands past {limit} bytes")]
-    Bomb { limit: usize },
+    Page(#[from] PageError),
     #[error(transparent)]
     Engine(#[from] EngineError),
-    #[error("cannot write the PDF: {0}")]
-    Pdf(String),
+    #[error(transparent)]
+    Pdf(#[from] CustodyError),
+}
+
+impl From<MediaError> for OcrError {
+    fn from(e: MediaError) -> Self {
+        OcrError::Page(e.into())
+    }
 }
 
 impl OcrError {
     /// Stable machine code, shown on the component when a job fails.
     pub fn code(&self) -> &'static str {
         match self {
-            OcrError::Media(e) => e.code(),
-            OcrError::TooSmall { .. } => "image_too_small",
-            OcrError::PdfPageWithoutImage { .. } => "pdf_page_without_image",
-            OcrError::UnsupportedPdfImage { .. } => "unsupported_pdf_image",
-            OcrError::Bomb { .. } => "decompression_bomb",
+            OcrError::Page(e) => e.code(),
             OcrError::Engine(EngineError::Init(_)) => "ocr_engine_unavailable",
             OcrError::Engine(EngineError::Page(_)) => "ocr_failed",
-            OcrError::Pdf(_) => "pdf_write_failed",
+            OcrError::Pdf(e) => e.code(),
         }
     }
 
     /// Whether another try could succeed: bad input never does.
     pub fn permanent(&self) -> bool {
-        !matches!(self, OcrError::Engine(EngineError::Init(_)) | OcrError::Pdf(_))
+        !matches!(self, OcrError::Engine(EngineError::Init(_)) | OcrError::Pdf(CustodyError::Write(_)))
     }
 }
 
-/// What recognition found on one page, in the page's original pixel coordinates turned
-/// upright and deskewed as `quarter_turns` and `skew` say.
-#[derive(Debug, Clone, Serialize)]
-pub struct PageText {
-    pub page: u32,
-    pub width: u32,
-    pub height: u32,
-    pub dpi: f32,
-    /// Clockwise quarter turns applied to make the page upright.
-    pub quarter_turns: u8,
-    /// Skew removed, in degrees.
-    pub skew: f32,
-    /// Mean word confidence, 0-100.
-    pub confidence: f32,
-    /// True when the page holds no recognisable text (blank paper, a photo).
-    pub no_text: bool,
-    pub text: String,
-    pub words: Vec<Word>,
-}
-
-/// A searchable PDF and the text of each page.
-pub struct Recognised {
-    pub pdf: Vec<u8>,
-    pub pages: Vec<PageText>,
-}
-
-impl Recognised {
-    pub fn text(&self) -> String {
-        self.pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n\n")
-    }
-}
-
-/// Recognises every page of every input and writes one PDF holding them all.
-pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Recognised, OcrError> {
-    let mut writer = pdf::Writer::new();
+/// Recognises every page of every input, one page in memory at a time.
+pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Vec<PageText>, OcrError> {
     let mut pages = Vec::new();
     for bytes in inputs {
-        for page in input::pages(bytes, limits)? {
+        input::for_each_page(bytes, limits, |page| {
             let number = pages.len() as u32 + 1;
             if number > limits.max_pages {
                 return Err(MediaError::TooManyPages { pages: number, limit: limits.max_pages }.into());
             }
-            let text = recognise_page(engine, &page, number)?;
-            writer.add_page(page.original, &text).map_err(|e| OcrError::Pdf(e.to_string()))?;
-            pages.push(text);
-        }
+            pages.push(recognise_page(engine, &page, number)?);
+            Ok(())
+        })?;
     }
-    let pdf = writer.finish().map_err(|e| OcrError::Pdf(e.to_string()))?;
-    Ok(Recognised { pdf, pages })
+    Ok(pages)
+}
+
+/// The searchable PDF of `inputs` with the words of `pages`, assembled as the service
+/// assembles the copy it seals.
+pub fn searchable_pdf(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits) -> Result<Vec<u8>, OcrError> {
+    Ok(sohoa::custody::assemble(inputs, pages, limits)?)
+}
+
+/// The text of all pages, pages apart by a blank line.
+pub fn text(pages: &[PageText]) -> String {
+    pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n\n")
 }
 
 fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageText, OcrError> {
@@ -140,6 +110,12 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         for w in &mut words {
             (w.x, w.y, w.w, w.h) = (up(w.x), up(w.y), up(w.w), up(w.h));
         }
+    }
+    // rounding must not carry a box past the page the service checks it against
+    let (up_w, up_h) = if prepared.quarter_turns % 2 == 1 { (height, width) } else { (width, height) };
+    for w in &mut words {
+        (w.x, w.y) = (w.x.min(up_w - 1), w.y.min(up_h - 1));
+        (w.w, w.h) = (w.w.min(up_w - w.x), w.h.min(up_h - w.y));
     }
     let words: Vec<Word> = words.into_iter().filter(|w| w.conf >= MIN_WORD_CONF).collect();
     let confidence = if words.is_empty() { 0.0 } else { words.iter().map(|w| w.conf).sum::<f32>() / words.len() as f32 };

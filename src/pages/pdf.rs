@@ -1,55 +1,59 @@
 //! Page images of an image-only PDF (what scanners write), extracted with lopdf.
 
-use super::input::{check_size, expand_bilevel, inflate_limited, plausible_dpi, Original, Page};
-use super::OcrError;
+use super::{check_size, expand_bilevel, from_pixels, inflate_limited, plausible_dpi, Original, Page, PageError, Want};
+use crate::intake::{MediaError, MediaLimits};
 use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, RgbImage};
 use lopdf::{Document, Object};
-use sohoa::intake::{MediaError, MediaLimits};
 use std::io::Cursor;
 
-pub fn pages(bytes: &[u8], limits: MediaLimits) -> Result<Vec<Page>, OcrError> {
+pub fn pages<E: From<PageError>>(
+    bytes: &[u8],
+    limits: MediaLimits,
+    want: Want,
+    mut each: impl FnMut(Page) -> Result<(), E>,
+) -> Result<(), E> {
     // lopdf is not hardened against every malformed file; a panic there is a corrupt PDF.
-    let loaded = std::panic::catch_unwind(|| Document::load_mem(bytes)).map_err(|_| MediaError::CorruptPdf("the parser gave up".into()))?;
+    let loaded = std::panic::catch_unwind(|| Document::load_mem(bytes))
+        .map_err(|_| PageError::from(MediaError::CorruptPdf("the parser gave up".into())))?;
     let doc = match loaded {
         Ok(doc) => doc,
-        Err(lopdf::Error::Decryption(_)) => return Err(MediaError::EncryptedPdf.into()),
-        Err(e) => return Err(MediaError::CorruptPdf(e.to_string()).into()),
+        Err(lopdf::Error::Decryption(_)) => return Err(PageError::from(MediaError::EncryptedPdf).into()),
+        Err(e) => return Err(PageError::from(MediaError::CorruptPdf(e.to_string())).into()),
     };
     if doc.is_encrypted() || doc.was_encrypted() {
-        return Err(MediaError::EncryptedPdf.into());
+        return Err(PageError::from(MediaError::EncryptedPdf).into());
     }
     let page_ids = doc.get_pages();
     if page_ids.is_empty() {
-        return Err(MediaError::NoPages.into());
+        return Err(PageError::from(MediaError::NoPages).into());
     }
     if page_ids.len() > limits.max_pages as usize {
-        return Err(MediaError::TooManyPages { pages: page_ids.len() as u32, limit: limits.max_pages }.into());
+        return Err(PageError::from(MediaError::TooManyPages { pages: page_ids.len() as u32, limit: limits.max_pages }).into());
     }
-    let mut out = Vec::with_capacity(page_ids.len());
     for (number, id) in page_ids {
-        out.push(page(&doc, number, id, limits)?);
+        each(page(&doc, number, id, limits, want)?)?;
     }
-    Ok(out)
+    Ok(())
 }
 
-fn page(doc: &Document, number: u32, id: lopdf::ObjectId, limits: MediaLimits) -> Result<Page, OcrError> {
+fn page(doc: &Document, number: u32, id: lopdf::ObjectId, limits: MediaLimits, want: Want) -> Result<Page, PageError> {
     let images = doc.get_page_images(id).map_err(|e| MediaError::CorruptPdf(format!("page {number}: {e}")))?;
     // A scanned page is one image covering it; take the largest if there are several.
-    let image = images.iter().max_by_key(|i| i.width.saturating_mul(i.height)).ok_or(OcrError::PdfPageWithoutImage { page: number })?;
+    let image = images.iter().max_by_key(|i| i.width.saturating_mul(i.height)).ok_or(PageError::PdfPageWithoutImage { page: number })?;
     let (width, height) = (u32::try_from(image.width).unwrap_or(0), u32::try_from(image.height).unwrap_or(0));
     check_size(width, height, limits)?;
     let page_width_pt = media_width(doc, id).unwrap_or(595.0);
     let dpi = plausible_dpi(Some(width as f32 / (page_width_pt / 72.0)), width, height);
     let filters: Vec<&str> = image.filters.iter().flatten().map(String::as_str).collect();
-    let unsupported = |what: String| OcrError::UnsupportedPdfImage { page: number, what };
+    let unsupported = |what: String| PageError::UnsupportedPdfImage { page: number, what };
     match filters.as_slice() {
         ["DCTDecode"] => {
             let decoded = ImageReader::with_format(Cursor::new(image.content), ImageFormat::Jpeg)
                 .decode()
                 .map_err(|e| MediaError::CorruptImage { format: "jpeg", reason: format!("page {number}: {e}") })?;
             let colors = if decoded.color().has_color() { 3 } else { 1 };
-            let original = Original::Jpeg { data: image.content.to_vec(), width, height, colors };
-            Ok(Page { gray: decoded.into_luma8(), original, dpi })
+            let original = want.original.then(|| Original::Jpeg { data: image.content.to_vec(), width, height, colors });
+            Ok(Page { width, height, dpi, pixels: want.pixels.then_some(decoded), original })
         }
         [] | ["FlateDecode"] => {
             let colors = colors(doc, image.origin_dict).ok_or_else(|| unsupported(format!("colour space {:?}", image.color_space)))?;
@@ -72,8 +76,7 @@ fn page(doc: &Document, number: u32, id: lopdf::ObjectId, limits: MediaLimits) -
                 }
                 _ => RgbImage::from_raw(width, height, samples).map(DynamicImage::ImageRgb8).ok_or_else(|| unsupported("size".into()))?,
             };
-            let original = Original::from_image(&image);
-            Ok(Page { gray: image.into_luma8(), original, dpi })
+            Ok(from_pixels(image, dpi, want))
         }
         other => Err(unsupported(format!("filter {other:?}"))),
     }
@@ -109,7 +112,7 @@ fn predictor(dict: &lopdf::Dictionary) -> i64 {
 }
 
 /// Undoes PNG row filters (PDF predictors 10-15): each row starts with its filter byte.
-pub(super) fn unpredict(data: &[u8], row: usize, bpp: usize) -> Vec<u8> {
+fn unpredict(data: &[u8], row: usize, bpp: usize) -> Vec<u8> {
     let bpp = bpp.max(1);
     let mut out: Vec<u8> = Vec::with_capacity(data.len());
     let mut prev = vec![0u8; row];

@@ -3,8 +3,8 @@
 //! ToUnicode map gives the words back as Unicode. Output is deterministic for the same
 //! input, so a retried job stores the same bytes.
 
-use super::input::Original;
 use super::PageText;
+use crate::pages::Original;
 use lopdf::{dictionary, Document, Object, ObjectId, Stream, StringFormat};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -30,11 +30,12 @@ impl Writer {
         Writer { doc, pages_id, font_id, kids: Vec::new(), id_hash: Sha256::new() }
     }
 
-    pub fn add_page(&mut self, original: Original, text: &PageText) -> std::io::Result<()> {
+    /// Adds `original` at `dpi`, its words from `text` laid over it.
+    pub fn add_page(&mut self, original: Original, text: &PageText, dpi: f32) -> std::io::Result<()> {
         let (width, height) = original.size();
         // the page is the upright, deskewed page Tesseract read: sideways scans swap sides
         let (up_w, up_h) = if text.quarter_turns % 2 == 1 { (height, width) } else { (width, height) };
-        let scale = 72.0 / text.dpi;
+        let scale = 72.0 / dpi;
         let (page_w, page_h) = (up_w as f32 * scale, up_h as f32 * scale);
         let placement = placement(width, height, text.quarter_turns, text.skew, scale);
         let image = image_stream(original)?;
@@ -67,7 +68,7 @@ impl Writer {
             .insert(self.pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => self.kids, "Count" => count }));
         let metadata = self.doc.add_object(Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp().into_bytes()));
         let catalog = self.doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => self.pages_id, "Metadata" => metadata });
-        let info = self.doc.add_object(dictionary! { "Producer" => Object::string_literal("sohoa-worker") });
+        let info = self.doc.add_object(dictionary! { "Producer" => Object::string_literal("sohoa") });
         let id = self.id_hash.finalize()[..16].to_vec();
         self.doc.trailer.set("Root", catalog);
         self.doc.trailer.set("Info", info);
@@ -239,7 +240,7 @@ fn xmp() -> String {
   <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
    <pdfaid:part>2</pdfaid:part>
    <pdfaid:conformance>B</pdfaid:conformance>
-   <pdf:Producer>sohoa-worker</pdf:Producer>
+   <pdf:Producer>sohoa</pdf:Producer>
   </rdf:Description>
  </rdf:RDF>
 </x:xmpmeta>
@@ -250,7 +251,7 @@ fn xmp() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocr::Word;
+    use crate::custody::Word;
 
     #[test]
     fn images_are_placed_upright() {

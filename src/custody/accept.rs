@@ -1,0 +1,95 @@
+//! Accepting a worker's recognition: the searchable copy is assembled here, from the stored
+//! scan, and stored beside the words; the scan's result names both and who produced them.
+
+use super::{assemble, CustodyError, Recognition};
+use crate::archive::{Archive, ArchiveError};
+use crate::domain::Digest;
+use crate::intake::MediaLimits;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// What a worker completes an `ocr` job with: the scan it read and its stored recognition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Completion {
+    pub input: String,
+    pub recognition: String,
+}
+
+/// The token a result came from, as the service knows it (never as the worker says).
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerIdentity {
+    pub token: i64,
+    pub label: String,
+    pub role: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error("the completion names {0:?}, which is not the digest of the job's input")]
+    DigestMismatch(String),
+    #[error("the completion names no stored recognition ({0}): POST it to /output first")]
+    RecognitionMissing(String),
+    #[error("the stored recognition cannot be read: {0}")]
+    RecognitionInvalid(String),
+    #[error(transparent)]
+    Custody(#[from] CustodyError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+}
+
+impl AcceptError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AcceptError::DigestMismatch(_) => "digest_mismatch",
+            AcceptError::RecognitionMissing(_) => "output_missing",
+            AcceptError::RecognitionInvalid(_) => "invalid_result",
+            AcceptError::Custody(e) => e.code(),
+            AcceptError::Archive(e) => e.code(),
+        }
+    }
+
+    /// Whether the worker's output does not show the scan: refused, and the job retried.
+    pub fn is_mismatch(&self) -> bool {
+        matches!(self, AcceptError::Custody(CustodyError::Mismatch(_)))
+    }
+}
+
+/// Checks `completion` against the job's input `scan`, assembles the searchable copy from
+/// the stored scan and the recognition's words, stores it, and returns the scan's result.
+pub async fn accept(
+    archive: &Archive,
+    scan: &Digest,
+    completion: &Completion,
+    worker: WorkerIdentity,
+    limits: MediaLimits,
+) -> Result<Value, AcceptError> {
+    if Digest::parse(&completion.input).ok().as_ref() != Some(scan) {
+        return Err(AcceptError::DigestMismatch(completion.input.clone()));
+    }
+    let missing = || AcceptError::RecognitionMissing(completion.recognition.clone());
+    let digest = Digest::parse(&completion.recognition).map_err(|_| missing())?;
+    if !archive.contains(&digest).await? {
+        return Err(missing());
+    }
+    let stored = archive.get_blob(&digest).await?;
+    let recognition: Recognition = serde_json::from_slice(&stored).map_err(|e| AcceptError::RecognitionInvalid(e.to_string()))?;
+    if Digest::parse(&recognition.input).ok().as_ref() != Some(scan) {
+        return Err(AcceptError::DigestMismatch(recognition.input.clone()));
+    }
+    let content = archive.get_blob(scan).await?;
+    let (pdf, recognition) =
+        tokio::task::spawn_blocking(move || assemble(&[&content], &recognition.pages, limits).map(|pdf| (pdf, recognition)))
+            .await
+            .map_err(|e| CustodyError::Write(format!("assembly stopped: {e}")))??;
+    let size = pdf.len();
+    let pdf = archive.put_blob(pdf.into()).await?;
+    Ok(json!({
+        "input": scan.prefixed(),
+        "recognition": digest.prefixed(),
+        "pdf": { "digest": pdf.prefixed(), "size": size },
+        "worker": worker,
+        "engine": recognition.engine,
+        "pages": recognition.pages,
+    }))
+}

@@ -1,0 +1,179 @@
+//! Chain of custody from scan to seal. A worker reads the stored scan and reports what it
+//! recognised: the words and where they lie, nothing else. The service assembles the
+//! searchable copy itself, from the stored scan's own page images and those words, so the
+//! copy it seals shows exactly the pages that were uploaded and carries exactly the text it
+//! classifies. A report that does not fit the scan (other pages, other sizes, words off
+//! the page, a text that is not its words) is refused as `output_mismatch`.
+
+mod accept;
+mod searchable;
+
+use crate::intake::{MediaError, MediaLimits};
+use crate::pages::{self, PageError, Want};
+use serde::{Deserialize, Serialize};
+
+pub use accept::{accept, AcceptError, Completion, WorkerIdentity};
+pub use searchable::Writer;
+
+/// A recognised word: its text (NFC), confidence 0-100 and box in the pixels of its page
+/// turned upright and deskewed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Word {
+    pub text: String,
+    pub conf: f32,
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    /// Line number on the page, in reading order, for rebuilding lines.
+    pub line: u32,
+}
+
+/// What recognition found on one page, in the page's original pixel coordinates turned
+/// upright and deskewed as `quarter_turns` and `skew` say.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageText {
+    pub page: u32,
+    pub width: u32,
+    pub height: u32,
+    pub dpi: f32,
+    /// Clockwise quarter turns applied to make the page upright.
+    pub quarter_turns: u8,
+    /// Skew removed, in degrees.
+    pub skew: f32,
+    /// Mean word confidence, 0-100.
+    pub confidence: f32,
+    /// True when the page holds no recognisable text (blank paper, a photo).
+    pub no_text: bool,
+    pub text: String,
+    pub words: Vec<Word>,
+}
+
+/// The recognition engine a worker ran, as it reports it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EngineInfo {
+    pub name: String,
+    pub version: String,
+    pub language: String,
+    /// SHA-256 of the language model file.
+    pub model: String,
+}
+
+/// What a worker stores as the output of an `ocr` job (`POST /jobs/{id}/output`), in JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recognition {
+    /// Digest (`sha256:<hex>`) of the scan the worker read.
+    pub input: String,
+    pub engine: EngineInfo,
+    pub pages: Vec<PageText>,
+}
+
+/// Skew a worker may report: deskewing straightens scans, it does not turn them.
+const MAX_SKEW: f32 = 45.0;
+/// Words on one page, far above any printed page.
+const MAX_WORDS: usize = 50_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CustodyError {
+    #[error(transparent)]
+    Page(#[from] PageError),
+    #[error("the recognition does not fit the scan: {0}")]
+    Mismatch(String),
+    #[error("cannot write the PDF: {0}")]
+    Write(String),
+}
+
+impl CustodyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CustodyError::Page(e) => e.code(),
+            CustodyError::Mismatch(_) => "output_mismatch",
+            CustodyError::Write(_) => "pdf_write_failed",
+        }
+    }
+}
+
+impl From<MediaError> for CustodyError {
+    fn from(e: MediaError) -> Self {
+        CustodyError::Page(e.into())
+    }
+}
+
+/// The text of a page as its words give it: words of a line joined by spaces, lines by
+/// newlines. The service classifies this text, so it is the text layer's, nothing else.
+pub fn text_of(words: &[Word]) -> String {
+    let mut text = String::new();
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            text.push(if words[i - 1].line == word.line { ' ' } else { '\n' });
+        }
+        text.push_str(&word.text);
+    }
+    text
+}
+
+/// The searchable copy of the scan `inputs` (pages in order, across inputs) with the words
+/// of `pages` as its invisible text layer. Every page image is the scan's own; the pages
+/// must be the scan's, one for one, each as large as its image, with its words inside it
+/// and its text the words' text.
+pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits) -> Result<Vec<u8>, CustodyError> {
+    let mut writer = Writer::new();
+    let mut number = 0usize;
+    for bytes in inputs {
+        pages::for_each(bytes, limits, Want { pixels: false, original: true }, |page| {
+            number += 1;
+            let text =
+                pages.get(number - 1).ok_or_else(|| mismatch(format!("the scan has more pages than the {} recognised", pages.len())))?;
+            check_page(text, number, page.width, page.height)?;
+            let original = page.original.ok_or_else(|| CustodyError::Write(format!("page {number} has no image to embed")))?;
+            writer.add_page(original, text, page.dpi).map_err(|e| CustodyError::Write(e.to_string()))
+        })?;
+    }
+    if number != pages.len() {
+        return Err(mismatch(format!("{} pages recognised, the scan has {number}", pages.len())));
+    }
+    writer.finish().map_err(|e| CustodyError::Write(e.to_string()))
+}
+
+fn mismatch(why: String) -> CustodyError {
+    CustodyError::Mismatch(why)
+}
+
+/// Whether `text` can be page `number` of the scan, whose image is `width` x `height`.
+fn check_page(text: &PageText, number: usize, width: u32, height: u32) -> Result<(), CustodyError> {
+    let at = |why: String| mismatch(format!("page {number}: {why}"));
+    if text.page as usize != number {
+        return Err(at(format!("reported as page {}", text.page)));
+    }
+    if (text.width, text.height) != (width, height) {
+        return Err(at(format!("recognised at {}x{}, the scan's image is {width}x{height}", text.width, text.height)));
+    }
+    if text.quarter_turns > 3 || !text.skew.is_finite() || text.skew.abs() > MAX_SKEW {
+        return Err(at(format!("turned by {} quarters and {} degrees", text.quarter_turns, text.skew)));
+    }
+    if text.words.len() > MAX_WORDS {
+        return Err(at(format!("{} words", text.words.len())));
+    }
+    let (up_w, up_h) = if text.quarter_turns % 2 == 1 { (height, width) } else { (width, height) };
+    let outside = text.words.iter().find(|w| {
+        w.text.is_empty()
+            || w.text.chars().any(char::is_control)
+            || w.x.saturating_add(w.w) > up_w
+            || w.y.saturating_add(w.h) > up_h
+            || w.h == 0
+    });
+    if let Some(word) = outside {
+        return Err(at(format!(
+            "the word {:?} at {},{} ({}x{}) is not on the {up_w}x{up_h} page",
+            word.text, word.x, word.y, word.w, word.h
+        )));
+    }
+    if text.text != text_of(&text.words) {
+        return Err(at("its text is not the text of its words".into()));
+    }
+    if text.no_text && !text.words.is_empty() {
+        return Err(at("said to hold no text, with words".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! The pages of a scan (PNG, JPEG, multi-page TIFF, image-only PDF), one at a time: each
+//! page's original encoding, for the searchable copy, and on request its pixels, for
+//! recognition. The worker and the service read pages through this one module, so the
+//! copy the service assembles shows exactly the pages the worker read.
+
+mod pdf;
+
+use crate::intake::{MediaError, MediaLimits};
+use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits};
+use std::io::{Cursor, Read};
+
+/// Pages smaller than this on either side cannot hold a line of text.
+const MIN_SIDE: u32 = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error("a {width}x{height} image is too small to hold text")]
+    TooSmall { width: u32, height: u32 },
+    #[error("page {page} of the PDF has no image")]
+    PdfPageWithoutImage { page: u32 },
+    #[error("page {page} of the PDF holds an image that cannot be read: {what}")]
+    UnsupportedPdfImage { page: u32, what: String },
+    #[error("compressed image data expands past {limit} bytes")]
+    Bomb { limit: usize },
+}
+
+impl PageError {
+    /// Stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PageError::Media(e) => e.code(),
+            PageError::TooSmall { .. } => "image_too_small",
+            PageError::PdfPageWithoutImage { .. } => "pdf_page_without_image",
+            PageError::UnsupportedPdfImage { .. } => "unsupported_pdf_image",
+            PageError::Bomb { .. } => "decompression_bomb",
+        }
+    }
+}
+
+/// What to produce for each page besides its size and resolution.
+#[derive(Debug, Clone, Copy)]
+pub struct Want {
+    /// The decoded pixels (recognition needs them; assembling a copy does not).
+    pub pixels: bool,
+    /// The original encoding, as the searchable copy embeds it.
+    pub original: bool,
+}
+
+/// One page of a scan.
+pub struct Page {
+    pub width: u32,
+    pub height: u32,
+    /// Resolution in dots per inch, from the file or guessed from an A4 page.
+    pub dpi: f32,
+    pub pixels: Option<DynamicImage>,
+    pub original: Option<Original>,
+}
+
+/// The page image as it goes into the PDF, without re-encoding where the format allows.
+pub enum Original {
+    /// JPEG bytes, embedded as DCTDecode.
+    Jpeg { data: Vec<u8>, width: u32, height: u32, colors: u8 },
+    /// zlib data of an 8-bit non-interlaced PNG, embedded as FlateDecode with PNG predictors.
+    Png { idat: Vec<u8>, width: u32, height: u32, colors: u8 },
+    /// 8-bit gray or RGB samples, compressed when the PDF is written.
+    Raw { data: Vec<u8>, width: u32, height: u32, colors: u8 },
+}
+
+impl Original {
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            Original::Jpeg { width, height, .. } | Original::Png { width, height, .. } | Original::Raw { width, height, .. } => {
+                (*width, *height)
+            }
+        }
+    }
+
+    pub fn from_image(image: &DynamicImage) -> Original {
+        let (width, height) = (image.width(), image.height());
+        if image.color().has_color() {
+            Original::Raw { data: image.to_rgb8().into_raw(), width, height, colors: 3 }
+        } else {
+            Original::Raw { data: image.to_luma8().into_raw(), width, height, colors: 1 }
+        }
+    }
+}
+
+/// Reads every page of `bytes` within `limits`, handing each to `each` before the next is
+/// decoded, so that only one page's pixels are held at a time.
+pub fn for_each<E: From<PageError>>(
+    bytes: &[u8],
+    limits: MediaLimits,
+    want: Want,
+    mut each: impl FnMut(Page) -> Result<(), E>,
+) -> Result<(), E> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        each(png_page(bytes, limits, want)?)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        each(jpeg_page(bytes, limits, want)?)
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        tiff_pages(bytes, limits, want, each)
+    } else if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        pdf::pages(bytes, limits, want, each)
+    } else {
+        Err(PageError::from(MediaError::Unsupported).into())
+    }
+}
+
+fn check_size(width: u32, height: u32, limits: MediaLimits) -> Result<(), PageError> {
+    if width == 0 || height == 0 {
+        return Err(MediaError::NoPages.into());
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_pixels }.into());
+    }
+    if width < MIN_SIDE || height < MIN_SIDE {
+        return Err(PageError::TooSmall { width, height });
+    }
+    Ok(())
+}
+
+fn corrupt(format: &'static str) -> impl Fn(image::ImageError) -> PageError {
+    move |e| MediaError::CorruptImage { format, reason: e.to_string() }.into()
+}
+
+fn dimensions(bytes: &[u8], format: ImageFormat, name: &'static str, limits: MediaLimits) -> Result<(u32, u32), PageError> {
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(corrupt(name))?;
+    check_size(width, height, limits)?;
+    Ok((width, height))
+}
+
+fn decode(bytes: &[u8], format: ImageFormat, name: &'static str, limits: MediaLimits) -> Result<DynamicImage, PageError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut l = Limits::default();
+    l.max_alloc = Some(limits.max_pixels.saturating_mul(4));
+    reader.limits(l);
+    reader.decode().map_err(corrupt(name))
+}
+
+/// Resolution to use: the file's when plausible, else that of an A4 page of this size.
+pub fn plausible_dpi(declared: Option<f32>, width: u32, height: u32) -> f32 {
+    match declared {
+        Some(d) if (70.0..=1200.0).contains(&d) => d,
+        _ => (width.max(height) as f32 / 11.69).clamp(70.0, 1200.0),
+    }
+}
+
+fn png_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageError> {
+    let (width, height) = dimensions(bytes, ImageFormat::Png, "png", limits)?;
+    let chunks = png_chunks(bytes);
+    // The pixels are decoded whenever they are wanted or the PNG cannot go in as it is, and
+    // always checked whole: a copy never embeds data that does not decode.
+    let pixels = decode(bytes, ImageFormat::Png, "png", limits)?;
+    let original = want.original.then(|| match chunks.idat {
+        Some((idat, colors)) => Original::Png { idat, width, height, colors },
+        None => Original::from_image(&pixels),
+    });
+    Ok(Page { width, height, dpi: plausible_dpi(chunks.dpi, width, height), pixels: want.pixels.then_some(pixels), original })
+}
+
+struct PngChunks {
+    /// IDAT data and colour count, when the PNG can go into a PDF as it is.
+    idat: Option<(Vec<u8>, u8)>,
+    dpi: Option<f32>,
+}
+
+/// Reads IHDR, pHYs and IDAT; the pixels are checked by decoding.
+fn png_chunks(bytes: &[u8]) -> PngChunks {
+    let mut out = PngChunks { idat: None, dpi: None };
+    let mut idat = Vec::new();
+    let mut colors = None;
+    let mut pos = 8;
+    while pos + 12 <= bytes.len() {
+        let len = u32::from_be_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
+        let kind = &bytes[pos + 4..pos + 8];
+        let Some(data) = bytes.get(pos + 8..pos + 8 + len) else { break };
+        match kind {
+            // 8-bit gray (0) or RGB (2), not interlaced: the PDF predictor reads it directly.
+            b"IHDR" if data.len() == 13 => {
+                colors = match (data[8], data[9], data[12]) {
+                    (8, 0, 0) => Some(1),
+                    (8, 2, 0) => Some(3),
+                    _ => None,
+                }
+            }
+            b"pHYs" if data.len() == 9 && data[8] == 1 => {
+                let per_metre = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+                out.dpi = Some(per_metre as f32 * 0.0254);
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            b"IEND" => break,
+            _ => {}
+        }
+        pos += 12 + len;
+    }
+    out.idat = colors.map(|c| (idat, c));
+    out
+}
+
+fn jpeg_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageError> {
+    let (width, height) = dimensions(bytes, ImageFormat::Jpeg, "jpeg", limits)?;
+    let info = jpeg_info(bytes);
+    let dpi = plausible_dpi(info.dpi, width, height);
+    // Gray and YCbCr go in untouched; CMYK and odd layouts are re-encoded from the pixels.
+    let passthrough = matches!(info.components, Some(1 | 3));
+    let pixels = if want.pixels || !passthrough { Some(decode(bytes, ImageFormat::Jpeg, "jpeg", limits)?) } else { None };
+    let original = match (want.original, info.components, &pixels) {
+        (false, _, _) => None,
+        (true, Some(c @ (1 | 3)), _) => Some(Original::Jpeg { data: bytes.to_vec(), width, height, colors: c }),
+        (true, _, Some(image)) => Some(Original::from_image(image)),
+        (true, _, None) => None,
+    };
+    Ok(Page { width, height, dpi, pixels: pixels.filter(|_| want.pixels), original })
+}
+
+struct JpegInfo {
+    components: Option<u8>,
+    dpi: Option<f32>,
+}
+
+/// Walks the JPEG markers up to the first frame header for JFIF density and components.
+fn jpeg_info(bytes: &[u8]) -> JpegInfo {
+    let mut info = JpegInfo { components: None, dpi: None };
+    let mut pos = 2;
+    while pos + 4 <= bytes.len() && bytes[pos] == 0xFF {
+        let marker = bytes[pos + 1];
+        let len = u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]) as usize;
+        let Some(seg) = bytes.get(pos + 4..pos + 2 + len) else { break };
+        match marker {
+            0xE0 if seg.len() >= 12 && seg.starts_with(b"JFIF\0") => {
+                let x = u16::from_be_bytes([seg[8], seg[9]]) as f32;
+                info.dpi = match seg[7] {
+                    1 => Some(x),
+                    2 => Some(x * 2.54),
+                    _ => None,
+                };
+            }
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                info.components = seg.get(5).copied();
+                break;
+            }
+            _ => {}
+        }
+        pos += 2 + len;
+    }
+    info
+}
+
+fn tiff_pages<E: From<PageError>>(
+    bytes: &[u8],
+    limits: MediaLimits,
+    want: Want,
+    mut each: impl FnMut(Page) -> Result<(), E>,
+) -> Result<(), E> {
+    use tiff::decoder::{Decoder, DecodingResult, Limits as TiffLimits};
+    use tiff::tags::Tag;
+    use tiff::ColorType;
+    let bad = |e: tiff::TiffError| PageError::from(MediaError::CorruptImage { format: "tiff", reason: e.to_string() });
+    let mut tiff_limits = TiffLimits::default();
+    let alloc = usize::try_from(limits.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX);
+    tiff_limits.decoding_buffer_size = alloc;
+    tiff_limits.intermediate_buffer_size = alloc;
+    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(bad)?.with_limits(tiff_limits);
+    let mut count = 0u32;
+    loop {
+        if count >= limits.max_pages {
+            return Err(PageError::from(MediaError::TooManyPages { pages: count + 1, limit: limits.max_pages }).into());
+        }
+        count += 1;
+        let (width, height) = decoder.dimensions().map_err(bad)?;
+        check_size(width, height, limits)?;
+        let declared = decoder.get_tag_f32(Tag::XResolution).ok().map(|x| {
+            let unit = decoder.get_tag_u32(Tag::ResolutionUnit).unwrap_or(2);
+            if unit == 3 {
+                x * 2.54
+            } else {
+                x
+            }
+        });
+        let color = decoder.colortype().map_err(bad)?;
+        let samples = match decoder.read_image().map_err(bad)? {
+            DecodingResult::U8(v) => v,
+            _ => {
+                return Err(PageError::from(MediaError::CorruptImage {
+                    format: "tiff",
+                    reason: "only 8-bit and bilevel pages are read".into(),
+                })
+                .into())
+            }
+        };
+        let image = match color {
+            ColorType::Gray(8) => GrayImage::from_raw(width, height, samples).map(DynamicImage::ImageLuma8),
+            ColorType::Gray(1) => Some(DynamicImage::ImageLuma8(expand_bilevel(&samples, width, height, true))),
+            ColorType::RGB(8) => image::RgbImage::from_raw(width, height, samples).map(DynamicImage::ImageRgb8),
+            ColorType::RGBA(8) => image::RgbaImage::from_raw(width, height, samples).map(DynamicImage::ImageRgba8),
+            other => {
+                return Err(PageError::from(MediaError::CorruptImage {
+                    format: "tiff",
+                    reason: format!("unsupported colour type {other:?}"),
+                })
+                .into())
+            }
+        };
+        let image = image.ok_or_else(|| PageError::from(MediaError::CorruptImage { format: "tiff", reason: "short page data".into() }))?;
+        each(from_pixels(image, plausible_dpi(declared, width, height), want))?;
+        if !decoder.more_images() {
+            return Ok(());
+        }
+        decoder.next_image().map_err(bad)?;
+    }
+}
+
+/// A page known only by its decoded pixels: its original is the pixels themselves.
+fn from_pixels(image: DynamicImage, dpi: f32, want: Want) -> Page {
+    let original = want.original.then(|| Original::from_image(&image));
+    Page { width: image.width(), height: image.height(), dpi, pixels: want.pixels.then_some(image), original }
+}
+
+/// 1-bit rows (padded to bytes) to 8-bit gray; `zero_is_white` as in TIFF's WhiteIsZero.
+fn expand_bilevel(bits: &[u8], width: u32, height: u32, zero_is_white: bool) -> GrayImage {
+    let row_bytes = width.div_ceil(8) as usize;
+    GrayImage::from_fn(width, height, |x, y| {
+        let byte = bits.get(y as usize * row_bytes + x as usize / 8).copied().unwrap_or(0);
+        let set = byte & (0x80 >> (x % 8)) != 0;
+        image::Luma([if set == zero_is_white { 0 } else { 255 }])
+    })
+}
+
+/// Inflates zlib data, refusing to produce more than `limit` bytes (decompression bombs).
+fn inflate_limited(data: &[u8], limit: usize) -> Result<Vec<u8>, PageError> {
+    let mut out = Vec::new();
+    let mut reader = flate2::read::ZlibDecoder::new(data).take(limit as u64 + 1);
+    reader.read_to_end(&mut out).map_err(|e| PageError::from(MediaError::CorruptPdf(format!("image data: {e}"))))?;
+    if out.len() > limit {
+        return Err(PageError::Bomb { limit });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: MediaLimits = MediaLimits { max_pixels: 4_000_000, max_pages: 3 };
+    const BOTH: Want = Want { pixels: true, original: true };
+
+    fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    fn pages(bytes: &[u8], want: Want) -> Result<Vec<Page>, PageError> {
+        let mut out = Vec::new();
+        for_each(bytes, LIMITS, want, |p| {
+            out.push(p);
+            Ok::<_, PageError>(())
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn png_and_jpeg_keep_their_encoding() {
+        let gray = DynamicImage::ImageLuma8(GrayImage::from_fn(120, 80, |x, _| image::Luma([(x * 2) as u8])));
+        let page = &pages(&encode(&gray, ImageFormat::Png), BOTH).unwrap()[0];
+        assert!(matches!(page.original, Some(Original::Png { colors: 1, width: 120, height: 80, .. })));
+        let rgb = DynamicImage::ImageRgb8(gray.to_rgb8());
+        let jpeg = encode(&rgb, ImageFormat::Jpeg);
+        let page = &pages(&jpeg, BOTH).unwrap()[0];
+        assert!(matches!(page.original, Some(Original::Jpeg { colors: 3, .. })));
+        assert_eq!(page.pixels.as_ref().unwrap().dimensions(), (120, 80));
+        let copy = &pages(&jpeg, Want { pixels: false, original: true }).unwrap()[0];
+        assert!(copy.pixels.is_none() && matches!(&copy.original, Some(Original::Jpeg { data, .. }) if *data == jpeg));
+    }
+
+    #[test]
+    fn tiny_images_bombs_and_strangers_are_refused() {
+        let one = DynamicImage::ImageLuma8(GrayImage::new(1, 1));
+        assert_eq!(pages(&encode(&one, ImageFormat::Png), BOTH).err().unwrap().code(), "image_too_small");
+        let big = DynamicImage::ImageLuma8(GrayImage::new(2100, 2000));
+        assert_eq!(pages(&encode(&big, ImageFormat::Png), BOTH).err().unwrap().code(), "too_many_pixels");
+        assert_eq!(pages(b"plain text", BOTH).err().unwrap().code(), "unsupported_media_type");
+        let zeros = vec![0u8; 10_000_000];
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut z, &zeros).unwrap();
+        assert_eq!(inflate_limited(&z.finish().unwrap(), 1_000_000).err().unwrap().code(), "decompression_bomb");
+    }
+
+    #[test]
+    fn dpi_comes_from_the_file_or_an_a4_guess() {
+        assert_eq!(plausible_dpi(Some(300.0), 10, 10), 300.0);
+        assert!((plausible_dpi(None, 1240, 1754) - 150.0).abs() < 1.0);
+        assert!((plausible_dpi(Some(1.0), 2480, 3508) - 300.0).abs() < 1.0);
+    }
+}

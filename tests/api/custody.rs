@@ -1,0 +1,146 @@
+//! Chain of custody: a worker reports words, never the copy. The service assembles the
+//! searchable copy from the stored scan, refuses a report that does not fit the scan, and
+//! seals only what it assembled, with the dossier's own agency's seal.
+
+use crate::common::{assert_problem, page_text, png, recognition, sample_pdf, TestApp, AGENCY, SEALED_AGENCY};
+use serde_json::{json, Value};
+use sohoa::api::issue_token;
+use sohoa::domain::{AgencyCode, Role};
+
+const NOTICE: &str = "GIẤY CHỨNG SINH\nHọ và tên mẹ: Nguyễn Thị An\nSố định danh cá nhân: 001303012345";
+
+fn claim_now() -> Value {
+    json!({"kinds": ["ocr"], "wait_ms": 0})
+}
+
+/// The IDAT data of a PNG: what the copy must embed as the page image, byte for byte.
+fn idat(png: &[u8]) -> Vec<u8> {
+    let (mut pos, mut out) = (8, Vec::new());
+    while pos + 12 <= png.len() {
+        let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
+        if &png[pos + 4..pos + 8] == b"IDAT" {
+            out.extend_from_slice(&png[pos + 8..pos + 8 + len]);
+        }
+        pos += 12 + len;
+    }
+    out
+}
+
+/// The image streams of every page of `pdf`.
+fn page_images(pdf: &[u8]) -> Vec<Vec<u8>> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    doc.get_pages().values().flat_map(|page| doc.get_page_images(*page).unwrap().into_iter().map(|i| i.content.to_vec())).collect()
+}
+
+#[tokio::test]
+async fn a_report_that_does_not_show_the_uploaded_pages_is_refused_and_the_copy_is_the_services_own() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    let scan_bytes = png(120, 90);
+    let accepted: Value =
+        app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", scan_bytes.clone(), None).await.json().await.unwrap();
+    let (job, scan) = (accepted["job"].as_i64().unwrap(), accepted["scan"]["id"].as_i64().unwrap());
+    let input = accepted["scan"]["digest"].as_str().unwrap().to_owned();
+    let worker = app.token(Role::Worker);
+
+    let mut text_not_words = page_text(1, 120, 90, NOTICE);
+    text_not_words["text"] = json!("GIẤY KHAI SINH\nSố định danh cá nhân: 001099000001");
+    let mut word_off_page = page_text(1, 120, 90, NOTICE);
+    word_off_page["words"][0]["x"] = json!(119);
+    let forgeries = [
+        ("another page added", json!([page_text(1, 120, 90, NOTICE), page_text(2, 120, 90, NOTICE)])),
+        ("another image", json!([page_text(1, 1240, 1754, NOTICE)])),
+        ("a text that is not its words", json!([text_not_words])),
+        ("a word off the page", json!([word_off_page])),
+    ];
+    for (attempt, (what, pages)) in forgeries.into_iter().enumerate() {
+        let (status, claimed) = app.post_json(worker, "/jobs/claim", claim_now()).await;
+        assert_eq!((status, claimed["id"].as_i64()), (200, Some(job)), "{what}: the job is back in the queue");
+        let lease = claimed["lease"].as_str().unwrap();
+        let (status, answer) = app.complete_ocr(worker, job, lease, &input, pages).await;
+        assert_eq!((status, answer["code"].as_str()), (422, Some("output_mismatch")), "{what}: {answer}");
+        let stored = app.state.index.job(job).await.unwrap().unwrap();
+        assert_eq!(stored.attempts as usize, attempt + 1);
+        // retried at once rather than after the back-off, for the test
+        sqlx_run(&app, &format!("UPDATE jobs SET run_after = 0 WHERE id = {job}")).await;
+    }
+    // A PDF of the worker's own is no output at all.
+    let (_, claimed) = app.post_json(worker, "/jobs/claim", claim_now()).await;
+    let lease = claimed["lease"].as_str().unwrap().to_owned();
+    let post = app.http.post(app.url(&format!("/jobs/{job}/output"))).bearer_auth(worker).query(&[("lease", &lease)]);
+    assert_problem(post.body(sample_pdf(false)).send().await.unwrap(), 422, "invalid_output").await;
+    let (_, audit) = app.get_json(app.token(Role::Auditor), &format!("/audit?target=job:{job}")).await;
+    let refused = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "job.output_refused").count();
+    assert_eq!(refused, 4, "{audit}");
+    assert!(app.state.index.record_for_scan(scan).await.unwrap().is_none(), "nothing was sealed from a refused report");
+
+    let (status, answer) = app.complete_ocr(worker, job, &lease, &input, json!([page_text(1, 120, 90, NOTICE)])).await;
+    assert_eq!(status, 200, "{answer}");
+    app.wait_for_component(&code, "hospital_birth_notice", "satisfied").await;
+    let record = app.state.index.record_for_scan(scan).await.unwrap().expect("sealed from the genuine report");
+    let (status, result) = app.get_json(app.token(Role::Scanner), &format!("/scans/{scan}/result")).await;
+    assert_eq!(status, 200);
+    let copy = app.state.archive.get_blob(&sohoa::domain::Digest::parse(result["pdf"]["digest"].as_str().unwrap()).unwrap()).await.unwrap();
+    assert_eq!(page_images(&copy), vec![idat(&scan_bytes)], "the copy embeds the uploaded page image, byte for byte");
+    let sealed = app.get(app.token(Role::Consumer), &format!("/records/{}/content", record.id)).await.bytes().await.unwrap();
+    assert_eq!(page_images(&sealed), vec![idat(&scan_bytes)]);
+    let file = app.dir.path().join("sealed.pdf");
+    std::fs::write(&file, &sealed).unwrap();
+    let layer = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();
+    let layer: String = String::from_utf8_lossy(&layer.stdout).split_whitespace().collect();
+    assert!(layer.contains("NguyễnThịAn") && layer.contains("1303012345"), "the text layer is the words the service classified: {layer:?}");
+
+    // The manifest names the scan, the copy, the words and who gave them.
+    let manifest: Value =
+        serde_json::from_slice(&app.state.archive.get_manifest(&record.id, &record.manifest_digest).await.unwrap()).unwrap();
+    let source = &manifest["summary"]["source"];
+    assert_eq!(source["digest"], input);
+    assert_eq!(source["searchable_pdf"], result["pdf"]["digest"]);
+    assert_eq!(source["worker"]["role"], "worker");
+    assert_eq!(source["engine"]["model"], "vie:test");
+    assert!(source["recognition"].as_str().unwrap().starts_with("sha256:"));
+    app.stop().await;
+}
+
+async fn sqlx_run(app: &TestApp, sql: &str) {
+    let url = format!("sqlite://{}", app.dir.path().join("data/sohoa.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(sql).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn each_agency_seals_its_own_dossiers_copies_with_its_own_seal() {
+    let app = TestApp::spawn().await;
+    let agency = AgencyCode::parse(SEALED_AGENCY).unwrap();
+    let scanner = issue_token(app.state.index.as_ref(), Role::Scanner, &agency, "desk").await.unwrap().1;
+    let worker = issue_token(app.state.index.as_ref(), Role::Worker, &agency, "worker-g13").await.unwrap().1;
+    let applicant =
+        json!({"procedure": "birth-registration", "applicant": {"kind": "citizen", "id": "001303012345", "name": "Nguyễn Thị An"}});
+    let code = app.create_dossier(&scanner, applicant).await.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
+    let accepted: Value = app.upload(&scanner, &code, "hospital_birth_notice", png(64, 64), None).await.json().await.unwrap();
+    let (job, scan) = (accepted["job"].as_i64().unwrap(), accepted["scan"]["id"].as_i64().unwrap());
+    let (_, claimed) = app.post_json(&worker, "/jobs/claim", claim_now()).await;
+    let input = accepted["scan"]["digest"].as_str().unwrap();
+    let (status, answer) =
+        app.complete_ocr(&worker, job, claimed["lease"].as_str().unwrap(), input, json!([page_text(1, 64, 64, NOTICE)])).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let mut record = None;
+    for _ in 0..600 {
+        record = app.state.index.record_for_scan(scan).await.unwrap();
+        if record.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let record = record.expect("the copy is sealed");
+    assert_eq!(record.agency.as_str(), SEALED_AGENCY);
+    let signer = record.summary["signatures"][0]["signer"].as_str().unwrap();
+    assert!(signer.contains("Sở Tư pháp"), "sealed with the dossier's agency's seal: {signer}");
+    assert_ne!(record.agency.as_str(), AGENCY);
+    let manifest: Value =
+        serde_json::from_slice(&app.state.archive.get_manifest(&record.id, &record.manifest_digest).await.unwrap()).unwrap();
+    assert_eq!(manifest["summary"]["source"]["worker"]["label"], "worker-g13");
+    app.stop().await;
+}
