@@ -59,9 +59,6 @@ pub struct Config {
     /// Other agencies' seals: `<seals_dir>/<agency code>/seal.key` and `seal.pem` (and
     /// `chain.pem`, else `seal_chain`); a dossier's copies are sealed with its agency's seal.
     pub seals_dir: PathBuf,
-    /// Total pixels of all pages of one scan, so that a scan within the page and pixel
-    /// limits still fits the worker's time and memory.
-    pub max_scan_pixels: u64,
     /// Root certificates (PEM) that `POST /verify` and sealing checks trust.
     pub trust_anchors: PathBuf,
     /// Officials' server-held keys: a signer token labelled `L` signs with `L.key`/`L.pem`.
@@ -111,7 +108,6 @@ impl Default for Config {
             seal_chain: Some("data/pki/root.pem".into()),
             seal_pin: None,
             seals_dir: "data/pki/seals".into(),
-            max_scan_pixels: 2_000_000_000,
             trust_anchors: "data/pki/root.pem".into(),
             officials_dir: "data/pki".into(),
             tlog_key: "data/tlog.key".into(),
@@ -211,7 +207,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 36] = [
+const KEYS: [&str; 35] = [
     "listen",
     "agency",
     "data_dir",
@@ -240,7 +236,6 @@ const KEYS: [&str; 36] = [
     "seal_chain",
     "seal_pin",
     "seals_dir",
-    "max_scan_pixels",
     "trust_anchors",
     "officials_dir",
     "tlog_key",
@@ -336,7 +331,6 @@ impl Config {
             "seal_chain" => self.seal_chain = opt().map(PathBuf::from),
             "seal_pin" => self.seal_pin = opt().map(Secret),
             "seals_dir" => self.seals_dir = text().into(),
-            "max_scan_pixels" => self.max_scan_pixels = num(value)?,
             "trust_anchors" => self.trust_anchors = text().into(),
             "officials_dir" => self.officials_dir = text().into(),
             "tlog_key" => self.tlog_key = text().into(),

@@ -390,3 +390,90 @@ fn archive_fixity_exits_0_clean_1_with_problems_2_on_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported archive url"));
 }
+
+/// A scanner's PDF of `pages` pages, each one JPEG image: page 1 and every 25th the sample
+/// scan, the others blank A4 sheets at 400 dpi (3307 x 4677 grey pixels).
+fn long_scan(pages: usize) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let jpeg = |image: image::DynamicImage| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    };
+    let sample = image::load_from_memory(&common::sample_scan()).unwrap().into_luma8();
+    let sheet = image::GrayImage::from_pixel(3307, 4677, image::Luma([246]));
+    let text_page = (jpeg(image::DynamicImage::ImageLuma8(sample.clone())), sample.width(), sample.height());
+    let blank_page = (jpeg(image::DynamicImage::ImageLuma8(sheet)), 3307, 4677);
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    for n in 0..pages {
+        let (data, width, height) = if n % 25 == 0 { &text_page } else { &blank_page };
+        let image = doc.add_object(Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => *width as i64, "Height" => *height as i64,
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" },
+            data.clone(),
+        ));
+        let content = doc.add_object(Stream::new(dictionary! {}, b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec()));
+        kids.push(Object::from(doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Contents" => content, "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
+        })));
+    }
+    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Count" => pages as i64, "Kids" => kids }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// The peak resident memory of process `pid` so far, in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).unwrap().trim().trim_end_matches("kB").trim().parse().unwrap();
+    kb / 1024.0
+}
+
+/// Uploads `scan` as the identity card of a new dossier and waits until it is sealed.
+fn sealed_scan(served: &Served, scan: Vec<u8>, within: Duration) -> Value {
+    let scanner = served.token("scanner");
+    let body = json!({"procedure": "criminal-record-certificate", "applicant": {"kind": "citizen", "id": "079086000123", "name": "Trần Văn Bình"}});
+    let (_, dossier) = call("POST", &format!("{}/api/v1/dossiers", served.base), &scanner, Some(body.to_string().into_bytes()));
+    let code = dossier["code"].as_str().unwrap();
+    let (status, accepted) =
+        call("POST", &format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", served.base), &scanner, Some(scan));
+    assert_eq!(status, 202, "{accepted}");
+    let deadline = Instant::now() + within;
+    loop {
+        let (_, d) = call("GET", &format!("{}/api/v1/dossiers/{code}", served.base), &scanner, None);
+        if d["scans"][0]["status"] == "sealed" {
+            return d;
+        }
+        assert!(d["scans"][0]["status"] != "failed", "the scan failed: {d}");
+        assert!(Instant::now() < deadline, "the scan was not sealed in time: {d}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_200_page_scan_completes_and_the_worker_stays_within_its_memory_bound() {
+    let served = Served::start(1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while served.workers().is_empty() {
+        assert!(Instant::now() < deadline, "the worker did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let worker = served.workers()[0];
+    sealed_scan(&served, long_scan(1), Duration::from_secs(120));
+    let one_page = peak_rss_mb(worker);
+    let dossier = sealed_scan(&served, long_scan(200), Duration::from_secs(900));
+    let long = peak_rss_mb(worker);
+    println!("worker peak RSS: {one_page:.1} MB after a 1-page scan, {long:.1} MB after a 200-page scan of 400 dpi A4 pages");
+    assert_eq!(served.workers(), [worker], "the same worker did both");
+    assert!(long <= 256.0, "the worker took {long:.1} MB for 200 pages (bound 256 MB)");
+    let scan = dossier["scans"][0]["id"].as_i64().unwrap();
+    let (status, result) = call("GET", &format!("{}/api/v1/scans/{scan}/result", served.base), &served.token("scanner"), None);
+    assert_eq!((status, result["pages"].as_array().map(Vec::len)), (200, Some(200)), "every page recognised");
+    served.stop();
+}

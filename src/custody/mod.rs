@@ -177,3 +177,50 @@ fn check_page(text: &PageText, number: usize, width: u32, height: u32) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(words: Vec<Word>) -> PageText {
+        PageText {
+            page: 1,
+            width: 100,
+            height: 50,
+            dpi: 300.0,
+            quarter_turns: 0,
+            skew: 0.0,
+            confidence: 90.0,
+            no_text: words.is_empty(),
+            text: text_of(&words),
+            words,
+        }
+    }
+
+    fn word(text: &str, x: u32, line: u32) -> Word {
+        Word { text: text.into(), conf: 90.0, x, y: 10 * line, w: 20, h: 8, line }
+    }
+
+    #[test]
+    fn a_page_fits_its_image_only_as_read() {
+        let good = page(vec![word("Số", 0, 0), word("định", 30, 0), word("danh", 0, 1)]);
+        assert_eq!(good.text, "Số định\ndanh");
+        assert!(check_page(&good, 1, 100, 50).is_ok());
+        assert!(check_page(&good, 2, 100, 50).is_err(), "another page number");
+        assert!(check_page(&good, 1, 50, 100).is_err(), "another image size");
+        let mut sideways = good.clone();
+        sideways.quarter_turns = 1;
+        assert!(check_page(&sideways, 1, 50, 100).is_err(), "turned, its width is the image's height");
+        sideways.width = 50;
+        sideways.height = 100;
+        assert!(check_page(&sideways, 1, 50, 100).is_ok(), "a word box 10..30 fits the 100x50 upright page");
+        let mut lying = good.clone();
+        lying.text = "Số định\ndanh 001099000001".into();
+        assert_eq!(check_page(&lying, 1, 100, 50).unwrap_err().code(), "output_mismatch");
+        let off = page(vec![word("Số", 90, 0)]);
+        assert!(check_page(&off, 1, 100, 50).is_err(), "a word past the right edge");
+        let mut skewed = good;
+        skewed.skew = f32::NAN;
+        assert!(check_page(&skewed, 1, 100, 50).is_err());
+    }
+}
