@@ -248,6 +248,20 @@ fn token_create_prints_a_working_token() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+    let sohoa = |args: &[&str]| Command::new(SOHOA).arg("--config").arg(served.dir.path().join("sohoa.toml")).args(args).output().unwrap();
+    let unnamed = sohoa(&["token", "create", "--role", "worker", "--agency", "000.00.31.H29"]);
+    assert_eq!(unnamed.status.code(), Some(2), "a worker token names its worker");
+    let named = sohoa(&["token", "create", "--role", "worker", "--agency", "000.00.31.H29", "--label", "host2-worker1"]);
+    assert!(named.status.success());
+    let stderr = String::from_utf8_lossy(&named.stderr);
+    let id = stderr.strip_prefix("token ").and_then(|s| s.split_whitespace().next()).unwrap_or_else(|| panic!("{stderr}"));
+    let worker = String::from_utf8(named.stdout).unwrap().trim().to_owned();
+    let claim = json!({"kinds": ["ocr"], "wait_ms": 0}).to_string().into_bytes();
+    let (status, _) = call("POST", &format!("{}/api/v1/jobs/claim", served.base), &worker, Some(claim.clone()));
+    assert_eq!(status, 204);
+    assert!(sohoa(&["token", "revoke", id]).status.success());
+    let (status, answer) = call("POST", &format!("{}/api/v1/jobs/claim", served.base), &worker, Some(claim));
+    assert_eq!((status, answer["code"].as_str()), (401, Some("invalid_token")), "a revoked worker token is refused");
     assert!(served.stop().success());
 }
 

@@ -16,6 +16,8 @@ pub enum TokenCommand {
         /// Agency code, e.g. 000.00.31.H29
         #[arg(long)]
         agency: String,
+        /// What the token is for; a worker token names its worker (its identity in job audit
+        /// entries and record manifests), and a signer token the official's key
         #[arg(long, default_value = "")]
         label: String,
         /// For a consumer: another agency whose records it may read (repeat for more)
@@ -25,10 +27,15 @@ pub enum TokenCommand {
         #[arg(long = "doc-type")]
         doc_types: Vec<String>,
     },
+    /// Revoke a token by its number (printed on standard error when it was created)
+    Revoke { id: i64 },
 }
 
 pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
-    let TokenCommand::Create { role, agency, label, read_agencies, doc_types } = command;
+    let (role, agency, label, read_agencies, doc_types) = match command {
+        TokenCommand::Create { role, agency, label, read_agencies, doc_types } => (role, agency, label, read_agencies, doc_types),
+        TokenCommand::Revoke { id } => return revoke(&config, id).await,
+    };
     let Some(role) = Role::parse(&role) else {
         eprintln!("error: unknown role {role:?}: use admin, scanner, signer, consumer, auditor, worker or operator");
         return ExitCode::from(EXIT_INPUT);
@@ -40,6 +47,10 @@ pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
+    if role == Role::Worker && label.trim().is_empty() {
+        eprintln!("error: a worker token names its worker: give --label (e.g. the host and worker number)");
+        return ExitCode::from(EXIT_INPUT);
+    }
     let scope = match scope(&config, role, read_agencies, doc_types) {
         Ok(scope) => scope,
         Err(e) => {
@@ -52,8 +63,24 @@ pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
         issue_scoped_token(index.as_ref(), role, &agency, &label, &scope).await.map_err(anyhow::Error::from)
     };
     match result.await {
-        Ok((_, secret)) => {
+        Ok((id, secret)) => {
+            eprintln!("token {id} ({role}, agency {agency}{})", if label.is_empty() { String::new() } else { format!(", {label}") });
             println!("{secret}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Revokes token `id`: every request with it is refused from then on.
+async fn revoke(config: &Config, id: i64) -> ExitCode {
+    let result = async { index::open(&config.index_url).await?.revoke_token(id).await.map_err(anyhow::Error::from) };
+    match result.await {
+        Ok(()) => {
+            eprintln!("token {id} revoked");
             ExitCode::SUCCESS
         }
         Err(e) => {
