@@ -999,6 +999,7 @@ async fn a_consumer_reads_only_the_agencies_and_types_its_scope_names() {
     let scoped = |agencies: &[&str], doc_types: &[&str]| Scope {
         agencies: agencies.iter().map(|a| a.to_string()).collect(),
         doc_types: doc_types.iter().map(|t| t.to_string()).collect(),
+        ..Scope::default()
     };
     // another agency's system, allowed this agency's birth certificates only
     let (_, births) =

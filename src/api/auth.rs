@@ -39,9 +39,10 @@ impl Principal {
     }
 
     /// The agency whose jobs and audit entries the caller reaches; `None` for the
-    /// installation's operator, who reaches every agency's.
+    /// installation's operator, who reaches every agency's, and for a shared worker's jobs.
     pub fn agency_scope(&self) -> Option<&AgencyCode> {
-        (self.role != Role::Operator).then_some(&self.agency)
+        let installation = self.role == Role::Operator || (self.role == Role::Worker && self.scope.every_agency);
+        (!installation).then_some(&self.agency)
     }
 
     /// The agencies whose records the caller may read: its own, and for a consumer those

@@ -26,14 +26,19 @@ pub enum TokenCommand {
         /// For a consumer: a document type it may read (repeat for more; every type when none)
         #[arg(long = "doc-type")]
         doc_types: Vec<String>,
+        /// For a worker: a shared worker of the installation, running every agency's jobs
+        #[arg(long)]
+        every_agency: bool,
     },
     /// Revoke a token by its number (printed on standard error when it was created)
     Revoke { id: i64 },
 }
 
 pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
-    let (role, agency, label, read_agencies, doc_types) = match command {
-        TokenCommand::Create { role, agency, label, read_agencies, doc_types } => (role, agency, label, read_agencies, doc_types),
+    let (role, agency, label, read_agencies, doc_types, every_agency) = match command {
+        TokenCommand::Create { role, agency, label, read_agencies, doc_types, every_agency } => {
+            (role, agency, label, read_agencies, doc_types, every_agency)
+        }
         TokenCommand::Revoke { id } => return revoke(&config, id).await,
     };
     let Some(role) = Role::parse(&role) else {
@@ -51,8 +56,12 @@ pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
         eprintln!("error: a worker token names its worker: give --label (e.g. the host and worker number)");
         return ExitCode::from(EXIT_INPUT);
     }
+    if every_agency && role != Role::Worker {
+        eprintln!("error: --every-agency is for worker tokens only");
+        return ExitCode::from(EXIT_INPUT);
+    }
     let scope = match scope(&config, role, read_agencies, doc_types) {
-        Ok(scope) => scope,
+        Ok(scope) => Scope { every_agency, ..scope },
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(EXIT_INPUT);
@@ -104,5 +113,5 @@ fn scope(config: &Config, role: Role, agencies: Vec<String>, doc_types: Vec<Stri
     for doc_type in &doc_types {
         anyhow::ensure!(catalog.doc_type(doc_type).is_some(), "document type {doc_type:?} is not in the policy catalog");
     }
-    Ok(Scope { agencies, doc_types })
+    Ok(Scope { agencies, doc_types, every_agency: false })
 }

@@ -69,13 +69,18 @@ pub struct TokenInfo {
 }
 
 /// What a consumer token (another system) may read besides its own agency's records: the
-/// records of `agencies`, and only records of `doc_types` when that list is not empty.
+/// records of `agencies`, and only records of `doc_types` when that list is not empty; and
+/// whether a worker token runs every agency's jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Scope {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agencies: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub doc_types: Vec<String>,
+    /// For a worker: the installation's shared worker, which runs every agency's jobs (the
+    /// service proves what it reports before sealing, see `custody`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub every_agency: bool,
 }
 
 /// Who did something, for the audit log.

@@ -4,7 +4,8 @@
 
 use crate::common::{assert_problem, page_text, png, recognition, sample_pdf, TestApp, AGENCY, SEALED_AGENCY};
 use serde_json::{json, Value};
-use sohoa::api::issue_token;
+use sohoa::api::{issue_scoped_token, issue_token};
+use sohoa::index::Scope;
 use sohoa::domain::{AgencyCode, Role};
 
 const NOTICE: &str = "GIẤY CHỨNG SINH\nHọ và tên mẹ: Nguyễn Thị An\nSố định danh cá nhân: 001303012345";
@@ -114,13 +115,17 @@ async fn each_agency_seals_its_own_dossiers_copies_with_its_own_seal() {
     let app = TestApp::spawn().await;
     let agency = AgencyCode::parse(SEALED_AGENCY).unwrap();
     let scanner = issue_token(app.state.index.as_ref(), Role::Scanner, &agency, "desk").await.unwrap().1;
-    let worker = issue_token(app.state.index.as_ref(), Role::Worker, &agency, "worker-g13").await.unwrap().1;
+    // the installation's shared worker, whose token names the home agency and runs every agency's jobs
+    let shared = Scope { every_agency: true, ..Scope::default() };
+    let home = AgencyCode::parse(AGENCY).unwrap();
+    let worker = issue_scoped_token(app.state.index.as_ref(), Role::Worker, &home, "shared-1", &shared).await.unwrap().1;
     let applicant =
         json!({"procedure": "birth-registration", "applicant": {"kind": "citizen", "id": "001303012345", "name": "Nguyễn Thị An"}});
     let code = app.create_dossier(&scanner, applicant).await.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
     let accepted: Value = app.upload(&scanner, &code, "hospital_birth_notice", png(64, 64), None).await.json().await.unwrap();
     let (job, scan) = (accepted["job"].as_i64().unwrap(), accepted["scan"]["id"].as_i64().unwrap());
-    let (_, claimed) = app.post_json(&worker, "/jobs/claim", claim_now()).await;
+    let (status, claimed) = app.post_json(&worker, "/jobs/claim", claim_now()).await;
+    assert_eq!((status, claimed["agency"].as_str()), (200, Some(SEALED_AGENCY)), "{claimed}");
     let input = accepted["scan"]["digest"].as_str().unwrap();
     let (status, answer) =
         app.complete_ocr(&worker, job, claimed["lease"].as_str().unwrap(), input, json!([page_text(1, 64, 64, NOTICE)])).await;
@@ -141,6 +146,6 @@ async fn each_agency_seals_its_own_dossiers_copies_with_its_own_seal() {
     assert_ne!(record.agency.as_str(), AGENCY);
     let manifest: Value =
         serde_json::from_slice(&app.state.archive.get_manifest(&record.id, &record.manifest_digest).await.unwrap()).unwrap();
-    assert_eq!(manifest["summary"]["source"]["worker"]["label"], "worker-g13");
+    assert_eq!(manifest["summary"]["source"]["worker"]["label"], "shared-1");
     app.stop().await;
 }
