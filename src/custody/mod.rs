@@ -13,7 +13,7 @@ use crate::pages::{self, PageError, Want};
 use serde::{Deserialize, Serialize};
 
 pub use accept::{accept, AcceptError, Completion, WorkerIdentity};
-pub use searchable::Writer;
+use searchable::Writer;
 
 /// A recognised word: its text (NFC), confidence 0-100 and box in the pixels of its page
 /// turned upright and deskewed.

@@ -2,11 +2,11 @@
 //! searchable copy from the stored scan, refuses a report that does not fit the scan, and
 //! seals only what it assembled, with the dossier's own agency's seal.
 
-use crate::common::{assert_problem, page_text, png, recognition, sample_pdf, TestApp, AGENCY, SEALED_AGENCY};
+use crate::common::{assert_problem, page_text, png, sample_pdf, TestApp, AGENCY, SEALED_AGENCY};
 use serde_json::{json, Value};
 use sohoa::api::{issue_scoped_token, issue_token};
-use sohoa::index::Scope;
 use sohoa::domain::{AgencyCode, Role};
+use sohoa::index::Scope;
 
 const NOTICE: &str = "GIẤY CHỨNG SINH\nHọ và tên mẹ: Nguyễn Thị An\nSố định danh cá nhân: 001303012345";
 
