@@ -334,6 +334,29 @@ async fn the_queue_retries_with_backoff_then_buries_and_requeues() {
 }
 
 #[tokio::test]
+async fn a_job_whose_last_lease_expires_keeps_the_error_an_earlier_attempt_reported() {
+    let app = TestApp::spawn_with(|c| {
+        c.retry_base_seconds = 0;
+        c.max_attempts = 2;
+        c.lease_seconds = 1;
+    })
+    .await;
+    let (code, id) = queued_job(&app).await;
+    let first = claim(&app).await.unwrap();
+    let failure = json!({"lease": first["lease"], "code": "output_unavailable", "message": "output answered 413", "permanent": false});
+    let (_, body) = app.post_json(app.token(Role::Worker), &format!("/jobs/{id}/fail"), failure).await;
+    assert_eq!(body["state"], "queued");
+    claim(&app).await.expect("the second attempt");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(claim(&app).await.is_none(), "no attempts are left");
+    let job = app.state.index.job(id).await.unwrap().unwrap();
+    let error = job.last_error.unwrap_or_default();
+    assert!(error.starts_with("lease_expired") && error.contains("output_unavailable: output answered 413"), "{error}");
+    app.wait_for_component(&code, "hospital_birth_notice", "failed").await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_permanent_failure_is_dead_at_once() {
     let app = TestApp::spawn().await;
     let (code, id) = queued_job(&app).await;

@@ -411,15 +411,18 @@ impl Index for SqliteIndex {
         let kinds = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()).map_err(|e| corrupt("jobs", e))?;
         let mut tx = self.write().await?;
         // Jobs whose holder vanished and that have no attempts left are dead.
-        let expired: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT id, attempts FROM jobs WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts")
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await?;
-        for (id, attempts) in expired {
+        let expired: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT id, attempts, last_error FROM jobs WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, attempts, earlier) in expired {
+            // an earlier attempt's own error is the likelier cause: keep it in view
+            let earlier = earlier.map(|e| format!("; before that: {e}")).unwrap_or_default();
             let failure = Failure {
                 code: "lease_expired".into(),
-                message: format!("no worker finished the job in {attempts} attempts"),
+                message: format!("no worker finished the job in {attempts} attempts{earlier}"),
                 permanent: true,
             };
             bury(&mut tx, id, &failure).await?;
