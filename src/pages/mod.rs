@@ -274,7 +274,7 @@ fn tiff_pages<E: From<PageError>>(
         count += 1;
         let (width, height) = decoder.dimensions().map_err(bad)?;
         check_size(width, height, limits)?;
-        crate::intake::whole_tiff_page(&mut decoder, bytes.len())?;
+        crate::intake::whole_tiff_page(&mut decoder, bytes.len()).map_err(PageError::from)?;
         let declared = decoder.get_tag_f32(Tag::XResolution).ok().map(|x| {
             let unit = decoder.get_tag_u32(Tag::ResolutionUnit).unwrap_or(2);
             if unit == 3 {
