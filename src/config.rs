@@ -75,6 +75,15 @@ pub struct Config {
     pub renewal_margin: Interval,
     /// How often `serve` looks for records to renew (with `tsa_url`); zero turns it off.
     pub renewal_interval: Interval,
+    /// Time a client has to send a request's headers, counted from when the connection
+    /// waits for a request: it also closes idle keep-alive connections; zero turns it off.
+    pub header_timeout: Interval,
+    /// Slowest request body accepted, in bytes a second, once `body_grace` has passed; a
+    /// stalled upload is closed. Zero turns it off.
+    pub body_min_rate: u64,
+    pub body_grace: Interval,
+    /// Open connections served at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -115,6 +124,10 @@ impl Default for Config {
             tsa_url: None,
             renewal_margin: Interval(Duration::from_secs(90 * 86_400)),
             renewal_interval: Interval(Duration::from_secs(24 * 3600)),
+            header_timeout: Interval(Duration::from_secs(10)),
+            body_min_rate: 1024,
+            body_grace: Interval(Duration::from_secs(10)),
+            max_connections: 1024,
         }
     }
 }
@@ -207,7 +220,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 35] = [
+const KEYS: [&str; 39] = [
     "listen",
     "agency",
     "data_dir",
@@ -243,6 +256,10 @@ const KEYS: [&str; 35] = [
     "tsa_url",
     "renewal_margin",
     "renewal_interval",
+    "header_timeout",
+    "body_min_rate",
+    "body_grace",
+    "max_connections",
 ];
 
 impl Config {
@@ -338,6 +355,10 @@ impl Config {
             "tsa_url" => self.tsa_url = opt(),
             "renewal_margin" => self.renewal_margin = Interval::parse(value)?,
             "renewal_interval" => self.renewal_interval = Interval::parse(value)?,
+            "header_timeout" => self.header_timeout = Interval::parse(value)?,
+            "body_min_rate" => self.body_min_rate = num(value)?,
+            "body_grace" => self.body_grace = Interval::parse(value)?,
+            "max_connections" => self.max_connections = num(value)?,
             other => return Err(format!("unknown key {other}")),
         }
         Ok(())

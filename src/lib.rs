@@ -18,6 +18,7 @@ pub mod policy;
 pub mod queue;
 pub mod renewal;
 pub mod seal;
+pub mod server;
 pub mod sign;
 pub mod startup;
 pub mod supervise;

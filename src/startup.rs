@@ -11,6 +11,7 @@ use crate::policy;
 use crate::policy::{Agency, Catalog};
 use crate::queue::RetryPolicy;
 use crate::seal::{AgencySeal, Sealer};
+use crate::server::HttpLimits;
 use crate::sign::{FileSigner, Pkcs11Signer, Signer};
 use crate::supervise::Supervisor;
 use crate::tlog::SignerKey;
@@ -28,6 +29,7 @@ pub struct Service {
     pub addr: SocketAddr,
     pub state: Arc<AppState>,
     listener: TcpListener,
+    http: HttpLimits,
     supervisor: Option<Supervisor>,
     worker_token: Option<i64>,
     sealer: Option<Sealer>,
@@ -124,7 +126,7 @@ impl Service {
             }
             _ => None,
         };
-        Ok(Service { addr, state, listener, supervisor, worker_token, sealer, fixity, renewal })
+        Ok(Service { addr, state, listener, http: HttpLimits::from_config(config), supervisor, worker_token, sealer, fixity, renewal })
     }
 
     /// Serves until `shutdown` resolves. Workers stop first (finishing their jobs while the
@@ -145,7 +147,7 @@ impl Service {
             }
             let _ = state.stopping.send(true);
         };
-        axum::serve(self.listener, app).with_graceful_shutdown(drain).await?;
+        crate::server::serve(self.listener, app, self.http, drain).await?;
         if let Some(sealing) = sealing {
             let _ = sealing.await;
         }

@@ -1,10 +1,13 @@
 //! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary.
-//! The transparency log's routes are in api/tlog.rs, agency isolation in api/isolation.rs
-//! and the chain of custody from scan to seal in api/custody.rs, in this same test binary.
+//! The transparency log's routes are in api/tlog.rs, agency isolation in api/isolation.rs,
+//! the chain of custody from scan to seal in api/custody.rs and hostile clients in
+//! api/hardening.rs, in this same test binary.
 
 mod common;
 #[path = "api/custody.rs"]
 mod custody;
+#[path = "api/hardening.rs"]
+mod hardening;
 #[path = "api/isolation.rs"]
 mod isolation;
 #[path = "api/tlog.rs"]
@@ -96,7 +99,9 @@ async fn bad_requests_get_problems_and_write_nothing() {
     let before = app.footprint().await;
     let scanner = app.token(Role::Scanner);
 
-    let malformed = app.http.post(app.url("/dossiers")).bearer_auth(scanner).body("{\"procedure\": ").send().await.unwrap();
+    let malformed =
+        app.http.post(app.url("/dossiers")).bearer_auth(scanner).header("content-type", "application/json").body("{\"procedure\": ");
+    let malformed = malformed.send().await.unwrap();
     assert_problem(malformed, 400, "malformed_json").await;
     let unknown = json!({"procedure": "9.999999", "applicant": {"kind": "citizen", "id": "001303012345", "name": "A"}});
     assert_problem(app.create_dossier(scanner, unknown).await, 422, "unknown_procedure").await;

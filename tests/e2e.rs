@@ -159,12 +159,13 @@ mod reqwest {
     }
 }
 
-fn call(method: &str, url: &str, token: &str, body: Option<Vec<u8>>) -> (u16, Value) {
+/// One request; a body is sent with its media type.
+fn call(method: &str, url: &str, token: &str, body: Option<(&str, Vec<u8>)>) -> (u16, Value) {
     reqwest::runtime().block_on(async {
         let client = ::reqwest::Client::new();
         let mut req = client.request(method.parse().unwrap(), url).bearer_auth(token);
-        if let Some(b) = body {
-            req = req.body(b);
+        if let Some((media, b)) = body {
+            req = req.header("content-type", media).body(b);
         }
         let r = req.send().await.unwrap();
         let status = r.status().as_u16();
@@ -196,11 +197,12 @@ fn serve_runs_the_loop_restarts_dead_workers_and_stops_cleanly() {
 
     let scanner = served.token("scanner");
     let body = json!({"procedure": "criminal-record-certificate", "applicant": {"kind": "citizen", "id": "079086000123", "name": "Trần Văn Bình"}});
-    let (status, dossier) = call("POST", &format!("{}/api/v1/dossiers", served.base), &scanner, Some(body.to_string().into_bytes()));
+    let (status, dossier) =
+        call("POST", &format!("{}/api/v1/dossiers", served.base), &scanner, Some(("application/json", body.to_string().into_bytes())));
     assert_eq!(status, 201);
     let code = dossier["code"].as_str().unwrap();
     let url = format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", served.base);
-    let (status, _) = call("POST", &url, &scanner, Some(common::sample_scan()));
+    let (status, _) = call("POST", &url, &scanner, Some(("image/png", common::sample_scan())));
     assert_eq!(status, 202);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -257,11 +259,15 @@ fn token_create_prints_a_working_token() {
     let id = stderr.strip_prefix("token ").and_then(|s| s.split_whitespace().next()).unwrap_or_else(|| panic!("{stderr}"));
     let worker = String::from_utf8(named.stdout).unwrap().trim().to_owned();
     let claim = json!({"kinds": ["ocr"], "wait_ms": 0}).to_string().into_bytes();
-    let (status, _) = call("POST", &format!("{}/api/v1/jobs/claim", served.base), &worker, Some(claim.clone()));
+    let (status, _) = call("POST", &format!("{}/api/v1/jobs/claim", served.base), &worker, Some(("application/json", claim.clone())));
     assert_eq!(status, 204);
     assert!(sohoa(&["token", "revoke", id]).status.success());
-    let (status, answer) = call("POST", &format!("{}/api/v1/jobs/claim", served.base), &worker, Some(claim));
+    let (status, answer) = call("POST", &format!("{}/api/v1/jobs/claim", served.base), &worker, Some(("application/json", claim)));
     assert_eq!((status, answer["code"].as_str()), (401, Some("invalid_token")), "a revoked worker token is refused");
+    let stranger = sohoa(&["token", "create", "--role", "scanner", "--agency", "999.99.99.X99"]);
+    assert_eq!(stranger.status.code(), Some(2), "an agency outside the catalog gets no token");
+    assert!(String::from_utf8_lossy(&stranger.stderr).contains("not in the policy catalog"));
+    assert!(stranger.stdout.is_empty());
     assert!(served.stop().success());
 }
 
@@ -453,10 +459,15 @@ fn peak_rss_mb(pid: u32) -> f64 {
 fn sealed_scan(served: &Served, scan: Vec<u8>, within: Duration) -> Value {
     let scanner = served.token("scanner");
     let body = json!({"procedure": "criminal-record-certificate", "applicant": {"kind": "citizen", "id": "079086000123", "name": "Trần Văn Bình"}});
-    let (_, dossier) = call("POST", &format!("{}/api/v1/dossiers", served.base), &scanner, Some(body.to_string().into_bytes()));
+    let (_, dossier) =
+        call("POST", &format!("{}/api/v1/dossiers", served.base), &scanner, Some(("application/json", body.to_string().into_bytes())));
     let code = dossier["code"].as_str().unwrap();
-    let (status, accepted) =
-        call("POST", &format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", served.base), &scanner, Some(scan));
+    let (status, accepted) = call(
+        "POST",
+        &format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", served.base),
+        &scanner,
+        Some(("application/octet-stream", scan)),
+    );
     assert_eq!(status, 202, "{accepted}");
     let deadline = Instant::now() + within;
     loop {

@@ -119,7 +119,34 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn(problem_for_rejections))
         .layer(axum::middleware::from_fn(request_id))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(limit_head))
         .with_state(state)
+}
+
+/// Longest request target, and largest and most numerous request headers, answered here;
+/// the server's own limits sit above these so that these answers are problem+json.
+const MAX_URI_BYTES: usize = 8 * 1024;
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+const MAX_HEADER_COUNT: usize = 100;
+
+async fn limit_head(req: Request, next: Next) -> Response {
+    let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is {uri} bytes; the limit is {MAX_URI_BYTES}"),
+        )
+        .into_response();
+    }
+    let headers = req.headers();
+    let size: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if headers.len() > MAX_HEADER_COUNT || size > MAX_HEADER_BYTES {
+        let detail =
+            format!("{} headers of {size} bytes; the limits are {MAX_HEADER_COUNT} headers and {MAX_HEADER_BYTES} bytes", headers.len());
+        return ApiError::new(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", detail).into_response();
+    }
+    next.run(req).await
 }
 
 async fn request_id(mut req: Request, next: Next) -> Response {

@@ -57,7 +57,8 @@ fn object(required: &[&str], properties: Value) -> Value {
 }
 
 /// One operation. `ok` is (status, media type, schema); `errors` adds to the answers
-/// every authenticated route can give (400 malformed parameters, 401, 403).
+/// every authenticated route can give (400 malformed parameters, 401, 403, 414, 431, and 415
+/// for JSON bodies).
 struct Op {
     summary: &'static str,
     roles: &'static str,
@@ -98,7 +99,10 @@ impl Op {
             };
             responses.insert(status.to_string(), answer);
         }
-        for status in [400, 401, 403].iter().chain(self.errors) {
+        let takes_json = self.body.as_ref().is_some_and(|b| b["content"]["application/json"].is_object());
+        let head = [414, 431];
+        let media = if takes_json { &[415][..] } else { &[] };
+        for status in [400, 401, 403].iter().chain(&head).chain(media).chain(self.errors) {
             responses.insert(status.to_string(), json!({"$ref": "#/components/responses/Problem"}));
         }
         let mut op = json!({

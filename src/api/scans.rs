@@ -73,7 +73,7 @@ pub(super) async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Re
         return Err(too_large());
     }
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| super::body::read_error(e).unwrap_or_else(too_large))?;
     if bytes.is_empty() {
         return Err(ApiError::bad_request("empty_upload", "the request body is empty"));
     }

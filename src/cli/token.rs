@@ -60,6 +60,10 @@ pub async fn run(command: TokenCommand, config: Config) -> ExitCode {
         eprintln!("error: --every-agency is for worker tokens only");
         return ExitCode::from(EXIT_INPUT);
     }
+    if let Err(e) = in_catalog(&config, &agency) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(EXIT_INPUT);
+    }
     let scope = match scope(&config, role, read_agencies, doc_types) {
         Ok(scope) => Scope { every_agency, ..scope },
         Err(e) => {
@@ -97,6 +101,13 @@ async fn revoke(config: &Config, id: i64) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A token for an agency the catalog does not list could act for nobody the service knows.
+fn in_catalog(config: &Config, agency: &AgencyCode) -> anyhow::Result<()> {
+    let catalog = crate::policy::load(&config.policies_dir)?;
+    anyhow::ensure!(catalog.agencies.contains_key(agency), "agency {agency} is not in the policy catalog");
+    Ok(())
 }
 
 /// A consumer's reading scope, checked against the policy catalog: only consumers have one.

@@ -126,6 +126,9 @@ fn corrupt(format: &'static str) -> impl Fn(image::ImageError) -> PageError {
 }
 
 fn dimensions(bytes: &[u8], format: ImageFormat, name: &'static str, limits: MediaLimits) -> Result<(u32, u32), PageError> {
+    // Decoders conceal a cut file (a JPEG's lost rows come out grey): its structure is
+    // walked to its end first, whether or not the pixels are decoded.
+    crate::intake::whole_image(bytes, format)?;
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(corrupt(name))?;
     check_size(width, height, limits)?;
     Ok((width, height))
@@ -271,6 +274,7 @@ fn tiff_pages<E: From<PageError>>(
         count += 1;
         let (width, height) = decoder.dimensions().map_err(bad)?;
         check_size(width, height, limits)?;
+        crate::intake::whole_tiff_page(&mut decoder, bytes.len()).map_err(PageError::from)?;
         let declared = decoder.get_tag_f32(Tag::XResolution).ok().map(|x| {
             let unit = decoder.get_tag_u32(Tag::ResolutionUnit).unwrap_or(2);
             if unit == 3 {
@@ -386,6 +390,18 @@ mod tests {
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
         std::io::Write::write_all(&mut z, &zeros).unwrap();
         assert_eq!(inflate_limited(&z.finish().unwrap(), 1_000_000).err().unwrap().code(), "decompression_bomb");
+    }
+
+    #[test]
+    fn truncated_scans_are_corrupt() {
+        let gray = DynamicImage::ImageLuma8(GrayImage::from_fn(300, 200, |x, y| image::Luma([((x * 13 + y * 7) % 251) as u8])));
+        for format in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Tiff] {
+            let whole = encode(&gray, format);
+            assert_eq!(pages(&whole, BOTH).unwrap().len(), 1);
+            let cut = &whole[..whole.len() * 7 / 10];
+            assert_eq!(pages(cut, BOTH).err().unwrap().code(), "corrupt_image", "{format:?}");
+            assert_eq!(pages(cut, Want { pixels: false, original: true }).err().unwrap().code(), "corrupt_image", "{format:?}");
+        }
     }
 
     #[test]

@@ -215,18 +215,29 @@ impl TestApp {
         (counts, count_files(&self.dir.path().join("data/archive")))
     }
 
-    /// Polls the dossier until `component` reaches `status`.
+    /// Polls the dossier until `component` reaches `status`. "digitized" lasts only until
+    /// the sealer takes the scan, often within one poll, and then gives way to the checked
+    /// status: it is waited for as the component's newest scan being done, sealed or unsealed.
     pub async fn wait_for_component(&self, code: &str, component: &str, status: &str) -> Value {
+        let reached = |dossier: &Value| {
+            if status == "digitized" {
+                let scans = dossier["scans"].as_array().unwrap().iter().filter(|s| s["component"] == component);
+                let newest = scans.max_by_key(|s| s["id"].as_i64());
+                return newest.is_some_and(|s| matches!(s["status"].as_str(), Some("done" | "sealed" | "unsealed")));
+            }
+            let item = dossier["checklist"].as_array().unwrap().iter().find(|c| c["component"] == component).cloned().unwrap();
+            item["status"] == status
+        };
+        let mut dossier = Value::Null;
         // recognition in a debug build on a busy machine takes seconds
         for _ in 0..1200 {
-            let (_, dossier) = self.get_json(self.token(Role::Scanner), &format!("/dossiers/{code}")).await;
-            let item = dossier["checklist"].as_array().unwrap().iter().find(|c| c["component"] == component).cloned().unwrap();
-            if item["status"] == status {
+            dossier = self.get_json(self.token(Role::Scanner), &format!("/dossiers/{code}")).await.1;
+            if reached(&dossier) {
                 return dossier;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("component {component} of {code} never became {status}");
+        panic!("component {component} of {code} never became {status}: {dossier}");
     }
 
     pub async fn stop(mut self) {

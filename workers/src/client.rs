@@ -34,7 +34,9 @@ pub struct Client {
 
 impl Client {
     pub fn new(api: &str, token: &str) -> anyhow::Result<Client> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
+        // The service closes a connection idle for its header_timeout (10 s by default); a
+        // pooled connection kept longer may be reused just as it closes, failing a report.
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).pool_idle_timeout(Duration::from_secs(5)).build()?;
         Ok(Client { http, api: format!("{}/api/v1", api.trim_end_matches('/')), token: token.to_owned() })
     }
 

@@ -1,6 +1,8 @@
 //! What an uploaded scan is: the format from its bytes (never from its name or header),
 //! and whether it is whole and within the size, pixel and page limits.
 
+mod whole;
+
 use image::{ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
@@ -65,6 +67,22 @@ pub fn inspect(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaErro
     }
 }
 
+/// Refuses a PNG or JPEG whose data does not run whole to its end marker, which its
+/// decoder might conceal; other formats pass.
+pub fn whole_image(bytes: &[u8], format: ImageFormat) -> Result<(), MediaError> {
+    let (name, checked) = match format {
+        ImageFormat::Png => ("png", whole::png(bytes)),
+        ImageFormat::Jpeg => ("jpeg", whole::jpeg(bytes)),
+        _ => return Ok(()),
+    };
+    checked.map_err(|reason| MediaError::CorruptImage { format: name, reason })
+}
+
+/// Refuses a TIFF page whose strips or tiles do not all lie inside the file.
+pub fn whole_tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>, file_len: usize) -> Result<(), MediaError> {
+    whole::tiff_page(decoder, file_len).map_err(|reason| MediaError::CorruptImage { format: "tiff", reason })
+}
+
 fn check_pixels(width: u32, height: u32, limits: MediaLimits) -> Result<(), MediaError> {
     if width == 0 || height == 0 {
         return Err(MediaError::NoPages);
@@ -85,6 +103,7 @@ fn decoder_limits(limits: MediaLimits) -> Limits {
 fn image_pages(bytes: &[u8], format: ImageFormat, media_type: &'static str, limits: MediaLimits) -> Result<MediaInfo, MediaError> {
     let name = media_type.trim_start_matches("image/");
     let corrupt = |e: image::ImageError| MediaError::CorruptImage { format: name, reason: e.to_string() };
+    whole_image(bytes, format)?;
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(corrupt)?;
     check_pixels(width, height, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -110,6 +129,7 @@ fn tiff_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError
         }
         let (width, height) = decoder.dimensions().map_err(corrupt)?;
         check_pixels(width, height, limits)?;
+        whole_tiff_page(&mut decoder, bytes.len())?;
         decoder.read_image().map_err(corrupt)?;
         if !decoder.more_images() {
             break;
@@ -173,6 +193,21 @@ mod tests {
         let truncated = &whole[..whole.len() / 2];
         assert_eq!(inspect(truncated, LIMITS).unwrap_err().code(), "corrupt_image");
         assert_eq!(inspect(&png(1001, 1000), LIMITS).unwrap_err().code(), "too_many_pixels");
+    }
+
+    #[test]
+    fn truncated_jpeg_and_tiff_are_corrupt_even_where_the_decoder_would_conceal_it() {
+        let img = GrayImage::from_fn(300, 200, |x, y| Luma([((x * 13 + y * 7) % 251) as u8]));
+        for format in [ImageFormat::Jpeg, ImageFormat::Tiff, ImageFormat::Png] {
+            let mut out = Cursor::new(Vec::new());
+            img.write_to(&mut out, format).unwrap();
+            let whole = out.into_inner();
+            assert_eq!(inspect(&whole, LIMITS).unwrap().pages, 1);
+            for cut in [whole.len() * 7 / 10, whole.len() - 2] {
+                let err = inspect(&whole[..cut], LIMITS).unwrap_err();
+                assert_eq!(err.code(), "corrupt_image", "{format:?} cut at {cut}: {err}");
+            }
+        }
     }
 
     #[test]
