@@ -3,6 +3,7 @@
 //! control characters other than tab and line breaks.
 
 use super::ApiError;
+use crate::domain::hidden_character;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -60,17 +61,6 @@ pub(super) fn read_error(e: axum::Error) -> Option<ApiError> {
         cause = err.source();
     }
     None
-}
-
-/// Characters that hide or reorder what a reader sees: C0 and C1 controls other than tab,
-/// line feed and carriage return, DEL, and the bidirectional embeddings, overrides and
-/// isolates (U+202A–U+202E, U+2066–U+2069).
-pub fn hidden_character(text: &str) -> Option<char> {
-    text.chars().find(|&c| {
-        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-            || ('\u{202A}'..='\u{202E}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    })
 }
 
 fn refuse_hidden_characters(value: &Value) -> Result<(), ApiError> {

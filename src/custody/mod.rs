@@ -8,6 +8,7 @@
 mod accept;
 mod searchable;
 
+use crate::domain::hidden_character;
 use crate::intake::{MediaError, MediaLimits};
 use crate::pages::{self, PageError, Want};
 use serde::{Deserialize, Serialize};
@@ -158,14 +159,14 @@ fn check_page(text: &PageText, number: usize, width: u32, height: u32) -> Result
     let (up_w, up_h) = if text.quarter_turns % 2 == 1 { (height, width) } else { (width, height) };
     let outside = text.words.iter().find(|w| {
         w.text.is_empty()
-            || w.text.chars().any(char::is_control)
+            || w.text.contains(['\t', '\n', '\r'])
+            || hidden_character(&w.text).is_some()
             || w.x.saturating_add(w.w) > up_w
             || w.y.saturating_add(w.h) > up_h
-            || w.h == 0
     });
     if let Some(word) = outside {
         return Err(at(format!(
-            "the word {:?} at {},{} ({}x{}) is not on the {up_w}x{up_h} page",
+            "the word {:?} at {},{} ({}x{}) is not a word on the {up_w}x{up_h} page",
             word.text, word.x, word.y, word.w, word.h
         )));
     }

@@ -95,3 +95,14 @@ pub fn vietnam_time(ms: i64) -> String {
         .with_timezone(&vietnam_offset())
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
+
+/// Characters that hide or reorder what a reader sees: C0 and C1 controls other than tab,
+/// line feed and carriage return, DEL, and the bidirectional embeddings, overrides and
+/// isolates (U+202A–U+202E, U+2066–U+2069).
+pub fn hidden_character(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    })
+}

@@ -105,6 +105,9 @@ impl Client {
     }
 
     pub async fn fail(&self, job: &Job, code: &str, message: &str, permanent: bool) -> anyhow::Result<Leased<Value>> {
+        // the service refuses hidden characters in free text; an error may quote any input
+        let message: String =
+            message.chars().map(|c| if sohoa::domain::hidden_character(&c.to_string()).is_some() { '\u{FFFD}' } else { c }).collect();
         let body = json!({ "lease": job.lease, "code": code, "message": message, "permanent": permanent });
         self.leased_post(job, "fail", body).await
     }
