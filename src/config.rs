@@ -34,6 +34,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub max_pixels: u64,
     pub max_pdf_pages: u32,
+    /// Pixels of all pages of one scan together.
+    pub max_scan_pixels: u64,
     pub lease_seconds: u64,
     pub max_attempts: u32,
     pub retry_base_seconds: u64,
@@ -100,6 +102,7 @@ impl Default for Config {
             max_upload_bytes: 50 * 1024 * 1024,
             max_pixels: 60_000_000,
             max_pdf_pages: 200,
+            max_scan_pixels: 4_000_000_000,
             lease_seconds: 60,
             max_attempts: 5,
             retry_base_seconds: 5,
@@ -220,7 +223,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 39] = [
+const KEYS: [&str; 40] = [
     "listen",
     "agency",
     "data_dir",
@@ -232,6 +235,7 @@ const KEYS: [&str; 39] = [
     "max_upload_bytes",
     "max_pixels",
     "max_pdf_pages",
+    "max_scan_pixels",
     "lease_seconds",
     "max_attempts",
     "retry_base_seconds",
@@ -331,6 +335,7 @@ impl Config {
             "max_upload_bytes" => self.max_upload_bytes = num(value)?,
             "max_pixels" => self.max_pixels = num(value)?,
             "max_pdf_pages" => self.max_pdf_pages = num(value)?,
+            "max_scan_pixels" => self.max_scan_pixels = num(value)?,
             "lease_seconds" => self.lease_seconds = num(value)?,
             "max_attempts" => self.max_attempts = num(value)?,
             "retry_base_seconds" => self.retry_base_seconds = num(value)?,

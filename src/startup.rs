@@ -53,7 +53,11 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         archive,
         catalog: Arc::new(catalog),
         max_upload_bytes: config.max_upload_bytes,
-        media_limits: MediaLimits { max_pixels: config.max_pixels, max_pages: config.max_pdf_pages },
+        media_limits: MediaLimits {
+            max_pixels: config.max_pixels,
+            max_pages: config.max_pdf_pages,
+            max_scan_pixels: config.max_scan_pixels,
+        },
         retry: RetryPolicy {
             base: Duration::from_secs(config.retry_base_seconds),
             max_attempts: config.max_attempts.max(1),

@@ -11,6 +11,9 @@ use std::io::Cursor;
 pub struct MediaLimits {
     pub max_pixels: u64,
     pub max_pages: u32,
+    /// All pages of one scan together, so that a scan within the page and pixel limits still
+    /// fits a worker's time.
+    pub max_scan_pixels: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,8 @@ pub enum MediaError {
     TooManyPages { pages: u32, limit: u32 },
     #[error("a {width}x{height} page is more than the limit of {limit} pixels")]
     TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("the pages hold {pixels} pixels together, more than the limit of {limit} for one scan")]
+    ScanTooLarge { pixels: u64, limit: u64 },
 }
 
 impl MediaError {
@@ -48,6 +53,7 @@ impl MediaError {
             MediaError::NoPages => "no_pages",
             MediaError::TooManyPages { .. } => "too_many_pages",
             MediaError::TooManyPixels { .. } => "too_many_pixels",
+            MediaError::ScanTooLarge { .. } => "scan_too_large",
         }
     }
 }
@@ -93,6 +99,15 @@ fn check_pixels(width: u32, height: u32, limits: MediaLimits) -> Result<(), Medi
     Ok(())
 }
 
+/// `total` with a `width` x `height` page added, within the scan's limit.
+fn add_pixels(total: u64, width: u32, height: u32, limits: MediaLimits) -> Result<u64, MediaError> {
+    let total = total.saturating_add(u64::from(width) * u64::from(height));
+    if total > limits.max_scan_pixels {
+        return Err(MediaError::ScanTooLarge { pixels: total, limit: limits.max_scan_pixels });
+    }
+    Ok(total)
+}
+
 fn decoder_limits(limits: MediaLimits) -> Limits {
     let mut l = Limits::default();
     // Four bytes a pixel covers RGBA8; 16-bit scans are rare at desks and refused here.
@@ -106,6 +121,7 @@ fn image_pages(bytes: &[u8], format: ImageFormat, media_type: &'static str, limi
     whole_image(bytes, format)?;
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(corrupt)?;
     check_pixels(width, height, limits)?;
+    add_pixels(0, width, height, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decoder_limits(limits));
     // Decoding the whole image is the only way to find truncated or damaged data.
@@ -121,7 +137,7 @@ fn tiff_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError
     tiff_limits.decoding_buffer_size = alloc;
     tiff_limits.intermediate_buffer_size = alloc;
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?.with_limits(tiff_limits);
-    let mut pages = 0u32;
+    let (mut pages, mut total) = (0u32, 0u64);
     loop {
         pages += 1;
         if pages > limits.max_pages {
@@ -129,6 +145,7 @@ fn tiff_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError
         }
         let (width, height) = decoder.dimensions().map_err(corrupt)?;
         check_pixels(width, height, limits)?;
+        total = add_pixels(total, width, height, limits)?;
         whole_tiff_page(&mut decoder, bytes.len())?;
         decoder.read_image().map_err(corrupt)?;
         if !decoder.more_images() {
@@ -158,6 +175,15 @@ fn pdf_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError>
     if pages > limits.max_pages {
         return Err(MediaError::TooManyPages { pages, limit: limits.max_pages });
     }
+    // Each page's largest image, as the worker reads it; the images themselves are decoded
+    // by the worker, one page at a time.
+    let mut total = 0u64;
+    for page in doc.get_pages().into_values() {
+        let largest = doc.get_page_images(page).ok().into_iter().flatten().map(|i| (i.width.max(0) as u32, i.height.max(0) as u32));
+        if let Some((width, height)) = largest.max_by_key(|(w, h)| u64::from(*w) * u64::from(*h)) {
+            total = add_pixels(total, width, height, limits)?;
+        }
+    }
     Ok(MediaInfo { media_type: "application/pdf", pages })
 }
 
@@ -166,13 +192,29 @@ mod tests {
     use super::*;
     use image::{GrayImage, Luma};
 
-    const LIMITS: MediaLimits = MediaLimits { max_pixels: 1_000_000, max_pages: 5 };
+    const LIMITS: MediaLimits = MediaLimits { max_pixels: 1_000_000, max_pages: 5, max_scan_pixels: 3_000_000 };
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let img = GrayImage::from_fn(width, height, |x, y| Luma([((x * 7 + y * 3) % 255) as u8]));
         let mut out = Cursor::new(Vec::new());
         img.write_to(&mut out, ImageFormat::Png).unwrap();
         out.into_inner()
+    }
+
+    #[test]
+    fn a_scan_whose_pages_together_pass_the_limit_is_refused() {
+        // three 800 x 1000 pages: each within the page limit, 2.4 M pixels together
+        let page = image::DynamicImage::ImageLuma8(GrayImage::from_pixel(800, 1000, Luma([200])));
+        let mut tiff = Cursor::new(Vec::new());
+        {
+            let mut encoder = tiff::encoder::TiffEncoder::new(&mut tiff).unwrap();
+            for _ in 0..3 {
+                encoder.write_image::<tiff::encoder::colortype::Gray8>(800, 1000, page.as_bytes()).unwrap();
+            }
+        }
+        let tight = MediaLimits { max_scan_pixels: 2_000_000, ..LIMITS };
+        assert_eq!(inspect(tiff.get_ref(), tight).unwrap_err().code(), "scan_too_large");
+        assert_eq!(inspect(tiff.get_ref(), LIMITS).unwrap().pages, 3);
     }
 
     #[test]

@@ -347,7 +347,7 @@ fn inflate_limited(data: &[u8], limit: usize) -> Result<Vec<u8>, PageError> {
 mod tests {
     use super::*;
 
-    const LIMITS: MediaLimits = MediaLimits { max_pixels: 4_000_000, max_pages: 3 };
+    const LIMITS: MediaLimits = MediaLimits { max_pixels: 4_000_000, max_pages: 3, max_scan_pixels: 8_000_000 };
     const BOTH: Want = Want { pixels: true, original: true };
 
     fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {

@@ -20,7 +20,7 @@ enum Outcome {
 }
 
 /// Limits the worker applies to its input, whatever the service let through.
-pub const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
+pub const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200, max_scan_pixels: 4_000_000_000 };
 
 type Reply = oneshot::Sender<Result<Vec<PageText>, OcrError>>;
 

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
+const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200, max_scan_pixels: u64::MAX };
 /// Pages of each document type.
 const VARIANTS: u64 = 20;
 /// Newspaper pages, advertisements and letters; then blank or near-blank pages.

@@ -8,7 +8,7 @@ use sohoa_worker::samples::{self, Quality};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200 };
+const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200, max_scan_pixels: u64::MAX };
 const TYPES: [&str; 4] = ["birth_certificate", "identity_card", "marriage_certificate", "criminal_record_certificate"];
 
 fn catalog() -> sohoa::policy::Catalog {

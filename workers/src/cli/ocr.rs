@@ -40,7 +40,7 @@ pub fn run(args: OcrArgs) -> ExitCode {
         Ok(found) => found,
         Err(code) => return code,
     };
-    let limits = MediaLimits { max_pixels: args.max_pixels, max_pages: args.max_pages };
+    let limits = MediaLimits { max_pixels: args.max_pixels, max_pages: args.max_pages, max_scan_pixels: u64::MAX };
     let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
     let recognised = ocr::recognise(&mut engine, &slices, limits)
         .and_then(|pages| Ok((args.output.is_some().then(|| ocr::searchable_pdf(&slices, &pages, limits)).transpose()?, pages)));

@@ -53,12 +53,16 @@ impl OcrError {
 
 /// Recognises every page of every input, one page in memory at a time.
 pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Vec<PageText>, OcrError> {
-    let mut pages = Vec::new();
+    let (mut pages, mut pixels) = (Vec::new(), 0u64);
     for bytes in inputs {
         input::for_each_page(bytes, limits, |page| {
             let number = pages.len() as u32 + 1;
             if number > limits.max_pages {
                 return Err(MediaError::TooManyPages { pages: number, limit: limits.max_pages }.into());
+            }
+            pixels = pixels.saturating_add(u64::from(page.gray.width()) * u64::from(page.gray.height()));
+            if pixels > limits.max_scan_pixels {
+                return Err(MediaError::ScanTooLarge { pixels, limit: limits.max_scan_pixels }.into());
             }
             pages.push(recognise_page(engine, &page, number)?);
             Ok(())
