@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: run test deps test-deps test-garage build lint bench
+.PHONY: run test soak deps test-deps test-garage build lint bench
 
 deps:
 	@scripts/install-deps.sh
@@ -35,6 +35,14 @@ test: deps test-deps lint test-garage
 	$(CARGO) build --workspace --bins
 	source $(GARAGE_DIR)/env && $(CARGO) test --workspace --no-fail-fast; status=$$?; \
 	  scripts/garage-stop.sh --purge $(GARAGE_DIR); exit $$status
+
+# The fault trials at full size: 100 worker kills during OCR, 1,000 uploads with serve
+# killed five times; each prints its figures (trials, lost, duplicated, sealed once,
+# orphans, leftovers, time).
+soak: deps
+	$(CARGO) build --workspace --bins
+	SOHOA_FAULT_WORKER_KILLS=$${SOHOA_FAULT_WORKER_KILLS:-100} SOHOA_FAULT_UPLOADS=$${SOHOA_FAULT_UPLOADS:-1000} \
+	  SOHOA_FAULT_SERVE_KILLS=$${SOHOA_FAULT_SERVE_KILLS:-5} $(CARGO) test --test faults -- --test-threads=1 --nocapture
 
 lint: deps
 	$(CARGO) fmt --all -- --check

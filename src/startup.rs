@@ -1,7 +1,7 @@
 //! Builds the running service from a config: catalog, index, archive, HTTP server and the
 //! supervised local workers.
 
-use crate::api::{self, issue_token, AppState, LogSigner};
+use crate::api::{self, issue_scoped_token, AppState, LogSigner};
 use crate::archive::Archive;
 use crate::config::{Config, KeySource, Secret};
 use crate::domain::{AgencyCode, Role};
@@ -106,16 +106,23 @@ pub fn worker_binary(config: &Config) -> PathBuf {
 
 impl Service {
     pub async fn build(config: &Config) -> anyhow::Result<Service> {
+        let started = std::time::SystemTime::now();
         let state = build_state(config).await?;
+        remove_leftovers(&state.archive, started).await;
         let listener = TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;
+        let token_file = config.data_dir.join("worker.token");
+        // A previous run killed outright never revoked its workers' token.
+        revoke_local_token(state.index.as_ref(), &token_file).await?;
         let (supervisor, worker_token) = if config.workers > 0 {
             let agency = home_agency(config, &state.catalog)?.code.clone();
-            let (token_id, secret) = issue_token(state.index.as_ref(), Role::Worker, &agency, "local workers").await?;
-            let token_file = config.data_dir.join("worker.token");
+            // The installation's own workers run every agency's jobs; what they report is
+            // proved before anything is sealed (custody).
+            let shared = crate::index::Scope { every_agency: true, ..Default::default() };
+            let (token_id, secret) = issue_scoped_token(state.index.as_ref(), Role::Worker, &agency, "local workers", &shared).await?;
             write_secret(&token_file, &secret)?;
             let api_url = format!("http://{addr}");
-            let supervisor = Supervisor::start(worker_binary(config), config.workers, api_url, token_file);
+            let supervisor = Supervisor::start(worker_binary(config), config.workers, api_url, token_file)?;
             (Some(supervisor), Some(token_id))
         } else {
             (None, None)
@@ -166,6 +173,32 @@ impl Service {
         }
         tracing::info!("sohoa stopped");
         Ok(())
+    }
+}
+
+/// Revokes the token whose secret `token_file` holds (the last run's local workers'), if it
+/// is still active; a missing file is a first start.
+async fn revoke_local_token(index: &dyn crate::index::Index, token_file: &std::path::Path) -> anyhow::Result<()> {
+    let secret = match std::fs::read_to_string(token_file) {
+        Ok(s) => s.trim().to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", token_file.display()))),
+    };
+    if let Some(token) = index.token_by_hash(crate::domain::Digest::of(secret.as_bytes()).as_str()).await? {
+        index.revoke_token(token.id).await?;
+        tracing::info!(token = token.id, "revoked the local workers' token of a previous run");
+    }
+    Ok(())
+}
+
+/// Deletes what writes cut short by a crash left in the archive (see `Archive::leftovers`):
+/// only objects last modified before `started`, so another instance's upload under way is
+/// left alone. A failure is logged, never fatal: fixity reports what stays.
+async fn remove_leftovers(archive: &Archive, started: std::time::SystemTime) {
+    match archive.remove_leftovers(started).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed leftovers of interrupted archive writes"),
+        Err(e) => tracing::warn!(code = e.code(), error = %e, "cannot remove leftovers of interrupted archive writes"),
     }
 }
 

@@ -164,18 +164,18 @@ pub async fn corruption_is_caught_and_restored(f: &Fixture) {
     assert_eq!(f.archive.get_manifest(&id, &manifest_digest).await.unwrap_err().code(), "archive_corrupt");
 
     let manifests = [(id.clone(), manifest_digest.clone())];
-    let report = archive::fixity_with(&f.archive, None, &[], Some(&manifests)).await.unwrap();
+    let report = archive::fixity_with(&f.archive, None, &[], Some(&manifests), None).await.unwrap();
     assert_eq!((report.corrupt, report.missing, report.restored), (3, 0, 0), "{report:?}");
     assert!(!report.clean());
     let keys: Vec<_> = report.problems.iter().map(|p| p.key.as_str()).collect();
     assert!(keys.contains(&blob_key(&small_digest).as_ref()) && keys.contains(&manifest_key(&id).unwrap().as_ref()), "{keys:?}");
 
-    let report = archive::fixity_with(&f.archive, Some(&f.replica), &[], Some(&manifests)).await.unwrap();
+    let report = archive::fixity_with(&f.archive, Some(&f.replica), &[], Some(&manifests), None).await.unwrap();
     assert_eq!((report.corrupt, report.restored), (3, 3), "{report:?}");
     assert_eq!(f.archive.get_blob(&small_digest).await.unwrap(), small);
     assert_eq!(drain(&f.archive, &large.digest).await, (len as u64, None));
     assert_eq!(f.archive.get_manifest(&id, &manifest_digest).await.unwrap(), manifest);
-    let report = archive::fixity_with(&f.archive, Some(&f.replica), &[], Some(&manifests)).await.unwrap();
+    let report = archive::fixity_with(&f.archive, Some(&f.replica), &[], Some(&manifests), None).await.unwrap();
     assert!(report.clean(), "{report:?}");
     assert_eq!(report.ok, report.checked);
 }
@@ -192,7 +192,7 @@ pub async fn a_deleted_object_is_missing(f: &Fixture) {
     assert_eq!(f.archive.get_blob_stream(&digest).await.err().map(|e| e.code()), Some("archive_missing"));
 
     // The index names what must be there; without it, the replica's listing does.
-    let report = archive::fixity_with(&f.archive, None, std::slice::from_ref(&digest), None).await.unwrap();
+    let report = archive::fixity_with(&f.archive, None, std::slice::from_ref(&digest), None, None).await.unwrap();
     assert_eq!((report.missing, report.restored), (1, 0), "{report:?}");
     let report = archive::fixity(&f.archive, Some(&f.replica)).await.unwrap();
     assert_eq!((report.missing, report.restored), (1, 1), "{report:?}");
@@ -214,6 +214,43 @@ pub async fn large_streams_go_up_in_parts(f: &Fixture) {
     assert_eq!(Digest::from_hasher(hasher), stored.digest);
     let tmp: Vec<_> = f.raw.list(Some(&ObjectPath::from("tmp"))).collect().await;
     assert!(tmp.is_empty(), "{tmp:?}");
+}
+
+/// Leftovers of interrupted writes (a `tmp/` object, and in a file archive a staging file)
+/// are reported by fixity as orphans and removed by `remove_leftovers`, archived blobs kept;
+/// ones written after the cut-off are neither.
+pub async fn leftovers_are_reported_and_removed(f: &Fixture) {
+    let digest = f.archive.put_blob(Bytes::from_static(b"kept")).await.unwrap();
+    f.raw.put(&ObjectPath::from("tmp/cut-short"), PutPayload::from_static(b"half an upload")).await.unwrap();
+    let mut expected = vec!["tmp/cut-short".to_owned()];
+    if let Some(dir) = &f._dir {
+        let staged = format!("{}#1", blob_key(&Digest::of(b"never finished")));
+        let path = dir.path().join("archive").join(&staged);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"half a blob").unwrap();
+        expected.push(staged);
+    }
+    expected.sort();
+
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    assert!(f.archive.leftovers(long_ago).await.unwrap().is_empty(), "a write after the cut-off is not a leftover");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+    let report = archive::fixity_with(&f.archive, None, &[], None, Some(later)).await.unwrap();
+    assert_eq!(report.orphans, expected.len() as u64, "{report:?}");
+    let mut orphans: Vec<String> = report.problems.iter().filter(|p| p.kind == "orphan").map(|p| p.key.clone()).collect();
+    orphans.sort();
+    assert_eq!(orphans, expected);
+    assert!(report.clean(), "orphans hold no archived content: {report:?}");
+
+    assert_eq!(f.archive.remove_leftovers(later).await.unwrap(), expected.len());
+    assert!(f.archive.leftovers(later).await.unwrap().is_empty());
+    assert_eq!(archive::fixity_with(&f.archive, None, &[], None, Some(later)).await.unwrap().orphans, 0);
+    assert_eq!(f.archive.get_blob(&digest).await.unwrap(), Bytes::from_static(b"kept"));
+}
+
+#[tokio::test]
+async fn file_leftovers_are_reported_and_removed() {
+    leftovers_are_reported_and_removed(&file_fixture()).await;
 }
 
 #[tokio::test]

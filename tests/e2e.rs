@@ -2,17 +2,11 @@
 
 mod common;
 
-use common::worker_binary;
+use common::served::{call, is_zombie, policies, reqwest, Served, SOHOA};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-const SOHOA: &str = env!("CARGO_BIN_EXE_sohoa");
-
-fn policies() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))
-}
 
 #[test]
 fn policy_check_accepts_the_shipped_catalog() {
@@ -67,112 +61,6 @@ fn serve_refuses_a_bad_catalog_with_the_same_report() {
     assert!(stderr.contains("types.toml:4:"), "{stderr}");
 }
 
-/// `sohoa serve` in a temp dir, stopped with SIGTERM when dropped.
-struct Served {
-    child: Child,
-    base: String,
-    dir: tempfile::TempDir,
-}
-
-impl Served {
-    fn start(workers: usize) -> Served {
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let config = format!(
-            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{d}/data\"\nindex_url = \"sqlite://{d}/data/sohoa.db\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\nworkers = {workers}\nworker_binary = \"{w}\"\ntlog_key = \"{d}/data/tlog.key\"\n",
-            d = dir.path().display(),
-            p = policies().display(),
-            w = worker_binary().display(),
-        );
-        std::fs::write(dir.path().join("sohoa.toml"), config).unwrap();
-        let init = Command::new(SOHOA).arg("--config").arg(dir.path().join("sohoa.toml")).arg("init").output().unwrap();
-        assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-        assert!(String::from_utf8_lossy(&init.stdout).contains("SCANNER=sohoa_"));
-        let child = Command::new(SOHOA)
-            .arg("--config")
-            .arg(dir.path().join("sohoa.toml"))
-            .arg("serve")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let served = Served { child, base: format!("http://127.0.0.1:{port}"), dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while reqwest::blocking_get(&format!("{}/healthz", served.base)).is_err() {
-            assert!(Instant::now() < deadline, "sohoa serve did not come up");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        served
-    }
-
-    fn token(&self, role: &str) -> String {
-        let tokens = std::fs::read_to_string(self.dir.path().join("data/tokens.txt")).unwrap();
-        let prefix = format!("{}=", role.to_uppercase());
-        tokens.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap().to_owned()
-    }
-
-    /// Live child processes of serve; children are listed under the thread that spawned them.
-    fn workers(&self) -> Vec<u32> {
-        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id())).into_iter().flatten().flatten();
-        let mut pids: Vec<u32> = tasks
-            .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-            .flat_map(|text| text.split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<u32>>())
-            .filter(|pid| !is_zombie(*pid))
-            .collect();
-        pids.sort();
-        pids
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        sigterm(self.child.id());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "sohoa serve did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-fn sigterm(pid: u32) {
-    let status = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
-    assert!(status.success());
-}
-
-/// A tiny blocking HTTP client over the async one, for plain `#[test]`s.
-mod reqwest {
-    pub use ::reqwest::*;
-    pub fn blocking_get(url: &str) -> Result<Response> {
-        runtime().block_on(Client::new().get(url).send())
-    }
-    pub fn runtime() -> &'static tokio::runtime::Runtime {
-        static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-        RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap())
-    }
-}
-
-/// One request; a body is sent with its media type.
-fn call(method: &str, url: &str, token: &str, body: Option<(&str, Vec<u8>)>) -> (u16, Value) {
-    reqwest::runtime().block_on(async {
-        let client = ::reqwest::Client::new();
-        let mut req = client.request(method.parse().unwrap(), url).bearer_auth(token);
-        if let Some((media, b)) = body {
-            req = req.header("content-type", media).body(b);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    })
-}
-
 #[test]
 fn serve_runs_the_loop_restarts_dead_workers_and_stops_cleanly() {
     let served = Served::start(2);
@@ -223,10 +111,6 @@ fn serve_runs_the_loop_restarts_dead_workers_and_stops_cleanly() {
     for pid in workers {
         assert!(!Path::new(&format!("/proc/{pid}")).exists() || is_zombie(pid), "worker {pid} outlived serve");
     }
-}
-
-fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
 }
 
 #[test]
@@ -398,6 +282,19 @@ fn archive_fixity_exits_0_clean_1_with_problems_2_on_error() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["checked"], 0);
+
+    // A crash's leftover is reported as an orphan once it is older than a write under way
+    // could be; it holds no archived content, so the archive is still clean.
+    std::fs::create_dir_all(archive.join("tmp")).unwrap();
+    let leftover = std::fs::File::create(archive.join("tmp/cut-short")).unwrap();
+    leftover.set_modified(std::time::SystemTime::now() - Duration::from_secs(120)).unwrap();
+    std::fs::File::create(archive.join("tmp/under-way")).unwrap();
+    let out = fixity(&url);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["orphans"], 1, "{report}");
+    assert_eq!(report["problems"], json!([{"key": "tmp/cut-short", "kind": "orphan", "restored": false}]));
+    std::fs::remove_dir_all(archive.join("tmp")).unwrap();
 
     std::fs::create_dir_all(blob.parent().unwrap()).unwrap();
     std::fs::write(&blob, b"not what its name says").unwrap();

@@ -570,7 +570,7 @@ fn paths() -> Value {
         (
             "/archive/fixity",
             "get",
-            Op::new("The latest fixity report: objects checked, missing, corrupt and restored, each problem's key", "auditor, admin, operator")
+            Op::new("The latest fixity report: objects checked, missing, corrupt and restored, orphans (leftovers of interrupted writes), each problem's key", "auditor, admin, operator")
                 .ok(200, "application/json", object(&["clean"], json!({"clean": {"type": "boolean"}})))
                 .errors(&[404]),
         ),

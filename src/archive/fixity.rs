@@ -10,9 +10,14 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet};
+use std::time::SystemTime;
 
 /// Problems listed one by one in a report; past this only the counts grow.
 const MAX_PROBLEMS: usize = 1000;
+
+/// A scheduled or command-line pass reports as orphans the leftovers of interrupted writes
+/// last written this long before it began, so that an upload under way is not one of them.
+pub const LEFTOVER_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What one fixity pass found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +29,10 @@ pub struct FixityReport {
     pub corrupt: u64,
     /// Missing or corrupt objects replaced by a verified copy from the replica.
     pub restored: u64,
+    /// Leftovers of interrupted writes (under `tmp/`, or a file archive's staging files);
+    /// the next start of the service removes them.
+    #[serde(default)]
+    pub orphans: u64,
     /// Whether record manifests were checked against the index's digests.
     pub manifests_checked: bool,
     /// The replica's URL, when one was configured.
@@ -35,13 +44,14 @@ pub struct FixityReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixityProblem {
     pub key: String,
-    /// `missing` or `corrupt`.
+    /// `missing`, `corrupt` or `orphan`.
     pub kind: String,
     pub restored: bool,
 }
 
 impl FixityReport {
-    /// Whether nothing was missing or corrupt.
+    /// Whether nothing was missing or corrupt (orphans hold no archived content: they are
+    /// reported, not counted against the archive's integrity).
     pub fn clean(&self) -> bool {
         self.missing == 0 && self.corrupt == 0
     }
@@ -52,8 +62,12 @@ impl FixityReport {
             _ => self.corrupt += 1,
         }
         self.restored += u64::from(restored);
+        self.list(key.to_string(), kind, restored);
+    }
+
+    fn list(&mut self, key: String, kind: &str, restored: bool) {
         if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(FixityProblem { key: key.to_string(), kind: kind.to_owned(), restored });
+            self.problems.push(FixityProblem { key, kind: kind.to_owned(), restored });
         }
     }
 }
@@ -78,19 +92,28 @@ impl FixityError {
 /// Re-hashes every blob in `archive`; blobs only in the replica count as missing. Corrupt
 /// and missing blobs are restored from `replica` when its copy verifies.
 pub async fn fixity(archive: &Archive, replica: Option<&Archive>) -> Result<FixityReport> {
-    fixity_with(archive, replica, &[], None).await
+    fixity_with(archive, replica, &[], None, None).await
 }
 
-/// As [`fixity`], and also: `expected` blobs must be there, and each `(record id, digest)`
-/// manifest must hash to the digest the index holds.
+/// As [`fixity`], and also: `expected` blobs must be there, each `(record id, digest)`
+/// manifest must hash to the digest the index holds, and leftovers of interrupted writes
+/// last written before `orphans_before` are reported as orphans.
 pub async fn fixity_with(
     archive: &Archive,
     replica: Option<&Archive>,
     expected: &[Digest],
     manifests: Option<&[(String, Digest)]>,
+    orphans_before: Option<SystemTime>,
 ) -> Result<FixityReport> {
     let mut report =
         FixityReport { manifests_checked: manifests.is_some(), replica: replica.map(|r| r.url().to_owned()), ..Default::default() };
+    if let Some(before) = orphans_before {
+        for leftover in archive.leftovers(before).await? {
+            tracing::warn!(key = %leftover.key, "fixity: leftover of an interrupted write");
+            report.orphans += 1;
+            report.list(leftover.key, "orphan", false);
+        }
+    }
     // Listed before anything is restored, so that no object is counted twice.
     let listed: Vec<_> = archive.list_blobs().try_collect().await?;
     let present: HashSet<Digest> = listed.iter().map(|b| b.digest.clone()).collect();
@@ -143,8 +166,9 @@ pub async fn fixity_with(
 /// One pass over everything the index says the archive holds, recorded in the index.
 pub async fn audit(index: &dyn Index, archive: &Archive, replica: Option<&Archive>) -> Result<FixityReport, FixityError> {
     let started_at_ms = chrono::Utc::now().timestamp_millis();
+    let orphans_before = SystemTime::now().checked_sub(LEFTOVER_GRACE);
     let objects = index.archived_objects().await?;
-    let report = fixity_with(archive, replica, &objects.blobs, Some(&objects.manifests)).await?;
+    let report = fixity_with(archive, replica, &objects.blobs, Some(&objects.manifests), orphans_before).await?;
     let run = FixityRun {
         id: 0,
         started_at_ms,
@@ -163,6 +187,7 @@ pub async fn audit(index: &dyn Index, archive: &Archive, replica: Option<&Archiv
         missing = report.missing,
         corrupt = report.corrupt,
         restored = report.restored,
+        orphans = report.orphans,
         "fixity pass finished"
     );
     Ok(report)

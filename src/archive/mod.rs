@@ -5,9 +5,11 @@
 //! large uploads pass through `tmp/<random>` until their digest names them.
 
 mod fixity;
+mod leftovers;
 mod stream;
 
-pub use fixity::{audit, fixity, fixity_with, FixityError, FixityProblem, FixityReport};
+pub use fixity::{audit, fixity, fixity_with, FixityError, FixityProblem, FixityReport, LEFTOVER_GRACE};
+pub use leftovers::Leftover;
 use stream::Spooled;
 pub use stream::{BlobStream, Stored};
 
@@ -80,6 +82,8 @@ pub struct Archive {
     store: Arc<dyn ObjectStore>,
     backend: Backend,
     url: String,
+    /// A file archive's directory, where its staging files are found.
+    root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Archive {
@@ -125,11 +129,13 @@ impl Archive {
 
     /// Opens the store named by `url`, with the S3 settings of `config` (the replica shares them).
     pub fn open_url(url: &str, config: &Config) -> Result<Archive> {
+        let mut root = None;
         let (store, backend): (Arc<dyn ObjectStore>, _) = if let Some(path) = url.strip_prefix("file://") {
             // `file://data/archive` is relative to the working directory, unlike a strict URL.
             let dir_err = |source| ArchiveError::Directory { path: path.to_owned(), source };
             std::fs::create_dir_all(path).map_err(dir_err)?;
             let fs = LocalFileSystem::new_with_prefix(path).map_err(|source| ArchiveError::Store { key: path.to_owned(), source })?;
+            root = Some(std::path::PathBuf::from(path));
             // An archive promises durability: a write returns once the file and its directory
             // entry are on disk, as an S3 server's would.
             (Arc::new(fs.with_automatic_cleanup(true).with_fsync(true)), Backend::File)
@@ -155,7 +161,7 @@ impl Archive {
         } else {
             return Err(ArchiveError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Archive { store, backend, url: url.to_owned() })
+        Ok(Archive { store, backend, url: url.to_owned(), root })
     }
 
     /// The URL it was opened with.

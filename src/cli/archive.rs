@@ -102,7 +102,10 @@ async fn renew(config: &Config, dry_run: bool, json: bool) -> ExitCode {
 }
 
 fn print_report(r: &FixityReport) {
-    println!("checked {}  ok {}  missing {}  corrupt {}  restored {}", r.checked, r.ok, r.missing, r.corrupt, r.restored);
+    println!(
+        "checked {}  ok {}  missing {}  corrupt {}  restored {}  orphans {}",
+        r.checked, r.ok, r.missing, r.corrupt, r.restored, r.orphans
+    );
     if r.replica.is_none() && !r.clean() {
         println!("no replica configured (archive_replica_url): nothing could be restored");
     }

@@ -104,6 +104,12 @@ async fn garage_large_streams_go_up_in_parts() {
     large_streams_go_up_in_parts(&s3.fixture()).await;
 }
 
+#[tokio::test]
+async fn garage_leftovers_are_reported_and_removed() {
+    let Some(s3) = S3::from_env() else { return };
+    leftovers_are_reported_and_removed(&s3.fixture()).await;
+}
+
 /// A Garage of this test's own, in a temp dir, so that killing it disturbs no other test.
 struct OwnGarage {
     dir: tempfile::TempDir,

@@ -2,6 +2,8 @@
 //! dir, tokens for every role, and the real `sohoa-worker` binary when asked for.
 #![allow(dead_code)]
 
+pub mod served;
+
 use image::{GrayImage, ImageFormat, Luma};
 use reqwest::{Client, Response};
 use serde_json::{json, Value};

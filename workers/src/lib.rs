@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod lifeline;
 pub mod ocr;
 pub mod run;
 pub mod samples;

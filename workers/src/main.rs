@@ -52,6 +52,7 @@ fn main() -> ExitCode {
 }
 
 fn work(args: Args) -> ExitCode {
+    sohoa_worker::lifeline::watch_from_env();
     let Some(token_file) = args.token_file else {
         eprintln!("error: --token-file (or SOHOA_WORKER_TOKEN_FILE) is required to take jobs");
         return ExitCode::from(2);
