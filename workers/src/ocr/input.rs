@@ -78,7 +78,7 @@ fn corrupt(format: &'static str) -> impl Fn(image::ImageError) -> OcrError {
     move |e| MediaError::CorruptImage { format, reason: e.to_string() }.into()
 }
 
-fn decode(bytes: &[u8], format: ImageFormat, name: &'static str, limits: MediaLimits) -> Result<DynamicImage, OcrError> {
+pub(super) fn decode(bytes: &[u8], format: ImageFormat, name: &'static str, limits: MediaLimits) -> Result<DynamicImage, OcrError> {
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(corrupt(name))?;
     check_size(width, height, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);

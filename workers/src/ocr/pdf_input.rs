@@ -1,11 +1,10 @@
 //! Page images of an image-only PDF (what scanners write), extracted with lopdf.
 
-use super::input::{check_size, expand_bilevel, inflate_limited, plausible_dpi, Original, Page};
+use super::input::{check_size, decode, expand_bilevel, inflate_limited, plausible_dpi, Original, Page};
 use super::OcrError;
-use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, RgbImage};
+use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
 use lopdf::{Document, Object};
 use sohoa::intake::{MediaError, MediaLimits};
-use std::io::Cursor;
 
 pub fn pages(bytes: &[u8], limits: MediaLimits) -> Result<Vec<Page>, OcrError> {
     // lopdf is not hardened against every malformed file; a panic there is a corrupt PDF.
@@ -44,9 +43,12 @@ fn page(doc: &Document, number: u32, id: lopdf::ObjectId, limits: MediaLimits) -
     let unsupported = |what: String| OcrError::UnsupportedPdfImage { page: number, what };
     match filters.as_slice() {
         ["DCTDecode"] => {
-            let decoded = ImageReader::with_format(Cursor::new(image.content), ImageFormat::Jpeg)
-                .decode()
-                .map_err(|e| MediaError::CorruptImage { format: "jpeg", reason: format!("page {number}: {e}") })?;
+            // The limits hold for the JPEG's own size, which the dictionary's need not match.
+            let decoded = decode(image.content, ImageFormat::Jpeg, "jpeg", limits)?;
+            if (decoded.width(), decoded.height()) != (width, height) {
+                let (w, h) = (decoded.width(), decoded.height());
+                return Err(MediaError::CorruptPdf(format!("page {number}: a {w}x{h} JPEG declared as {width}x{height}")).into());
+            }
             let colors = if decoded.color().has_color() { 3 } else { 1 };
             let original = Original::Jpeg { data: image.content.to_vec(), width, height, colors };
             Ok(Page { gray: decoded.into_luma8(), original, dpi })
