@@ -8,7 +8,7 @@ mod pdf_input;
 mod prep;
 
 pub use engine::{Engine, EngineError, Word};
-pub use input::Page;
+pub use input::{pages, Page};
 pub use prep::rotate;
 use serde::Serialize;
 use sohoa::intake::{MediaError, MediaLimits};
