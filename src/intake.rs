@@ -89,8 +89,12 @@ fn image_pages(bytes: &[u8], format: ImageFormat, media_type: &'static str, limi
     check_pixels(width, height, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decoder_limits(limits));
-    // Decoding the whole image is the only way to find truncated or damaged data.
-    reader.decode().map_err(corrupt)?;
+    // Decoding the whole image is the only way to find truncated or damaged data. image's
+    // decoders are not hardened against every malformed file (zune-jpeg 0.5.15 indexes out of
+    // bounds on some JPEGs); a panic there is a corrupt image.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
+        .map_err(|_| MediaError::CorruptImage { format: name, reason: "the decoder gave up".into() })?
+        .map_err(corrupt)?;
     Ok(MediaInfo { media_type, pages: 1 })
 }
 
@@ -173,6 +177,13 @@ mod tests {
         let truncated = &whole[..whole.len() / 2];
         assert_eq!(inspect(truncated, LIMITS).unwrap_err().code(), "corrupt_image");
         assert_eq!(inspect(&png(1001, 1000), LIMITS).unwrap_err().code(), "too_many_pixels");
+    }
+
+    #[test]
+    fn a_jpeg_that_makes_the_decoder_panic_is_corrupt() {
+        // found by the intake_jpeg fuzz target: zune-jpeg 0.5.15 panics in its 1x1 IDCT
+        let crash = include_bytes!("../tests/vectors/fuzz/zune-jpeg-idct-panic.jpg");
+        assert_eq!(inspect(crash, LIMITS).unwrap_err().code(), "corrupt_image");
     }
 
     #[test]

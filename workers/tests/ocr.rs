@@ -184,6 +184,11 @@ fn bad_scans_fail_with_their_code_and_write_nothing() {
         ("pdf page without image", pdf_with_image(100, 100, Vec::new(), None), "corrupt_pdf"),
         ("pdf with a 100x100 JPEG that is 10000x10000", pdf_with_image(100, 100, huge, Some("DCTDecode")), "too_many_pixels"),
         ("pdf with a 100x100 JPEG that is 120x100", pdf_with_image(100, 100, jpeg(120, 100), Some("DCTDecode")), "corrupt_pdf"),
+        (
+            "jpeg that makes zune-jpeg 0.5.15 panic",
+            include_bytes!("../../tests/vectors/fuzz/zune-jpeg-idct-panic.jpg").to_vec(),
+            "corrupt_image",
+        ),
     ];
     for (what, bytes, code) in cases {
         let _ = std::fs::remove_file(dir.path().join("out.pdf"));
