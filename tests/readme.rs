@@ -101,7 +101,7 @@ fn free_port() -> u16 {
 }
 
 /// `sohoa init` and `sohoa serve` in `dir` with the defaults the README describes (data/,
-/// data/pki/, data/tokens.txt) and one local worker; killed when dropped.
+/// data/pki/, data/tokens.txt) and one local worker; stopped when dropped.
 struct Served(Child);
 
 impl Served {
@@ -130,7 +130,14 @@ impl Served {
 }
 
 impl Drop for Served {
+    /// SIGTERM, so that serve stops its worker too; SIGKILL only if it does not stop.
     fn drop(&mut self) {
+        // SAFETY: signals the child this test started.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.0.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
