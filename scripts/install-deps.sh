@@ -7,10 +7,10 @@ set -euo pipefail
 # poppler-utils (pdftotext, pdfsig, pdftoppm), libnss3-tools (certutil), openssl and
 # python3-venv: the peers the tests compare against; fonts-dejavu-core: the appearance font;
 # fonts-noto-core: the serif face of the generated sample pages; softhsm2: the PKCS#11 token
-# the hardware-key tests seal with.
+# the hardware-key tests seal with; jq: the README's examples (run by tests/readme.rs).
 packages=(build-essential pkg-config ca-certificates curl libclang-dev libtesseract-dev libleptonica-dev
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng qpdf poppler-utils libnss3-tools openssl python3-venv
-  fonts-dejavu-core fonts-noto-core softhsm2)
+  fonts-dejavu-core fonts-noto-core softhsm2 jq)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -124,8 +124,12 @@ fn image_pages(bytes: &[u8], format: ImageFormat, media_type: &'static str, limi
     add_pixels(0, width, height, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decoder_limits(limits));
-    // Decoding the whole image is the only way to find truncated or damaged data.
-    reader.decode().map_err(corrupt)?;
+    // Decoding the whole image is the only way to find truncated or damaged data. image's
+    // decoders are not hardened against every malformed file (zune-jpeg 0.5.15 indexes out of
+    // bounds on some JPEGs); a panic there is a corrupt image.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
+        .map_err(|_| MediaError::CorruptImage { format: name, reason: "the decoder gave up".into() })?
+        .map_err(corrupt)?;
     Ok(MediaInfo { media_type, pages: 1 })
 }
 
@@ -250,6 +254,13 @@ mod tests {
                 assert_eq!(err.code(), "corrupt_image", "{format:?} cut at {cut}: {err}");
             }
         }
+    }
+
+    #[test]
+    fn a_jpeg_that_makes_the_decoder_panic_is_corrupt() {
+        // found by the intake_jpeg fuzz target: zune-jpeg 0.5.15 panics in its 1x1 IDCT
+        let crash = include_bytes!("../../tests/vectors/fuzz/zune-jpeg-idct-panic.jpg");
+        assert_eq!(inspect(crash, LIMITS).unwrap_err().code(), "corrupt_image");
     }
 
     #[test]

@@ -134,12 +134,19 @@ fn dimensions(bytes: &[u8], format: ImageFormat, name: &'static str, limits: Med
     Ok((width, height))
 }
 
+/// Decodes an image held to the limits by its own header's size (a PDF's dictionary may
+/// claim another).
 fn decode(bytes: &[u8], format: ImageFormat, name: &'static str, limits: MediaLimits) -> Result<DynamicImage, PageError> {
+    dimensions(bytes, format, name, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut l = Limits::default();
     l.max_alloc = Some(limits.max_pixels.saturating_mul(4));
     reader.limits(l);
-    reader.decode().map_err(corrupt(name))
+    // image's decoders are not hardened against every malformed file (zune-jpeg 0.5.15 indexes
+    // out of bounds on some JPEGs); a panic there is a corrupt image.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
+        .map_err(|_| MediaError::CorruptImage { format: name, reason: "the decoder gave up".into() })?;
+    decoded.map_err(corrupt(name))
 }
 
 /// Resolution to use: the file's when plausible, else that of an A4 page of this size.

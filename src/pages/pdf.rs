@@ -1,10 +1,9 @@
 //! Page images of an image-only PDF (what scanners write), extracted with lopdf.
 
-use super::{check_size, expand_bilevel, from_pixels, inflate_limited, plausible_dpi, Original, Page, PageError, Want};
+use super::{check_size, decode, expand_bilevel, from_pixels, inflate_limited, plausible_dpi, Original, Page, PageError, Want};
 use crate::intake::{MediaError, MediaLimits};
-use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, RgbImage};
+use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
 use lopdf::{Document, Object};
-use std::io::Cursor;
 
 pub fn pages<E: From<PageError>>(
     bytes: &[u8],
@@ -48,9 +47,12 @@ fn page(doc: &Document, number: u32, id: lopdf::ObjectId, limits: MediaLimits, w
     let unsupported = |what: String| PageError::UnsupportedPdfImage { page: number, what };
     match filters.as_slice() {
         ["DCTDecode"] => {
-            let decoded = ImageReader::with_format(Cursor::new(image.content), ImageFormat::Jpeg)
-                .decode()
-                .map_err(|e| MediaError::CorruptImage { format: "jpeg", reason: format!("page {number}: {e}") })?;
+            // The limits hold for the JPEG's own size, which the dictionary's need not match.
+            let decoded = decode(image.content, ImageFormat::Jpeg, "jpeg", limits)?;
+            if (decoded.width(), decoded.height()) != (width, height) {
+                let (w, h) = (decoded.width(), decoded.height());
+                return Err(MediaError::CorruptPdf(format!("page {number}: a {w}x{h} JPEG declared as {width}x{height}")).into());
+            }
             let colors = if decoded.color().has_color() { 3 } else { 1 };
             let original = want.original.then(|| Original::Jpeg { data: image.content.to_vec(), width, height, colors });
             Ok(Page { width, height, dpi, pixels: want.pixels.then_some(decoded), original })

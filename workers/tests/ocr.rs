@@ -158,6 +158,15 @@ fn bad_scans_fail_with_their_code_and_write_nothing() {
     let status = Command::new("qpdf").args(["--encrypt", "u", "o", "256", "--"]).arg(&plain).arg(&locked).status().unwrap();
     assert!(status.success());
     let encrypted = std::fs::read(&locked).unwrap();
+    let jpeg = |width, height| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::GrayImage::new(width, height).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    };
+    // a 100x100 JPEG whose frame header says 10000x10000 (SOF0: FF C0, length, precision, height, width)
+    let mut huge = jpeg(100, 100);
+    let sof = huge.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    huge[sof + 5..sof + 9].copy_from_slice(&[0x27, 0x10, 0x27, 0x10]);
 
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("text posing as png", b"\x89PNG not really".to_vec(), "unsupported_media_type"),
@@ -174,6 +183,13 @@ fn bad_scans_fail_with_their_code_and_write_nothing() {
         ),
         ("malformed pdf", b"%PDF-1.7\n1 0 obj << /Type /Pag".to_vec(), "corrupt_pdf"),
         ("pdf page without image", pdf_with_image(100, 100, Vec::new(), None), "corrupt_pdf"),
+        ("pdf with a 100x100 JPEG that is 10000x10000", pdf_with_image(100, 100, huge, Some("DCTDecode")), "too_many_pixels"),
+        ("pdf with a 100x100 JPEG that is 120x100", pdf_with_image(100, 100, jpeg(120, 100), Some("DCTDecode")), "corrupt_pdf"),
+        (
+            "jpeg that makes zune-jpeg 0.5.15 panic",
+            include_bytes!("../../tests/vectors/fuzz/zune-jpeg-idct-panic.jpg").to_vec(),
+            "corrupt_image",
+        ),
     ];
     for (what, bytes, code) in cases {
         let _ = std::fs::remove_file(dir.path().join("out.pdf"));
