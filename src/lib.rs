@@ -16,6 +16,7 @@ pub mod pdf;
 pub mod pki;
 pub mod policy;
 pub mod queue;
+pub mod registry;
 pub mod renewal;
 pub mod seal;
 pub mod server;

@@ -7,6 +7,7 @@
 use crate::archive::Archive;
 use crate::domain::Digest;
 use crate::index::{Actor, AuditEntry, ComponentCheck, Index, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus};
+use crate::registry::{self, Lineage};
 use crate::sign::ltv::{self, Revocation};
 use serde::Serialize;
 use serde_json::json;
@@ -23,6 +24,15 @@ pub enum RenewalError {
     Archive(#[from] crate::archive::ArchiveError),
     #[error(transparent)]
     Sign(#[from] crate::sign::SignError),
+}
+
+impl From<registry::RegistryError> for RenewalError {
+    fn from(e: registry::RegistryError) -> Self {
+        match e {
+            registry::RegistryError::Archive(e) => RenewalError::Archive(e),
+            registry::RegistryError::Index(e) => RenewalError::Index(e),
+        }
+    }
 }
 
 impl RenewalError {
@@ -111,7 +121,7 @@ async fn renew(index: &Arc<dyn Index>, archive: &Archive, renewal: &Renewal, old
         "backfile" => "backfile",
         _ => "digitized_copy",
     };
-    let mut record = NewRecord {
+    let record = NewRecord {
         id: crate::seal::random_hex(16),
         kind,
         agency: old.agency.clone(),
@@ -129,8 +139,6 @@ async fn renew(index: &Arc<dyn Index>, archive: &Archive, renewal: &Renewal, old
         manifest_digest: Digest::of(b""),
         summary,
     };
-    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    record.manifest_digest = archive.put_manifest(&record.id, crate::seal::manifest::canonical(&record, &created_at).into()).await?;
     let flags: Vec<String> = old.summary.get("flags").and_then(|f| serde_json::from_value(f.clone()).ok()).unwrap_or_default();
     let check = ComponentCheck { status: if flags.is_empty() { "satisfied" } else { "flagged" }, flags };
     let audit = AuditEntry {
@@ -139,5 +147,5 @@ async fn renew(index: &Arc<dyn Index>, archive: &Archive, renewal: &Renewal, old
         target: String::new(),
         detail: json!({"replaces": old.id, "digest": record.digest.prefixed()}),
     };
-    Ok(index.renew_record(&old.id, record, check, audit).await?)
+    Ok(registry::store(index.as_ref(), archive, record, check, audit, Lineage::Renews { old: old.id.clone() }).await?)
 }

@@ -7,7 +7,8 @@ use super::{dossiers, records, ApiError, AppState, Principal};
 use crate::domain::{vietnam_time, CitizenId, Digest, EnterpriseCode, Role};
 use crate::index::{AuditEntry, NewRecord, Record, RecordStatus};
 use crate::policy::Field;
-use crate::seal::{check_component, manifest, random_hex, validity_window};
+use crate::registry::{self, Lineage};
+use crate::seal::{check_component, random_hex, validity_window};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::NaiveDate;
@@ -111,7 +112,7 @@ pub async fn correct(
     summary["fields"] = Value::Object(merged);
     summary["flags"] = json!(check.flags);
     summary["corrects"] = json!(old.id);
-    let mut record = NewRecord {
+    let record = NewRecord {
         id: random_hex(16),
         kind: "digitized_copy",
         agency: old.agency.clone(),
@@ -129,8 +130,6 @@ pub async fn correct(
         manifest_digest: Digest::of(b""),
         summary,
     };
-    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    record.manifest_digest = state.archive.put_manifest(&record.id, manifest::canonical(&record, &created_at).into()).await?;
     let label = json!({"doc_type": body.doc_type, "fields": fields});
     let audit = AuditEntry {
         actor: who.actor(),
@@ -138,7 +137,8 @@ pub async fn correct(
         target: String::new(),
         detail: json!({"scan": id, "label": &label, "flags": check.flags, "replaces": old.id}),
     };
-    let stored = state.index.correct_record(&old.id, record, check, id, label, audit).await?;
+    let lineage = Lineage::Corrects { old: old.id.clone(), scan: id, label };
+    let stored = registry::store(state.index.as_ref(), &state.archive, record, check, audit, lineage).await?;
     let dossier = dossiers::load(&state, &who, scan.dossier.as_str()).await?;
     let offered = super::reuse::candidates(&state, &dossier).await?;
     Ok(Json(json!({

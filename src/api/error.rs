@@ -60,6 +60,15 @@ impl From<crate::index::IndexError> for ApiError {
     }
 }
 
+impl From<crate::registry::RegistryError> for ApiError {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        match e {
+            crate::registry::RegistryError::Archive(e) => e.into(),
+            crate::registry::RegistryError::Index(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::archive::ArchiveError> for ApiError {
     fn from(e: crate::archive::ArchiveError) -> Self {
         use crate::archive::ArchiveError as A;

@@ -8,7 +8,8 @@ use super::{dossiers, records, ApiError, AppState, Principal};
 use crate::domain::{vietnam_offset, vietnam_time, Digest, Role};
 use crate::index::{AuditEntry, ComponentCheck, NewRecord, NewResult, NewSession, NewVersion, ResultDoc};
 use crate::pdf::Appearance;
-use crate::seal::{certificate_subject, manifest, random_hex, validity_window};
+use crate::registry::{self, Lineage, RegistryError};
+use crate::seal::{certificate_subject, random_hex, validity_window};
 use crate::sign::{self, FileSigner, KeyAlgorithm, SignOptions, Signer};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -513,7 +514,7 @@ pub async fn issue(State(state): State<Arc<AppState>>, who: Principal, Path(id):
         })).collect::<Vec<_>>(),
         "source": { "result": result.id, "versions": result.versions.len() },
     });
-    let mut record = NewRecord {
+    let record = NewRecord {
         id: result.id.clone(),
         kind: "result",
         agency: result.agency.clone(),
@@ -531,14 +532,12 @@ pub async fn issue(State(state): State<Arc<AppState>>, who: Principal, Path(id):
         manifest_digest: Digest::of(b""),
         summary,
     };
-    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    record.manifest_digest = state.archive.put_manifest(&record.id, manifest::canonical(&record, &created_at).into()).await?;
     let audit = AuditEntry { actor: who.actor(), action: "record.create", target: String::new(), detail: json!({"result": result.id}) };
     let check = ComponentCheck { status: "satisfied", flags: vec![] };
     // The record's id is the result's: a retry after a failure below finds it stored.
-    let stored = match state.index.create_record(record, check, audit).await {
+    let stored = match registry::store(state.index.as_ref(), &state.archive, record, check, audit, Lineage::New).await {
         Ok(r) => r,
-        Err(crate::index::IndexError::Conflict) => {
+        Err(RegistryError::Index(crate::index::IndexError::Conflict)) => {
             state.index.record(&result.id).await?.ok_or_else(|| ApiError::internal("issue", "record conflict without a record"))?
         }
         Err(e) => return Err(e.into()),

@@ -22,6 +22,7 @@ pub struct NewRecord {
     pub valid_until: Option<NaiveDate>,
     pub digest: Digest,
     pub size: u64,
+    /// Set by `registry::store` when the manifest is archived.
     pub manifest_digest: Digest,
     /// Signatures, classification and fields, as in the manifest.
     pub summary: serde_json::Value,

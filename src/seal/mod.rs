@@ -11,6 +11,7 @@ use crate::index::{Actor, AuditEntry, ComponentCheck, Dossier, NewRecord, Record
 use crate::pdf::{Appearance, AppearanceText};
 use crate::policy::{Catalog, Validity};
 use crate::queue::{Failure, Job, JobKind, SealPayload};
+use crate::registry::{self, Lineage, RegistryError};
 use crate::sign::{self, SignOptions, Signer};
 use chrono::NaiveDate;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -50,6 +51,15 @@ pub enum SealError {
     Sign(#[from] sign::SignError),
     #[error(transparent)]
     Pdf(#[from] crate::pdf::PdfError),
+}
+
+impl From<RegistryError> for SealError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Archive(e) => SealError::Archive(e),
+            RegistryError::Index(e) => SealError::Index(e),
+        }
+    }
 }
 
 impl SealError {
@@ -225,7 +235,7 @@ impl Sealer {
                 "engine": result.get("engine"),
             },
         });
-        let mut record = NewRecord {
+        let record = NewRecord {
             id: random_hex(16),
             kind: "digitized_copy",
             agency: dossier.agency.clone(),
@@ -243,16 +253,14 @@ impl Sealer {
             manifest_digest: Digest::of(b""),
             summary,
         };
-        let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let manifest = manifest::canonical(&record, &created_at);
-        record.manifest_digest = self.state.archive.put_manifest(&record.id, manifest.into()).await?;
         let audit = AuditEntry {
             actor: Actor::system_for("sealer", &dossier.agency),
             action: "record.create",
             target: String::new(),
             detail: json!({"scan": scan.id, "doc_type": record.doc_type, "status": check.status, "flags": check.flags}),
         };
-        Ok(Sealed::Record(Box::new(index.create_record(record, check, audit).await?)))
+        let stored = registry::store(index.as_ref(), &self.state.archive, record, check, audit, Lineage::New).await?;
+        Ok(Sealed::Record(Box::new(stored)))
     }
 }
 
