@@ -2,7 +2,7 @@
 //! along the rows, more ink above each line than below) is fooled by blur, noise and low
 //! resolution, and by pages with little text. So a suggested turn is checked by reading:
 //! a square of the page, where its ink is densest, is recognised as scanned and in the
-//! suggested orientations, and each reading is scored by the letters of well-formed
+//! three quarter turns, and each reading is scored by the letters of well-formed
 //! Vietnamese syllables it holds, weighted by the engine's confidence. Upside-down or
 //! sideways text reads as fragments that are seldom syllables. The page is turned only when
 //! a turned reading is long enough and beats the page as scanned by a clear factor.
@@ -28,13 +28,10 @@ const SAMPLE_SIDE: f32 = 0.35;
 /// from the page as scanned, and the evidence.
 pub fn check(engine: &mut Engine, image: &GrayImage, dpi: u32, suggested: u8) -> Result<(u8, Orientation), EngineError> {
     let sample = densest_square(image);
-    // the page as scanned, the suggested turn, and its opposite (the geometry finds which
-    // way lines run more surely than which way is up)
-    let mut candidates = vec![0, suggested];
-    let opposite = (suggested + 2) % 4;
-    if opposite != 0 {
-        candidates.push(opposite);
-    }
+    // the page as scanned first, then the suggested turn and the two others: the geometry
+    // can take a page upside down for one lying on its side
+    let others = (1..4).filter(|&t| t != suggested);
+    let candidates: Vec<u8> = [0, suggested].into_iter().chain(others).collect();
     let mut readings = Vec::with_capacity(candidates.len());
     for &turns in &candidates {
         let view = prep::turn(&sample, (turns + 4 - suggested) % 4);
