@@ -48,6 +48,48 @@ pub struct PageText {
     pub no_text: bool,
     pub text: String,
     pub words: Vec<Word>,
+    /// How `quarter_turns` was decided, and on what evidence; results from before it was
+    /// recorded read as `unrecorded`.
+    #[serde(default)]
+    pub orientation: Orientation,
+}
+
+/// The evidence for a page's orientation. The line geometry of the page suggests a turn;
+/// a suggested turn is applied only when lines read in that orientation beat the page as
+/// scanned by a clear margin, so an upright page is never turned on weak evidence.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Orientation {
+    pub method: OrientationMethod,
+    /// Clockwise quarter turns the line geometry suggested (0 to 3).
+    pub suggested: u8,
+    /// Each orientation tried and its reading score (letters of well-formed Vietnamese
+    /// syllables, weighted by the engine's confidence); empty when nothing was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<Reading>,
+}
+
+/// The reading of a sample of the page in one orientation.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Reading {
+    /// Clockwise quarter turns from the page as scanned.
+    pub turns: u8,
+    pub score: f32,
+}
+
+/// What decided a page's orientation.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OrientationMethod {
+    /// Recognised before the evidence was recorded.
+    #[default]
+    Unrecorded,
+    /// Blank paper: left as scanned.
+    Blank,
+    /// Text lines run along the rows and read upright as scanned: no turn suggested.
+    Lines,
+    /// A turn was suggested and the orientations were read: the best reading won by the
+    /// margin, or the page was left as scanned.
+    Reading,
 }
 
 /// The recognition engine a worker ran, as it reports it.
@@ -195,11 +237,25 @@ mod tests {
             no_text: words.is_empty(),
             text: text_of(&words),
             words,
+            orientation: Orientation::default(),
         }
     }
 
     fn word(text: &str, x: u32, line: u32) -> Word {
         Word { text: text.into(), conf: 90.0, x, y: 10 * line, w: 20, h: 8, line }
+    }
+
+    #[test]
+    fn a_result_from_before_orientation_evidence_still_reads() {
+        let mut json = serde_json::to_value(page(vec![word("Số", 0, 0)])).unwrap();
+        assert_eq!(json["orientation"]["method"], "unrecorded");
+        json.as_object_mut().unwrap().remove("orientation");
+        let old: PageText = serde_json::from_value(json).unwrap();
+        assert_eq!(old.orientation, Orientation::default());
+        let checked = Orientation { method: OrientationMethod::Reading, suggested: 2, readings: vec![Reading { turns: 0, score: 150.0 }] };
+        let json = serde_json::to_value(PageText { orientation: checked.clone(), ..old }).unwrap();
+        assert_eq!(json["orientation"]["readings"][0]["score"], 150.0);
+        assert_eq!(serde_json::from_value::<PageText>(json).unwrap().orientation, checked);
     }
 
     #[test]

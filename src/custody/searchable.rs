@@ -286,6 +286,7 @@ mod tests {
             no_text: false,
             text: String::new(),
             words: vec![word("Hà", 100, 0), word("Nội", 200, 0)],
+            orientation: Default::default(),
         };
         let layer = text_layer(&page, 1000, 0.5);
         // the first word spans to the next one and carries the space: 3 units of 5 pt at 0.5

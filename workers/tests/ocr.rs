@@ -97,6 +97,10 @@ fn a_page_turned_upside_down_or_sideways_is_read_upright() {
         turned.write_to(&mut png, image::ImageFormat::Png).unwrap();
         let pages = ocr::recognise(&mut engine, &[png.get_ref()], LIMITS).unwrap();
         assert_eq!(pages[0].quarter_turns, expected_turns);
+        let evidence = &pages[0].orientation;
+        assert_eq!(evidence.method, ocr::OrientationMethod::Reading, "{evidence:?}");
+        let best = evidence.readings.iter().max_by(|a, b| a.score.total_cmp(&b.score)).unwrap();
+        assert_eq!(best.turns, expected_turns, "the reading decided: {evidence:?}");
         let cer = samples::cer(&sample.truth, &ocr::text(&pages));
         assert!(cer < 0.02, "turned page read with CER {cer}");
     }

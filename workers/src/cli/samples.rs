@@ -26,8 +26,28 @@ pub struct SamplesArgs {
     /// paper), labelled `unknown`
     #[arg(long, default_value_t = 0)]
     pub out_of_scope: u64,
+    /// Print documents in these faces in turn (comma-separated names, e.g. liberation-serif;
+    /// `held-out` for all faces nothing is tuned on) instead of the default faces
+    #[arg(long)]
+    pub face: Option<String>,
     #[arg(long, default_value = "policies")]
     pub policies: PathBuf,
+}
+
+/// The faces `--face` names, or the reason it names none.
+fn faces(names: &str) -> Result<Vec<samples::Typeface>, String> {
+    let all: Vec<samples::Typeface> =
+        samples::DEFAULT_FACES.iter().chain(&samples::TUNING_FACES).chain(&samples::HELD_OUT_FACES).copied().collect();
+    if names == "held-out" {
+        return Ok(samples::HELD_OUT_FACES.to_vec());
+    }
+    names
+        .split(',')
+        .map(|n| {
+            let known = || all.iter().map(|f| f.name).collect::<Vec<_>>().join(", ");
+            all.iter().copied().find(|f| f.name == n.trim()).ok_or_else(|| format!("no face {n:?}: {}", known()))
+        })
+        .collect()
 }
 
 pub fn run(args: SamplesArgs) -> ExitCode {
@@ -42,6 +62,13 @@ pub fn run(args: SamplesArgs) -> ExitCode {
     let Some(qualities) = qualities else {
         eprintln!("error: --quality takes clean, ordinary or poor");
         return ExitCode::from(2);
+    };
+    let faces = match args.face.as_deref().map(faces).transpose() {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: --face: {e}");
+            return ExitCode::from(2);
+        }
     };
     let types: Vec<String> = match &args.types {
         Some(t) => t.split(',').map(|s| s.trim().to_owned()).collect(),
@@ -61,7 +88,10 @@ pub fn run(args: SamplesArgs) -> ExitCode {
         for (name, kind) in documents.chain(unrelated) {
             let seed = args.seed.wrapping_mul(1_000_003).wrapping_add(n);
             let sample = match kind {
-                None => samples::generate(&catalog, &name, *quality, seed),
+                None => {
+                    let face = (!faces.is_empty()).then(|| faces[(n as usize) % faces.len()]);
+                    samples::generate_in(&catalog, &name, *quality, seed, face)
+                }
                 Some(kind) => samples::generate_unrelated(kind, *quality, seed),
             };
             let sample = match sample {

@@ -143,6 +143,22 @@ impl Engine {
     /// segments `binary` (0 ink, 255 paper), the line recogniser reads `grey`, both 8-bit
     /// images `width` x `height`.
     pub fn recognise(&mut self, grey: &[u8], binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Vec<Word>, EngineError> {
+        self.read(grey, binary, width, height, dpi)
+    }
+
+    /// Recognises a piece of a page as one block of lines running along the rows, as
+    /// `recognise` does otherwise. Layout analysis would find text lines running down the
+    /// page and read them turned, which hides the very thing an orientation check asks.
+    pub fn recognise_block(&mut self, grey: &[u8], binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Vec<Word>, EngineError> {
+        // SAFETY: valid handle.
+        unsafe { tess::TessBaseAPISetPageSegMode(self.api.0, tess::TessPageSegMode_PSM_SINGLE_BLOCK) };
+        let words = self.read(grey, binary, width, height, dpi);
+        // SAFETY: valid handle.
+        unsafe { tess::TessBaseAPISetPageSegMode(self.api.0, tess::TessPageSegMode_PSM_AUTO) };
+        words
+    }
+
+    fn read(&mut self, grey: &[u8], binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Vec<Word>, EngineError> {
         let size = width as usize * height as usize;
         if grey.len() < size || binary.len() < size || size == 0 {
             return Err(EngineError::Page(format!("a {width}x{height} page needs {size} pixels")));

@@ -3,13 +3,15 @@
 
 mod engine;
 mod input;
+mod orient;
 mod prep;
+mod syllable;
 
 pub use engine::{Engine, EngineError, EngineInfo, Word};
 pub use input::Page;
 pub use prep::rotate;
 use sohoa::custody::CustodyError;
-pub use sohoa::custody::PageText;
+pub use sohoa::custody::{Orientation, OrientationMethod, PageText};
 use sohoa::intake::{MediaError, MediaLimits};
 use sohoa::pages::PageError;
 
@@ -71,6 +73,57 @@ pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> 
     Ok(pages)
 }
 
+/// The orientation of every page of every input, as `recognise` decides it, without
+/// reading the pages in full: the quarter turns applied and the evidence.
+pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Vec<(u8, Orientation)>, OcrError> {
+    let mut found = Vec::new();
+    for bytes in inputs {
+        input::for_each_page(bytes, limits, |page| {
+            let (prepared, orientation) = turn_upright(engine, &page)?;
+            found.push((prepared.map_or(0, |p| p.quarter_turns), orientation));
+            Ok(())
+        })?;
+    }
+    Ok(found)
+}
+
+/// The reading score of the first page of `bytes` in each of the four orientations from
+/// the page as scanned, whatever its lines suggest: the margin the orientation check relies
+/// on, measured.
+pub fn reading_scores(engine: &mut Engine, bytes: &[u8], limits: MediaLimits) -> Result<Vec<sohoa::custody::Reading>, OcrError> {
+    let mut scores = Vec::new();
+    input::for_each_page(bytes, limits, |page| {
+        if scores.is_empty() {
+            let survey = prep::survey(&page.gray, page.dpi);
+            let turned = prep::straighten(&page.gray, page.dpi, survey.suggested_turns, survey.skew);
+            let as_scanned = prep::turn(&turned.image, (4 - survey.suggested_turns) % 4);
+            scores = orient::read_all(engine, &as_scanned, (page.dpi * turned.scale).round() as u32)?;
+        }
+        Ok(())
+    })?;
+    Ok(scores)
+}
+
+/// The page turned upright and deskewed (none for blank paper), and why it was turned so.
+fn turn_upright(engine: &mut Engine, page: &Page) -> Result<(Option<prep::Prepared>, Orientation), OcrError> {
+    let survey = prep::survey(&page.gray, page.dpi);
+    if survey.blank {
+        return Ok((None, Orientation { method: OrientationMethod::Blank, ..Orientation::default() }));
+    }
+    let suggested = survey.suggested_turns;
+    let mut prepared = prep::straighten(&page.gray, page.dpi, suggested, survey.skew);
+    if suggested == 0 {
+        return Ok((Some(prepared), Orientation { method: OrientationMethod::Lines, ..Orientation::default() }));
+    }
+    let dpi = (page.dpi * prepared.scale).round() as u32;
+    let (turns, orientation) = orient::check(engine, &prepared.image, dpi, suggested)?;
+    if turns != suggested {
+        prepared.image = prep::turn(&prepared.image, (turns + 4 - suggested) % 4);
+        prepared.quarter_turns = turns;
+    }
+    Ok((Some(prepared), orientation))
+}
+
 /// The searchable PDF of `inputs` with the words of `pages`, assembled as the service
 /// assembles the copy it seals.
 pub fn searchable_pdf(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits) -> Result<Vec<u8>, OcrError> {
@@ -83,23 +136,23 @@ pub fn text(pages: &[PageText]) -> String {
 }
 
 fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageText, OcrError> {
-    let prepared = prep::prepare(&page.gray, page.dpi);
+    let (prepared, orientation) = turn_upright(engine, page)?;
     let (width, height) = page.gray.dimensions();
     let mut text = PageText {
         page: number,
         width,
         height,
         dpi: page.dpi,
-        quarter_turns: prepared.quarter_turns,
-        skew: prepared.skew,
+        quarter_turns: prepared.as_ref().map_or(0, |p| p.quarter_turns),
+        skew: 0.0,
         confidence: 0.0,
         no_text: true,
         text: String::new(),
         words: Vec::new(),
+        orientation,
     };
-    if prepared.blank {
-        return Ok(text);
-    }
+    let Some(prepared) = prepared else { return Ok(text) };
+    text.skew = prepared.skew;
     let image = &prepared.image;
     if let Some(dir) = std::env::var_os("SOHOA_OCR_DEBUG_DIR") {
         // what the engine saw, for tuning preprocessing on real scans

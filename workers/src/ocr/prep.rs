@@ -13,15 +13,23 @@ const MAX_SKEW: f32 = 5.0;
 /// Below this fraction of ink pixels a page is blank paper.
 const BLANK_INK: f32 = 0.0008;
 
-/// What preprocessing did to a page, and the image to recognise.
-pub struct Prepared {
-    /// Grey image, upright and deskewed.
-    pub image: GrayImage,
-    /// Clockwise quarter turns applied to make the page upright (0 to 3).
-    pub quarter_turns: u8,
+/// What the page's lines say before anything is read: blank paper, the clockwise quarter
+/// turns they suggest (0 to 3) and the skew.
+pub struct Survey {
+    pub blank: bool,
+    pub suggested_turns: u8,
     /// Skew of the page as scanned, in degrees; the image is rotated by its opposite.
     pub skew: f32,
-    pub blank: bool,
+}
+
+/// A page turned and deskewed, and the image to recognise.
+pub struct Prepared {
+    /// Grey image, turned and deskewed.
+    pub image: GrayImage,
+    /// Clockwise quarter turns applied (0 to 3).
+    pub quarter_turns: u8,
+    /// Skew removed, in degrees.
+    pub skew: f32,
     /// Pixels of `image` per pixel of the page as scanned (below 1 for fine scans).
     pub scale: f32,
 }
@@ -33,13 +41,19 @@ const READ_DPI: f32 = 165.0;
 /// enough for text lines and diacritics.
 const FIND_DPI: f32 = 150.0;
 
-pub fn prepare(gray: &GrayImage, dpi: f32) -> Prepared {
+/// Blank paper, the turn the lines suggest and the skew, from a small binary copy.
+pub fn survey(gray: &GrayImage, dpi: f32) -> Survey {
     let small = binarise(&shrink(gray, dpi / FIND_DPI), 7);
-    let ink = ink_fraction(&small);
-    if ink < BLANK_INK {
-        return Prepared { image: gray.clone(), quarter_turns: 0, skew: 0.0, blank: true, scale: 1.0 };
+    if ink_fraction(&small) < BLANK_INK {
+        return Survey { blank: true, suggested_turns: 0, skew: 0.0 };
     }
-    let (quarter_turns, skew) = orientation_and_skew(&small);
+    let (suggested_turns, skew) = orientation_and_skew(&small);
+    Survey { blank: false, suggested_turns, skew }
+}
+
+/// The page turned clockwise by `quarter_turns`, deskewed and shrunk to the reading
+/// resolution.
+pub fn straighten(gray: &GrayImage, dpi: f32, quarter_turns: u8, skew: f32) -> Prepared {
     let scale = if dpi > READ_DPI * 1.2 { READ_DPI / dpi } else { 1.0 };
     let skewed = skew.abs() >= 0.1;
     let image = if quarter_turns == 0 && skewed {
@@ -54,7 +68,7 @@ pub fn prepare(gray: &GrayImage, dpi: f32) -> Prepared {
             upright.into_owned()
         }
     };
-    Prepared { image, quarter_turns, skew, blank: false, scale }
+    Prepared { image, quarter_turns, skew, scale }
 }
 
 /// The page `by` times smaller: box averages for whole factors, bilinear otherwise.
@@ -203,7 +217,7 @@ fn sauvola(gray: &GrayImage, radius: u32, k: f32) -> GrayImage {
 }
 
 /// Clockwise quarter turns.
-fn turn(image: &GrayImage, quarter_turns: u8) -> GrayImage {
+pub fn turn(image: &GrayImage, quarter_turns: u8) -> GrayImage {
     match quarter_turns % 4 {
         1 => image::imageops::rotate90(image),
         2 => image::imageops::rotate180(image),
@@ -419,8 +433,8 @@ mod tests {
     #[test]
     fn blank_paper_is_blank() {
         let paper = GrayImage::from_fn(400, 600, |x, y| Luma([200 + ((x + y) % 7) as u8]));
-        assert!(prepare(&paper, 150.0).blank);
-        assert!(!prepare(&text_page(), 150.0).blank);
+        assert!(survey(&paper, 150.0).blank);
+        assert!(!survey(&text_page(), 150.0).blank);
     }
 
     #[test]

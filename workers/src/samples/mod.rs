@@ -3,19 +3,71 @@
 //! JPEG artefacts, 150-300 dpi). Deterministic for a seed. Out-of-scope pages (news,
 //! advertising, letters, blank paper) go through the same rendering and degradation.
 
+mod sparse;
 mod unrelated;
 
 use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::{GrayImage, ImageFormat, Luma};
 use sohoa::policy::Catalog;
+pub use sparse::Sparse;
 use std::collections::BTreeMap;
 use std::io::Cursor;
 pub use unrelated::Unrelated;
 
-const REGULAR_FONTS: [&str; 2] =
-    ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf"];
-const BOLD_FONTS: [&str; 2] = ["/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf"];
+/// A regular and a bold TrueType file that print one typeface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Typeface {
+    pub name: &'static str,
+    regular: &'static str,
+    bold: &'static str,
+}
+
+const fn face(name: &'static str, regular: &'static str, bold: &'static str) -> Typeface {
+    Typeface { name, regular, bold }
+}
+
+/// The faces `generate` draws from, which the pipeline was tuned on.
+pub const DEFAULT_FACES: [Typeface; 2] = [
+    face("dejavu-sans", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    face("noto-serif", "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf"),
+];
+
+/// Other faces, for tuning what the default faces do not show: DejaVu Serif, Noto Sans and
+/// a typewriter face.
+pub const TUNING_FACES: [Typeface; 3] = [
+    face("dejavu-serif", "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"),
+    face("noto-sans", "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
+    face("free-mono", "/usr/share/fonts/truetype/freefont/FreeMono.ttf", "/usr/share/fonts/truetype/freefont/FreeMonoBold.ttf"),
+];
+
+/// Faces nothing is tuned on, for held-out figures: Liberation 2 (metric twins of Times New
+/// Roman, which Decree 30/2020 prescribes, Arial and Courier), GNU FreeFont and a condensed
+/// face. Installed by scripts/install-deps.sh.
+pub const HELD_OUT_FACES: [Typeface; 6] = [
+    face(
+        "liberation-serif",
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Bold.ttf",
+    ),
+    face(
+        "liberation-sans",
+        "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf",
+    ),
+    face(
+        "liberation-mono",
+        "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
+        "/usr/share/fonts/truetype/liberation2/LiberationMono-Bold.ttf",
+    ),
+    face("free-serif", "/usr/share/fonts/truetype/freefont/FreeSerif.ttf", "/usr/share/fonts/truetype/freefont/FreeSerifBold.ttf"),
+    face("free-sans", "/usr/share/fonts/truetype/freefont/FreeSans.ttf", "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf"),
+    face(
+        "dejavu-serif-condensed",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSerifCondensed.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSerifCondensed-Bold.ttf",
+    ),
+];
 
 /// How badly a page was scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -239,20 +291,40 @@ fn load_font(path: &str) -> Result<FontVec, SampleError> {
 
 /// Renders and degrades one document.
 pub fn generate(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64) -> Result<Sample, SampleError> {
+    generate_in(catalog, doc_type, quality, seed, None)
+}
+
+/// `generate`, printed in `face` rather than one of the default faces.
+pub fn generate_in(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64, face: Option<Typeface>) -> Result<Sample, SampleError> {
     let mut rng = Rng::new(seed);
     let (lines, fields) = document_lines(catalog, doc_type, &mut rng);
-    scan(doc_type, fields, &lines, quality, &mut rng, false)
+    scan(doc_type, fields, &lines, quality, &mut rng, false, face)
 }
 
 /// Renders and degrades one out-of-scope page, labelled `unknown`.
 pub fn generate_unrelated(kind: Unrelated, quality: Quality, seed: u64) -> Result<Sample, SampleError> {
     let mut rng = Rng::new(seed);
     let lines = unrelated::lines(kind, &mut rng);
-    scan(sohoa::classify::UNKNOWN, BTreeMap::new(), &lines, quality, &mut rng, kind == Unrelated::Blank)
+    scan(sohoa::classify::UNKNOWN, BTreeMap::new(), &lines, quality, &mut rng, kind == Unrelated::Blank, None)
+}
+
+/// Renders and degrades one page with little or no text (`Sparse`), labelled `unknown`.
+pub fn generate_sparse(kind: Sparse, quality: Quality, seed: u64) -> Result<Sample, SampleError> {
+    let mut rng = Rng::new(seed);
+    let face = DEFAULT_FACES[rng.below(2) as usize];
+    let (regular, bold) = (load_font(face.regular)?, load_font(face.bold)?);
+    let dpi = scan_dpi(quality, &mut rng);
+    let lines = sparse::lines(kind);
+    let mut page = render(&lines, &regular, &bold, dpi);
+    sparse::draw(kind, &mut page, &mut rng, dpi);
+    let (bytes, extension, skew) = degrade(page, quality, &mut rng, false, dpi)?;
+    let truth = lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
+    Ok(Sample { doc_type: sohoa::classify::UNKNOWN.to_owned(), fields: BTreeMap::new(), truth, dpi, skew, bytes, extension })
 }
 
 /// Prints `lines` on a page and scans it at `quality`; `dusty` adds the scanner's dust
-/// and a shadowed edge that stand out on an otherwise empty page.
+/// and a shadowed edge that stand out on an otherwise empty page; `face`, when given,
+/// replaces the default faces.
 fn scan(
     doc_type: &str,
     fields: BTreeMap<String, String>,
@@ -260,15 +332,36 @@ fn scan(
     quality: Quality,
     rng: &mut Rng,
     dusty: bool,
+    face: Option<Typeface>,
 ) -> Result<Sample, SampleError> {
-    let face = rng.below(2) as usize;
-    let (regular, bold) = (load_font(REGULAR_FONTS[face])?, load_font(BOLD_FONTS[face])?);
-    let dpi = match quality {
+    // drawn whatever `face` says, so that a seed's other values stay what they were
+    let default = DEFAULT_FACES[rng.below(2) as usize];
+    let face = face.unwrap_or(default);
+    let (regular, bold) = (load_font(face.regular)?, load_font(face.bold)?);
+    let dpi = scan_dpi(quality, rng);
+    let page = render(lines, &regular, &bold, dpi);
+    let (bytes, extension, skew) = degrade(page, quality, rng, dusty, dpi)?;
+    let truth = lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
+    Ok(Sample { doc_type: doc_type.to_owned(), fields, truth, dpi, skew, bytes, extension })
+}
+
+fn scan_dpi(quality: Quality, rng: &mut Rng) -> u32 {
+    match quality {
         Quality::Clean => 300,
         Quality::Ordinary => 200 + 50 * rng.below(3) as u32,
         Quality::Poor => 150 + 25 * rng.below(3) as u32,
-    };
-    let mut page = render(lines, &regular, &bold, dpi);
+    }
+}
+
+/// Skews, soils and encodes a printed page as a scanner at `quality` would: the file, its
+/// extension and the skew.
+fn degrade(
+    mut page: GrayImage,
+    quality: Quality,
+    rng: &mut Rng,
+    dusty: bool,
+    dpi: u32,
+) -> Result<(Vec<u8>, &'static str, f32), SampleError> {
     let skew = match quality {
         Quality::Clean => 0.0,
         Quality::Ordinary => rng.range(-1.5, 1.5),
@@ -289,7 +382,6 @@ fn scan(
         light(&mut page, rng, 0.15);
         page = image::imageops::blur(&page, 0.6);
     }
-    let truth = lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
     let (bytes, extension) = match quality {
         Quality::Clean => {
             let mut out = Cursor::new(Vec::new());
@@ -305,7 +397,7 @@ fn scan(
             (out, "jpg")
         }
     };
-    Ok(Sample { doc_type: doc_type.to_owned(), fields, truth, dpi, skew, bytes, extension })
+    Ok((bytes, extension, skew))
 }
 
 /// An A4 page at `dpi` with the lines set left (body) or centred (bold header and title).
