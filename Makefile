@@ -43,6 +43,7 @@ soak: deps
 	$(CARGO) build --workspace --bins
 	SOHOA_FAULT_WORKER_KILLS=$${SOHOA_FAULT_WORKER_KILLS:-100} SOHOA_FAULT_UPLOADS=$${SOHOA_FAULT_UPLOADS:-1000} \
 	  SOHOA_FAULT_SERVE_KILLS=$${SOHOA_FAULT_SERVE_KILLS:-5} $(CARGO) test --test faults -- --test-threads=1 --nocapture
+	scripts/soak-orientation.sh
 
 lint: deps
 	$(CARGO) fmt --all -- --check

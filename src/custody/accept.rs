@@ -69,10 +69,10 @@ pub async fn accept(
     }
     let missing = || AcceptError::RecognitionMissing(completion.recognition.clone());
     let digest = Digest::parse(&completion.recognition).map_err(|_| missing())?;
-    if !archive.contains(&digest).await? {
-        return Err(missing());
-    }
-    let stored = archive.get_blob(&digest).await?;
+    let stored = match archive.get_blob(&digest).await {
+        Err(ArchiveError::Missing { .. }) => return Err(missing()),
+        read => read?,
+    };
     let recognition: Recognition = serde_json::from_slice(&stored).map_err(|e| AcceptError::RecognitionInvalid(e.to_string()))?;
     if Digest::parse(&recognition.input).ok().as_ref() != Some(scan) {
         return Err(AcceptError::DigestMismatch(recognition.input.clone()));

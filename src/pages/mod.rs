@@ -160,14 +160,17 @@ pub fn plausible_dpi(declared: Option<f32>, width: u32, height: u32) -> f32 {
 fn png_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageError> {
     let (width, height) = dimensions(bytes, ImageFormat::Png, "png", limits)?;
     let chunks = png_chunks(bytes);
-    // The pixels are decoded whenever they are wanted or the PNG cannot go in as it is, and
-    // always checked whole: a copy never embeds data that does not decode.
-    let pixels = decode(bytes, ImageFormat::Png, "png", limits)?;
-    let original = want.original.then(|| match chunks.idat {
-        Some((idat, colors)) => Original::Png { idat, width, height, colors },
-        None => Original::from_image(&pixels),
-    });
-    Ok(Page { width, height, dpi: plausible_dpi(chunks.dpi, width, height), pixels: want.pixels.then_some(pixels), original })
+    // The pixels are decoded only when they are wanted or the PNG cannot go in as it is; its
+    // structure was walked whole by `dimensions`, and an upload was decoded whole at intake.
+    let passthrough = chunks.idat.is_some();
+    let pixels = if want.pixels || !passthrough { Some(decode(bytes, ImageFormat::Png, "png", limits)?) } else { None };
+    let original = match (want.original, chunks.idat, &pixels) {
+        (false, _, _) => None,
+        (true, Some((idat, colors)), _) => Some(Original::Png { idat, width, height, colors }),
+        (true, None, Some(image)) => Some(Original::from_image(image)),
+        (true, None, None) => None,
+    };
+    Ok(Page { width, height, dpi: plausible_dpi(chunks.dpi, width, height), pixels: pixels.filter(|_| want.pixels), original })
 }
 
 struct PngChunks {
