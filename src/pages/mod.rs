@@ -179,6 +179,47 @@ pub fn plausible_dpi(declared: Option<f32>, width: u32, height: u32) -> f32 {
     }
 }
 
+/// A resolution a file records, per axis, in dots per inch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Density {
+    x: f32,
+    y: f32,
+}
+
+impl Density {
+    fn square(dpi: f32) -> Density {
+        Density { x: dpi, y: dpi }
+    }
+
+    /// From a resolution unit code shared by TIFF, EXIF (2 inch, 3 centimetre) and JFIF
+    /// (1 inch, 2 centimetre) as `per_cm` says.
+    fn scaled(x: f32, y: f32, per_cm: bool) -> Density {
+        let k = if per_cm { 2.54 } else { 1.0 };
+        Density { x: x * k, y: y * k }
+    }
+}
+
+/// The page an image file's `width` x `height` pixels make: its physical size from the
+/// recorded density (both axes plausible, else an A4 guess for both), recognised at the
+/// higher of the two resolutions, so that an image scanned at 200 x 100 dpi is read with
+/// square pixels and keeps its aspect.
+fn image_page(width: u32, height: u32, declared: Option<Density>, pixels: Option<DynamicImage>, original: Option<Original>) -> Page {
+    let density = match declared {
+        Some(d) if [d.x, d.y].iter().all(|v| (70.0..=1200.0).contains(v)) => d,
+        _ => Density::square(plausible_dpi(None, width, height)),
+    };
+    let dpi = density.x.max(density.y);
+    let (w, h) = (((width as f32) * dpi / density.x).round() as u32, ((height as f32) * dpi / density.y).round() as u32);
+    let pixels = pixels.map(|image| {
+        if (w, h) == (image.width(), image.height()) {
+            image
+        } else {
+            image.resize_exact(w, h, image::imageops::FilterType::Triangle)
+        }
+    });
+    Page { width: w.max(1), height: h.max(1), dpi, pixels, original }
+}
+
 fn png_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageError> {
     let (width, height) = dimensions(bytes, ImageFormat::Png, "png", limits)?;
     let chunks = png_chunks(bytes);
@@ -192,18 +233,18 @@ fn png_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageE
         (true, None, Some(image)) => Some(Original::from_image(image)),
         (true, None, None) => None,
     };
-    Ok(Page { width, height, dpi: plausible_dpi(chunks.dpi, width, height), pixels: pixels.filter(|_| want.pixels), original })
+    Ok(image_page(width, height, chunks.density, pixels.filter(|_| want.pixels), original))
 }
 
 struct PngChunks {
     /// IDAT data and colour count, when the PNG can go into a PDF as it is.
     idat: Option<(Vec<u8>, u8)>,
-    dpi: Option<f32>,
+    density: Option<Density>,
 }
 
 /// Reads IHDR, pHYs and IDAT; the pixels are checked by decoding.
 fn png_chunks(bytes: &[u8]) -> PngChunks {
-    let mut out = PngChunks { idat: None, dpi: None };
+    let mut out = PngChunks { idat: None, density: None };
     let mut idat = Vec::new();
     let mut colors = None;
     let mut pos = 8;
@@ -221,8 +262,9 @@ fn png_chunks(bytes: &[u8]) -> PngChunks {
                 }
             }
             b"pHYs" if data.len() == 9 && data[8] == 1 => {
-                let per_metre = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
-                out.dpi = Some(per_metre as f32 * 0.0254);
+                let x = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
+                let y = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+                out.density = Some(Density { x: x as f32 * 0.0254, y: y as f32 * 0.0254 });
             }
             b"IDAT" => idat.extend_from_slice(data),
             b"IEND" => break,
@@ -237,7 +279,6 @@ fn png_chunks(bytes: &[u8]) -> PngChunks {
 fn jpeg_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageError> {
     let (width, height) = dimensions(bytes, ImageFormat::Jpeg, "jpeg", limits)?;
     let info = jpeg_info(bytes);
-    let dpi = plausible_dpi(info.dpi, width, height);
     // Gray and YCbCr go in untouched; CMYK and odd layouts are re-encoded from the pixels.
     let passthrough = matches!(info.components, Some(1 | 3));
     let pixels = if want.pixels || !passthrough { Some(decode(bytes, ImageFormat::Jpeg, "jpeg", limits)?) } else { None };
@@ -247,17 +288,19 @@ fn jpeg_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, Page
         (true, _, Some(image)) => Some(Original::from_image(image)),
         (true, _, None) => None,
     };
-    Ok(Page { width, height, dpi, pixels: pixels.filter(|_| want.pixels), original })
+    Ok(image_page(width, height, info.density, pixels.filter(|_| want.pixels), original))
 }
 
 struct JpegInfo {
     components: Option<u8>,
-    dpi: Option<f32>,
+    /// From JFIF, else from EXIF.
+    density: Option<Density>,
 }
 
 /// Walks the JPEG markers up to the first frame header for JFIF density and components.
 fn jpeg_info(bytes: &[u8]) -> JpegInfo {
-    let mut info = JpegInfo { components: None, dpi: None };
+    let mut info = JpegInfo { components: None, density: None };
+    let mut exif = None;
     let mut pos = 2;
     while pos + 4 <= bytes.len() && bytes[pos] == 0xFF {
         let marker = bytes[pos + 1];
@@ -265,13 +308,14 @@ fn jpeg_info(bytes: &[u8]) -> JpegInfo {
         let Some(seg) = bytes.get(pos + 4..pos + 2 + len) else { break };
         match marker {
             0xE0 if seg.len() >= 12 && seg.starts_with(b"JFIF\0") => {
-                let x = u16::from_be_bytes([seg[8], seg[9]]) as f32;
-                info.dpi = match seg[7] {
-                    1 => Some(x),
-                    2 => Some(x * 2.54),
+                let (x, y) = (u16::from_be_bytes([seg[8], seg[9]]) as f32, u16::from_be_bytes([seg[10], seg[11]]) as f32);
+                info.density = match seg[7] {
+                    1 => Some(Density::scaled(x, y, false)),
+                    2 => Some(Density::scaled(x, y, true)),
                     _ => None,
                 };
             }
+            0xE1 if seg.starts_with(b"Exif\0\0") => exif = exif_density(&seg[6..]),
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
                 info.components = seg.get(5).copied();
                 break;
@@ -280,7 +324,46 @@ fn jpeg_info(bytes: &[u8]) -> JpegInfo {
         }
         pos += 2 + len;
     }
+    info.density = info.density.or(exif);
     info
+}
+
+/// XResolution, YResolution and ResolutionUnit from the first IFD of EXIF's TIFF structure.
+fn exif_density(tiff: &[u8]) -> Option<Density> {
+    let big = match tiff.get(..4)? {
+        b"MM\0*" => true,
+        b"II*\0" => false,
+        _ => return None,
+    };
+    let u16_at =
+        |at: usize| tiff.get(at..at + 2).map(|b| if big { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) });
+    let u32_at = |at: usize| {
+        tiff.get(at..at + 4).map(|b| {
+            if big {
+                u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+            } else {
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            }
+        })
+    };
+    let ifd = u32_at(4)? as usize;
+    let (mut x, mut y, mut per_cm) = (None, None, false);
+    for i in 0..usize::from(u16_at(ifd)?).min(256) {
+        let entry = ifd + 2 + 12 * i;
+        let rational = || {
+            let at = u32_at(entry + 8)? as usize;
+            let (n, d) = (u32_at(at)?, u32_at(at + 4)?);
+            (d != 0).then(|| n as f32 / d as f32)
+        };
+        match u16_at(entry)? {
+            0x011A => x = rational(),
+            0x011B => y = rational(),
+            0x0128 => per_cm = u16_at(entry + 8)? == 3,
+            _ => {}
+        }
+    }
+    let x = x?;
+    Some(Density::scaled(x, y.unwrap_or(x), per_cm))
 }
 
 fn tiff_pages<E: From<PageError>>(
@@ -307,14 +390,16 @@ fn tiff_pages<E: From<PageError>>(
         let (width, height) = decoder.dimensions().map_err(bad)?;
         check_size(width, height, limits)?;
         crate::intake::whole_tiff_page(&mut decoder, bytes.len()).map_err(PageError::from)?;
-        let declared = decoder.get_tag_f32(Tag::XResolution).ok().map(|x| {
-            let unit = decoder.get_tag_u32(Tag::ResolutionUnit).unwrap_or(2);
-            if unit == 3 {
-                x * 2.54
-            } else {
-                x
-            }
+        // resolutions are RATIONAL: the decoder's float accessor does not read them
+        let mut rational = |tag: Tag| match decoder.get_tag(tag).ok()? {
+            tiff::decoder::ifd::Value::Rational(n, d) if d != 0 => Some(n as f32 / d as f32),
+            other => other.into_f32().ok(),
+        };
+        let declared = rational(Tag::XResolution).map(|x| {
+            let y = rational(Tag::YResolution).unwrap_or(x);
+            (x, y)
         });
+        let declared = declared.map(|(x, y)| Density::scaled(x, y, decoder.get_tag_u32(Tag::ResolutionUnit).unwrap_or(2) == 3));
         let color = decoder.colortype().map_err(bad)?;
         let samples = match decoder.read_image().map_err(bad)? {
             DecodingResult::U8(v) => v,
@@ -341,7 +426,7 @@ fn tiff_pages<E: From<PageError>>(
             }
         };
         let image = image.ok_or_else(|| PageError::from(MediaError::CorruptImage { format: "tiff", reason: "short page data".into() }))?;
-        each(from_pixels(image, plausible_dpi(declared, width, height), want))?;
+        each(from_pixels(image, declared, want))?;
         if !decoder.more_images() {
             return Ok(());
         }
@@ -350,9 +435,9 @@ fn tiff_pages<E: From<PageError>>(
 }
 
 /// A page known only by its decoded pixels: its original is the pixels themselves.
-fn from_pixels(image: DynamicImage, dpi: f32, want: Want) -> Page {
+fn from_pixels(image: DynamicImage, declared: Option<Density>, want: Want) -> Page {
     let original = want.original.then(|| Original::from_image(&image));
-    Page { width: image.width(), height: image.height(), dpi, pixels: want.pixels.then_some(image), original }
+    image_page(image.width(), image.height(), declared, want.pixels.then_some(image), original)
 }
 
 /// 1-bit rows (padded to bytes) to 8-bit gray; `zero_is_white` as in TIFF's WhiteIsZero.
@@ -452,6 +537,55 @@ mod tests {
         assert_eq!(rows, page.into_raw(), "the code gives the page back");
         let grey = GrayImage::from_fn(40, 40, |x, _| image::Luma([x as u8 * 6]));
         assert!(matches!(Original::from_image(&DynamicImage::ImageLuma8(grey)), Original::Raw { colors: 1, .. }));
+    }
+
+    #[test]
+    fn density_comes_from_jfif_exif_phys_or_tiff_per_axis() {
+        let gray = DynamicImage::ImageLuma8(GrayImage::from_fn(400, 300, |x, y| image::Luma([((x + y) % 256) as u8])));
+        // JFIF units 0 (aspect only) and EXIF in centimetres: 78.74 dots per cm is 200 dpi
+        let mut jpeg = encode(&gray, ImageFormat::Jpeg);
+        let mut exif = b"Exif\0\0II*\0\x08\0\0\0\x02\0".to_vec();
+        let entry = |tag: u16, kind: u16, value: u32| {
+            [tag.to_le_bytes().as_slice(), &kind.to_le_bytes(), &1u32.to_le_bytes(), &value.to_le_bytes()].concat()
+        };
+        exif.extend(entry(0x011A, 5, 38));
+        exif.extend(entry(0x0128, 3, 3));
+        exif.extend(0u32.to_le_bytes());
+        exif.extend(7874u32.to_le_bytes());
+        exif.extend(100u32.to_le_bytes());
+        let mut app1 = vec![0xFF, 0xE1];
+        app1.extend(((exif.len() + 2) as u16).to_be_bytes());
+        app1.extend(exif);
+        jpeg.splice(2..2, app1);
+        let page = &pages(&jpeg, BOTH).unwrap()[0];
+        assert!((page.dpi - 200.0).abs() < 0.1, "{}", page.dpi);
+        assert_eq!((page.width, page.height), (400, 300));
+        // a PNG scanned at 200 x 100 dpi is read with square pixels at 200 dpi
+        let mut png = encode(&gray, ImageFormat::Png);
+        let mut phys = b"pHYs".to_vec();
+        phys.extend(7874u32.to_be_bytes());
+        phys.extend(3937u32.to_be_bytes());
+        phys.push(1);
+        let crc = crc32(&phys);
+        let mut chunk = 9u32.to_be_bytes().to_vec();
+        chunk.extend(phys);
+        chunk.extend(crc.to_be_bytes());
+        png.splice(33..33, chunk);
+        let page = &pages(&png, BOTH).unwrap()[0];
+        assert_eq!((page.width, page.height, page.dpi.round()), (400, 600, 200.0));
+        assert_eq!(page.pixels.as_ref().map(|p| (p.width(), p.height())), Some((400, 600)));
+        assert!(matches!(page.original, Some(Original::Png { width: 400, height: 300, .. })), "the file's own pixels are kept");
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
     }
 
     #[test]

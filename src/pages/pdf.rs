@@ -23,6 +23,9 @@ const VECTOR_DPI: f32 = 300.0;
 /// A page is rendered at its largest image's resolution within these bounds.
 const MIN_DPI: f32 = 100.0;
 const MAX_DPI: f32 = 600.0;
+/// An image drawn on a page may hold this many times the pixel limit; the page is rendered
+/// within the limit.
+const IMAGE_HEADROOM: u64 = 2;
 /// Largest side the renderer draws, in pixels.
 const MAX_SIDE: f32 = 30_000.0;
 /// Decoded content streams of one page, far above any real page.
@@ -268,9 +271,8 @@ fn largest_image_dpi(
         return Ok(None);
     };
     let (w, h) = (u64::try_from(largest.width).unwrap_or(0), u64::try_from(largest.height).unwrap_or(0));
-    // an image may be drawn smaller than it is: its pixels, not the page's, are bounded by
-    // the scan limit, and the page is rendered within the page limit
-    if w.saturating_mul(h) > limits.max_scan_pixels.max(limits.max_pixels).saturating_mul(4) {
+    // an image is decoded whole before it is drawn smaller: its own pixels are bounded
+    if w.saturating_mul(h) > limits.max_pixels.saturating_mul(IMAGE_HEADROOM) {
         return Err(PageError::UnsupportedPdfImage { page: number, what: format!("a {w}x{h} image") });
     }
     let (sw, sh) = frame.shown_size();

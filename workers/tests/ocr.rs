@@ -206,3 +206,29 @@ fn bad_scans_fail_with_their_code_and_write_nothing() {
     assert_eq!(exit, 0);
     assert!(json["pages"][0]["text"].as_str().unwrap().contains("GIẤY KHAI SINH"));
 }
+
+/// A fax-shaped page: CCITT Group 4 at 204 x 98 dpi, twice as many pixels to the inch
+/// across as down (tests/vectors/scans/fax-204x98-g4.tif, an A4 page).
+#[test]
+fn a_fax_page_keeps_its_size_reads_with_square_pixels_and_stays_black_and_white() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/scans/fax-204x98-g4.tif");
+    let output = dir.path().join("out.pdf");
+    let out = Command::new(worker()).args(["ocr", input.to_str().unwrap(), "--json", "-o"]).arg(&output).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let page = &json["pages"][0];
+    assert_eq!((page["scan_width"].as_u64(), page["scan_height"].as_u64(), page["dpi"].as_f64()), (Some(1686), Some(2383), Some(204.0)));
+    let text = pdftotext(&output);
+    for words in ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Hoàng Hữu Nam", "004076997531"] {
+        assert!(text.contains(words), "{words:?} in {text}");
+    }
+    let doc = lopdf::Document::load(&output).unwrap();
+    let (_, page_id) = doc.get_pages().into_iter().next().unwrap();
+    let media: Vec<f32> =
+        doc.get_dictionary(page_id).unwrap().get(b"MediaBox").unwrap().as_array().unwrap().iter().map(|o| o.as_float().unwrap()).collect();
+    assert!((media[2] - 595.0).abs() < 2.0 && (media[3] - 842.0).abs() < 2.0, "an A4 page: {media:?}");
+    let images = doc.get_page_images(page_id).unwrap();
+    assert_eq!(images[0].filters.as_deref(), Some(&["CCITTFaxDecode".to_string()][..]));
+    assert!(std::fs::metadata(&output).unwrap().len() < 20_000);
+}
