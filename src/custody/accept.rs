@@ -1,7 +1,7 @@
 //! Accepting a worker's recognition: the searchable copy is assembled here, from the stored
 //! scan, and stored beside the words; the scan's result names both and who produced them.
 
-use super::{assemble, CustodyError, Recognition};
+use super::{assemble, CustodyError, Recognition, TextPolicy};
 use crate::archive::{Archive, ArchiveError};
 use crate::domain::Digest;
 use crate::intake::MediaLimits;
@@ -78,10 +78,11 @@ pub async fn accept(
         return Err(AcceptError::DigestMismatch(recognition.input.clone()));
     }
     let content = archive.get_blob(scan).await?;
-    let (pdf, recognition) =
-        tokio::task::spawn_blocking(move || assemble(&[&content], &recognition.pages, limits).map(|pdf| (pdf, recognition)))
-            .await
-            .map_err(|e| CustodyError::Write(format!("assembly stopped: {e}")))??;
+    let (pdf, recognition) = tokio::task::spawn_blocking(move || {
+        assemble(&[&content], &recognition.pages, limits, TextPolicy::Redo).map(|pdf| (pdf, recognition))
+    })
+    .await
+    .map_err(|e| CustodyError::Write(format!("assembly stopped: {e}")))??;
     let size = pdf.len();
     let pdf = archive.put_blob(pdf.into()).await?;
     Ok(json!({

@@ -14,6 +14,7 @@ use crate::pages::{self, Original, PageError, Want};
 use serde::{Deserialize, Serialize};
 
 pub use accept::{accept, AcceptError, Completion, WorkerIdentity};
+pub use searchable::TextPolicy;
 use searchable::Writer;
 
 /// A recognised word: its text (NFC), confidence 0-100 and box in the pixels of its page
@@ -160,7 +161,8 @@ pub fn text_of(words: &[Word]) -> String {
 /// of `pages` as its invisible text layer. Every page image is the scan's own; the pages
 /// must be the scan's, one for one, each as large as its image, with its words inside it
 /// and its text the words' text.
-pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits) -> Result<Vec<u8>, CustodyError> {
+/// A PDF page that already carries text is treated as `policy` says.
+pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, policy: TextPolicy) -> Result<Vec<u8>, CustodyError> {
     let mut writer = Writer::new();
     let mut number = 0usize;
     for bytes in inputs {
@@ -172,7 +174,9 @@ pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits) -> Re
             check_page(text, number, page.width, page.height)?;
             let original = page.original.ok_or_else(|| CustodyError::Write(format!("page {number} has no image to embed")))?;
             let added = match (original, &imported) {
-                (Original::Pdf(frame), Some(imported)) => writer.add_pdf_page(imported, frame, page.width, page.height, text, page.dpi),
+                (Original::Pdf(frame), Some(imported)) => {
+                    writer.add_pdf_page(imported, frame, (page.width, page.height), text, page.dpi, policy)
+                }
                 (original, _) => writer.add_page(original, page.width, page.height, text, page.dpi),
             };
             added.map_err(|e| CustodyError::Write(e.to_string()))

@@ -17,6 +17,22 @@ const ADVANCE: f32 = 500.0;
 /// The text layer's font resource name, unlikely to be a scan's own.
 const FONT: &str = "SohoaOCR";
 
+/// Decoded content of one page or form, far above any real page.
+const MAX_CONTENT: usize = 64 << 20;
+
+/// What a PDF page that already carries text gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextPolicy {
+    /// The page keeps its text and gets no layer.
+    #[default]
+    Keep,
+    /// An invisible layer is replaced by the recognised words; visible text is kept and
+    /// the page gets no layer.
+    Redo,
+    /// Every page gets the recognised words; invisible text is removed first.
+    Force,
+}
+
 /// The pages of a PDF scan taken into a copy, by their number in the scan.
 pub struct Imported {
     pages: BTreeMap<u32, ObjectId>,
@@ -86,10 +102,10 @@ impl Writer {
         &mut self,
         imported: &Imported,
         frame: Frame,
-        width: u32,
-        height: u32,
+        (width, height): (u32, u32),
         text: &PageText,
         dpi: f32,
+        policy: TextPolicy,
     ) -> std::io::Result<()> {
         let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("page {}: {why}", frame.number));
         let id = *imported.pages.get(&frame.number).ok_or_else(|| invalid("not in the scan"))?;
@@ -117,19 +133,31 @@ impl Writer {
         };
         fonts.set(FONT, self.font_id);
         resources.set("Font", fonts);
-        page.set("Resources", resources);
 
         let mut contents: Vec<Object> = Vec::new();
         let open = self.doc.add_object(Stream::new(dictionary! {}, b"q\n".to_vec()));
         contents.push(open.into());
-        match own.get(b"Contents").ok().map(|c| (c.clone(), self.doc.dereference(c).map(|(_, o)| o.clone()))) {
-            Some((_, Ok(Object::Array(items)))) => contents.extend(items),
-            Some((reference @ Object::Reference(_), Ok(Object::Stream(_)))) => contents.push(reference),
-            _ => {}
+        let own_contents: Vec<Object> =
+            match own.get(b"Contents").ok().map(|c| (c.clone(), self.doc.dereference(c).map(|(_, o)| o.clone()))) {
+                Some((_, Ok(Object::Array(items)))) => items,
+                Some((reference @ Object::Reference(_), Ok(Object::Stream(_)))) => vec![reference],
+                _ => Vec::new(),
+            };
+        let lay = match (frame.text, policy) {
+            (TextLayer::None, _) => true,
+            (TextLayer::Invisible, TextPolicy::Keep) | (TextLayer::Visible, TextPolicy::Keep | TextPolicy::Redo) => false,
+            (TextLayer::Invisible, _) | (TextLayer::Visible, TextPolicy::Force) => true,
+        };
+        if lay && frame.text != TextLayer::None {
+            // the invisible text another recogniser laid goes; what a reader sees stays
+            let stripped = self.without_invisible_text(&own_contents, &mut resources).map_err(|e| invalid(&e))?;
+            contents.push(stripped.into());
+        } else {
+            contents.extend(own_contents);
         }
+        page.set("Resources", resources);
         let mut tail = String::from("Q\n");
-        // a page that already carries text keeps it, and only it
-        if !text.words.is_empty() && frame.text == TextLayer::None {
+        if lay && !text.words.is_empty() {
             let up_h = if text.quarter_turns % 2 == 1 { width } else { height };
             let scale = 72.0 / dpi;
             let (shown_w, shown_h) = frame.shown_size();
@@ -147,6 +175,46 @@ impl Writer {
         self.doc.objects.insert(id, Object::Dictionary(page));
         self.kids.push(id.into());
         Ok(())
+    }
+
+    /// The page's content, its streams joined, without text shown in render mode 3; forms it
+    /// draws that show such text are replaced in `resources` by copies without it.
+    fn without_invisible_text(&mut self, contents: &[Object], resources: &mut Dictionary) -> Result<ObjectId, String> {
+        let mut joined = Vec::new();
+        for item in contents {
+            let (_, stream) = self.doc.dereference(item).map_err(|e| e.to_string())?;
+            let stream = stream.as_stream().map_err(|e| e.to_string())?;
+            joined.extend(stream.get_plain_content_with_limit(MAX_CONTENT).map_err(|e| e.to_string())?);
+            joined.push(b'\n');
+        }
+        let mut xobjects = match resources.get(b"XObject").ok().map(|x| self.doc.dereference(x)) {
+            Some(Ok((_, Object::Dictionary(d)))) => d.clone(),
+            _ => Dictionary::new(),
+        };
+        let names: Vec<Vec<u8>> = xobjects.iter().map(|(name, _)| name.clone()).collect();
+        for name in names {
+            let Some(form) = xobjects.get(&name).ok().and_then(|f| self.doc.dereference(f).ok()).and_then(|(_, f)| f.as_stream().ok())
+            else {
+                continue;
+            };
+            if form.dict.get(b"Subtype").and_then(|s| s.as_name()).ok() != Some(b"Form") {
+                continue;
+            }
+            let Ok(inner) = form.get_plain_content_with_limit(MAX_CONTENT) else { continue };
+            let Some(filtered) = strip_invisible(&inner) else { continue };
+            let mut dict = form.dict.clone();
+            dict.remove(b"DecodeParms");
+            dict.set("Filter", "FlateDecode");
+            let copy = self.doc.add_object(Stream::new(dict, deflate(&filtered, 6).map_err(|e| e.to_string())?));
+            xobjects.set(name, copy);
+        }
+        if !xobjects.is_empty() {
+            resources.set("XObject", xobjects);
+        }
+        let content = strip_invisible(&joined).unwrap_or(joined);
+        let content = deflate(&content, 6).map_err(|e| e.to_string())?;
+        self.id_hash.update(&content);
+        Ok(self.doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, content)))
     }
 
     /// A page attribute from the page or, for the inheritable ones, its nearest ancestor.
@@ -182,6 +250,43 @@ impl Writer {
         self.doc.save_to(&mut out)?;
         Ok(out)
     }
+}
+
+/// `content` without the text it shows in render mode 3 (a line-moving show becomes the
+/// move alone), or none when it shows no such text or cannot be read.
+fn strip_invisible(content: &[u8]) -> Option<Vec<u8>> {
+    use lopdf::content::{Content, Operation};
+    let parsed = Content::decode(content).ok()?;
+    let (mut mode, mut changed) = (0i64, false);
+    let mut kept = Vec::with_capacity(parsed.operations.len());
+    for op in parsed.operations {
+        match op.operator.as_str() {
+            "Tr" => mode = op.operands.first().and_then(|o| o.as_i64().ok()).unwrap_or(0),
+            "Tj" | "TJ" if mode == 3 => {
+                changed = true;
+                continue;
+            }
+            "'" if mode == 3 => {
+                changed = true;
+                kept.push(Operation::new("T*", vec![]));
+                continue;
+            }
+            "\"" if mode == 3 => {
+                changed = true;
+                let mut operands = op.operands.into_iter();
+                kept.push(Operation::new("Tw", operands.next().into_iter().collect()));
+                kept.push(Operation::new("Tc", operands.next().into_iter().collect()));
+                kept.push(Operation::new("T*", vec![]));
+                continue;
+            }
+            _ => {}
+        }
+        kept.push(op);
+    }
+    if !changed {
+        return None;
+    }
+    Content { operations: kept }.encode().ok()
 }
 
 /// The `cm` matrix that draws the original image (its unit square) turned upright and
@@ -401,6 +506,15 @@ mod tests {
         let m = placement(200, 100, 1, 3.0, 0.5);
         let back = compose(m, invert(m).unwrap());
         assert!(back.iter().zip([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]).all(|(a, b)| (a - b).abs() < 1e-4), "{back:?}");
+    }
+
+    #[test]
+    fn invisible_text_goes_and_visible_text_stays() {
+        let content = b"q 100 0 0 100 0 0 cm /Im0 Do Q BT /F1 12 Tf 3 Tr 10 10 Td (hidden) Tj [(also)] TJ (next) ' 0 Tr (shown) Tj ET";
+        let stripped = String::from_utf8(strip_invisible(content).unwrap()).unwrap();
+        assert!(!stripped.contains("hidden") && !stripped.contains("also") && !stripped.contains("next"), "{stripped}");
+        assert!(stripped.contains("(shown) Tj") && stripped.contains("T*") && stripped.contains("/Im0 Do"), "{stripped}");
+        assert_eq!(strip_invisible(b"BT /F1 12 Tf (shown) Tj ET"), None, "nothing invisible: left as it is");
     }
 
     #[test]

@@ -149,3 +149,64 @@ async fn each_agency_seals_its_own_dossiers_copies_with_its_own_seal() {
     assert_eq!(manifest["summary"]["source"]["worker"]["label"], "shared-1");
     app.stop().await;
 }
+
+/// A scanned PDF whose page carries a hidden text layer (render mode 3) saying `hidden`
+/// over a gray image, on a 595 x 842 pt page cropped and turned by /Rotate 90.
+fn pdf_with_hidden_text(hidden: &str) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+    let image = doc.add_object(Stream::new(
+        dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 120, "Height" => 170, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
+        (0..120 * 170).map(|i| if (i / 7) % 5 == 0 { 40u8 } else { 230 }).collect(),
+    ));
+    let content = format!("q 595 0 0 842 0 0 cm /Im0 Do Q BT 3 Tr /F1 12 Tf 72 700 Td ({hidden}) Tj ET");
+    let content = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "CropBox" => vec![10.into(), 20.into(), 585.into(), 822.into()], "Rotate" => 90,
+        "Contents" => content, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font }, "XObject" => dictionary! { "Im0" => image } },
+    });
+    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_scanned_pdf_keeps_its_page_and_its_hidden_text_never_reaches_the_sealed_copy() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    let scan_bytes = pdf_with_hidden_text("So dinh danh ca nhan: 009999999999");
+    let accepted: Value =
+        app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", scan_bytes.clone(), None).await.json().await.unwrap();
+    let (job, scan) = (accepted["job"].as_i64().unwrap(), accepted["scan"]["id"].as_i64().unwrap());
+    let input = accepted["scan"]["digest"].as_str().unwrap().to_owned();
+    // the page as the worker's renderer draws it: cropped, turned, at 100 dpi (the image is coarser)
+    let (width, height) = ((802.0f32 / 72.0 * 100.0).round() as u32, (575.0f32 / 72.0 * 100.0).round() as u32);
+    let worker = app.token(Role::Worker);
+    let (_, claimed) = app.post_json(worker, "/jobs/claim", claim_now()).await;
+    let lease = claimed["lease"].as_str().unwrap().to_owned();
+    let (status, answer) = app.complete_ocr(worker, job, &lease, &input, json!([page_text(1, width, height, NOTICE)])).await;
+    assert_eq!(status, 200, "{answer}");
+    app.wait_for_component(&code, "hospital_birth_notice", "satisfied").await;
+    let record = app.state.index.record_for_scan(scan).await.unwrap().expect("sealed");
+    let sealed = app.get(app.token(Role::Consumer), &format!("/records/{}/content", record.id)).await.bytes().await.unwrap();
+    let doc = lopdf::Document::load_mem(&sealed).unwrap();
+    let (_, page) = doc.get_pages().into_iter().next().unwrap();
+    let page = doc.get_dictionary(page).unwrap();
+    let numbers = |key: &[u8]| -> Vec<f32> { page.get(key).unwrap().as_array().unwrap().iter().map(|o| o.as_float().unwrap()).collect() };
+    assert_eq!(numbers(b"MediaBox"), vec![0.0, 0.0, 595.0, 842.0]);
+    assert_eq!(numbers(b"CropBox"), vec![10.0, 20.0, 585.0, 822.0]);
+    assert_eq!(page.get(b"Rotate").unwrap().as_i64().unwrap(), 90);
+    let file = app.dir.path().join("sealed.pdf");
+    std::fs::write(&file, &sealed).unwrap();
+    let layer = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();
+    let layer: String = String::from_utf8_lossy(&layer.stdout).split_whitespace().collect();
+    assert!(layer.contains("NguyễnThịAn") && layer.contains("1303012345"), "the recognised words: {layer:?}");
+    assert!(!layer.contains("009999999999"), "the uploader's hidden text is gone: {layer:?}");
+    app.stop().await;
+}

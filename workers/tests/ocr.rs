@@ -44,7 +44,7 @@ fn error_rates_stay_within_bounds_and_the_pdf_gives_the_text_back() {
             total += cer;
 
             let pdf = dir.path().join(format!("{doc_type}-{quality:?}.pdf"));
-            std::fs::write(&pdf, ocr::searchable_pdf(&[&sample.bytes], &pages, LIMITS).unwrap()).unwrap();
+            std::fs::write(&pdf, ocr::searchable_pdf(&[&sample.bytes], &pages, LIMITS, ocr::TextPolicy::Keep).unwrap()).unwrap();
             let check = tool("qpdf", &["--check", pdf.to_str().unwrap()]);
             assert!(check.status.success(), "qpdf --check: {}", String::from_utf8_lossy(&check.stdout));
             let layer = pdftotext(&pdf);
@@ -78,7 +78,7 @@ fn pages_of_several_inputs_make_one_pdf_and_blank_paper_says_so() {
     assert!(pages[1].no_text && pages[1].text.is_empty() && pages[1].words.is_empty());
     assert!(pages[0].text.contains(&a.fields["owner_id"]));
     assert!(pages[2].text.contains(&b.fields["owner_id"]));
-    let doc = lopdf::Document::load_mem(&ocr::searchable_pdf(&inputs, &pages, LIMITS).unwrap()).unwrap();
+    let doc = lopdf::Document::load_mem(&ocr::searchable_pdf(&inputs, &pages, LIMITS, ocr::TextPolicy::Keep).unwrap()).unwrap();
     assert_eq!(doc.get_pages().len(), 3);
     // A4 at the page's resolution is 595 x 842 points
     let first = doc.get_dictionary(doc.get_pages()[&1]).unwrap();

@@ -1,4 +1,4 @@
-//! `sohoa-worker ocr IN... -o OUT.pdf [--lang vie] [--text] [--json]`: the queue handler's
+//! `sohoa-worker ocr IN... -o OUT.pdf [--lang vie] [--text] [--json] [--redo-ocr | --force-ocr]`: the queue handler's
 //! recognition, run on local files.
 
 use crate::ocr;
@@ -25,6 +25,15 @@ pub struct OcrArgs {
     /// Print each page's words, boxes and confidences as JSON to standard output
     #[arg(long)]
     pub json: bool,
+    /// PDF pages that already carry text get the recognised words too (their invisible
+    /// text removed first, their visible text kept)
+    #[arg(long, conflicts_with = "redo_ocr")]
+    pub force_ocr: bool,
+    /// PDF pages with only invisible text (another recogniser's) get the recognised words in
+    /// its place; pages with visible text keep it. Without either flag, a page that carries
+    /// text keeps it and gets no layer.
+    #[arg(long)]
+    pub redo_ocr: bool,
     #[arg(long, default_value_t = 60_000_000)]
     pub max_pixels: u64,
     #[arg(long, default_value_t = 200)]
@@ -43,8 +52,13 @@ pub fn run(args: OcrArgs) -> ExitCode {
     };
     let limits = MediaLimits { max_pixels: args.max_pixels, max_pages: args.max_pages, max_scan_pixels: u64::MAX };
     let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+    let policy = match (args.force_ocr, args.redo_ocr) {
+        (true, _) => ocr::TextPolicy::Force,
+        (_, true) => ocr::TextPolicy::Redo,
+        _ => ocr::TextPolicy::Keep,
+    };
     let recognised = ocr::recognise(&mut engine, &slices, limits)
-        .and_then(|pages| Ok((args.output.is_some().then(|| ocr::searchable_pdf(&slices, &pages, limits)).transpose()?, pages)));
+        .and_then(|pages| Ok((args.output.is_some().then(|| ocr::searchable_pdf(&slices, &pages, limits, policy)).transpose()?, pages)));
     let (pdf, pages) = match recognised {
         Ok(r) => r,
         Err(e) => {

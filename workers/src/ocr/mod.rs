@@ -11,7 +11,7 @@ pub use engine::{Engine, EngineError, EngineInfo, Word};
 pub use input::Page;
 pub use prep::rotate;
 use sohoa::custody::CustodyError;
-pub use sohoa::custody::{Orientation, OrientationMethod, PageText};
+pub use sohoa::custody::{Orientation, OrientationMethod, PageText, TextPolicy};
 use sohoa::intake::{MediaError, MediaLimits};
 use sohoa::pages::PageError;
 
@@ -126,8 +126,8 @@ fn turn_upright(engine: &mut Engine, page: &Page) -> Result<(Option<prep::Prepar
 
 /// The searchable PDF of `inputs` with the words of `pages`, assembled as the service
 /// assembles the copy it seals.
-pub fn searchable_pdf(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits) -> Result<Vec<u8>, OcrError> {
-    Ok(sohoa::custody::assemble(inputs, pages, limits)?)
+pub fn searchable_pdf(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, policy: TextPolicy) -> Result<Vec<u8>, OcrError> {
+    Ok(sohoa::custody::assemble(inputs, pages, limits, policy)?)
 }
 
 /// The text of all pages, pages apart by a blank line.
