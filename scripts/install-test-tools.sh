@@ -29,5 +29,5 @@ scans="${SOHOA_SCANS_VENV:-$HOME/.venv/sohoa-scans}"
 if ! { [ -x "$scans/bin/ocrmypdf" ] && "$scans/bin/python" -c 'import PIL, pikepdf, fpdf' 2>/dev/null; }; then
   echo "installing OCRmyPDF, Pillow, pikepdf and fpdf2 into $scans"
   python3 -m venv "$scans"
-  "$scans/bin/pip" install -q --disable-pip-version-check 'ocrmypdf==17.13.0' 'pikepdf==10.18.0' 'pillow==13.0.0' 'fpdf2==2.8.4'
+  "$scans/bin/pip" install -q --disable-pip-version-check 'ocrmypdf==17.13.0' 'pikepdf==10.18.0' 'pillow==13.0.0' 'fpdf2==2.8.9'
 fi

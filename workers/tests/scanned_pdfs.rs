@@ -68,12 +68,7 @@ fn check(file: &str) {
     }
 
     let run = Command::new(pdfs::worker()).arg("ocr").arg(&input).arg("-o").arg(&output).args(["--lang", "vie"]).output().unwrap();
-    assert!(
-        run.status.success(),
-        "{file}: sohoa-worker ocr exit {:?}: {}",
-        run.status.code(),
-        String::from_utf8_lossy(&run.stderr).trim()
-    );
+    assert!(run.status.success(), "{file}: sohoa-worker ocr exit {:?}: {}", run.status.code(), String::from_utf8_lossy(&run.stderr).trim());
     pdfs::qpdf_check(&output).unwrap_or_else(|e| panic!("{file}: qpdf --check: {e}"));
 
     let produced = pdfs::geometry(&output).unwrap();

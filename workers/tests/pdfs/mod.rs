@@ -31,10 +31,7 @@ pub fn pdftotext(pdf: &Path, page: Option<usize>) -> String {
 /// Words as a reader compares them: NFC, lower case, without the punctuation around them.
 pub fn words(text: &str) -> Vec<String> {
     let text: String = text.nfc().collect::<String>().to_lowercase();
-    text.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
-        .filter(|w| !w.is_empty())
-        .collect()
+    text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string()).filter(|w| !w.is_empty()).collect()
 }
 
 /// Share of `expected` words found among `found` (each found word counted once).
