@@ -10,13 +10,13 @@ Needs Pillow, pikepdf and fpdf2 (scripts/install-test-tools.sh puts them in
 deterministic for a given set of library versions; workers/tests/scanned_pdfs.rs reads it.
 
 JBIG2: no JBIG2 encoder is packaged for Debian 12 or on PyPI, so jbig2-globals.pdf is
-written here by hand: its JBIG2Globals stream holds a symbol dictionary (Huffman-coded, one
-uncompressed 8x8 symbol, the segment type jbig2enc puts there) and the page stream a page
-information segment, an immediate generic region coded with MMR (T.6 coding inside JBIG2,
-taken from libtiff's Group 4 encoder through Pillow) and an end-of-page segment. The page's
-pixels come from the generic region; a reader must still parse and accept the globals.
-Ghostscript (jbig2dec) and PDFium decode it cleanly; poppler 22.02 reports the globals'
-uncompressed bitmap as extraneous bytes and draws stray lines below the text.
+written here by hand, the way jbig2enc splits a page: its JBIG2Globals stream holds a
+symbol dictionary (Huffman-coded sizes, one symbol as large as the page, its bitmap coded
+with MMR, that is T.6 Group 4 coding from libtiff through Pillow) and the page's stream a
+page information segment and a Huffman-coded text region that places that symbol at the
+top left. Every pixel of the page comes from the globals: a reader that skips them gets a
+blank page. Ghostscript (jbig2dec) and PDFium render it; poppler 22.12's JBIG2 MMR decoder
+draws stray vertical lines below the text (its CCITT filter reads the same G4 data cleanly).
 """
 
 import datetime
@@ -185,30 +185,50 @@ def pack(bitlist):
     return bytes(int("".join(map(str, bitlist[i:i + 8])), 2) for i in range(0, len(bitlist), 8))
 
 
-def table_b1(v):  # standard Huffman table B.1 (no OOB)
-    if v < 16:
-        return bits("0") + num(v, 4)
-    if v < 272:
-        return bits("10") + num(v - 16, 8)
-    return bits("110") + num(v - 272, 16)
+# Standard Huffman tables of JBIG2 Annex B as (prefix length, range length, range low)
+# lines, in the standard's order; "low" and "high" are the open-ended lines, "oob" the OOB.
+B1 = [(1, 4, 0), (2, 8, 16), (3, 16, 272), (0, 32, "low"), (3, 32, 65808)]
+B2 = [(1, 0, 0), (2, 0, 1), (3, 0, 2), (4, 3, 3), (5, 6, 11), (0, 32, "low"), (6, 32, 75), (6, 0, "oob")]
+B4 = [(1, 0, 1), (2, 0, 2), (3, 0, 3), (4, 3, 4), (5, 6, 12), (0, 32, "low"), (5, 32, 76)]
+B6 = [(5, 10, -2048), (4, 9, -1024), (4, 8, -512), (4, 7, -256), (5, 6, -128), (5, 5, -64), (4, 5, -32),
+      (2, 7, 0), (3, 7, 128), (3, 8, 256), (4, 9, 512), (4, 10, 1024), (6, 32, "low"), (6, 32, 2048)]
+B8 = [(8, 3, -15), (9, 1, -7), (8, 1, -5), (9, 0, -3), (7, 0, -2), (4, 0, -1), (2, 1, 0), (5, 0, 2), (6, 0, 3),
+      (3, 4, 4), (6, 1, 20), (4, 4, 22), (4, 5, 38), (5, 6, 70), (5, 7, 134), (6, 7, 262), (7, 8, 390),
+      (6, 10, 646), (9, 32, "low"), (9, 32, 1670), (2, 0, "oob")]
+B11 = [(1, 0, 1), (2, 1, 2), (4, 0, 3), (4, 1, 5), (5, 1, 7), (5, 2, 9), (6, 2, 13), (7, 2, 17), (7, 3, 21),
+       (7, 4, 29), (7, 5, 45), (7, 6, 77), (7, 32, 141)]
 
 
-def table_b2(v):  # B.2, with OOB as None
-    if v is None:
-        return bits("111111")
-    if v <= 2:
-        return bits(["0", "10", "110"][v])
-    if v <= 10:
-        return bits("1110") + num(v - 3, 3)
-    return bits("11110") + num(v - 11, 6)
+def canonical(lengths):
+    """Prefix codes from code lengths, assigned as JBIG2's B.3 does (0 length: no code)."""
+    count = [0] * (max(lengths) + 1)
+    for n in lengths:
+        count[n] += 1
+    count[0] = 0
+    first, codes = 0, [None] * len(lengths)
+    for length in range(1, len(count)):
+        first = (first + count[length - 1]) << 1
+        code = first
+        for i, n in enumerate(lengths):
+            if n == length:
+                codes[i] = num(code, length)
+                code += 1
+    return codes
 
 
-def table_b4(v):  # B.4, values from 1
-    if v <= 3:
-        return bits(["0", "10", "110"][v - 1])
-    if v <= 11:
-        return bits("1110") + num(v - 4, 3)
-    return bits("11110") + num(v - 12, 6)
+def huff(table, value):
+    """The bits of `value` (None for OOB) in a standard table; the last line is the open top."""
+    codes = canonical([line[0] for line in table])
+    ranged = [i for i, line in enumerate(table) if isinstance(line[2], int)]
+    for i, (_, rangelen, low) in enumerate(table):
+        if value is None and low == "oob":
+            return codes[i]
+        if value is None or not isinstance(low, int):
+            continue
+        top = low + (1 << rangelen) if i != ranged[-1] else 1 << 40
+        if low <= value < top:
+            return codes[i] + num(value - low, rangelen)
+    raise ValueError(f"{value} not in the table")
 
 
 def segment(number, kind, page, data, referred=()):
@@ -217,25 +237,50 @@ def segment(number, kind, page, data, referred=()):
     return head + data
 
 
-def symbol_dictionary():
-    """One 8x8 symbol (a ring), Huffman-coded sizes, uncompressed collective bitmap, exported."""
+def without_eofb(g4):
+    """G4 data without its end-of-facsimile-block code, which a collective bitmap must not carry
+    (some readers take the bytes after the last row for the export flags)."""
+    bitstring = "".join(f"{b:08b}" for b in g4)
+    cut = bitstring.rindex("000000000001" * 2)
+    return pack(bits(bitstring[:cut]))
+
+
+def symbol_dictionary(img):
+    """One symbol, the whole page, Huffman-coded sizes and an MMR collective bitmap, exported."""
+    mmr = without_eofb(ccitt(img, "group4"))
     flags = 0b1  # SDHUFF; tables B.4, B.2, B.1, B.1; no refinement
     data = flags.to_bytes(2, "big") + (1).to_bytes(4, "big") + (1).to_bytes(4, "big")
-    head = table_b4(8) + table_b2(8) + table_b2(None) + table_b1(0)
-    ring = [0xFF, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0xFF]
-    export = table_b1(0) + table_b1(1)  # a run of none not exported, then one exported
-    return data + pack(head) + bytes(ring) + pack(export)
+    head = huff(B4, img.height) + huff(B2, img.width) + huff(B2, None) + huff(B1, len(mmr))
+    export = huff(B1, 0) + huff(B1, 1)  # a run of none not exported, then one exported
+    return data + pack(head) + mmr + pack(export)
+
+
+def text_region(w, h):
+    """An immediate text region placing symbol 0 once, its top left corner at (0, 0)."""
+    data = w.to_bytes(4, "big") + h.to_bytes(4, "big") + bytes(8) + bytes([0])
+    data += (0b1 | 1 << 4).to_bytes(2, "big")  # SBHUFF, REFCORNER top left, one strip
+    data += (0).to_bytes(2, "big")  # FS B.6, DS B.8, DT B.11
+    data += (1).to_bytes(4, "big")  # one instance
+    # symbol ID codes: RUNCODE1 and RUNCODE2 one bit long; symbol 0's length is RUNCODE1 (1)
+    runcodes = [0] * 35
+    runcodes[1] = runcodes[2] = 1
+    table = [b for n in runcodes for b in num(n, 4)] + canonical(runcodes)[1]
+    data += pack(table)
+    # STRIPT 1 then DT 1 (T = 0), first S 0, symbol ID 0, then the end of the strip
+    strip = huff(B11, 1) + huff(B11, 1) + huff(B6, 0) + [0] + huff(B8, None)
+    return data + pack(strip)
 
 
 def jbig2_page(doc, key, dpi=200):
     img = bilevel(render(LINES[key], dpi))
     w, h = img.width, img.height
-    globals_data = segment(0, 0, 0, symbol_dictionary())
+    # the page's pixels are the global dictionary's one symbol: a reader that skips the
+    # globals gets a blank page
+    globals_data = segment(0, 0, 0, symbol_dictionary(img))
     info = w.to_bytes(4, "big") + h.to_bytes(4, "big") + (round(dpi / 0.0254)).to_bytes(4, "big") * 2
     info += bytes([0]) + (0).to_bytes(2, "big")
-    region = w.to_bytes(4, "big") + h.to_bytes(4, "big") + bytes(8) + bytes([0]) + bytes([1])  # MMR
-    # JBIG2 codes 1 as black and MMR runs start white, the same convention as G4 of a paper-white image
-    page = segment(1, 48, 1, info) + segment(2, 38, 1, region + ccitt(img, "group4")) + segment(3, 49, 1, b"")
+    # no end-of-page segment: PDF's embedded JBIG2 streams leave it out (ISO 32000 7.4.7)
+    page = segment(1, 48, 1, info) + segment(2, 6, 1, text_region(w, h), referred=(0,))
     gl = doc.pdf.make_stream(globals_data)
     im = doc.image(page, w, h, Name.JBIG2Decode, bpc=1, parms=Dictionary(JBIG2Globals=gl))
     doc.page(full_page(), [im], words_of(key))
