@@ -52,27 +52,38 @@ fn case(file: &str) -> FileCase {
     manifest.files.into_iter().find(|f| f.file == file).unwrap_or_else(|| panic!("{file} is in the manifest"))
 }
 
-/// Runs the worker on one corpus file and checks everything the file's manifest entry says.
-fn check(file: &str) {
+/// `sohoa-worker ocr` on one corpus file, then everything the file's manifest entry says.
+fn check(file: &str) -> Result<(), String> {
+    check_tool(file, "sohoa-worker ocr", |input, output| {
+        Command::new(pdfs::worker()).arg("ocr").arg(input).arg("-o").arg(output).args(["--lang", "vie"]).output().unwrap()
+    })
+}
+
+/// Runs `tool` on one corpus file and checks its output against the file's manifest entry.
+fn check_tool(file: &str, name: &str, tool: impl Fn(&Path, &Path) -> std::process::Output) -> Result<(), String> {
     let case = case(file);
     let input = corpus().join(file);
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out.pdf");
 
-    // the corpus itself is what the manifest says, so a failure below is the worker's
+    // the corpus itself is what the manifest says, so a failure below is the tool's
     let wanted: Vec<Geometry> = case.pages.iter().map(PageCase::geometry).collect();
-    let given = pdfs::geometry(&input).unwrap();
+    let given = pdfs::geometry(&input)?;
     assert_eq!(given.len(), wanted.len(), "{file}: pages in the file against the manifest");
     for (n, (g, w)) in given.iter().zip(&wanted).enumerate() {
         assert!(g.close_to(w), "{file} page {}: the file has {g:?}, the manifest {w:?}", n + 1);
     }
 
-    let run = Command::new(pdfs::worker()).arg("ocr").arg(&input).arg("-o").arg(&output).args(["--lang", "vie"]).output().unwrap();
-    assert!(run.status.success(), "{file}: sohoa-worker ocr exit {:?}: {}", run.status.code(), String::from_utf8_lossy(&run.stderr).trim());
-    pdfs::qpdf_check(&output).unwrap_or_else(|e| panic!("{file}: qpdf --check: {e}"));
+    let run = tool(&input, &output);
+    if !run.status.success() {
+        return Err(format!("{file}: {name} exit {:?}: {}", run.status.code(), String::from_utf8_lossy(&run.stderr).trim()));
+    }
+    pdfs::qpdf_check(&output).map_err(|e| format!("{file}: qpdf --check: {e}"))?;
 
-    let produced = pdfs::geometry(&output).unwrap();
-    assert_eq!(produced.len(), given.len(), "{file}: pages out against pages in");
+    let produced = pdfs::geometry(&output)?;
+    if produced.len() != given.len() {
+        return Err(format!("{file}: {} pages out, {} in", produced.len(), given.len()));
+    }
     let mut problems = Vec::new();
     for (n, (p, g)) in produced.iter().zip(&given).enumerate() {
         if !p.close_to(g) {
@@ -100,12 +111,41 @@ fn check(file: &str) {
             problems.push(format!("page {number}: {:.0} % of the printed words in the text: {}", recall * 100.0, text.trim()));
         }
     }
-    assert!(problems.is_empty(), "{file}:\n{}", problems.join("\n"));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{file}:\n{}", problems.join("\n")))
+    }
 }
 
 macro_rules! cases {
     ($($name:ident => $file:literal),* $(,)?) => {
-        $(#[test] fn $name() { check($file) })*
+        $(#[test] fn $name() { if let Err(e) = check($file) { panic!("{e}") } })*
+
+        /// The corpus is readable and the checks can be met: OCRmyPDF, keeping text layers
+        /// (`--skip-text`), passes them all.
+        #[test]
+        fn ocrmypdf_meets_every_check() {
+            let ocrmypdf = std::env::var_os("SOHOA_SCANS_VENV")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".venv/sohoa-scans"))
+                .join("bin/ocrmypdf");
+            let failures: Vec<String> = [$($file),*]
+                .iter()
+                .filter_map(|file| {
+                    check_tool(file, "ocrmypdf", |input, output| {
+                        Command::new(&ocrmypdf)
+                            .args(["-q", "-l", "vie", "--jobs", "1", "--skip-text", "--output-type", "pdf"])
+                            .arg(input)
+                            .arg(output)
+                            .output()
+                            .unwrap_or_else(|e| panic!("{} runs (scripts/install-test-tools.sh): {e}", ocrmypdf.display()))
+                    })
+                    .err()
+                })
+                .collect();
+            assert!(failures.is_empty(), "{}", failures.join("\n"));
+        }
 
         #[test]
         fn every_file_of_the_manifest_has_a_case() {
