@@ -28,7 +28,7 @@ import zlib
 
 import pikepdf
 from fpdf import FPDF
-from PIL import Image, ImageDraw, ImageFont, TiffImagePlugin
+from PIL import Image, ImageDraw, ImageFont
 from pikepdf import Array, Dictionary, Name
 
 FONT = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
@@ -92,7 +92,7 @@ def ccitt(img, group):
     """Raw CCITT data of a bilevel image from libtiff (one strip), with paper coded as white."""
     # Pillow writes "1" images as min-is-black; the fax coders code 0 bits as white runs, so
     # the image goes in inverted for the paper to be white in the code.
-    inverted = img.point(lambda v: 255 - v, mode="1") if img.mode == "1" else None
+    inverted = img.point(lambda v: 255 - v, mode="1")
     buf = io.BytesIO()
     inverted.save(buf, format="TIFF", compression=group, strip_size=1 << 30)
     tiff = Image.open(io.BytesIO(buf.getvalue()))
@@ -403,7 +403,7 @@ def userunit_page(doc, key, dpi=150):
 
 
 def text_layer_pdf(path, key):
-    """A born-digital page: visible text in an embedded font, and a scanned stamp beside it."""
+    """A born-digital page: visible text in an embedded TrueType font, no image."""
     pdf = FPDF(unit="pt", format=A4)
     pdf.set_creator("sohoa test vectors")
     pdf.set_creation_date(datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
