@@ -28,7 +28,7 @@ import zlib
 
 import pikepdf
 from fpdf import FPDF
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageCms, ImageDraw, ImageFont
 from pikepdf import Array, Dictionary, Name
 
 FONT = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
@@ -66,6 +66,12 @@ LINES = {
                   "Giá thuê: bốn triệu đồng mỗi tháng"],
     "text-layer": ["THÔNG BÁO KẾT QUẢ GIẢI QUYẾT", "Hồ sơ của ông Phan Văn Trị đã được giải quyết",
                    "Đề nghị ông đến nhận kết quả đúng hẹn"],
+    "iccbased": ["QUYẾT ĐỊNH CÔNG NHẬN", "Trường Trung học phổ thông Chu Văn An", "Học sinh: Lương Thế Vinh",
+                 "Xếp loại: giỏi toàn diện"],
+    "lab": ["GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT", "Thửa đất số: bốn trăm mười hai",
+            "Tờ bản đồ số: hai mươi bảy", "Mục đích sử dụng: đất ở tại đô thị"],
+    "mrc": ["BIÊN BẢN HỌP TỔ DÂN PHỐ", "Thời gian: tám giờ sáng chủ nhật", "Chủ trì: ông Kiều Văn Thành",
+            "Nội dung: vệ sinh môi trường khu dân cư"],
     "userunit": ["GIẤY XÁC NHẬN CƯ TRÚ", "Công an phường Láng Thượng xác nhận",
                  "Ông Tạ Quang Bửu cư trú tại địa phương"],
 }
@@ -393,6 +399,40 @@ def flate_dct_page(doc, key, dpi=150):
     doc.page(full_page(), [im], words_of(key))
 
 
+def iccbased_page(doc, key, dpi=150):
+    grey = render(LINES[key], dpi, paper=248)
+    rgb = Image.merge("RGB", (grey.point(lambda v: v * 9 // 10), grey.point(lambda v: v * 9 // 10), grey))
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    icc = doc.pdf.make_stream(profile)
+    icc.N, icc.Alternate = 3, Name.DeviceRGB
+    im = doc.image(zlib.compress(rgb.tobytes(), 9), rgb.width, rgb.height, Name.FlateDecode,
+                   cs=Array([Name.ICCBased, icc]))
+    doc.page(full_page(), [im], words_of(key))
+
+
+def lab_page(doc, key, dpi=150):
+    grey = render(LINES[key], dpi, paper=240)
+    # CIE L*a*b*: lightness from the scan, a* and b* a faint yellow paper (a, b centred on 128)
+    lab = Image.merge("RGB", (grey, Image.new("L", grey.size, 128), Image.new("L", grey.size, 140)))
+    cs = Array([Name.Lab, Dictionary(WhitePoint=Array([0.9505, 1.0, 1.089]), Range=Array([-128, 127, -128, 127]))])
+    im = doc.image(zlib.compress(lab.tobytes(), 9), lab.width, lab.height, Name.FlateDecode, cs=cs,
+                   Decode=Array([0, 100, -128, 127, -128, 127]))
+    doc.page(full_page(), [im], words_of(key))
+
+
+def mrc_page(doc, key, dpi=150):
+    """Mixed raster content as archive software writes it: a low-resolution paper background
+    and the text as a bilevel stencil mask (/ImageMask) filled with ink colour."""
+    text = bilevel(render(LINES[key], dpi * 2))
+    paper = Image.new("RGB", (round(A4[0] * dpi / 72 / 4), round(A4[1] * dpi / 72 / 4)), (236, 230, 212))
+    bg = doc.image(jpeg(paper), paper.width, paper.height, Name.DCTDecode, cs=Name.DeviceRGB)
+    # in a stencil mask 0 paints: the G4 data of the inverted-paper code gives 0 for ink
+    mask = doc.image(ccitt(text, "group4"), text.width, text.height, Name.CCITTFaxDecode, cs=None, bpc=1,
+                     parms=Dictionary(K=-1, Columns=text.width, BlackIs1=False), ImageMask=True)
+    content = full_page(name="Im0") + "q 0.1 0.1 0.35 rg " + full_page(name="Im1")[2:]
+    doc.page(content, [bg, mask], words_of(key))
+
+
 def userunit_page(doc, key, dpi=150):
     img = bilevel(render(LINES[key], dpi))
     im = doc.image(ccitt(img, "group4"), img.width, img.height, Name.CCITTFaxDecode, bpc=1,
@@ -443,6 +483,9 @@ def main():
         single(out, "gray16.pdf", gray16_page, "gray16"),
         single(out, "cmyk-jpeg.pdf", cmyk_page, "cmyk-jpeg"),
         single(out, "flate-dct.pdf", flate_dct_page, "flate-dct"),
+        single(out, "iccbased.pdf", iccbased_page, "iccbased"),
+        single(out, "lab.pdf", lab_page, "lab"),
+        single(out, "mrc.pdf", mrc_page, "mrc"),
         single(out, "userunit.pdf", userunit_page, "userunit"),
     ]
     text_facts = text_layer_pdf(os.path.join(out, "text-layer.pdf"), "text-layer")

@@ -11,6 +11,13 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Files OCRmyPDF 17.13 does not read, and why; sohoa is held to them all the same.
+const OCRMYPDF_FALLS_SHORT: [(&str, &str); 1] = [(
+    "mrc.pdf",
+    "it takes the page's resolution from its images but not from a stencil mask, so it renders \
+     this page at the background's 37.5 dpi and reads 54 % of the words",
+)];
+
 /// Share of a page's printed words its output text must hold (a few misread words pass).
 const MIN_RECALL: f64 = 0.8;
 
@@ -123,7 +130,7 @@ macro_rules! cases {
         $(#[test] fn $name() { if let Err(e) = check($file) { panic!("{e}") } })*
 
         /// The corpus is readable and the checks can be met: OCRmyPDF, keeping text layers
-        /// (`--skip-text`), passes them all.
+        /// (`--skip-text`), passes them all but those it is known to fall short on.
         #[test]
         fn ocrmypdf_meets_every_check() {
             let ocrmypdf = std::env::var_os("SOHOA_SCANS_VENV")
@@ -132,6 +139,7 @@ macro_rules! cases {
                 .join("bin/ocrmypdf");
             let failures: Vec<String> = [$($file),*]
                 .iter()
+                .filter(|file| !OCRMYPDF_FALLS_SHORT.iter().any(|(f, _)| f == *file))
                 .filter_map(|file| {
                     check_tool(file, "ocrmypdf", |input, output| {
                         Command::new(&ocrmypdf)
@@ -174,6 +182,9 @@ cases! {
     grey_16_bit => "gray16.pdf",
     cmyk_jpeg_with_decode => "cmyk-jpeg.pdf",
     flate_then_dct => "flate-dct.pdf",
+    icc_based_rgb => "iccbased.pdf",
+    cie_lab => "lab.pdf",
+    stencil_mask_text_over_a_background => "mrc.pdf",
     user_unit_2 => "userunit.pdf",
     page_with_a_text_layer => "text-layer.pdf",
     several_kinds_in_one_file => "multipage.pdf",
