@@ -72,6 +72,8 @@ LINES = {
             "Tờ bản đồ số: hai mươi bảy", "Mục đích sử dụng: đất ở tại đô thị"],
     "mrc": ["BIÊN BẢN HỌP TỔ DÂN PHỐ", "Thời gian: tám giờ sáng chủ nhật", "Chủ trì: ông Kiều Văn Thành",
             "Nội dung: vệ sinh môi trường khu dân cư"],
+    "invisible-text": ["GIẤY HẸN TRẢ KẾT QUẢ", "Hồ sơ đăng ký biến động đất đai",
+                       "Người nhận: Chu Văn Khánh", "Ngày trả: thứ hai tuần sau"],
     "userunit": ["GIẤY XÁC NHẬN CƯ TRÚ", "Công an phường Láng Thượng xác nhận",
                  "Ông Tạ Quang Bửu cư trú tại địa phương"],
 }
@@ -402,7 +404,10 @@ def flate_dct_page(doc, key, dpi=150):
 def iccbased_page(doc, key, dpi=150):
     grey = render(LINES[key], dpi, paper=248)
     rgb = Image.merge("RGB", (grey.point(lambda v: v * 9 // 10), grey.point(lambda v: v * 9 // 10), grey))
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    # the header's creation time (bytes 24-35) fixed, for the same bytes on every run
+    profile[24:36] = bytes([0x07, 0xEA, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0])
+    profile = bytes(profile)
     icc = doc.pdf.make_stream(profile)
     icc.N, icc.Alternate = 3, Name.DeviceRGB
     im = doc.image(zlib.compress(rgb.tobytes(), 9), rgb.width, rgb.height, Name.FlateDecode,
@@ -431,6 +436,19 @@ def mrc_page(doc, key, dpi=150):
                      parms=Dictionary(K=-1, Columns=text.width, BlackIs1=False), ImageMask=True)
     content = full_page(name="Im0") + "q 0.1 0.1 0.35 rg " + full_page(name="Im1")[2:]
     doc.page(content, [bg, mask], words_of(key))
+
+
+def invisible_text_page(doc, key, dpi=200):
+    """A scan that older software gave an invisible text layer (render mode 3) now out of
+    date: its words are not the page's."""
+    img = bilevel(render(LINES[key], dpi))
+    im = doc.image(ccitt(img, "group4"), img.width, img.height, Name.CCITTFaxDecode, bpc=1,
+                   parms=Dictionary(K=-1, Columns=img.width, BlackIs1=False))
+    font = doc.pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica,
+                                            Encoding=Name.WinAnsiEncoding))
+    stale = "BT 3 Tr /F0 14 Tf 54 760 Td (outdated layer from the former archive) Tj ET\n"
+    doc.page(full_page() + stale, [im], words_of(key))
+    doc.pdf.pages[-1].Resources.Font = Dictionary(F0=font)
 
 
 def userunit_page(doc, key, dpi=150):
@@ -488,6 +506,8 @@ def main():
         single(out, "mrc.pdf", mrc_page, "mrc"),
         single(out, "userunit.pdf", userunit_page, "userunit"),
     ]
+    invisible = single(out, "invisible-text.pdf", invisible_text_page, "invisible-text")
+    files.append(dict(invisible, text_layer=[1]))
     text_facts = text_layer_pdf(os.path.join(out, "text-layer.pdf"), "text-layer")
     files.append({"file": "text-layer.pdf", "pages": [text_facts], "text_layer": [1]})
 

@@ -59,19 +59,42 @@ fn case(file: &str) -> FileCase {
     manifest.files.into_iter().find(|f| f.file == file).unwrap_or_else(|| panic!("{file} is in the manifest"))
 }
 
-/// `sohoa-worker ocr` on one corpus file, then everything the file's manifest entry says.
-fn check(file: &str) -> Result<(), String> {
-    check_tool(file, "sohoa-worker ocr", |input, output| {
-        Command::new(pdfs::worker()).arg("ocr").arg(input).arg("-o").arg(output).args(["--lang", "vie"]).output().unwrap()
-    })
+/// `sohoa-worker ocr [FLAGS]` on one corpus file into `output`.
+fn sohoa(flags: &'static [&'static str]) -> impl Fn(&Path, &Path) -> std::process::Output {
+    move |input, output| {
+        let mut command = Command::new(pdfs::worker());
+        command.arg("ocr").arg(input).arg("-o").arg(output).args(["--lang", "vie"]).args(flags);
+        command.output().unwrap()
+    }
 }
 
-/// Runs `tool` on one corpus file and checks its output against the file's manifest entry.
-fn check_tool(file: &str, name: &str, tool: impl Fn(&Path, &Path) -> std::process::Output) -> Result<(), String> {
+/// `sohoa-worker ocr` on one corpus file, then everything the file's manifest entry says.
+fn check(file: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    check_tool(file, "sohoa-worker ocr", sohoa(&[]), Layers::Kept, &dir.path().join("out.pdf"))
+}
+
+/// What a tool is asked to do with the pages that already have text.
+#[derive(Clone, Copy, PartialEq)]
+enum Layers {
+    /// left as they are: the same words come out
+    Kept,
+    /// recognised again: the printed words come out, as on any page
+    Recognised,
+}
+
+/// Runs `tool` on one corpus file into `output` and checks the result against the file's
+/// manifest entry.
+fn check_tool(
+    file: &str,
+    name: &str,
+    tool: impl Fn(&Path, &Path) -> std::process::Output,
+    layers: Layers,
+    output: &Path,
+) -> Result<(), String> {
     let case = case(file);
     let input = corpus().join(file);
-    let dir = tempfile::tempdir().unwrap();
-    let output = dir.path().join("out.pdf");
+    let output = output.to_path_buf();
 
     // the corpus itself is what the manifest says, so a failure below is the tool's
     let wanted: Vec<Geometry> = case.pages.iter().map(PageCase::geometry).collect();
@@ -101,7 +124,7 @@ fn check_tool(file: &str, name: &str, tool: impl Fn(&Path, &Path) -> std::proces
         let number = n + 1;
         let text = pdfs::pdftotext(&output, Some(number));
         let found = pdfs::words(&text);
-        if case.text_layer.contains(&number) {
+        if layers == Layers::Kept && case.text_layer.contains(&number) {
             // kept as it was: the input's words, no second copy recognised over them
             let mut before = pdfs::words(&pdfs::pdftotext(&input, Some(number)));
             let mut after = found.clone();
@@ -141,6 +164,7 @@ macro_rules! cases {
                 .iter()
                 .filter(|file| !OCRMYPDF_FALLS_SHORT.iter().any(|(f, _)| f == *file))
                 .filter_map(|file| {
+                    let dir = tempfile::tempdir().unwrap();
                     check_tool(file, "ocrmypdf", |input, output| {
                         Command::new(&ocrmypdf)
                             .args(["-q", "-l", "vie", "--jobs", "1", "--skip-text", "--output-type", "pdf"])
@@ -148,7 +172,7 @@ macro_rules! cases {
                             .arg(output)
                             .output()
                             .unwrap_or_else(|e| panic!("{} runs (scripts/install-test-tools.sh): {e}", ocrmypdf.display()))
-                    })
+                    }, Layers::Kept, &dir.path().join("out.pdf"))
                     .err()
                 })
                 .collect();
@@ -186,6 +210,34 @@ cases! {
     cie_lab => "lab.pdf",
     stencil_mask_text_over_a_background => "mrc.pdf",
     user_unit_2 => "userunit.pdf",
+    outdated_invisible_layer_kept_by_default => "invisible-text.pdf",
     page_with_a_text_layer => "text-layer.pdf",
     several_kinds_in_one_file => "multipage.pdf",
+}
+
+/// `--force-ocr` recognises a page with visible text: the printed words come out once, the
+/// text layer that was there is not kept beside the new one.
+#[test]
+fn force_ocr_recognises_a_page_with_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.pdf");
+    check_tool("text-layer.pdf", "sohoa-worker ocr --force-ocr", sohoa(&["--force-ocr"]), Layers::Recognised, &output)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let printed = pdfs::words(&case("text-layer.pdf").pages[0].words).len();
+    let found = pdfs::words(&pdfs::pdftotext(&output, None)).len();
+    assert!(found * 4 <= printed * 5, "{found} words out of a page of {printed}: the old layer is still there");
+}
+
+/// `--redo-ocr` replaces an invisible text layer: the printed words come out and the
+/// outdated ones are gone.
+#[test]
+fn redo_ocr_replaces_an_invisible_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.pdf");
+    let file = "invisible-text.pdf";
+    check_tool(file, "sohoa-worker ocr --redo-ocr", sohoa(&["--redo-ocr"]), Layers::Recognised, &output).unwrap_or_else(|e| panic!("{e}"));
+    let outdated = pdfs::words(&pdfs::pdftotext(&corpus().join(file), None));
+    let found = pdfs::words(&pdfs::pdftotext(&output, None));
+    let left: Vec<&String> = outdated.iter().filter(|w| found.contains(w)).collect();
+    assert!(left.is_empty(), "the outdated layer's words are still there: {left:?}");
 }
