@@ -10,7 +10,7 @@ mod searchable;
 
 use crate::domain::hidden_character;
 use crate::intake::{MediaError, MediaLimits};
-use crate::pages::{self, PageError, Want};
+use crate::pages::{self, Original, PageError, Want};
 use serde::{Deserialize, Serialize};
 
 pub use accept::{accept, AcceptError, Completion, WorkerIdentity};
@@ -164,13 +164,18 @@ pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits) -> Re
     let mut writer = Writer::new();
     let mut number = 0usize;
     for bytes in inputs {
+        let imported = if pages::is_pdf(bytes) { Some(writer.import(pages::load_for_copy(bytes)?)) } else { None };
         pages::for_each(bytes, limits, Want { pixels: false, original: true }, |page| {
             number += 1;
             let text =
                 pages.get(number - 1).ok_or_else(|| mismatch(format!("the scan has more pages than the {} recognised", pages.len())))?;
             check_page(text, number, page.width, page.height)?;
             let original = page.original.ok_or_else(|| CustodyError::Write(format!("page {number} has no image to embed")))?;
-            writer.add_page(original, text, page.dpi).map_err(|e| CustodyError::Write(e.to_string()))
+            let added = match (original, &imported) {
+                (Original::Pdf(frame), Some(imported)) => writer.add_pdf_page(imported, frame, page.width, page.height, text, page.dpi),
+                (original, _) => writer.add_page(original, page.width, page.height, text, page.dpi),
+            };
+            added.map_err(|e| CustodyError::Write(e.to_string()))
         })?;
     }
     if number != pages.len() {

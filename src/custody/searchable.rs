@@ -4,15 +4,23 @@
 //! input, so a retried job stores the same bytes.
 
 use super::PageText;
-use crate::pages::Original;
-use lopdf::{dictionary, Document, Object, ObjectId, Stream, StringFormat};
+use crate::pages::{Frame, Original, TextLayer};
+use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::io::Write;
 
 /// Tesseract's glyphless font: one empty glyph, half an em wide, for every code.
 const GLYPHLESS: &[u8] = include_bytes!("../../assets/glyphless.ttf");
 /// Advance of the glyphless glyph in thousandths of the font size.
 const ADVANCE: f32 = 500.0;
+/// The text layer's font resource name, unlikely to be a scan's own.
+const FONT: &str = "SohoaOCR";
+
+/// The pages of a PDF scan taken into a copy, by their number in the scan.
+pub struct Imported {
+    pages: BTreeMap<u32, ObjectId>,
+}
 
 pub struct Writer {
     doc: Document,
@@ -30,9 +38,9 @@ impl Writer {
         Writer { doc, pages_id, font_id, kids: Vec::new(), id_hash: Sha256::new() }
     }
 
-    /// Adds `original` at `dpi`, its words from `text` laid over it.
-    pub fn add_page(&mut self, original: Original, text: &PageText, dpi: f32) -> std::io::Result<()> {
-        let (width, height) = original.size();
+    /// Adds the `width` x `height` image `original` at `dpi`, its words from `text` laid
+    /// over it.
+    pub fn add_page(&mut self, original: Original, width: u32, height: u32, text: &PageText, dpi: f32) -> std::io::Result<()> {
         // the page is the upright, deskewed page Tesseract read: sideways scans swap sides
         let (up_w, up_h) = if text.quarter_turns % 2 == 1 { (height, width) } else { (width, height) };
         let scale = 72.0 / dpi;
@@ -42,8 +50,8 @@ impl Writer {
         self.id_hash.update(&image.content);
         let image_id = self.doc.add_object(image);
 
-        let mut content = format!("q {placement} cm /Im0 Do Q\n");
-        content.push_str(&text_layer(text, up_h, scale));
+        let mut content = format!("q {} cm /Im0 Do Q\n", matrix(placement));
+        content.push_str(&text_layer(text, up_h, scale, FONT));
         let content = deflate(content.as_bytes(), 6)?;
         self.id_hash.update(&content);
         let content_id = self.doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, content));
@@ -54,11 +62,104 @@ impl Writer {
             "Contents" => content_id,
             "Resources" => dictionary! {
                 "XObject" => dictionary! { "Im0" => image_id },
-                "Font" => dictionary! { "F0" => self.font_id },
+                "Font" => dictionary! { FONT => self.font_id },
             },
         });
         self.kids.push(page.into());
         Ok(())
+    }
+
+    /// Takes in the objects of a PDF scan, whose pages `add_pdf_page` then adds.
+    pub fn import(&mut self, mut source: Document) -> Imported {
+        source.renumber_objects_with(self.doc.max_id + 1);
+        self.doc.max_id = source.max_id;
+        let pages = source.get_pages();
+        self.doc.objects.extend(std::mem::take(&mut source.objects));
+        Imported { pages }
+    }
+
+    /// Adds page `frame.number` of an imported scan as it is (its boxes, /Rotate, UserUnit,
+    /// resources and content), with the words of `text`, read from its `width` x `height`
+    /// rendering at `dpi`, laid over it. Only what draws the page is kept: annotations,
+    /// actions and the source's catalog are left behind.
+    pub fn add_pdf_page(
+        &mut self,
+        imported: &Imported,
+        frame: Frame,
+        width: u32,
+        height: u32,
+        text: &PageText,
+        dpi: f32,
+    ) -> std::io::Result<()> {
+        let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("page {}: {why}", frame.number));
+        let id = *imported.pages.get(&frame.number).ok_or_else(|| invalid("not in the scan"))?;
+        let mut page = Dictionary::new();
+        page.set("Type", "Page");
+        page.set("Parent", self.pages_id);
+        for key in [&b"MediaBox"[..], b"CropBox", b"Rotate", b"Resources"] {
+            if let Some(value) = self.inherited(id, key) {
+                page.set(key, value);
+            }
+        }
+        let own = self.doc.get_dictionary(id).map_err(|_| invalid("not a page"))?.clone();
+        for key in [&b"UserUnit"[..], b"Group"] {
+            if let Ok(value) = own.get(key) {
+                page.set(key, value.clone());
+            }
+        }
+        let mut resources = match page.get(b"Resources").ok().map(|r| self.doc.dereference(r)) {
+            Some(Ok((_, Object::Dictionary(d)))) => d.clone(),
+            _ => Dictionary::new(),
+        };
+        let mut fonts = match resources.get(b"Font").ok().map(|f| self.doc.dereference(f)) {
+            Some(Ok((_, Object::Dictionary(d)))) => d.clone(),
+            _ => Dictionary::new(),
+        };
+        fonts.set(FONT, self.font_id);
+        resources.set("Font", fonts);
+        page.set("Resources", resources);
+
+        let mut contents: Vec<Object> = Vec::new();
+        let open = self.doc.add_object(Stream::new(dictionary! {}, b"q\n".to_vec()));
+        contents.push(open.into());
+        match own.get(b"Contents").ok().map(|c| (c.clone(), self.doc.dereference(c).map(|(_, o)| o.clone()))) {
+            Some((_, Ok(Object::Array(items)))) => contents.extend(items),
+            Some((reference @ Object::Reference(_), Ok(Object::Stream(_)))) => contents.push(reference),
+            _ => {}
+        }
+        let mut tail = String::from("Q\n");
+        // a page that already carries text keeps it, and only it
+        if !text.words.is_empty() && frame.text == TextLayer::None {
+            let up_h = if text.quarter_turns % 2 == 1 { width } else { height };
+            let scale = 72.0 / dpi;
+            let (shown_w, shown_h) = frame.shown_size();
+            // upright text points -> the image's unit square -> the page as shown -> user space
+            let to_unit =
+                invert(placement(width, height, text.quarter_turns, text.skew, scale)).ok_or_else(|| invalid("a degenerate frame"))?;
+            let to_user = compose(frame.shown_to_user(), compose([shown_w, 0.0, 0.0, shown_h, 0.0, 0.0], to_unit));
+            tail.push_str(&format!("q {} cm\n{}Q\n", matrix(to_user), text_layer(text, up_h, scale, FONT)));
+        }
+        let tail = deflate(tail.as_bytes(), 6)?;
+        self.id_hash.update(&tail);
+        let tail = self.doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, tail));
+        contents.push(tail.into());
+        page.set("Contents", contents);
+        self.doc.objects.insert(id, Object::Dictionary(page));
+        self.kids.push(id.into());
+        Ok(())
+    }
+
+    /// A page attribute from the page or, for the inheritable ones, its nearest ancestor.
+    fn inherited(&self, id: ObjectId, key: &[u8]) -> Option<Object> {
+        let mut node = self.doc.get_dictionary(id).ok()?;
+        for _ in 0..64 {
+            if let Ok(value) = node.get(key) {
+                return self.doc.dereference(value).ok().map(|(_, o)| o.clone());
+            }
+            let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
+            node = self.doc.get_dictionary(parent).ok()?;
+        }
+        None
     }
 
     pub fn finish(mut self) -> std::io::Result<Vec<u8>> {
@@ -75,6 +176,8 @@ impl Writer {
         self.doc
             .trailer
             .set("ID", vec![Object::String(id.clone(), StringFormat::Hexadecimal), Object::String(id, StringFormat::Hexadecimal)]);
+        // what the scans' pages do not draw (their catalogs, forms, annotations) goes
+        self.doc.prune_objects();
         let mut out = Vec::new();
         self.doc.save_to(&mut out)?;
         Ok(out)
@@ -84,7 +187,7 @@ impl Writer {
 /// The `cm` matrix that draws the original image (its unit square) turned upright and
 /// deskewed onto the page, so the original bytes go into the PDF untouched and the text
 /// layer lies on straight lines.
-fn placement(width: u32, height: u32, quarter_turns: u8, skew: f32, scale: f32) -> String {
+fn placement(width: u32, height: u32, quarter_turns: u8, skew: f32, scale: f32) -> [f32; 6] {
     let (w, h) = (width as f32, height as f32);
     let (up_w, up_h) = if quarter_turns % 2 == 1 { (h, w) } else { (w, h) };
     let (cx, cy) = (up_w / 2.0, up_h / 2.0);
@@ -105,8 +208,30 @@ fn placement(width: u32, height: u32, quarter_turns: u8, skew: f32, scale: f32) 
         (x * scale, (up_h - y) * scale)
     };
     let (o, e1, e2) = (to_page(0.0, 0.0), to_page(1.0, 0.0), to_page(0.0, 1.0));
+    [e1.0 - o.0, e1.1 - o.1, e2.0 - o.0, e2.1 - o.1, o.0, o.1]
+}
+
+/// A `cm` operand; negative zeros written as zeros.
+fn matrix(m: [f32; 6]) -> String {
     let z = |v: f32| v + 0.0;
-    format!("{:.4} {:.4} {:.4} {:.4} {:.4} {:.4}", z(e1.0 - o.0), z(e1.1 - o.1), z(e2.0 - o.0), z(e2.1 - o.1), z(o.0), z(o.1))
+    format!("{:.4} {:.4} {:.4} {:.4} {:.4} {:.4}", z(m[0]), z(m[1]), z(m[2]), z(m[3]), z(m[4]), z(m[5]))
+}
+
+/// `outer` after `inner`: a point goes through `inner` first.
+fn compose(outer: [f32; 6], inner: [f32; 6]) -> [f32; 6] {
+    let [a, b, c, d, e, f] = outer;
+    let [a2, b2, c2, d2, e2, f2] = inner;
+    [a * a2 + c * b2, b * a2 + d * b2, a * c2 + c * d2, b * c2 + d * d2, a * e2 + c * f2 + e, b * e2 + d * f2 + f]
+}
+
+fn invert(m: [f32; 6]) -> Option<[f32; 6]> {
+    let [a, b, c, d, e, f] = m;
+    let det = a * d - b * c;
+    if !det.is_normal() {
+        return None;
+    }
+    let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
+    Some([ia, ib, ic, id, -(ia * e + ic * f), -(ib * e + id * f)])
 }
 
 fn deflate(data: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
@@ -135,12 +260,19 @@ fn image_stream(original: Original) -> std::io::Result<Stream> {
             // Fast compression: scans are large and this runs once per page.
             deflate(&data, 1)?,
         ),
+        Original::Bilevel { g4, width, height } => Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => width, "Height" => height,
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 1, "Filter" => "CCITTFaxDecode",
+            "DecodeParms" => dictionary! { "K" => -1, "Columns" => width, "Rows" => height } },
+            g4,
+        ),
+        Original::Pdf(_) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "a PDF page is not an image")),
     })
 }
 
 /// Invisible words placed over their image: the page image is the one Tesseract read
 /// (upright and deskewed), so word boxes map straight to page coordinates.
-fn text_layer(text: &PageText, height: u32, scale: f32) -> String {
+fn text_layer(text: &PageText, height: u32, scale: f32, font: &str) -> String {
     if text.words.is_empty() {
         return String::new();
     }
@@ -176,7 +308,7 @@ fn text_layer(text: &PageText, height: u32, scale: f32) -> String {
         let natural = units.len() as f32 * ADVANCE / 1000.0 * size;
         let stretch = (100.0 * span * scale / natural.max(0.01)).clamp(1.0, 10_000.0);
         let (x, y) = to_pdf(word.x as f32, bottom as f32);
-        out.push_str(&format!("/F0 {size:.2} Tf {stretch:.2} Tz 1 0 0 1 {x:.2} {y:.2} Tm <"));
+        out.push_str(&format!("/{font} {size:.2} Tf {stretch:.2} Tz 1 0 0 1 {x:.2} {y:.2} Tm <"));
         for unit in units {
             out.push_str(&format!("{unit:04X}"));
         }
@@ -192,7 +324,11 @@ fn utf16_units(text: &str) -> Vec<u16> {
 }
 
 fn glyphless_font(doc: &mut Document) -> ObjectId {
-    let file = doc.add_object(Stream::new(dictionary! { "Length1" => GLYPHLESS.len() as i64 }, GLYPHLESS.to_vec()));
+    // every page of every copy carries these: compressed, they cost a few hundred bytes
+    let file = doc.add_object(Stream::new(
+        dictionary! { "Length1" => GLYPHLESS.len() as i64, "Filter" => "FlateDecode" },
+        deflate(GLYPHLESS, 9).unwrap_or_default(),
+    ));
     let descriptor = doc.add_object(dictionary! {
         "Type" => "FontDescriptor", "FontName" => "GlyphLessFont", "Flags" => 5,
         "FontBBox" => vec![0.into(), 0.into(), (ADVANCE as i64).into(), 1000.into()],
@@ -207,7 +343,8 @@ fn glyphless_font(doc: &mut Document) -> ObjectId {
         "CIDSystemInfo" => dictionary! { "Registry" => Object::string_literal("Adobe"), "Ordering" => Object::string_literal("Identity"), "Supplement" => 0 },
         "FontDescriptor" => descriptor, "DW" => ADVANCE as i64, "CIDToGIDMap" => map,
     });
-    let to_unicode = doc.add_object(Stream::new(dictionary! {}, to_unicode_cmap().into_bytes()));
+    let to_unicode = doc
+        .add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, deflate(to_unicode_cmap().as_bytes(), 9).unwrap_or_default()));
     doc.add_object(dictionary! {
         "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "GlyphLessFont", "Encoding" => "Identity-H",
         "DescendantFonts" => vec![cid_font.into()], "ToUnicode" => to_unicode,
@@ -256,11 +393,14 @@ mod tests {
     #[test]
     fn images_are_placed_upright() {
         // straight: the image fills the page
-        assert_eq!(placement(200, 100, 0, 0.0, 0.5), "100.0000 0.0000 0.0000 50.0000 0.0000 0.0000");
+        assert_eq!(matrix(placement(200, 100, 0, 0.0, 0.5)), "100.0000 0.0000 0.0000 50.0000 0.0000 0.0000");
         // turned a quarter clockwise: a 200x100 scan becomes a 100x200 page
-        assert_eq!(placement(200, 100, 1, 0.0, 1.0), "0.0000 -200.0000 100.0000 0.0000 0.0000 200.0000");
+        assert_eq!(matrix(placement(200, 100, 1, 0.0, 1.0)), "0.0000 -200.0000 100.0000 0.0000 0.0000 200.0000");
         // upside down
-        assert_eq!(placement(200, 100, 2, 0.0, 1.0), "-200.0000 0.0000 0.0000 -100.0000 200.0000 100.0000");
+        assert_eq!(matrix(placement(200, 100, 2, 0.0, 1.0)), "-200.0000 0.0000 0.0000 -100.0000 200.0000 100.0000");
+        let m = placement(200, 100, 1, 3.0, 0.5);
+        let back = compose(m, invert(m).unwrap());
+        assert!(back.iter().zip([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]).all(|(a, b)| (a - b).abs() < 1e-4), "{back:?}");
     }
 
     #[test]
@@ -288,7 +428,7 @@ mod tests {
             words: vec![word("Hà", 100, 0), word("Nội", 200, 0)],
             orientation: Default::default(),
         };
-        let layer = text_layer(&page, 1000, 0.5);
+        let layer = text_layer(&page, 1000, 0.5, "F0");
         // the first word spans to the next one and carries the space: 3 units of 5 pt at 0.5
         assert!(layer.contains("/F0 10.00 Tf 333.33 Tz 1 0 0 1 50.00 440.00 Tm <004800E00020> Tj"), "{layer}");
         assert!(layer.contains("<004E1ED90069> Tj"), "{layer}");

@@ -5,6 +5,8 @@
 
 mod pdf;
 
+pub use pdf::{load_for_copy, Frame, TextLayer};
+
 use crate::intake::{MediaError, MediaLimits};
 use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits};
 use std::io::{Cursor, Read};
@@ -18,8 +20,6 @@ pub enum PageError {
     Media(#[from] MediaError),
     #[error("a {width}x{height} image is too small to hold text")]
     TooSmall { width: u32, height: u32 },
-    #[error("page {page} of the PDF has no image")]
-    PdfPageWithoutImage { page: u32 },
     #[error("page {page} of the PDF holds an image that cannot be read: {what}")]
     UnsupportedPdfImage { page: u32, what: String },
     #[error("compressed image data expands past {limit} bytes")]
@@ -32,7 +32,6 @@ impl PageError {
         match self {
             PageError::Media(e) => e.code(),
             PageError::TooSmall { .. } => "image_too_small",
-            PageError::PdfPageWithoutImage { .. } => "pdf_page_without_image",
             PageError::UnsupportedPdfImage { .. } => "unsupported_pdf_image",
             PageError::Bomb { .. } => "decompression_bomb",
         }
@@ -66,25 +65,43 @@ pub enum Original {
     Png { idat: Vec<u8>, width: u32, height: u32, colors: u8 },
     /// 8-bit gray or RGB samples, compressed when the PDF is written.
     Raw { data: Vec<u8>, width: u32, height: u32, colors: u8 },
+    /// A black-and-white page, CCITT Group 4 coded (black is 0), as archives keep them:
+    /// an eighth of its 8-bit size before any compression.
+    Bilevel { g4: Vec<u8>, width: u32, height: u32 },
+    /// A page of a PDF scan: the copy keeps the page itself, as it is.
+    Pdf(Frame),
 }
 
 impl Original {
-    pub fn size(&self) -> (u32, u32) {
-        match self {
-            Original::Jpeg { width, height, .. } | Original::Png { width, height, .. } | Original::Raw { width, height, .. } => {
-                (*width, *height)
-            }
-        }
-    }
-
     pub fn from_image(image: &DynamicImage) -> Original {
         let (width, height) = (image.width(), image.height());
+        if let DynamicImage::ImageLuma8(gray) = image {
+            if let Some(g4) = g4(gray) {
+                return Original::Bilevel { g4, width, height };
+            }
+        }
         if image.color().has_color() {
             Original::Raw { data: image.to_rgb8().into_raw(), width, height, colors: 3 }
         } else {
             Original::Raw { data: image.to_luma8().into_raw(), width, height, colors: 1 }
         }
     }
+}
+
+/// CCITT Group 4 coding of a page whose pixels are all black (0) or white (255); none for
+/// other pages or sides too long for the code.
+fn g4(gray: &GrayImage) -> Option<Vec<u8>> {
+    use fax::{encoder::Encoder, Color, VecWriter};
+    let width = u16::try_from(gray.width()).ok()?;
+    if !gray.as_raw().iter().all(|&v| v == 0 || v == 255) {
+        return None;
+    }
+    let mut encoder = Encoder::new(VecWriter::new());
+    for row in gray.rows() {
+        let pels = row.map(|p| if p.0[0] == 0 { Color::Black } else { Color::White });
+        encoder.encode_line(pels, width).ok()?;
+    }
+    Some(encoder.finish().ok()?.finish())
 }
 
 /// Reads every page of `bytes` within `limits`, handing each to `each` before the next is
@@ -101,11 +118,16 @@ pub fn for_each<E: From<PageError>>(
         each(jpeg_page(bytes, limits, want)?)
     } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
         tiff_pages(bytes, limits, want, each)
-    } else if bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+    } else if is_pdf(bytes) {
         pdf::pages(bytes, limits, want, each)
     } else {
         Err(PageError::from(MediaError::Unsupported).into())
     }
+}
+
+/// Whether `bytes` is a PDF (its header within the first kilobyte, as readers accept).
+pub fn is_pdf(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
 }
 
 fn check_size(width: u32, height: u32, limits: MediaLimits) -> Result<(), PageError> {
@@ -306,7 +328,8 @@ fn tiff_pages<E: From<PageError>>(
         };
         let image = match color {
             ColorType::Gray(8) => GrayImage::from_raw(width, height, samples).map(DynamicImage::ImageLuma8),
-            ColorType::Gray(1) => Some(DynamicImage::ImageLuma8(expand_bilevel(&samples, width, height, true))),
+            // the decoder has made WhiteIsZero pages BlackIsZero: a set bit is white
+            ColorType::Gray(1) => Some(DynamicImage::ImageLuma8(expand_bilevel(&samples, width, height, false))),
             ColorType::RGB(8) => image::RgbImage::from_raw(width, height, samples).map(DynamicImage::ImageRgb8),
             ColorType::RGBA(8) => image::RgbaImage::from_raw(width, height, samples).map(DynamicImage::ImageRgba8),
             other => {
@@ -412,6 +435,23 @@ mod tests {
             assert_eq!(pages(cut, BOTH).err().unwrap().code(), "corrupt_image", "{format:?}");
             assert_eq!(pages(cut, Want { pixels: false, original: true }).err().unwrap().code(), "corrupt_image", "{format:?}");
         }
+    }
+
+    #[test]
+    fn black_and_white_pages_stay_black_and_white() {
+        let page = GrayImage::from_fn(301, 97, |x, y| image::Luma([if (x / 7 + y / 5) % 3 == 0 { 0 } else { 255 }]));
+        let Original::Bilevel { g4, width, height } = Original::from_image(&DynamicImage::ImageLuma8(page.clone())) else {
+            panic!("a black-and-white page kept as grey")
+        };
+        assert_eq!((width, height), (301, 97));
+        assert!(g4.len() * 8 < page.as_raw().len(), "{} bytes", g4.len());
+        let mut rows = Vec::new();
+        fax::decoder::decode_g4(g4.iter().copied(), 301, Some(97), |line| {
+            rows.extend(fax::decoder::pels(line, 301).map(|c| if c == fax::Color::Black { 0u8 } else { 255 }))
+        });
+        assert_eq!(rows, page.into_raw(), "the code gives the page back");
+        let grey = GrayImage::from_fn(40, 40, |x, _| image::Luma([x as u8 * 6]));
+        assert!(matches!(Original::from_image(&DynamicImage::ImageLuma8(grey)), Original::Raw { colors: 1, .. }));
     }
 
     #[test]

@@ -1,9 +1,107 @@
-//! Page images of an image-only PDF (what scanners write), extracted with lopdf.
+//! Pages of a PDF, rendered. A scanned PDF's page may hold an image in any codec a scanner
+//! or archive writes (JPEG, JPEG 2000, JBIG2, CCITT fax, Flate with predictors, palettes,
+//! ICC, CMYK and Lab colour, /Decode arrays, soft masks, 16-bit samples), several images,
+//! or vector content: each page is drawn as a viewer shows it (CropBox, /Rotate, UserUnit)
+//! by `hayro`, at the resolution of its largest image. The copy keeps the page itself
+//! (`Original::Pdf`); only the rendering is recognised.
 
-use super::{check_size, decode, expand_bilevel, from_pixels, inflate_limited, plausible_dpi, Original, Page, PageError, Want};
+use super::{check_size, inflate_limited, Original, Page, PageError, Want};
 use crate::intake::{MediaError, MediaLimits};
-use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
+use hayro::hayro_interpret::font::{FontData, FontQuery, StandardFont};
+use hayro::hayro_interpret::InterpreterSettings;
+use hayro::hayro_syntax::page::Rotation;
+use hayro::hayro_syntax::Pdf;
+use hayro::vello_cpu::color::palette::css::WHITE;
+use hayro::vello_cpu::{Pixmap, RasterizerSettings, RenderContext, Resources, TargetInit};
+use hayro::{RenderCache, RenderSettings};
+use image::{DynamicImage, GrayImage, RgbImage};
 use lopdf::{Document, Object};
+use std::sync::{Arc, OnceLock};
+
+/// Resolution for a page that holds no image (vector content only).
+const VECTOR_DPI: f32 = 300.0;
+/// A page is rendered at its largest image's resolution within these bounds.
+const MIN_DPI: f32 = 100.0;
+const MAX_DPI: f32 = 600.0;
+/// Largest side the renderer draws, in pixels.
+const MAX_SIDE: f32 = 30_000.0;
+/// Decoded content streams of one page, far above any real page.
+const MAX_CONTENT: usize = 64 << 20;
+
+/// Where a page's pixels lie on its PDF page: the copy keeps the page as it is and lays the
+/// recognised words over it through this frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    /// The page's number in its file, from 1.
+    pub number: u32,
+    /// The visible box (CropBox within MediaBox) in default user space: x0, y0, x1, y1.
+    pub visible: [f32; 4],
+    /// Clockwise /Rotate: 0, 90, 180 or 270.
+    pub rotate: u16,
+    pub user_unit: f32,
+    /// The text the page already shows or hides.
+    pub text: TextLayer,
+}
+
+/// Text a PDF page already carries in its content (its own or a form's it draws).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextLayer {
+    None,
+    /// Only invisible text (render mode 3), as recognisers lay over scans.
+    Invisible,
+    /// Text a reader sees.
+    Visible,
+}
+
+impl Frame {
+    /// The page as shown, in points (UserUnit applied, sides swapped by a quarter /Rotate).
+    pub fn shown_size(&self) -> (f32, f32) {
+        let [x0, y0, x1, y1] = self.visible;
+        let (w, h) = ((x1 - x0) * self.user_unit, (y1 - y0) * self.user_unit);
+        if self.rotate % 180 == 90 {
+            (h, w)
+        } else {
+            (w, h)
+        }
+    }
+
+    /// The affine map [a b c d e f] from the page as shown (points, origin bottom left) to
+    /// the page's default user space.
+    pub fn shown_to_user(&self) -> [f32; 6] {
+        let [x0, y0, x1, y1] = self.visible;
+        let u = 1.0 / self.user_unit;
+        let (w, h) = (x1 - x0, y1 - y0);
+        // shown (X, Y) -> unrotated box (x', y') in user units -> user space (x0 + x', y0 + y')
+        let [a, b, c, d, e, f] = match self.rotate {
+            // 90 clockwise: X = y', Y = w - x'  =>  x' = w - Y, y' = X
+            90 => [0.0, u, -u, 0.0, w, 0.0],
+            180 => [-u, 0.0, 0.0, -u, w, h],
+            // 270: X = h - y', Y = x'  =>  x' = Y, y' = h - X
+            270 => [0.0, -u, u, 0.0, 0.0, h],
+            _ => [u, 0.0, 0.0, u, 0.0, 0.0],
+        };
+        [a, b, c, d, e + x0, f + y0]
+    }
+}
+
+/// Pixel size and resolution at which a page of `frame` is rendered: its largest image's
+/// resolution (`image_dpi`), bounded, and lowered until the page fits `max_pixels`.
+fn render_size(frame: &Frame, image_dpi: Option<f32>, max_pixels: u64) -> (u32, u32, f32) {
+    let (w_pt, h_pt) = frame.shown_size();
+    let mut dpi = image_dpi.map_or(VECTOR_DPI, |d| d.clamp(MIN_DPI, MAX_DPI));
+    let side = w_pt.max(h_pt) / 72.0 * dpi;
+    if side > MAX_SIDE {
+        dpi *= MAX_SIDE / side;
+    }
+    let pixels = |dpi: f32| ((w_pt / 72.0 * dpi).round().max(1.0), (h_pt / 72.0 * dpi).round().max(1.0));
+    let (w, h) = pixels(dpi);
+    if (w * h) as u64 > max_pixels {
+        dpi *= (max_pixels as f32 / (w * h)).sqrt() * 0.999;
+    }
+    let (w, h) = pixels(dpi);
+    (w as u32, h as u32, dpi)
+}
 
 pub fn pages<E: From<PageError>>(
     bytes: &[u8],
@@ -11,17 +109,7 @@ pub fn pages<E: From<PageError>>(
     want: Want,
     mut each: impl FnMut(Page) -> Result<(), E>,
 ) -> Result<(), E> {
-    // lopdf is not hardened against every malformed file; a panic there is a corrupt PDF.
-    let loaded = std::panic::catch_unwind(|| Document::load_mem(bytes))
-        .map_err(|_| PageError::from(MediaError::CorruptPdf("the parser gave up".into())))?;
-    let doc = match loaded {
-        Ok(doc) => doc,
-        Err(lopdf::Error::Decryption(_)) => return Err(PageError::from(MediaError::EncryptedPdf).into()),
-        Err(e) => return Err(PageError::from(MediaError::CorruptPdf(e.to_string())).into()),
-    };
-    if doc.is_encrypted() || doc.was_encrypted() {
-        return Err(PageError::from(MediaError::EncryptedPdf).into());
-    }
+    let doc = load(bytes)?;
     let page_ids = doc.get_pages();
     if page_ids.is_empty() {
         return Err(PageError::from(MediaError::NoPages).into());
@@ -29,127 +117,350 @@ pub fn pages<E: From<PageError>>(
     if page_ids.len() > limits.max_pages as usize {
         return Err(PageError::from(MediaError::TooManyPages { pages: page_ids.len() as u32, limit: limits.max_pages }).into());
     }
-    for (number, id) in page_ids {
-        each(page(&doc, number, id, limits, want)?)?;
+    // hayro renders; lopdf, which writes the copy, must see the same pages.
+    let pdf = std::panic::catch_unwind(|| Pdf::new(bytes.to_vec()))
+        .map_err(|_| PageError::from(MediaError::CorruptPdf("the renderer gave up".into())))?
+        .map_err(|e| PageError::from(MediaError::CorruptPdf(format!("{e:?}"))))?;
+    let shown = pdf.pages();
+    if shown.len() != page_ids.len() {
+        let why = format!("{} pages in the page tree, {} drawable", page_ids.len(), shown.len());
+        return Err(PageError::from(MediaError::CorruptPdf(why)).into());
+    }
+    let cache = RenderCache::new();
+    let settings = interpreter_settings();
+    for ((number, id), hayro_page) in page_ids.into_iter().zip(shown.iter()) {
+        let at = |why: String| PageError::from(MediaError::CorruptPdf(format!("page {number}: {why}")));
+        let frame = frame(number, hayro_page, &doc, id).ok_or_else(|| at("its page box is empty".into()))?;
+        let image_dpi = largest_image_dpi(&doc, id, &frame, limits, number)?;
+        let (width, height, dpi) = render_size(&frame, image_dpi, limits.max_pixels);
+        check_size(width, height, limits)?;
+        guard_streams(&doc, id, number, limits)?;
+        let pixels = if want.pixels {
+            let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(hayro_page, &cache, &settings, width, height)))
+                .map_err(|_| at("the renderer gave up".into()))?;
+            Some(rendered)
+        } else {
+            None
+        };
+        let original = want.original.then_some(Original::Pdf(frame));
+        each(Page { width, height, dpi, pixels, original })?;
     }
     Ok(())
 }
 
-fn page(doc: &Document, number: u32, id: lopdf::ObjectId, limits: MediaLimits, want: Want) -> Result<Page, PageError> {
-    let images = doc.get_page_images(id).map_err(|e| MediaError::CorruptPdf(format!("page {number}: {e}")))?;
-    // A scanned page is one image covering it; take the largest if there are several.
-    let image = images.iter().max_by_key(|i| i.width.saturating_mul(i.height)).ok_or(PageError::PdfPageWithoutImage { page: number })?;
-    let (width, height) = (u32::try_from(image.width).unwrap_or(0), u32::try_from(image.height).unwrap_or(0));
-    check_size(width, height, limits)?;
-    let page_width_pt = media_width(doc, id).unwrap_or(595.0);
-    let dpi = plausible_dpi(Some(width as f32 / (page_width_pt / 72.0)), width, height);
-    let filters: Vec<&str> = image.filters.iter().flatten().map(String::as_str).collect();
-    let unsupported = |what: String| PageError::UnsupportedPdfImage { page: number, what };
-    match filters.as_slice() {
-        ["DCTDecode"] => {
-            // The limits hold for the JPEG's own size, which the dictionary's need not match.
-            let decoded = decode(image.content, ImageFormat::Jpeg, "jpeg", limits)?;
-            if (decoded.width(), decoded.height()) != (width, height) {
-                let (w, h) = (decoded.width(), decoded.height());
-                return Err(MediaError::CorruptPdf(format!("page {number}: a {w}x{h} JPEG declared as {width}x{height}")).into());
-            }
-            let colors = if decoded.color().has_color() { 3 } else { 1 };
-            let original = want.original.then(|| Original::Jpeg { data: image.content.to_vec(), width, height, colors });
-            Ok(Page { width, height, dpi, pixels: want.pixels.then_some(decoded), original })
-        }
-        [] | ["FlateDecode"] => {
-            let colors = colors(doc, image.origin_dict).ok_or_else(|| unsupported(format!("colour space {:?}", image.color_space)))?;
-            let bits = image.bits_per_component.unwrap_or(8);
-            if bits != 8 && !(bits == 1 && colors == 1) {
-                return Err(unsupported(format!("{bits} bits per component")));
-            }
-            let row = (width as usize * colors as usize * bits as usize).div_ceil(8);
-            let predicted = predictor(image.origin_dict) >= 10;
-            let expected = (row + usize::from(predicted)) * height as usize;
-            let raw = if filters.is_empty() { image.content.to_vec() } else { inflate_limited(image.content, expected)? };
-            let samples = if predicted { unpredict(&raw, row, colors as usize * bits as usize / 8) } else { raw };
-            if samples.len() < row * height as usize {
-                return Err(MediaError::CorruptPdf(format!("page {number}: image data is short")).into());
-            }
-            let image = match (colors, bits) {
-                (1, 1) => DynamicImage::ImageLuma8(expand_bilevel(&samples, width, height, false)),
-                (1, _) => {
-                    GrayImage::from_raw(width, height, samples).map(DynamicImage::ImageLuma8).ok_or_else(|| unsupported("size".into()))?
+fn load(bytes: &[u8]) -> Result<Document, PageError> {
+    // lopdf is not hardened against every malformed file; a panic there is a corrupt PDF.
+    let loaded = std::panic::catch_unwind(|| Document::load_mem(bytes)).map_err(|_| MediaError::CorruptPdf("the parser gave up".into()))?;
+    let doc = match loaded {
+        Ok(doc) => doc,
+        Err(lopdf::Error::Decryption(_)) => return Err(MediaError::EncryptedPdf.into()),
+        Err(e) => return Err(MediaError::CorruptPdf(e.to_string()).into()),
+    };
+    if doc.is_encrypted() || doc.was_encrypted() {
+        return Err(MediaError::EncryptedPdf.into());
+    }
+    Ok(doc)
+}
+
+/// Loads a PDF scan for copying its pages, with the checks the page reader makes.
+pub fn load_for_copy(bytes: &[u8]) -> Result<Document, PageError> {
+    load(bytes)
+}
+
+fn frame(number: u32, page: &hayro::hayro_syntax::page::Page<'_>, doc: &Document, id: lopdf::ObjectId) -> Option<Frame> {
+    let visible = page.intersected_crop_box();
+    let visible = [visible.x0 as f32, visible.y0 as f32, visible.x1 as f32, visible.y1 as f32];
+    if !(visible[2] - visible[0] >= 1.0 && visible[3] - visible[1] >= 1.0) || visible.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let rotate = match page.rotation() {
+        Rotation::None => 0,
+        Rotation::Horizontal => 90,
+        Rotation::Flipped => 180,
+        Rotation::FlippedHorizontal => 270,
+    };
+    let user_unit = doc
+        .get_dictionary(id)
+        .ok()
+        .and_then(|d| d.get(b"UserUnit").ok())
+        .and_then(|u| u.as_float().ok())
+        .filter(|u| u.is_finite() && (0.01..=100.0).contains(u))
+        .unwrap_or(1.0);
+    Some(Frame { number, visible, rotate, user_unit, text: text_layer(doc, id) })
+}
+
+/// Whether the page's content, or a form it draws, shows text, and whether any of it is
+/// visible. Content that cannot be read counts as having none.
+fn text_layer(doc: &Document, id: lopdf::ObjectId) -> TextLayer {
+    let mut found = TextLayer::None;
+    let Ok(content) = doc.get_page_content_with_limit(id, MAX_CONTENT) else { return found };
+    let resources = doc
+        .get_dictionary(id)
+        .ok()
+        .and_then(|d| d.get(b"Resources").ok())
+        .and_then(|r| doc.dereference(r).ok())
+        .and_then(|(_, r)| r.as_dict().ok());
+    let mut budget = 64usize;
+    scan_text(doc, &content, resources, &mut found, &mut budget, 0);
+    found
+}
+
+fn scan_text(doc: &Document, content: &[u8], resources: Option<&lopdf::Dictionary>, found: &mut TextLayer, budget: &mut usize, depth: u8) {
+    let Ok(ops) = lopdf::content::Content::decode(content) else { return };
+    let mut mode = 0i64;
+    for op in ops.operations {
+        match op.operator.as_str() {
+            "Tr" => mode = op.operands.first().and_then(|o| o.as_i64().ok()).unwrap_or(0),
+            "Tj" | "TJ" | "'" | "\"" => {
+                if mode == 3 {
+                    *found = TextLayer::Invisible.max_with(*found);
+                } else {
+                    *found = TextLayer::Visible;
+                    return;
                 }
-                _ => RgbImage::from_raw(width, height, samples).map(DynamicImage::ImageRgb8).ok_or_else(|| unsupported("size".into()))?,
-            };
-            Ok(from_pixels(image, dpi, want))
+            }
+            "Do" if depth < 4 && *budget > 0 => {
+                *budget -= 1;
+                let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else { continue };
+                let form = resources
+                    .and_then(|r| r.get(b"XObject").ok())
+                    .and_then(|x| doc.dereference(x).ok())
+                    .and_then(|(_, x)| x.as_dict().ok())
+                    .and_then(|x| x.get(name).ok())
+                    .and_then(|f| doc.dereference(f).ok())
+                    .and_then(|(_, f)| f.as_stream().ok())
+                    .filter(|f| f.dict.get(b"Subtype").and_then(|s| s.as_name()).ok() == Some(b"Form"));
+                if let Some(form) = form {
+                    let Ok(inner) = form.get_plain_content_with_limit(MAX_CONTENT) else { continue };
+                    let own = form.dict.get(b"Resources").ok().and_then(|r| doc.dereference(r).ok()).and_then(|(_, r)| r.as_dict().ok());
+                    scan_text(doc, &inner, own.or(resources), found, budget, depth + 1);
+                    if *found == TextLayer::Visible {
+                        return;
+                    }
+                }
+            }
+            _ => {}
         }
-        other => Err(unsupported(format!("filter {other:?}"))),
     }
 }
 
-fn media_width(doc: &Document, page: lopdf::ObjectId) -> Option<f32> {
-    let dict = doc.get_dictionary(page).ok()?;
-    let boxed = dict.get(b"MediaBox").ok()?;
-    let (_, boxed) = doc.dereference(boxed).ok()?;
-    let nums: Vec<f32> = boxed.as_array().ok()?.iter().filter_map(|o| o.as_float().ok()).collect();
-    (nums.len() == 4 && nums[2] > nums[0]).then(|| nums[2] - nums[0])
+impl TextLayer {
+    fn max_with(self, other: TextLayer) -> TextLayer {
+        match (self, other) {
+            (TextLayer::Visible, _) | (_, TextLayer::Visible) => TextLayer::Visible,
+            (TextLayer::Invisible, _) | (_, TextLayer::Invisible) => TextLayer::Invisible,
+            _ => TextLayer::None,
+        }
+    }
 }
 
-fn colors(doc: &Document, dict: &lopdf::Dictionary) -> Option<u8> {
-    let (_, space) = doc.dereference(dict.get(b"ColorSpace").ok()?).ok()?;
-    match space {
-        Object::Name(n) if n == b"DeviceGray" || n == b"CalGray" => Some(1),
-        Object::Name(n) if n == b"DeviceRGB" || n == b"CalRGB" => Some(3),
-        Object::Array(a) if a.first().and_then(|o| o.as_name().ok()) == Some(b"ICCBased") => {
-            let (_, stream) = doc.dereference(a.get(1)?).ok()?;
-            match stream.as_stream().ok()?.dict.get(b"N").ok()?.as_i64().ok()? {
-                1 => Some(1),
-                3 => Some(3),
-                _ => None,
+/// The resolution of the page's largest image as if it covered the page; none for a page
+/// without images. Each image's declared size is held to the pixel limit.
+fn largest_image_dpi(
+    doc: &Document,
+    id: lopdf::ObjectId,
+    frame: &Frame,
+    limits: MediaLimits,
+    number: u32,
+) -> Result<Option<f32>, PageError> {
+    let images = doc.get_page_images(id).unwrap_or_default();
+    let Some(largest) = images.iter().max_by_key(|i| i.width.saturating_mul(i.height)) else {
+        return Ok(None);
+    };
+    let (w, h) = (u64::try_from(largest.width).unwrap_or(0), u64::try_from(largest.height).unwrap_or(0));
+    // an image may be drawn smaller than it is: its pixels, not the page's, are bounded by
+    // the scan limit, and the page is rendered within the page limit
+    if w.saturating_mul(h) > limits.max_scan_pixels.max(limits.max_pixels).saturating_mul(4) {
+        return Err(PageError::UnsupportedPdfImage { page: number, what: format!("a {w}x{h} image") });
+    }
+    let (sw, sh) = frame.shown_size();
+    let long_side_in = sw.max(sh) / 72.0;
+    Ok((w.max(h) > 0).then(|| w.max(h) as f32 / long_side_in))
+}
+
+/// Checks the page's content and image streams before the renderer, which bounds neither
+/// decompression nor a JPEG's claimed size, decodes them: Flate data is inflated within
+/// bounds (a decompression bomb is refused here), sample data must be as long as its image
+/// and a JPEG as large as its dictionary says.
+fn guard_streams(doc: &Document, id: lopdf::ObjectId, number: u32, limits: MediaLimits) -> Result<(), PageError> {
+    let mut streams: Vec<&lopdf::Stream> = Vec::new();
+    if let Ok(contents) = doc.get_dictionary(id).and_then(|d| d.get(b"Contents")) {
+        let refs: Vec<&Object> = match contents {
+            Object::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        for r in refs {
+            if let Ok((_, Object::Stream(s))) = doc.dereference(r) {
+                streams.push(s);
             }
         }
-        _ => None,
     }
-}
-
-fn predictor(dict: &lopdf::Dictionary) -> i64 {
-    dict.get(b"DecodeParms").and_then(|p| p.as_dict()).and_then(|p| p.get(b"Predictor")).and_then(|p| p.as_i64()).unwrap_or(1)
-}
-
-/// Undoes PNG row filters (PDF predictors 10-15): each row starts with its filter byte.
-fn unpredict(data: &[u8], row: usize, bpp: usize) -> Vec<u8> {
-    let bpp = bpp.max(1);
-    let mut out: Vec<u8> = Vec::with_capacity(data.len());
-    let mut prev = vec![0u8; row];
-    for chunk in data.chunks(row + 1) {
-        if chunk.len() < row + 1 {
-            break;
+    let mut content_total = 0usize;
+    for s in streams {
+        content_total += flate_size(s, MAX_CONTENT)?;
+        if content_total > MAX_CONTENT {
+            return Err(PageError::Bomb { limit: MAX_CONTENT });
         }
-        let (filter, src) = (chunk[0], &chunk[1..]);
-        let mut cur = vec![0u8; row];
-        for i in 0..row {
-            let a = if i >= bpp { cur[i - bpp] } else { 0 };
-            let b = prev[i];
-            let c = if i >= bpp { prev[i - bpp] } else { 0 };
-            cur[i] = src[i].wrapping_add(match filter {
-                1 => a,
-                2 => b,
-                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
-                4 => paeth(a, b, c),
-                _ => 0,
-            });
-        }
-        out.extend_from_slice(&cur);
-        prev = cur;
     }
-    out
+    for image in doc.get_page_images(id).unwrap_or_default() {
+        // the fewest samples per pixel the colour space allows, so that no image is called short
+        // for a colour space read too simply
+        let components = match image.color_space.as_deref() {
+            Some("DeviceCMYK") => 4,
+            Some("DeviceRGB" | "CalRGB" | "Lab") => 3,
+            _ => 1,
+        };
+        let bits = image.bits_per_component.unwrap_or(8).clamp(1, 16) as usize;
+        let (width, height) = (u32::try_from(image.width).unwrap_or(0), u32::try_from(image.height).unwrap_or(0));
+        let row = (width as usize * components * bits).div_ceil(8);
+        let short = || MediaError::CorruptPdf(format!("page {number}: image data is short"));
+        let filters: Vec<&str> = image.filters.iter().flatten().map(String::as_str).collect();
+        match filters.as_slice() {
+            // sample data as it is, or deflated (with a predictor byte per row at most)
+            [] if image.content.len() < row * height as usize => return Err(short().into()),
+            ["FlateDecode"] => {
+                let most = (row + 1).saturating_mul(height as usize).saturating_add(1024);
+                let inflated = inflate_limited(image.content, most).map_err(|e| match e {
+                    PageError::Bomb { .. } => e,
+                    _ => PageError::UnsupportedPdfImage { page: number, what: "its Flate data cannot be inflated".into() },
+                })?;
+                if inflated.len() < row * height as usize {
+                    return Err(short().into());
+                }
+            }
+            // a JPEG is held to the limits by its own frame header, which must match
+            ["DCTDecode"] => {
+                let (w, h) = super::dimensions(image.content, image::ImageFormat::Jpeg, "jpeg", limits)?;
+                if (w, h) != (width, height) {
+                    return Err(MediaError::CorruptPdf(format!("page {number}: a {w}x{h} JPEG declared as {width}x{height}")).into());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
-fn paeth(a: u8, b: u8, c: u8) -> u8 {
-    let p = i16::from(a) + i16::from(b) - i16::from(c);
-    let (pa, pb, pc) = ((p - i16::from(a)).abs(), (p - i16::from(b)).abs(), (p - i16::from(c)).abs());
-    if pa <= pb && pa <= pc {
-        a
-    } else if pb <= pc {
-        b
+fn flate_size(s: &lopdf::Stream, limit: usize) -> Result<usize, PageError> {
+    let flate = match s.dict.get(b"Filter") {
+        Ok(Object::Name(n)) => n == b"FlateDecode",
+        Ok(Object::Array(a)) => a.first().and_then(|o| o.as_name().ok()) == Some(b"FlateDecode"),
+        _ => false,
+    };
+    if flate {
+        Ok(inflate_limited(&s.content, limit).map(|v| v.len()).unwrap_or(s.content.len()))
     } else {
-        c
+        Ok(s.content.len())
+    }
+}
+
+fn render<'a>(
+    page: &'a hayro::hayro_syntax::page::Page<'a>,
+    cache: &RenderCache<'a>,
+    settings: &InterpreterSettings,
+    width: u32,
+    height: u32,
+) -> DynamicImage {
+    use hayro::hayro_interpret::util::TransformExt;
+    let (w_pt, h_pt) = page.render_dimensions();
+    let (w16, h16) = (width.min(u16::MAX as u32) as u16, height.min(u16::MAX as u32) as u16);
+    let mut ctx = RenderContext::new(w16, h16);
+    let transform = hayro::kurbo::Affine::scale_non_uniform(f64::from(width) / f64::from(w_pt), f64::from(height) / f64::from(h_pt))
+        * page.initial_transform(true).to_kurbo();
+    hayro::render_into(page, cache, settings, &RenderSettings::default(), &mut ctx, transform);
+    ctx.flush();
+    let mut pixmap = Pixmap::new(w16, h16);
+    ctx.render_with(
+        &mut pixmap,
+        &mut Resources::default(),
+        RasterizerSettings { target_init: TargetInit::Clear(WHITE), ..Default::default() },
+    );
+    // drawn over opaque white: every pixel is opaque, premultiplied or not
+    let rgba = pixmap.data_as_u8_slice();
+    let gray = rgba.chunks_exact(4).all(|p| p[0] == p[1] && p[1] == p[2]);
+    if gray {
+        let data: Vec<u8> = rgba.chunks_exact(4).map(|p| p[0]).collect();
+        GrayImage::from_raw(u32::from(w16), u32::from(h16), data).map(DynamicImage::ImageLuma8)
+    } else {
+        let data: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+        RgbImage::from_raw(u32::from(w16), u32::from(h16), data).map(DynamicImage::ImageRgb8)
+    }
+    .unwrap_or_else(|| DynamicImage::ImageLuma8(GrayImage::from_pixel(u32::from(w16), u32::from(h16), image::Luma([255]))))
+}
+
+/// The standard fonts a PDF may name without embedding, from the metric-compatible
+/// Liberation family when the system has it; text in other missing fonts is not drawn.
+fn interpreter_settings() -> InterpreterSettings {
+    InterpreterSettings { font_resolver: Arc::new(resolve_font), ..Default::default() }
+}
+
+fn resolve_font(query: &FontQuery) -> Option<(FontData, u32)> {
+    let standard = match query {
+        FontQuery::Standard(s) => *s,
+        FontQuery::Fallback(f) => f.pick_standard_font(),
+    };
+    let file = match standard {
+        StandardFont::Helvetica => "LiberationSans-Regular.ttf",
+        StandardFont::HelveticaBold => "LiberationSans-Bold.ttf",
+        StandardFont::HelveticaOblique => "LiberationSans-Italic.ttf",
+        StandardFont::HelveticaBoldOblique => "LiberationSans-BoldItalic.ttf",
+        StandardFont::Courier => "LiberationMono-Regular.ttf",
+        StandardFont::CourierBold => "LiberationMono-Bold.ttf",
+        StandardFont::CourierOblique => "LiberationMono-Italic.ttf",
+        StandardFont::CourierBoldOblique => "LiberationMono-BoldItalic.ttf",
+        StandardFont::TimesRoman => "LiberationSerif-Regular.ttf",
+        StandardFont::TimesBold => "LiberationSerif-Bold.ttf",
+        StandardFont::TimesItalic => "LiberationSerif-Italic.ttf",
+        StandardFont::TimesBoldItalic => "LiberationSerif-BoldItalic.ttf",
+        StandardFont::ZapfDingBats | StandardFont::Symbol => return None,
+    };
+    static FONTS: OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, Option<FontData>>>> = OnceLock::new();
+    let fonts = FONTS.get_or_init(Default::default);
+    let mut fonts = fonts.lock().unwrap_or_else(|e| e.into_inner());
+    let data = fonts.entry(file).or_insert_with(|| {
+        ["/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/liberation2"]
+            .iter()
+            .find_map(|dir| std::fs::read(format!("{dir}/{file}")).ok())
+            .map(|bytes| -> FontData { Arc::new(bytes) })
+    });
+    data.clone().map(|d| (d, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(m: [f32; 6], x: f32, y: f32) -> (f32, f32) {
+        (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+    }
+
+    #[test]
+    fn the_shown_page_maps_back_to_user_space() {
+        let frame = Frame { number: 1, visible: [10.0, 20.0, 110.0, 220.0], rotate: 0, user_unit: 1.0, text: TextLayer::None };
+        assert_eq!(frame.shown_size(), (100.0, 200.0));
+        assert_eq!(apply(frame.shown_to_user(), 0.0, 0.0), (10.0, 20.0));
+        // turned a quarter clockwise: the shown page is 200 wide, 100 high; its bottom left
+        // corner is the box's bottom right
+        let turned = Frame { rotate: 90, ..frame };
+        assert_eq!(turned.shown_size(), (200.0, 100.0));
+        assert_eq!(apply(turned.shown_to_user(), 0.0, 0.0), (110.0, 20.0));
+        assert_eq!(apply(turned.shown_to_user(), 200.0, 100.0), (10.0, 220.0));
+        let upside_down = Frame { rotate: 180, ..frame };
+        assert_eq!(apply(upside_down.shown_to_user(), 0.0, 0.0), (110.0, 220.0));
+        let three = Frame { rotate: 270, ..frame };
+        assert_eq!(apply(three.shown_to_user(), 0.0, 0.0), (10.0, 220.0));
+        let big = Frame { user_unit: 2.0, ..frame };
+        assert_eq!(big.shown_size(), (200.0, 400.0));
+        assert_eq!(apply(big.shown_to_user(), 200.0, 400.0), (110.0, 220.0));
+    }
+
+    #[test]
+    fn a_page_renders_at_its_image_resolution_within_the_pixel_limit() {
+        let a4 = Frame { number: 1, visible: [0.0, 0.0, 595.0, 842.0], rotate: 0, user_unit: 1.0, text: TextLayer::None };
+        let (w, h, dpi) = render_size(&a4, Some(300.0), 60_000_000);
+        assert_eq!((w, h, dpi), (2479, 3508, 300.0));
+        assert_eq!(render_size(&a4, None, 60_000_000).2, VECTOR_DPI);
+        let (w, h, dpi) = render_size(&a4, Some(2400.0), 4_000_000);
+        assert!(u64::from(w) * u64::from(h) <= 4_000_000 && dpi < 300.0, "{w}x{h} at {dpi}");
     }
 }

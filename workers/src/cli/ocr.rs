@@ -4,6 +4,7 @@
 use crate::ocr;
 use serde_json::json;
 use sohoa::intake::MediaLimits;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -60,13 +61,30 @@ pub fn run(args: OcrArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    // a reader that stops early (`| head`) is not an error of the recognition
+    let mut out = std::io::stdout().lock();
     if args.text {
-        println!("{}", ocr::text(&pages));
+        let _ = writeln!(out, "{}", ocr::text(&pages));
     }
     if args.json {
-        println!("{}", json!({ "pages": pages }));
+        let pages: Vec<serde_json::Value> = pages.iter().map(upright_json).collect();
+        let _ = writeln!(out, "{}", json!({ "pages": pages }));
     }
     ExitCode::SUCCESS
+}
+
+/// A page as `--json` gives it: `width` and `height` are those of the upright page the word
+/// boxes lie in; `scan_width` and `scan_height` those of the page as scanned.
+fn upright_json(page: &ocr::PageText) -> serde_json::Value {
+    let mut value = serde_json::to_value(page).unwrap_or_default();
+    let (up_w, up_h) = if page.quarter_turns % 2 == 1 { (page.height, page.width) } else { (page.width, page.height) };
+    if let Some(map) = value.as_object_mut() {
+        map.insert("scan_width".into(), page.width.into());
+        map.insert("scan_height".into(), page.height.into());
+        map.insert("width".into(), up_w.into());
+        map.insert("height".into(), up_h.into());
+    }
+    value
 }
 
 /// Writes beside the target and renames, so a reader never sees half a PDF.
