@@ -38,12 +38,14 @@ test: deps test-deps lint test-garage
 
 # The fault trials at full size: 100 worker kills during OCR, 1,000 uploads with serve
 # killed five times; each prints its figures (trials, lost, duplicated, sealed once,
-# orphans, leftovers, time).
-soak: deps
+# orphans, leftovers, time); then the held-out orientation run and the OCR conformance run over
+# every OCRmyPDF test resource (a table of both tools' exits, times, sizes and word F1).
+soak: deps test-deps
 	$(CARGO) build --workspace --bins
 	SOHOA_FAULT_WORKER_KILLS=$${SOHOA_FAULT_WORKER_KILLS:-100} SOHOA_FAULT_UPLOADS=$${SOHOA_FAULT_UPLOADS:-1000} \
 	  SOHOA_FAULT_SERVE_KILLS=$${SOHOA_FAULT_SERVE_KILLS:-5} $(CARGO) test --test faults -- --test-threads=1 --nocapture
 	scripts/soak-orientation.sh
+	SOHOA_OCRMYPDF_FULL=1 $(CARGO) test -p sohoa-worker --test ocrmypdf every_resource -- --nocapture
 
 lint: deps
 	$(CARGO) fmt --all -- --check

@@ -9,10 +9,11 @@ set -euo pipefail
 # fonts-noto-core: the serif face of the generated sample pages; fonts-liberation2,
 # fonts-freefont-ttf and fonts-dejavu-extra: the faces of the held-out pages nothing is tuned
 # on (workers/tests/orientation.rs); softhsm2: the PKCS#11 token the hardware-key tests seal
-# with; jq: the README's examples (run by tests/readme.rs).
+# with; jq: the README's examples (run by tests/readme.rs); ghostscript: what OCRmyPDF, the
+# peer of the OCR conformance run (workers/tests/ocrmypdf.rs), renders and writes PDFs with.
 packages=(build-essential pkg-config ca-certificates curl libclang-dev libtesseract-dev libleptonica-dev
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng qpdf poppler-utils libnss3-tools openssl python3-venv
-  fonts-dejavu-core fonts-noto-core fonts-liberation2 fonts-freefont-ttf fonts-dejavu-extra softhsm2 jq)
+  fonts-dejavu-core fonts-noto-core fonts-liberation2 fonts-freefont-ttf fonts-dejavu-extra softhsm2 jq ghostscript)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,8 @@
 #   pyHanko and its CLI (tests/sign.rs)           SOHOA_PYHANKO_VENV, default ~/.venv/sohoa-pyhanko
 #   schemathesis and bagit (tests/openapi.rs, tests/export.rs)
 #                                                 SOHOA_TOOLS_VENV, default ~/.venv/sohoa-tools
+#   OCRmyPDF, Pillow, pikepdf, fpdf2 (workers/tests/ocrmypdf.rs, scripts/gen-scanned-pdfs.py)
+#                                                 SOHOA_SCANS_VENV, default ~/.venv/sohoa-scans
 set -euo pipefail
 
 venv="${SOHOA_PYHANKO_VENV:-$HOME/.venv/sohoa-pyhanko}"
@@ -18,4 +20,14 @@ if ! { [ -x "$tools/bin/schemathesis" ] && [ -x "$tools/bin/bagit.py" ]; }; then
   echo "installing schemathesis and bagit into $tools"
   python3 -m venv "$tools"
   "$tools/bin/pip" install -q --disable-pip-version-check 'schemathesis==4.32.5' 'bagit==1.9.0'
+fi
+
+# Pillow, pikepdf and fpdf2 (scripts/gen-scanned-pdfs.py writes tests/vectors/scanned/) and
+# OCRmyPDF, the peer of the OCR conformance run (workers/tests/ocrmypdf.rs); OCRmyPDF needs
+# Debian's ghostscript and tesseract-ocr, which scripts/install-deps.sh installs.
+scans="${SOHOA_SCANS_VENV:-$HOME/.venv/sohoa-scans}"
+if ! { [ -x "$scans/bin/ocrmypdf" ] && "$scans/bin/python" -c 'import PIL, pikepdf, fpdf' 2>/dev/null; }; then
+  echo "installing OCRmyPDF, Pillow, pikepdf and fpdf2 into $scans"
+  python3 -m venv "$scans"
+  "$scans/bin/pip" install -q --disable-pip-version-check 'ocrmypdf==17.13.0' 'pikepdf==10.18.0' 'pillow==13.0.0' 'fpdf2==2.8.9'
 fi

@@ -91,8 +91,7 @@ pub fn intake(data: &[u8], format: Format) {
         let (width, height) = (pixels.width(), pixels.height());
         assert!(u64::from(width) * u64::from(height) <= LIMITS.max_pixels, "a {width}x{height} page was decoded");
         assert_eq!((page.width, page.height), (width, height), "the page's size and its decoded pixels differ");
-        let original = page.original.as_ref().expect("the original was asked for");
-        assert_eq!(original.size(), (width, height), "the page's original and its decoded pixels differ in size");
+        assert!(page.original.is_some(), "the original was asked for");
         Ok::<_, sohoa::pages::PageError>(())
     });
     if read.is_ok() {

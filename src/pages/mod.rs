@@ -203,13 +203,27 @@ impl Density {
 /// recorded density (both axes plausible, else an A4 guess for both), recognised at the
 /// higher of the two resolutions, so that an image scanned at 200 x 100 dpi is read with
 /// square pixels and keeps its aspect.
-fn image_page(width: u32, height: u32, declared: Option<Density>, pixels: Option<DynamicImage>, original: Option<Original>) -> Page {
+fn image_page(
+    width: u32,
+    height: u32,
+    declared: Option<Density>,
+    pixels: Option<DynamicImage>,
+    original: Option<Original>,
+    max_pixels: u64,
+) -> Page {
     let density = match declared {
         Some(d) if [d.x, d.y].iter().all(|v| (70.0..=1200.0).contains(v)) => d,
         _ => Density::square(plausible_dpi(None, width, height)),
     };
-    let dpi = density.x.max(density.y);
-    let (w, h) = (((width as f32) * dpi / density.x).round() as u32, ((height as f32) * dpi / density.y).round() as u32);
+    let mut dpi = density.x.max(density.y);
+    let size = |dpi: f32| (((width as f32) * dpi / density.x).round().max(1.0), ((height as f32) * dpi / density.y).round().max(1.0));
+    let (w, h) = size(dpi);
+    // squaring the pixels must not take the page past the limit the file itself was held to
+    if (w * h) as u64 > max_pixels {
+        dpi *= (max_pixels as f32 / (w * h)).sqrt() * 0.999;
+    }
+    let (w, h) = size(dpi);
+    let (w, h) = (w as u32, h as u32);
     let pixels = pixels.map(|image| {
         if (w, h) == (image.width(), image.height()) {
             image
@@ -217,7 +231,7 @@ fn image_page(width: u32, height: u32, declared: Option<Density>, pixels: Option
             image.resize_exact(w, h, image::imageops::FilterType::Triangle)
         }
     });
-    Page { width: w.max(1), height: h.max(1), dpi, pixels, original }
+    Page { width: w, height: h, dpi, pixels, original }
 }
 
 fn png_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageError> {
@@ -233,7 +247,7 @@ fn png_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageE
         (true, None, Some(image)) => Some(Original::from_image(image)),
         (true, None, None) => None,
     };
-    Ok(image_page(width, height, chunks.density, pixels.filter(|_| want.pixels), original))
+    Ok(image_page(width, height, chunks.density, pixels.filter(|_| want.pixels), original, limits.max_pixels))
 }
 
 struct PngChunks {
@@ -288,7 +302,7 @@ fn jpeg_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, Page
         (true, _, Some(image)) => Some(Original::from_image(image)),
         (true, _, None) => None,
     };
-    Ok(image_page(width, height, info.density, pixels.filter(|_| want.pixels), original))
+    Ok(image_page(width, height, info.density, pixels.filter(|_| want.pixels), original, limits.max_pixels))
 }
 
 struct JpegInfo {
@@ -426,7 +440,7 @@ fn tiff_pages<E: From<PageError>>(
             }
         };
         let image = image.ok_or_else(|| PageError::from(MediaError::CorruptImage { format: "tiff", reason: "short page data".into() }))?;
-        each(from_pixels(image, declared, want))?;
+        each(from_pixels(image, declared, want, limits.max_pixels))?;
         if !decoder.more_images() {
             return Ok(());
         }
@@ -435,9 +449,9 @@ fn tiff_pages<E: From<PageError>>(
 }
 
 /// A page known only by its decoded pixels: its original is the pixels themselves.
-fn from_pixels(image: DynamicImage, declared: Option<Density>, want: Want) -> Page {
+fn from_pixels(image: DynamicImage, declared: Option<Density>, want: Want, max_pixels: u64) -> Page {
     let original = want.original.then(|| Original::from_image(&image));
-    image_page(image.width(), image.height(), declared, want.pixels.then_some(image), original)
+    image_page(image.width(), image.height(), declared, want.pixels.then_some(image), original, max_pixels)
 }
 
 /// 1-bit rows (padded to bytes) to 8-bit gray; `zero_is_white` as in TIFF's WhiteIsZero.

@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 const VECTOR_DPI: f32 = 300.0;
 /// A page is rendered at its largest image's resolution within these bounds.
 const MIN_DPI: f32 = 100.0;
-const MAX_DPI: f32 = 600.0;
+const MAX_DPI: f32 = 2400.0;
 /// An image drawn on a page may hold this many times the pixel limit; the page is rendered
 /// within the limit.
 const IMAGE_HEADROOM: u64 = 2;
@@ -321,7 +321,8 @@ fn guard_streams(doc: &Document, id: lopdf::ObjectId, number: u32, limits: Media
             // sample data as it is, or deflated (with a predictor byte per row at most)
             [] if image.content.len() < row * height as usize => return Err(short().into()),
             ["FlateDecode"] => {
-                let most = (row + 1).saturating_mul(height as usize).saturating_add(1024);
+                // the most a colour space allows (four 16-bit samples a pixel), a predictor byte a row
+                let most = ((width as usize * 64).div_ceil(8) + 1).saturating_mul(height as usize).saturating_add(1024);
                 let inflated = inflate_limited(image.content, most).map_err(|e| match e {
                     PageError::Bomb { .. } => e,
                     _ => PageError::UnsupportedPdfImage { page: number, what: "its Flate data cannot be inflated".into() },
