@@ -167,7 +167,8 @@ pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, polic
     let mut number = 0usize;
     for bytes in inputs {
         let imported = if pages::is_pdf(bytes) { Some(writer.import(pages::load_for_copy(bytes)?)) } else { None };
-        pages::for_each(bytes, limits, Want { pixels: false, original: true }, |page| {
+        let want = Want { pixels: policy == TextPolicy::Force && imported.is_some(), original: true };
+        pages::for_each(bytes, limits, want, |page| {
             number += 1;
             let text =
                 pages.get(number - 1).ok_or_else(|| mismatch(format!("the scan has more pages than the {} recognised", pages.len())))?;
@@ -175,7 +176,8 @@ pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, polic
             let original = page.original.ok_or_else(|| CustodyError::Write(format!("page {number} has no image to embed")))?;
             let added = match (original, &imported) {
                 (Original::Pdf(frame), Some(imported)) => {
-                    writer.add_pdf_page(imported, frame, (page.width, page.height), text, page.dpi, policy)
+                    let raster = page.pixels.as_ref().map(Original::from_image);
+                    writer.add_pdf_page(imported, frame, (page.width, page.height), text, page.dpi, policy, raster)
                 }
                 (original, _) => writer.add_page(original, page.width, page.height, text, page.dpi),
             };

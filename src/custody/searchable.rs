@@ -17,6 +17,8 @@ const ADVANCE: f32 = 500.0;
 /// The text layer's font resource name, unlikely to be a scan's own.
 const FONT: &str = "SohoaOCR";
 
+const IDENTITY: [f32; 6] = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+
 /// Decoded content of one page or form, far above any real page.
 const MAX_CONTENT: usize = 64 << 20;
 
@@ -29,7 +31,7 @@ pub enum TextPolicy {
     /// An invisible layer is replaced by the recognised words; visible text is kept and
     /// the page gets no layer.
     Redo,
-    /// Every page gets the recognised words; invisible text is removed first.
+    /// A page with text becomes its rendering, with the recognised words over it.
     Force,
 }
 
@@ -67,7 +69,7 @@ impl Writer {
         let image_id = self.doc.add_object(image);
 
         let mut content = format!("q {} cm /Im0 Do Q\n", matrix(placement));
-        content.push_str(&text_layer(text, up_h, scale, FONT));
+        content.push_str(&text_layer(text, up_h, scale, FONT, IDENTITY));
         let content = deflate(content.as_bytes(), 6)?;
         self.id_hash.update(&content);
         let content_id = self.doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, content));
@@ -106,6 +108,7 @@ impl Writer {
         text: &PageText,
         dpi: f32,
         policy: TextPolicy,
+        raster: Option<Original>,
     ) -> std::io::Result<()> {
         let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("page {}: {why}", frame.number));
         let id = *imported.pages.get(&frame.number).ok_or_else(|| invalid("not in the scan"))?;
@@ -148,7 +151,18 @@ impl Writer {
             (TextLayer::Invisible, TextPolicy::Keep) | (TextLayer::Visible, TextPolicy::Keep | TextPolicy::Redo) => false,
             (TextLayer::Invisible, _) | (TextLayer::Visible, TextPolicy::Force) => true,
         };
-        if lay && frame.text != TextLayer::None {
+        let (shown_w, shown_h) = frame.shown_size();
+        if let Some(image) = raster.filter(|_| policy == TextPolicy::Force && frame.text != TextLayer::None) {
+            // forced: the page becomes its rendering, so its own text goes with everything else
+            let image = image_stream(image)?;
+            self.id_hash.update(&image.content);
+            let image_id = self.doc.add_object(image);
+            resources =
+                dictionary! { "XObject" => dictionary! { "SohoaPage" => image_id }, "Font" => dictionary! { FONT => self.font_id } };
+            let draw = compose(frame.shown_to_user(), [shown_w, 0.0, 0.0, shown_h, 0.0, 0.0]);
+            contents
+                .push(self.doc.add_object(Stream::new(dictionary! {}, format!("{} cm /SohoaPage Do\n", matrix(draw)).into_bytes())).into());
+        } else if lay && frame.text != TextLayer::None {
             // the invisible text another recogniser laid goes; what a reader sees stays
             let stripped = self.without_invisible_text(&own_contents, &mut resources).map_err(|e| invalid(&e))?;
             contents.push(stripped.into());
@@ -160,12 +174,16 @@ impl Writer {
         if lay && !text.words.is_empty() {
             let up_h = if text.quarter_turns % 2 == 1 { width } else { height };
             let scale = 72.0 / dpi;
-            let (shown_w, shown_h) = frame.shown_size();
-            // upright text points -> the image's unit square -> the page as shown -> user space
-            let to_unit =
-                invert(placement(width, height, text.quarter_turns, text.skew, scale)).ok_or_else(|| invalid("a degenerate frame"))?;
+            // upright text points -> the image's unit square -> the page as shown -> user space;
+            // the layer is laid square to the page (its turn, not its skew), each line moved to
+            // where its middle lies on the skewed page
+            let placed = placement(width, height, text.quarter_turns, text.skew, scale);
+            let square = placement(width, height, text.quarter_turns, 0.0, scale);
+            let degenerate = || invalid("a degenerate frame");
+            let to_unit = invert(square).ok_or_else(degenerate)?;
             let to_user = compose(frame.shown_to_user(), compose([shown_w, 0.0, 0.0, shown_h, 0.0, 0.0], to_unit));
-            tail.push_str(&format!("q {} cm\n{}Q\n", matrix(to_user), text_layer(text, up_h, scale, FONT)));
+            let move_line = compose(square, invert(placed).ok_or_else(degenerate)?);
+            tail.push_str(&format!("q {} cm\n{}Q\n", matrix(to_user), text_layer(text, up_h, scale, FONT, move_line)));
         }
         let tail = deflate(tail.as_bytes(), 6)?;
         self.id_hash.update(&tail);
@@ -377,11 +395,18 @@ fn image_stream(original: Original) -> std::io::Result<Stream> {
 
 /// Invisible words placed over their image: the page image is the one Tesseract read
 /// (upright and deskewed), so word boxes map straight to page coordinates.
-fn text_layer(text: &PageText, height: u32, scale: f32, font: &str) -> String {
+/// Each line is moved as a whole by `move_line` (applied to its middle), so that a layer
+/// laid straight over a skewed page keeps its lines straight and whole for text extraction.
+fn text_layer(text: &PageText, height: u32, scale: f32, font: &str, move_line: [f32; 6]) -> String {
     if text.words.is_empty() {
         return String::new();
     }
     let to_pdf = |x: f32, y: f32| (x * scale, (height as f32 - y) * scale);
+    let mut spans: std::collections::HashMap<u32, (u32, u32)> = std::collections::HashMap::new();
+    for w in &text.words {
+        let span = spans.entry(w.line).or_insert((w.x, w.x + w.w));
+        *span = (span.0.min(w.x), span.1.max(w.x + w.w));
+    }
     // One size and baseline per line, as pdftotext and viewers group text by them; medians,
     // so that a stray mark read as a word does not move the line.
     let mut per_line: std::collections::HashMap<u32, (Vec<u32>, Vec<u32>)> = std::collections::HashMap::new();
@@ -413,6 +438,11 @@ fn text_layer(text: &PageText, height: u32, scale: f32, font: &str) -> String {
         let natural = units.len() as f32 * ADVANCE / 1000.0 * size;
         let stretch = (100.0 * span * scale / natural.max(0.01)).clamp(1.0, 10_000.0);
         let (x, y) = to_pdf(word.x as f32, bottom as f32);
+        let (left, right) = spans.get(&word.line).copied().unwrap_or((word.x, word.x + word.w));
+        let (mx, my) = to_pdf((left + right) as f32 / 2.0, bottom as f32);
+        let [a, b, c, d, e, f] = move_line;
+        let (dx, dy) = (a * mx + c * my + e - mx, b * mx + d * my + f - my);
+        let (x, y) = (x + dx, y + dy);
         out.push_str(&format!("/{font} {size:.2} Tf {stretch:.2} Tz 1 0 0 1 {x:.2} {y:.2} Tm <"));
         for unit in units {
             out.push_str(&format!("{unit:04X}"));
@@ -542,7 +572,7 @@ mod tests {
             words: vec![word("Hà", 100, 0), word("Nội", 200, 0)],
             orientation: Default::default(),
         };
-        let layer = text_layer(&page, 1000, 0.5, "F0");
+        let layer = text_layer(&page, 1000, 0.5, "F0", IDENTITY);
         // the first word spans to the next one and carries the space: 3 units of 5 pt at 0.5
         assert!(layer.contains("/F0 10.00 Tf 333.33 Tz 1 0 0 1 50.00 440.00 Tm <004800E00020> Tj"), "{layer}");
         assert!(layer.contains("<004E1ED90069> Tj"), "{layer}");

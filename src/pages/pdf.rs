@@ -23,6 +23,8 @@ const VECTOR_DPI: f32 = 300.0;
 /// A page is rendered at its largest image's resolution within these bounds.
 const MIN_DPI: f32 = 100.0;
 const MAX_DPI: f32 = 2400.0;
+/// The highest resolution recognition is told a page has.
+const RECOGNITION_DPI: f32 = 1200.0;
 /// An image drawn on a page may hold this many times the pixel limit; the page is rendered
 /// within the limit.
 const IMAGE_HEADROOM: u64 = 2;
@@ -146,7 +148,9 @@ pub fn pages<E: From<PageError>>(
             None
         };
         let original = want.original.then_some(Original::Pdf(frame));
-        each(Page { width, height, dpi, pixels, original })?;
+        // the rendering keeps the image's own pixels; recognition is told at most what a scan
+        // plausibly has, as for image files, so that a 2400 dpi page is not read shrunk
+        each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original })?;
     }
     Ok(())
 }
