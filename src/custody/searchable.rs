@@ -35,6 +35,14 @@ pub enum TextPolicy {
     Force,
 }
 
+/// What recognition read on a page: its words, from a `width` x `height` rendering at `dpi`.
+pub struct Reading<'a> {
+    pub text: &'a PageText,
+    pub width: u32,
+    pub height: u32,
+    pub dpi: f32,
+}
+
 /// The pages of a PDF scan taken into a copy, by their number in the scan.
 pub struct Imported {
     pages: BTreeMap<u32, ObjectId>,
@@ -104,12 +112,11 @@ impl Writer {
         &mut self,
         imported: &Imported,
         frame: Frame,
-        (width, height): (u32, u32),
-        text: &PageText,
-        dpi: f32,
+        read: Reading<'_>,
         policy: TextPolicy,
         raster: Option<Original>,
     ) -> std::io::Result<()> {
+        let Reading { text, width, height, dpi } = read;
         let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("page {}: {why}", frame.number));
         let id = *imported.pages.get(&frame.number).ok_or_else(|| invalid("not in the scan"))?;
         let mut page = Dictionary::new();
