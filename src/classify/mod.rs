@@ -57,16 +57,18 @@ pub struct Candidate {
 pub struct Classification {
     /// The type, or `unknown` when the classifier abstains.
     pub doc_type: String,
-    /// 0 to 1. Decided by a title: how closely the title was read, less half of how
-    /// closely another type's title was read in the zone. Otherwise the best score's share
-    /// of the evidence of the two best.
+    /// 0 to 1. Decided by a title in the zone: how closely it was read, less half of how
+    /// closely another type's title was read there. Otherwise the best score's share of the
+    /// evidence of the two best times how closely that type's title was read elsewhere: 0
+    /// when it was not.
     pub confidence: f32,
     /// The best types, the one decided first.
     pub candidates: Vec<Candidate>,
     /// What a title that begins with a title prefix is about ("ĐĂNG KÝ KHAI SINH" of
-    /// "TỜ KHAI ĐĂNG KÝ KHAI SINH"), as read.
+    /// "TỜ KHAI ĐĂNG KÝ KHAI SINH"), as read, with the classification's confidence and the
+    /// line of the text it begins on: a field like those `extract` gives.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+    pub subject: Option<FieldValue>,
 }
 
 pub const UNKNOWN: &str = "unknown";
@@ -88,6 +90,8 @@ pub struct Classifier {
 
 /// A line of the title zone as read and folded.
 struct ZoneLine {
+    /// Its line in the text.
+    index: usize,
     raw: String,
     folded: String,
 }
@@ -114,7 +118,8 @@ impl Classifier {
         let first = pages.first().copied().unwrap_or("");
         let zone: Vec<ZoneLine> = first
             .lines()
-            .map(|raw| ZoneLine { raw: raw.trim().to_owned(), folded: fold(raw) })
+            .enumerate()
+            .map(|(index, raw)| ZoneLine { index, raw: raw.trim().to_owned(), folded: fold(raw) })
             .filter(|l| !l.folded.is_empty() && !HEADER.iter().any(|h| best_match(h, &l.folded) > 0.85))
             .take(TITLE_ZONE_LINES)
             .collect();
@@ -140,20 +145,22 @@ impl Classifier {
                 candidates.sort_by(|a, b| {
                     (&b.doc_type == id).cmp(&(&a.doc_type == id)).then(b.score.total_cmp(&a.score)).then_with(|| a.doc_type.cmp(&b.doc_type))
                 });
-                (doc_type, confidence, hit.subject.clone())
+                let subject = hit.subject.clone().map(|value| FieldValue { value, confidence, line: zone[hit.line].index });
+                (doc_type, confidence, subject)
             }
             None => {
                 candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.doc_type.cmp(&b.doc_type)));
                 let top = candidates.first().map_or(0.0, |c| c.score.max(0.0));
                 let second = candidates.get(1).map_or(0.0, |c| c.score.max(0.0));
-                // the best type's share of the evidence for the two best
-                let confidence = if top <= 0.0 { 0.0 } else { top / (top + second + 1.0) };
-                // without its title anywhere, no amount of keywords makes a type
-                let titled = candidates
+                // the best type's share of the evidence for the two best, times how well its
+                // title was read somewhere: without its title, no amount of keywords makes a type
+                let share = if top <= 0.0 { 0.0 } else { top / (top + second + 1.0) };
+                let title = candidates
                     .first()
                     .and_then(|c| self.types.iter().find(|t| t.id == c.doc_type))
-                    .is_some_and(|t| t.titles.iter().any(|title| best_match(title, &all) >= TITLE_SIMILARITY));
-                let doc_type = if titled && top >= MIN_SCORE && confidence >= MIN_CONFIDENCE {
+                    .map_or(0.0, |t| t.titles.iter().map(|title| best_match(title, &all)).fold(0.0, f32::max));
+                let confidence = if title >= TITLE_SIMILARITY { share * title } else { 0.0 };
+                let doc_type = if top >= MIN_SCORE && confidence >= MIN_CONFIDENCE {
                     candidates[0].doc_type.clone()
                 } else {
                     UNKNOWN.to_owned()
@@ -162,8 +169,9 @@ impl Classifier {
             }
         };
         candidates.truncate(3);
-        let subject = subject.filter(|_| doc_type != UNKNOWN);
-        Classification { doc_type, confidence: (confidence * 1000.0).round() / 1000.0, candidates, subject }
+        let confidence = (confidence * 1000.0).round() / 1000.0;
+        let subject = subject.filter(|_| doc_type != UNKNOWN).map(|s| FieldValue { confidence, ..s });
+        Classification { doc_type, confidence, candidates, subject }
     }
 
     /// Every type's best title read on the zone's lines: a line (or two, wrapped) that is a
@@ -371,14 +379,16 @@ mod tests {
             );
             let got = c.classify(&[&text]);
             assert_eq!(got.doc_type, "application_form", "{title}: {got:?}");
-            assert_eq!(got.subject.as_deref(), Some(subject), "{title}: {got:?}");
+            assert_eq!(got.subject.as_ref().map(|s| s.value.as_str()), Some(subject), "{title}: {got:?}");
+            assert_eq!(got.subject.as_ref().map(|s| s.line), Some(2), "{got:?}");
             assert!(got.confidence >= MIN_CONFIDENCE, "{got:?}");
             assert_eq!(got.candidates[0].doc_type, "application_form");
         }
         // the subject on the next line, as forms set a long title
         let text = format!("{HEADER_LINES}TỜ KHAI\nCẤP BẢN SAO TRÍCH LỤC HỘ TỊCH\nKính gửi: Ủy ban nhân dân xã Tân Lập");
         let got = c.classify(&[&text]);
-        assert_eq!((got.doc_type.as_str(), got.subject.as_deref()), ("application_form", Some("CẤP BẢN SAO TRÍCH LỤC HỘ TỊCH")), "{got:?}");
+        let subject = got.subject.as_ref().map(|s| s.value.as_str());
+        assert_eq!((got.doc_type.as_str(), subject), ("application_form", Some("CẤP BẢN SAO TRÍCH LỤC HỘ TỊCH")), "{got:?}");
         // the documents those forms apply for keep their own type
         for (title, doc_type) in [
             ("PHIẾU LÝ LỊCH TƯ PHÁP", "criminal_record_certificate"),
@@ -386,7 +396,7 @@ mod tests {
             ("GIẤY PHÉP XÂY DỰNG", "construction_permit"),
         ] {
             let got = c.classify(&[&format!("{HEADER_LINES}Số: 15/2021\n{title}\nHọ và tên: Lê Văn An")]);
-            assert_eq!((got.doc_type.as_str(), got.subject.as_deref()), (doc_type, None), "{got:?}");
+            assert_eq!((got.doc_type.as_str(), got.subject), (doc_type, None));
         }
     }
 
@@ -434,7 +444,7 @@ mod tests {
         let c = classifier();
         let news = "Giá vàng hôm nay tăng mạnh trên thị trường thế giới, các nhà đầu tư lo ngại lạm phát.";
         let got = c.classify(&[news]);
-        assert_eq!(got.doc_type, UNKNOWN, "{got:?}");
+        assert_eq!((got.doc_type.as_str(), got.confidence), (UNKNOWN, 0.0), "{got:?}");
         assert_eq!(c.classify(&[""]).doc_type, UNKNOWN);
         // the national header alone says nothing about the type
         assert_eq!(c.classify(&[HEADER_LINES]).doc_type, UNKNOWN);

@@ -50,6 +50,9 @@ pub fn run(args: ClassifyArgs, config: Config) -> ExitCode {
                     println!("{}", serde_json::to_string(&got).unwrap_or_default());
                 } else {
                     println!("{} ({:.3})", got.doc_type, got.confidence);
+                    if let Some(subject) = &got.subject {
+                        println!("  subject: {}", subject.value);
+                    }
                     for c in &got.candidates {
                         println!("  {:<32} {:>7.2}", c.doc_type, c.score);
                     }

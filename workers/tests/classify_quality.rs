@@ -153,8 +153,7 @@ fn run(catalog: &sohoa::policy::Catalog, classifier: &Classifier, cases: &[Case]
                     let classified = classifier.classify(&texts);
                     let mut fields = extract(&ocr::text(&pages));
                     if let Some(subject) = &classified.subject {
-                        let value = FieldValue { value: subject.clone(), confidence: classified.confidence, line: 0 };
-                        fields.insert("subject".to_owned(), value);
+                        fields.insert("subject".to_owned(), subject.clone());
                     }
                     if let Some(dir) = std::env::var_os("SOHOA_QUALITY_OUT") {
                         keep(Path::new(&dir), &cases[i].name(), &sample, &pages);
@@ -199,12 +198,18 @@ fn generated_scans_are_classified_and_their_ids_read_within_bounds() {
     assert_eq!(outcomes.len(), cases.len());
 
     let mut parts: BTreeMap<&str, Tally> = BTreeMap::new();
+    // enterprise codes where their label is followed by a colon: extraction reads a value
+    // after one, and a ruled table's cells print none (docs/decisions.md)
+    let mut coloned: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut rows: BTreeMap<String, Tally> = BTreeMap::new();
     for o in &outcomes {
         let case = &cases[o.case];
         let part = if case.part == Part::Tuning { "tuning" } else { "held-out" };
         let add = |tally: &mut Tally| tally.add(&o.label, &o.classified.doc_type, &o.fields);
         add(parts.entry(part).or_default());
+        if case.layout != Layout::Table {
+            add(coloned.entry(part).or_default());
+        }
         add(rows.entry(format!("{part} quality {:?}", case.quality).to_lowercase()).or_default());
         add(rows.entry(format!("{part} face {}", case.face.map_or("default", |f| f.name))).or_default());
         if matches!(case.page, Page::Document(_)) {
@@ -233,13 +238,17 @@ fn generated_scans_are_classified_and_their_ids_read_within_bounds() {
             println!("{}", row(&format!("{part} all"), tally));
         }
     }
+    for (part, tally) in &coloned {
+        println!("  {part} enterprise codes after a colon {}", tally.field("enterprise_code"));
+    }
     println!("{} pages in {elapsed:.0} s ({:.2} s a page, {THREADS} threads)", cases.len(), elapsed / cases.len() as f64);
 
     let bounds = [("tuning", TUNING_MIN_ACCURACY, TUNING_MIN_ABSTENTION, TUNING_MIN_ID_MATCH), ("held-out", MIN_ACCURACY, MIN_ABSTENTION, MIN_ID_MATCH)];
     for (part, min_accuracy, min_abstention, min_ids) in bounds {
         let Some(tally) = parts.get(part) else { continue };
         let (accuracy, abstention) = (tally.accuracy(), tally.abstention());
-        let (ids, codes) = (tally.field("owner_id"), tally.field("enterprise_code"));
+        let ids = tally.field("owner_id");
+        let codes = coloned.get(part).map(|t| t.field("enterprise_code")).unwrap_or_default();
         assert!(accuracy.total >= 6 * catalog.doc_types.len() && abstention.total >= 12 && ids.total > 0 && codes.total > 0);
         assert!(accuracy.ratio() >= min_accuracy, "{part}: top-1 accuracy {accuracy} below {min_accuracy}");
         assert!(abstention.ratio() >= min_abstention, "{part}: out of scope answered unknown {abstention} below {min_abstention}");
