@@ -126,11 +126,8 @@ impl Classifier {
         let zone_text = zone.iter().map(|l| l.folded.as_str()).collect::<Vec<_>>().join("\n");
         let raw: String = pages.join("\n");
         let all = fold(&raw);
-        let mut candidates: Vec<Candidate> = self
-            .types
-            .iter()
-            .map(|t| Candidate { doc_type: t.id.clone(), score: score(t, &zone_text, &all, &raw) })
-            .collect();
+        let mut candidates: Vec<Candidate> =
+            self.types.iter().map(|t| Candidate { doc_type: t.id.clone(), score: score(t, &zone_text, &all, &raw) }).collect();
         let hits = self.titles_in_zone(&zone);
         let decided = decide(&hits);
         let (doc_type, confidence, subject) = match decided {
@@ -143,7 +140,10 @@ impl Classifier {
                     c.score = c.score.max(hit.similarity * TITLE_ZONE_WEIGHT * 1.4);
                 }
                 candidates.sort_by(|a, b| {
-                    (&b.doc_type == id).cmp(&(&a.doc_type == id)).then(b.score.total_cmp(&a.score)).then_with(|| a.doc_type.cmp(&b.doc_type))
+                    (&b.doc_type == id)
+                        .cmp(&(&a.doc_type == id))
+                        .then(b.score.total_cmp(&a.score))
+                        .then_with(|| a.doc_type.cmp(&b.doc_type))
                 });
                 let subject = hit.subject.clone().map(|value| FieldValue { value, confidence, line: zone[hit.line].index });
                 (doc_type, confidence, subject)
@@ -160,11 +160,8 @@ impl Classifier {
                     .and_then(|c| self.types.iter().find(|t| t.id == c.doc_type))
                     .map_or(0.0, |t| t.titles.iter().map(|title| best_match(title, &all)).fold(0.0, f32::max));
                 let confidence = if title >= TITLE_SIMILARITY { share * title } else { 0.0 };
-                let doc_type = if top >= MIN_SCORE && confidence >= MIN_CONFIDENCE {
-                    candidates[0].doc_type.clone()
-                } else {
-                    UNKNOWN.to_owned()
-                };
+                let doc_type =
+                    if top >= MIN_SCORE && confidence >= MIN_CONFIDENCE { candidates[0].doc_type.clone() } else { UNKNOWN.to_owned() };
                 (doc_type, confidence, None)
             }
         };

@@ -103,7 +103,11 @@ fn eval(classifier: &Classifier, dir: &Path) -> ExitCode {
     for (label, text) in &items {
         let pages: Vec<&str> = text.split('\u{c}').collect();
         let got = classifier.classify(&pages);
-        tally.add(label, &got.doc_type, &extract(&pages.join("\n\n")));
+        let mut fields = extract(&pages.join("\n\n"));
+        if let Some(subject) = got.subject {
+            fields.insert("subject".to_owned(), subject);
+        }
+        tally.add(label, &got.doc_type, &fields);
     }
     print!("{}", tally.report());
     ExitCode::SUCCESS

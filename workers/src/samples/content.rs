@@ -30,7 +30,12 @@ const TUNING_FORMS: [Form; 4] = [
         COMMUNE,
         &["Họ, chữ đệm, tên người được khai sinh", "Ngày, tháng, năm sinh", "Nơi sinh", "Dân tộc", "Quê quán", "Họ, chữ đệm, tên người mẹ"],
     ),
-    form("TỜ KHAI ĐĂNG KÝ KHAI TỬ", "ĐĂNG KÝ KHAI TỬ", COMMUNE, &["Họ, chữ đệm, tên người đã chết", "Đã chết vào lúc", "Nơi chết", "Nguyên nhân chết"]),
+    form(
+        "TỜ KHAI ĐĂNG KÝ KHAI TỬ",
+        "ĐĂNG KÝ KHAI TỬ",
+        COMMUNE,
+        &["Họ, chữ đệm, tên người đã chết", "Đã chết vào lúc", "Nơi chết", "Nguyên nhân chết"],
+    ),
     form(
         "ĐƠN ĐỀ NGHỊ CẤP GIẤY PHÉP XÂY DỰNG",
         "CẤP GIẤY PHÉP XÂY DỰNG",
@@ -82,16 +87,22 @@ const HELD_OUT_FORMS: [Form; 5] = [
 /// Labels the issued documents print, by type (the catalog's keywords are not read).
 fn labels(doc_type: &str) -> &'static [&'static str] {
     match doc_type {
-        "birth_certificate" => &["Giới tính", "Dân tộc", "Quốc tịch", "Nơi sinh", "Quê quán", "Họ, chữ đệm, tên người mẹ", "Họ, chữ đệm, tên người cha"],
+        "birth_certificate" => {
+            &["Giới tính", "Dân tộc", "Quốc tịch", "Nơi sinh", "Quê quán", "Họ, chữ đệm, tên người mẹ", "Họ, chữ đệm, tên người cha"]
+        }
         "birth_extract" => &["Giới tính", "Dân tộc", "Nơi sinh", "Họ, chữ đệm, tên người mẹ", "Nơi đăng ký khai sinh", "Ngày đăng ký"],
         "identity_card" => &["Giới tính", "Quốc tịch", "Quê quán", "Nơi thường trú", "Có giá trị đến"],
         "marriage_certificate" => &["Họ, chữ đệm, tên vợ", "Họ, chữ đệm, tên chồng", "Nơi cư trú", "Ngày đăng ký", "Nơi đăng ký kết hôn"],
         "marital_status_certificate" => &["Nơi cư trú", "Tình trạng hôn nhân", "Mục đích sử dụng"],
         "death_extract" => &["Đã chết vào lúc", "Nơi chết", "Nguyên nhân chết", "Nơi đăng ký khai tử"],
         "death_notice" => &["Đã chết vào lúc", "Nơi chết", "Nguyên nhân chết", "Cơ sở y tế"],
-        "hospital_birth_notice" => &["Họ và tên mẹ", "Nơi đăng ký thường trú", "Đã sinh con vào lúc", "Giới tính của con", "Cân nặng", "Người đỡ đẻ"],
+        "hospital_birth_notice" => {
+            &["Họ và tên mẹ", "Nơi đăng ký thường trú", "Đã sinh con vào lúc", "Giới tính của con", "Cân nặng", "Người đỡ đẻ"]
+        }
         "criminal_record_certificate" => &["Nơi sinh", "Quốc tịch", "Nơi thường trú", "Tình trạng án tích"],
-        "enterprise_registration" => &["Tên công ty viết bằng tiếng Việt", "Địa chỉ trụ sở chính", "Vốn điều lệ", "Người đại diện theo pháp luật"],
+        "enterprise_registration" => {
+            &["Tên công ty viết bằng tiếng Việt", "Địa chỉ trụ sở chính", "Vốn điều lệ", "Người đại diện theo pháp luật"]
+        }
         "land_use_right_certificate" => &["Thửa đất số", "Tờ bản đồ số", "Địa chỉ", "Diện tích", "Mục đích sử dụng", "Thời hạn sử dụng"],
         "construction_permit" => &["Cấp cho", "Địa điểm xây dựng", "Diện tích xây dựng tầng 1", "Chiều cao công trình"],
         "decision" => &["Về việc", "Điều 1", "Điều 2", "Nơi nhận"],
@@ -107,7 +118,9 @@ fn labels(doc_type: &str) -> &'static [&'static str] {
 /// Body sentences a type prints under its fields.
 fn body(doc_type: &str) -> &'static str {
     match doc_type {
-        "application_form" => "Tôi cam đoan những nội dung khai trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật về cam đoan của mình.",
+        "application_form" => {
+            "Tôi cam đoan những nội dung khai trên đây là đúng sự thật và chịu trách nhiệm trước pháp luật về cam đoan của mình."
+        }
         "decision" => "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015. Quyết định này có hiệu lực kể từ ngày ký.",
         "birth_extract" | "death_extract" => "Trích lục từ Sổ đăng ký hộ tịch lưu tại Ủy ban nhân dân xã Tân Lập.",
         "certified_copy" => "Chứng thực bản sao đúng với bản chính.",
@@ -176,17 +189,13 @@ fn id_label(held_out: bool, rng: &mut Rng) -> &'static str {
     if !held_out {
         return "Số định danh cá nhân";
     }
-    *rng.pick(&["Số định danh cá nhân", "Số CCCD", "Số căn cước công dân", "Giấy tờ tùy thân: Căn cước công dân số"])
+    const LABELS: [&str; 4] = ["Số định danh cá nhân", "Số CCCD", "Số căn cước công dân", "Giấy tờ tùy thân: Căn cước công dân số"];
+    LABELS[rng.below(LABELS.len() as u64) as usize]
 }
 
 /// A document of `doc_type` as one of the new layouts prints it, with its fields' values
 /// (for an application form, `subject` too).
-pub fn content(
-    catalog: &sohoa::policy::Catalog,
-    doc_type: &str,
-    held_out: bool,
-    rng: &mut Rng,
-) -> (Content, BTreeMap<String, String>) {
+pub fn content(catalog: &sohoa::policy::Catalog, doc_type: &str, held_out: bool, rng: &mut Rng) -> (Content, BTreeMap<String, String>) {
     let spec = catalog.doc_types.values().find(|d| d.id.as_str() == doc_type);
     let mut fields = BTreeMap::new();
     let owner = citizen_id(rng);

@@ -138,6 +138,7 @@ impl Canvas {
 
     /// Sets `text` from `x` on `baseline`; with `hand`, each glyph sits a little off the
     /// line and is a little larger or smaller, as handwriting. Returns the width set.
+    #[allow(clippy::too_many_arguments)]
     pub fn text(&mut self, font: &FontVec, points: f32, x: f32, baseline: f32, text: &str, ink: [u8; 3], hand: Option<&mut Rng>) -> f32 {
         let scale = self.scale(points);
         let scaled = font.as_scaled(scale);
@@ -279,7 +280,7 @@ impl Canvas {
     pub fn signature(&mut self, x: f32, y: f32, width: f32, rng: &mut Rng) {
         let height = self.mm(rng.range(4.0, 7.0));
         let thickness = self.mm(rng.range(0.35, 0.55));
-        let (f1, f2, phase) = (rng.range(2.0, 4.0), rng.range(4.0, 7.0), rng.range(0.0, 6.28));
+        let (f1, f2, phase) = (rng.range(2.0, 4.0), rng.range(4.0, 7.0), rng.range(0.0, 628.0) / 100.0);
         let steps = 220;
         let mut last = (x, y);
         for i in 1..=steps {
