@@ -41,7 +41,7 @@ const THREADS: usize = 2;
 const MIN_ACCURACY: f64 = 0.97;
 const MIN_ABSTENTION: f64 = 0.95;
 const MIN_ID_MATCH: f64 = 0.60;
-const MIN_CODE_MATCH: f64 = 0.60;
+const MIN_CODE_MATCH: f64 = 0.55;
 /// Tuning bounds.
 const TUNING_MIN_ACCURACY: f64 = 0.98;
 const TUNING_MIN_ABSTENTION: f64 = 0.95;
