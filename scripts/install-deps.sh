@@ -6,10 +6,9 @@ set -euo pipefail
 # tesseract and leptonica (with libclang for their bindings) for the workers; qpdf,
 # poppler-utils (pdftotext, pdfsig, pdftoppm), libnss3-tools (certutil), openssl and
 # python3-venv: the peers the tests compare against; fonts-dejavu-core: the appearance font;
-# fonts-noto-core: the serif and sans faces of the generated sample pages; fonts-liberation2,
+# fonts-noto-core: the serif face of the generated sample pages; fonts-liberation2,
 # fonts-freefont-ttf and fonts-dejavu-extra: the faces of the held-out pages nothing is tuned
-# on (workers/tests/orientation.rs, classify_quality.rs) and the condensed and slanted faces
-# of the tuning pages; softhsm2: the PKCS#11 token the hardware-key tests seal
+# on (workers/tests/orientation.rs); softhsm2: the PKCS#11 token the hardware-key tests seal
 # with; jq: the README's examples (run by tests/readme.rs).
 packages=(build-essential pkg-config ca-certificates curl libclang-dev libtesseract-dev libleptonica-dev
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng qpdf poppler-utils libnss3-tools openssl python3-venv
