@@ -602,6 +602,33 @@ mod tests {
     }
 
     #[test]
+    fn each_layout_is_drawn_with_its_part_s_titles_and_marks() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+        let catalog = sohoa::policy::load(&dir).unwrap();
+        for layout in [Layout::Table, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy] {
+            let face = if layout.held_out() { HELD_OUT_FACES[0] } else { TUNING_FACES[0] };
+            let form = generate_with(&catalog, "application_form", Quality::Clean, 5, face, layout).unwrap();
+            let subject = &form.fields["subject"];
+            let title = form.truth.lines().find(|l| l.ends_with(subject.as_str()) || l.contains("KHAI") || l.contains("ĐỀ NGHỊ"));
+            assert!(title.is_some(), "{layout:?}: {}", form.truth);
+            assert!(form.truth.contains(&form.fields["owner_id"]), "{layout:?}");
+            // the held-out part's form titles are not the tuning part's
+            let held_out = ["KẾT HÔN", "TRÍCH LỤC HỘ TỊCH", "LÝ LỊCH TƯ PHÁP", "ĐĂNG KÝ DOANH NGHIỆP"];
+            assert_eq!(held_out.iter().any(|h| subject.contains(h)), layout.held_out(), "{layout:?}: {subject}");
+            // an issued document is sealed in red, except on a photocopy
+            let issued = generate_with(&catalog, "birth_certificate", Quality::Clean, 5, face, layout).unwrap();
+            let page = image::load_from_memory(&issued.bytes).unwrap();
+            let red = page.to_rgb8().pixels().filter(|p| p[0] > 150 && p[1] < 110 && p[2] < 110).count();
+            assert_eq!(red > 1000, layout != Layout::Photocopy, "{layout:?}: {red} red pixels");
+            // a dark border or punched holes darken the page's left edge
+            let gray = page.to_luma8();
+            let left_dark = (0..gray.height()).filter(|&y| gray.get_pixel(gray.width() / 20, y)[0] < 120).count();
+            let marked = matches!(layout, Layout::Table | Layout::Photocopy);
+            assert!(!marked || left_dark > 0, "{layout:?}");
+        }
+    }
+
+    #[test]
     fn the_same_seed_gives_the_same_values() {
         let (mut a, mut b) = (Rng::new(42), Rng::new(42));
         assert_eq!(citizen_id(&mut a), citizen_id(&mut b));
