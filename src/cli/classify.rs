@@ -50,6 +50,9 @@ pub fn run(args: ClassifyArgs, config: Config) -> ExitCode {
                     println!("{}", serde_json::to_string(&got).unwrap_or_default());
                 } else {
                     println!("{} ({:.3})", got.doc_type, got.confidence);
+                    if let Some(subject) = &got.subject {
+                        println!("  subject: {}", subject.value);
+                    }
                     for c in &got.candidates {
                         println!("  {:<32} {:>7.2}", c.doc_type, c.score);
                     }
@@ -100,7 +103,11 @@ fn eval(classifier: &Classifier, dir: &Path) -> ExitCode {
     for (label, text) in &items {
         let pages: Vec<&str> = text.split('\u{c}').collect();
         let got = classifier.classify(&pages);
-        tally.add(label, &got.doc_type, &extract(&pages.join("\n\n")));
+        let mut fields = extract(&pages.join("\n\n"));
+        if let Some(subject) = got.subject {
+            fields.insert("subject".to_owned(), subject);
+        }
+        tally.add(label, &got.doc_type, &fields);
     }
     print!("{}", tally.report());
     ExitCode::SUCCESS

@@ -170,6 +170,9 @@ impl Located<'_> {
                 self.problem(t.span(), format!("{what}: titles must be non-empty"));
             }
         }
+        if raw.title_prefixes.iter().any(|p| p.trim().is_empty()) {
+            self.problem(span.clone(), format!("{what}: title_prefixes must be non-empty"));
+        }
         for p in &raw.patterns {
             if let Err(e) = regex::Regex::new(p.get_ref()) {
                 let first = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
@@ -212,6 +215,7 @@ impl Located<'_> {
             DocType {
                 id: parsed_id,
                 titles: titles.into_inner(),
+                title_prefixes: raw.title_prefixes,
                 keywords: raw.keywords,
                 negative_keywords: raw.negative_keywords,
                 patterns: raw.patterns.into_iter().map(Spanned::into_inner).collect(),

@@ -161,6 +161,9 @@ pub struct DocType {
     pub id: DocTypeId,
     /// Printed titles, the first being the usual one.
     pub titles: Vec<String>,
+    /// Words a title of this type begins with, whatever follows ("TỜ KHAI" for an
+    /// application form, whatever it applies for): what follows is the document's subject.
+    pub title_prefixes: Vec<String>,
     pub keywords: Vec<String>,
     pub negative_keywords: Vec<String>,
     /// Regular expressions that support this type when they match the text.

@@ -35,6 +35,8 @@ pub struct RawDocType {
     pub id: Opt<String>,
     pub titles: Opt<Vec<String>>,
     #[serde(default)]
+    pub title_prefixes: Vec<String>,
+    #[serde(default)]
     pub keywords: Vec<String>,
     #[serde(default)]
     pub negative_keywords: Vec<String>,

@@ -192,7 +192,11 @@ impl Sealer {
 
         let catalog = &self.state.catalog;
         let classification = Classifier::new(catalog).classify(&texts);
-        let fields = extract(&texts.join("\n"));
+        let mut fields = extract(&texts.join("\n"));
+        // what an application form applies for, read from its title
+        if let Some(subject) = classification.subject.clone() {
+            fields.insert("subject".to_owned(), subject);
+        }
         let field = |name: &str| fields.get(name).map(|f| f.value.clone());
         let check = check_component(catalog, &dossier, &scan.component, &classification.doc_type, field("owner_id").as_deref());
 

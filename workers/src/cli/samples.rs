@@ -1,7 +1,7 @@
 //! `sohoa-worker samples -o DIR`: generated scans with ground truth, for tests, benchmarks
 //! and classification evaluation.
 
-use crate::samples::{self, Quality, Sample, Unrelated};
+use crate::samples::{self, Layout, Quality, Sample, Unrelated};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,9 +27,14 @@ pub struct SamplesArgs {
     #[arg(long, default_value_t = 0)]
     pub out_of_scope: u64,
     /// Print documents in these faces in turn (comma-separated names, e.g. liberation-serif;
-    /// `held-out` for all faces nothing is tuned on) instead of the default faces
+    /// `tuning` or `held-out` for all faces of that part) instead of the default faces
     #[arg(long)]
     pub face: Option<String>,
+    /// Set documents in these layouts in turn (comma-separated: plain, table, leaders,
+    /// two-column, photocopy; `tuning` or `held-out` for all layouts of that part); plain by
+    /// default. Out-of-scope pages are printed in the faces too, always plain.
+    #[arg(long)]
+    pub layout: Option<String>,
     #[arg(long, default_value = "policies")]
     pub policies: PathBuf,
 }
@@ -41,11 +46,30 @@ fn faces(names: &str) -> Result<Vec<samples::Typeface>, String> {
     if names == "held-out" {
         return Ok(samples::HELD_OUT_FACES.to_vec());
     }
+    if names == "tuning" {
+        return Ok(samples::DEFAULT_FACES.iter().chain(&samples::TUNING_FACES).copied().collect());
+    }
     names
         .split(',')
         .map(|n| {
             let known = || all.iter().map(|f| f.name).collect::<Vec<_>>().join(", ");
             all.iter().copied().find(|f| f.name == n.trim()).ok_or_else(|| format!("no face {n:?}: {}", known()))
+        })
+        .collect()
+}
+
+/// The layouts `--layout` names, or the reason it names none.
+fn layouts(names: &str) -> Result<Vec<Layout>, String> {
+    match names {
+        "tuning" => return Ok(Layout::TUNING.to_vec()),
+        "held-out" => return Ok(Layout::HELD_OUT.to_vec()),
+        _ => {}
+    }
+    names
+        .split(',')
+        .map(|n| {
+            let known = || Layout::ALL.iter().map(|l| l.name()).collect::<Vec<_>>().join(", ");
+            Layout::parse(n.trim()).ok_or_else(|| format!("no layout {n:?}: {}", known()))
         })
         .collect()
 }
@@ -70,6 +94,13 @@ pub fn run(args: SamplesArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let layouts = match args.layout.as_deref().map(layouts).transpose() {
+        Ok(l) => l.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: --layout: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let types: Vec<String> = match &args.types {
         Some(t) => t.split(',').map(|s| s.trim().to_owned()).collect(),
         None => catalog.doc_types.keys().map(|k| k.to_string()).collect(),
@@ -87,12 +118,15 @@ pub fn run(args: SamplesArgs) -> ExitCode {
         });
         for (name, kind) in documents.chain(unrelated) {
             let seed = args.seed.wrapping_mul(1_000_003).wrapping_add(n);
-            let sample = match kind {
-                None => {
-                    let face = (!faces.is_empty()).then(|| faces[(n as usize) % faces.len()]);
-                    samples::generate_in(&catalog, &name, *quality, seed, face)
+            let face = (!faces.is_empty()).then(|| faces[(n as usize) % faces.len()]);
+            let layout = (!layouts.is_empty()).then(|| layouts[(n as usize / faces.len().max(1)) % layouts.len()]);
+            let sample = match (kind, layout) {
+                (None, Some(layout)) => {
+                    let face = face.unwrap_or(samples::DEFAULT_FACES[(n % 2) as usize]);
+                    samples::generate_with(&catalog, &name, *quality, seed, face, layout)
                 }
-                Some(kind) => samples::generate_unrelated(kind, *quality, seed),
+                (None, None) => samples::generate_in(&catalog, &name, *quality, seed, face),
+                (Some(kind), _) => samples::generate_unrelated_in(kind, *quality, seed, face),
             };
             let sample = match sample {
                 Ok(s) => s,

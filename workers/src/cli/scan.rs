@@ -48,7 +48,11 @@ pub fn run(args: ScanArgs) -> ExitCode {
     let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
     let classification = Classifier::new(&catalog).classify(&texts);
     let text = ocr::text(&pages);
-    let fields = extract(&text);
+    let mut fields = extract(&text);
+    // what an application form applies for, read from its title
+    if let Some(subject) = classification.subject.clone() {
+        fields.insert("subject".to_owned(), subject);
+    }
     if args.json {
         let out = json!({
             "doc_type": classification.doc_type,

@@ -1,14 +1,19 @@
 //! Generated scans with ground truth: Vietnamese documents of the catalog's types rendered
 //! with a TrueType font, then degraded like real scans (skew, blur, speckle, uneven light,
 //! JPEG artefacts, 150-300 dpi). Deterministic for a seed. Out-of-scope pages (news,
-//! advertising, letters, blank paper) go through the same rendering and degradation.
+//! advertising, letters, invoices, menus, blank paper) go through the same rendering and
+//! degradation. Faces and layouts are split into a tuning part and a held-out part
+//! (`Layout::TUNING`, `Layout::HELD_OUT`, the faces below).
 
+mod content;
+mod layout;
 mod sparse;
 mod unrelated;
 
 use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::{GrayImage, ImageFormat, Luma};
+pub use layout::Layout;
 use sohoa::policy::Catalog;
 pub use sparse::Sparse;
 use std::collections::BTreeMap;
@@ -33,13 +38,22 @@ pub const DEFAULT_FACES: [Typeface; 2] = [
     face("noto-serif", "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf"),
 ];
 
-/// Other faces, for tuning what the default faces do not show: DejaVu Serif, Noto Sans and
-/// a typewriter face.
-pub const TUNING_FACES: [Typeface; 3] = [
+/// Other faces, for tuning what the default faces do not show: DejaVu Serif, Noto Sans, a
+/// typewriter face and a condensed face.
+pub const TUNING_FACES: [Typeface; 4] = [
     face("dejavu-serif", "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"),
     face("noto-sans", "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
     face("free-mono", "/usr/share/fonts/truetype/freefont/FreeMono.ttf", "/usr/share/fonts/truetype/freefont/FreeMonoBold.ttf"),
+    face(
+        "dejavu-sans-condensed",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
+    ),
 ];
+
+/// The slanted faces fill-ins are written in: one for each part.
+const TUNING_HAND: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf";
+const HELD_OUT_HAND: &str = "/usr/share/fonts/truetype/freefont/FreeSerifItalic.ttf";
 
 /// Faces nothing is tuned on, for held-out figures: Liberation 2 (metric twins of Times New
 /// Roman, which Decree 30/2020 prescribes, Arial and Courier), GNU FreeFont and a condensed
@@ -116,6 +130,7 @@ pub enum SampleError {
 }
 
 /// SplitMix64: small, fast and the same on every machine.
+#[derive(Clone)]
 pub struct Rng(u64);
 
 impl Rng {
@@ -301,11 +316,81 @@ pub fn generate_in(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u6
     scan(doc_type, fields, &lines, quality, &mut rng, false, face)
 }
 
+/// Renders and degrades one document printed in `face` and set in `layout`; `Plain` is
+/// `generate_in`'s page. The layout's part (tuning or held-out) also chooses the titles of
+/// application forms and the labels of ids.
+pub fn generate_with(
+    catalog: &Catalog,
+    doc_type: &str,
+    quality: Quality,
+    seed: u64,
+    face: Typeface,
+    layout: Layout,
+) -> Result<Sample, SampleError> {
+    if layout == Layout::Plain {
+        return generate_in(catalog, doc_type, quality, seed, Some(face));
+    }
+    let mut rng = Rng::new(seed);
+    let (content, fields) = content::content(catalog, doc_type, layout.held_out(), &mut rng);
+    let hand = if layout.held_out() { HELD_OUT_HAND } else { TUNING_HAND };
+    let fonts = layout::Fonts { regular: load_font(face.regular)?, bold: load_font(face.bold)?, hand: load_font(hand)? };
+    let dpi = scan_dpi(quality, &mut rng);
+    let (canvas, truth) = layout::set(layout, &content, &fonts, dpi, &mut rng);
+    let marked = |mut page: GrayImage, rng: &mut Rng| {
+        match layout {
+            Layout::Table => layout::punch_holes(&mut page, dpi, rng),
+            Layout::TwoColumn => {
+                layout::folds(&mut page, dpi, rng);
+                layout::dark_border(&mut page, dpi, rng);
+            }
+            Layout::Photocopy => {
+                layout::photocopy(&mut page, rng);
+                layout::punch_holes(&mut page, dpi, rng);
+                layout::dark_border(&mut page, dpi, rng);
+            }
+            Layout::Plain | Layout::Leaders => {}
+        }
+        page
+    };
+    let (bytes, extension, skew) = if canvas.coloured && layout != Layout::Photocopy {
+        // each channel marked and soiled alike: the same draws from copies of the generator
+        let mut channels = Vec::new();
+        let mut after = rng.clone();
+        let mut skew = 0.0;
+        for c in 0..3 {
+            let mut copy = rng.clone();
+            let channel = GrayImage::from_fn(canvas.img.width(), canvas.img.height(), |x, y| Luma([canvas.img.get_pixel(x, y)[c]]));
+            let channel = marked(channel, &mut copy);
+            let (soiled, s) = soil(channel, quality, &mut copy, false);
+            channels.push(soiled);
+            skew = s;
+            after = copy;
+        }
+        rng = after;
+        let (w, h) = channels[0].dimensions();
+        let rgb = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([0, 1, 2].map(|c| channels[c].get_pixel(x, y)[0])));
+        let (bytes, extension) = encode(&image::DynamicImage::ImageRgb8(rgb), quality, dpi)?;
+        (bytes, extension, skew)
+    } else {
+        let page = marked(layout::grey(&canvas.img), &mut rng);
+        let (page, skew) = soil(page, quality, &mut rng, false);
+        let (bytes, extension) = encode(&image::DynamicImage::ImageLuma8(page), quality, dpi)?;
+        (bytes, extension, skew)
+    };
+    let _ = rng;
+    Ok(Sample { doc_type: doc_type.to_owned(), fields, truth: truth.join("\n"), dpi, skew, bytes, extension })
+}
+
 /// Renders and degrades one out-of-scope page, labelled `unknown`.
 pub fn generate_unrelated(kind: Unrelated, quality: Quality, seed: u64) -> Result<Sample, SampleError> {
+    generate_unrelated_in(kind, quality, seed, None)
+}
+
+/// `generate_unrelated`, printed in `face` rather than one of the default faces.
+pub fn generate_unrelated_in(kind: Unrelated, quality: Quality, seed: u64, face: Option<Typeface>) -> Result<Sample, SampleError> {
     let mut rng = Rng::new(seed);
     let lines = unrelated::lines(kind, &mut rng);
-    scan(sohoa::classify::UNKNOWN, BTreeMap::new(), &lines, quality, &mut rng, kind == Unrelated::Blank, None)
+    scan(sohoa::classify::UNKNOWN, BTreeMap::new(), &lines, quality, &mut rng, kind == Unrelated::Blank, face)
 }
 
 /// Renders and degrades one page with little or no text (`Sparse`), labelled `unknown`.
@@ -355,13 +440,14 @@ fn scan_dpi(quality: Quality, rng: &mut Rng) -> u32 {
 
 /// Skews, soils and encodes a printed page as a scanner at `quality` would: the file, its
 /// extension and the skew.
-fn degrade(
-    mut page: GrayImage,
-    quality: Quality,
-    rng: &mut Rng,
-    dusty: bool,
-    dpi: u32,
-) -> Result<(Vec<u8>, &'static str, f32), SampleError> {
+fn degrade(page: GrayImage, quality: Quality, rng: &mut Rng, dusty: bool, dpi: u32) -> Result<(Vec<u8>, &'static str, f32), SampleError> {
+    let (page, skew) = soil(page, quality, rng, dusty);
+    let (bytes, extension) = encode(&image::DynamicImage::ImageLuma8(page), quality, dpi)?;
+    Ok((bytes, extension, skew))
+}
+
+/// Skews and soils a printed page as a scanner at `quality` would; the page and the skew.
+fn soil(mut page: GrayImage, quality: Quality, rng: &mut Rng, dusty: bool) -> (GrayImage, f32) {
     let skew = match quality {
         Quality::Clean => 0.0,
         Quality::Ordinary => rng.range(-1.5, 1.5),
@@ -382,7 +468,13 @@ fn degrade(
         light(&mut page, rng, 0.15);
         page = image::imageops::blur(&page, 0.6);
     }
-    let (bytes, extension) = match quality {
+    (page, skew)
+}
+
+/// The page as the scanner writes it: PNG for clean scans, JPEG (75, or 30 for poor ones)
+/// at `dpi` otherwise.
+fn encode(page: &image::DynamicImage, quality: Quality, dpi: u32) -> Result<(Vec<u8>, &'static str), SampleError> {
+    Ok(match quality {
         Quality::Clean => {
             let mut out = Cursor::new(Vec::new());
             page.write_to(&mut out, ImageFormat::Png)?;
@@ -393,11 +485,10 @@ fn degrade(
             let q = if quality == Quality::Poor { 30 } else { 75 };
             let mut encoder = JpegEncoder::new_with_quality(&mut out, q);
             encoder.set_pixel_density(PixelDensity::dpi(dpi as u16));
-            encoder.encode_image(&page)?;
+            encoder.encode_image(page)?;
             (out, "jpg")
         }
-    };
-    Ok((bytes, extension, skew))
+    })
 }
 
 /// An A4 page at `dpi` with the lines set left (body) or centred (bold header and title).
@@ -508,6 +599,33 @@ mod tests {
         assert_eq!(cer("Hà  Nội\n", "Hà Nội"), 0.0);
         assert!((cer("abcd", "abed") - 0.25).abs() < 1e-9);
         assert_eq!(cer("", ""), 0.0);
+    }
+
+    #[test]
+    fn each_layout_is_drawn_with_its_part_s_titles_and_marks() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+        let catalog = sohoa::policy::load(&dir).unwrap();
+        for layout in [Layout::Table, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy] {
+            let face = if layout.held_out() { HELD_OUT_FACES[0] } else { TUNING_FACES[0] };
+            let form = generate_with(&catalog, "application_form", Quality::Clean, 5, face, layout).unwrap();
+            let subject = &form.fields["subject"];
+            let title = form.truth.lines().find(|l| l.ends_with(subject.as_str()) || l.contains("KHAI") || l.contains("ĐỀ NGHỊ"));
+            assert!(title.is_some(), "{layout:?}: {}", form.truth);
+            assert!(form.truth.contains(&form.fields["owner_id"]), "{layout:?}");
+            // the held-out part's form titles are not the tuning part's
+            let held_out = ["KẾT HÔN", "TRÍCH LỤC HỘ TỊCH", "LÝ LỊCH TƯ PHÁP", "ĐĂNG KÝ DOANH NGHIỆP"];
+            assert_eq!(held_out.iter().any(|h| subject.contains(h)), layout.held_out(), "{layout:?}: {subject}");
+            // an issued document is sealed in red, except on a photocopy
+            let issued = generate_with(&catalog, "birth_certificate", Quality::Clean, 5, face, layout).unwrap();
+            let page = image::load_from_memory(&issued.bytes).unwrap();
+            let red = page.to_rgb8().pixels().filter(|p| p[0] > 150 && p[1] < 110 && p[2] < 110).count();
+            assert_eq!(red > 1000, layout != Layout::Photocopy, "{layout:?}: {red} red pixels");
+            // a dark border or punched holes darken the page's left edge
+            let gray = page.to_luma8();
+            let left_dark = (0..gray.height()).filter(|&y| gray.get_pixel(gray.width() / 20, y)[0] < 120).count();
+            let marked = matches!(layout, Layout::Table | Layout::Photocopy);
+            assert!(!marked || left_dark > 0, "{layout:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Pages that are no document of the catalog, as they turn up in a scanner's feed: a
-//! newspaper page, an advertisement, a personal letter, blank paper. The classifier must
-//! answer `unknown` for them.
+//! newspaper page, an advertisement, a personal letter, an invoice, a restaurant menu,
+//! blank paper. The classifier must answer `unknown` for them.
 
 use super::{Line, Rng};
 
@@ -11,18 +11,25 @@ pub enum Unrelated {
     News,
     Advertisement,
     Letter,
+    /// A VAT invoice ("HÓA ĐƠN", whose last word is a form word).
+    Invoice,
+    /// A restaurant menu ("THỰC ĐƠN").
+    Menu,
     /// Blank paper, or a page that only says it is left blank; scanner noise either way.
     Blank,
 }
 
 impl Unrelated {
-    pub const ALL: [Unrelated; 4] = [Unrelated::News, Unrelated::Advertisement, Unrelated::Letter, Unrelated::Blank];
+    pub const ALL: [Unrelated; 6] =
+        [Unrelated::News, Unrelated::Advertisement, Unrelated::Letter, Unrelated::Invoice, Unrelated::Menu, Unrelated::Blank];
 
     pub fn name(self) -> &'static str {
         match self {
             Unrelated::News => "news",
             Unrelated::Advertisement => "advertisement",
             Unrelated::Letter => "letter",
+            Unrelated::Invoice => "invoice",
+            Unrelated::Menu => "menu",
             Unrelated::Blank => "blank",
         }
     }
@@ -84,6 +91,28 @@ const LETTER: [&str; 10] = [
 ];
 const SIGN_OFFS: [&str; 3] = ["Con của bố mẹ", "Thương nhiều,", "Bạn của cậu"];
 const CITIES: [&str; 4] = ["Hà Nội", "Đà Nẵng", "Huế", "Cần Thơ"];
+const GOODS: [&str; 8] = [
+    "Giấy in A4 Double A",
+    "Mực in máy HP 12A",
+    "Bút bi Thiên Long",
+    "Kẹp tài liệu loại lớn",
+    "Bìa hồ sơ nhựa",
+    "Sổ tay bìa da",
+    "Ghim bấm số 10",
+    "Băng keo trong 5 cm",
+];
+const DISHES: [&str; 10] = [
+    "Phở bò tái chín",
+    "Bún chả Hà Nội",
+    "Cơm rang dưa bò",
+    "Nem rán",
+    "Gỏi cuốn tôm thịt",
+    "Canh chua cá lóc",
+    "Gà luộc lá chanh",
+    "Rau muống xào tỏi",
+    "Chè đậu xanh",
+    "Trà đá",
+];
 
 /// The printed lines of an out-of-scope page.
 pub fn lines(kind: Unrelated, rng: &mut Rng) -> Vec<Line> {
@@ -116,6 +145,36 @@ pub fn lines(kind: Unrelated, rng: &mut Rng) -> Vec<Line> {
             lines.extend(paragraph(&pick_some(&LETTER, 6, rng)));
             lines.push(Line::body(rng.pick::<&str>(&SIGN_OFFS)));
             lines.push(Line::body(&super::name(rng)));
+            lines
+        }
+        Unrelated::Invoice => {
+            let mut lines = vec![
+                Line::header("CÔNG TY TNHH VĂN PHÒNG PHẨM HỒNG HÀ"),
+                Line::body(&format!("Mã số thuế: 0{}", 100_000_000 + rng.below(899_999_999))),
+                Line::title("HÓA ĐƠN GIÁ TRỊ GIA TĂNG"),
+                Line::body(&format!("Ngày {} tháng {} năm {}", 1 + rng.below(28), 1 + rng.below(12), 2020 + rng.below(6))),
+                Line::body(&format!("Ký hiệu: 1C2{}TAA Số: {:07}", 2 + rng.below(4), rng.below(10_000_000))),
+                Line::body(&format!("Họ tên người mua hàng: {}", super::name(rng))),
+                Line::body(&format!("Địa chỉ: số {} {}", 1 + rng.below(200), rng.pick(&STREETS))),
+                Line::body("STT Tên hàng hóa, dịch vụ Đơn vị tính Số lượng Đơn giá Thành tiền"),
+            ];
+            let mut total = 0;
+            for (i, item) in pick_some(&GOODS, 4, rng).iter().enumerate() {
+                let (n, price) = (1 + rng.below(20), 5_000 * (1 + rng.below(40)));
+                total += n * price;
+                lines.push(Line::body(&format!("{} {item} cái {n} {price} {}", i + 1, n * price)));
+            }
+            lines.push(Line::body(&format!("Cộng tiền hàng: {total} đồng")));
+            lines.push(Line::body("Thuế suất GTGT: 10%"));
+            lines.push(Line::body("Người mua hàng Người bán hàng"));
+            lines
+        }
+        Unrelated::Menu => {
+            let mut lines = vec![Line::header("QUÁN ĂN GIA ĐÌNH"), Line::title("THỰC ĐƠN"), Line::body("Món chính")];
+            for dish in pick_some(&DISHES, 8, rng) {
+                lines.push(Line::body(&format!("{dish} {}.000 đ", 15 + 5 * rng.below(12))));
+            }
+            lines.push(Line::body(&format!("Đặt bàn: 09{} {:03} {:03}", rng.below(10), rng.below(1000), rng.below(1000))));
             lines
         }
         Unrelated::Blank if rng.below(2) == 0 => vec![Line::body("Trang này để trống.")],
