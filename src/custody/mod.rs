@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use accept::{accept, AcceptError, Completion, WorkerIdentity};
 pub use searchable::TextPolicy;
-use searchable::{Reading, Writer};
+use searchable::{PageRead, Writer};
 
 /// A recognised word: its text (NFC), confidence 0-100 and box in the pixels of its page
 /// turned upright and deskewed.
@@ -177,7 +177,7 @@ pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, polic
             let added = match (original, &imported) {
                 (Original::Pdf(frame), Some(imported)) => {
                     let raster = page.pixels.as_ref().map(Original::from_image);
-                    let read = Reading { text, width: page.width, height: page.height, dpi: page.dpi };
+                    let read = PageRead { text, width: page.width, height: page.height, dpi: page.dpi };
                     writer.add_pdf_page(imported, frame, read, policy, raster)
                 }
                 (original, _) => writer.add_page(original, page.width, page.height, text, page.dpi),

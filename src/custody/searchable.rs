@@ -36,7 +36,7 @@ pub enum TextPolicy {
 }
 
 /// What recognition read on a page: its words, from a `width` x `height` rendering at `dpi`.
-pub struct Reading<'a> {
+pub struct PageRead<'a> {
     pub text: &'a PageText,
     pub width: u32,
     pub height: u32,
@@ -112,11 +112,11 @@ impl Writer {
         &mut self,
         imported: &Imported,
         frame: Frame,
-        read: Reading<'_>,
+        read: PageRead<'_>,
         policy: TextPolicy,
         raster: Option<Original>,
     ) -> std::io::Result<()> {
-        let Reading { text, width, height, dpi } = read;
+        let PageRead { text, width, height, dpi } = read;
         let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("page {}: {why}", frame.number));
         let id = *imported.pages.get(&frame.number).ok_or_else(|| invalid("not in the scan"))?;
         let mut page = Dictionary::new();
