@@ -12,7 +12,7 @@ use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits};
 use std::io::{Cursor, Read};
 
 /// Pages smaller than this on either side cannot hold a line of text.
-const MIN_SIDE: u32 = 16;
+pub(crate) const MIN_SIDE: u32 = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {

@@ -131,16 +131,26 @@ pub fn pages<E: From<PageError>>(
         let why = format!("{} pages in the page tree, {} drawable", page_ids.len(), shown.len());
         return Err(PageError::from(MediaError::CorruptPdf(why)).into());
     }
-    let cache = RenderCache::new();
     let settings = interpreter_settings();
     for ((number, id), hayro_page) in page_ids.into_iter().zip(shown.iter()) {
         let at = |why: String| PageError::from(MediaError::CorruptPdf(format!("page {number}: {why}")));
         let frame = frame(number, hayro_page, &doc, id).ok_or_else(|| at("its page box is empty".into()))?;
         let image_dpi = largest_image_dpi(&doc, id, &frame, limits, number)?;
+        guard_streams(&doc, id, number, limits)?;
+        if let Some(jpeg) = sole_jpeg(&doc, id, &frame, limits) {
+            // what scanners write: the page is one JPEG filling it, read as it is
+            let (width, height) = jpeg.size;
+            let dpi = width as f32 / ((frame.visible[2] - frame.visible[0]) / 72.0);
+            let pixels = if want.pixels { Some(super::decode(jpeg.data, image::ImageFormat::Jpeg, "jpeg", limits)?) } else { None };
+            let original = want.original.then_some(Original::Pdf(frame));
+            each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original })?;
+            continue;
+        }
         let (width, height, dpi) = render_size(&frame, image_dpi, limits.max_pixels);
         check_size(width, height, limits)?;
-        guard_streams(&doc, id, number, limits)?;
         let pixels = if want.pixels {
+            // a cache per page: what one page decoded is not held through the next
+            let cache = RenderCache::new();
             let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(hayro_page, &cache, &settings, width, height)))
                 .map_err(|_| at("the renderer gave up".into()))?;
             Some(rendered)
@@ -153,6 +163,58 @@ pub fn pages<E: From<PageError>>(
         each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original })?;
     }
     Ok(())
+}
+
+/// A page's only drawing when it is one JPEG filling the page upright.
+struct SoleJpeg<'a> {
+    data: &'a [u8],
+    size: (u32, u32),
+}
+
+/// The JPEG a page consists of, when its content is nothing but that image drawn over the
+/// whole visible box of an unrotated page at square pixels within the pixel limit: decoding
+/// it is what drawing the page would give, at a fraction of the memory and time. Any other
+/// page is drawn.
+fn sole_jpeg<'a>(doc: &'a Document, id: lopdf::ObjectId, frame: &Frame, limits: MediaLimits) -> Option<SoleJpeg<'a>> {
+    if frame.rotate != 0 || frame.user_unit != 1.0 || frame.text != TextLayer::None {
+        return None;
+    }
+    let content = doc.get_page_content_with_limit(id, MAX_CONTENT).ok()?;
+    let ops = lopdf::content::Content::decode(&content).ok()?.operations;
+    let drawing: Vec<_> = ops.iter().filter(|op| !matches!(op.operator.as_str(), "q" | "Q")).collect();
+    let [cm, draw] = drawing.as_slice() else { return None };
+    if cm.operator != "cm" || draw.operator != "Do" {
+        return None;
+    }
+    let m: Vec<f32> = cm.operands.iter().filter_map(|o| o.as_float().ok()).collect();
+    let [x0, y0, x1, y1] = frame.visible;
+    let near = |a: f32, b: f32| (a - b).abs() <= 0.5;
+    if m.len() != 6 || m[1] != 0.0 || m[2] != 0.0 || !near(m[4], x0) || !near(m[5], y0) || !near(m[0], x1 - x0) || !near(m[3], y1 - y0) {
+        return None;
+    }
+    let name = draw.operands.first()?.as_name().ok()?;
+    let (resources, _) = doc.get_page_resources(id).ok()?;
+    let xobjects = resources?.get(b"XObject").ok().and_then(|x| doc.dereference(x).ok())?.1.as_dict().ok()?;
+    let image = doc.dereference(xobjects.get(name).ok()?).ok()?.1.as_stream().ok()?;
+    let dict = &image.dict;
+    let plain = ["SMask", "Mask", "Decode", "ImageMask"].iter().all(|k| !dict.has(k.as_bytes()));
+    let space = dict.get(b"ColorSpace").ok().and_then(|c| c.as_name().ok());
+    let filter = dict.get(b"Filter").ok().and_then(|f| match f {
+        Object::Name(n) => Some(n.as_slice()),
+        Object::Array(a) if a.len() == 1 => a[0].as_name().ok(),
+        _ => None,
+    });
+    if !plain || !matches!(space, Some(b"DeviceGray" | b"DeviceRGB")) || filter != Some(b"DCTDecode") {
+        return None;
+    }
+    let (w, h) =
+        (u32::try_from(dict.get(b"Width").ok()?.as_i64().ok()?).ok()?, u32::try_from(dict.get(b"Height").ok()?.as_i64().ok()?).ok()?);
+    // square pixels, or the page is drawn to make them square
+    let (sx, sy) = (w as f32 / (x1 - x0), h as f32 / (y1 - y0));
+    if (sx / sy - 1.0).abs() > 0.01 || u64::from(w) * u64::from(h) > limits.max_pixels || w < super::MIN_SIDE || h < super::MIN_SIDE {
+        return None;
+    }
+    Some(SoleJpeg { data: &image.content, size: (w, h) })
 }
 
 fn load(bytes: &[u8]) -> Result<Document, PageError> {
