@@ -248,7 +248,7 @@ pub struct ScanQuality {
     pub min_paper: f32,
     /// Least contrast between marks and paper accepted (0-255).
     pub min_contrast: f32,
-    /// Pieces of letters cut by one edge that make the text cut there.
+    /// Pieces of letters cut by one edge that are tolerated; one more and the text is cut.
     pub max_cut_marks: u32,
     /// Pages of one upload measured at most; later pages are left to recognition.
     pub max_pages: u32,
@@ -263,7 +263,7 @@ impl Default for ScanQuality {
             min_marks: 0.014,
             min_paper: 120.0,
             min_contrast: 70.0,
-            max_cut_marks: 1,
+            max_cut_marks: 0,
             max_pages: 30,
         }
     }

@@ -79,7 +79,7 @@ pub fn judge(page: u32, m: &Measures, limits: &ScanQuality) -> Vec<Finding> {
             f64::from(limits.min_marks),
         );
         // What little there is may be text too faint to see; nothing else can be judged.
-        if m.contrast < limits.min_contrast {
+        if m.contrast > 0.0 && m.contrast < limits.min_contrast {
             add("too_light", LIGHT.into(), round(m.contrast, 0), f64::from(limits.min_contrast));
         }
         return out;
@@ -149,5 +149,55 @@ enum Stop {
 impl From<PageError> for Stop {
     fn from(e: PageError) -> Self {
         Stop::Page(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{DynamicImage, GrayImage, Luma};
+
+    const MEDIA: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 5, max_scan_pixels: 100_000_000 };
+
+    /// An A4 page at 100 dpi with rows of dark letter-sized blocks between `from` and `to`
+    /// (fractions of the width).
+    fn page(from: f32, to: f32) -> GrayImage {
+        let (w, h) = (827u32, 1169u32);
+        GrayImage::from_fn(w, h, |x, y| {
+            let (fx, row) = (x as f32 / w as f32, y % 28);
+            let letter = (x / 6) % 3 != 2;
+            let inked = fx >= from && fx <= to && (150..1000).contains(&y) && (8..20).contains(&row) && letter;
+            Luma([if inked { 20 } else { 245 }])
+        })
+    }
+
+    fn codes(image: GrayImage) -> Vec<String> {
+        let m = measure(&DynamicImage::ImageLuma8(image), 100.0);
+        judge(1, &m, &ScanQuality { min_dpi: 90.0, ..ScanQuality::default() }).into_iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn a_plain_page_passes_and_each_fault_is_named() {
+        assert_eq!(codes(page(0.12, 0.88)), Vec::<String>::new());
+        assert_eq!(codes(GrayImage::from_pixel(827, 1169, Luma([245]))), ["blank"]);
+        let dark = GrayImage::from_fn(827, 1169, |x, y| Luma([page(0.12, 0.88).get_pixel(x, y)[0] / 4]));
+        assert!(codes(dark).contains(&"too_dark".to_owned()));
+        let light = GrayImage::from_fn(827, 1169, |x, y| Luma([255 - (255 - page(0.12, 0.88).get_pixel(x, y)[0]) / 8]));
+        assert!(codes(light).contains(&"too_light".to_owned()));
+        assert!(codes(page(0.0, 0.7)).contains(&"text_cut".to_owned()));
+    }
+
+    #[test]
+    fn anything_the_reader_takes_is_assessed_without_failing() {
+        let limits = ScanQuality::default();
+        let report = assess(b"not an image", MEDIA, &limits);
+        assert!(!report.rescan_advised && report.pages.is_empty());
+        assert!(report.unmeasured.unwrap().contains("unsupported_media_type"));
+        let mut png = std::io::Cursor::new(Vec::new());
+        GrayImage::from_pixel(620, 877, Luma([250])).write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let report = assess(png.get_ref(), MEDIA, &limits);
+        let found: Vec<&str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(found, ["low_dpi", "blank"]);
+        assert!(report.rescan_advised && report.findings[0].reason.contains("Độ phân giải"));
     }
 }

@@ -28,7 +28,7 @@ const MAX_FALSE_ALARMS: f64 = 0.02;
 const MIN_DETECTION: f64 = 0.95;
 /// Seeds the limits were tuned on start here; held-out seeds start at `HELD_OUT_SEED`.
 const TUNING_SEED: u64 = 1;
-const HELD_OUT_SEED: u64 = 7_000_000;
+const HELD_OUT_SEED: u64 = 9_000_000;
 
 /// How a page was spoiled, and the finding that must report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -349,9 +349,7 @@ fn degraded_pages_are_flagged_and_ordinary_ones_are_not() {
         }
         spoiled += n;
         caught += c;
-        // Text cut at the right edge is the weak kind: lines end unevenly there, so a cut often
-        // touches one or two lines only (12 of 15 on the held-out seeds).
-        assert!(*c as f64 >= 0.75 * *n as f64, "{spoil:?}: only {c} of {n} caught");
+        assert!(*c as f64 >= 0.9 * *n as f64, "{spoil:?}: only {c} of {n} caught");
     }
     for (kind, (n, f)) in &tally.unrelated {
         println!("out-of-scope {kind}: {f} of {n} flagged");
