@@ -71,7 +71,10 @@ pub fn judge(page: u32, m: &Measures, limits: &ScanQuality) -> Vec<Finding> {
         let reason = format!("Độ phân giải quá thấp ({:.0} dpi, cần ít nhất {:.0} dpi), đề nghị quét lại", m.dpi, limits.min_dpi);
         add("low_dpi", reason, round(m.dpi, 0), f64::from(limits.min_dpi));
     }
-    if m.marks < limits.min_marks {
+    // On paper this dark the marks cannot be told from it: the page is dark, not blank.
+    if m.paper < limits.min_paper {
+        add("too_dark", "Ảnh quá tối, đề nghị quét lại".into(), round(m.paper, 0), f64::from(limits.min_paper));
+    } else if m.marks < limits.min_marks {
         add(
             "blank",
             "Trang trắng hoặc gần như trắng, đề nghị kiểm tra mặt giấy và quét lại".into(),
@@ -84,9 +87,7 @@ pub fn judge(page: u32, m: &Measures, limits: &ScanQuality) -> Vec<Finding> {
         }
         return out;
     }
-    if m.paper < limits.min_paper {
-        add("too_dark", "Ảnh quá tối, đề nghị quét lại".into(), round(m.paper, 0), f64::from(limits.min_paper));
-    } else if m.contrast < limits.min_contrast {
+    if m.paper >= limits.min_paper && m.contrast < limits.min_contrast {
         add("too_light", LIGHT.into(), round(m.contrast, 0), f64::from(limits.min_contrast));
     }
     if let Some(blur) = m.blur_mm.filter(|b| *b > limits.max_blur_mm) {
@@ -180,9 +181,10 @@ mod tests {
     fn a_plain_page_passes_and_each_fault_is_named() {
         assert_eq!(codes(page(0.12, 0.88)), Vec::<String>::new());
         assert_eq!(codes(GrayImage::from_pixel(827, 1169, Luma([245]))), ["blank"]);
-        let dark = GrayImage::from_fn(827, 1169, |x, y| Luma([page(0.12, 0.88).get_pixel(x, y)[0] / 4]));
+        let plain = page(0.12, 0.88);
+        let dark = GrayImage::from_fn(827, 1169, |x, y| Luma([plain.get_pixel(x, y)[0] / 4]));
         assert!(codes(dark).contains(&"too_dark".to_owned()));
-        let light = GrayImage::from_fn(827, 1169, |x, y| Luma([255 - (255 - page(0.12, 0.88).get_pixel(x, y)[0]) / 8]));
+        let light = GrayImage::from_fn(827, 1169, |x, y| Luma([255 - (255 - plain.get_pixel(x, y)[0]) / 8]));
         assert!(codes(light).contains(&"too_light".to_owned()));
         assert!(codes(page(0.0, 0.7)).contains(&"text_cut".to_owned()));
     }

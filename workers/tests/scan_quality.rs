@@ -28,7 +28,7 @@ const MAX_FALSE_ALARMS: f64 = 0.02;
 const MIN_DETECTION: f64 = 0.95;
 /// Seeds the limits were tuned on start here; held-out seeds start at `HELD_OUT_SEED`.
 const TUNING_SEED: u64 = 1;
-const HELD_OUT_SEED: u64 = 9_000_000;
+const HELD_OUT_SEED: u64 = 11_000_000;
 
 /// How a page was spoiled, and the finding that must report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
