@@ -15,6 +15,7 @@ pub mod pages;
 pub mod pdf;
 pub mod pki;
 pub mod policy;
+pub mod quality;
 pub mod queue;
 pub mod registry;
 pub mod renewal;

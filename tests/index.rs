@@ -75,6 +75,7 @@ fn new_scan(code: &DossierCode, bytes: &[u8], key: Option<&str>) -> NewScan {
         size: bytes.len() as u64,
         pages: 1,
         idempotency_key: key.map(str::to_owned),
+        quality: None,
     }
 }
 

@@ -207,7 +207,10 @@ fn paths() -> Value {
         (
             "/dossiers/{code}/components/{component}/scans",
             "post",
-            Op::new("Upload a scan of a component (PNG, JPEG, TIFF or PDF); queues its OCR job", "scanner")
+            Op::new(
+                "Upload a scan of a component (PNG, JPEG, TIFF or PDF); queues its OCR job and answers the quality gate's findings (scan.quality)",
+                "scanner",
+            )
                 .params(vec![
                     dossier(),
                     component(),
@@ -630,8 +633,29 @@ fn schemas() -> Value {
         })),
         "Scan": object(&["id", "dossier", "component", "digest", "media_type", "size", "status"], json!({
             "id": {"type": "integer"}, "dossier": string(), "component": string(), "digest": string(),
-            "media_type": string(), "size": {"type": "integer"}, "pages": {"type": "integer"}, "status": string()
+            "media_type": string(), "size": {"type": "integer"}, "pages": {"type": "integer"}, "status": string(),
+            "quality": {"oneOf": [{"type": "null"}, schema("ScanQuality")]}
         })),
+        "ScanQuality": {
+            "type": "object", "required": ["rescan_advised", "findings", "pages"],
+            "description": "What the scan quality gate measured at upload (null for scans uploaded before it); limits in policies/scan-quality.toml",
+            "properties": {
+                "rescan_advised": {"type": "boolean", "description": "true when any finding advises scanning again"},
+                "findings": {"type": "array", "items": object(&["page", "code", "reason", "value", "limit"], json!({
+                    "page": {"type": "integer", "minimum": 1},
+                    "code": {"enum": ["low_dpi", "blurred", "skewed", "blank", "text_cut", "too_dark", "too_light"]},
+                    "reason": {"type": "string", "description": "what to tell the scanner, in Vietnamese"},
+                    "value": {"type": "number"}, "limit": {"type": "number"}
+                }))},
+                "pages": {"type": "array", "items": object(&["page", "dpi", "marks", "paper", "contrast", "cut_marks"], json!({
+                    "page": {"type": "integer"}, "dpi": {"type": "number"}, "blur_mm": nullable("number"),
+                    "skew": nullable("number"), "marks": {"type": "number"}, "paper": {"type": "number"},
+                    "contrast": {"type": "number"},
+                    "cut_marks": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4}
+                }))},
+                "unmeasured": {"type": "string", "description": "present when pages were left unmeasured"}
+            }
+        },
         "Job": object(&["id", "kind", "agency", "state", "lease"], json!({
             "id": {"type": "integer"}, "kind": string(), "agency": string(), "state": string(), "lease": nullable("string"), "payload": {}
         })),
@@ -701,7 +725,7 @@ mod tests {
     fn every_reference_resolves_and_every_operation_answers_errors_as_problems() {
         let doc = document();
         let text = doc.to_string();
-        for name in ["Problem", "NewDossier", "Dossier", "Scan", "Job", "Record", "Hold", "Result", "Placement"] {
+        for name in ["Problem", "NewDossier", "Dossier", "Scan", "ScanQuality", "Job", "Record", "Hold", "Result", "Placement"] {
             assert!(doc["components"]["schemas"][name].is_object(), "{name}");
         }
         let refs: Vec<&str> = text.split("\"$ref\":\"").skip(1).filter_map(|s| s.split('"').next()).collect();

@@ -1,9 +1,11 @@
-//! Scan upload: sniff, check limits, store content-addressed, queue the OCR job.
+//! Scan upload: sniff, check limits, measure the pages' quality, store content-addressed,
+//! queue the OCR job.
 
 use super::{dossiers, ApiError, AppState, Principal};
 use crate::domain::{vietnam_time, Digest, Role};
 use crate::index::{AuditEntry, IndexError, NewScan, Scan};
 use crate::intake::{self, MediaError};
+use crate::quality;
 use crate::queue::JobKind;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -27,6 +29,7 @@ pub fn render(s: &Scan) -> Value {
         "error": s.error,
         "job": s.job,
         "created_at": vietnam_time(s.created_at_ms),
+        "quality": s.quality,
     })
 }
 
@@ -102,11 +105,15 @@ pub async fn upload(
     }
 
     let limits = state.media_limits;
+    let gate = state.catalog.scan_quality;
     let inspected = bytes.clone();
-    let info = tokio::task::spawn_blocking(move || intake::inspect(&inspected, limits))
-        .await
-        .map_err(|e| ApiError::internal("upload inspection crashed", e))?
-        .map_err(media_error)?;
+    // The quality gate measures the pages only once intake has accepted them whole.
+    let (info, quality) = tokio::task::spawn_blocking(move || {
+        intake::inspect(&inspected, limits).map(|info| (info, quality::assess(&inspected, limits, &gate)))
+    })
+    .await
+    .map_err(|e| ApiError::internal("upload inspection crashed", e))?
+    .map_err(media_error)?;
 
     let stored = state.archive.put_blob(bytes.clone()).await?;
     let new = NewScan {
@@ -117,6 +124,7 @@ pub async fn upload(
         size: bytes.len() as u64,
         pages: info.pages,
         idempotency_key: key.clone(),
+        quality: Some(quality),
     };
     let audit = AuditEntry {
         actor: who.actor(),
@@ -137,7 +145,8 @@ pub async fn upload(
         Err(e) => return Err(e.into()),
     };
     state.jobs_queued.notify_waiters();
-    tracing::info!(dossier = %dossier.code, scan = scan.id, job = scan.job, media_type = info.media_type, "scan queued");
+    let rescan = scan.quality.as_ref().is_some_and(|q| q.rescan_advised);
+    tracing::info!(dossier = %dossier.code, scan = scan.id, job = scan.job, media_type = info.media_type, rescan_advised = rescan, "scan queued");
     Ok(accepted(&scan, false))
 }
 

@@ -197,6 +197,8 @@ pub struct Scan {
     pub error: Option<String>,
     pub job: i64,
     pub created_at_ms: i64,
+    /// What the quality gate found at upload; `None` for scans uploaded before it.
+    pub quality: Option<crate::quality::Report>,
 }
 
 #[derive(Debug, Clone)]
@@ -209,6 +211,7 @@ pub struct NewScan {
     pub pages: u32,
     /// Scoped by the caller (agency and key) so keys of different agencies never meet.
     pub idempotency_key: Option<String>,
+    pub quality: Option<crate::quality::Report>,
 }
 
 /// Objects the index refers to, which the archive must hold.

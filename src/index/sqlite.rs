@@ -163,6 +163,10 @@ fn scan_row(r: &SqliteRow) -> Result<Scan> {
         error: r.get("error"),
         job: r.get("job"),
         created_at_ms: r.get("created_at"),
+        quality: match r.get::<Option<String>, _>("quality") {
+            Some(text) => Some(serde_json::from_str(&text).map_err(|e| corrupt("scans", e))?),
+            None => None,
+        },
     })
 }
 
@@ -365,9 +369,10 @@ impl Index for SqliteIndex {
         let payload = serde_json::to_string(&payload).map_err(|e| corrupt("jobs", e))?;
         let key = format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest);
         let job = enqueue(&mut tx, kind, &s.dossier.agency(), &payload, policy.max_attempts as i64, &key).await?;
+        let quality = s.quality.as_ref().map(serde_json::to_string).transpose().map_err(|e| corrupt("scans", e))?;
         let row = sqlx::query(
-            "INSERT INTO scans (id, dossier, component, digest, media_type, size, pages, status, job, idempotency_key, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) RETURNING *",
+            "INSERT INTO scans (id, dossier, component, digest, media_type, size, pages, status, job, idempotency_key, quality, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING *",
         )
         .bind(scan_id)
         .bind(s.dossier.as_str())
@@ -378,6 +383,7 @@ impl Index for SqliteIndex {
         .bind(s.pages as i64)
         .bind(job)
         .bind(s.idempotency_key.as_deref())
+        .bind(quality)
         .bind(now)
         .bind(now)
         .fetch_one(&mut *tx)

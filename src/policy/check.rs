@@ -90,6 +90,13 @@ pub fn check(sources: &[(PathBuf, String)]) -> Result<Catalog, CatalogError> {
         for item in std::mem::take(&mut raw.retention) {
             loc.retention(item, &mut catalog);
         }
+        if let Some(item) = raw.scan_quality.take() {
+            if !seen.insert("scan_quality".into()) {
+                loc.problem(item.span(), "duplicate [scan_quality] table");
+            } else {
+                loc.scan_quality(item, &mut catalog);
+            }
+        }
     }
     for (loc, _) in files {
         problems.extend(loc.problems);
@@ -138,6 +145,39 @@ impl Located<'_> {
                 None
             }
         }
+    }
+
+    /// `[scan_quality]`: each limit optional (the default stands), each within its range.
+    fn scan_quality(&mut self, item: Spanned<RawScanQuality>, catalog: &mut Catalog) {
+        let raw = item.into_inner();
+        let mut q = ScanQuality::default();
+        let mut number = |value: Opt<f64>, name: &str, range: std::ops::RangeInclusive<f64>, into: &mut f32| {
+            if let Some(v) = value {
+                if range.contains(v.get_ref()) {
+                    *into = *v.get_ref() as f32;
+                } else {
+                    self.problem(v.span(), format!("scan_quality: {name} must be {} to {}", range.start(), range.end()));
+                }
+            }
+        };
+        number(raw.min_dpi, "min_dpi", 0.0..=1200.0, &mut q.min_dpi);
+        number(raw.max_blur_mm, "max_blur_mm", 0.0..=10.0, &mut q.max_blur_mm);
+        number(raw.max_skew_degrees, "max_skew_degrees", 0.0..=45.0, &mut q.max_skew_degrees);
+        number(raw.min_marks, "min_marks", 0.0..=1.0, &mut q.min_marks);
+        number(raw.min_paper, "min_paper", 0.0..=255.0, &mut q.min_paper);
+        number(raw.min_contrast, "min_contrast", 0.0..=255.0, &mut q.min_contrast);
+        let mut count = |value: Opt<i64>, name: &str, range: std::ops::RangeInclusive<i64>, into: &mut u32| {
+            if let Some(v) = value {
+                if range.contains(v.get_ref()) {
+                    *into = *v.get_ref() as u32;
+                } else {
+                    self.problem(v.span(), format!("scan_quality: {name} must be {} to {}", range.start(), range.end()));
+                }
+            }
+        };
+        count(raw.max_cut_marks, "max_cut_marks", 0..=10_000, &mut q.max_cut_marks);
+        count(raw.max_pages, "max_pages", 0..=10_000, &mut q.max_pages);
+        catalog.scan_quality = q;
     }
 
     fn level(&mut self, level: Spanned<String>, what: &str) -> Option<Level> {

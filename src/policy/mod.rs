@@ -7,7 +7,7 @@ mod raw;
 
 pub use check::{check, load, CatalogError, Problem};
 pub use model::{
-    Agency, Catalog, Component, DocType, DocTypeId, Field, Level, Procedure, Retention, SigningKind, SigningProfile, Validity,
+    Agency, Catalog, Component, DocType, DocTypeId, Field, Level, Procedure, Retention, ScanQuality, SigningKind, SigningProfile, Validity,
 };
 
 #[cfg(test)]

@@ -235,6 +235,43 @@ pub struct Retention {
     pub years: Option<u32>,
 }
 
+/// Limits of the scan quality gate: a page beyond any of them is reported, and the desk is
+/// advised to scan it again. The defaults are those of `policies/scan-quality.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScanQuality {
+    /// Lowest resolution accepted, in dots per inch.
+    pub min_dpi: f32,
+    /// Widest edge blur accepted (radius of a Gaussian blur), in millimetres.
+    pub max_blur_mm: f32,
+    /// Largest lean of the text lines accepted, in degrees.
+    pub max_skew_degrees: f32,
+    /// A page with a smaller share of marks than this is blank.
+    pub min_marks: f32,
+    /// Darkest paper accepted (0-255).
+    pub min_paper: f32,
+    /// Least contrast between marks and paper accepted (0-255).
+    pub min_contrast: f32,
+    /// Pieces of letters cut by one edge that are tolerated; one more and the text is cut.
+    pub max_cut_marks: u32,
+    /// Pages of one upload measured at most; later pages are left to recognition.
+    pub max_pages: u32,
+}
+
+impl Default for ScanQuality {
+    fn default() -> Self {
+        ScanQuality {
+            min_dpi: 140.0,
+            max_blur_mm: 0.2,
+            max_skew_degrees: 6.0,
+            min_marks: 0.014,
+            min_paper: 120.0,
+            min_contrast: 70.0,
+            max_cut_marks: 0,
+            max_pages: 30,
+        }
+    }
+}
+
 /// The whole checked policy catalog; cheap to share behind an `Arc`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Catalog {
@@ -243,6 +280,8 @@ pub struct Catalog {
     pub procedures: BTreeMap<ProcedureCode, Procedure>,
     pub signing_profiles: BTreeMap<String, SigningProfile>,
     pub retention: BTreeMap<DocTypeId, Retention>,
+    /// The scan quality gate's limits (`[scan_quality]`; built-in defaults without one).
+    pub scan_quality: ScanQuality,
 }
 
 impl Catalog {

@@ -19,6 +19,7 @@ pub struct RawFile {
     pub signing_profile: Vec<Spanned<RawSigningProfile>>,
     #[serde(default)]
     pub retention: Vec<Spanned<RawRetention>>,
+    pub scan_quality: Option<Spanned<RawScanQuality>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,4 +93,17 @@ pub struct RawRetention {
     pub doc_type: Opt<String>,
     /// `permanent` or `N years`.
     pub keep: Opt<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScanQuality {
+    pub min_dpi: Opt<f64>,
+    pub max_blur_mm: Opt<f64>,
+    pub max_skew_degrees: Opt<f64>,
+    pub min_marks: Opt<f64>,
+    pub min_paper: Opt<f64>,
+    pub min_contrast: Opt<f64>,
+    pub max_cut_marks: Opt<i64>,
+    pub max_pages: Opt<i64>,
 }

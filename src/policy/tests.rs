@@ -168,3 +168,19 @@ fn reuse_of_a_non_reusable_type_is_rejected() {
     let p = problems(&[("a.toml", AGENCY), ("d.toml", &docs), ("p.toml", proc)]);
     assert!(p[0].contains("not reusable"), "{p:?}");
 }
+
+#[test]
+fn scan_quality_limits_default_are_read_and_checked() {
+    assert_eq!(texts(&[("a.toml", AGENCY)]).unwrap().scan_quality, ScanQuality::default());
+    let shipped = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap();
+    assert_eq!(shipped.scan_quality, ScanQuality::default(), "the built-in defaults are the shipped file's");
+    let set = texts(&[("a.toml", AGENCY), ("q.toml", "[scan_quality]\nmin_dpi = 150\nmax_cut_marks = 2\n")]).unwrap();
+    assert_eq!((set.scan_quality.min_dpi, set.scan_quality.max_cut_marks), (150.0, 2));
+    assert_eq!(set.scan_quality.max_blur_mm, ScanQuality::default().max_blur_mm);
+    let bad = problems(&[("a.toml", AGENCY), ("q.toml", "[scan_quality]\nmin_dpi = 150\nmax_blur_mm = -1\nblur = 2\n")]);
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(bad[0].starts_with("q.toml:") && bad[0].contains("blur"), "{bad:?}");
+    let twice =
+        problems(&[("a.toml", AGENCY), ("q.toml", "[scan_quality]\nmin_dpi = 150\n"), ("r.toml", "[scan_quality]\nmin_dpi = 160\n")]);
+    assert!(twice[0].starts_with("r.toml:1") && twice[0].contains("duplicate"), "{twice:?}");
+}
