@@ -126,7 +126,7 @@ async fn bad_requests_get_problems_and_write_nothing() {
         .await;
     let whole = png(300, 300);
     assert_problem(app.upload(scanner, &code, component, whole[..whole.len() / 2].to_vec(), None).await, 422, "corrupt_image").await;
-    assert_problem(app.upload(scanner, &code, component, blank_png(1001, 1000), None).await, 422, "too_many_pixels").await;
+    assert_problem(app.upload(scanner, &code, component, blank_png(2001, 1000), None).await, 422, "too_many_pixels").await;
     assert_problem(app.upload(scanner, &code, "no_such_component", png(50, 50), None).await, 404, "component_not_found").await;
     assert_problem(app.upload(scanner, "000.00.31.H29-261124-9999", component, png(50, 50), None).await, 404, "dossier_not_found").await;
     assert_problem(app.upload(scanner, &code, component, Vec::new(), None).await, 400, "empty_upload").await;

@@ -16,6 +16,14 @@ pub struct MediaLimits {
     pub max_scan_pixels: u64,
 }
 
+impl MediaLimits {
+    /// The largest page decoded: pages up to twice `max_pixels` are read and recognised from
+    /// a copy scaled down to `max_pixels`, the original kept; larger ones are refused.
+    pub fn max_decoded_pixels(&self) -> u64 {
+        self.max_pixels.saturating_mul(2)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaInfo {
     pub media_type: &'static str,
@@ -93,8 +101,8 @@ fn check_pixels(width: u32, height: u32, limits: MediaLimits) -> Result<(), Medi
     if width == 0 || height == 0 {
         return Err(MediaError::NoPages);
     }
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_pixels });
+    if u64::from(width) * u64::from(height) > limits.max_decoded_pixels() {
+        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_decoded_pixels() });
     }
     Ok(())
 }
@@ -111,7 +119,7 @@ fn add_pixels(total: u64, width: u32, height: u32, limits: MediaLimits) -> Resul
 fn decoder_limits(limits: MediaLimits) -> Limits {
     let mut l = Limits::default();
     // Four bytes a pixel covers RGBA8; 16-bit scans are rare at desks and refused here.
-    l.max_alloc = Some(limits.max_pixels.saturating_mul(4));
+    l.max_alloc = Some(limits.max_decoded_pixels().saturating_mul(4));
     l
 }
 
@@ -137,7 +145,7 @@ fn tiff_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError
     use tiff::decoder::{Decoder, Limits as TiffLimits};
     let corrupt = |e: tiff::TiffError| MediaError::CorruptImage { format: "tiff", reason: e.to_string() };
     let mut tiff_limits = TiffLimits::default();
-    let alloc = usize::try_from(limits.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX);
+    let alloc = usize::try_from(limits.max_decoded_pixels().saturating_mul(4)).unwrap_or(usize::MAX);
     tiff_limits.decoding_buffer_size = alloc;
     tiff_limits.intermediate_buffer_size = alloc;
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(corrupt)?.with_limits(tiff_limits);
@@ -238,7 +246,8 @@ mod tests {
         let whole = png(200, 200);
         let truncated = &whole[..whole.len() / 2];
         assert_eq!(inspect(truncated, LIMITS).unwrap_err().code(), "corrupt_image");
-        assert_eq!(inspect(&png(1001, 1000), LIMITS).unwrap_err().code(), "too_many_pixels");
+        assert!(inspect(&png(1001, 1000), LIMITS).is_ok(), "within twice the limit: read from a smaller copy");
+        assert_eq!(inspect(&png(2001, 1000), LIMITS).unwrap_err().code(), "too_many_pixels");
     }
 
     #[test]

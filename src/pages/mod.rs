@@ -134,8 +134,8 @@ fn check_size(width: u32, height: u32, limits: MediaLimits) -> Result<(), PageEr
     if width == 0 || height == 0 {
         return Err(MediaError::NoPages.into());
     }
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_pixels }.into());
+    if u64::from(width) * u64::from(height) > limits.max_decoded_pixels() {
+        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_decoded_pixels() }.into());
     }
     if width < MIN_SIDE || height < MIN_SIDE {
         return Err(PageError::TooSmall { width, height });
@@ -162,7 +162,7 @@ fn decode(bytes: &[u8], format: ImageFormat, name: &'static str, limits: MediaLi
     dimensions(bytes, format, name, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut l = Limits::default();
-    l.max_alloc = Some(limits.max_pixels.saturating_mul(4));
+    l.max_alloc = Some(limits.max_decoded_pixels().saturating_mul(4));
     reader.limits(l);
     // image's decoders are not hardened against every malformed file (zune-jpeg 0.5.15 indexes
     // out of bounds on some JPEGs); a panic there is a corrupt image.
@@ -391,7 +391,7 @@ fn tiff_pages<E: From<PageError>>(
     use tiff::ColorType;
     let bad = |e: tiff::TiffError| PageError::from(MediaError::CorruptImage { format: "tiff", reason: e.to_string() });
     let mut tiff_limits = TiffLimits::default();
-    let alloc = usize::try_from(limits.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX);
+    let alloc = usize::try_from(limits.max_decoded_pixels().saturating_mul(4)).unwrap_or(usize::MAX);
     tiff_limits.decoding_buffer_size = alloc;
     tiff_limits.intermediate_buffer_size = alloc;
     let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(bad)?.with_limits(tiff_limits);
@@ -515,8 +515,15 @@ mod tests {
     fn tiny_images_bombs_and_strangers_are_refused() {
         let one = DynamicImage::ImageLuma8(GrayImage::new(1, 1));
         assert_eq!(pages(&encode(&one, ImageFormat::Png), BOTH).err().unwrap().code(), "image_too_small");
-        let big = DynamicImage::ImageLuma8(GrayImage::new(2100, 2000));
+        let big = DynamicImage::ImageLuma8(GrayImage::new(2900, 2800));
         assert_eq!(pages(&encode(&big, ImageFormat::Png), BOTH).err().unwrap().code(), "too_many_pixels");
+        // over the limit but within twice it: recognised from a smaller copy, the file kept
+        let large = DynamicImage::ImageLuma8(GrayImage::from_fn(2400, 2000, |x, _| image::Luma([(x % 256) as u8])));
+        let page = &pages(&encode(&large, ImageFormat::Png), BOTH).unwrap()[0];
+        let pixels = page.pixels.as_ref().unwrap();
+        assert!(u64::from(pixels.width()) * u64::from(pixels.height()) <= LIMITS.max_pixels, "{}x{}", pixels.width(), pixels.height());
+        assert_eq!((page.width, page.height), (pixels.width(), pixels.height()));
+        assert!(matches!(page.original, Some(Original::Png { width: 2400, height: 2000, .. })));
         assert_eq!(pages(b"plain text", BOTH).err().unwrap().code(), "unsupported_media_type");
         let zeros = vec![0u8; 10_000_000];
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());

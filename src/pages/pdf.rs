@@ -25,9 +25,6 @@ const MIN_DPI: f32 = 100.0;
 const MAX_DPI: f32 = 2400.0;
 /// The highest resolution recognition is told a page has.
 const RECOGNITION_DPI: f32 = 1200.0;
-/// An image drawn on a page may hold this many times the pixel limit; the page is rendered
-/// within the limit.
-const IMAGE_HEADROOM: u64 = 2;
 /// Largest side the renderer draws, in pixels.
 const MAX_SIDE: f32 = 30_000.0;
 /// Decoded content streams of one page, far above any real page.
@@ -338,7 +335,7 @@ fn largest_image_dpi(
     };
     let (w, h) = (u64::try_from(largest.width).unwrap_or(0), u64::try_from(largest.height).unwrap_or(0));
     // an image is decoded whole before it is drawn smaller: its own pixels are bounded
-    if w.saturating_mul(h) > limits.max_pixels.saturating_mul(IMAGE_HEADROOM) {
+    if w.saturating_mul(h) > limits.max_decoded_pixels() {
         return Err(PageError::UnsupportedPdfImage { page: number, what: format!("a {w}x{h} image") });
     }
     let (sw, sh) = frame.shown_size();

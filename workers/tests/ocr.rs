@@ -167,10 +167,10 @@ fn bad_scans_fail_with_their_code_and_write_nothing() {
         image::GrayImage::new(width, height).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
         out.into_inner()
     };
-    // a 100x100 JPEG whose frame header says 10000x10000 (SOF0: FF C0, length, precision, height, width)
+    // a 100x100 JPEG whose frame header says 20000x20000 (SOF0: FF C0, length, precision, height, width)
     let mut huge = jpeg(100, 100);
     let sof = huge.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
-    huge[sof + 5..sof + 9].copy_from_slice(&[0x27, 0x10, 0x27, 0x10]);
+    huge[sof + 5..sof + 9].copy_from_slice(&[0x4E, 0x20, 0x4E, 0x20]);
 
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("text posing as png", b"\x89PNG not really".to_vec(), "unsupported_media_type"),
@@ -187,7 +187,7 @@ fn bad_scans_fail_with_their_code_and_write_nothing() {
         ),
         ("malformed pdf", b"%PDF-1.7\n1 0 obj << /Type /Pag".to_vec(), "corrupt_pdf"),
         ("pdf page without image", pdf_with_image(100, 100, Vec::new(), None), "corrupt_pdf"),
-        ("pdf with a 100x100 JPEG that is 10000x10000", pdf_with_image(100, 100, huge, Some("DCTDecode")), "too_many_pixels"),
+        ("pdf with a 100x100 JPEG that is 20000x20000", pdf_with_image(100, 100, huge, Some("DCTDecode")), "too_many_pixels"),
         ("pdf with a 100x100 JPEG that is 120x100", pdf_with_image(100, 100, jpeg(120, 100), Some("DCTDecode")), "corrupt_pdf"),
         (
             "jpeg that makes zune-jpeg 0.5.15 panic",
