@@ -166,7 +166,7 @@ pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, polic
     let mut writer = Writer::new();
     let mut number = 0usize;
     for bytes in inputs {
-        let imported = if pages::is_pdf(bytes) { Some(writer.import(pages::load_for_copy(bytes)?)) } else { None };
+        let imported = if pages::is_pdf(bytes) { Some(writer.import(crate::intake::load_pdf(bytes)?)) } else { None };
         let want = Want { pixels: policy == TextPolicy::Force && imported.is_some(), original: true };
         pages::for_each(bytes, limits, want, |page| {
             number += 1;

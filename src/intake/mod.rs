@@ -168,7 +168,9 @@ fn tiff_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError
     Ok(MediaInfo { media_type: "image/tiff", pages })
 }
 
-fn pdf_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError> {
+/// Parses a PDF scan: encrypted files refused, parser panics turned into `corrupt_pdf`.
+/// Intake, the page reader and the copy's writer all load scans through it.
+pub fn load_pdf(bytes: &[u8]) -> Result<lopdf::Document, MediaError> {
     // lopdf is not hardened against every malformed file; a panic there is a corrupt PDF.
     let loaded =
         std::panic::catch_unwind(|| lopdf::Document::load_mem(bytes)).map_err(|_| MediaError::CorruptPdf("the parser gave up".into()))?;
@@ -180,6 +182,11 @@ fn pdf_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError>
     if doc.is_encrypted() || doc.was_encrypted() {
         return Err(MediaError::EncryptedPdf);
     }
+    Ok(doc)
+}
+
+fn pdf_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError> {
+    let doc = load_pdf(bytes)?;
     let pages = u32::try_from(doc.get_pages().len()).unwrap_or(u32::MAX);
     if pages == 0 {
         return Err(MediaError::NoPages);

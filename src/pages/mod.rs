@@ -5,7 +5,7 @@
 
 mod pdf;
 
-pub use pdf::{load_for_copy, Frame, TextLayer};
+pub use pdf::{Frame, TextLayer};
 
 use crate::intake::{MediaError, MediaLimits};
 use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits};
@@ -428,7 +428,7 @@ fn tiff_pages<E: From<PageError>>(
         let image = match color {
             ColorType::Gray(8) => GrayImage::from_raw(width, height, samples).map(DynamicImage::ImageLuma8),
             // the decoder has made WhiteIsZero pages BlackIsZero: a set bit is white
-            ColorType::Gray(1) => Some(DynamicImage::ImageLuma8(expand_bilevel(&samples, width, height, false))),
+            ColorType::Gray(1) => Some(DynamicImage::ImageLuma8(expand_bilevel(&samples, width, height))),
             ColorType::RGB(8) => image::RgbImage::from_raw(width, height, samples).map(DynamicImage::ImageRgb8),
             ColorType::RGBA(8) => image::RgbaImage::from_raw(width, height, samples).map(DynamicImage::ImageRgba8),
             other => {
@@ -454,13 +454,13 @@ fn from_pixels(image: DynamicImage, declared: Option<Density>, want: Want, max_p
     image_page(image.width(), image.height(), declared, want.pixels.then_some(image), original, max_pixels)
 }
 
-/// 1-bit rows (padded to bytes) to 8-bit gray; `zero_is_white` as in TIFF's WhiteIsZero.
-fn expand_bilevel(bits: &[u8], width: u32, height: u32, zero_is_white: bool) -> GrayImage {
+/// 1-bit rows (padded to bytes) to 8-bit gray, a set bit white (BlackIsZero).
+fn expand_bilevel(bits: &[u8], width: u32, height: u32) -> GrayImage {
     let row_bytes = width.div_ceil(8) as usize;
     GrayImage::from_fn(width, height, |x, y| {
         let byte = bits.get(y as usize * row_bytes + x as usize / 8).copied().unwrap_or(0);
         let set = byte & (0x80 >> (x % 8)) != 0;
-        image::Luma([if set == zero_is_white { 0 } else { 255 }])
+        image::Luma([if set { 255 } else { 0 }])
     })
 }
 

@@ -111,7 +111,7 @@ pub fn pages<E: From<PageError>>(
     want: Want,
     mut each: impl FnMut(Page) -> Result<(), E>,
 ) -> Result<(), E> {
-    let doc = load(bytes)?;
+    let doc = crate::intake::load_pdf(bytes).map_err(PageError::from)?;
     let page_ids = doc.get_pages();
     if page_ids.is_empty() {
         return Err(PageError::from(MediaError::NoPages).into());
@@ -212,25 +212,6 @@ fn sole_jpeg<'a>(doc: &'a Document, id: lopdf::ObjectId, frame: &Frame, limits: 
         return None;
     }
     Some(SoleJpeg { data: &image.content, size: (w, h) })
-}
-
-fn load(bytes: &[u8]) -> Result<Document, PageError> {
-    // lopdf is not hardened against every malformed file; a panic there is a corrupt PDF.
-    let loaded = std::panic::catch_unwind(|| Document::load_mem(bytes)).map_err(|_| MediaError::CorruptPdf("the parser gave up".into()))?;
-    let doc = match loaded {
-        Ok(doc) => doc,
-        Err(lopdf::Error::Decryption(_)) => return Err(MediaError::EncryptedPdf.into()),
-        Err(e) => return Err(MediaError::CorruptPdf(e.to_string()).into()),
-    };
-    if doc.is_encrypted() || doc.was_encrypted() {
-        return Err(MediaError::EncryptedPdf.into());
-    }
-    Ok(doc)
-}
-
-/// Loads a PDF scan for copying its pages, with the checks the page reader makes.
-pub fn load_for_copy(bytes: &[u8]) -> Result<Document, PageError> {
-    load(bytes)
 }
 
 fn frame(number: u32, page: &hayro::hayro_syntax::page::Page<'_>, doc: &Document, id: lopdf::ObjectId) -> Option<Frame> {
@@ -414,7 +395,13 @@ fn flate_size(s: &lopdf::Stream, limit: usize) -> Result<usize, PageError> {
         _ => false,
     };
     if flate {
-        Ok(inflate_limited(&s.content, limit).map(|v| v.len()).unwrap_or(s.content.len()))
+        // a bomb is refused; data that does not inflate is left to the renderer, which draws
+        // what it can of a damaged content stream
+        match inflate_limited(&s.content, limit) {
+            Ok(inflated) => Ok(inflated.len()),
+            Err(e @ PageError::Bomb { .. }) => Err(e),
+            Err(_) => Ok(s.content.len()),
+        }
     } else {
         Ok(s.content.len())
     }
@@ -518,6 +505,26 @@ mod tests {
         let big = Frame { user_unit: 2.0, ..frame };
         assert_eq!(big.shown_size(), (200.0, 400.0));
         assert_eq!(apply(big.shown_to_user(), 200.0, 400.0), (110.0, 220.0));
+    }
+
+    #[test]
+    fn a_content_stream_that_inflates_past_its_bound_is_a_bomb() {
+        use lopdf::{dictionary, Stream};
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut z, &vec![b' '; MAX_CONTENT + 1024]).unwrap();
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let content = doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, z.finish().unwrap()));
+        let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => content });
+        doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let limits = MediaLimits { max_pixels: 60_000_000, max_pages: 3, max_scan_pixels: u64::MAX };
+        let read = pages(&bytes, limits, Want { pixels: false, original: true }, |_| Ok::<_, PageError>(()));
+        assert_eq!(read.unwrap_err().code(), "decompression_bomb");
     }
 
     #[test]

@@ -66,7 +66,7 @@ fn upright_pages_stay_turned_pages_turn_back_and_sparse_pages_stay() {
 /// 520 upright held-out pages, 130 of them also turned three ways, and 130 sparse pages:
 /// about 15 minutes in release (scripts/soak-orientation.sh).
 #[test]
-#[ignore]
+#[ignore = "soak: about 15 minutes, run by scripts/soak-orientation.sh (make soak)"]
 fn soak_no_wrong_turn_on_520_upright_pages() {
     let (checked, wrong) = wrong_turns(520, 4, 130, 20_000);
     println!("{checked} pages checked, {} turned wrong", wrong.len());
