@@ -74,6 +74,8 @@ LINES = {
             "Nội dung: vệ sinh môi trường khu dân cư"],
     "invisible-text": ["GIẤY HẸN TRẢ KẾT QUẢ", "Hồ sơ đăng ký biến động đất đai",
                        "Người nhận: Chu Văn Khánh", "Ngày trả: thứ hai tuần sau"],
+    "text-rotated": ["BẢNG KÊ HỒ SƠ ĐÃ TIẾP NHẬN", "Ủy ban nhân dân xã Đông Hưng tiếp nhận",
+                     "Người nộp: bà Nghiêm Thị Xuân"],
     "userunit": ["GIẤY XÁC NHẬN CƯ TRÚ", "Công an phường Láng Thượng xác nhận",
                  "Ông Tạ Quang Bửu cư trú tại địa phương"],
 }
@@ -476,6 +478,20 @@ def text_layer_pdf(path, key):
     return facts((0, 0) + A4, None, 0, None, words_of(key))
 
 
+def text_rotated_pdf(path, key):
+    """A born-digital page turned a quarter by /Rotate 90 and cropped: its text is read in
+    the page as shown."""
+    text_layer_pdf(path + ".tmp", key)
+    doc = pikepdf.Pdf.open(path + ".tmp")
+    crop = (20, 30, A4[0] - 20, A4[1] - 30)
+    page = doc.pages[0]
+    page.obj.Rotate = 90
+    page.obj.CropBox = pikepdf.Array(list(crop))
+    doc.save(path, deterministic_id=True)
+    os.remove(path + ".tmp")
+    return facts((0, 0) + A4, crop, 90, None, words_of(key))
+
+
 def single(out, name, build, key):
     doc = Doc()
     build(doc, key)
@@ -510,6 +526,8 @@ def main():
     files.append(dict(invisible, text_layer=[1]))
     text_facts = text_layer_pdf(os.path.join(out, "text-layer.pdf"), "text-layer")
     files.append({"file": "text-layer.pdf", "pages": [text_facts], "text_layer": [1]})
+    rotated_facts = text_rotated_pdf(os.path.join(out, "text-rotated.pdf"), "text-rotated")
+    files.append({"file": "text-rotated.pdf", "pages": [rotated_facts], "text_layer": [1]})
 
     # several of the above in one file, as an archive's batch export mixes them
     mixed = pikepdf.Pdf.new()

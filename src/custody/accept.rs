@@ -1,7 +1,7 @@
 //! Accepting a worker's recognition: the searchable copy is assembled here, from the stored
 //! scan, and stored beside the words; the scan's result names both and who produced them.
 
-use super::{assemble, CustodyError, Recognition, TextPolicy};
+use super::{assemble, CustodyError, Recognition};
 use crate::archive::{Archive, ArchiveError};
 use crate::domain::Digest;
 use crate::intake::MediaLimits;
@@ -79,7 +79,7 @@ pub async fn accept(
     }
     let content = archive.get_blob(scan).await?;
     let (pdf, recognition) = tokio::task::spawn_blocking(move || {
-        assemble(&[&content], &recognition.pages, limits, TextPolicy::Redo).map(|pdf| (pdf, recognition))
+        assemble(&[&content], &recognition.pages, limits, super::SERVICE_POLICY).map(|pdf| (pdf, recognition))
     })
     .await
     .map_err(|e| CustodyError::Write(format!("assembly stopped: {e}")))??;

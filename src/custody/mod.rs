@@ -13,9 +13,13 @@ use crate::intake::{MediaError, MediaLimits};
 use crate::pages::{self, Original, PageError, Want};
 use serde::{Deserialize, Serialize};
 
+pub use crate::pages::TextPolicy;
 pub use accept::{accept, AcceptError, Completion, WorkerIdentity};
-pub use searchable::TextPolicy;
 use searchable::{PageRead, Writer};
+
+/// What the service does with a PDF page that carries text when it assembles a copy: an
+/// uploader's invisible layer is replaced, visible text kept. Workers read pages so too.
+pub const SERVICE_POLICY: TextPolicy = TextPolicy::Redo;
 
 /// A recognised word: its text (NFC), confidence 0-100 and box in the pixels of its page
 /// turned upright and deskewed.
@@ -53,6 +57,48 @@ pub struct PageText {
     /// recorded read as `unrecorded`.
     #[serde(default)]
     pub orientation: Orientation,
+    /// Where the words come from: recognised from the pixels, or read from the text the
+    /// PDF page already carries.
+    #[serde(default, skip_serializing_if = "TextSource::is_recognised")]
+    pub source: TextSource,
+}
+
+/// Where a page's words come from.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSource {
+    #[default]
+    Recognised,
+    /// The page's own text, kept: read from its content, not recognised again.
+    Page,
+}
+
+impl TextSource {
+    fn is_recognised(&self) -> bool {
+        *self == TextSource::Recognised
+    }
+}
+
+impl PageText {
+    /// Page `number` (`width` x `height` at `dpi`), whose words are the text it carries.
+    pub fn of_own_text(number: u32, width: u32, height: u32, dpi: f32, shown: &[pages::ShownWord]) -> PageText {
+        let words: Vec<Word> =
+            shown.iter().map(|w| Word { text: w.text.clone(), conf: 100.0, x: w.x, y: w.y, w: w.w, h: w.h, line: w.line }).collect();
+        PageText {
+            page: number,
+            width,
+            height,
+            dpi,
+            quarter_turns: 0,
+            skew: 0.0,
+            confidence: if words.is_empty() { 0.0 } else { 100.0 },
+            no_text: words.is_empty(),
+            text: text_of(&words),
+            words,
+            orientation: Orientation { method: OrientationMethod::Text, ..Orientation::default() },
+            source: TextSource::Page,
+        }
+    }
 }
 
 /// The evidence for a page's orientation. The line geometry of the page suggests a turn;
@@ -91,6 +137,8 @@ pub enum OrientationMethod {
     /// A turn was suggested and the orientations were read: the best reading won by the
     /// margin, or the page was left as scanned.
     Reading,
+    /// A PDF page read from its own text, shown as its /Rotate says: never turned.
+    Text,
 }
 
 /// The recognition engine a worker ran, as it reports it.
@@ -167,12 +215,13 @@ pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, polic
     let mut number = 0usize;
     for bytes in inputs {
         let imported = if pages::is_pdf(bytes) { Some(writer.import(crate::intake::load_pdf(bytes)?)) } else { None };
-        let want = Want { pixels: policy == TextPolicy::Force && imported.is_some(), original: true };
+        let want = Want { pixels: policy == TextPolicy::Force && imported.is_some(), original: true, text: Some(policy) };
         pages::for_each(bytes, limits, want, |page| {
             number += 1;
             let text =
                 pages.get(number - 1).ok_or_else(|| mismatch(format!("the scan has more pages than the {} recognised", pages.len())))?;
             check_page(text, number, page.width, page.height)?;
+            check_source(text, number, &page)?;
             let original = page.original.ok_or_else(|| CustodyError::Write(format!("page {number} has no image to embed")))?;
             let added = match (original, &imported) {
                 (Original::Pdf(frame), Some(imported)) => {
@@ -193,6 +242,24 @@ pub fn assemble(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, polic
 
 fn mismatch(why: String) -> CustodyError {
     CustodyError::Mismatch(why)
+}
+
+/// A page that keeps its own text must be reported with exactly that text, read again
+/// here; any other page must be recognised.
+fn check_source(text: &PageText, number: usize, page: &pages::Page) -> Result<(), CustodyError> {
+    match (&page.kept_text, text.source) {
+        (Some(own), _) => {
+            let expected = PageText::of_own_text(number as u32, page.width, page.height, page.dpi, own);
+            if text.source != TextSource::Page || text.words != expected.words || text.quarter_turns != 0 || text.skew != 0.0 {
+                return Err(mismatch(format!("page {number}: its words are not the text the page carries")));
+            }
+            Ok(())
+        }
+        (None, TextSource::Page) => {
+            Err(mismatch(format!("page {number}: reported as read from the page's own text, which it does not keep")))
+        }
+        (None, TextSource::Recognised) => Ok(()),
+    }
 }
 
 /// Whether `text` can be page `number` of the scan, whose image is `width` x `height`.
@@ -250,6 +317,7 @@ mod tests {
             text: text_of(&words),
             words,
             orientation: Orientation::default(),
+            source: TextSource::Recognised,
         }
     }
 
@@ -291,5 +359,40 @@ mod tests {
         let mut skewed = good;
         skewed.skew = f32::NAN;
         assert!(check_page(&skewed, 1, 100, 50).is_err());
+    }
+
+    const TEXT_PAGE: &[u8] = include_bytes!("../../tests/vectors/scanned/text-layer.pdf");
+    const LIMITS: MediaLimits = MediaLimits { max_pixels: 40_000_000, max_pages: 10, max_scan_pixels: u64::MAX };
+
+    /// What the page reader keeps of the one page of `pdf` under `policy`.
+    fn own_text(pdf: &[u8], policy: TextPolicy) -> PageText {
+        let mut found = None;
+        pages::for_each(pdf, LIMITS, Want { pixels: false, original: false, text: Some(policy) }, |p| {
+            found = Some(PageText::of_own_text(1, p.width, p.height, p.dpi, p.kept_text.as_deref().unwrap_or_default()));
+            Ok::<_, PageError>(())
+        })
+        .unwrap();
+        found.unwrap()
+    }
+
+    #[test]
+    fn a_page_that_keeps_its_text_must_be_reported_with_that_text() {
+        let own = own_text(TEXT_PAGE, SERVICE_POLICY);
+        assert_eq!(own.source, TextSource::Page);
+        assert!(own.text.starts_with("THÔNG BÁO KẾT QUẢ GIẢI QUYẾT\nHồ sơ của ông Phan Văn Trị"), "{}", own.text);
+        assert!(assemble(&[TEXT_PAGE], std::slice::from_ref(&own), LIMITS, SERVICE_POLICY).is_ok());
+
+        // the same words claimed as recognised, another word, a turned page: refused
+        let recognised = PageText { source: TextSource::Recognised, ..own.clone() };
+        let mut other = own.clone();
+        other.words[1].text = "BẢN".into();
+        other.text = text_of(&other.words);
+        let turned = PageText { quarter_turns: 2, ..own.clone() };
+        for (lie, why) in [(recognised, "recognised"), (other, "a word changed"), (turned, "turned")] {
+            let e = assemble(&[TEXT_PAGE], &[lie], LIMITS, SERVICE_POLICY).unwrap_err();
+            assert_eq!(e.code(), "output_mismatch", "{why}: {e}");
+        }
+        // forced, the page is recognised: its own text is no answer
+        assert_eq!(assemble(&[TEXT_PAGE], &[own], LIMITS, TextPolicy::Force).unwrap_err().code(), "output_mismatch");
     }
 }

@@ -4,7 +4,7 @@
 //! input, so a retried job stores the same bytes.
 
 use super::PageText;
-use crate::pages::{Frame, Original, TextLayer};
+use crate::pages::{Frame, Original, TextLayer, TextPolicy};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -21,19 +21,6 @@ const IDENTITY: [f32; 6] = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
 
 /// Decoded content of one page or form, far above any real page.
 const MAX_CONTENT: usize = 64 << 20;
-
-/// What a PDF page that already carries text gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TextPolicy {
-    /// The page keeps its text and gets no layer.
-    #[default]
-    Keep,
-    /// An invisible layer is replaced by the recognised words; visible text is kept and
-    /// the page gets no layer.
-    Redo,
-    /// A page with text becomes its rendering, with the recognised words over it.
-    Force,
-}
 
 /// What recognition read on a page: its words, from a `width` x `height` rendering at `dpi`.
 pub struct PageRead<'a> {
@@ -578,6 +565,7 @@ mod tests {
             text: String::new(),
             words: vec![word("Hà", 100, 0), word("Nội", 200, 0)],
             orientation: Default::default(),
+            source: Default::default(),
         };
         let layer = text_layer(&page, 1000, 0.5, "F0", IDENTITY);
         // the first word spans to the next one and carries the space: 3 units of 5 pt at 0.5

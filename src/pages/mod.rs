@@ -4,8 +4,10 @@
 //! copy the service assembles shows exactly the pages the worker read.
 
 mod pdf;
+mod text;
 
 pub use pdf::{Frame, TextLayer};
+pub use text::ShownWord;
 
 use crate::intake::{MediaError, MediaLimits};
 use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits};
@@ -45,6 +47,22 @@ pub struct Want {
     pub pixels: bool,
     /// The original encoding, as the searchable copy embeds it.
     pub original: bool,
+    /// For a PDF page that carries text: the words it keeps under this policy, read from
+    /// the page; such a page is not drawn for its pixels.
+    pub text: Option<TextPolicy>,
+}
+
+/// What a PDF page that already carries text gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextPolicy {
+    /// The page keeps its text (visible or not) and gets no layer; its words are read from it.
+    #[default]
+    Keep,
+    /// An invisible layer is replaced by the recognised words; visible text is kept, read
+    /// from the page, and the page gets no layer.
+    Redo,
+    /// A page with text becomes its rendering, with the recognised words over it.
+    Force,
 }
 
 /// One page of a scan.
@@ -55,6 +73,9 @@ pub struct Page {
     pub dpi: f32,
     pub pixels: Option<DynamicImage>,
     pub original: Option<Original>,
+    /// The words of the page's own text it keeps, when `Want::text` asked and the page has
+    /// text that reads (its glyphs map to characters): the page is read, not recognised.
+    pub kept_text: Option<Vec<ShownWord>>,
 }
 
 /// The page image as it goes into the PDF, without re-encoding where the format allows.
@@ -231,7 +252,7 @@ fn image_page(
             image.resize_exact(w, h, image::imageops::FilterType::Triangle)
         }
     });
-    Page { width: w, height: h, dpi, pixels, original }
+    Page { width: w, height: h, dpi, pixels, original, kept_text: None }
 }
 
 fn png_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageError> {
@@ -480,7 +501,7 @@ mod tests {
     use super::*;
 
     const LIMITS: MediaLimits = MediaLimits { max_pixels: 4_000_000, max_pages: 3, max_scan_pixels: 8_000_000 };
-    const BOTH: Want = Want { pixels: true, original: true };
+    const BOTH: Want = Want { pixels: true, original: true, text: None };
 
     fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
@@ -507,7 +528,7 @@ mod tests {
         let page = &pages(&jpeg, BOTH).unwrap()[0];
         assert!(matches!(page.original, Some(Original::Jpeg { colors: 3, .. })));
         assert_eq!(page.pixels.as_ref().unwrap().width(), 120);
-        let copy = &pages(&jpeg, Want { pixels: false, original: true }).unwrap()[0];
+        let copy = &pages(&jpeg, Want { pixels: false, original: true, text: None }).unwrap()[0];
         assert!(copy.pixels.is_none() && matches!(&copy.original, Some(Original::Jpeg { data, .. }) if *data == jpeg));
     }
 
@@ -539,7 +560,7 @@ mod tests {
             assert_eq!(pages(&whole, BOTH).unwrap().len(), 1);
             let cut = &whole[..whole.len() * 7 / 10];
             assert_eq!(pages(cut, BOTH).err().unwrap().code(), "corrupt_image", "{format:?}");
-            assert_eq!(pages(cut, Want { pixels: false, original: true }).err().unwrap().code(), "corrupt_image", "{format:?}");
+            assert_eq!(pages(cut, Want { pixels: false, original: true, text: None }).err().unwrap().code(), "corrupt_image", "{format:?}");
         }
     }
 

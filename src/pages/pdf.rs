@@ -5,7 +5,7 @@
 //! by `hayro`, at the resolution of its largest image. The copy keeps the page itself
 //! (`Original::Pdf`); only the rendering is recognised.
 
-use super::{check_size, inflate_limited, Original, Page, PageError, Want};
+use super::{check_size, inflate_limited, Original, Page, PageError, ShownWord, TextPolicy, Want};
 use crate::intake::{MediaError, MediaLimits};
 use hayro::hayro_interpret::font::{FontData, FontQuery, StandardFont};
 use hayro::hayro_interpret::InterpreterSettings;
@@ -140,12 +140,22 @@ pub fn pages<E: From<PageError>>(
             let dpi = width as f32 / ((frame.visible[2] - frame.visible[0]) / 72.0);
             let pixels = if want.pixels { Some(super::decode(jpeg.data, image::ImageFormat::Jpeg, "jpeg", limits)?) } else { None };
             let original = want.original.then_some(Original::Pdf(frame));
-            each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original })?;
+            each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original, kept_text: None })?;
             continue;
         }
         let (width, height, dpi) = render_size(&frame, image_dpi, limits.max_pixels);
         check_size(width, height, limits)?;
-        let pixels = if want.pixels {
+        let kept_text = match want.text {
+            Some(policy) if frame.text != TextLayer::None && policy != TextPolicy::Force => {
+                let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    super::text::words(hayro_page, &settings, page_transform(hayro_page, width, height), width, height)
+                }))
+                .map_err(|_| at("the interpreter gave up".into()))?;
+                kept(read, policy)
+            }
+            _ => None,
+        };
+        let pixels = if want.pixels && kept_text.is_none() {
             // a cache per page: what one page decoded is not held through the next
             let cache = RenderCache::new();
             let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(hayro_page, &cache, &settings, width, height)))
@@ -157,9 +167,21 @@ pub fn pages<E: From<PageError>>(
         let original = want.original.then_some(Original::Pdf(frame));
         // the rendering keeps the image's own pixels; recognition is told at most what a scan
         // plausibly has, as for image files, so that a 2400 dpi page is not read shrunk
-        each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original })?;
+        each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original, kept_text })?;
     }
     Ok(())
+}
+
+/// The words a page keeps under `policy`: all its text under `Keep`; under `Redo` its
+/// visible text, the invisible layer being replaced. None when there are none to keep.
+fn kept(words: Option<Vec<ShownWord>>, policy: TextPolicy) -> Option<Vec<ShownWord>> {
+    let words = words?;
+    let kept: Vec<ShownWord> = match policy {
+        TextPolicy::Keep => words,
+        TextPolicy::Redo => words.into_iter().filter(|w| w.visible).collect(),
+        TextPolicy::Force => return None,
+    };
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// A page's only drawing when it is one JPEG filling the page upright.
@@ -407,6 +429,15 @@ fn flate_size(s: &lopdf::Stream, limit: usize) -> Result<usize, PageError> {
     }
 }
 
+/// From the page's default user space to the pixels of a `width` x `height` rendering of it
+/// as shown (CropBox, /Rotate, UserUnit), y down.
+fn page_transform(page: &hayro::hayro_syntax::page::Page<'_>, width: u32, height: u32) -> hayro::kurbo::Affine {
+    use hayro::hayro_interpret::util::TransformExt;
+    let (w_pt, h_pt) = page.render_dimensions();
+    hayro::kurbo::Affine::scale_non_uniform(f64::from(width) / f64::from(w_pt), f64::from(height) / f64::from(h_pt))
+        * page.initial_transform(true).to_kurbo()
+}
+
 fn render<'a>(
     page: &'a hayro::hayro_syntax::page::Page<'a>,
     cache: &RenderCache<'a>,
@@ -414,12 +445,9 @@ fn render<'a>(
     width: u32,
     height: u32,
 ) -> DynamicImage {
-    use hayro::hayro_interpret::util::TransformExt;
-    let (w_pt, h_pt) = page.render_dimensions();
     let (w16, h16) = (width.min(u16::MAX as u32) as u16, height.min(u16::MAX as u32) as u16);
     let mut ctx = RenderContext::new(w16, h16);
-    let transform = hayro::kurbo::Affine::scale_non_uniform(f64::from(width) / f64::from(w_pt), f64::from(height) / f64::from(h_pt))
-        * page.initial_transform(true).to_kurbo();
+    let transform = page_transform(page, width, height);
     hayro::render_into(page, cache, settings, &RenderSettings::default(), &mut ctx, transform);
     ctx.flush();
     let mut pixmap = Pixmap::new(w16, h16);
@@ -523,7 +551,7 @@ mod tests {
         let mut bytes = Vec::new();
         doc.save_to(&mut bytes).unwrap();
         let limits = MediaLimits { max_pixels: 60_000_000, max_pages: 3, max_scan_pixels: u64::MAX };
-        let read = pages(&bytes, limits, Want { pixels: false, original: true }, |_| Ok::<_, PageError>(()));
+        let read = pages(&bytes, limits, Want { pixels: false, original: true, text: None }, |_| Ok::<_, PageError>(()));
         assert_eq!(read.unwrap_err().code(), "decompression_bomb");
     }
 

@@ -111,7 +111,7 @@ pub fn judge(page: u32, m: &Measures, limits: &ScanQuality) -> Vec<Finding> {
 /// and is named in `unmeasured`. CPU-bound: call off the async threads.
 pub fn assess(bytes: &[u8], media: MediaLimits, limits: &ScanQuality) -> Report {
     let mut report = Report { rescan_advised: false, findings: Vec::new(), pages: Vec::new(), unmeasured: None };
-    let want = Want { pixels: true, original: false };
+    let want = Want { pixels: true, original: false, text: None };
     let mut number = 0u32;
     let read = pages::for_each(bytes, media, want, |page| {
         number += 1;

@@ -210,3 +210,55 @@ async fn a_scanned_pdf_keeps_its_page_and_its_hidden_text_never_reaches_the_seal
     assert!(!layer.contains("009999999999"), "the uploader's hidden text is gone: {layer:?}");
     app.stop().await;
 }
+
+/// A PDF page with visible text keeps it: the worker must report exactly the text the page
+/// carries (read again by the service), not words it says it recognised; the sealed copy
+/// shows that text once, with no second layer.
+#[tokio::test]
+async fn a_page_with_visible_text_is_sealed_with_its_own_text_and_nothing_else() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    let scan_bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/scanned/text-layer.pdf")).unwrap();
+    let accepted: Value =
+        app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", scan_bytes.clone(), None).await.json().await.unwrap();
+    let (job, scan) = (accepted["job"].as_i64().unwrap(), accepted["scan"]["id"].as_i64().unwrap());
+    let input = accepted["scan"]["digest"].as_str().unwrap().to_owned();
+    let limits = sohoa::intake::MediaLimits { max_pixels: 40_000_000, max_pages: 10, max_scan_pixels: u64::MAX };
+    let mut own = None;
+    let want = sohoa::pages::Want { pixels: false, original: false, text: Some(sohoa::custody::SERVICE_POLICY) };
+    sohoa::pages::for_each(&scan_bytes, limits, want, |p| {
+        own = Some(sohoa::custody::PageText::of_own_text(1, p.width, p.height, p.dpi, p.kept_text.as_deref().unwrap()));
+        Ok::<_, sohoa::pages::PageError>(())
+    })
+    .unwrap();
+    let own = serde_json::to_value(own.unwrap()).unwrap();
+    let (width, height) = (own["width"].as_u64().unwrap() as u32, own["height"].as_u64().unwrap() as u32);
+    let worker = app.token(Role::Worker);
+
+    let (_, claimed) = app.post_json(worker, "/jobs/claim", claim_now()).await;
+    let lease = claimed["lease"].as_str().unwrap().to_owned();
+    let (status, answer) = app.complete_ocr(worker, job, &lease, &input, json!([page_text(1, width, height, NOTICE)])).await;
+    assert_eq!((status, answer["code"].as_str()), (422, Some("output_mismatch")), "other words than the page's: {answer}");
+    sqlx_run(&app, &format!("UPDATE jobs SET run_after = 0 WHERE id = {job}")).await;
+
+    let (_, claimed) = app.post_json(worker, "/jobs/claim", claim_now()).await;
+    let lease = claimed["lease"].as_str().unwrap().to_owned();
+    let (status, answer) = app.complete_ocr(worker, job, &lease, &input, json!([own])).await;
+    assert_eq!(status, 200, "{answer}");
+    let mut record = None;
+    for _ in 0..600 {
+        record = app.state.index.record_for_scan(scan).await.unwrap();
+        if record.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let record = record.expect("the copy is sealed within 30 s");
+    let sealed = app.get(app.token(Role::Consumer), &format!("/records/{}/content", record.id)).await.bytes().await.unwrap();
+    let file = app.dir.path().join("sealed.pdf");
+    std::fs::write(&file, &sealed).unwrap();
+    let layer = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();
+    let layer = String::from_utf8_lossy(&layer.stdout);
+    assert_eq!(layer.matches("Phan Văn Trị").count(), 1, "the page's own text, once: {layer:?}");
+    app.stop().await;
+}

@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
     let mut first = None;
     for n in 1..=count {
         // the words are dropped at once, as a worker drops them after posting
-        ocr::recognise(&mut engine, &[&pages[(n - 1) % pages.len()]], sohoa_worker::run::LIMITS)?;
+        ocr::recognise(&mut engine, &[&pages[(n - 1) % pages.len()]], sohoa_worker::run::LIMITS, ocr::SERVICE_POLICY)?;
         if n == pages.len().min(count) {
             // after one round every page size has been seen once
             first = Some(rss().0);

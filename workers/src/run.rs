@@ -47,7 +47,7 @@ impl OcrThread {
                 }
             };
             for (input, reply) in inbox {
-                let _ = reply.send(ocr::recognise(&mut engine, &[&input], LIMITS));
+                let _ = reply.send(ocr::recognise(&mut engine, &[&input], LIMITS, ocr::SERVICE_POLICY));
             }
         });
         match ready_rx.recv() {

@@ -163,7 +163,8 @@ fn run(catalog: &sohoa::policy::Catalog, classifier: &Classifier, cases: &[Case]
                         (Page::Unrelated(kind), face) => samples::generate_unrelated_in(*kind, case.quality, case.seed, face),
                     }
                     .expect("the sample fonts are installed by scripts/install-deps.sh");
-                    let pages = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS).expect("a generated page is recognised");
+                    let pages =
+                        ocr::recognise(&mut engine, &[&sample.bytes], LIMITS, ocr::SERVICE_POLICY).expect("a generated page is recognised");
                     let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
                     let classified = classifier.classify(&texts);
                     let mut fields = extract(&ocr::text(&pages));

@@ -38,7 +38,7 @@ fn error_rates_stay_within_bounds_and_the_pdf_gives_the_text_back() {
         let mut total = 0.0;
         for (i, doc_type) in TYPES.iter().enumerate() {
             let sample = samples::generate(&catalog, doc_type, quality, 100 + i as u64).unwrap();
-            let pages = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS).unwrap();
+            let pages = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS, ocr::SERVICE_POLICY).unwrap();
             let cer = samples::cer(&sample.truth, &ocr::text(&pages));
             println!("{:<10} {:<30} {:>6} {:>8.4}", format!("{quality:?}"), doc_type, sample.dpi, cer);
             total += cer;
@@ -73,7 +73,7 @@ fn pages_of_several_inputs_make_one_pdf_and_blank_paper_says_so() {
     let mut blank_png = std::io::Cursor::new(Vec::new());
     blank.write_to(&mut blank_png, image::ImageFormat::Png).unwrap();
     let inputs: [&[u8]; 3] = [&a.bytes, blank_png.get_ref(), &b.bytes];
-    let pages = ocr::recognise(&mut engine, &inputs, LIMITS).unwrap();
+    let pages = ocr::recognise(&mut engine, &inputs, LIMITS, ocr::SERVICE_POLICY).unwrap();
     assert_eq!(pages.len(), 3);
     assert!(pages[1].no_text && pages[1].text.is_empty() && pages[1].words.is_empty());
     assert!(pages[0].text.contains(&a.fields["owner_id"]));
@@ -95,7 +95,7 @@ fn a_page_turned_upside_down_or_sideways_is_read_upright() {
     for (turned, expected_turns) in [(page.rotate180(), 2), (page.rotate90(), 3)] {
         let mut png = std::io::Cursor::new(Vec::new());
         turned.write_to(&mut png, image::ImageFormat::Png).unwrap();
-        let pages = ocr::recognise(&mut engine, &[png.get_ref()], LIMITS).unwrap();
+        let pages = ocr::recognise(&mut engine, &[png.get_ref()], LIMITS, ocr::SERVICE_POLICY).unwrap();
         assert_eq!(pages[0].quarter_turns, expected_turns);
         let evidence = &pages[0].orientation;
         assert_eq!(evidence.method, ocr::OrientationMethod::Reading, "{evidence:?}");

@@ -173,9 +173,13 @@ fn compare(input: &Path, work: &Path, limit: Duration) -> Row {
 
 fn print_table(rows: &[Row]) {
     let kb = |r: &Run| r.size.filter(|_| r.ok()).map_or("-".into(), |s| format!("{:.0}", s as f64 / 1024.0));
+    // what the archive keeps for each page, for ever
+    let per_page = |r: &Run, pages: Option<usize>| {
+        r.size.filter(|_| r.ok()).zip(pages.filter(|p| *p > 0)).map_or("-".into(), |(s, p)| format!("{:.0}", s as f64 / 1024.0 / p as f64))
+    };
     println!(
-        "{:<28} {:>5} | {:>7} {:>7} {:>8} {:>6} | {:>8} {:>7} {:>8} | notes",
-        "file", "pages", "sohoa", "s", "KiB", "F1 %", "ocrmypdf", "s", "KiB"
+        "{:<28} {:>5} | {:>7} {:>7} {:>8} {:>7} {:>6} | {:>8} {:>7} {:>8} {:>7} | notes",
+        "file", "pages", "sohoa", "s", "KiB", "KiB/p", "F1 %", "ocrmypdf", "s", "KiB", "KiB/p"
     );
     for r in rows {
         let mut notes = match (&r.problems[..], r.sohoa.ok()) {
@@ -188,16 +192,18 @@ fn print_table(rows: &[Row]) {
         }
         let note = notes.join("; ");
         println!(
-            "{:<28} {:>5} | {:>7} {:>7.1} {:>8} {:>6} | {:>8} {:>7.1} {:>8} | {}",
+            "{:<28} {:>5} | {:>7} {:>7.1} {:>8} {:>7} {:>6} | {:>8} {:>7.1} {:>8} {:>7} | {}",
             r.file,
             r.pages.map_or("-".into(), |p| p.to_string()),
             r.sohoa.exit_cell(),
             r.sohoa.seconds,
             kb(&r.sohoa),
+            per_page(&r.sohoa, r.pages),
             r.f1.map_or("-".into(), |f| format!("{:.1}{}", f * 100.0, if r.f1_at_300_dpi { "*" } else { "" })),
             r.peer.exit_cell(),
             r.peer.seconds,
             kb(&r.peer),
+            per_page(&r.peer, r.pages),
             note
         );
     }

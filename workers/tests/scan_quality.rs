@@ -181,7 +181,7 @@ fn gate(bytes: &[u8], limits: &ScanQuality) -> Report {
 /// The measures of a page, for tuning.
 fn measures(bytes: &[u8]) -> Measures {
     let mut out = None;
-    sohoa::pages::for_each(bytes, LIMITS, sohoa::pages::Want { pixels: true, original: false }, |p| {
+    sohoa::pages::for_each(bytes, LIMITS, sohoa::pages::Want { pixels: true, original: false, text: None }, |p| {
         out = Some(measure(p.pixels.as_ref().unwrap(), p.dpi));
         Ok::<_, sohoa::pages::PageError>(())
     })

@@ -212,6 +212,7 @@ cases! {
     user_unit_2 => "userunit.pdf",
     outdated_invisible_layer_kept_by_default => "invisible-text.pdf",
     page_with_a_text_layer => "text-layer.pdf",
+    turned_cropped_page_with_a_text_layer => "text-rotated.pdf",
     several_kinds_in_one_file => "multipage.pdf",
 }
 
@@ -240,4 +241,60 @@ fn redo_ocr_replaces_an_invisible_layer() {
     let found = pdfs::words(&pdfs::pdftotext(&output, None));
     let left: Vec<&String> = outdated.iter().filter(|w| found.contains(w)).collect();
     assert!(left.is_empty(), "the outdated layer's words are still there: {left:?}");
+}
+
+/// `sohoa-worker ocr --json` on `file` with `flags`: each page's JSON.
+fn json_pages(file: &str, flags: &[&str]) -> Vec<serde_json::Value> {
+    let run =
+        Command::new(pdfs::worker()).arg("ocr").arg(corpus().join(file)).args(["--json", "--lang", "vie"]).args(flags).output().unwrap();
+    assert!(run.status.success(), "{file}: {}", String::from_utf8_lossy(&run.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    out["pages"].as_array().unwrap().clone()
+}
+
+/// A page that keeps its text is read from it, not recognised: its words are the words
+/// `pdftotext` finds in the input, each where `pdftotext -bbox` puts it, and the page is
+/// reported as read from its text. Asked to recognise (`--force-ocr`), it is recognised.
+#[test]
+fn a_page_with_text_is_read_from_its_text() {
+    for (file, flags) in
+        [("text-layer.pdf", &[][..]), ("text-layer.pdf", &["--redo-ocr"]), ("text-rotated.pdf", &[]), ("invisible-text.pdf", &[])]
+    {
+        let page = &json_pages(file, flags)[0];
+        assert_eq!(page["source"], "page", "{file} {flags:?}");
+        assert_eq!(page["orientation"]["method"], "text");
+        let mut read = pdfs::words(page["text"].as_str().unwrap());
+        let mut there = pdfs::words(&pdfs::pdftotext(&corpus().join(file), Some(1)));
+        read.sort();
+        there.sort();
+        assert_eq!(read, there, "{file} {flags:?}");
+    }
+    // where each word lies: its box in pixels at the page's dpi against pdftotext's in points
+    let page = &json_pages("text-layer.pdf", &[])[0];
+    let scale = page["dpi"].as_f64().unwrap() / 72.0;
+    let bbox = pdfs::tool("pdftotext", &["-bbox", corpus().join("text-layer.pdf").to_str().unwrap(), "-"]);
+    let html = String::from_utf8_lossy(&bbox.stdout);
+    let boxes: Vec<(f64, f64, f64, f64)> = html
+        .lines()
+        .filter(|l| l.contains("<word "))
+        .map(|l| {
+            let attr = |name: &str| -> f64 {
+                let at = l.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                l[at..].split('"').next().unwrap().parse().unwrap()
+            };
+            (attr("xMin"), attr("yMin"), attr("xMax"), attr("yMax"))
+        })
+        .collect();
+    let words = page["words"].as_array().unwrap();
+    assert_eq!(words.len(), boxes.len());
+    for (word, (x0, y0, x1, y1)) in words.iter().zip(boxes) {
+        let px = |k: &str| word[k].as_f64().unwrap() / scale;
+        let (x, y, w, h) = (px("x"), px("y"), px("w"), px("h"));
+        assert!((x - x0).abs() < 1.5 && (x + w - x1).abs() < 1.5, "{word}: x {x}..{} against {x0}..{x1}", x + w);
+        let (middle, theirs) = (y + h / 2.0, (y0 + y1) / 2.0);
+        assert!((middle - theirs).abs() < 3.0, "{word}: middle {middle} against {theirs}");
+    }
+    let forced = &json_pages("text-layer.pdf", &["--force-ocr"])[0];
+    assert!(forced.get("source").is_none(), "recognised: {forced}");
+    assert_ne!(forced["orientation"]["method"], "text");
 }

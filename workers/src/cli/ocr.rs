@@ -57,7 +57,7 @@ pub fn run(args: OcrArgs) -> ExitCode {
         (_, true) => ocr::TextPolicy::Redo,
         _ => ocr::TextPolicy::Keep,
     };
-    let recognised = ocr::recognise(&mut engine, &slices, limits)
+    let recognised = ocr::recognise(&mut engine, &slices, limits, policy)
         .and_then(|pages| Ok((args.output.is_some().then(|| ocr::searchable_pdf(&slices, &pages, limits, policy)).transpose()?, pages)));
     let (pdf, pages) = match recognised {
         Ok(r) => r,

@@ -35,7 +35,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
         Err(code) => return code,
     };
     let slices: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-    let pages = match ocr::recognise(&mut engine, &slices, crate::run::LIMITS) {
+    let pages = match ocr::recognise(&mut engine, &slices, crate::run::LIMITS, ocr::SERVICE_POLICY) {
         Ok(pages) => pages,
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());

@@ -11,7 +11,7 @@ pub use engine::{Engine, EngineError, EngineInfo, Word};
 pub use input::Page;
 pub use prep::rotate;
 use sohoa::custody::CustodyError;
-pub use sohoa::custody::{Orientation, OrientationMethod, PageText, TextPolicy};
+pub use sohoa::custody::{Orientation, OrientationMethod, PageText, TextPolicy, TextSource, SERVICE_POLICY};
 use sohoa::intake::{MediaError, MediaLimits};
 use sohoa::pages::PageError;
 
@@ -53,20 +53,24 @@ impl OcrError {
     }
 }
 
-/// Recognises every page of every input, one page in memory at a time.
-pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Vec<PageText>, OcrError> {
+/// Recognises every page of every input, one page in memory at a time. A PDF page that
+/// keeps its own text under `policy` is read from it instead.
+pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits, policy: TextPolicy) -> Result<Vec<PageText>, OcrError> {
     let (mut pages, mut pixels) = (Vec::new(), 0u64);
     for bytes in inputs {
-        input::for_each_page(bytes, limits, |page| {
+        input::for_each_page(bytes, limits, policy, |page| {
             let number = pages.len() as u32 + 1;
             if number > limits.max_pages {
                 return Err(MediaError::TooManyPages { pages: number, limit: limits.max_pages }.into());
             }
-            pixels = pixels.saturating_add(u64::from(page.gray.width()) * u64::from(page.gray.height()));
+            pixels = pixels.saturating_add(u64::from(page.width) * u64::from(page.height));
             if pixels > limits.max_scan_pixels {
                 return Err(MediaError::ScanTooLarge { pixels, limit: limits.max_scan_pixels }.into());
             }
-            pages.push(recognise_page(engine, &page, number)?);
+            pages.push(match &page.own_text {
+                Some(words) => PageText::of_own_text(number, page.width, page.height, page.dpi, words),
+                None => recognise_page(engine, &page, number)?,
+            });
             Ok(())
         })?;
     }
@@ -78,7 +82,7 @@ pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> 
 pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Vec<(u8, Orientation)>, OcrError> {
     let mut found = Vec::new();
     for bytes in inputs {
-        input::for_each_page(bytes, limits, |page| {
+        input::for_each_page(bytes, limits, TextPolicy::Force, |page| {
             let (prepared, orientation) = turn_upright(engine, &page)?;
             found.push((prepared.map_or(0, |p| p.quarter_turns), orientation));
             Ok(())
@@ -92,7 +96,7 @@ pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) 
 /// on, measured.
 pub fn reading_scores(engine: &mut Engine, bytes: &[u8], limits: MediaLimits) -> Result<Vec<sohoa::custody::Reading>, OcrError> {
     let mut scores = Vec::new();
-    input::for_each_page(bytes, limits, |page| {
+    input::for_each_page(bytes, limits, TextPolicy::Force, |page| {
         if scores.is_empty() {
             let survey = prep::survey(&page.gray, page.dpi);
             let turned = prep::straighten(&page.gray, page.dpi, survey.suggested_turns, survey.skew);
@@ -150,6 +154,7 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         text: String::new(),
         words: Vec::new(),
         orientation,
+        source: TextSource::Recognised,
     };
     let Some(prepared) = prepared else { return Ok(text) };
     text.skew = prepared.skew;
