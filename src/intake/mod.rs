@@ -44,8 +44,8 @@ pub enum MediaError {
     NoPages,
     #[error("{pages} pages is more than the limit of {limit}")]
     TooManyPages { pages: u32, limit: u32 },
-    #[error("a {width}x{height} page is more than the limit of {limit} pixels")]
-    TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error("page {page} is {width}x{height} pixels, more than the limit of {limit}")]
+    TooManyPixels { page: u32, width: u32, height: u32, limit: u64 },
     #[error("the pages hold {pixels} pixels together, more than the limit of {limit} for one scan")]
     ScanTooLarge { pixels: u64, limit: u64 },
 }
@@ -97,12 +97,13 @@ pub fn whole_tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>, file
     whole::tiff_page(decoder, file_len).map_err(|reason| MediaError::CorruptImage { format: "tiff", reason })
 }
 
-fn check_pixels(width: u32, height: u32, limits: MediaLimits) -> Result<(), MediaError> {
+/// Page `page` of a scan (from 1), `width` x `height`, within the limits.
+fn check_pixels(page: u32, width: u32, height: u32, limits: MediaLimits) -> Result<(), MediaError> {
     if width == 0 || height == 0 {
         return Err(MediaError::NoPages);
     }
     if u64::from(width) * u64::from(height) > limits.max_decoded_pixels() {
-        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_decoded_pixels() });
+        return Err(MediaError::TooManyPixels { page, width, height, limit: limits.max_decoded_pixels() });
     }
     Ok(())
 }
@@ -128,7 +129,7 @@ fn image_pages(bytes: &[u8], format: ImageFormat, media_type: &'static str, limi
     let corrupt = |e: image::ImageError| MediaError::CorruptImage { format: name, reason: e.to_string() };
     whole_image(bytes, format)?;
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(corrupt)?;
-    check_pixels(width, height, limits)?;
+    check_pixels(1, width, height, limits)?;
     add_pixels(0, width, height, limits)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decoder_limits(limits));
@@ -156,7 +157,7 @@ fn tiff_pages(bytes: &[u8], limits: MediaLimits) -> Result<MediaInfo, MediaError
             return Err(MediaError::TooManyPages { pages, limit: limits.max_pages });
         }
         let (width, height) = decoder.dimensions().map_err(corrupt)?;
-        check_pixels(width, height, limits)?;
+        check_pixels(pages, width, height, limits)?;
         total = add_pixels(total, width, height, limits)?;
         whole_tiff_page(&mut decoder, bytes.len())?;
         decoder.read_image().map_err(corrupt)?;
@@ -234,6 +235,29 @@ mod tests {
         let tight = MediaLimits { max_scan_pixels: 2_000_000, ..LIMITS };
         assert_eq!(inspect(tiff.get_ref(), tight).unwrap_err().code(), "scan_too_large");
         assert_eq!(inspect(tiff.get_ref(), LIMITS).unwrap().pages, 3);
+    }
+
+    #[test]
+    fn a_page_over_the_pixel_limit_is_named() {
+        // the second of three TIFF pages holds more pixels than twice the page limit
+        let small = GrayImage::from_pixel(100, 100, Luma([200]));
+        let big = GrayImage::from_pixel(1500, 1400, Luma([200]));
+        let mut tiff = Cursor::new(Vec::new());
+        {
+            let mut encoder = tiff::encoder::TiffEncoder::new(&mut tiff).unwrap();
+            for page in [&small, &big, &small] {
+                encoder.write_image::<tiff::encoder::colortype::Gray8>(page.width(), page.height(), page.as_raw()).unwrap();
+            }
+        }
+        let roomy = MediaLimits { max_scan_pixels: u64::MAX, ..LIMITS };
+        let e = inspect(tiff.get_ref(), roomy).unwrap_err();
+        assert_eq!(e.code(), "too_many_pixels");
+        assert!(e.to_string().starts_with("page 2 is 1500x1400 pixels"), "{e}");
+        let e = crate::pages::for_each(tiff.get_ref(), roomy, crate::pages::Want { pixels: true, original: true, text: None }, |_| {
+            Ok::<_, crate::pages::PageError>(())
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("page 2 is"), "{e}");
     }
 
     #[test]

@@ -151,12 +151,13 @@ pub fn is_pdf(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
 }
 
-fn check_size(width: u32, height: u32, limits: MediaLimits) -> Result<(), PageError> {
+/// Page `page` of a scan (from 1), `width` x `height`, within the limits.
+fn check_size(page: u32, width: u32, height: u32, limits: MediaLimits) -> Result<(), PageError> {
     if width == 0 || height == 0 {
         return Err(MediaError::NoPages.into());
     }
     if u64::from(width) * u64::from(height) > limits.max_decoded_pixels() {
-        return Err(MediaError::TooManyPixels { width, height, limit: limits.max_decoded_pixels() }.into());
+        return Err(MediaError::TooManyPixels { page, width, height, limit: limits.max_decoded_pixels() }.into());
     }
     if width < MIN_SIDE || height < MIN_SIDE {
         return Err(PageError::TooSmall { width, height });
@@ -173,7 +174,7 @@ fn dimensions(bytes: &[u8], format: ImageFormat, name: &'static str, limits: Med
     // walked to its end first, whether or not the pixels are decoded.
     crate::intake::whole_image(bytes, format)?;
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(corrupt(name))?;
-    check_size(width, height, limits)?;
+    check_size(1, width, height, limits)?;
     Ok((width, height))
 }
 
@@ -423,7 +424,7 @@ fn tiff_pages<E: From<PageError>>(
         }
         count += 1;
         let (width, height) = decoder.dimensions().map_err(bad)?;
-        check_size(width, height, limits)?;
+        check_size(count, width, height, limits)?;
         crate::intake::whole_tiff_page(&mut decoder, bytes.len()).map_err(PageError::from)?;
         // resolutions are RATIONAL: the decoder's float accessor does not read them
         let mut rational = |tag: Tag| match decoder.get_tag(tag).ok()? {

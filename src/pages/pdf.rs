@@ -144,7 +144,7 @@ pub fn pages<E: From<PageError>>(
             continue;
         }
         let (width, height, dpi) = render_size(&frame, image_dpi, limits.max_pixels);
-        check_size(width, height, limits)?;
+        check_size(number, width, height, limits)?;
         let kept_text = match want.text {
             Some(policy) if frame.text != TextLayer::None && policy != TextPolicy::Force => {
                 let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
