@@ -11,6 +11,7 @@ pub mod domain;
 pub mod export;
 pub mod index;
 pub mod intake;
+pub mod metrics;
 pub mod pages;
 pub mod pdf;
 pub mod pki;

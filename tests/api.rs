@@ -1,7 +1,8 @@
 //! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary.
 //! The transparency log's routes are in api/tlog.rs, agency isolation in api/isolation.rs,
 //! the chain of custody from scan to seal in api/custody.rs and hostile clients in
-//! api/hardening.rs and the scan quality gate in api/quality.rs, in this same test binary.
+//! api/hardening.rs, the scan quality gate in api/quality.rs and the operator's metrics in
+//! api/metrics.rs, in this same test binary.
 
 mod common;
 #[path = "api/custody.rs"]
@@ -10,6 +11,8 @@ mod custody;
 mod hardening;
 #[path = "api/isolation.rs"]
 mod isolation;
+#[path = "api/metrics.rs"]
+mod metrics;
 #[path = "api/quality.rs"]
 mod quality;
 #[path = "api/tlog.rs"]

@@ -191,12 +191,15 @@ pub async fn complete(
         JobKind::Ocr => accept_ocr(&state, &who, &job, &body).await?,
         JobKind::Seal => return Err(ApiError::forbidden("service_job", "seal jobs are completed by the service")),
     };
+    let pages = result.get("pages").and_then(Value::as_array).map_or(0, Vec::len);
     let audit =
         AuditEntry { actor: actor_for(&who, &job), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
     match state.index.complete_job(id, &body.lease, result, audit).await? {
         Finish::NotLeaseHolder => Err(lease_lost(id)),
         finish => {
             tracing::info!(job = id, "job done");
+            crate::metrics::count("sohoa_ocr_pages_total", &[], pages as u64);
+            crate::metrics::job_ended(job.kind.as_str(), finish_state(&finish), job.queued_at_ms);
             // The seal stage waits on the same signal for the job this completion queued.
             state.jobs_queued.notify_waiters();
             Ok(Json(json!({ "job": id, "state": finish_state(&finish) })))
@@ -256,6 +259,7 @@ pub async fn fail(
         return Err(lease_lost(id));
     }
     tracing::warn!(job = id, code = %body.failure.code, state = finish_state(&finish), "job failed");
+    crate::metrics::job_ended(job.kind.as_str(), finish_state(&finish), job.queued_at_ms);
     Ok(Json(json!({ "job": id, "state": finish_state(&finish) })))
 }
 

@@ -9,6 +9,7 @@ mod dossiers;
 mod error;
 mod jobs;
 mod lifecycle;
+mod metrics;
 mod openapi;
 mod records;
 mod results;
@@ -115,7 +116,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::serve))
         .fallback(not_found)
+        .route_layer(axum::middleware::from_fn(metrics::count_requests))
         .layer(axum::middleware::from_fn(problem_for_rejections))
         .layer(axum::middleware::from_fn(request_id))
         .layer(tower_http::trace::TraceLayer::new_for_http())

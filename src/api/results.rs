@@ -307,6 +307,7 @@ pub async fn sign(
     .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
     let signed = checked(&state, signed, &field).await?;
     let result = store_version(&state, &who, &result, signed, &certificate, "signed", None).await?;
+    crate::metrics::count("sohoa_signatures_total", &[("kind", "official")], 1);
     Ok(Json(render(&result)))
 }
 
@@ -465,6 +466,7 @@ pub async fn signature(
     let signed = pending.complete(&pdf, &raw, None).map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
     let signed = checked(&state, signed, &field).await?;
     let result = store_version(&state, &who, &result, signed, &session.certificate, "signed_deferred", Some(session.id)).await?;
+    crate::metrics::count("sohoa_signatures_total", &[("kind", "deferred")], 1);
     Ok(Json(render(&result)))
 }
 

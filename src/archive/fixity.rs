@@ -225,7 +225,7 @@ async fn restore_blob(archive: &Archive, replica: Option<&Archive>, digest: &Dig
         }
         Err(e) => return Err(e),
     };
-    let store_err = |source| ArchiveError::Store { key: key.to_string(), source };
+    let store_err = |source| ArchiveError::store(key.to_string(), source);
     match spooled {
         Spooled::Small { bytes, .. } => {
             archive.store.put(&key, PutPayload::from_bytes(bytes)).await.map_err(store_err)?;
@@ -252,6 +252,6 @@ async fn restore_manifest(archive: &Archive, replica: Option<&Archive>, id: &str
         }
         Err(e) => return Err(e),
     };
-    archive.store.put(&key, PutPayload::from_bytes(bytes)).await.map_err(|source| ArchiveError::Store { key: key.to_string(), source })?;
+    archive.store.put(&key, PutPayload::from_bytes(bytes)).await.map_err(|source| ArchiveError::store(key.to_string(), source))?;
     Ok(archive.get_manifest(id, digest).await.is_ok())
 }

@@ -36,7 +36,7 @@ impl Archive {
                     .map_ok(|meta| Leftover { key: meta.location.to_string(), modified: meta.last_modified.into() })
                     .try_collect()
                     .await
-                    .map_err(|source| ArchiveError::Store { key: "tmp/".into(), source })?
+                    .map_err(|source| ArchiveError::store("tmp/", source))?
             }
         };
         found.retain(|l| l.modified < before);
@@ -61,7 +61,7 @@ impl Archive {
                     let key = ObjectPath::from(leftover.key.as_str());
                     match self.store.delete(&key).await {
                         Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                        Err(source) => return Err(ArchiveError::Store { key: leftover.key.clone(), source }),
+                        Err(source) => return Err(ArchiveError::store(leftover.key.clone(), source)),
                     }
                 }
             }

@@ -51,6 +51,12 @@ pub enum ArchiveError {
 }
 
 impl ArchiveError {
+    /// The store failed on `key`; counted for the operator's metrics.
+    pub(crate) fn store(key: impl Into<String>, source: object_store::Error) -> ArchiveError {
+        crate::metrics::count("sohoa_archive_errors_total", &[("error", "store")], 1);
+        ArchiveError::Store { key: key.into(), source }
+    }
+
     /// Stable machine code, for logs, job failures and API problems.
     pub fn code(&self) -> &'static str {
         match self {
@@ -117,7 +123,7 @@ pub fn manifest_key(id: &str) -> Result<ObjectPath> {
 fn store_err(key: &ObjectPath) -> impl FnOnce(object_store::Error) -> ArchiveError + '_ {
     move |source| match source {
         object_store::Error::NotFound { .. } => ArchiveError::Missing { key: key.to_string() },
-        source => ArchiveError::Store { key: key.to_string(), source },
+        source => ArchiveError::store(key.to_string(), source),
     }
 }
 
@@ -134,7 +140,7 @@ impl Archive {
             // `file://data/archive` is relative to the working directory, unlike a strict URL.
             let dir_err = |source| ArchiveError::Directory { path: path.to_owned(), source };
             std::fs::create_dir_all(path).map_err(dir_err)?;
-            let fs = LocalFileSystem::new_with_prefix(path).map_err(|source| ArchiveError::Store { key: path.to_owned(), source })?;
+            let fs = LocalFileSystem::new_with_prefix(path).map_err(|source| ArchiveError::store(path.to_owned(), source))?;
             root = Some(std::path::PathBuf::from(path));
             // An archive promises durability: a write returns once the file and its directory
             // entry are on disk, as an S3 server's would.
@@ -154,7 +160,7 @@ impl Archive {
             if let (Some(id), Some(secret)) = (&config.s3_access_key_id, &config.s3_secret_access_key) {
                 builder = builder.with_access_key_id(id).with_secret_access_key(secret);
             }
-            let s3 = builder.build().map_err(|source| ArchiveError::Store { key: bucket.to_owned(), source })?;
+            let s3 = builder.build().map_err(|source| ArchiveError::store(bucket.to_owned(), source))?;
             let store: Arc<dyn ObjectStore> =
                 if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, ObjectPath::from(prefix))) };
             (store, Backend::S3)
@@ -202,7 +208,7 @@ impl Archive {
         match self.store.put_opts(&key, PutPayload::from_bytes(bytes), self.create_options()).await {
             Ok(_) => Ok(digest),
             Err(object_store::Error::AlreadyExists { .. }) => self.same_manifest(&key, digest).await,
-            Err(source) => Err(ArchiveError::Store { key: key.to_string(), source }),
+            Err(source) => Err(ArchiveError::store(key.to_string(), source)),
         }
     }
 
@@ -218,7 +224,7 @@ impl Archive {
         let prefix = ObjectPath::from("blobs/sha256");
         self.store
             .list(Some(&prefix))
-            .map_err(|source| ArchiveError::Store { key: "blobs/sha256".into(), source })
+            .map_err(|source| ArchiveError::store("blobs/sha256", source))
             .try_filter_map(|meta| async move {
                 let digest = meta.location.filename().and_then(|name| Digest::parse(name).ok());
                 match digest {
@@ -238,7 +244,7 @@ impl Archive {
         let key = blob_key(digest);
         match self.store.delete(&key).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(source) => Err(ArchiveError::Store { key: key.to_string(), source }),
+            Err(source) => Err(ArchiveError::store(key.to_string(), source)),
         }
     }
 
@@ -246,7 +252,7 @@ impl Archive {
         let key = ObjectPath::from("blobs");
         match self.store.list_with_delimiter(Some(&key)).await {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(source) => Err(ArchiveError::Store { key: key.to_string(), source }),
+            Err(source) => Err(ArchiveError::store(key.to_string(), source)),
         }
     }
 
@@ -254,7 +260,7 @@ impl Archive {
         match self.store.head(key).await {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(source) => Err(ArchiveError::Store { key: key.to_string(), source }),
+            Err(source) => Err(ArchiveError::store(key.to_string(), source)),
         }
     }
 
@@ -273,7 +279,7 @@ impl Archive {
         }
         match self.store.put_opts(key, PutPayload::from_bytes(bytes), self.create_options()).await {
             Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
-            Err(source) => Err(ArchiveError::Store { key: key.to_string(), source }),
+            Err(source) => Err(ArchiveError::store(key.to_string(), source)),
         }
     }
 
@@ -290,6 +296,7 @@ impl Archive {
         let bytes = self.store.get(key).await.map_err(store_err(key))?.bytes().await.map_err(store_err(key))?;
         let actual = hash(bytes.clone()).await;
         if &actual != expected {
+            crate::metrics::count("sohoa_archive_errors_total", &[("error", "corrupt")], 1);
             return Err(ArchiveError::Corrupt { key: key.to_string(), expected: expected.clone(), actual });
         }
         Ok(bytes)

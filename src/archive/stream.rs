@@ -151,7 +151,7 @@ impl Archive {
         loop {
             if let Err(source) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
                 let _ = writer.abort().await;
-                return Err(ArchiveError::Store { key: tmp.to_string(), source });
+                return Err(ArchiveError::store(tmp.to_string(), source));
             }
             match stream.next().await {
                 Some(Ok(chunk)) => {
@@ -176,13 +176,13 @@ impl Archive {
         match self.backend {
             Backend::File => match self.store.copy_if_not_exists(tmp, key).await {
                 Ok(()) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
-                Err(source) => Err(ArchiveError::Store { key: key.to_string(), source }),
+                Err(source) => Err(ArchiveError::store(key.to_string(), source)),
             },
             Backend::S3 => {
                 if self.exists(key).await? {
                     return Ok(());
                 }
-                self.store.copy(tmp, key).await.map_err(|source| ArchiveError::Store { key: key.to_string(), source })
+                self.store.copy(tmp, key).await.map_err(|source| ArchiveError::store(key.to_string(), source))
             }
         }
     }
@@ -257,7 +257,7 @@ impl Stream for BlobStream {
                 }
                 Some(Err(source)) => {
                     this.done = true;
-                    return Poll::Ready(Some(Err(ArchiveError::Store { key: this.key.clone(), source })));
+                    return Poll::Ready(Some(Err(ArchiveError::store(this.key.clone(), source))));
                 }
                 None => {
                     this.done = true;

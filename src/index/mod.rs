@@ -286,6 +286,8 @@ pub trait Index: Send + Sync {
     async fn job(&self, id: i64) -> Result<Option<Job>>;
     /// Puts a dead job back in the queue with a fresh set of attempts.
     async fn requeue_job(&self, id: i64, audit: AuditEntry) -> Result<bool>;
+    /// Jobs by kind and state, over every agency: the queue's depth.
+    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>>;
     /// Jobs in `state` (of `agency` when given), oldest first.
     async fn jobs_in_state(&self, state: JobState, agency: Option<&AgencyCode>, limit: u32) -> Result<Vec<Job>>;
 

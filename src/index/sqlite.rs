@@ -186,6 +186,7 @@ fn job_row(r: &SqliteRow) -> Result<Job> {
         lease: r.get("lease_owner"),
         lease_until_ms: r.get("lease_until"),
         last_error: r.get("last_error"),
+        queued_at_ms: r.get("created_at"),
     })
 }
 
@@ -563,6 +564,20 @@ impl Index for SqliteIndex {
         audit(&mut tx, &entry, &format!("job:{id}")).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>> {
+        let rows = sqlx::query("SELECT kind, state, COUNT(*) AS n FROM jobs GROUP BY kind, state ORDER BY kind, state")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let (kind, state): (String, String) = (r.get("kind"), r.get("state"));
+                let kind = JobKind::parse(&kind).ok_or_else(|| corrupt("jobs", format!("kind {kind}")))?;
+                let state = JobState::parse(&state).ok_or_else(|| corrupt("jobs", format!("state {state}")))?;
+                Ok((kind, state, r.get::<i64, _>("n") as u64))
+            })
+            .collect()
     }
 
     async fn jobs_in_state(&self, state: JobState, agency: Option<&AgencyCode>, limit: u32) -> Result<Vec<Job>> {

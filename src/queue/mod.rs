@@ -99,6 +99,9 @@ pub struct Job {
     pub lease_until_ms: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// When the job was queued (Unix ms), for the time it took.
+    #[serde(skip)]
+    pub queued_at_ms: i64,
 }
 
 /// Retry timing: exponential from `base`, capped at one hour.

@@ -134,7 +134,18 @@ impl Sealer {
 
     async fn handle(&self, job: Job, lease: &str) {
         let actor = Actor::system_for("sealer", &job.agency);
-        let done = match self.seal(&job).await {
+        let started = std::time::Instant::now();
+        let sealed = self.seal(&job).await;
+        let outcome = match &sealed {
+            Ok(Sealed::Record(_)) => "sealed",
+            Ok(Sealed::Unsealed) => "unsealed",
+            Err(_) => "failed",
+        };
+        crate::metrics::observe("sohoa_seal_duration_seconds", &[("outcome", outcome)], started.elapsed());
+        if outcome == "sealed" {
+            crate::metrics::count("sohoa_signatures_total", &[("kind", "seal")], 1);
+        }
+        let done = match sealed {
             Ok(Sealed::Record(record)) => {
                 tracing::info!(job = job.id, record = %record.id, "scan sealed");
                 Some((json!({"record": record.id}), json!({"kind": "seal"})))
@@ -156,8 +167,9 @@ impl Sealer {
         };
         if let Some((result, detail)) = done {
             let audit = AuditEntry { actor, action: "job.complete", target: String::new(), detail };
-            if let Err(e) = self.state.index.complete_job(job.id, lease, result, audit).await {
-                tracing::warn!(job = job.id, error = %e, "cannot complete seal job");
+            match self.state.index.complete_job(job.id, lease, result, audit).await {
+                Ok(_) => crate::metrics::job_ended(job.kind.as_str(), "done", job.queued_at_ms),
+                Err(e) => tracing::warn!(job = job.id, error = %e, "cannot complete seal job"),
             }
         }
     }
