@@ -16,6 +16,27 @@ pub enum ConfigError {
     Env { var: String, message: String },
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, with the fields and spans (a request's id among them).
+    Json,
+}
+
+impl LogFormat {
+    fn parse(value: &str) -> Result<LogFormat, String> {
+        match value {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("log_format must be text or json, not {other:?}")),
+        }
+    }
+}
+
 /// Every setting; see the README's table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -51,6 +72,8 @@ pub struct Config {
     /// How often `serve` runs a fixity pass; zero turns it off.
     pub fixity_interval: Interval,
     pub log: String,
+    /// `text` (default) or `json`: one JSON object per log line, with the request's id.
+    pub log_format: LogFormat,
     /// The agency's seal key and certificate, and the issuing chain embedded with it. With a
     /// key in a PKCS#11 token, an empty `seal_cert` takes the token's certificate.
     pub seal_key: KeySource,
@@ -115,6 +138,7 @@ impl Default for Config {
             archive_replica_url: None,
             fixity_interval: Interval(Duration::from_secs(24 * 3600)),
             log: "info".into(),
+            log_format: LogFormat::Text,
             seal_key: KeySource::File("data/pki/seal.key".into()),
             seal_cert: "data/pki/seal.pem".into(),
             seal_chain: Some("data/pki/root.pem".into()),
@@ -223,7 +247,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 40] = [
+const KEYS: [&str; 41] = [
     "listen",
     "agency",
     "data_dir",
@@ -248,6 +272,7 @@ const KEYS: [&str; 40] = [
     "archive_replica_url",
     "fixity_interval",
     "log",
+    "log_format",
     "seal_key",
     "seal_cert",
     "seal_chain",
@@ -348,6 +373,7 @@ impl Config {
             "archive_replica_url" => self.archive_replica_url = opt(),
             "fixity_interval" => self.fixity_interval = Interval::parse(value)?,
             "log" => self.log = text(),
+            "log_format" => self.log_format = LogFormat::parse(value)?,
             "seal_key" => self.seal_key = KeySource::parse(value).map_err(|e| e.to_string())?,
             "seal_cert" => self.seal_cert = text().into(),
             "seal_chain" => self.seal_chain = opt().map(PathBuf::from),

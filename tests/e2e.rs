@@ -399,3 +399,30 @@ fn a_200_page_scan_completes_and_the_worker_stays_within_its_memory_bound() {
     assert_eq!((status, result["pages"].as_array().map(Vec::len)), (200, Some(200)), "every page recognised");
     served.stop();
 }
+
+/// With `log_format = "json"` every log line is one JSON object, and a line written while
+/// answering a request carries that request's id.
+#[test]
+fn json_log_lines_carry_the_request_id() {
+    let served = Served::start_with(0, "log_format = \"json\"\n");
+    let scanner = served.token("scanner");
+    let body = serde_json::json!({"procedure": "birth-registration", "applicant": {"kind": "citizen", "id": "001303012345", "name": "Nguyễn Thị An"}});
+    let status = reqwest::runtime().block_on(async {
+        ::reqwest::Client::new()
+            .post(format!("{}/api/v1/dossiers", served.base))
+            .bearer_auth(&scanner)
+            .header("x-request-id", "e2e-log-42")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 201);
+    let log = std::fs::read_to_string(served.dir.path().join("serve-1.log")).unwrap();
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect();
+    let received = lines.iter().find(|l| l["fields"]["message"] == "dossier received").unwrap_or_else(|| panic!("{log}"));
+    let spans = received["spans"].as_array().unwrap();
+    assert!(spans.iter().any(|s| s["request_id"] == "e2e-log-42" && s["method"] == "POST"), "{received}");
+}

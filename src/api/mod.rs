@@ -165,7 +165,9 @@ async fn request_id(mut req: Request, next: Next) -> Response {
             hex::encode(bytes)
         });
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(req).await;
+    // every line logged while answering carries the request's id
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let mut response = tracing::Instrument::instrument(next.run(req), span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

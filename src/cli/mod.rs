@@ -95,7 +95,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
-    init_logging(&config.log);
+    init_logging(&config.log, config.log_format);
     match cli.command {
         Command::Policy { command } => policy::run(command),
         Command::Serve => block_on(serve::run(config)),
@@ -113,9 +113,13 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn init_logging(default: &str) {
+fn init_logging(default: &str, format: crate::config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let lines = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        crate::config::LogFormat::Text => lines.try_init(),
+        crate::config::LogFormat::Json => lines.json().with_span_list(true).with_current_span(false).try_init(),
+    };
 }
 
 /// A runtime for the few blocking commands that make one HTTP call (the TSA client).
