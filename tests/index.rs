@@ -370,6 +370,33 @@ async fn each_record_takes_the_next_log_leaf_even_when_created_concurrently() {
     }
 }
 
+/// Records arriving together are committed together; one that is refused (its id taken)
+/// leaves the others stored, each with its own leaf, in order.
+#[tokio::test]
+async fn a_refused_record_among_many_at_once_leaves_the_others_stored() {
+    for (name, index, _dir) in backends().await {
+        let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+        let satisfied = || ComponentCheck { status: "satisfied", flags: vec![] };
+        let ids: Vec<String> = (0..300).map(|i| if i == 150 { "g7".to_owned() } else { format!("g{i}") }).collect();
+        let creations = ids.iter().map(|id| {
+            let (index, code, id) = (index.clone(), code.clone(), id.clone());
+            async move {
+                let record = new_record(&id, &code, None, "001204012345", (None, None));
+                index.create_record(record, satisfied(), audit("record.create", "")).await
+            }
+        });
+        let answers = futures::future::join_all(creations).await;
+        let refused: Vec<String> = answers.iter().filter_map(|a| a.as_ref().err().map(|e| e.to_string())).collect();
+        assert_eq!(refused.len(), 1, "{name}: only the second g7 is refused: {refused:?}");
+        let stored: Vec<sohoa::index::Record> = answers.into_iter().filter_map(Result::ok).collect();
+        assert_eq!(stored.len(), 299, "{name}");
+        for record in &stored {
+            assert_eq!(index.record(&record.id).await.unwrap().as_ref().map(|r| r.log_index), Some(record.log_index), "{name}");
+        }
+        assert_tree_matches(&name, index.as_ref(), stored).await;
+    }
+}
+
 #[tokio::test]
 async fn sqlite_records_stored_before_the_log_existed_are_appended_on_open() {
     let dir = tempfile::tempdir().unwrap();
