@@ -178,6 +178,13 @@ pub async fn corruption_is_caught_and_restored(f: &Fixture) {
     let report = archive::fixity_with(&f.archive, Some(&f.replica), &[], Some(&manifests), None).await.unwrap();
     assert!(report.clean(), "{report:?}");
     assert_eq!(report.ok, report.checked);
+    // the pass tells how far it is after each object, the whole known from the start
+    let steps = std::sync::Mutex::new(Vec::new());
+    let record = |done: u64, total: u64| steps.lock().unwrap().push((done, total));
+    let report = archive::fixity_reporting(&f.archive, Some(&f.replica), &[], Some(&manifests), None, &record).await.unwrap();
+    let steps = steps.into_inner().unwrap();
+    let total = report.checked;
+    assert_eq!(steps, (0..=total).map(|done| (done, total)).collect::<Vec<_>>());
 }
 
 pub async fn a_deleted_object_is_missing(f: &Fixture) {

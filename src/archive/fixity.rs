@@ -105,6 +105,21 @@ pub async fn fixity_with(
     manifests: Option<&[(String, Digest)]>,
     orphans_before: Option<SystemTime>,
 ) -> Result<FixityReport> {
+    fixity_reporting(archive, replica, expected, manifests, orphans_before, &|_, _| {}).await
+}
+
+/// Told the objects checked so far and the objects to check, after each one.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
+
+/// As [`fixity_with`], telling `progress` how far the pass is.
+pub async fn fixity_reporting(
+    archive: &Archive,
+    replica: Option<&Archive>,
+    expected: &[Digest],
+    manifests: Option<&[(String, Digest)]>,
+    orphans_before: Option<SystemTime>,
+    progress: Progress<'_>,
+) -> Result<FixityReport> {
     let mut report =
         FixityReport { manifests_checked: manifests.is_some(), replica: replica.map(|r| r.url().to_owned()), ..Default::default() };
     if let Some(before) = orphans_before {
@@ -117,7 +132,18 @@ pub async fn fixity_with(
     // Listed before anything is restored, so that no object is counted twice.
     let listed: Vec<_> = archive.list_blobs().try_collect().await?;
     let present: HashSet<Digest> = listed.iter().map(|b| b.digest.clone()).collect();
+    let mut absent: BTreeSet<Digest> = expected.iter().filter(|d| !present.contains(*d)).cloned().collect();
+    if let Some(replica) = replica {
+        let mut theirs = replica.list_blobs();
+        while let Some(blob) = theirs.try_next().await? {
+            if !present.contains(&blob.digest) {
+                absent.insert(blob.digest);
+            }
+        }
+    }
+    let total = (listed.len() + absent.len() + manifests.map_or(0, <[_]>::len)) as u64;
     for blob in &listed {
+        progress(report.checked, total);
         report.checked += 1;
         let key = blob_key(&blob.digest);
         match verify_blob(archive, &blob.digest).await {
@@ -131,16 +157,8 @@ pub async fn fixity_with(
             Err(e) => return Err(e),
         }
     }
-    let mut absent: BTreeSet<Digest> = expected.iter().filter(|d| !present.contains(*d)).cloned().collect();
-    if let Some(replica) = replica {
-        let mut theirs = replica.list_blobs();
-        while let Some(blob) = theirs.try_next().await? {
-            if !present.contains(&blob.digest) {
-                absent.insert(blob.digest);
-            }
-        }
-    }
     for digest in absent {
+        progress(report.checked, total);
         report.checked += 1;
         let key = blob_key(&digest);
         tracing::error!(key = %key, "fixity problem: missing");
@@ -148,6 +166,7 @@ pub async fn fixity_with(
         report.problem(&key, "missing", restored);
     }
     for (id, digest) in manifests.unwrap_or_default() {
+        progress(report.checked, total);
         report.checked += 1;
         match archive.get_manifest(id, digest).await {
             Ok(_) => report.ok += 1,
@@ -160,15 +179,26 @@ pub async fn fixity_with(
             Err(e) => return Err(e),
         }
     }
+    progress(report.checked, total);
     Ok(report)
 }
 
 /// One pass over everything the index says the archive holds, recorded in the index.
 pub async fn audit(index: &dyn Index, archive: &Archive, replica: Option<&Archive>) -> Result<FixityReport, FixityError> {
+    audit_reporting(index, archive, replica, &|_, _| {}).await
+}
+
+/// As [`audit`], telling `progress` how far the pass is.
+pub async fn audit_reporting(
+    index: &dyn Index,
+    archive: &Archive,
+    replica: Option<&Archive>,
+    progress: Progress<'_>,
+) -> Result<FixityReport, FixityError> {
     let started_at_ms = chrono::Utc::now().timestamp_millis();
     let orphans_before = SystemTime::now().checked_sub(LEFTOVER_GRACE);
     let objects = index.archived_objects().await?;
-    let report = fixity_with(archive, replica, &objects.blobs, Some(&objects.manifests), orphans_before).await?;
+    let report = fixity_reporting(archive, replica, &objects.blobs, Some(&objects.manifests), orphans_before, progress).await?;
     let run = FixityRun {
         id: 0,
         started_at_ms,

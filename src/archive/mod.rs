@@ -8,7 +8,9 @@ mod fixity;
 mod leftovers;
 mod stream;
 
-pub use fixity::{audit, fixity, fixity_with, FixityError, FixityProblem, FixityReport, LEFTOVER_GRACE};
+pub use fixity::{
+    audit, audit_reporting, fixity, fixity_reporting, fixity_with, FixityError, FixityProblem, FixityReport, Progress, LEFTOVER_GRACE,
+};
 pub use leftovers::Leftover;
 use stream::Spooled;
 pub use stream::{BlobStream, Stored};
