@@ -191,7 +191,8 @@ pub async fn complete(
         JobKind::Ocr => accept_ocr(&state, &who, &job, &body).await?,
         JobKind::Seal => return Err(ApiError::forbidden("service_job", "seal jobs are completed by the service")),
     };
-    let pages = result.get("pages").and_then(Value::as_array).map_or(0, Vec::len);
+    let pages = result.pages.len();
+    let result = result.to_value();
     let audit =
         AuditEntry { actor: actor_for(&who, &job), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
     match state.index.complete_job(id, &body.lease, result, audit).await? {
@@ -210,7 +211,7 @@ pub async fn complete(
 /// The scan's result from a worker's completion: the service assembles the searchable copy
 /// from the stored scan and the worker's words. Output that does not show the scan is
 /// refused (`output_mismatch`), audited, and the job goes back to the queue.
-async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &CompleteBody) -> Result<Value, ApiError> {
+async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &CompleteBody) -> Result<custody::ScanResult, ApiError> {
     leased(state, who, job.id, &body.lease).await?;
     let payload = ocr_payload(job)?;
     let completion: Completion = serde_json::from_value(body.result.clone())

@@ -2,6 +2,7 @@
 //! queue the OCR job.
 
 use super::{dossiers, ApiError, AppState, Principal};
+use crate::custody::ScanResult;
 use crate::domain::{vietnam_time, Digest, Role};
 use crate::index::{AuditEntry, IndexError, NewScan, Scan};
 use crate::intake::{self, MediaError};
@@ -162,8 +163,9 @@ pub async fn own_scan(state: &AppState, who: &Principal, id: i64) -> Result<Scan
     scan.ok_or_else(|| ApiError::not_found("scan_not_found", format!("no scan {id}")))
 }
 
-fn finished_result(result: Option<Value>, id: i64) -> Result<Value, ApiError> {
-    result.ok_or_else(|| ApiError::conflict("scan_not_digitized", format!("scan {id} has no recognition result yet")))
+fn finished_result(result: Option<Value>, id: i64) -> Result<ScanResult, ApiError> {
+    let result = result.ok_or_else(|| ApiError::conflict("scan_not_digitized", format!("scan {id} has no recognition result yet")))?;
+    ScanResult::from_value(result).map_err(|e| ApiError::internal("a scan result that does not read", format!("scan {id}: {e}")))
 }
 
 /// Recognised text, word boxes and confidences per page, for the desk and classification.
@@ -171,7 +173,7 @@ pub async fn result(State(state): State<Arc<AppState>>, who: Principal, Path(id)
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
     own_scan(&state, &who, id).await?;
     let result = finished_result(state.index.scan_result(id).await?, id)?;
-    Ok(Json(json!({ "scan": id, "pdf": result["pdf"], "pages": result["pages"] })))
+    Ok(Json(json!({ "scan": id, "pdf": result.pdf, "pages": result.pages })))
 }
 
 /// The searchable PDF of a digitized scan, verified against its digest on the way out.
@@ -179,10 +181,7 @@ pub async fn pdf(State(state): State<Arc<AppState>>, who: Principal, Path(id): P
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
     own_scan(&state, &who, id).await?;
     let result = finished_result(state.index.scan_result(id).await?, id)?;
-    let digest = result["pdf"]["digest"]
-        .as_str()
-        .and_then(|d| Digest::parse(d).ok())
-        .ok_or_else(|| ApiError::internal("scan result without a pdf digest", id))?;
+    let digest = result.pdf_digest().ok_or_else(|| ApiError::internal("scan result without a pdf digest", id))?;
     let bytes = state.archive.get_blob(&digest).await?;
     Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::ETAG, &format!("\"{}\"", digest.prefixed()))], bytes).into_response())
 }

@@ -60,10 +60,8 @@ async fn write(args: &ExportArgs, agency: &AgencyCode, config: &Config) -> anyho
             skipped += 1;
             continue;
         };
-        let pages: Vec<&str> = result["pages"]
-            .as_array()
-            .map(|pages| pages.iter().map(|p| p["text"].as_str().unwrap_or_default()).collect())
-            .unwrap_or_default();
+        let result = crate::custody::ScanResult::from_value(result).with_context(|| format!("scan {}'s result", correction.scan))?;
+        let pages = result.texts();
         let label = json!({
             "doc_type": correction.label["doc_type"],
             "fields": correction.label.get("fields").cloned().unwrap_or_else(|| json!({})),

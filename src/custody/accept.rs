@@ -1,12 +1,12 @@
 //! Accepting a worker's recognition: the searchable copy is assembled here, from the stored
 //! scan, and stored beside the words; the scan's result names both and who produced them.
 
-use super::{assemble, CustodyError, Recognition};
+use super::{assemble, CustodyError, EngineInfo, PageText, Recognition};
 use crate::archive::{Archive, ArchiveError};
 use crate::domain::Digest;
 use crate::intake::MediaLimits;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// What a worker completes an `ocr` job with: the scan it read and its stored recognition.
 #[derive(Debug, Clone, Deserialize)]
@@ -17,7 +17,7 @@ pub struct Completion {
 }
 
 /// The token a result came from, as the service knows it (never as the worker says).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkerIdentity {
     pub token: i64,
     pub label: String,
@@ -57,13 +57,56 @@ impl AcceptError {
 
 /// Checks `completion` against the job's input `scan`, assembles the searchable copy from
 /// the stored scan and the recognition's words, stores it, and returns the scan's result.
+/// A digitized scan's result, as the service stores it on the scan: the scan and the
+/// recognition it was read from, the searchable copy assembled here, who read it with what,
+/// and the words of every page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScanResult {
+    /// Digest (`sha256:<hex>`) of the scan.
+    pub input: String,
+    /// Digest of the worker's stored recognition.
+    pub recognition: String,
+    pub pdf: StoredPdf,
+    pub worker: WorkerIdentity,
+    pub engine: EngineInfo,
+    pub pages: Vec<PageText>,
+}
+
+/// The searchable copy in the archive.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredPdf {
+    pub digest: String,
+    pub size: u64,
+}
+
+impl ScanResult {
+    /// A result as the index holds it.
+    pub fn from_value(value: Value) -> Result<ScanResult, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// The searchable copy's digest.
+    pub fn pdf_digest(&self) -> Option<Digest> {
+        Digest::parse(&self.pdf.digest).ok()
+    }
+
+    /// Each page's text, in order.
+    pub fn texts(&self) -> Vec<&str> {
+        self.pages.iter().map(|p| p.text.as_str()).collect()
+    }
+}
+
 pub async fn accept(
     archive: &Archive,
     scan: &Digest,
     completion: &Completion,
     worker: WorkerIdentity,
     limits: MediaLimits,
-) -> Result<Value, AcceptError> {
+) -> Result<ScanResult, AcceptError> {
     if Digest::parse(&completion.input).ok().as_ref() != Some(scan) {
         return Err(AcceptError::DigestMismatch(completion.input.clone()));
     }
@@ -85,12 +128,12 @@ pub async fn accept(
     .map_err(|e| CustodyError::Write(format!("assembly stopped: {e}")))??;
     let size = pdf.len();
     let pdf = archive.put_blob(pdf.into()).await?;
-    Ok(json!({
-        "input": scan.prefixed(),
-        "recognition": digest.prefixed(),
-        "pdf": { "digest": pdf.prefixed(), "size": size },
-        "worker": worker,
-        "engine": recognition.engine,
-        "pages": recognition.pages,
-    }))
+    Ok(ScanResult {
+        input: scan.prefixed(),
+        recognition: digest.prefixed(),
+        pdf: StoredPdf { digest: pdf.prefixed(), size: size as u64 },
+        worker,
+        engine: recognition.engine,
+        pages: recognition.pages,
+    })
 }

@@ -6,6 +6,7 @@ pub mod manifest;
 
 use crate::api::AppState;
 use crate::classify::{extract, Classifier, UNKNOWN};
+use crate::custody::ScanResult;
 use crate::domain::{vietnam_offset, AgencyCode, Digest};
 use crate::index::{Actor, AuditEntry, ComponentCheck, Dossier, NewRecord, Record};
 use crate::pdf::{Appearance, AppearanceText};
@@ -15,7 +16,7 @@ use crate::registry::{self, Lineage, RegistryError};
 use crate::sign::{self, SignOptions, Signer};
 use chrono::NaiveDate;
 use ring::rand::{SecureRandom, SystemRandom};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,16 +192,9 @@ impl Sealer {
             index.leave_unsealed(scan.id, NO_SEAL_KEY, audit).await?;
             return Ok(Sealed::Unsealed);
         };
-        let pdf_digest = result
-            .pointer("/pdf/digest")
-            .and_then(Value::as_str)
-            .and_then(|d| Digest::parse(d).ok())
-            .ok_or_else(|| SealError::Payload("the scan's result names no PDF".into()))?;
-        let texts: Vec<&str> = result
-            .get("pages")
-            .and_then(Value::as_array)
-            .map(|p| p.iter().filter_map(|p| p.get("text")?.as_str()).collect())
-            .unwrap_or_default();
+        let result = ScanResult::from_value(result).map_err(|e| SealError::Payload(format!("the scan's result does not read: {e}")))?;
+        let pdf_digest = result.pdf_digest().ok_or_else(|| SealError::Payload("the scan's result names no PDF".into()))?;
+        let texts = result.texts();
 
         let catalog = &self.state.catalog;
         let classification = Classifier::new(catalog).classify(&texts);
@@ -246,9 +240,9 @@ impl Sealer {
                 "scan": scan.id,
                 "digest": scan.digest.prefixed(),
                 "searchable_pdf": pdf_digest.prefixed(),
-                "recognition": result.get("recognition"),
-                "worker": result.get("worker"),
-                "engine": result.get("engine"),
+                "recognition": result.recognition,
+                "worker": result.worker,
+                "engine": result.engine,
             },
         });
         let record = NewRecord {
