@@ -72,7 +72,7 @@ const OTHER_LABELS: [&str; 12] = [
 fn digit_like(c: char) -> Option<char> {
     match c {
         '0'..='9' => Some(c),
-        'O' | 'o' | 'D' => Some('0'),
+        'O' | 'o' | 'D' | 'Q' => Some('0'),
         'l' | 'I' | '|' => Some('1'),
         _ => None,
     }
