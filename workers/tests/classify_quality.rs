@@ -1,17 +1,18 @@
 //! Classification quality through the whole pipeline: generated pages of every catalog type
 //! at three scan qualities, and out-of-scope pages, are recognised by the worker's engine,
 //! classified and their fields extracted. Two parts (docs/decisions.md, "Held-out pages"):
-//! the tuning part, in the faces and layouts the pipeline and the classifier were tuned
-//! on, and the held-out part, in other faces (Liberation, FreeFont, a condensed face), other
-//! layouts (dotted leaders filled in by hand with a red seal, the two-column header with
-//! folds and dark borders, photocopies), other application-form titles and other
-//! out-of-scope pages (invoices, menus). The bounds that count are the held-out part's:
-//! top-1 accuracy on documents, `unknown` on out-of-scope pages, exact owner ids and
-//! enterprise codes; the tuning part keeps its own. `cargo test -- --nocapture` prints the
-//! figures per part, scan quality, face and layout and the confusion matrices;
-//! `SOHOA_QUALITY_SCALE=N` runs N times as many pages; with `SOHOA_QUALITY_OUT=DIR` each
-//! page's label and recognised text are kept there as `NAME.json` and `NAME.ocr.txt`, for
-//! `sohoa classify eval DIR`; `SOHOA_QUALITY_PART=tuning` runs the tuning part alone.
+//! the tuning part, in the faces and layouts the pipeline and the classifier were tuned on
+//! (with a form of typed dotted leaders filled in by hand), and the held-out part, in other
+//! faces (Liberation, FreeFont, a condensed face), other layouts (dotted leaders filled in
+//! by hand with a red seal, the two-column header with folds and dark borders,
+//! photocopies), other application-form titles and other out-of-scope pages (invoices,
+//! menus). The bounds that count are the held-out part's: top-1 accuracy on documents,
+//! `unknown` on out-of-scope pages, exact owner ids and enterprise codes (on every layout);
+//! the tuning part keeps its own. `cargo test -- --nocapture` prints the figures per part,
+//! scan quality, face and layout and the confusion matrices; `SOHOA_QUALITY_SCALE=N` runs N
+//! times as many pages; with `SOHOA_QUALITY_OUT=DIR` each page's label and recognised text
+//! are kept there as `NAME.json` and `NAME.ocr.txt`, for `sohoa classify eval DIR`;
+//! `SOHOA_QUALITY_PART=tuning` runs the tuning part alone.
 
 use sohoa::classify::{extract, Classifier, FieldValue, Label, Tally};
 use sohoa::intake::MediaLimits;
@@ -33,15 +34,15 @@ const HELD_OUT_UNRELATED: u64 = 36;
 /// One engine per thread; the test machines have two cores.
 const THREADS: usize = 2;
 
-/// Held-out bounds: set from the held-out figures, which fall short of the targets
-/// (top-1 0.99, owner ids 0.97): 98.25 % top-1 (every miss an abstention on a page whose
-/// title the OCR lost), 100 % `unknown` out of scope, 64.9 % owner ids and 66.7 %
-/// enterprise codes (dotted-leader lines lost by the OCR, digits misread in a typewriter
-/// face, digit groups split); docs/decisions.md, "Held-out pages".
-const MIN_ACCURACY: f64 = 0.97;
+/// Held-out bounds: set from the held-out figures less a margin, where they fall short of
+/// the targets (top-1 0.99, owner ids 0.97): 99.65 % top-1 (the miss an abstention
+/// on a page whose title the OCR lost), 100 % `unknown` out of scope, 76.5 % owner ids and
+/// 80 % enterprise codes (handwritten values on dotted leaders still lost, digits misread in
+/// a typewriter face); docs/decisions.md, "Held-out pages" and "Fields".
+const MIN_ACCURACY: f64 = 0.98;
 const MIN_ABSTENTION: f64 = 0.95;
-const MIN_ID_MATCH: f64 = 0.60;
-const MIN_CODE_MATCH: f64 = 0.55;
+const MIN_ID_MATCH: f64 = 0.72;
+const MIN_CODE_MATCH: f64 = 0.7;
 /// Tuning bounds.
 const TUNING_MIN_ACCURACY: f64 = 0.98;
 const TUNING_MIN_ABSTENTION: f64 = 0.95;

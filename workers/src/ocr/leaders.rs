@@ -85,23 +85,33 @@ fn specks(binary: &GrayImage, max: u32) -> Vec<Speck> {
             }
         }
     }
-    // boxes and ink of each component, by root
-    let mut boxes: std::collections::HashMap<u32, (u32, u32, u32, u32, f32, f32, f32)> = std::collections::HashMap::new();
-    for i in 0..runs.len() {
+    // box and ink of each component, by root
+    let mut boxes: std::collections::HashMap<u32, Extent> = std::collections::HashMap::new();
+    for (i, &(y, a, b)) in runs.iter().enumerate() {
         let r = root(&mut parent, i as u32);
-        let (y, a, b) = runs[i];
         let n = (b - a + 1) as f32;
-        let e = boxes.entry(r).or_insert((a, y, b, y, 0.0, 0.0, 0.0));
-        (e.0, e.1, e.2, e.3) = (e.0.min(a), e.1.min(y), e.2.max(b), e.3.max(y));
-        e.4 += n * (a + b) as f32 / 2.0;
-        e.5 += n * y as f32;
-        e.6 += n;
+        let e = boxes.entry(r).or_insert(Extent { x0: a, y0: y, x1: b, y1: y, sx: 0.0, sy: 0.0, n: 0.0 });
+        (e.x0, e.y0, e.x1, e.y1) = (e.x0.min(a), e.y0.min(y), e.x1.max(b), e.y1.max(y));
+        e.sx += n * (a + b) as f32 / 2.0;
+        e.sy += n * y as f32;
+        e.n += n;
     }
     boxes
         .into_values()
-        .filter(|b| b.2 - b.0 < max && b.3 - b.1 < max)
-        .map(|(x0, y0, x1, y1, sx, sy, n)| Speck { x0, y0, x1, y1, cx: sx / n, cy: sy / n })
+        .filter(|e| e.x1 - e.x0 < max && e.y1 - e.y0 < max)
+        .map(|e| Speck { x0: e.x0, y0: e.y0, x1: e.x1, y1: e.y1, cx: e.sx / e.n, cy: e.sy / e.n })
         .collect()
+}
+
+/// A component's box and the sums of its ink's coordinates.
+struct Extent {
+    x0: u32,
+    y0: u32,
+    x1: u32,
+    y1: u32,
+    sx: f32,
+    sy: f32,
+    n: f32,
 }
 
 /// Runs of specks that are leaders: each a list of specks, left to right.
