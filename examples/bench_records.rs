@@ -62,7 +62,7 @@ impl Corpus {
         let owner = mix(n ^ 0x5eed) % OWNERS;
         let doc_type = &self.types[(mix(n ^ 0x7e9e) % self.types.len() as u64) as usize];
         let issued = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).and_then(|d| d.checked_add_days(chrono::Days::new(mix(n) % 4000)));
-        let (valid_from, valid_until) = validity_window(Some(doc_type.validity), issued);
+        let (valid_from, valid_until) = validity_window(Some(doc_type.validity), issued, None);
         NewRecord {
             id: record_id(n),
             kind: "digitized_copy",

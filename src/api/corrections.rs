@@ -101,7 +101,11 @@ pub async fn correct(
         None => old.issue_date,
     };
     let validity = state.catalog.doc_type(&body.doc_type).map(|t| t.validity);
-    let (valid_from, valid_until) = validity_window(validity, issue_date);
+    let expiry = match get("expiry_date") {
+        Some(d) => NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok(),
+        None => old.valid_until,
+    };
+    let (valid_from, valid_until) = validity_window(validity, issue_date, expiry);
     let check = check_component(&state.catalog, &dossier, &scan.component, &body.doc_type, owner_id.as_deref());
     let mut merged: Map<String, Value> = old.summary.get("fields").and_then(Value::as_object).cloned().unwrap_or_default();
     for (name, value) in &fields {

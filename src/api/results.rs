@@ -505,7 +505,7 @@ pub async fn issue(State(state): State<Arc<AppState>>, who: Principal, Path(id):
     .map_err(|e| ApiError::unprocessable(e.code(), e.to_string()))?;
     let today = crate::domain::vietnam_today();
     let validity = state.catalog.doc_type(&result.doc_type).map(|t| t.validity);
-    let (valid_from, valid_until) = validity_window(validity, Some(today));
+    let (valid_from, valid_until) = validity_window(validity, Some(today), None);
     let summary = json!({
         "signatures": signatures.signatures.iter().map(|s| json!({
             "kind": "official",

@@ -185,7 +185,7 @@ mod tests {
     use serde_json::json;
 
     fn value(v: &str) -> FieldValue {
-        FieldValue { value: v.to_owned(), confidence: 0.9, line: 0 }
+        FieldValue { value: v.to_owned(), confidence: 0.9, ..FieldValue::default() }
     }
 
     #[test]

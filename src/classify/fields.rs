@@ -1,108 +1,458 @@
 //! Field extraction from recognised text: the owner's identity (checked by the citizen id
-//! rules, or an enterprise code), full name, dates, document number. Labels are matched
-//! on folded text; values are read from the original line.
+//! rules, or an enterprise code), full name, dates (in figures or in words), the end of a
+//! card's validity (`expiry_date`), document number. Labels are matched on folded text, after a colon or
+//! inside a sentence ("Tôi tên là ..., số định danh cá nhân ..."); values are read from the
+//! original line, and `locate` gives each the boxes of the words it was read from.
 
 use super::identity::{self, Reading};
 use super::text::{best_match, fold};
-use crate::domain::EnterpriseCode;
+use crate::custody::Word;
+use crate::domain::{CitizenId, EnterpriseCode};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct FieldValue {
     pub value: String,
     /// 0 to 1: labelled and checked values rank above bare matches.
     pub confidence: f32,
     /// Line of the text (0-based) it was read from.
     pub line: usize,
+    /// The words the value was read from, each with its page and box in the pixels of that
+    /// page turned upright and deskewed (the frame of the page's recognised `words`); empty
+    /// when the value was read from text alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub boxes: Vec<WordBox>,
+    /// Bytes of the line the value was read from; empty for the whole line.
+    #[serde(skip)]
+    pub(crate) span: Range<usize>,
+}
+
+/// Where a word of a field's value stands.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct WordBox {
+    /// The page (from 1).
+    pub page: u32,
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
 }
 
 /// Labels (folded) that introduce each field on a line.
 const NAME_LABELS: [&str; 4] = ["ho va ten", "ho chu dem ten", "ho ten", "full name"];
-const BIRTH_LABELS: [&str; 3] = ["ngay thang nam sinh", "sinh ngay", "date of birth"];
+/// Phrases a sentence names a person with (lower case, with their marks: "Bá" is a name):
+/// "Tôi tên là Nguyễn Văn An, ...", "cấp cho ông/bà Trần Thị Mai".
+const NAME_IN_SENTENCE: [&[&str]; 7] =
+    [&["tôi", "tên", "là"], &["tên", "tôi", "là"], &["ông/bà"], &["bà/ông"], &["tôi", "là"], &["ông"], &["bà"]];
+const BIRTH_LABELS: [&str; 4] = ["ngay thang nam sinh", "sinh ngay", "ngay sinh", "date of birth"];
 const ID_LABELS: [&str; 5] = ["so dinh danh ca nhan", "so cccd", "can cuoc cong dan", "so cmnd", "so giay to tuy than"];
 const ENTERPRISE_LABELS: [&str; 3] = ["ma so doanh nghiep", "ma so thue", "ma so chi nhanh"];
+/// The end of a card's validity, as cards print it.
+const EXPIRY_LABELS: [&str; 5] = ["co gia tri den", "gia tri den", "co gia tri su dung den", "ngay het han", "date of expiry"];
+/// Labels that begin another field on the same line (two fields to a row): a value ends
+/// where one of them begins.
+const OTHER_LABELS: [&str; 12] = [
+    "gioi tinh",
+    "dan toc",
+    "quoc tich",
+    "noi sinh",
+    "que quan",
+    "noi thuong tru",
+    "noi cu tru",
+    "so dinh danh",
+    "so cccd",
+    "sinh ngay",
+    "ngay thang nam sinh",
+    "ma so doanh nghiep",
+];
 
 /// Digits as OCR sometimes reads them inside a number.
 fn digit_like(c: char) -> Option<char> {
     match c {
         '0'..='9' => Some(c),
-        'O' | 'o' | 'D' => Some('0'),
+        'O' | 'o' | 'D' | 'Q' => Some('0'),
         'l' | 'I' | '|' => Some('1'),
         _ => None,
     }
 }
 
-/// Runs of digits (with OCR look-alikes when the run is mostly digits) on a line.
-fn numbers(line: &str) -> Vec<String> {
+/// A run of digits on a line, OCR look-alikes read as digits, with the bytes it covers.
+#[derive(Debug, Clone)]
+struct Group {
+    digits: String,
+    /// Whether a dash stood inside it (an enterprise code's branch).
+    dash: bool,
+    span: Range<usize>,
+}
+
+/// Tokens of a line with the bytes they cover, split at spaces and list punctuation.
+fn tokens(line: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
+    line.split_inclusive(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '(' | ')'))
+        .scan(0usize, |at, piece| {
+            let start = *at;
+            *at += piece.len();
+            let token = piece.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '(' | ')'));
+            Some((start..start + token.len(), token))
+        })
+        .filter(|(_, t)| !t.is_empty())
+}
+
+/// Runs of digits on a line: tokens mostly of digits (look-alikes read as digits), leader
+/// dots and marks around them left out.
+fn digit_groups(line: &str) -> Vec<Group> {
     let mut out = Vec::new();
-    for token in line.split(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | ';' | '(' | ')')) {
-        let token = token.trim_matches(|c: char| c == '.');
-        let mapped: Option<String> = token.chars().map(|c| if c == '-' { Some('-') } else { digit_like(c) }).collect();
-        let real = token.chars().filter(char::is_ascii_digit).count();
-        if let Some(m) = mapped {
-            if real * 2 > token.chars().count() && real >= 6 {
-                out.push(m);
-            }
+    for (range, token) in tokens(line) {
+        let lead = token.len() - token.trim_start_matches(['.', '…', '_', '\'']).len();
+        let core = token.trim_matches(['.', '…', '_', '\'']);
+        if core.is_empty() {
+            continue;
+        }
+        let real = core.chars().filter(char::is_ascii_digit).count();
+        let inner = core.chars().filter(|c| matches!(c, '-' | '.' | '\'')).count();
+        if real == 0 || real * 2 <= core.chars().count() - inner {
+            continue;
+        }
+        let mapped: Option<String> = core.chars().filter(|c| !matches!(c, '-' | '.' | '\'')).map(digit_like).collect();
+        if let Some(digits) = mapped {
+            let start = range.start + lead;
+            out.push(Group { digits, dash: core.contains('-'), span: start..start + core.len() });
         }
     }
     out
 }
 
-/// Whether the words before the line's first digit are an id label, OCR slips allowed.
-fn id_labelled(line: &str) -> bool {
-    let head = fold(line.split(|c: char| c.is_ascii_digit()).next().unwrap_or_default());
+/// Consecutive groups from `first` with nothing but spaces and marks between them, joined:
+/// each longer run once ("0546637 160" gives "0546637" and "0546637160").
+fn joined_from(line: &str, groups: &[Group], first: usize) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    for (i, g) in groups.iter().enumerate().skip(first) {
+        if let Some(last) = out.last() {
+            let between = &line[groups[i - 1].span.end..g.span.start];
+            if between.chars().any(char::is_alphanumeric) || between.len() > 6 {
+                break;
+            }
+            let digits = format!("{}{}", last.digits, g.digits);
+            out.push(Group { digits, dash: last.dash || g.dash || between.contains('-'), span: last.span.start..g.span.end });
+        } else {
+            out.push(g.clone());
+        }
+        if out.last().is_some_and(|g| g.digits.len() > 13) {
+            break;
+        }
+    }
+    out
+}
+
+/// Whether the words just before `at` on the line (since the last figure) are an id label,
+/// OCR slips allowed.
+fn id_labelled(line: &str, at: usize) -> bool {
+    let before = &line[..at];
+    let head = before.rsplit(|c: char| c.is_ascii_digit()).next().unwrap_or_default();
+    let head = fold(head);
     ID_LABELS.iter().any(|l| best_match(l, &head) >= 0.8)
 }
 
-/// The digits after an id label, with the spaces and marks OCR put between them removed.
-fn joined_digits(line: &str) -> Option<String> {
-    let start = line.find(|c: char| c.is_ascii_digit())?;
-    let tail: String = line[start..].chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | ',' | '-' | '\'')).collect();
-    let digits: Option<String> = tail.chars().map(digit_like).collect();
-    digits.filter(|d| (9..=13).contains(&d.len()))
+/// The edit distance between two short strings.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
-fn after_label<'a>(line: &'a str, labels: &[&str]) -> Option<&'a str> {
-    let folded = fold(line);
-    // OCR sometimes loses the space between two words of a label ("Họvà tên")
-    let compact = folded.replace(' ', "");
-    let found = |l: &&str| folded.starts_with(l) || folded.contains(&format!(" {l}")) || compact.starts_with(&l.replace(' ', ""));
-    if !labels.iter().any(found) {
-        return None;
+/// A folded word of a line and the bytes of the token it comes from.
+#[derive(Debug, Clone)]
+struct Atom {
+    word: String,
+    span: Range<usize>,
+}
+
+/// The line's words folded, split where letters meet figures ("ngày3" is "ngay", "3").
+fn atoms(line: &str) -> Vec<Atom> {
+    let mut out = Vec::new();
+    for (range, token) in tokens(line) {
+        for word in fold(token).split(' ').filter(|w| !w.is_empty()) {
+            let mut piece = String::new();
+            // O, l and I next to figures are figures misread
+            let mut figures = false;
+            for c in word.chars() {
+                let figure = c.is_ascii_digit() || (figures && matches!(c, 'o' | 'l' | 'i'));
+                if !piece.is_empty() && figure != figures {
+                    out.push(Atom { word: std::mem::take(&mut piece), span: range.clone() });
+                }
+                figures = figure;
+                piece.push(c);
+            }
+            out.push(Atom { word: piece, span: range.clone() });
+        }
     }
-    line.split_once(':').map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    out
+}
+
+/// Where `label` (folded words) stands among `atoms`: the first and one past the last atom.
+/// A space OCR lost between two words ("Họvà tên") is allowed, and a slip in a label of
+/// ten letters or more ("Vinh ngày" is one slip from "sinh ngày").
+fn find_label(atoms: &[Atom], label: &str) -> Option<Range<usize>> {
+    let compact: String = label.split(' ').collect();
+    let slips = usize::from(compact.len() >= 10);
+    for i in 0..atoms.len() {
+        let mut joined = String::new();
+        for (j, atom) in atoms.iter().enumerate().skip(i) {
+            joined.push_str(&atom.word);
+            if joined.len() + slips >= compact.len() && edits(&joined, &compact) <= slips {
+                return Some(i..j + 1);
+            }
+            if joined.len() > compact.len() + slips {
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// The value that follows one of `labels` on a line: after the colon that follows the
+/// label, or, without one, after the label itself; it ends where another field's label
+/// begins. The value's bytes in the line.
+fn after_label(line: &str, labels: &[&str]) -> Option<Range<usize>> {
+    let atoms = atoms(line);
+    let found = labels.iter().filter_map(|l| find_label(&atoms, l)).min_by_key(|r| r.start)?;
+    let mut start = atoms[found.end - 1].span.end;
+    // the value ends where another field's label begins (two fields to a row)
+    let later: Vec<Atom> = atoms[found.end..].to_vec();
+    let end = all_labels().filter_map(|l| find_label(&later, l)).map(|r| later[r.start].span.start).min();
+    let end = end.unwrap_or(line.len()).max(start);
+    // words between the label and a colon qualify the label ("tên người yêu cầu:")
+    if let Some(colon) = line[start..end].find(':') {
+        if !line[start..start + colon].contains(|c: char| c.is_ascii_digit()) {
+            start += colon;
+        }
+    }
+    let rest = &line[start..end];
+    let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '.' | '…' | '_'));
+    start += rest.len() - trimmed.len();
+    let value = line[start..end].trim_end();
+    (!value.is_empty()).then(|| start..start + value.len())
+}
+
+/// Every label extraction knows.
+fn all_labels() -> impl Iterator<Item = &'static str> {
+    NAME_LABELS.iter().chain(&BIRTH_LABELS).chain(&ID_LABELS).chain(&ENTERPRISE_LABELS).chain(&EXPIRY_LABELS).chain(&OTHER_LABELS).copied()
+}
+
+/// Whether a line begins with a field's label: then it is no value of the line before.
+fn atoms_of_labels(line: &str) -> bool {
+    let atoms = atoms(line);
+    all_labels().any(|l| find_label(&atoms, l).is_some_and(|r| r.start == 0))
+}
+
+/// Leader dots and rules around a written value, read as runs of dots or underscores.
+fn without_leaders(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut run = 0;
+    for c in value.chars() {
+        if matches!(c, '.' | '…' | '_') {
+            run += 1;
+            continue;
+        }
+        match run {
+            0 => {}
+            1 => out.push('.'),
+            _ => out.push(' '),
+        }
+        run = 0;
+        out.push(c);
+    }
+    if run == 1 {
+        out.push('.');
+    }
+    out
+}
+
+/// The commonest Vietnamese surnames, and the middle names that mark sex: OCR often loses
+/// or adds a dot below ("Đăng" for "Đặng", "Pham", "Thi"), and a name's first word read
+/// without its marks is put back as the surname it can only be.
+const SURNAMES: [&str; 28] = [
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Đào",
+    "Trịnh", "Mai", "Trương", "Lâm", "Cao", "Tô", "Tạ", "Hà", "Lương", "Lưu",
+];
+const MIDDLE_NAMES: [&str; 2] = ["Thị", "Văn"];
+
+/// `name` with its surname, and the middle name of a name of three words or more, spelled
+/// as they can only be.
+fn canonical_name(name: String) -> String {
+    let words: Vec<&str> = name.split(' ').collect();
+    let fixed: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let known: &[&str] = match i {
+                0 => &SURNAMES,
+                1 if words.len() >= 3 => &MIDDLE_NAMES,
+                _ => &[],
+            };
+            let folded = fold(w);
+            known.iter().find(|k| fold(k) == folded).map_or_else(|| (*w).to_owned(), |k| (*k).to_owned())
+        })
+        .collect();
+    fixed.join(" ")
 }
 
 /// A person's name: two to six capitalised words, with the specks and stray marks OCR
 /// puts around a line left out; any other word after the name refuses the value.
 fn name_in(value: &str) -> Option<String> {
+    let value = without_leaders(value);
     let letters = |w: &&str| w.chars().filter(|c| c.is_alphabetic()).count();
     let words: Vec<&str> = value.split_whitespace().skip_while(|w| letters(w) == 0).collect();
     let n = words.iter().take_while(|w| w.chars().all(char::is_alphabetic) && w.starts_with(char::is_uppercase)).count();
     let noise_after = words[n..].iter().all(|w| letters(w) <= 1);
-    ((2..=6).contains(&n) && noise_after).then(|| words[..n].join(" "))
+    ((2..=6).contains(&n) && noise_after).then(|| canonical_name(words[..n].join(" ")))
 }
 
-fn date_in(text: &str) -> Option<String> {
+/// A name inside a sentence: the capitalised words that follow, up to a comma, a full stop
+/// or a word in lower case.
+fn name_in_sentence(value: &str) -> Option<String> {
+    let mut words = Vec::new();
+    for word in value.split_whitespace() {
+        let bare = word.trim_end_matches([',', '.', ';', ':']);
+        if bare.is_empty() || !bare.chars().all(char::is_alphabetic) || !bare.starts_with(char::is_uppercase) {
+            break;
+        }
+        words.push(bare);
+        if bare.len() != word.len() {
+            break;
+        }
+    }
+    (2..=6).contains(&words.len()).then(|| canonical_name(words.join(" ")))
+}
+
+/// The name a sentence of the line gives after one of `NAME_IN_SENTENCE`, and its bytes.
+fn named_in_sentence(line: &str) -> Option<(String, Range<usize>)> {
+    let words: Vec<(Range<usize>, String)> = line
+        .split_whitespace()
+        .map(|w| (0..0, w))
+        .scan(0usize, |at, (_, w)| {
+            let start = *at + line[*at..].find(w).unwrap_or(0);
+            *at = start + w.len();
+            let bare = w.trim_matches(|c: char| !c.is_alphabetic() && c != '/').to_lowercase();
+            Some((start..start + w.len(), bare))
+        })
+        .collect();
+    for phrase in NAME_IN_SENTENCE {
+        for at in 0..words.len().saturating_sub(phrase.len() - 1) {
+            if words[at..at + phrase.len()].iter().zip(phrase.iter()).all(|((_, w), p)| w == p) {
+                let start = words[at + phrase.len() - 1].0.end;
+                if let Some(name) = name_in_sentence(line[start..].trim_start_matches(|c: char| c.is_whitespace() || c == ':')) {
+                    let last = name.rsplit(' ').next().unwrap_or_default();
+                    let end = line[start..].find(last).map_or(line.len(), |p| start + p + last.len());
+                    return Some((name, start..end));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn date_in(text: &str) -> Option<(String, Range<usize>)> {
     // OCR reads a slash as a comma or a space, or loses it
-    let re = regex::Regex::new(r"\b(\d{1,2})\s*[/.,\-]?\s*(\d{1,2})\s*[/.,\-]?\s*(\d{4})\b").ok()?;
-    let c = re.captures(text)?;
+    static DATE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b(\d{1,2})\s*[/.,\-]?\s*(\d{1,2})\s*[/.,\-]?\s*(\d{4})\b").expect("a valid pattern")
+    });
+    let c = DATE.captures(text)?;
     let (d, m, y): (u32, u32, i32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
     // digits run together ("12/10 20044") can fit the pattern with a year no paper bears
     if !(1900..=2100).contains(&y) {
         return None;
     }
-    chrono::NaiveDate::from_ymd_opt(y, m, d).map(|date| date.format("%Y-%m-%d").to_string())
+    let date = chrono::NaiveDate::from_ymd_opt(y, m, d)?;
+    Some((date.format("%Y-%m-%d").to_string(), c.get(0)?.range()))
 }
 
-/// "ngày 5 tháng 7 năm 2020", the way documents state where and when they were issued.
-fn spelled_date(line: &str) -> Option<String> {
-    let re = regex::Regex::new(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})").ok()?;
-    let folded = fold(line);
-    let c = re.captures(&folded)?;
-    let (d, m, y): (u32, u32, i32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
-    chrono::NaiveDate::from_ymd_opt(y, m, d).map(|date| date.format("%Y-%m-%d").to_string())
+/// A number up to 31 written in figures (OCR look-alikes allowed) or in words ("mười
+/// hai", "hai mươi mốt", "mồng ba"); `None` when the words are no number.
+fn number_of(words: &[&str]) -> Option<u32> {
+    let words: Vec<&str> = words.iter().copied().filter(|w| !matches!(*w, "mong" | "mung")).collect();
+    if let [one] = words.as_slice() {
+        if one.chars().any(|c| c.is_ascii_digit()) {
+            let digits: Option<String> = one.chars().map(|c| digit_like(c).or(if c == 'i' { Some('1') } else { None })).collect();
+            return digits?.parse().ok();
+        }
+    }
+    let unit = |w: &str| -> Option<u32> {
+        Some(match w {
+            "mot" => 1,
+            "hai" => 2,
+            "ba" => 3,
+            "bon" | "tu" => 4,
+            "nam" | "lam" | "nham" => 5,
+            "sau" => 6,
+            "bay" => 7,
+            "tam" => 8,
+            "chin" => 9,
+            _ => return None,
+        })
+    };
+    match words.as_slice() {
+        [w] => unit(w).filter(|_| *w != "tu" && *w != "lam" && *w != "nham").or(match *w {
+            "muoi" => Some(10),
+            "gieng" => Some(1),
+            "chap" => Some(12),
+            _ => None,
+        }),
+        ["muoi", u] => Some(10 + unit(u)?),
+        [t, "muoi"] => Some(10 * unit(t)?),
+        [t, "muoi", u] => Some(10 * unit(t)? + unit(u)?),
+        _ => None,
+    }
+}
+
+/// Whether a folded word is `keyword` with at most one OCR slip.
+fn is_word(word: &str, keyword: &str) -> bool {
+    word == keyword || (keyword.len() >= 4 && edits(word, keyword) <= 1)
+}
+
+/// "ngày 5 tháng 7 năm 2020", "ngày mồng ba tháng chín năm 2022": a date as documents state
+/// where and when they were issued, in figures or words, with a slip in a word allowed.
+fn spelled_date(line: &str) -> Option<(String, Range<usize>)> {
+    let atoms = atoms(line);
+    let words: Vec<&str> = atoms.iter().map(|a| a.word.as_str()).collect();
+    // the day follows "ngày"; a line may begin with it when OCR lost "ngày"
+    let starts = (0..words.len()).filter(|&i| is_word(words[i], "ngay")).map(|i| (i + 1, i)).chain([(0, 0)]);
+    for (day_at, start) in starts {
+        let Some(month_at) = (day_at..words.len().min(day_at + 4)).find(|&i| is_word(words[i], "thang")) else { continue };
+        if month_at == day_at {
+            continue;
+        }
+        // the year: four figures after "năm" ("năm" is five, too: the last one is the year's)
+        let Some(year_at) = (month_at + 2..words.len().min(month_at + 6)).find(|&i| {
+            words[i].len() == 4 && words[i].chars().all(|c| digit_like(c).is_some()) && matches!(words[i - 1], "nam" | "narn" | "nim")
+        }) else {
+            continue;
+        };
+        let year: i32 = words[year_at].chars().filter_map(digit_like).collect::<String>().parse().ok()?;
+        let (Some(day), Some(month)) = (number_of(&words[day_at..month_at]), number_of(&words[month_at + 1..year_at - 1])) else {
+            continue;
+        };
+        if !(1900..=2100).contains(&year) {
+            continue;
+        }
+        if let Some(date) = chrono::NaiveDate::from_ymd_opt(year, month, day) {
+            return Some((date.format("%Y-%m-%d").to_string(), atoms[start].span.start..atoms[year_at].span.end));
+        }
+    }
+    None
+}
+
+/// A date in figures or in words, and its bytes in `text`.
+fn any_date(text: &str) -> Option<(String, Range<usize>)> {
+    date_in(text).or_else(|| spelled_date(text)).or_else(|| spelled_date(&format!("ngay {text}")).map(|(d, _)| (d, 0..text.len())))
 }
 
 /// "Số: 145/2015" near the top of a document.
@@ -110,10 +460,54 @@ static DOCUMENT_NUMBER: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"^\s*S[ốoóỏ6]\s*[:.]\s*([0-9][0-9A-Za-zĐđ/\-.]*)").expect("a valid pattern"));
 
 /// Keeps `value` unless the field has one read with more confidence.
-fn put(fields: &mut BTreeMap<String, FieldValue>, name: &str, value: String, confidence: f32, line: usize) {
+fn put(fields: &mut BTreeMap<String, FieldValue>, name: &str, value: String, confidence: f32, line: usize, span: Range<usize>) {
     if fields.get(name).is_none_or(|old| old.confidence < confidence) {
-        fields.insert(name.to_owned(), FieldValue { value, confidence, line });
+        fields.insert(name.to_owned(), FieldValue { value, confidence, line, boxes: Vec::new(), span });
     }
+}
+
+/// The owner's id candidates of a line: numbers standing alone, and on an id's label, the
+/// digit groups after it joined (OCR splits a number: "033 192894690").
+/// `above`: the line before is an id's label alone (a table's cell), which labels the
+/// first number of this line.
+fn id_candidates(line: &str, above: bool) -> Vec<(Group, bool)> {
+    let groups = digit_groups(line);
+    let mut out: Vec<(Group, bool)> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let first = i == 0 && !line[..g.span.start].contains(char::is_alphabetic);
+        let labelled = id_labelled(line, g.span.start) || (above && first);
+        if labelled {
+            // the longest joined run that is a valid id, else every run for correction
+            let runs: Vec<Group> = joined_from(line, &groups, i).into_iter().filter(|r| (9..=13).contains(&r.digits.len())).collect();
+            let valid =
+                runs.iter().rev().find(|r| CitizenId::parse(&r.digits).is_ok_and(|id| id.birth_year().is_none() || id.province_exists()));
+            match valid {
+                Some(run) => out.push((run.clone(), true)),
+                None => out.extend(runs.into_iter().map(|r| (r, true))),
+            }
+        } else if g.digits.len() >= 6 && (9..=13).contains(&g.digits.len()) {
+            out.push((g.clone(), false));
+        }
+    }
+    out
+}
+
+/// The enterprise code after its label, its digit groups joined when OCR split them.
+fn enterprise_code(line: &str, value: &Range<usize>) -> Option<(String, Range<usize>)> {
+    let groups: Vec<Group> = digit_groups(line).into_iter().filter(|g| g.span.start >= value.start).collect();
+    for first in 0..groups.len().min(3) {
+        for run in joined_from(line, &groups, first).into_iter().rev() {
+            let code = match run.digits.len() {
+                10 => run.digits.clone(),
+                13 if run.dash || groups[first].digits.len() >= 10 => format!("{}-{}", &run.digits[..10], &run.digits[10..]),
+                _ => continue,
+            };
+            if let Ok(code) = EnterpriseCode::parse(&code) {
+                return Some((code.as_str().to_owned(), run.span));
+            }
+        }
+    }
+    None
 }
 
 /// Extracts what it can find; absent fields are left out.
@@ -122,57 +516,129 @@ pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
     // the last "ngày … tháng … năm …" line is the place and date of issue
     let mut issued = None;
     // numbers that may be the owner's id, read once the date of birth is known
-    let mut ids: Vec<(String, bool, usize)> = Vec::new();
+    let mut ids: Vec<(Group, bool, usize)> = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
+    // where a field's value may stand: after its label, or on the next line when the label
+    // is alone on its line (a table's cell), its words qualifying it ("người yêu cầu")
+    let values_of = |i: usize, labels: &[&str]| -> Vec<(usize, Range<usize>)> {
+        let mut out = Vec::new();
+        let atoms = atoms(lines[i]);
+        let Some(label) = labels.iter().filter_map(|l| find_label(&atoms, l)).min_by_key(|r| r.start) else { return out };
+        let after = after_label(lines[i], labels);
+        let qualified = atoms[label.end..].iter().all(|a| a.word.chars().all(char::is_alphabetic)) && !lines[i].contains(':');
+        out.extend(after.map(|v| (i, v)));
+        if let Some(next) = lines.get(i + 1).filter(|_| out.is_empty() || qualified) {
+            let trimmed = next.trim_end();
+            if !atoms_of_labels(next) && !trimmed.trim_start().is_empty() {
+                out.push((i + 1, next.len() - next.trim_start().len()..trimmed.len()));
+            }
+        }
+        out
+    };
     for (i, line) in lines.iter().enumerate() {
-        let labelled = id_labelled(line);
-        let mut found = numbers(line);
-        if labelled {
-            found.extend(joined_digits(line));
+        let above = i > 0 && !lines[i - 1].contains(|c: char| c.is_ascii_digit()) && id_labelled(lines[i - 1], lines[i - 1].len());
+        for (number, labelled) in id_candidates(line, above) {
+            ids.push((number, labelled, i));
         }
-        for number in found {
-            if (9..=13).contains(&number.len()) {
-                ids.push((number.clone(), labelled, i));
-            }
-            if after_label(line, &ENTERPRISE_LABELS).is_some() {
-                if let Ok(code) = EnterpriseCode::parse(&number) {
-                    put(&mut fields, "enterprise_code", code.as_str().to_owned(), 0.9, i);
-                }
+        for (at, value) in values_of(i, &ENTERPRISE_LABELS) {
+            if let Some((code, span)) = enterprise_code(lines[at], &value) {
+                put(&mut fields, "enterprise_code", code, 0.9, at, span);
+                break;
             }
         }
-        if let Some(name) = after_label(line, &NAME_LABELS).and_then(name_in) {
-            put(&mut fields, "full_name", name, 0.9, i);
+        for (at, value) in values_of(i, &NAME_LABELS) {
+            if let Some(name) = name_in(&lines[at][value.clone()]) {
+                put(&mut fields, "full_name", name, 0.9, at, value);
+                break;
+            }
         }
-        if let Some(value) = after_label(line, &BIRTH_LABELS) {
-            if let Some(date) = date_in(value) {
-                put(&mut fields, "date_of_birth", date, 0.9, i);
+        if let Some((name, span)) = named_in_sentence(line) {
+            put(&mut fields, "full_name", name, 0.75, i, span);
+        }
+        let birth = values_of(i, &BIRTH_LABELS);
+        for (at, value) in &birth {
+            if let Some((date, span)) = any_date(&lines[*at][value.clone()]) {
+                put(&mut fields, "date_of_birth", date, 0.9, *at, value.start + span.start..value.start + span.end);
+                break;
+            }
+        }
+        let expiry = values_of(i, &EXPIRY_LABELS);
+        for (at, value) in &expiry {
+            if let Some((date, span)) = any_date(&lines[*at][value.clone()]) {
+                put(&mut fields, "expiry_date", date, 0.85, *at, value.start + span.start..value.start + span.end);
+                break;
             }
         }
         if i < 6 {
             if let Some(c) = DOCUMENT_NUMBER.captures(line) {
-                put(&mut fields, "document_number", c[1].trim_end_matches('.').to_owned(), 0.85, i);
+                let m = c.get(1).expect("the pattern has a group");
+                put(&mut fields, "document_number", m.as_str().trim_end_matches('.').to_owned(), 0.85, i, m.range());
             }
         }
-        if let Some(date) = spelled_date(line) {
-            issued = Some((date, i));
+        // a date of birth or an expiry is no date of issue, on its label's line or the next
+        let dated = |labels: &[&str]| (i.saturating_sub(1)..=i).any(|j| values_of(j, labels).iter().any(|(at, _)| *at == i));
+        if !dated(&BIRTH_LABELS) && !dated(&EXPIRY_LABELS) {
+            if let Some((date, span)) = spelled_date(line) {
+                issued = Some((date, i, span));
+            }
         }
     }
-    if let Some((date, line)) = issued {
-        put(&mut fields, "issue_date", date, 0.8, line);
+    if let Some((date, line, span)) = issued {
+        put(&mut fields, "issue_date", date, 0.8, line, span);
     }
     let born = fields.get("date_of_birth").and_then(|d| d.value.get(..4)?.parse().ok());
-    for (digits, labelled, line) in ids {
-        if let Some((id, reading)) = identity::read(&digits, labelled, born) {
+    for (group, labelled, line) in ids {
+        if let Some((id, reading)) = identity::read(&group.digits, labelled, born) {
             let base = if labelled { 0.95 } else { 0.7 };
             let confidence = match reading {
                 Reading::AsPrinted => base,
                 Reading::Corrected => base - 0.1,
                 Reading::Doubtful => base - 0.2,
             };
-            put(&mut fields, "owner_id", id.as_str().to_owned(), confidence, line);
+            put(&mut fields, "owner_id", id.as_str().to_owned(), confidence, line, group.span);
         }
     }
     fields
+}
+
+/// Gives each field the boxes of the words it was read from. `text` is the text the fields
+/// were extracted from: the pages' texts, as their words give them (`text_of`), joined by
+/// blank lines or newlines; `pages` are each page's number and words. A line of `text` that
+/// is not its page's line as the words give it gets no boxes.
+pub fn locate(fields: &mut BTreeMap<String, FieldValue>, text: &str, pages: &[(u32, &[Word])]) {
+    // each non-empty line of the pages: its page and its words
+    let mut page_lines: Vec<(u32, &[Word])> = Vec::new();
+    for (page, words) in pages {
+        let mut start = 0;
+        for i in 1..=words.len() {
+            if i == words.len() || words[i].line != words[i - 1].line {
+                page_lines.push((*page, &words[start..i]));
+                start = i;
+            }
+        }
+    }
+    let mut next = page_lines.iter();
+    let mut of_line: BTreeMap<usize, (u32, &[Word])> = BTreeMap::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let Some(&(page, words)) = next.next() else { break };
+        let joined: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        if joined.join(" ") == line {
+            of_line.insert(i, (page, words));
+        }
+    }
+    for field in fields.values_mut() {
+        let Some((page, words)) = of_line.get(&field.line) else { continue };
+        let mut at = 0;
+        field.boxes.clear();
+        for w in *words {
+            let span = at..at + w.text.len();
+            at = span.end + 1;
+            let inside = field.span.is_empty() || (span.start < field.span.end && field.span.start < span.end);
+            if inside {
+                field.boxes.push(WordBox { page: *page, x: w.x, y: w.y, w: w.w, h: w.h });
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -205,10 +671,98 @@ mod tests {
     }
 
     #[test]
+    fn digit_groups_are_joined_only_into_values_the_rules_accept() {
+        assert_eq!(extract("Mã số doanh nghiệp: 0546637 160")["enterprise_code"].value, "0546637160");
+        assert_eq!(extract("Mã số doanh nghiệp: 0101 234 567 - 001")["enterprise_code"].value, "0101234567-001");
+        // eleven digits are no code, however joined
+        assert!(!extract("Mã số doanh nghiệp: 0546637 1601").contains_key("enterprise_code"));
+        assert_eq!(extract("Số CCCD: 033 192894690")["owner_id"].value, "033192894690");
+        // the first groups make a valid id: the figures after it are not taken in
+        let f = extract("Số căn cước công dân: 001 203 012345 12");
+        assert_eq!(f["owner_id"].value, "001203012345");
+        // joined, 099 is no province: no id from the line's label
+        assert!(extract("Số CCCD: 099 205 784857").get("owner_id").is_none_or(|id| id.confidence < 0.9));
+        // a figure of a date before the label stands apart
+        let f = extract("Sinh ngày 12/03/2003, số CCCD 001 203 012345");
+        assert_eq!((f["owner_id"].value.as_str(), f["date_of_birth"].value.as_str()), ("001203012345", "2003-03-12"));
+    }
+
+    #[test]
+    fn ids_and_names_inside_sentences_are_read() {
+        let f = extract("Tôi tên là Nguyễn Văn An, số định danh cá nhân 001203012345, xin cấp bản sao.");
+        assert_eq!(f["full_name"].value, "Nguyễn Văn An");
+        assert_eq!(f["owner_id"].value, "001203012345");
+        assert_eq!(f["owner_id"].confidence, 0.95);
+        let f = extract("Cấp cho ông/bà Trần Thị Mai sinh năm 1990");
+        assert_eq!(f["full_name"].value, "Trần Thị Mai");
+        // a labelled name ranks above one in a sentence
+        let f = extract("Bà Lê Thị Hoa đề nghị\nHọ và tên: Trần Văn Bình");
+        assert_eq!(f["full_name"].value, "Trần Văn Bình");
+        // a place is no name
+        assert!(!extract("Nơi cư trú: tỉnh Bà Rịa - Vũng Tàu").contains_key("full_name"));
+    }
+
+    #[test]
+    fn dates_in_words_are_read() {
+        assert_eq!(extract("Hà Nội, ngày 3 tháng 9 năm 2022")["issue_date"].value, "2022-09-03");
+        assert_eq!(extract("Vinh, ngày mồng ba tháng chín năm 2022")["issue_date"].value, "2022-09-03");
+        assert_eq!(extract("ngày hai mươi mốt tháng mười hai năm 2021")["issue_date"].value, "2021-12-21");
+        // "năm" is five too
+        assert_eq!(extract("ngày năm tháng năm năm 2020")["issue_date"].value, "2020-05-05");
+        // OCR slips: a lost space, a slipped word, O for 0
+        assert_eq!(extract("Bắc Ninh, ngày3 thảng 1O năm 2O23")["issue_date"].value, "2023-10-03");
+        assert_eq!(extract("Đan Phượng, ngàv 15 tháng 7 năm 2021")["issue_date"].value, "2021-07-15");
+        // a date of birth in words is no issue date
+        let f = extract("Sinh ngày 2 tháng 4 năm 1990\nHà Nội, ngày 5 tháng 6 năm 2024");
+        assert_eq!((f["date_of_birth"].value.as_str(), f["issue_date"].value.as_str()), ("1990-04-02", "2024-06-05"));
+        assert!(!extract("ngày 31 tháng 2 năm 2022").contains_key("issue_date"));
+        // "ngày" lost at the start of the line
+        assert_eq!(extract("10 tháng 12 năm 2022")["issue_date"].value, "2022-12-10");
+        assert!(!extract("Điều 10 tháng 12 năm 2022").contains_key("issue_date"));
+    }
+
+    #[test]
+    fn a_cards_expiry_is_its_validity_end() {
+        let f = extract("CĂN CƯỚC CÔNG DÂN\nCó giá trị đến: 12/05/2040\nHà Nội, ngày 12 tháng 5 năm 2025");
+        assert_eq!(f["expiry_date"].value, "2040-05-12");
+        assert_eq!(f["issue_date"].value, "2025-05-12");
+        assert_eq!(extract("Có giá trị đến ngày 1 tháng 2 năm 2041")["expiry_date"].value, "2041-02-01");
+        assert!(!extract("Có giá trị đến").contains_key("expiry_date"));
+    }
+
+    #[test]
+    fn a_label_alone_on_its_line_takes_the_next_line() {
+        let f = extract("Họ và tên\nĐặng Đức Quyết\nSố định danh cá nhân\n046161676915\nMã số doanh nghiệp\n0101234567\nNgày, tháng, năm sinh\n20/03/1961");
+        assert_eq!(f["full_name"].value, "Đặng Đức Quyết");
+        assert_eq!(f["full_name"].line, 1);
+        assert_eq!((f["owner_id"].value.as_str(), f["owner_id"].confidence), ("046161676915", 0.95));
+        assert_eq!(f["enterprise_code"].value, "0101234567");
+        assert_eq!(f["date_of_birth"].value, "1961-03-20");
+        // a label on the next line is no value
+        assert!(!extract("Họ và tên\nNgày, tháng, năm sinh\n20/03/1961").contains_key("full_name"));
+    }
+
+    #[test]
+    fn values_on_leaders_and_two_to_a_row_are_cut_at_the_next_label() {
+        let f = extract("Họ và tên: ......Nguyễn Văn An...........\nHọ và tên: Lê Thị Mai Ngày, tháng, năm sinh: 02/04/1990");
+        assert_eq!(f["full_name"].value, "Nguyễn Văn An");
+        let f = extract("Họ và tên: Lê Thị Mai Ngày, tháng, năm sinh: 02/04/1990");
+        assert_eq!((f["full_name"].value.as_str(), f["date_of_birth"].value.as_str()), ("Lê Thị Mai", "1990-04-02"));
+        let f = extract("Họ, chữ đệm, tên người yêu cầu: Trần Đức Giang\nHọ và tên Lê Thị Mai Ngày sinh: 02/04/1990");
+        assert_eq!(f["full_name"].value, "Trần Đức Giang");
+        assert_eq!(extract("Họ và tên Lê Thị Mai Ngày sinh: 02/04/1990")["full_name"].value, "Lê Thị Mai");
+        assert_eq!(extract("Số CCCD: ......001203012345.......")["owner_id"].value, "001203012345");
+    }
+
+    #[test]
     fn names_are_read_through_specks_and_a_lost_space() {
         assert_eq!(extract(". Họ và tên: Trần Thị An '")["full_name"].value, "Trần Thị An");
         assert_eq!(extract("- Họvà tên: Phạm Minh Dũng - :")["full_name"].value, "Phạm Minh Dũng");
-        assert_eq!(extract("Họ và tên: Trắn Thị An ˆ")["full_name"].value, "Trắn Thị An");
+        assert_eq!(extract("Họ và tên: Trắn Thị An ˆ")["full_name"].value, "Trần Thị An");
+        // a dot below lost or added on the surname or the middle name
+        assert_eq!(extract("Họ và tên: Đăng Thi Mai")["full_name"].value, "Đặng Thị Mai");
+        assert_eq!(extract("Họ và tên: HuỲnh Văn Đăng")["full_name"].value, "Huỳnh Văn Đăng");
+        assert_eq!(extract("Họ và tên: Pham Thanh")["full_name"].value, "Phạm Thanh");
         // words after the name, or a value that is no name, are refused
         for line in ["Họ và tên: Nguyễn Văn An sinh năm 1990", "Họ và tên: 06/11/2002", "Họ và tên: Lê"] {
             assert!(!extract(line).contains_key("full_name"), "{line}");
@@ -227,5 +781,33 @@ mod tests {
             let f = extract(&format!("Ngày, tháng, năm sinh: {slipped}"));
             assert!(f["date_of_birth"].value.starts_with("1951-"), "{slipped}");
         }
+    }
+
+    fn word(text: &str, x: u32, line: u32) -> Word {
+        Word { text: text.into(), conf: 90.0, x, y: 10 * line, w: 5 * text.chars().count() as u32, h: 9, line }
+    }
+
+    #[test]
+    fn fields_carry_the_boxes_of_the_words_they_were_read_from() {
+        let one = [word("GIẤY", 0, 0), word("KHAI", 30, 0), word("SINH", 60, 0)];
+        let two = [word("Mã", 0, 0), word("số", 15, 0), word("doanh", 30, 0), word("nghiệp:", 60, 0), word("0546637", 100, 0)];
+        let two = [&two[..], &[word("160", 140, 0), word("Ngày", 0, 1), word("3", 30, 1)]].concat();
+        let pages: Vec<(u32, &[Word])> = vec![(1, &one), (2, &two)];
+        let text = "GIẤY KHAI SINH\n\nMã số doanh nghiệp: 0546637 160\nNgày 3";
+        let mut f = extract(text);
+        locate(&mut f, text, &pages);
+        let code = &f["enterprise_code"];
+        assert_eq!(code.value, "0546637160");
+        assert_eq!(code.boxes, [WordBox { page: 2, x: 100, y: 0, w: 35, h: 9 }, WordBox { page: 2, x: 140, y: 0, w: 15, h: 9 }]);
+        // the JSON keeps its fields and adds the boxes
+        let json = serde_json::to_value(code).unwrap();
+        assert_eq!(json["value"], "0546637160");
+        assert_eq!(json["line"], 2);
+        assert_eq!(json["boxes"][1]["x"], 140);
+        // a text that is not the words' gives no boxes
+        let mut f = extract("Mã số doanh nghiệp: 0546637160");
+        locate(&mut f, "Mã số doanh nghiệp: 0546637160", &pages);
+        assert!(f["enterprise_code"].boxes.is_empty());
+        assert!(serde_json::to_value(&f["enterprise_code"]).unwrap().get("boxes").is_none());
     }
 }

@@ -2,7 +2,8 @@
 //! digits (1 and 4, 1 and 7, 3 and 8, 5 and 6, 6 and 8) and splits one digit in two (a
 //! stroke read as an extra 1). A number on the id line that cannot be an id (13 digits,
 //! a province that does not exist) is corrected when exactly one reading one slip away can
-//! be, and agrees with the printed date of birth.
+//! be, and agrees with the printed date of birth; an 11-digit number on the id line lost its
+//! leading 0 (every province code begins with one).
 
 use crate::domain::CitizenId;
 
@@ -87,6 +88,8 @@ pub(super) fn read(digits: &str, labelled: bool, born: Option<i32>) -> Option<(C
         12 => CONFUSED.iter().find_map(|pairs| the_only(substitutions(bytes, pairs), born)),
         // a spurious stroke is most often read as a 1
         13 => the_only(deletions(bytes, Some(b'1')), born).or_else(|| the_only(deletions(bytes, None), born)),
+        // every province code begins with 0: a leading 0 OCR lost
+        11 => the_only(std::iter::once([b"0", bytes].concat()), born),
         _ => None,
     };
     // the date of birth may be misread too: then it cannot choose
@@ -119,6 +122,9 @@ mod tests {
         // "4" read as "41"
         assert_eq!(value("0416084177431", Some(1984)), Some(("046084177431".into(), Reading::Corrected)));
         assert_eq!(value("0041151161459", Some(1951)), Some(("004151161459".into(), Reading::Corrected)));
+        // a leading 0 lost
+        assert_eq!(value("04191871978", Some(1991)), Some(("004191871978".into(), Reading::Corrected)));
+        assert_eq!(value("99191871978", None), None);
         // unlabelled numbers are not corrected
         assert!(read("0416084177431", false, Some(1984)).is_none());
     }

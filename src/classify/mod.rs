@@ -14,7 +14,7 @@ mod text;
 
 use crate::policy::{Catalog, DocType};
 pub use eval::{Label, Rate, Tally};
-pub use fields::{extract, FieldValue};
+pub use fields::{extract, locate, FieldValue, WordBox};
 use serde::Serialize;
 pub use text::{best_match, fold};
 
@@ -145,7 +145,8 @@ impl Classifier {
                         .then(b.score.total_cmp(&a.score))
                         .then_with(|| a.doc_type.cmp(&b.doc_type))
                 });
-                let subject = hit.subject.clone().map(|value| FieldValue { value, confidence, line: zone[hit.line].index });
+                let subject =
+                    hit.subject.clone().map(|value| FieldValue { value, confidence, line: zone[hit.line].index, ..FieldValue::default() });
                 (doc_type, confidence, subject)
             }
             None => {

@@ -46,8 +46,11 @@ pub fn run(args: ClassifyArgs, config: Config) -> ExitCode {
             Ok(text) => {
                 let pages: Vec<&str> = text.split('\u{c}').collect();
                 let got = classifier.classify(&pages);
+                let fields = extract(&pages.join("\n\n"));
                 if args.json {
-                    println!("{}", serde_json::to_string(&got).unwrap_or_default());
+                    let mut out = serde_json::to_value(&got).unwrap_or_default();
+                    out["fields"] = serde_json::to_value(&fields).unwrap_or_default();
+                    println!("{out}");
                 } else {
                     println!("{} ({:.3})", got.doc_type, got.confidence);
                     if let Some(subject) = &got.subject {
@@ -55,6 +58,9 @@ pub fn run(args: ClassifyArgs, config: Config) -> ExitCode {
                     }
                     for c in &got.candidates {
                         println!("  {:<32} {:>7.2}", c.doc_type, c.score);
+                    }
+                    for (name, f) in &fields {
+                        println!("  {name}: {} ({:.2})", f.value, f.confidence);
                     }
                 }
                 ExitCode::SUCCESS

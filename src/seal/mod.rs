@@ -5,8 +5,8 @@
 pub mod manifest;
 
 use crate::api::AppState;
-use crate::classify::{extract, Classifier, UNKNOWN};
-use crate::custody::ScanResult;
+use crate::classify::{extract, locate, Classifier, UNKNOWN};
+use crate::custody::{ScanResult, Word};
 use crate::domain::{vietnam_offset, AgencyCode, Digest};
 use crate::index::{Actor, AuditEntry, ComponentCheck, Dossier, NewRecord, Record};
 use crate::pdf::{Appearance, AppearanceText};
@@ -198,11 +198,15 @@ impl Sealer {
 
         let catalog = &self.state.catalog;
         let classification = Classifier::new(catalog).classify(&texts);
-        let mut fields = extract(&texts.join("\n"));
+        let text = texts.join("\n");
+        let mut fields = extract(&text);
         // what an application form applies for, read from its title
         if let Some(subject) = classification.subject.clone() {
             fields.insert("subject".to_owned(), subject);
         }
+        // each field with the boxes of the words it was read from, where the result has them
+        let pages: Vec<(u32, &[Word])> = result.pages.iter().map(|p| (p.page, p.words.as_slice())).collect();
+        locate(&mut fields, &text, &pages);
         let field = |name: &str| fields.get(name).map(|f| f.value.clone());
         let check = check_component(catalog, &dossier, &scan.component, &classification.doc_type, field("owner_id").as_deref());
 
@@ -220,9 +224,10 @@ impl Sealer {
         let size = sealed.len() as u64;
         let digest = self.state.archive.put_blob(sealed.into()).await?;
 
-        let issue_date = field("issue_date").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+        let date = |name: &str| field(name).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+        let issue_date = date("issue_date");
         let validity = catalog.doc_type(&classification.doc_type).map(|t| t.validity);
-        let (valid_from, valid_until) = validity_window(validity, issue_date);
+        let (valid_from, valid_until) = validity_window(validity, issue_date, date("expiry_date"));
         let summary = json!({
             "signatures": [{
                 "kind": "seal",
@@ -354,10 +359,16 @@ pub(crate) fn check_component(
     ComponentCheck { status: if flags.is_empty() { "satisfied" } else { "flagged" }, flags }
 }
 
-/// From and until for a document type's validity rule, counted from the issue date;
-/// open-ended where the rule is.
-pub fn validity_window(validity: Option<Validity>, issued: Option<NaiveDate>) -> (Option<NaiveDate>, Option<NaiveDate>) {
+/// From and until for a document type's validity rule, counted from the issue date; until
+/// the expiry printed on the document (`expiry`, "Có giá trị đến") where the rule says it
+/// states its own; open-ended where the rule is, or the expiry was not read.
+pub fn validity_window(
+    validity: Option<Validity>,
+    issued: Option<NaiveDate>,
+    expiry: Option<NaiveDate>,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
     match validity {
+        Some(Validity::UntilExpiry | Validity::PerDocument) => (issued, expiry.filter(|e| issued.is_none_or(|i| *e >= i))),
         Some(Validity::MonthsFromIssue(n)) => {
             let until = issued.and_then(|d| d.checked_add_months(chrono::Months::new(n))).and_then(|d| d.pred_opt());
             (issued, until)
@@ -380,6 +391,19 @@ pub fn random_hex(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_that_states_its_expiry_is_valid_until_it() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let (issued, expiry) = (day("2025-05-12"), day("2040-05-12"));
+        assert_eq!(validity_window(Some(Validity::UntilExpiry), issued, expiry), (issued, expiry));
+        assert_eq!(validity_window(Some(Validity::PerDocument), issued, expiry), (issued, expiry));
+        // an expiry before the issue was misread
+        assert_eq!(validity_window(Some(Validity::UntilExpiry), expiry, issued), (expiry, None));
+        // the rule of the type decides: a printed date does not end a permanent document
+        assert_eq!(validity_window(Some(Validity::Permanent), issued, expiry), (issued, None));
+        assert_eq!(validity_window(Some(Validity::MonthsFromIssue(6)), issued, expiry), (issued, day("2025-11-11")));
+    }
 
     #[test]
     fn the_seal_sits_in_the_top_right_of_a_page_off_the_origin() {

@@ -94,6 +94,10 @@ async fn a_report_that_does_not_show_the_uploaded_pages_is_refused_and_the_copy_
     // The manifest names the scan, the copy, the words and who gave them.
     let manifest: Value =
         serde_json::from_slice(&app.state.archive.get_manifest(&record.id, &record.manifest_digest).await.unwrap()).unwrap();
+    // each field with the box of the words it was read from, as the worker reported them
+    let owner = &manifest["summary"]["fields"]["owner_id"];
+    assert_eq!(owner["value"], "001303012345");
+    assert_eq!(owner["boxes"], json!([{"page": 1, "x": 15, "y": 6, "w": 2, "h": 2}]), "{owner}");
     let source = &manifest["summary"]["source"];
     assert_eq!(source["digest"], input);
     assert_eq!(source["searchable_pdf"], result["pdf"]["digest"]);

@@ -1,17 +1,18 @@
 //! Classification quality through the whole pipeline: generated pages of every catalog type
 //! at three scan qualities, and out-of-scope pages, are recognised by the worker's engine,
 //! classified and their fields extracted. Two parts (docs/decisions.md, "Held-out pages"):
-//! the tuning part, in the faces and layouts the pipeline and the classifier were tuned
-//! on, and the held-out part, in other faces (Liberation, FreeFont, a condensed face), other
-//! layouts (dotted leaders filled in by hand with a red seal, the two-column header with
-//! folds and dark borders, photocopies), other application-form titles and other
-//! out-of-scope pages (invoices, menus). The bounds that count are the held-out part's:
-//! top-1 accuracy on documents, `unknown` on out-of-scope pages, exact owner ids and
-//! enterprise codes; the tuning part keeps its own. `cargo test -- --nocapture` prints the
-//! figures per part, scan quality, face and layout and the confusion matrices;
-//! `SOHOA_QUALITY_SCALE=N` runs N times as many pages; with `SOHOA_QUALITY_OUT=DIR` each
-//! page's label and recognised text are kept there as `NAME.json` and `NAME.ocr.txt`, for
-//! `sohoa classify eval DIR`; `SOHOA_QUALITY_PART=tuning` runs the tuning part alone.
+//! the tuning part, in the faces and layouts the pipeline and the classifier were tuned on
+//! (with a form of typed dotted leaders filled in by hand), and the held-out part, in other
+//! faces (Liberation, FreeFont, a condensed face), other layouts (dotted leaders filled in
+//! by hand with a red seal, the two-column header with folds and dark borders,
+//! photocopies), other application-form titles and other out-of-scope pages (invoices,
+//! menus). The bounds that count are the held-out part's: top-1 accuracy on documents,
+//! `unknown` on out-of-scope pages, exact owner ids and enterprise codes (on every layout);
+//! the tuning part keeps its own. `cargo test -- --nocapture` prints the figures per part,
+//! scan quality, face and layout and the confusion matrices; `SOHOA_QUALITY_SCALE=N` runs N
+//! times as many pages; with `SOHOA_QUALITY_OUT=DIR` each page's label and recognised text
+//! are kept there as `NAME.json` and `NAME.ocr.txt`, for `sohoa classify eval DIR`;
+//! `SOHOA_QUALITY_PART=tuning` runs the tuning part alone.
 
 use sohoa::classify::{extract, Classifier, FieldValue, Label, Tally};
 use sohoa::intake::MediaLimits;
@@ -33,15 +34,15 @@ const HELD_OUT_UNRELATED: u64 = 36;
 /// One engine per thread; the test machines have two cores.
 const THREADS: usize = 2;
 
-/// Held-out bounds: set from the held-out figures, which fall short of the targets
-/// (top-1 0.99, owner ids 0.97): 98.25 % top-1 (every miss an abstention on a page whose
-/// title the OCR lost), 100 % `unknown` out of scope, 64.9 % owner ids and 66.7 %
-/// enterprise codes (dotted-leader lines lost by the OCR, digits misread in a typewriter
-/// face, digit groups split); docs/decisions.md, "Held-out pages".
-const MIN_ACCURACY: f64 = 0.97;
+/// Held-out bounds: set from the held-out figures less a margin, where they fall short of
+/// the targets (top-1 0.99, owner ids 0.97): 99.65 % top-1 (the miss an abstention
+/// on a page whose title the OCR lost), 100 % `unknown` out of scope, 76.5 % owner ids and
+/// 80 % enterprise codes (handwritten values on dotted leaders still lost, digits misread in
+/// a typewriter face); docs/decisions.md, "Held-out pages" and "Fields".
+const MIN_ACCURACY: f64 = 0.98;
 const MIN_ABSTENTION: f64 = 0.95;
-const MIN_ID_MATCH: f64 = 0.60;
-const MIN_CODE_MATCH: f64 = 0.55;
+const MIN_ID_MATCH: f64 = 0.72;
+const MIN_CODE_MATCH: f64 = 0.7;
 /// Tuning bounds.
 const TUNING_MIN_ACCURACY: f64 = 0.98;
 const TUNING_MIN_ABSTENTION: f64 = 0.95;
@@ -214,18 +215,12 @@ fn generated_scans_are_classified_and_their_ids_read_within_bounds() {
     assert_eq!(outcomes.len(), cases.len());
 
     let mut parts: BTreeMap<&str, Tally> = BTreeMap::new();
-    // enterprise codes where their label is followed by a colon: extraction reads a value
-    // after one, and a ruled table's cells print none (docs/decisions.md)
-    let mut coloned: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut rows: BTreeMap<String, Tally> = BTreeMap::new();
     for o in &outcomes {
         let case = &cases[o.case];
         let part = if case.part == Part::Tuning { "tuning" } else { "held-out" };
         let add = |tally: &mut Tally| tally.add(&o.label, &o.classified.doc_type, &o.fields);
         add(parts.entry(part).or_default());
-        if case.layout != Layout::Table {
-            add(coloned.entry(part).or_default());
-        }
         add(rows.entry(format!("{part} quality {:?}", case.quality).to_lowercase()).or_default());
         add(rows.entry(format!("{part} face {}", case.face.map_or("default", |f| f.name))).or_default());
         if matches!(case.page, Page::Document(_)) {
@@ -254,8 +249,8 @@ fn generated_scans_are_classified_and_their_ids_read_within_bounds() {
             println!("{}", row(&format!("{part} all"), tally));
         }
     }
-    for (part, tally) in &coloned {
-        println!("  {part} enterprise codes after a colon {}", tally.field("enterprise_code"));
+    for (part, tally) in &parts {
+        println!("  {part} enterprise codes {}", tally.field("enterprise_code"));
     }
     println!("{} pages in {elapsed:.0} s ({:.2} s a page, {THREADS} threads)", cases.len(), elapsed / cases.len() as f64);
 
@@ -267,7 +262,7 @@ fn generated_scans_are_classified_and_their_ids_read_within_bounds() {
         let Some(tally) = parts.get(part) else { continue };
         let (accuracy, abstention) = (tally.accuracy(), tally.abstention());
         let ids = tally.field("owner_id");
-        let codes = coloned.get(part).map(|t| t.field("enterprise_code")).unwrap_or_default();
+        let codes = tally.field("enterprise_code");
         assert!(accuracy.total >= 6 * catalog.doc_types.len() && abstention.total >= 12 && ids.total > 0 && codes.total > 0);
         assert!(accuracy.ratio() >= min_accuracy, "{part}: top-1 accuracy {accuracy} below {min_accuracy}");
         assert!(abstention.ratio() >= min_abstention, "{part}: out of scope answered unknown {abstention} below {min_abstention}");

@@ -3,7 +3,7 @@
 
 use crate::ocr;
 use serde_json::json;
-use sohoa::classify::{extract, Classifier};
+use sohoa::classify::{extract, locate, Classifier};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,6 +53,8 @@ pub fn run(args: ScanArgs) -> ExitCode {
     if let Some(subject) = classification.subject.clone() {
         fields.insert("subject".to_owned(), subject);
     }
+    let words: Vec<(u32, &[ocr::Word])> = pages.iter().map(|p| (p.page, p.words.as_slice())).collect();
+    locate(&mut fields, &text, &words);
     if args.json {
         let out = json!({
             "doc_type": classification.doc_type,

@@ -3,6 +3,7 @@
 
 mod engine;
 mod input;
+mod leaders;
 mod orient;
 mod prep;
 mod syllable;
@@ -156,15 +157,17 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         orientation,
         source: TextSource::Recognised,
     };
-    let Some(prepared) = prepared else { return Ok(text) };
+    let Some(mut prepared) = prepared else { return Ok(text) };
     text.skew = prepared.skew;
+    let read_dpi = (page.dpi * prepared.scale).round() as u32;
+    let mut layout = prep::layout(&prepared.image, read_dpi);
+    // rows of dots after a form's labels make the engine drop the line they are on
+    leaders::clear(&mut prepared.image, &mut layout, read_dpi);
     let image = &prepared.image;
     if let Some(dir) = std::env::var_os("SOHOA_OCR_DEBUG_DIR") {
         // what the engine saw, for tuning preprocessing on real scans
         let _ = image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
     }
-    let read_dpi = (page.dpi * prepared.scale).round() as u32;
-    let layout = prep::layout(image, read_dpi);
     let mut words = engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), read_dpi)?;
     if prepared.scale < 1.0 {
         // back to the page's own pixels, which the PDF and the desk use

@@ -26,14 +26,18 @@ pub enum Layout {
     /// `Label: value` lines with a seal and a signature, photocopied: grey paper, toner
     /// noise and streaks, a dark lid border, punched holes.
     Photocopy,
+    /// A typed form filled in by hand: numbered labels followed by leaders typed as full
+    /// stops in the body face, the values written over them in black (an upright-leaning
+    /// face, jittered); a signature and a seal. The tuning part's leader layout.
+    Dotted,
 }
 
 impl Layout {
     /// Layouts the classifier and the pipeline may be tuned on.
-    pub const TUNING: [Layout; 2] = [Layout::Plain, Layout::Table];
+    pub const TUNING: [Layout; 3] = [Layout::Plain, Layout::Table, Layout::Dotted];
     /// Layouts nothing is tuned on.
     pub const HELD_OUT: [Layout; 3] = [Layout::Leaders, Layout::TwoColumn, Layout::Photocopy];
-    pub const ALL: [Layout; 5] = [Layout::Plain, Layout::Table, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy];
+    pub const ALL: [Layout; 6] = [Layout::Plain, Layout::Table, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy, Layout::Dotted];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -42,6 +46,7 @@ impl Layout {
             Layout::Leaders => "leaders",
             Layout::TwoColumn => "two-column",
             Layout::Photocopy => "photocopy",
+            Layout::Dotted => "dotted",
         }
     }
 
@@ -391,6 +396,7 @@ pub fn set(layout: Layout, content: &Content, fonts: &Fonts, dpi: u32, rng: &mut
     match layout {
         Layout::Table => y = table(&mut page, fonts, content, left, right, y, &mut truth),
         Layout::Leaders => y = leaders(&mut page, fonts, content, left, right, y, rng, &mut truth),
+        Layout::Dotted => y = dotted(&mut page, fonts, content, left, right, y, rng, &mut truth),
         Layout::TwoColumn => y = columns(&mut page, fonts, content, left, right, y, &mut truth),
         Layout::Plain | Layout::Photocopy => {
             for (label, value) in &content.fields {
@@ -509,6 +515,45 @@ fn leaders(
                 x += dot_gap;
             }
             page.text(&fonts.hand, BODY + 0.5, left + page.mm(4.0), y - page.mm(0.4), value, BLUE, Some(rng));
+        }
+        truth.push(format!("{label} {value}"));
+    }
+    y
+}
+
+/// Fields of a typed form: "N. Label:" and a leader of typed full stops to the margin, the
+/// value written over the leader by hand in black. Returns the last baseline.
+#[allow(clippy::too_many_arguments)]
+fn dotted(
+    page: &mut Canvas,
+    fonts: &Fonts,
+    content: &Content,
+    left: f32,
+    right: f32,
+    mut y: f32,
+    rng: &mut Rng,
+    truth: &mut Vec<String>,
+) -> f32 {
+    const WRITTEN: [u8; 3] = [35, 35, 45];
+    let lead = page.leading(BODY) * 1.25;
+    let stop = page.text_width(&fonts.regular, BODY, ".");
+    let leader = |page: &mut Canvas, from: f32, y: f32| {
+        let n = ((right - from) / stop).floor().max(0.0) as usize;
+        page.text(&fonts.regular, BODY, from, y, &".".repeat(n), INK, None);
+    };
+    for (i, (label, value)) in content.fields.iter().enumerate() {
+        y += lead;
+        let label = format!("{}. {label}:", i + 1);
+        let w = page.text(&fonts.regular, BODY, left, y, &label, INK, None);
+        let from = left + w + page.mm(0.6);
+        leader(page, from, y);
+        let written = from + page.mm(rng.range(2.0, 10.0));
+        if page.text_width(&fonts.hand, BODY, value) <= right - written - page.mm(2.0) {
+            page.text(&fonts.hand, BODY, written, y - page.mm(0.9), value, WRITTEN, Some(rng));
+        } else {
+            y += lead;
+            leader(page, left, y);
+            page.text(&fonts.hand, BODY, left + page.mm(6.0), y - page.mm(0.9), value, WRITTEN, Some(rng));
         }
         truth.push(format!("{label} {value}"));
     }

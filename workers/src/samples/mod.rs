@@ -348,7 +348,7 @@ pub fn generate_with(
                 layout::punch_holes(&mut page, dpi, rng);
                 layout::dark_border(&mut page, dpi, rng);
             }
-            Layout::Plain | Layout::Leaders => {}
+            Layout::Plain | Layout::Leaders | Layout::Dotted => {}
         }
         page
     };
@@ -605,7 +605,7 @@ mod tests {
     fn each_layout_is_drawn_with_its_part_s_titles_and_marks() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
         let catalog = sohoa::policy::load(&dir).unwrap();
-        for layout in [Layout::Table, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy] {
+        for layout in [Layout::Table, Layout::Dotted, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy] {
             let face = if layout.held_out() { HELD_OUT_FACES[0] } else { TUNING_FACES[0] };
             let form = generate_with(&catalog, "application_form", Quality::Clean, 5, face, layout).unwrap();
             let subject = &form.fields["subject"];
