@@ -16,7 +16,7 @@ const SOHOA: &str = env!("CARGO_BIN_EXE_sohoa");
 const RUN: &str = "<!-- example: ";
 const SKIP: &str = "<!-- example not run: ";
 /// What the examples run, in README order; a new example needs its assertions here.
-const EXAMPLES: [&str; 3] = ["try-it", "signing", "log-proof"];
+const EXAMPLES: [&str; 4] = ["try-it", "signing", "log-proof", "metrics"];
 /// Addresses the README defines once as `NAME=VALUE` lines; the test gives each a free port.
 const ADDRESSES: [(&str, &str); 2] = [("API", "http://127.0.0.1:8080"), ("TSA", "127.0.0.1:3161")];
 /// Recognition and signing in a debug build on a busy machine take a while, not this long.
@@ -257,4 +257,12 @@ fn the_readme_examples_run_against_a_fresh_service() {
     assert!(proved.contains(&format!("ok inclusion: record {record} ")), "{proved}");
     assert_eq!(proved.matches("ok checkpoint: sohoa.example/000.00.31.H29 at size 1").count(), 2, "{proved}");
     assert!(proved.contains("ok consistency: size 1 extends size 1") && !proved.contains("FAILED"), "{proved}");
+
+    // metrics: the service answers, and the sealed copy's two jobs are done
+    let metrics = output("metrics");
+    assert!(metrics.contains("sohoa_up 1"), "{metrics}");
+    assert!(
+        metrics.contains(r#"sohoa_jobs{kind="ocr",state="done"} 1"#) && metrics.contains(r#"sohoa_jobs{kind="seal",state="done"} 1"#),
+        "{metrics}"
+    );
 }
