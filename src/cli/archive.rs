@@ -56,12 +56,7 @@ async fn fixity(config: &Config) -> anyhow::Result<FixityReport> {
     let index = index::open(&config.index_url).await?;
     let archive = Archive::open(config)?;
     let replica = config.archive_replica_url.as_deref().map(|url| Archive::open_url(url, config)).transpose()?;
-    // drawn on a terminal only; the report goes to stdout either way
-    let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} objects, {per_sec}, {eta} left")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message("fixity");
+    let bar = super::progress_bar("fixity", "objects");
     let progress = |done: u64, total: u64| {
         bar.set_length(total);
         bar.set_position(done);

@@ -4,7 +4,7 @@ use super::EXIT_INPUT;
 use crate::archive::Archive;
 use crate::config::Config;
 use crate::domain::DossierCode;
-use crate::export::{bagit, Selection};
+use crate::export::{bagit_reporting, Selection};
 use crate::index;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -58,7 +58,14 @@ pub async fn run(command: ExportCommand, config: Config) -> ExitCode {
             ),
             Err(_) => None,
         };
-        bagit(index.as_ref(), &archive, log_key.as_ref(), &selection, &args.output).await
+        let bar = super::progress_bar("export", "records");
+        let progress = |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        };
+        let bagged = bagit_reporting(index.as_ref(), &archive, log_key.as_ref(), &selection, &args.output, &progress).await;
+        bar.finish_and_clear();
+        bagged
     };
     match result.await {
         Ok(summary) => {

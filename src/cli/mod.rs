@@ -122,6 +122,16 @@ fn init_logging(default: &str, format: crate::config::LogFormat) {
     };
 }
 
+/// A progress bar for long work on `unit`s, drawn on stderr when it is a terminal and not
+/// at all otherwise; the command's report goes to stdout either way.
+fn progress_bar(what: &'static str, unit: &str) -> indicatif::ProgressBar {
+    let template = format!("{{msg}} {{bar:40}} {{pos}}/{{len}} {unit}, {{per_sec}}, {{eta}} left");
+    let style = indicatif::ProgressStyle::with_template(&template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let bar = indicatif::ProgressBar::new(0).with_style(style);
+    bar.set_message(what);
+    bar
+}
+
 /// A runtime for the few blocking commands that make one HTTP call (the TSA client).
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)

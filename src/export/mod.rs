@@ -131,6 +131,18 @@ pub async fn bagit(
     selection: &Selection,
     target: &Path,
 ) -> Result<BagSummary, ExportError> {
+    bagit_reporting(index, archive, log_key, selection, target, &|_, _| {}).await
+}
+
+/// As [`bagit`], telling `progress` the records written so far and the records to write.
+pub async fn bagit_reporting(
+    index: &dyn Index,
+    archive: &Archive,
+    log_key: Option<&SignerKey>,
+    selection: &Selection,
+    target: &Path,
+    progress: crate::archive::Progress<'_>,
+) -> Result<BagSummary, ExportError> {
     if target.exists() {
         return Err(ExportError::TargetExists(target.to_owned()));
     }
@@ -141,7 +153,7 @@ pub async fn bagit(
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bag".into());
     let partial = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&partial);
-    let result = fill(index, archive, log_key, selection, &records, &partial).await;
+    let result = fill(index, archive, log_key, selection, &records, &partial, progress).await;
     match result {
         Ok(summary) => {
             std::fs::rename(&partial, target).map_err(|source| ExportError::Write { path: target.to_owned(), source })?;
@@ -161,6 +173,7 @@ async fn fill(
     selection: &Selection,
     records: &[Record],
     dir: &Path,
+    progress: crate::archive::Progress<'_>,
 ) -> Result<BagSummary, ExportError> {
     let mut payload = Payload { dir: dir.to_owned(), entries: Vec::new() };
     let size = index.tlog_size().await?;
@@ -169,7 +182,8 @@ async fn fill(
         let text = Checkpoint::new(key.name(), size, root).sign(key).map_err(|e| ExportError::Log(e.to_string()))?;
         payload.add("checkpoint.txt", text.as_bytes())?;
     }
-    for record in records {
+    for (done, record) in records.iter().enumerate() {
+        progress(done as u64, records.len() as u64);
         if let Some(leaf_index) = record.log_index.filter(|i| *i < size) {
             let nodes = index.tlog_nodes(&tlog::inclusion_needs(leaf_index, size)?).await?;
             let proof = InclusionProof {
@@ -193,6 +207,7 @@ async fn fill(
             payload.add(&format!("{base}/content.pdf"), &archive.get_blob(&record.digest).await?)?;
         }
     }
+    progress(records.len() as u64, records.len() as u64);
     let mut manifest = String::new();
     for (path, digest, _) in &payload.entries {
         let _ = writeln!(manifest, "{}  {path}", digest.as_str());
