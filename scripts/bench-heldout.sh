@@ -24,9 +24,10 @@
 #   top-1         documents `scan` classified as their type
 #   unknown       out-of-scope pages `scan` answered `unknown`
 #   owner id      documents whose extracted owner_id is exactly the printed one
-# Then, for the turned copies: how many sohoa turned back right, and each tool's CER.
+# Then, for the turned copies: how many sohoa turned back right, and each tool's CER; and
+# every page sohoa gave a wrong turn, upright or turned, named.
 # Usage: scripts/bench-heldout.sh [SEED (default 20)] [PAGES_PER_CELL (default 3)]
-# PAGES_PER_CELL=3 gives 72 upright and 8 turned pages, about 20 minutes on two busy cores.
+# PAGES_PER_CELL=3 gives 72 upright and 8 turned pages, about 14 minutes on two busy cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seed=${1:-20}

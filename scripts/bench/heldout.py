@@ -118,12 +118,15 @@ HEADER = ["", "pages", "CER sohoa", "CER tess", "CER ocrmypdf", "vs peer", "wron
 
 def table(title, rows):
     widths = [max(len(r[i]) for r in [HEADER] + rows) for i in range(len(HEADER))]
-    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
     print(f"\n{title}")
     print(line(HEADER))
     print("-" * len(line(HEADER)))
-    for r in rows:
-        print(line(r))
+    for cells in rows:
+        print(line(cells))
 
 
 def main():
@@ -152,6 +155,11 @@ def main():
             right = sum(p["sohoa"]["turns"] == (4 - degrees // 90) % 4 for p in group)
             cers = "  ".join(f"{t} {mean([p['cer'][t] for p in group if t in p['cer']]):.4f}" for t, _ in TOOLS)
             print(f"  clockwise {degrees:>3}: {rate(right, len(group))} turned right;  CER {cers}")
+    for page in pages:
+        expected = (4 - page["turned"] // 90) % 4
+        if page["sohoa"]["turns"] != expected:
+            print(f"  wrong turn: {os.path.basename(page['image'])} ({page['labels']['face']}, {page['labels']['layout']}, "
+                  f"{page['labels']['dpi']} dpi) needs {expected}, given {page['sohoa']['turns']}")
 
 
 if __name__ == "__main__":
