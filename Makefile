@@ -56,5 +56,6 @@ bench: deps
 	scripts/bench-archive-memory.sh
 	scripts/bench-records.sh
 	scripts/bench-ocr.sh
+	scripts/bench-heldout.sh
 	scripts/bench-classify.sh
 	scripts/bench-sign.sh

@@ -8,17 +8,38 @@ def norm(text):
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
+def distance(a, b):
+    """Levenshtein distance, bit-parallel over the characters of `a` (Myers 1999, in
+    Hyyrö's form): one pass over `b` with integer operations on len(a)-bit vectors."""
+    if not a:
+        return len(b)
+    mask, last = (1 << len(a)) - 1, 1 << (len(a) - 1)
+    peq = {}
+    for i, c in enumerate(a):
+        peq[c] = peq.get(c, 0) | (1 << i)
+    pv, mv, score = mask, 0, len(a)
+    for c in b:
+        eq = peq.get(c, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | ~(xh | pv)
+        mh = pv & xh
+        if ph & last:
+            score += 1
+        elif mh & last:
+            score -= 1
+        ph = (ph << 1) | 1
+        mh <<= 1
+        pv = (mh | ~(xv | ph)) & mask
+        mv = ph & xv & mask
+    return score
+
+
 def cer(truth, text):
     a, b = norm(truth), norm(text)
     if not a:
         return 0.0 if not b else 1.0
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a):
-        cur = [i + 1] + [0] * len(b)
-        for j, cb in enumerate(b):
-            cur[j + 1] = min(prev[j] + (ca != cb), prev[j + 1] + 1, cur[j] + 1)
-        prev = cur
-    return prev[len(b)] / len(a)
+    return distance(a, b) / len(a)
 
 
 if __name__ == "__main__":

@@ -104,6 +104,17 @@ fn a_page_turned_upside_down_or_sideways_is_read_upright() {
         let cer = samples::cer(&sample.truth, &ocr::text(&pages));
         assert!(cer < 0.02, "turned page read with CER {cer}");
     }
+    // `scan --json` says which turn each page was given, beside the upright one's text
+    let dir = tempfile::tempdir().unwrap();
+    let (turned, upright) = (dir.path().join("turned.png"), dir.path().join("upright.png"));
+    page.rotate90().save(&turned).unwrap();
+    page.save(&upright).unwrap();
+    let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let out = Command::new(worker()).arg("scan").args([&turned, &upright]).arg("--json").arg("--policies").arg(&policies).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["quarter_turns"], serde_json::json!([3, 0]), "{json}");
+    assert!(json["text"].as_str().unwrap().contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{json}");
 }
 
 fn worker() -> PathBuf {

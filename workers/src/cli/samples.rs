@@ -9,6 +9,7 @@ use std::process::ExitCode;
 #[derive(clap::Args)]
 pub struct SamplesArgs {
     /// Directory to write `NNNN-TYPE-QUALITY.{png,jpg}` with `.txt` truth and `.json` labels
+    /// (type, fields, quality, dpi, skew, seed, face and layout)
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
     /// Pages per quality
@@ -135,7 +136,8 @@ pub fn run(args: SamplesArgs) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            if let Err(e) = write(&args.output, &format!("{n:04}-{name}"), &sample, *quality, seed) {
+            let drawn = Drawn { quality: *quality, seed, face: face.map(|f| f.name), layout: layout.filter(|_| kind.is_none()) };
+            if let Err(e) = write(&args.output, &format!("{n:04}-{name}"), &sample, drawn) {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
@@ -146,14 +148,25 @@ pub fn run(args: SamplesArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// How a sample was drawn: its labels beside the truth. `face` and `layout` are those asked
+/// for (none when the generator chose a default face, or for an out-of-scope page's layout).
+struct Drawn {
+    quality: Quality,
+    seed: u64,
+    face: Option<&'static str>,
+    layout: Option<Layout>,
+}
+
 /// The page, its truth text and its labels (`{"doc_type", "fields", ...}`, the shape of the
 /// desk's corrections) beside each other.
-fn write(dir: &std::path::Path, name: &str, sample: &Sample, quality: Quality, seed: u64) -> Result<(), String> {
+fn write(dir: &std::path::Path, name: &str, sample: &Sample, drawn: Drawn) -> Result<(), String> {
+    let Drawn { quality, seed, face, layout } = drawn;
     let quality_name = serde_json::to_value(quality).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let stem = dir.join(format!("{name}-{quality_name}"));
     let labels = json!({
         "doc_type": sample.doc_type, "fields": sample.fields,
         "quality": quality, "dpi": sample.dpi, "skew": sample.skew, "seed": seed,
+        "face": face, "layout": layout,
     });
     std::fs::write(stem.with_extension(sample.extension), &sample.bytes)
         .and_then(|_| std::fs::write(stem.with_extension("txt"), format!("{}\n", sample.truth)))

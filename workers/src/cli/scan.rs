@@ -1,5 +1,5 @@
 //! `sohoa-worker scan IN... --json [--policies DIR]`: OCR, classification and fields of one
-//! scan as one JSON object.
+//! scan as one JSON object, with the quarter turns each page was given.
 
 use crate::ocr;
 use serde_json::json;
@@ -62,6 +62,7 @@ pub fn run(args: ScanArgs) -> ExitCode {
             "candidates": classification.candidates,
             "fields": fields,
             "pages": pages.len(),
+            "quarter_turns": pages.iter().map(|p| p.quarter_turns).collect::<Vec<_>>(),
             "text": text,
         });
         println!("{out}");
