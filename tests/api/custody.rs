@@ -107,6 +107,17 @@ async fn a_report_that_does_not_show_the_uploaded_pages_is_refused_and_the_copy_
     app.stop().await;
 }
 
+/// The record sealed from `scan`, waited for up to 30 s.
+async fn sealed_record(app: &TestApp, scan: i64) -> sohoa::index::Record {
+    for _ in 0..600 {
+        if let Some(record) = app.state.index.record_for_scan(scan).await.unwrap() {
+            return record;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("scan {scan} is not sealed within 30 s")
+}
+
 async fn sqlx_run(app: &TestApp, sql: &str) {
     let url = format!("sqlite://{}", app.dir.path().join("data/sohoa.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
@@ -135,15 +146,7 @@ async fn each_agency_seals_its_own_dossiers_copies_with_its_own_seal() {
         app.complete_ocr(&worker, job, claimed["lease"].as_str().unwrap(), input, json!([page_text(1, 64, 64, NOTICE)])).await;
     assert_eq!(status, 200, "{answer}");
 
-    let mut record = None;
-    for _ in 0..600 {
-        record = app.state.index.record_for_scan(scan).await.unwrap();
-        if record.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let record = record.expect("the copy is sealed");
+    let record = sealed_record(&app, scan).await;
     assert_eq!(record.agency.as_str(), SEALED_AGENCY);
     let signer = record.summary["signatures"][0]["signer"].as_str().unwrap();
     assert!(signer.contains("Sở Tư pháp"), "sealed with the dossier's agency's seal: {signer}");
@@ -249,15 +252,7 @@ async fn a_page_with_visible_text_is_sealed_with_its_own_text_and_nothing_else()
     let lease = claimed["lease"].as_str().unwrap().to_owned();
     let (status, answer) = app.complete_ocr(worker, job, &lease, &input, json!([own])).await;
     assert_eq!(status, 200, "{answer}");
-    let mut record = None;
-    for _ in 0..600 {
-        record = app.state.index.record_for_scan(scan).await.unwrap();
-        if record.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let record = record.expect("the copy is sealed within 30 s");
+    let record = sealed_record(&app, scan).await;
     let sealed = app.get(app.token(Role::Consumer), &format!("/records/{}/content", record.id)).await.bytes().await.unwrap();
     let file = app.dir.path().join("sealed.pdf");
     std::fs::write(&file, &sealed).unwrap();
