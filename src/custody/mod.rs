@@ -61,6 +61,10 @@ pub struct PageText {
     /// PDF page already carries.
     #[serde(default, skip_serializing_if = "TextSource::is_recognised")]
     pub source: TextSource,
+    /// Why the page could not be read (`code: message`), when the rest of its file could;
+    /// such a page has no words and is kept in the copy as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
 }
 
 /// Where a page's words come from.
@@ -97,6 +101,26 @@ impl PageText {
             words,
             orientation: Orientation { method: OrientationMethod::Text, ..Orientation::default() },
             source: TextSource::Page,
+            unread: None,
+        }
+    }
+
+    /// Page `number`, which cannot be read for `why`.
+    pub fn unread(number: u32, width: u32, height: u32, dpi: f32, why: String) -> PageText {
+        PageText {
+            page: number,
+            width,
+            height,
+            dpi,
+            quarter_turns: 0,
+            skew: 0.0,
+            confidence: 0.0,
+            no_text: true,
+            text: String::new(),
+            words: Vec::new(),
+            orientation: Orientation::default(),
+            source: TextSource::Recognised,
+            unread: Some(why),
         }
     }
 }
@@ -247,6 +271,11 @@ fn mismatch(why: String) -> CustodyError {
 /// A page that keeps its own text must be reported with exactly that text, read again
 /// here; any other page must be recognised.
 fn check_source(text: &PageText, number: usize, page: &pages::Page) -> Result<(), CustodyError> {
+    match (&page.unread, &text.unread) {
+        (Some(_), Some(_)) if text.words.is_empty() && text.source == TextSource::Recognised => return Ok(()),
+        (None, None) => {}
+        _ => return Err(mismatch(format!("page {number}: said to be read or not read other than the page is"))),
+    }
     match (&page.kept_text, text.source) {
         (Some(own), _) => {
             let expected = PageText::of_own_text(number as u32, page.width, page.height, page.dpi, own);
@@ -318,6 +347,7 @@ mod tests {
             words,
             orientation: Orientation::default(),
             source: TextSource::Recognised,
+            unread: None,
         }
     }
 

@@ -566,6 +566,7 @@ mod tests {
             words: vec![word("Hà", 100, 0), word("Nội", 200, 0)],
             orientation: Default::default(),
             source: Default::default(),
+            unread: None,
         };
         let layer = text_layer(&page, 1000, 0.5, "F0", IDENTITY);
         // the first word spans to the next one and carries the space: 3 units of 5 pt at 0.5

@@ -76,6 +76,9 @@ pub struct Page {
     /// The words of the page's own text it keeps, when `Want::text` asked and the page has
     /// text that reads (its glyphs map to characters): the page is read, not recognised.
     pub kept_text: Option<Vec<ShownWord>>,
+    /// Why the page cannot be read, when the others of its file can: it is kept in the copy
+    /// as it is, with no pixels and no words.
+    pub unread: Option<String>,
 }
 
 /// The page image as it goes into the PDF, without re-encoding where the format allows.
@@ -253,7 +256,7 @@ fn image_page(
             image.resize_exact(w, h, image::imageops::FilterType::Triangle)
         }
     });
-    Page { width: w, height: h, dpi, pixels, original, kept_text: None }
+    Page { width: w, height: h, dpi, pixels, original, kept_text: None, unread: None }
 }
 
 fn png_page(bytes: &[u8], limits: MediaLimits, want: Want) -> Result<Page, PageError> {

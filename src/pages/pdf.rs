@@ -129,10 +129,24 @@ pub fn pages<E: From<PageError>>(
         return Err(PageError::from(MediaError::CorruptPdf(why)).into());
     }
     let settings = interpreter_settings();
+    let several = page_ids.len() > 1;
     for ((number, id), hayro_page) in page_ids.into_iter().zip(shown.iter()) {
         let at = |why: String| PageError::from(MediaError::CorruptPdf(format!("page {number}: {why}")));
         let frame = frame(number, hayro_page, &doc, id).ok_or_else(|| at("its page box is empty".into()))?;
-        let image_dpi = largest_image_dpi(&doc, id, &frame, limits, number)?;
+        let image_dpi = match largest_image_dpi(&doc, id, &frame, limits, number) {
+            Ok(dpi) => dpi,
+            // an image too large to decode refuses its page alone: the copy keeps the page as
+            // it is, the file's other pages are read (a file of one page is refused)
+            Err(e) if several => {
+                let (width, height, dpi) = render_size(&frame, None, limits.max_pixels);
+                check_size(number, width, height, limits)?;
+                let original = want.original.then_some(Original::Pdf(frame));
+                let unread = Some(format!("{}: {e}", e.code()));
+                each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels: None, original, kept_text: None, unread })?;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         guard_streams(&doc, id, number, limits)?;
         if let Some(jpeg) = sole_jpeg(&doc, id, &frame, limits) {
             // what scanners write: the page is one JPEG filling it, read as it is
@@ -140,7 +154,7 @@ pub fn pages<E: From<PageError>>(
             let dpi = width as f32 / ((frame.visible[2] - frame.visible[0]) / 72.0);
             let pixels = if want.pixels { Some(super::decode(jpeg.data, image::ImageFormat::Jpeg, "jpeg", limits)?) } else { None };
             let original = want.original.then_some(Original::Pdf(frame));
-            each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original, kept_text: None })?;
+            each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original, kept_text: None, unread: None })?;
             continue;
         }
         let (width, height, dpi) = render_size(&frame, image_dpi, limits.max_pixels);
@@ -167,7 +181,7 @@ pub fn pages<E: From<PageError>>(
         let original = want.original.then_some(Original::Pdf(frame));
         // the rendering keeps the image's own pixels; recognition is told at most what a scan
         // plausibly has, as for image files, so that a 2400 dpi page is not read shrunk
-        each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original, kept_text })?;
+        each(Page { width, height, dpi: dpi.min(RECOGNITION_DPI), pixels, original, kept_text, unread: None })?;
     }
     Ok(())
 }

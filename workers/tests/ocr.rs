@@ -243,3 +243,48 @@ fn a_fax_page_keeps_its_size_reads_with_square_pixels_and_stays_black_and_white(
     assert_eq!(images[0].filters.as_deref(), Some(&["CCITTFaxDecode".to_string()][..]));
     assert!(std::fs::metadata(&output).unwrap().len() < 20_000);
 }
+
+/// A PDF of two pages, the second holding an image too large to decode: that page is
+/// refused alone, named with its reason, and kept in the copy as it is; the first is read.
+#[test]
+fn a_page_too_large_to_decode_is_refused_alone() {
+    use lopdf::{dictionary, Object, Stream};
+    let mut doc = lopdf::Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    let mut kids: Vec<Object> = Vec::new();
+    let images = [(200i64, Vec::from([255u8; 200 * 200]), None), (20_000, b"not decoded".to_vec(), Some("DCTDecode"))];
+    for (side, data, filter) in images {
+        let mut dict = dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => side, "Height" => side, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 };
+        if let Some(f) = filter {
+            dict.set("Filter", f);
+        }
+        let image = doc.add_object(Stream::new(dict, data));
+        let content = doc.add_object(Stream::new(dictionary! {}, b"q 595 0 0 595 0 0 cm /Im0 Do Q".to_vec()));
+        let page = doc
+            .add_object(dictionary! { "Type" => "Page", "Parent" => pages, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 595.into()],
+            "Contents" => content, "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } } });
+        kids.push(page.into());
+    }
+    doc.objects.insert(pages, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => 2 }));
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).unwrap();
+
+    let mut engine = Engine::new("vie").unwrap();
+    let read = ocr::recognise(&mut engine, &[&pdf], LIMITS, ocr::SERVICE_POLICY).unwrap();
+    assert_eq!(read.len(), 2);
+    assert!(read[0].unread.is_none());
+    let why = read[1].unread.as_deref().unwrap_or_default();
+    assert!(why.starts_with("unsupported_pdf_image: page 2 ") && why.contains("20000x20000"), "{why}");
+    assert!(read[1].words.is_empty() && read[1].no_text);
+    let copy = lopdf::Document::load_mem(&ocr::searchable_pdf(&[&pdf], &read, LIMITS, ocr::SERVICE_POLICY).unwrap()).unwrap();
+    assert_eq!(copy.get_pages().len(), 2, "the unread page is kept in the copy");
+    // a report with words on the unread page, or calling it read, does not fit the scan
+    let mut lying = read.clone();
+    lying[1].unread = None;
+    assert!(ocr::searchable_pdf(&[&pdf], &lying, LIMITS, ocr::SERVICE_POLICY).is_err());
+    // a file of that one page is refused, as before
+    let one = pdf_with_image(20_000, 20_000, b"not decoded".to_vec(), Some("DCTDecode"));
+    assert_eq!(ocr::recognise(&mut engine, &[&one], LIMITS, ocr::SERVICE_POLICY).unwrap_err().code(), "unsupported_pdf_image");
+}

@@ -16,6 +16,8 @@ pub struct Page {
     pub dpi: f32,
     /// The words of a PDF page that keeps its own text under the policy: read, not recognised.
     pub own_text: Option<Vec<ShownWord>>,
+    /// Why the page cannot be read, when the rest of its file can.
+    pub unread: Option<String>,
 }
 
 /// Hands each page of `bytes` within `limits` to `each`, decoding the next only after.
@@ -28,6 +30,6 @@ pub fn for_each_page(
 ) -> Result<(), OcrError> {
     pages::for_each(bytes, limits, Want { pixels: true, original: false, text: Some(policy) }, |page| {
         let gray = page.pixels.map(|p| p.into_luma8()).unwrap_or_default();
-        each(Page { gray, width: page.width, height: page.height, dpi: page.dpi, own_text: page.kept_text })
+        each(Page { gray, width: page.width, height: page.height, dpi: page.dpi, own_text: page.kept_text, unread: page.unread })
     })
 }

@@ -68,9 +68,10 @@ pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits, pol
             if pixels > limits.max_scan_pixels {
                 return Err(MediaError::ScanTooLarge { pixels, limit: limits.max_scan_pixels }.into());
             }
-            pages.push(match &page.own_text {
-                Some(words) => PageText::of_own_text(number, page.width, page.height, page.dpi, words),
-                None => recognise_page(engine, &page, number)?,
+            pages.push(match (&page.unread, &page.own_text) {
+                (Some(why), _) => PageText::unread(number, page.width, page.height, page.dpi, why.clone()),
+                (None, Some(words)) => PageText::of_own_text(number, page.width, page.height, page.dpi, words),
+                (None, None) => recognise_page(engine, &page, number)?,
             });
             Ok(())
         })?;
@@ -84,6 +85,10 @@ pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) 
     let mut found = Vec::new();
     for bytes in inputs {
         input::for_each_page(bytes, limits, TextPolicy::Force, |page| {
+            if page.unread.is_some() {
+                found.push((0, Orientation::default()));
+                return Ok(());
+            }
             let (prepared, orientation) = turn_upright(engine, &page)?;
             found.push((prepared.map_or(0, |p| p.quarter_turns), orientation));
             Ok(())
@@ -98,7 +103,7 @@ pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) 
 pub fn reading_scores(engine: &mut Engine, bytes: &[u8], limits: MediaLimits) -> Result<Vec<sohoa::custody::Reading>, OcrError> {
     let mut scores = Vec::new();
     input::for_each_page(bytes, limits, TextPolicy::Force, |page| {
-        if scores.is_empty() {
+        if scores.is_empty() && page.unread.is_none() {
             let survey = prep::survey(&page.gray, page.dpi);
             let turned = prep::straighten(&page.gray, page.dpi, survey.suggested_turns, survey.skew);
             let as_scanned = prep::turn(&turned.image, (4 - survey.suggested_turns) % 4);
@@ -156,6 +161,7 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         words: Vec::new(),
         orientation,
         source: TextSource::Recognised,
+        unread: None,
     };
     let Some(mut prepared) = prepared else { return Ok(text) };
     text.skew = prepared.skew;
