@@ -84,29 +84,8 @@ impl TextSource {
 }
 
 impl PageText {
-    /// Page `number` (`width` x `height` at `dpi`), whose words are the text it carries.
-    pub fn of_own_text(number: u32, width: u32, height: u32, dpi: f32, shown: &[pages::ShownWord]) -> PageText {
-        let words: Vec<Word> =
-            shown.iter().map(|w| Word { text: w.text.clone(), conf: 100.0, x: w.x, y: w.y, w: w.w, h: w.h, line: w.line }).collect();
-        PageText {
-            page: number,
-            width,
-            height,
-            dpi,
-            quarter_turns: 0,
-            skew: 0.0,
-            confidence: if words.is_empty() { 0.0 } else { 100.0 },
-            no_text: words.is_empty(),
-            text: text_of(&words),
-            words,
-            orientation: Orientation { method: OrientationMethod::Text, ..Orientation::default() },
-            source: TextSource::Page,
-            unread: None,
-        }
-    }
-
-    /// Page `number`, which cannot be read for `why`.
-    pub fn unread(number: u32, width: u32, height: u32, dpi: f32, why: String) -> PageText {
+    /// Page `number` (`width` x `height` at `dpi`) with no words yet, as scanned.
+    pub fn empty(number: u32, width: u32, height: u32, dpi: f32) -> PageText {
         PageText {
             page: number,
             width,
@@ -120,8 +99,28 @@ impl PageText {
             words: Vec::new(),
             orientation: Orientation::default(),
             source: TextSource::Recognised,
-            unread: Some(why),
+            unread: None,
         }
+    }
+
+    /// Page `number`, whose words are the text it carries.
+    pub fn of_own_text(number: u32, width: u32, height: u32, dpi: f32, shown: &[pages::ShownWord]) -> PageText {
+        let words: Vec<Word> =
+            shown.iter().map(|w| Word { text: w.text.clone(), conf: 100.0, x: w.x, y: w.y, w: w.w, h: w.h, line: w.line }).collect();
+        PageText {
+            confidence: if words.is_empty() { 0.0 } else { 100.0 },
+            no_text: words.is_empty(),
+            text: text_of(&words),
+            words,
+            orientation: Orientation { method: OrientationMethod::Text, ..Orientation::default() },
+            source: TextSource::Page,
+            ..PageText::empty(number, width, height, dpi)
+        }
+    }
+
+    /// Page `number`, which cannot be read for `why`.
+    pub fn unread(number: u32, width: u32, height: u32, dpi: f32, why: String) -> PageText {
+        PageText { unread: Some(why), ..PageText::empty(number, width, height, dpi) }
     }
 }
 
@@ -272,7 +271,7 @@ fn mismatch(why: String) -> CustodyError {
 /// here; any other page must be recognised.
 fn check_source(text: &PageText, number: usize, page: &pages::Page) -> Result<(), CustodyError> {
     match (&page.unread, &text.unread) {
-        (Some(_), Some(_)) if text.words.is_empty() && text.source == TextSource::Recognised => return Ok(()),
+        (Some(ours), Some(theirs)) if ours == theirs && text.words.is_empty() && text.source == TextSource::Recognised => return Ok(()),
         (None, None) => {}
         _ => return Err(mismatch(format!("page {number}: said to be read or not read other than the page is"))),
     }

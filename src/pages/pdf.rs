@@ -550,6 +550,35 @@ mod tests {
     }
 
     #[test]
+    fn text_filled_stroked_or_both_is_read_once() {
+        use lopdf::{dictionary, Stream};
+        let mut doc = Document::with_version("1.7");
+        let pages_id = doc.new_object_id();
+        let font = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+        // filled, then only stroked (an outlined title), then filled and stroked
+        let text = b"BT /F1 24 Tf 0 Tr 72 700 Td (Plain) Tj ET BT /F1 24 Tf 1 Tr 72 600 Td (Outline) Tj ET \
+                     BT /F1 24 Tf 2 Tr 72 500 Td (Both) Tj ET";
+        let content = doc.add_object(Stream::new(dictionary! {}, text.to_vec()));
+        let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()], "Contents" => content,
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } } });
+        doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let limits = MediaLimits { max_pixels: 60_000_000, max_pages: 3, max_scan_pixels: u64::MAX };
+        let mut words = Vec::new();
+        let want = Want { pixels: false, original: false, text: Some(TextPolicy::Keep) };
+        pages(&bytes, limits, want, |p| {
+            words = p.kept_text.unwrap_or_default().into_iter().map(|w| w.text).collect();
+            Ok::<_, PageError>(())
+        })
+        .unwrap();
+        assert_eq!(words, ["Plain", "Outline", "Both"]);
+    }
+
+    #[test]
     fn a_content_stream_that_inflates_past_its_bound_is_a_bomb() {
         use lopdf::{dictionary, Stream};
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -53,6 +53,9 @@ struct Collector {
     glyphs: Vec<Shown>,
     unmapped: usize,
     overflow: bool,
+    /// The last run filled: its glyph count and first glyph's placement, so that the
+    /// stroke of the same run (render mode 2) is not taken twice.
+    last_fill: Option<(usize, [f64; 6])>,
 }
 
 impl<'a> Device<'a> for Collector {
@@ -64,8 +67,11 @@ impl<'a> Device<'a> for Collector {
     fn pop_transparency_group(&mut self) {}
 
     fn draw_glyph_run(&mut self, run: &GlyphRun<'_, 'a>, props: DrawProps<'a>, mode: &DrawMode) {
-        // a fill and a stroke of the same run are one text
-        if matches!(mode, DrawMode::Stroke(_)) && !self.glyphs.is_empty() {
+        // a fill and a stroke of the same run are one text; a run only stroked is text
+        let key = run.glyphs().first().map(|g| (run.glyphs().len(), (props.transform * g.transform()).as_coeffs()));
+        let stroke_of_last_fill = matches!(mode, DrawMode::Stroke(_)) && key.is_some() && key == self.last_fill;
+        self.last_fill = if matches!(mode, DrawMode::Fill(_)) { key } else { None };
+        if stroke_of_last_fill {
             return;
         }
         let visible = !matches!(mode, DrawMode::Invisible);

@@ -143,9 +143,6 @@ impl Sealer {
             Err(_) => "failed",
         };
         crate::metrics::observe("sohoa_seal_duration_seconds", &[("outcome", outcome)], started.elapsed());
-        if outcome == "sealed" {
-            crate::metrics::count("sohoa_signatures_total", &[("kind", "seal")], 1);
-        }
         let done = match sealed {
             Ok(Sealed::Record(record)) => {
                 tracing::info!(job = job.id, record = %record.id, "scan sealed");
@@ -220,6 +217,7 @@ impl Sealer {
                 .await
                 .map_err(|e| SealError::Payload(format!("sealing stopped: {e}")))??,
         };
+        crate::metrics::count("sohoa_signatures_total", &[("kind", "seal")], 1);
         let level = if self.tsa_url.is_some() { "B-LTA" } else { "B-B" };
         let size = sealed.len() as u64;
         let digest = self.state.archive.put_blob(sealed.into()).await?;

@@ -149,19 +149,9 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
     let (prepared, orientation) = turn_upright(engine, page)?;
     let (width, height) = page.gray.dimensions();
     let mut text = PageText {
-        page: number,
-        width,
-        height,
-        dpi: page.dpi,
         quarter_turns: prepared.as_ref().map_or(0, |p| p.quarter_turns),
-        skew: 0.0,
-        confidence: 0.0,
-        no_text: true,
-        text: String::new(),
-        words: Vec::new(),
         orientation,
-        source: TextSource::Recognised,
-        unread: None,
+        ..PageText::empty(number, width, height, page.dpi)
     };
     let Some(mut prepared) = prepared else { return Ok(text) };
     text.skew = prepared.skew;
