@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: run test soak deps test-deps test-garage build lint bench
+.PHONY: run test soak deps test-deps test-garage test-postgres build lint bench
 
 deps:
 	@scripts/install-deps.sh
@@ -20,6 +20,12 @@ test-garage:
 	@scripts/install-garage.sh
 	@scripts/garage-start.sh $(GARAGE_DIR) >/dev/null
 
+# Debian's PostgreSQL cluster started, and a role the tests make their databases with
+# (tests/common/postgres.rs); its URL, as an `export` line, is in $(POSTGRES_DIR)/env.
+POSTGRES_DIR ?= $(or $(TMPDIR),/tmp)/sohoa-postgres
+test-postgres: deps
+	@scripts/postgres-start.sh $(POSTGRES_DIR) >/dev/null
+
 build: deps
 	$(CARGO) build --release --workspace --bins
 
@@ -31,9 +37,9 @@ run: build
 # with a real SQLite file, archive and worker binary) and end-to-end tests (tests/e2e.rs:
 # the built binaries as an operator runs them). The archive suite (tests/archive.rs) runs
 # against file:// and against the Garage that test-garage starts; Garage is stopped after.
-test: deps test-deps lint test-garage
+test: deps test-deps lint test-garage test-postgres
 	$(CARGO) build --workspace --bins
-	source $(GARAGE_DIR)/env && $(CARGO) test --workspace --no-fail-fast; status=$$?; \
+	source $(GARAGE_DIR)/env && source $(POSTGRES_DIR)/env && $(CARGO) test --workspace --no-fail-fast; status=$$?; \
 	  scripts/garage-stop.sh --purge $(GARAGE_DIR); exit $$status
 
 # The fault trials at full size: 100 worker kills during OCR, 1,000 uploads with serve

@@ -1,6 +1,7 @@
 //! Index conformance suite: every function here takes an `Arc<dyn Index>` and runs against
-//! each backend. SQLite always runs (a real file in a temp dir); PostgreSQL runs when
-//! `SOHOA_TEST_POSTGRES_URL` names a server.
+//! each backend `index::open` knows: SQLite (a real file in a temp dir). PostgreSQL's schema
+//! is compared with SQLite's on the server `SOHOA_TEST_POSTGRES_URL` names (`make test`
+//! starts one); its backend joins `backends` when `index::open` takes `postgres://`.
 
 use chrono::NaiveDate;
 use sohoa::domain::{AgencyCode, Digest, DossierCode, Role};
@@ -10,19 +11,19 @@ use sohoa::index::{
 };
 use sohoa::queue::{Failure, JobKind, JobState, RetryPolicy};
 use sohoa::tlog;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
+
+#[path = "common/postgres.rs"]
+mod postgres;
 
 const DAY: i64 = 86_400_000;
 
 async fn backends() -> Vec<(String, Arc<dyn Index>, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("index.db").display());
-    let mut all = vec![("sqlite".to_owned(), index::open(&url).await.unwrap(), Some(dir))];
-    if let Ok(url) = std::env::var("SOHOA_TEST_POSTGRES_URL") {
-        all.push(("postgres".to_owned(), index::open(&url).await.unwrap(), None));
-    }
-    all
+    vec![("sqlite".to_owned(), index::open(&url).await.unwrap(), Some(dir))]
 }
 
 fn agency(code: &str) -> AgencyCode {
@@ -420,4 +421,106 @@ async fn sqlite_records_stored_before_the_log_existed_are_appended_on_open() {
         records.push(index.record(id).await.unwrap().unwrap());
     }
     assert_tree_matches("sqlite", index.as_ref(), records).await;
+}
+
+/// A column as both engines can describe it: table, name, type class, and whether it may be
+/// NULL (SQLite lets a non-integer primary key be NULL; PostgreSQL never does, so a key
+/// column counts as NOT NULL in both).
+type Column = (String, String, &'static str, bool);
+
+fn type_class(declared: &str) -> &'static str {
+    match declared.to_ascii_lowercase().as_str() {
+        "integer" | "bigint" => "integer",
+        "boolean" => "boolean",
+        "text" => "text",
+        "blob" | "bytea" => "bytes",
+        _ => "other",
+    }
+}
+
+async fn sqlite_schema(url: &str) -> (BTreeSet<Column>, BTreeSet<String>) {
+    use sqlx::Row;
+    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+    let columns = sqlx::query(
+        "SELECT m.name AS t, p.name AS c, p.type AS ty, p.\"notnull\" AS nn, p.pk AS pk FROM sqlite_master m
+         JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| {
+        let ty: String = r.get("ty");
+        (r.get("t"), r.get("c"), type_class(&ty), r.get::<i64, _>("nn") == 1 || r.get::<i64, _>("pk") > 0)
+    })
+    .collect();
+    let indexes = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    (columns, indexes)
+}
+
+async fn postgres_schema(pool: &sqlx::PgPool) -> (BTreeSet<Column>, BTreeSet<String>) {
+    use sqlx::Row;
+    let columns = sqlx::query(
+        "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty, is_nullable::text AS n
+         FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| {
+        let ty: String = r.get("ty");
+        (r.get("t"), r.get("c"), type_class(&ty), r.get::<String, _>("n") == "NO")
+    })
+    .collect();
+    // Indexes the schema names; those PostgreSQL makes for keys and UNIQUE columns (as
+    // SQLite's `sqlite_autoindex_*`) are left out.
+    let indexes = sqlx::query_scalar(
+        "SELECT i.indexname::text FROM pg_indexes i WHERE i.schemaname = 'public' AND i.tablename <> '_sqlx_migrations'
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conname = i.indexname)",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    (columns, indexes)
+}
+
+/// Flags are booleans in PostgreSQL and integers in SQLite; every other column has the same
+/// class in both.
+fn without_flag_types(columns: BTreeSet<Column>) -> BTreeSet<Column> {
+    columns.into_iter().map(|(t, c, ty, nn)| (t, c, if ty == "boolean" { "integer" } else { ty }, nn)).collect()
+}
+
+#[tokio::test]
+async fn both_engines_have_the_same_tables_columns_and_indexes() {
+    let Some(server) = postgres::server() else {
+        eprintln!("SOHOA_TEST_POSTGRES_URL is not set: the PostgreSQL schema is not compared");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_url = format!("sqlite://{}", dir.path().join("index.db").display());
+    index::open(&sqlite_url).await.unwrap();
+    let pool = index::postgres::connect(&postgres::scratch_database(&server).await).await.unwrap();
+    let (lite_columns, lite_indexes) = sqlite_schema(&sqlite_url).await;
+    let (pg_columns, pg_indexes) = postgres_schema(&pool).await;
+    assert!(lite_columns.len() > 100, "the SQLite schema is read: {} columns", lite_columns.len());
+    let flags: Vec<_> = pg_columns.iter().filter(|c| c.2 == "boolean").map(|c| format!("{}.{}", c.0, c.1)).collect();
+    assert_eq!(flags, ["components.required", "components.reused"]);
+    let pg_columns = without_flag_types(pg_columns);
+    let only_lite: Vec<_> = lite_columns.difference(&pg_columns).collect();
+    let only_pg: Vec<_> = pg_columns.difference(&lite_columns).collect();
+    assert!(only_lite.is_empty() && only_pg.is_empty(), "only in SQLite: {only_lite:?}\nonly in PostgreSQL: {only_pg:?}");
+    assert_eq!(lite_indexes, pg_indexes);
+    // The same migrations, by version, in both directories.
+    let versions = |dir: &str| -> BTreeSet<String> {
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+    };
+    assert_eq!(versions("migrations/sqlite"), versions("migrations/postgres"));
 }

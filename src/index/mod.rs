@@ -1,6 +1,7 @@
 //! The index: dossiers, scans, tokens, the job queue and the audit log, behind one trait
 //! with a backend per database engine. The URL scheme picks the backend.
 
+pub mod postgres;
 mod records;
 mod results;
 mod sqlite;
