@@ -31,3 +31,14 @@ if ! { [ -x "$scans/bin/ocrmypdf" ] && "$scans/bin/python" -c 'import PIL, pikep
   python3 -m venv "$scans"
   "$scans/bin/pip" install -q --disable-pip-version-check 'ocrmypdf==17.13.0' 'pikepdf==10.18.0' 'pillow==13.0.0' 'fpdf2==2.8.9'
 fi
+
+# playwright-core and axe-core for the desk's browser test (tests/browser.rs), at the versions
+# tests/browser/package-lock.json pins, from the npm registry with the machine's Node.js
+# (20 or newer); the browser is Debian's chromium, which scripts/install-deps.sh installs.
+browser="$(cd "$(dirname "$0")/../tests/browser" && pwd)"
+if ! { [ -f "$browser/node_modules/playwright-core/package.json" ] && [ -f "$browser/node_modules/axe-core/axe.min.js" ] \
+       && [ "$browser/node_modules/.package-lock.json" -nt "$browser/package-lock.json" ]; }; then
+  command -v npm >/dev/null || { echo "error: npm (Node.js 20 or newer) is required for the browser test" >&2; exit 1; }
+  echo "installing playwright-core and axe-core into $browser/node_modules"
+  (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
+fi

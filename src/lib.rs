@@ -7,6 +7,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod custody;
+pub mod desk;
 pub mod domain;
 pub mod export;
 pub mod index;

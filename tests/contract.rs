@@ -228,6 +228,7 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
         route(M::GET, "/disposal", "/disposal", None, &[Role::Admin, Role::Auditor], false),
         route(M::GET, "/archive/fixity", "/archive/fixity", None, &[Role::Admin, Role::Auditor, Role::Operator], false),
         route(M::POST, "/verify", "/verify", None, ANY, false),
+        route(M::GET, "/me", "/me", None, ANY, false),
         route(M::GET, "/audit", "/audit", None, &[Role::Auditor, Role::Admin, Role::Operator], false),
         // last: it ends the record's active life
         route(M::POST, "/records/{id}/revoke", "/records/rec-1/revoke", reason(), &[Role::Admin], true),
@@ -301,9 +302,20 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
     );
     assert!(failures.is_empty(), "{} access failures:\n{}", failures.len(), failures.join("\n"));
 
+    // The public verification needs no token, and an unknown one is no reason to refuse it.
+    for token in [None, Some("not-a-token")] {
+        let mut request = app.http.post(app.url("/public/verify")).header("content-type", "application/pdf").body("%PDF-1.7\n");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let status = request.send().await.unwrap().status().as_u16();
+        assert_eq!(status, 422, "POST /public/verify with {token:?}: an unreadable PDF is judged, not refused for want of a token");
+    }
+
     // the routes above are every route the document describes
     let doc: Value = app.http.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
-    let tested: std::collections::HashSet<String> = routes.iter().map(|r| format!("{} {}", r.method, r.template)).collect();
+    let mut tested: std::collections::HashSet<String> = routes.iter().map(|r| format!("{} {}", r.method, r.template)).collect();
+    tested.insert("POST /public/verify".to_owned());
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             let key = format!("{} {path}", method.to_uppercase());

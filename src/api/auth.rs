@@ -133,3 +133,8 @@ impl FromRequestParts<Arc<AppState>> for Principal {
         Ok(Principal { token_id: info.id, role: info.role, agency: info.agency, label: info.label, scope: info.scope, request_id })
     }
 }
+
+/// `GET /me`: who the token is (role, agency, label), for the desk to sign in with.
+pub async fn me(who: Principal) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "role": who.role, "agency": who.agency.as_str(), "label": who.label }))
+}

@@ -66,11 +66,17 @@ struct Op {
     body: Option<Value>,
     ok: Vec<(u16, &'static str, Value)>,
     errors: &'static [u16],
+    /// Served without a token.
+    public: bool,
 }
 
 impl Op {
     fn new(summary: &'static str, roles: &'static str) -> Op {
-        Op { summary, roles, params: vec![], body: None, ok: vec![], errors: &[] }
+        Op { summary, roles, params: vec![], body: None, ok: vec![], errors: &[], public: false }
+    }
+    fn public(mut self) -> Op {
+        self.public = true;
+        self
     }
     fn params(mut self, params: Vec<Value>) -> Op {
         self.params = params;
@@ -102,7 +108,8 @@ impl Op {
         let takes_json = self.body.as_ref().is_some_and(|b| b["content"]["application/json"].is_object());
         let head = [414, 431];
         let media = if takes_json { &[415][..] } else { &[] };
-        for status in [400, 401, 403].iter().chain(&head).chain(media).chain(self.errors) {
+        let refusals: &[u16] = if self.public { &[400] } else { &[400, 401, 403] };
+        for status in refusals.iter().chain(&head).chain(media).chain(self.errors) {
             responses.insert(status.to_string(), json!({"$ref": "#/components/responses/Problem"}));
         }
         let mut op = json!({
@@ -113,6 +120,9 @@ impl Op {
         });
         if let Some(body) = self.body {
             op["requestBody"] = body;
+        }
+        if self.public {
+            op["security"] = json!([]);
         }
         op
     }
@@ -588,6 +598,28 @@ fn paths() -> Value {
                     object(&["valid", "signatures"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}})),
                 )
                 .errors(&[411, 413, 422]),
+        ),
+        (
+            "/public/verify",
+            "post",
+            Op::new("The verification report of a posted PDF, for anyone: no token (the desk's public verification page); a few at a time", "none needed")
+                .public()
+                .body(bytes_body(&["application/pdf", "application/octet-stream"]))
+                .ok(
+                    200,
+                    "application/json",
+                    object(&["valid", "signatures"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}})),
+                )
+                .errors(&[411, 413, 422, 503]),
+        ),
+        (
+            "/me",
+            "get",
+            Op::new("Who the token is: its role, agency and label", "any").ok(
+                200,
+                "application/json",
+                object(&["role", "agency", "label"], json!({"role": string(), "agency": string(), "label": string()})),
+            ),
         ),
         (
             "/audit",

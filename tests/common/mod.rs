@@ -380,3 +380,19 @@ pub fn page_text(page: u32, width: u32, height: u32, text: &str) -> Value {
     json!({"page": page, "width": width, "height": height, "dpi": 300.0, "quarter_turns": 0, "skew": 0.0,
            "confidence": 90.0, "no_text": words.is_empty(), "text": text, "words": words})
 }
+
+/// A PDF sealed with the demo seal key, which the test installation trusts.
+pub fn sealed_sample() -> Vec<u8> {
+    let pki = demo_pki();
+    let signer = sohoa::sign::FileSigner::from_files(&pki.join("seal.key"), &pki.join("seal.pem"), Some(&pki.join("root.pem"))).unwrap();
+    let time = chrono::Utc::now().with_timezone(&sohoa::domain::vietnam_offset());
+    sohoa::seal::seal_pdf(&sample_pdf(false), &signer, "UBND phường Dịch Vọng", time).unwrap()
+}
+
+/// `pdf` with one byte inside its first signed range changed.
+pub fn tampered(pdf: &[u8]) -> Vec<u8> {
+    let mut bad = pdf.to_vec();
+    let at = bad.windows(4).position(|w| w == b"BT\n/" || w == b"(GI").unwrap_or(200);
+    bad[at + 1] ^= 0x01;
+    bad
+}

@@ -1,0 +1,490 @@
+// The desk: pages of the one-stop desk over the service's own API. The token is kept in
+// the tab's session storage (never in a URL) and sent as a bearer token; the pages a
+// person sees follow the role of that token. Every word shown is Vietnamese.
+'use strict';
+
+const TOKEN_KEY = 'sohoa.token';
+
+const ROLE_NAMES = {
+  admin: 'Quản trị cơ quan',
+  scanner: 'Cán bộ tiếp nhận, số hóa',
+  signer: 'Người có thẩm quyền ký',
+  consumer: 'Hệ thống khai thác dữ liệu',
+  auditor: 'Kiểm tra, giám sát',
+  worker: 'Máy xử lý',
+  operator: 'Vận hành hệ thống',
+};
+
+// Each page: its address, title, who may open it (null: anyone, signed in or not).
+const PAGES = [
+  { hash: '#/', title: 'Trang chủ', roles: 'signed-in', render: home },
+  { hash: '#/tra-cuu', title: 'Tra cứu kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: records },
+  { hash: '#/hang-doi', title: 'Hàng đợi xử lý', roles: ['admin', 'auditor', 'operator'], render: queue },
+  { hash: '#/xac-minh', title: 'Xác minh văn bản điện tử', roles: null, render: verify },
+  { hash: '#/dang-nhap', title: 'Đăng nhập', roles: null, render: signIn, hidden: true },
+];
+
+// What a verification problem means, by its stable code.
+const PROBLEMS = {
+  byte_range_gap: 'Phạm vi ký để hở phần dữ liệu ngoài chữ ký.',
+  byte_range_malformed: 'Phạm vi dữ liệu được ký không đúng quy cách.',
+  byte_range_uncovered: 'Chữ ký không phủ toàn bộ tệp tại thời điểm ký.',
+  ca_constraint: 'Chứng thư trong chuỗi không được phép cấp chứng thư cho người ký.',
+  certificate_expired: 'Chứng thư số đã hết hạn tại thời điểm ký.',
+  certificate_malformed: 'Chứng thư số không đọc được.',
+  certificate_not_yet_valid: 'Chứng thư số chưa có hiệu lực tại thời điểm ký.',
+  certificate_revoked: 'Chứng thư số đã bị thu hồi.',
+  certification_not_first: 'Chữ ký chứng nhận không phải chữ ký đầu tiên của văn bản.',
+  chain_incomplete: 'Không dựng được chuỗi chứng thư đến tổ chức cung cấp dịch vụ tin cậy.',
+  cms_malformed: 'Khối chữ ký không đúng quy cách.',
+  cms_no_signed_attributes: 'Chữ ký thiếu các thuộc tính được ký.',
+  cms_not_detached: 'Chữ ký không tách rời khỏi nội dung như quy định.',
+  digest_mismatch: 'Nội dung văn bản đã bị thay đổi sau khi ký.',
+  file_unreadable: 'Không đọc được tệp.',
+  internal: 'Lỗi trong quá trình xác minh.',
+  key_usage: 'Chứng thư số không được dùng để ký văn bản.',
+  modified_after_signing: 'Văn bản bị sửa đổi sau khi ký theo cách không được phép.',
+  revision_unreadable: 'Không đọc được phiên bản văn bản đã ký.',
+  signature_removed: 'Một chữ ký đã bị gỡ khỏi văn bản.',
+  signature_unreadable: 'Không đọc được chữ ký.',
+  signer_certificate_missing: 'Không có chứng thư số của người ký.',
+  timestamp_malformed: 'Dấu thời gian không đúng quy cách.',
+  timestamp_mismatch: 'Dấu thời gian không khớp với chữ ký.',
+  timestamp_untrusted: 'Dấu thời gian không do nguồn tin cậy cấp.',
+  unsupported_algorithm: 'Thuật toán ký chưa được hỗ trợ.',
+  unsupported_sub_filter: 'Định dạng chữ ký chưa được hỗ trợ.',
+  untrusted_root: 'Chứng thư gốc không thuộc danh sách tin cậy.',
+};
+
+const REVOCATION = {
+  good: 'Chứng thư chưa bị thu hồi (đã kiểm tra).',
+  revoked: 'Chứng thư đã bị thu hồi.',
+  unknown: 'Chưa xác định được tình trạng thu hồi.',
+  not_applicable: 'Chứng thư không nêu nguồn kiểm tra thu hồi.',
+};
+
+const JOB_KINDS = { ocr: 'Nhận dạng chữ', seal: 'Đóng dấu số, lưu trữ' };
+
+const RECORD_STATUS = { active: 'Còn hiệu lực', revoked: 'Đã thu hồi', superseded: 'Đã được thay thế', disposed: 'Đã hủy theo thời hạn lưu trữ' };
+
+let session = null; // { token, role, agency, label }
+
+// ---- helpers
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else if (name === 'text') node.textContent = value;
+    else node.setAttribute(name, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+function main() {
+  return document.getElementById('noi-dung');
+}
+
+function show(title, ...content) {
+  document.title = `${title} — Sohoa`;
+  const m = main();
+  m.replaceChildren(el('h1', { text: title }), ...content);
+  m.focus();
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers);
+  if (session) headers.authorization = `Bearer ${session.token}`;
+  const response = await fetch(`/api/v1${path}`, Object.assign({}, options, { headers }));
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (_) {
+    body = null;
+  }
+  if (!response.ok) {
+    const error = new Error(messageFor(response.status, body));
+    error.status = response.status;
+    error.code = body && body.code;
+    throw error;
+  }
+  return body;
+}
+
+function messageFor(status, body) {
+  if (status === 401) return 'Mã truy cập không đúng hoặc đã bị thu hồi.';
+  if (status === 403) return 'Vai trò của bạn không được làm việc này.';
+  if (status === 404) return 'Không tìm thấy.';
+  if (status === 413) return 'Tệp quá lớn.';
+  if (status === 422) return 'Tệp không phải là PDF đọc được.';
+  if (status === 429 || status === 503) return 'Hệ thống đang bận, vui lòng thử lại sau ít phút.';
+  if (status === 400) return 'Thông tin nhập chưa đúng.';
+  return `Lỗi hệ thống (mã ${status}).`;
+}
+
+function time(value) {
+  if (!value) return 'không có';
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return date.toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', hour12: false });
+}
+
+function date(value) {
+  if (!value) return 'không có';
+  const [y, m, d] = value.split('-');
+  return d && m && y ? `${d}/${m}/${y}` : value;
+}
+
+function allowed(page) {
+  if (page.roles === null) return true;
+  if (!session) return false;
+  return page.roles === 'signed-in' || page.roles.includes(session.role);
+}
+
+// ---- frame
+
+function drawFrame(current) {
+  const menu = document.getElementById('menu');
+  menu.replaceChildren(
+    ...PAGES.filter((p) => !p.hidden && allowed(p)).map((p) =>
+      el('li', {}, el('a', { href: p.hash, 'aria-current': p === current ? 'page' : false, text: p.title })),
+    ),
+  );
+  const who = document.getElementById('who');
+  if (session) {
+    who.replaceChildren(
+      `${ROLE_NAMES[session.role] || session.role} · ${session.agency}`,
+      el('button', { type: 'button', class: 'secondary', onclick: signOut, text: 'Đăng xuất' }),
+    );
+  } else {
+    who.replaceChildren(el('a', { href: '#/dang-nhap', text: 'Đăng nhập' }));
+  }
+}
+
+async function route() {
+  const hash = location.hash && location.hash !== '#' ? location.hash.split('?')[0] : '#/';
+  const page = PAGES.find((p) => p.hash === hash);
+  if (!page) {
+    drawFrame(null);
+    show('Không tìm thấy trang', el('p', {}, 'Địa chỉ này không có trang nào. ', el('a', { href: '#/', text: 'Về trang chủ' })));
+    return;
+  }
+  if (!allowed(page)) {
+    if (!session) {
+      location.hash = '#/dang-nhap';
+      return;
+    }
+    drawFrame(null);
+    show(page.title, el('p', { class: 'error', role: 'alert', text: 'Vai trò của bạn không được mở trang này.' }));
+    return;
+  }
+  drawFrame(page);
+  await page.render(page);
+}
+
+// ---- sign in
+
+async function restore() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return;
+  try {
+    session = { token };
+    const me = await api('/me');
+    session = { token, role: me.role, agency: me.agency, label: me.label };
+  } catch (_) {
+    session = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+  }
+}
+
+function signIn(page) {
+  const status = el('p', { id: 'dang-nhap-loi', class: 'error', role: 'alert' });
+  const input = el('input', { id: 'ma-truy-cap', type: 'password', autocomplete: 'off', required: true, 'aria-describedby': 'dang-nhap-goi-y dang-nhap-loi' });
+  const form = el(
+    'form',
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.textContent = '';
+        const token = input.value.trim();
+        if (!token) {
+          status.textContent = 'Vui lòng nhập mã truy cập.';
+          return;
+        }
+        session = { token };
+        try {
+          const me = await api('/me');
+          session = { token, role: me.role, agency: me.agency, label: me.label };
+          sessionStorage.setItem(TOKEN_KEY, token);
+          location.hash = '#/';
+        } catch (error) {
+          session = null;
+          status.textContent = error.message;
+          input.focus();
+        }
+      },
+    },
+    el('label', { for: 'ma-truy-cap', text: 'Mã truy cập' }),
+    input,
+    el('p', { id: 'dang-nhap-goi-y', class: 'hint', text: 'Mã do quản trị cơ quan cấp. Mã chỉ được giữ trong thẻ trình duyệt này và mất khi đóng thẻ.' }),
+    el('button', { type: 'submit', text: 'Đăng nhập' }),
+    status,
+  );
+  show(page.title, form, el('p', {}, 'Cần kiểm tra một văn bản điện tử? ', el('a', { href: '#/xac-minh', text: 'Xác minh không cần đăng nhập' })));
+}
+
+function signOut() {
+  session = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  location.hash = '#/dang-nhap';
+}
+
+// ---- home
+
+function home(page) {
+  const mine = PAGES.filter((p) => !p.hidden && p.hash !== '#/' && allowed(p));
+  show(
+    page.title,
+    el(
+      'dl',
+      { class: 'card' },
+      el('dt', { text: 'Vai trò' }),
+      el('dd', { text: ROLE_NAMES[session.role] || session.role }),
+      el('dt', { text: 'Cơ quan' }),
+      el('dd', { text: session.agency }),
+    ),
+    el('h2', { text: 'Việc của bạn' }),
+    el('ul', {}, mine.map((p) => el('li', {}, el('a', { href: p.hash, text: p.title })))),
+  );
+}
+
+// ---- verification (public)
+
+function verify(page) {
+  const result = el('section', { 'aria-live': 'polite', 'aria-label': 'Kết quả xác minh' });
+  const input = el('input', { id: 'tep-pdf', class: 'file-input', type: 'file', accept: 'application/pdf,.pdf' });
+  const chosen = el('p', { class: 'file-name', text: 'Chưa chọn tệp nào.' });
+  const check = async (file) => {
+    if (!file) return;
+    chosen.textContent = `Tệp đã chọn: ${file.name}`;
+    result.replaceChildren(el('p', { text: `Đang xác minh tệp ${file.name}…` }));
+    try {
+      const response = await fetch('/api/v1/public/verify', { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: file });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) throw new Error(response.status === 422 ? 'Tệp không phải là PDF đọc được.' : messageFor(response.status, body));
+      result.replaceChildren(...report(file.name, body));
+    } catch (error) {
+      result.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+    }
+  };
+  input.addEventListener('change', () => check(input.files[0]));
+  const drop = el(
+    'div',
+    { class: 'drop', id: 'vung-tha' },
+    el('p', { text: 'Kéo và thả tệp PDF vào đây, hoặc' }),
+    input,
+    el('label', { for: 'tep-pdf', class: 'file-button', text: 'Chọn tệp PDF cần xác minh' }),
+    chosen,
+  );
+  drop.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    drop.classList.remove('over');
+    check(event.dataTransfer.files[0]);
+  });
+  show(
+    page.title,
+    el('p', { text: 'Kiểm tra ai đã ký văn bản, ký khi nào, văn bản có bị thay đổi sau khi ký không. Không cần đăng nhập; tệp không được lưu lại.' }),
+    drop,
+    result,
+  );
+}
+
+function report(name, body) {
+  const signatures = body.signatures || [];
+  const out = [];
+  if (signatures.length === 0) {
+    out.push(el('p', { class: 'verdict bad', text: `Tệp ${name} không có chữ ký số nào.` }));
+    return out;
+  }
+  out.push(
+    el('p', {
+      class: `verdict ${body.valid ? 'ok' : 'bad'}`,
+      text: body.valid
+        ? `Tệp ${name} hợp lệ: ${signatures.length} chữ ký đều đúng, văn bản không bị thay đổi trái phép sau khi ký.`
+        : `Tệp ${name} không hợp lệ: có chữ ký không đúng hoặc văn bản bị thay đổi sau khi ký.`,
+    }),
+  );
+  signatures.forEach((s, i) => {
+    const timestamp = s.kind === 'document_timestamp';
+    const changes = s.changes_after || [];
+    const forbidden = changes.filter((c) => !c.allowed).length;
+    const rows = [
+      ['Kết luận', s.valid ? 'Hợp lệ' : 'Không hợp lệ'],
+      [timestamp ? 'Đơn vị cấp dấu thời gian' : 'Người ký', s.signer || 'không rõ'],
+      ['Thời điểm ký ghi trong chữ ký', time(s.claimed_time)],
+      ['Thời điểm được dấu thời gian chứng minh', time(s.proven_time || s.timestamp_time)],
+      ['Mức chữ ký', s.level],
+      ['Tình trạng thu hồi', REVOCATION[s.revocation] || s.revocation],
+      [
+        'Thay đổi sau khi ký',
+        changes.length === 0 ? 'Không có thay đổi nào.' : `${changes.length} thay đổi, trong đó ${forbidden} không được phép.`,
+      ],
+    ];
+    if (s.reason) rows.push(['Lý do ký', s.reason]);
+    if (s.location) rows.push(['Nơi ký', s.location]);
+    const problems = (s.problems || []).map((p) => el('li', { 'data-code': p.code, text: PROBLEMS[p.code] || 'Chữ ký có lỗi chưa được mô tả.' }));
+    out.push(
+      el(
+        'section',
+        { class: 'card', 'aria-label': `${timestamp ? 'Dấu thời gian' : 'Chữ ký'} thứ ${i + 1}` },
+        el('h2', { text: `${timestamp ? 'Dấu thời gian' : 'Chữ ký'} thứ ${i + 1}` }),
+        el('dl', {}, rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])),
+        problems.length ? [el('h3', { text: 'Vấn đề phát hiện' }), el('ul', {}, problems)] : null,
+      ),
+    );
+  });
+  return out;
+}
+
+// ---- records
+
+async function records(page) {
+  const types = await api('/doc-types').catch(() => ({ doc_types: [] }));
+  const results = el('section', { 'aria-live': 'polite', 'aria-label': 'Kết quả tra cứu' });
+  const owner = el('input', { id: 'chu-so-huu', type: 'text', inputmode: 'numeric', autocomplete: 'off' });
+  const type = el(
+    'select',
+    { id: 'loai-giay-to' },
+    el('option', { value: '', text: 'Mọi loại giấy tờ' }),
+    types.doc_types.map((t) => el('option', { value: t.id, text: t.titles && t.titles[0] ? t.titles[0] : t.id })),
+  );
+  const validAt = el('input', { id: 'con-hieu-luc', type: 'date' });
+  const names = Object.fromEntries(types.doc_types.map((t) => [t.id, t.titles && t.titles[0] ? t.titles[0] : t.id]));
+  const form = el(
+    'form',
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const query = new URLSearchParams();
+        if (owner.value.trim()) query.set('owner', owner.value.trim());
+        if (type.value) query.set('type', type.value);
+        if (validAt.value) query.set('valid_at', validAt.value);
+        results.replaceChildren(el('p', { text: 'Đang tra cứu…' }));
+        try {
+          const body = await api(`/records?${query}`);
+          results.replaceChildren(recordTable(body.records, names));
+        } catch (error) {
+          results.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+        }
+      },
+    },
+    el(
+      'div',
+      { class: 'grid' },
+      el('div', {}, el('label', { for: 'chu-so-huu', text: 'Số định danh của chủ hồ sơ' }), owner),
+      el('div', {}, el('label', { for: 'loai-giay-to', text: 'Loại giấy tờ' }), type),
+      el('div', {}, el('label', { for: 'con-hieu-luc', text: 'Còn hiệu lực vào ngày' }), validAt),
+    ),
+    el('button', { type: 'submit', text: 'Tra cứu' }),
+  );
+  show(page.title, form, results);
+}
+
+function recordTable(list, names) {
+  if (!list.length) return el('p', { text: 'Không có kết quả nào phù hợp.' });
+  return el(
+    'table',
+    {},
+    el('caption', { class: 'hint', text: `${list.length} kết quả` }),
+    el('thead', {}, el('tr', {}, ['Loại giấy tờ', 'Chủ hồ sơ', 'Số', 'Cơ quan', 'Hiệu lực', 'Tình trạng', 'Vị trí trong sổ'].map((h) => el('th', { scope: 'col', text: h })))),
+    el(
+      'tbody',
+      {},
+      list.map((r) =>
+        el(
+          'tr',
+          {},
+          el('td', { text: names[r.doc_type] || r.doc_type }),
+          el('td', { text: r.owner_id || 'không có' }),
+          el('td', { text: r.number || 'không có' }),
+          el('td', { text: r.agency }),
+          el('td', { text: `${date(r.valid_from)} – ${r.valid_until ? date(r.valid_until) : 'không thời hạn'}` }),
+          el('td', { text: RECORD_STATUS[r.status] || r.status }),
+          el('td', { text: r.log_index === null || r.log_index === undefined ? 'chưa ghi' : `số ${r.log_index}` }),
+        ),
+      ),
+    ),
+  );
+}
+
+// ---- queue
+
+async function queue(page) {
+  const area = el('section', { 'aria-live': 'polite', 'aria-label': 'Việc không xử lý được' });
+  const load = async () => {
+    try {
+      const body = await api('/jobs?state=dead');
+      area.replaceChildren(deadJobs(body.jobs, load));
+    } catch (error) {
+      area.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+    }
+  };
+  show(page.title, el('p', { text: 'Những việc đã thử hết số lần cho phép mà không xong. Cho chạy lại khi nguyên nhân đã được khắc phục.' }), area);
+  await load();
+}
+
+function deadJobs(jobs, reload) {
+  if (!jobs.length) return el('p', { text: 'Không có việc nào bị dừng.' });
+  const mayRequeue = ['admin', 'operator'].includes(session.role);
+  return el(
+    'table',
+    {},
+    el('thead', {}, el('tr', {}, ['Số việc', 'Loại việc', 'Cơ quan', 'Số lần đã thử', mayRequeue ? 'Thao tác' : null].filter(Boolean).map((h) => el('th', { scope: 'col', text: h })))),
+    el(
+      'tbody',
+      {},
+      jobs.map((j) =>
+        el(
+          'tr',
+          {},
+          el('td', { text: j.id }),
+          el('td', { text: JOB_KINDS[j.kind] || j.kind }),
+          el('td', { text: j.agency }),
+          el('td', { text: `${j.attempts}/${j.max_attempts}` }),
+          mayRequeue
+            ? el(
+                'td',
+                {},
+                el('button', {
+                  type: 'button',
+                  text: 'Cho chạy lại',
+                  'aria-label': `Cho chạy lại việc số ${j.id}`,
+                  onclick: async () => {
+                    await api(`/jobs/${j.id}/requeue`, { method: 'POST' });
+                    await reload();
+                  },
+                }),
+              )
+            : null,
+        ),
+      ),
+    ),
+  );
+}
+
+// ---- start
+
+window.addEventListener('hashchange', route);
+window.addEventListener('DOMContentLoaded', async () => {
+  await restore();
+  await route();
+});

@@ -1,0 +1,171 @@
+// The desk in a real browser: Debian's chromium driven by playwright-core against a running
+// `sohoa serve` (tests/browser.rs starts it and passes what it seeded in the environment).
+// Every page visited is checked with axe-core (no serious or critical violation), for
+// English words left in its text, and for horizontal scrolling at 1366x768; each flow
+// leaves a screenshot under SOHOA_SHOTS. Prints one line per check; exits 1 on a failure.
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const need = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const base = need('SOHOA_DESK_URL');
+const shots = need('SOHOA_SHOTS');
+const tokens = { scanner: need('SOHOA_SCANNER_TOKEN'), operator: need('SOHOA_OPERATOR_TOKEN') };
+const owner = need('SOHOA_OWNER');
+const sealedPdf = need('SOHOA_SEALED_PDF');
+const tamperedPdf = need('SOHOA_TAMPERED_PDF');
+mkdirSync(shots, { recursive: true });
+// Evaluated through the debugging protocol, which the page's Content-Security-Policy (kept
+// in force: the desk must work under it) does not apply to, unlike an injected script tag.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// Words of an English interface that are not Vietnamese syllables written without marks.
+const ENGLISH = new Set(
+  ('the and or of for with from your you sign signed signature signatures login logout log out search results result ' +
+    'record records verify verified verification valid invalid file files upload download submit cancel save delete error errors ' +
+    'loading please token password user home page queue jobs job retry requeue agency role status date type owner number ' +
+    'document documents dossier dossiers scan scans not found yes none unknown true false null undefined nan object click ' +
+    'drop here select choose open close back next previous welcome dashboard settings help about issued issue expires expired')
+    .split(/\s+/),
+);
+
+const failures = [];
+function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+}
+
+async function inspect(page, name) {
+  await page.evaluate(axeSource);
+  const axe = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+  });
+  check(axe.length === 0, `${name}: no serious or critical accessibility violation${axe.length ? ` (${axe.join('; ')})` : ''}`);
+  const text = await page.evaluate(() => document.body.innerText);
+  const english = [...new Set(text.toLowerCase().match(/[a-z]+/g) || [])].filter((w) => ENGLISH.has(w));
+  check(english.length === 0, `${name}: no English word in the text${english.length ? ` (${english.join(', ')})` : ''}`);
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  check(widths[0] <= widths[1], `${name}: no horizontal scroll at 1366x768 (${widths[0]} <= ${widths[1]})`);
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'sohoa-desk-'));
+// A fresh profile directory: playwright passes it to chromium as --user-data-dir.
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.SOHOA_CHROMIUM || '/usr/bin/chromium',
+  viewport: { width: 1366, height: 768 },
+  locale: 'vi-VN',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    // the browser's own words (date formats, pickers) in Vietnamese, as at the desk
+    '--lang=vi-VN',
+  ],
+});
+try {
+  const page = context.pages()[0] || (await context.newPage());
+  const offsite = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) offsite.push(r.url());
+  });
+  const scriptErrors = [];
+  page.on('pageerror', (e) => scriptErrors.push(e.message));
+
+  // Sign in: a wrong token is refused in Vietnamese; the scanner's menu is the scanner's.
+  await page.goto(`${base}/`);
+  await page.waitForURL(/#\/dang-nhap$/);
+  await page.getByRole('heading', { name: 'Đăng nhập' }).waitFor();
+  await inspect(page, 'dang-nhap');
+  await page.getByLabel('Mã truy cập').fill('sai-ma');
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Mã truy cập không đúng' }).waitFor();
+  check(true, 'a wrong token is refused with a Vietnamese reason');
+  await page.getByLabel('Mã truy cập').fill(tokens.scanner);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.getByRole('heading', { name: 'Trang chủ' }).waitFor();
+  const navigation = page.getByRole('navigation', { name: 'Trình đơn chính' });
+  const menu = () => navigation.innerText();
+  let items = await menu();
+  check(items.includes('Tra cứu kết quả số hóa') && !items.includes('Hàng đợi xử lý'), `the scanner's menu: ${items.replace(/\s+/g, ' ')}`);
+  check((await page.locator('#who').innerText()).includes('Cán bộ tiếp nhận, số hóa'), 'the role is named in Vietnamese');
+  check(!page.url().includes(tokens.scanner), 'the token is not in the address');
+  await inspect(page, 'trang-chu');
+
+  // Records: search by owner; the seeded record is listed with its type's title.
+  await navigation.getByRole('link', { name: 'Tra cứu kết quả số hóa' }).click();
+  await page.getByLabel('Số định danh của chủ hồ sơ').fill(owner);
+  await page.getByRole('button', { name: 'Tra cứu' }).click();
+  const table = page.getByRole('table');
+  await table.waitFor();
+  const rows = await table.locator('tbody tr').count();
+  const tableText = await table.innerText();
+  check(rows === 1 && tableText.includes(owner) && tableText.includes('Còn hiệu lực'), `the owner's record is found (${rows} row)`);
+  await inspect(page, 'tra-cuu');
+
+  // A reload keeps the session (the tab's storage); signing out ends it.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Tra cứu kết quả số hóa' }).waitFor();
+  check(true, 'a reload keeps the session');
+  await page.getByRole('button', { name: 'Đăng xuất' }).click();
+  await page.waitForURL(/#\/dang-nhap$/);
+  check((await page.evaluate(() => sessionStorage.length)) === 0, 'signing out forgets the token');
+
+  // The operator's menu has the queue and not the records.
+  await page.getByLabel('Mã truy cập').fill(tokens.operator);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.getByRole('heading', { name: 'Trang chủ' }).waitFor();
+  items = await menu();
+  check(items.includes('Hàng đợi xử lý') && !items.includes('Tra cứu kết quả số hóa'), `the operator's menu: ${items.replace(/\s+/g, ' ')}`);
+  await navigation.getByRole('link', { name: 'Hàng đợi xử lý' }).click();
+  await page.getByText('Không có việc nào bị dừng.').waitFor();
+  await inspect(page, 'hang-doi');
+  await page.goto(`${base}/#/tra-cuu`);
+  await page.getByRole('alert').filter({ hasText: 'Vai trò của bạn không được mở trang này.' }).waitFor();
+  check(true, 'a page outside the role is refused');
+  await page.getByRole('button', { name: 'Đăng xuất' }).click();
+
+  // Public verification, signed out: a sealed PDF is valid, a changed one is not.
+  await page.goto(`${base}/#/xac-minh`);
+  await page.getByRole('heading', { name: 'Xác minh văn bản điện tử' }).waitFor();
+  await page.getByLabel('Chọn tệp PDF cần xác minh').setInputFiles(sealedPdf);
+  const verdict = page.locator('.verdict');
+  await verdict.waitFor();
+  let said = await verdict.innerText();
+  check(said.includes('hợp lệ') && !said.includes('không hợp lệ'), `a sealed PDF: ${said}`);
+  const card = await page.locator('section.card').first().innerText();
+  check(card.includes('Người ký') && card.includes('CN=') && card.includes('Không có thay đổi nào.'), 'the signer and no change after signing are shown');
+  await inspect(page, 'xac-minh-hop-le');
+  await page.getByLabel('Chọn tệp PDF cần xác minh').setInputFiles(tamperedPdf);
+  await page.locator('.verdict.bad').waitFor();
+  said = await verdict.innerText();
+  check(said.includes('không hợp lệ'), `a changed PDF: ${said}`);
+  check(
+    (await page.locator('section.card li[data-code="digest_mismatch"]').innerText()).includes('Nội dung văn bản đã bị thay đổi sau khi ký'),
+    'the change is told in Vietnamese',
+  );
+  await inspect(page, 'xac-minh-bi-sua');
+
+  check(offsite.length === 0, `nothing loaded from another origin${offsite.length ? ` (${offsite.join(', ')})` : ''}`);
+  check(scriptErrors.length === 0, `no script error${scriptErrors.length ? ` (${scriptErrors.join('; ')})` : ''}`);
+} catch (error) {
+  failures.push(String(error && error.stack ? error.stack : error));
+  console.log(`FAIL ${error}`);
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(`${failures.length === 0 ? 'passed' : 'failed'}: ${failures.length} failure(s)`);
+process.exit(failures.length === 0 ? 0 : 1);
