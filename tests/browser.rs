@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 #[tokio::test]
-async fn the_desk_signs_in_finds_records_and_verifies_in_a_browser() {
+async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_browser() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     assert!(
         script.join("node_modules/playwright-core").is_dir() && script.join("node_modules/axe-core").is_dir(),
@@ -20,13 +20,24 @@ async fn the_desk_signs_in_finds_records_and_verifies_in_a_browser() {
     let chromium = std::env::var("SOHOA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(Path::new(&chromium).exists(), "no chromium at {chromium}: run scripts/install-deps.sh");
 
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| c.workers = 1).await;
     let code = app.birth_dossier().await;
     archived_record(&app, "khaisinh-1", &code, "birth_certificate", "2024-03-01").await;
     let files = tempfile::tempdir().unwrap();
     let sealed = sealed_sample();
     std::fs::write(files.path().join("ban-sao.pdf"), &sealed).unwrap();
     std::fs::write(files.path().join("ban-sao-bi-sua.pdf"), tampered(&sealed)).unwrap();
+    std::fs::write(files.path().join("giay-chung-sinh.png"), sample_scan()).unwrap();
+    // an application form as the samples generator prints one
+    let made = Command::new(worker_binary())
+        .args(["samples", "--types", "application_form", "--quality", "clean", "--seed", "3", "-o"])
+        .arg(files.path().join("samples"))
+        .arg("--policies")
+        .arg(&app.config.policies_dir)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let form = files.path().join("samples/0000-application_form-clean.png");
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
 
     let base = app.base.clone();
@@ -43,6 +54,8 @@ async fn the_desk_signs_in_finds_records_and_verifies_in_a_browser() {
             .env("SOHOA_OWNER", "001186012345")
             .env("SOHOA_SEALED_PDF", files_dir.join("ban-sao.pdf"))
             .env("SOHOA_TAMPERED_PDF", files_dir.join("ban-sao-bi-sua.pdf"))
+            .env("SOHOA_BIRTH_NOTICE", files_dir.join("giay-chung-sinh.png"))
+            .env("SOHOA_APPLICATION_FORM", form)
             .env("SOHOA_CHROMIUM", chromium)
             .output()
             .expect("node runs")
@@ -52,7 +65,7 @@ async fn the_desk_signs_in_finds_records_and_verifies_in_a_browser() {
     let out = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     println!("{out}");
     assert!(run.status.success(), "the browser flows failed:\n{out}");
-    for shot in ["dang-nhap", "trang-chu", "tra-cuu", "hang-doi", "xac-minh-hop-le", "xac-minh-bi-sua"] {
+    for shot in ["dang-nhap", "trang-chu", "tra-cuu", "tiep-nhan", "ho-so", "hang-doi", "xac-minh-hop-le", "xac-minh-bi-sua"] {
         assert!(shots.join(format!("{shot}.png")).is_file(), "no screenshot {shot}.png");
     }
     app.stop().await;

@@ -18,6 +18,8 @@ const ROLE_NAMES = {
 // Each page: its address, title, who may open it (null: anyone, signed in or not).
 const PAGES = [
   { hash: '#/', title: 'Trang chủ', roles: 'signed-in', render: home },
+  { hash: '#/tiep-nhan', title: 'Tiếp nhận hồ sơ', roles: ['scanner'], render: intake },
+  { hash: '#/ho-so/', prefix: true, title: 'Hồ sơ', roles: ['scanner'], render: dossier, hidden: true },
   { hash: '#/tra-cuu', title: 'Tra cứu kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: records },
   { hash: '#/hang-doi', title: 'Hàng đợi xử lý', roles: ['admin', 'auditor', 'operator'], render: queue },
   { hash: '#/xac-minh', title: 'Xác minh văn bản điện tử', roles: null, render: verify },
@@ -166,8 +168,12 @@ function drawFrame(current) {
 }
 
 async function route() {
+  if (watching) {
+    clearTimeout(watching.timer);
+    watching = null;
+  }
   const hash = location.hash && location.hash !== '#' ? location.hash.split('?')[0] : '#/';
-  const page = PAGES.find((p) => p.hash === hash);
+  const page = PAGES.find((p) => (p.prefix ? hash.startsWith(p.hash) && hash.length > p.hash.length : p.hash === hash));
   if (!page) {
     drawFrame(null);
     show('Không tìm thấy trang', el('p', {}, 'Địa chỉ này không có trang nào. ', el('a', { href: '#/', text: 'Về trang chủ' })));
@@ -183,7 +189,7 @@ async function route() {
     return;
   }
   drawFrame(page);
-  await page.render(page);
+  await page.render(page, decodeURIComponent(hash.slice(page.hash.length)));
 }
 
 // ---- sign in
@@ -478,6 +484,313 @@ function deadJobs(jobs, reload) {
         ),
       ),
     ),
+  );
+}
+
+// ---- scanning desk
+
+const COMPONENT_STATUS = {
+  missing: 'Chưa có',
+  pending: 'Đang xử lý',
+  digitized: 'Đã nhận dạng, đang đóng dấu',
+  satisfied: 'Đạt',
+  flagged: 'Cần kiểm tra lại',
+  failed: 'Xử lý lỗi',
+};
+const SCAN_STATUS = {
+  queued: 'Đang chờ nhận dạng',
+  processing: 'Đang nhận dạng',
+  done: 'Đã nhận dạng, đang đóng dấu số',
+  sealed: 'Đã đóng dấu số',
+  unsealed: 'Không đóng dấu được',
+  failed: 'Không xử lý được',
+};
+const FLAGS = {
+  wrong_type: 'Loại giấy tờ nhận ra không đúng với thành phần này.',
+  wrong_owner: 'Số định danh trên giấy tờ không khớp với người nộp.',
+  low_confidence: 'Máy chưa chắc chắn về loại giấy tờ; cán bộ cần xem lại.',
+};
+const FIELD_NAMES = {
+  owner_id: 'Số định danh',
+  full_name: 'Họ và tên',
+  date_of_birth: 'Ngày sinh',
+  issue_date: 'Ngày cấp',
+  expiry_date: 'Có giá trị đến',
+  document_number: 'Số văn bản',
+  issuing_agency: 'Cơ quan cấp',
+  address: 'Địa chỉ',
+  enterprise_code: 'Mã số doanh nghiệp',
+  enterprise_name: 'Tên doanh nghiệp',
+  subject: 'Nội dung đề nghị',
+};
+const DOSSIER_STATUS = { received: 'Đã tiếp nhận', in_processing: 'Đã chuyển xử lý' };
+const SERVER_ERRORS = {
+  invalid_citizen_id: 'Số định danh cá nhân không hợp lệ.',
+  invalid_enterprise_code: 'Mã số doanh nghiệp không hợp lệ.',
+  unknown_procedure: 'Không có thủ tục này.',
+  upload_too_large: 'Tệp quá lớn.',
+  unsupported_media_type: 'Tệp không phải ảnh quét hay PDF được hỗ trợ.',
+  corrupt_image: 'Ảnh bị hỏng, không đọc được.',
+  too_many_pixels: 'Ảnh quá lớn.',
+  empty_upload: 'Tệp rỗng.',
+  invalid_reason: 'Lý do cần từ 1 đến 1000 ký tự.',
+};
+
+// Where an identifier breaks the rules, in words; null when it keeps them.
+const PROVINCES = new Set([1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42, 44,
+  45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96]);
+function idProblem(kind, id) {
+  if (!id) return 'Chưa nhập.';
+  if (kind === 'citizen') {
+    if (!/^\d+$/.test(id)) return 'Số định danh chỉ gồm chữ số.';
+    if (id.length === 9) return null;
+    if (id.length !== 12) return `Số định danh cá nhân có 12 chữ số (chứng minh nhân dân cũ: 9); đã nhập ${id.length}.`;
+    if (!PROVINCES.has(Number(id.slice(0, 3)))) return `Ba chữ số đầu (${id.slice(0, 3)}) không phải mã tỉnh, thành phố nơi đăng ký khai sinh.`;
+    if (id[3] > '5') return 'Chữ số thứ tư (thế kỷ và giới tính) chỉ từ 0 đến 5.';
+    return null;
+  }
+  if (!/^\d{10}(-\d{3})?$/.test(id)) return 'Mã số doanh nghiệp gồm 10 chữ số, đơn vị phụ thuộc thêm dấu gạch và 3 chữ số.';
+  return null;
+}
+
+function serverError(error) {
+  return (error.code && SERVER_ERRORS[error.code]) || error.message;
+}
+
+async function intake(page) {
+  const list = await api('/procedures');
+  const procedures = list.procedures.sort((a, b) => a.name.localeCompare(b.name, 'vi'));
+  const status = el('p', { id: 'tiep-nhan-loi', class: 'error', role: 'alert' });
+  const search = el('input', { id: 'tim-thu-tuc', type: 'search', autocomplete: 'off', 'aria-controls': 'thu-tuc' });
+  const select = el('select', { id: 'thu-tuc', size: 6, required: true });
+  const fill = () => {
+    const words = search.value.trim().toLocaleLowerCase('vi').split(/\s+/).filter(Boolean);
+    const shown = procedures.filter((p) => words.every((w) => `${p.name} ${p.code}`.toLocaleLowerCase('vi').includes(w)));
+    select.replaceChildren(...shown.map((p) => el('option', { value: p.code, text: `${p.name} (${p.code})` })));
+    if (shown.length === 1) select.value = shown[0].code;
+  };
+  search.addEventListener('input', fill);
+  fill();
+  const kind = el('select', { id: 'loai-nguoi-nop' }, el('option', { value: 'citizen', text: 'Công dân' }), el('option', { value: 'enterprise', text: 'Doanh nghiệp' }));
+  const idHint = el('p', { id: 'so-dinh-danh-goi-y', class: 'hint', 'aria-live': 'polite' });
+  const id = el('input', { id: 'so-dinh-danh', type: 'text', inputmode: 'numeric', autocomplete: 'off', required: true, 'aria-describedby': 'so-dinh-danh-goi-y' });
+  const checkId = () => {
+    const problem = idProblem(kind.value, id.value.trim());
+    id.setAttribute('aria-invalid', problem && id.value ? 'true' : 'false');
+    idHint.textContent = id.value ? problem || 'Hợp lệ.' : '';
+    idHint.className = problem && id.value ? 'hint error' : 'hint';
+    return problem;
+  };
+  id.addEventListener('input', checkId);
+  kind.addEventListener('change', checkId);
+  const name = el('input', { id: 'ten-nguoi-nop', type: 'text', autocomplete: 'off', required: true });
+  const form = el(
+    'form',
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        status.textContent = '';
+        if (!select.value) {
+          status.textContent = 'Vui lòng chọn thủ tục.';
+          return;
+        }
+        const problem = checkId();
+        if (problem) {
+          status.textContent = `Số định danh chưa đúng: ${problem}`;
+          id.focus();
+          return;
+        }
+        if (!name.value.trim()) {
+          status.textContent = 'Vui lòng nhập họ tên người nộp.';
+          return;
+        }
+        try {
+          const body = { procedure: select.value, applicant: { kind: kind.value, id: id.value.trim(), name: name.value.trim() } };
+          const created = await api('/dossiers', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          location.hash = `#/ho-so/${encodeURIComponent(created.code)}`;
+        } catch (error) {
+          status.textContent = serverError(error);
+        }
+      },
+    },
+    el('label', { for: 'tim-thu-tuc', text: 'Tìm thủ tục theo tên hoặc mã' }),
+    search,
+    el('label', { for: 'thu-tuc', text: 'Thủ tục' }),
+    select,
+    el('div', { class: 'grid' },
+      el('div', {}, el('label', { for: 'loai-nguoi-nop', text: 'Người nộp là' }), kind),
+      el('div', {}, el('label', { for: 'so-dinh-danh', text: 'Số định danh cá nhân hoặc mã số doanh nghiệp' }), id, idHint),
+      el('div', {}, el('label', { for: 'ten-nguoi-nop', text: 'Họ tên người nộp hoặc tên doanh nghiệp' }), name),
+    ),
+    el('button', { type: 'submit', text: 'Tạo hồ sơ' }),
+    status,
+  );
+  show(page.title, form);
+}
+
+let watching = null; // the dossier whose scans are being followed, and its timer
+
+async function dossier(page, code) {
+  if (watching) clearTimeout(watching.timer);
+  watching = { code, timer: null };
+  const area = el('div', {});
+  const live = el('p', { class: 'hint', 'aria-live': 'polite', id: 'trang-thai-cap-nhat' });
+  show(`${page.title} ${code}`, live, area);
+  const types = await api('/doc-types').catch(() => ({ doc_types: [] }));
+  const titles = Object.fromEntries(types.doc_types.map((t) => [t.id, t.titles && t.titles[0] ? t.titles[0] : t.id]));
+  const records = {};
+  const draw = async () => {
+    if (!watching || watching.code !== code) return;
+    let d;
+    try {
+      d = await api(`/dossiers/${encodeURIComponent(code)}`);
+    } catch (error) {
+      area.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+      return;
+    }
+    for (const item of d.checklist) {
+      if (item.record && !records[item.record]) records[item.record] = await api(`/records/${encodeURIComponent(item.record)}`).catch(() => null);
+    }
+    const focused = document.activeElement && document.activeElement.id;
+    area.replaceChildren(...dossierView(d, titles, records, draw));
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+    const busy = d.scans.some((s) => ['queued', 'processing', 'done'].includes(s.status));
+    live.textContent = busy ? 'Đang theo dõi các bản quét: trang tự cập nhật.' : '';
+    if (busy) watching.timer = setTimeout(draw, 1000);
+  };
+  await draw();
+}
+
+function dossierView(d, titles, records, redraw) {
+  const required = d.checklist.filter((c) => c.required);
+  const done = required.filter((c) => c.status === 'satisfied').length;
+  const head = el(
+    'dl',
+    { class: 'card' },
+    el('dt', { text: 'Thủ tục' }), el('dd', { text: `${d.procedure_name || d.procedure} (${d.procedure})` }),
+    el('dt', { text: 'Người nộp' }), el('dd', { text: `${d.applicant.name} · ${d.applicant.id}` }),
+    el('dt', { text: 'Tình trạng' }), el('dd', { id: 'tinh-trang-ho-so', text: DOSSIER_STATUS[d.status] || 'Đang xử lý' }),
+    el('dt', { text: 'Thành phần bắt buộc đã đạt' }), el('dd', { id: 'da-dat', text: `${done}/${required.length}` }),
+    el('dt', { text: 'Hạn trả kết quả' }), el('dd', { text: time(d.due_at) }),
+  );
+  const items = d.checklist.map((c, i) => component(d, c, i, titles, records, redraw));
+  return [head, el('h2', { text: 'Thành phần hồ sơ' }), ...items, forwardForm(d, done === required.length, redraw)];
+}
+
+function component(d, c, i, titles, records, redraw) {
+  const scans = d.scans.filter((s) => s.component === c.component);
+  const section = el('section', { class: 'card', 'aria-labelledby': `tp-${i}`, 'data-component': c.component });
+  const record = c.record ? records[c.record] : null;
+  const parts = [
+    el('h3', { id: `tp-${i}`, text: `${c.name || c.component}${c.required ? ' (bắt buộc)' : ' (không bắt buộc)'}` }),
+    el('p', {}, 'Tình trạng: ', el('strong', { class: 'tinh-trang', text: COMPONENT_STATUS[c.status] || 'Đang xử lý' }), c.reused ? ' · dùng lại kết quả đã có' : ''),
+  ];
+  if (c.condition) parts.push(el('p', { class: 'hint', text: `Khi nào cần: ${c.condition}` }));
+  for (const flag of c.flags || []) parts.push(el('p', { class: 'error', 'data-flag': flag, text: FLAGS[flag] || 'Cần cán bộ kiểm tra lại.' }));
+  if (record) parts.push(recordSummary(record, titles));
+  if (scans.length) {
+    parts.push(
+      el('ul', { class: 'scans' },
+        scans.map((s) =>
+          el('li', { 'data-scan': s.id },
+            `Bản quét số ${s.id}, ${s.pages} trang: `,
+            el('span', { class: 'scan-status', text: SCAN_STATUS[s.status] || 'Đang xử lý' }),
+            s.quality && s.quality.rescan_advised
+              ? el('ul', { class: 'error' }, s.quality.findings.map((f) => el('li', { text: `Trang ${f.page}: ${f.reason}` })))
+              : null,
+          ),
+        ),
+      ),
+    );
+  }
+  if (d.status === 'received' && c.status !== 'satisfied') {
+    for (const offer of c.reuse_candidates || []) {
+      parts.push(
+        el('div', { class: 'offer' },
+          el('p', { text: `Đã có ${titles[offer.doc_type] || 'giấy tờ'} số ${offer.number || 'không ghi'} do ${offer.agency} cấp ngày ${date(offer.issue_date)}, hiệu lực đến ${offer.valid_until ? date(offer.valid_until) : 'không thời hạn'}.` }),
+          el('button', {
+            type: 'button',
+            text: 'Dùng lại giấy tờ này',
+            onclick: async () => {
+              await api(`/dossiers/${encodeURIComponent(d.code)}/components/${encodeURIComponent(c.component)}/reuse`, {
+                method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ record: offer.record }),
+              });
+              await redraw();
+            },
+          }),
+        ),
+      );
+    }
+    const input = el('input', { id: `tep-${i}`, class: 'file-input', type: 'file', multiple: true, accept: 'image/png,image/jpeg,image/tiff,application/pdf' });
+    const said = el('p', { class: 'file-name', 'aria-live': 'polite' });
+    input.addEventListener('change', async () => {
+      const files = [...input.files];
+      for (const [n, file] of files.entries()) {
+        said.textContent = `Đang gửi tệp ${n + 1}/${files.length}: ${file.name}`;
+        try {
+          const response = await fetch(`/api/v1/dossiers/${encodeURIComponent(d.code)}/components/${encodeURIComponent(c.component)}/scans`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${session.token}`, 'content-type': file.type || 'application/octet-stream' },
+            body: file,
+          });
+          const body = await response.json().catch(() => null);
+          if (!response.ok) throw Object.assign(new Error(messageFor(response.status, body)), { code: body && body.code });
+        } catch (error) {
+          said.textContent = `Tệp ${file.name}: ${serverError(error)}`;
+          return;
+        }
+      }
+      said.textContent = `Đã gửi ${files.length} tệp.`;
+      await redraw();
+    });
+    parts.push(el('div', { class: 'upload' }, input, el('label', { for: `tep-${i}`, class: 'file-button', text: 'Chọn các trang đã quét' }), said));
+  }
+  section.append(...parts.flat().filter(Boolean));
+  return section;
+}
+
+function recordSummary(r, titles) {
+  const rows = [['Loại giấy tờ máy nhận ra', titles[r.doc_type] || r.doc_type]];
+  if (r.classification && typeof r.classification.confidence === 'number') rows.push(['Độ tin cậy', `${Math.round(r.classification.confidence * 100)} %`]);
+  for (const [name, f] of Object.entries(r.fields || {})) {
+    rows.push([FIELD_NAMES[name] || 'Thông tin khác', /^\d{4}-\d{2}-\d{2}$/.test(f.value) ? date(f.value) : f.value]);
+  }
+  rows.push(['Chữ ký số', (r.signatures || []).length ? 'Đã đóng dấu số của cơ quan' : 'Chưa có']);
+  return el('dl', { class: 'record' }, rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
+function forwardForm(d, complete, redraw) {
+  if (d.status !== 'received') return el('p', { id: 'da-chuyen', text: 'Hồ sơ đã được chuyển xử lý.' });
+  const status = el('p', { class: 'error', role: 'alert' });
+  const reason = el('textarea', { id: 'ly-do', rows: 2, 'aria-describedby': 'ly-do-goi-y' });
+  return el(
+    'form',
+    {
+      class: 'card',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const body = complete ? {} : { override_reason: reason.value.trim() };
+        if (!complete && !body.override_reason) {
+          status.textContent = 'Hồ sơ còn thiếu thành phần bắt buộc: cần ghi lý do để chuyển.';
+          reason.focus();
+          return;
+        }
+        try {
+          await api(`/dossiers/${encodeURIComponent(d.code)}/forward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          await redraw();
+        } catch (error) {
+          status.textContent = serverError(error);
+        }
+      },
+    },
+    el('h2', { text: 'Chuyển hồ sơ đến bộ phận giải quyết' }),
+    complete ? el('p', { text: 'Hồ sơ đã đủ các thành phần bắt buộc.' }) : [
+      el('label', { for: 'ly-do', text: 'Lý do chuyển khi hồ sơ chưa đủ' }),
+      reason,
+      el('p', { id: 'ly-do-goi-y', class: 'hint', text: 'Lý do được ghi vào nhật ký kiểm tra.' }),
+    ],
+    el('button', { type: 'submit', text: 'Chuyển xử lý' }),
+    status,
   );
 }
 

@@ -698,7 +698,7 @@ fn schemas() -> Value {
             "valid_from": nullable("string"), "valid_until": nullable("string"),
             "digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}, "size": {"type": "integer"},
             "manifest_digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
-            "signatures": {}, "flags": {}, "log_index": nullable("integer"),
+            "signatures": {}, "classification": {}, "fields": {}, "flags": {}, "log_index": nullable("integer"),
             "status": {"enum": ["active", "revoked", "superseded", "disposed"]},
             "status_reason": nullable("string"), "superseded_by": nullable("string"), "created_at": string()
         })),

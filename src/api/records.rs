@@ -36,6 +36,8 @@ pub fn render(r: &Record) -> Value {
         "size": r.size,
         "manifest_digest": r.manifest_digest.prefixed(),
         "signatures": r.summary.get("signatures"),
+        "classification": r.summary.get("classification"),
+        "fields": r.summary.get("fields"),
         "flags": r.summary.get("flags"),
         "log_index": r.log_index,
         "status": r.status,

@@ -20,6 +20,8 @@ const tokens = { scanner: need('SOHOA_SCANNER_TOKEN'), operator: need('SOHOA_OPE
 const owner = need('SOHOA_OWNER');
 const sealedPdf = need('SOHOA_SEALED_PDF');
 const tamperedPdf = need('SOHOA_TAMPERED_PDF');
+const birthNotice = need('SOHOA_BIRTH_NOTICE');
+const applicationForm = need('SOHOA_APPLICATION_FORM');
 mkdirSync(shots, { recursive: true });
 // Evaluated through the debugging protocol, which the page's Content-Security-Policy (kept
 // in force: the desk must work under it) does not apply to, unlike an injected script tag.
@@ -115,7 +117,52 @@ try {
   check(rows === 1 && tableText.includes(owner) && tableText.includes('Còn hiệu lực'), `the owner's record is found (${rows} row)`);
   await inspect(page, 'tra-cuu');
 
+  // The scanning desk: a procedure found by a word of its name, the applicant's number checked
+  // as typed, two components scanned and followed until sealed, the dossier forwarded.
+  await navigation.getByRole('link', { name: 'Tiếp nhận hồ sơ' }).click();
+  await page.getByLabel('Tìm thủ tục theo tên hoặc mã').fill('khai sinh');
+  const options = await page.getByLabel('Thủ tục', { exact: true }).locator('option').allInnerTexts();
+  check(options.length >= 1 && options.every((o) => o.toLowerCase().includes('khai sinh')), `the procedure search narrows the list: ${options.join('; ')}`);
+  await page.getByLabel('Thủ tục', { exact: true }).selectOption({ label: options.find((o) => o.startsWith('Đăng ký khai sinh')) });
+  const idBox = page.getByLabel('Số định danh cá nhân hoặc mã số doanh nghiệp');
+  const idHint = page.locator('#so-dinh-danh-goi-y');
+  await idBox.fill('00118601');
+  check((await idHint.innerText()).includes('có 12 chữ số'), `a short number is explained as typed: ${await idHint.innerText()}`);
+  await idBox.fill('097186012345');
+  check((await idHint.innerText()).includes('mã tỉnh'), `a number with no province is explained: ${await idHint.innerText()}`);
+  await idBox.fill(owner);
+  check((await idHint.innerText()) === 'Hợp lệ.', 'a good number is accepted');
+  await page.getByLabel('Họ tên người nộp hoặc tên doanh nghiệp').fill('Nguyễn Thị Hoa');
+  await inspect(page, 'tiep-nhan');
+  await page.getByRole('button', { name: 'Tạo hồ sơ' }).click();
+  await page.waitForURL(/#\/ho-so\//);
+  const opened = Date.now();
+  const notice = page.locator('section[data-component="hospital_birth_notice"]');
+  const form = page.locator('section[data-component="application_form"]');
+  await notice.waitFor();
+  check((await page.locator('section[data-component]').count()) === 3, 'the checklist has the procedure\'s three components');
+  await notice.locator('input[type=file]').setInputFiles(birthNotice);
+  await form.locator('input[type=file]').setInputFiles(applicationForm);
+  await notice.locator('.scan-status', { hasText: 'Đã đóng dấu số' }).waitFor({ timeout: 120000 });
+  await form.locator('.scan-status', { hasText: 'Đã đóng dấu số' }).waitFor({ timeout: 120000 });
+  const sealedIn = (Date.now() - opened) / 1000;
+  console.log(`figure: scanning desk, dossier opened to both components sealed: ${sealedIn.toFixed(1)} s`);
+  const noticeText = await notice.innerText();
+  check(noticeText.includes('Đạt') && noticeText.includes('GIẤY CHỨNG SINH') && noticeText.includes(owner), 'the birth notice is satisfied, its type and owner shown');
+  const formText = await form.innerText();
+  check(formText.includes('Loại giấy tờ máy nhận ra') && formText.includes('Độ tin cậy'), 'the application form shows the type found and its confidence');
+  const flagged = await form.locator('[data-flag]').allInnerTexts();
+  check(flagged.every((f) => !/[a-z]+_[a-z]+/.test(f)), `flags are told in Vietnamese: ${flagged.join(' ') || 'none'}`);
+  await inspect(page, 'ho-so');
+  const complete = (await page.locator('#da-dat').innerText()) === '2/2';
+  if (!complete) await page.getByLabel('Lý do chuyển khi hồ sơ chưa đủ').fill('Công dân bổ sung tờ khai sau.');
+  await page.getByRole('button', { name: 'Chuyển xử lý' }).click();
+  await page.locator('#da-chuyen').waitFor();
+  check((await page.locator('#tinh-trang-ho-so').innerText()) === 'Đã chuyển xử lý', `the dossier is forwarded (${complete ? 'complete' : 'with a reason'})`);
+  console.log(`figure: scanning desk, dossier opened to forwarded: ${((Date.now() - opened) / 1000).toFixed(1)} s`);
+
   // A reload keeps the session (the tab's storage); signing out ends it.
+  await navigation.getByRole('link', { name: 'Tra cứu kết quả số hóa' }).click();
   await page.reload();
   await page.getByRole('heading', { name: 'Tra cứu kết quả số hóa' }).waitFor();
   check(true, 'a reload keeps the session');
