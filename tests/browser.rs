@@ -23,6 +23,7 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     let app = TestApp::spawn_with(|c| c.workers = 1).await;
     let code = app.birth_dossier().await;
     archived_record(&app, "khaisinh-1", &code, "birth_certificate", "2024-03-01").await;
+    archived_record(&app, "kethon-1", &code, "marriage_certificate", "2015-06-20").await;
     let files = tempfile::tempdir().unwrap();
     let sealed = sealed_sample();
     std::fs::write(files.path().join("ban-sao.pdf"), &sealed).unwrap();

@@ -114,7 +114,7 @@ try {
   await table.waitFor();
   const rows = await table.locator('tbody tr').count();
   const tableText = await table.innerText();
-  check(rows === 1 && tableText.includes(owner) && tableText.includes('Còn hiệu lực'), `the owner's record is found (${rows} row)`);
+  check(rows === 2 && tableText.includes(owner) && tableText.includes('GIẤY KHAI SINH'), `the owner's two records are found (${rows} rows)`);
   await inspect(page, 'tra-cuu');
 
   // The scanning desk: a procedure found by a word of its name, the applicant's number checked
@@ -153,6 +153,12 @@ try {
   check(formText.includes('Loại giấy tờ máy nhận ra') && formText.includes('Độ tin cậy'), 'the application form shows the type found and its confidence');
   const flagged = await form.locator('[data-flag]').allInnerTexts();
   check(flagged.every((f) => !/[a-z]+_[a-z]+/.test(f)), `flags are told in Vietnamese: ${flagged.join(' ') || 'none'}`);
+  // the parents' marriage certificate is already a record: reused in one click
+  const marriage = page.locator('section[data-component="parents_marriage_certificate"]');
+  check((await marriage.innerText()).includes('Đã có'), 'a record of the applicant is offered for reuse');
+  await marriage.getByRole('button', { name: 'Dùng lại giấy tờ này' }).click();
+  await marriage.getByText('dùng lại kết quả đã có').waitFor();
+  check((await marriage.locator('.tinh-trang').innerText()) === 'Đạt', 'the reused component is satisfied');
   await inspect(page, 'ho-so');
   const complete = (await page.locator('#da-dat').innerText()) === '2/2';
   if (!complete) await page.getByLabel('Lý do chuyển khi hồ sơ chưa đủ').fill('Công dân bổ sung tờ khai sau.');
