@@ -523,7 +523,10 @@ const FIELD_NAMES = {
   enterprise_name: 'Tên doanh nghiệp',
   subject: 'Nội dung đề nghị',
 };
-const DOSSIER_STATUS = { received: 'Đã tiếp nhận', in_processing: 'Đã chuyển xử lý' };
+const DOC_FIELDS = {}; // document type -> the fields extraction looks for, from the catalog
+const DOSSIER_STATUS = { received: 'Đã tiếp nhận', complete: 'Đủ thành phần, chờ chuyển xử lý', in_processing: 'Đã chuyển xử lý' };
+// A dossier the desk still works on: components may be scanned, reused and corrected.
+const atDesk = (d) => d.status === 'received' || d.status === 'complete';
 const SERVER_ERRORS = {
   invalid_citizen_id: 'Số định danh cá nhân không hợp lệ.',
   invalid_enterprise_code: 'Mã số doanh nghiệp không hợp lệ.',
@@ -638,9 +641,15 @@ async function dossier(page, code) {
   show(`${page.title} ${code}`, live, area);
   const types = await api('/doc-types').catch(() => ({ doc_types: [] }));
   const titles = Object.fromEntries(types.doc_types.map((t) => [t.id, t.titles && t.titles[0] ? t.titles[0] : t.id]));
+  for (const t of types.doc_types) DOC_FIELDS[t.id] = t.fields || [];
   const records = {};
   const draw = async () => {
     if (!watching || watching.code !== code) return;
+    // a correction being written is not wiped by the next refresh
+    if (area.querySelector('details[open]')) {
+      watching.timer = setTimeout(draw, 1000);
+      return;
+    }
     let d;
     try {
       d = await api(`/dossiers/${encodeURIComponent(code)}`);
@@ -688,6 +697,8 @@ function component(d, c, i, titles, records, redraw) {
   if (c.condition) parts.push(el('p', { class: 'hint', text: `Khi nào cần: ${c.condition}` }));
   for (const flag of c.flags || []) parts.push(el('p', { class: 'error', 'data-flag': flag, text: FLAGS[flag] || 'Cần cán bộ kiểm tra lại.' }));
   if (record) parts.push(recordSummary(record, titles));
+  const sealedScan = [...scans].reverse().find((s) => s.status === 'sealed');
+  if (record && sealedScan && atDesk(d) && !c.reused) parts.push(correction(sealedScan, record, i, titles, redraw));
   if (scans.length) {
     parts.push(
       el('ul', { class: 'scans' },
@@ -703,7 +714,7 @@ function component(d, c, i, titles, records, redraw) {
       ),
     );
   }
-  if (d.status === 'received' && c.status !== 'satisfied') {
+  if (atDesk(d) && c.status !== 'satisfied') {
     for (const offer of c.reuse_candidates || []) {
       parts.push(
         el('div', { class: 'offer' },
@@ -759,8 +770,56 @@ function recordSummary(r, titles) {
   return el('dl', { class: 'record' }, rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
 }
 
+// The desk corrects what the machine read: the type and the fields, as a new version of the
+// record (the sealed one is kept and superseded).
+function correction(scan, record, i, titles, redraw) {
+  const types = Object.keys(titles);
+  const status = el('p', { class: 'error', role: 'alert' });
+  const type = el('select', { id: `sua-loai-${i}` }, types.map((t) => el('option', { value: t, text: titles[t], selected: t === record.doc_type })));
+  const inputs = el('div', { class: 'grid' });
+  const fieldsOf = (t) => ['owner_id', ...((DOC_FIELDS[t] || []).filter((f) => f !== 'owner_id'))];
+  const fill = () => {
+    const current = record.fields || {};
+    inputs.replaceChildren(
+      ...fieldsOf(type.value).map((name) => {
+        const isDate = ['issue_date', 'date_of_birth', 'expiry_date'].includes(name);
+        const value = current[name] ? current[name].value : name === 'owner_id' && record.owner_id ? record.owner_id : '';
+        return el('div', {},
+          el('label', { for: `sua-${i}-${name}`, text: FIELD_NAMES[name] || 'Thông tin khác' }),
+          el('input', { id: `sua-${i}-${name}`, name, type: isDate ? 'date' : 'text', value, autocomplete: 'off' }));
+      }),
+    );
+  };
+  type.addEventListener('change', fill);
+  fill();
+  const form = el(
+    'form',
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const fields = {};
+        for (const input of inputs.querySelectorAll('input')) if (input.value.trim()) fields[input.name] = input.value.trim();
+        try {
+          await api(`/scans/${scan.id}/correction`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ doc_type: type.value, fields }) });
+          details.open = false;
+          await redraw();
+        } catch (error) {
+          status.textContent = error.code === 'invalid_field' ? 'Có thông tin chưa đúng định dạng (số định danh, ngày tháng).' : serverError(error);
+        }
+      },
+    },
+    el('label', { for: `sua-loai-${i}`, text: 'Loại giấy tờ' }),
+    type,
+    inputs,
+    el('button', { type: 'submit', text: 'Lưu bản đã sửa' }),
+    status,
+  );
+  const details = el('details', { class: 'correct' }, el('summary', { text: 'Sửa loại giấy tờ và thông tin' }), form);
+  return details;
+}
+
 function forwardForm(d, complete, redraw) {
-  if (d.status !== 'received') return el('p', { id: 'da-chuyen', text: 'Hồ sơ đã được chuyển xử lý.' });
+  if (!atDesk(d)) return el('p', { id: 'da-chuyen', text: 'Hồ sơ đã được chuyển xử lý.' });
   const status = el('p', { class: 'error', role: 'alert' });
   const reason = el('textarea', { id: 'ly-do', rows: 2, 'aria-describedby': 'ly-do-goi-y' });
   return el(
