@@ -66,7 +66,7 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     let out = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     println!("{out}");
     assert!(run.status.success(), "the browser flows failed:\n{out}");
-    for shot in ["dang-nhap", "trang-chu", "tra-cuu", "tiep-nhan", "ho-so", "hang-doi", "xac-minh-hop-le", "xac-minh-bi-sua"] {
+    for shot in ["dang-nhap", "trang-chu", "tra-cuu", "tiep-nhan", "ho-so", "ban-ghi", "hang-doi", "xac-minh-hop-le", "xac-minh-bi-sua"] {
         assert!(shots.join(format!("{shot}.png")).is_file(), "no screenshot {shot}.png");
     }
     app.stop().await;

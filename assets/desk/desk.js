@@ -21,6 +21,7 @@ const PAGES = [
   { hash: '#/tiep-nhan', title: 'Tiếp nhận hồ sơ', roles: ['scanner'], render: intake },
   { hash: '#/ho-so/', prefix: true, title: 'Hồ sơ', roles: ['scanner'], render: dossier, hidden: true },
   { hash: '#/tra-cuu', title: 'Tra cứu kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: records },
+  { hash: '#/ban-ghi/', prefix: true, title: 'Kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: recordPage, hidden: true },
   { hash: '#/hang-doi', title: 'Hàng đợi xử lý', roles: ['admin', 'auditor', 'operator'], render: queue },
   { hash: '#/xac-minh', title: 'Xác minh văn bản điện tử', roles: null, render: verify },
   { hash: '#/dang-nhap', title: 'Đăng nhập', roles: null, render: signIn, hidden: true },
@@ -419,7 +420,7 @@ function recordTable(list, names) {
         el(
           'tr',
           {},
-          el('td', { text: names[r.doc_type] || r.doc_type }),
+          el('td', {}, el('a', { href: `#/ban-ghi/${encodeURIComponent(r.id)}`, text: names[r.doc_type] || r.doc_type })),
           el('td', { text: r.owner_id || 'không có' }),
           el('td', { text: r.number || 'không có' }),
           el('td', { text: r.agency }),
@@ -430,6 +431,135 @@ function recordTable(list, names) {
       ),
     ),
   );
+}
+
+// ---- one record: what it is, who sealed or signed it, and its place in the log, checked here
+
+const RECORD_KINDS = { digitized_copy: 'Bản sao điện tử số hóa từ giấy tờ', result: 'Kết quả giải quyết thủ tục' };
+const SIGNATURE_KINDS = { seal: 'Dấu số của cơ quan', official: 'Chữ ký số của người có thẩm quyền', deferred: 'Chữ ký số của người có thẩm quyền' };
+
+function bytesOf(base64) {
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+}
+
+async function sha256(...parts) {
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+}
+
+const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+// RFC 9162 section 2.1.3.2: the root the audit path leads to from the leaf.
+async function rootFromPath(leaf, index, size, path) {
+  if (index >= size) return null;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of path) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await sha256(Uint8Array.of(1), p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = await sha256(Uint8Array.of(1), r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : null;
+}
+
+// Whether the proof's leaf is the record's manifest and its path leads to the checkpoint's root.
+async function checkProof(proof) {
+  if (!proof.checkpoint) return { ok: false, why: 'Sổ chưa có điểm kiểm tra được ký để đối chiếu.' };
+  const lines = proof.checkpoint.split('\n');
+  if (Number(lines[1]) !== proof.tree_size) return { ok: false, why: 'Điểm kiểm tra không cùng kích thước sổ với bằng chứng.' };
+  const manifest = proof.manifest.replace(/^sha256:/, '');
+  const leaf = await sha256(Uint8Array.of(0), Uint8Array.from(manifest.match(/../g).map((h) => parseInt(h, 16))));
+  if (!same(leaf, bytesOf(proof.leaf_hash))) return { ok: false, why: 'Lá của sổ không phải bản kê của kết quả này.' };
+  const root = await rootFromPath(leaf, proof.leaf_index, proof.tree_size, proof.hashes.map(bytesOf));
+  if (!root || !same(root, bytesOf(lines[2]))) return { ok: false, why: 'Đường dẫn không dẫn tới gốc của sổ.' };
+  return { ok: true };
+}
+
+async function recordPage(page, id) {
+  let r;
+  try {
+    r = await api(`/records/${encodeURIComponent(id)}`);
+  } catch (error) {
+    show(page.title, el('p', { class: 'error', role: 'alert', text: error.message }));
+    return;
+  }
+  const types = await api('/doc-types').catch(() => ({ doc_types: [] }));
+  const titles = Object.fromEntries(types.doc_types.map((t) => [t.id, t.titles && t.titles[0] ? t.titles[0] : t.id]));
+  const rows = [
+    ['Loại', RECORD_KINDS[r.kind] || 'Khác'],
+    ['Loại giấy tờ', titles[r.doc_type] || r.doc_type],
+    ['Chủ hồ sơ', r.owner_id || 'không có'],
+    ['Số', r.number || 'không có'],
+    ['Cơ quan', r.agency],
+    ['Ngày cấp', date(r.issue_date)],
+    ['Hiệu lực', `${date(r.valid_from)} – ${r.valid_until ? date(r.valid_until) : 'không thời hạn'}`],
+    ['Tình trạng', RECORD_STATUS[r.status] || 'Khác'],
+    ['Lưu trữ lúc', time(r.created_at)],
+    ['Mã băm nội dung', r.digest],
+  ];
+  if (r.status_reason) rows.push(['Lý do thay đổi tình trạng', r.status_reason]);
+  const history = el('dl', { class: 'card' }, rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+  if (r.superseded_by) history.append(el('dt', { text: 'Được thay bằng' }), el('dd', {}, el('a', { href: `#/ban-ghi/${encodeURIComponent(r.superseded_by)}`, text: 'bản mới hơn' })));
+  const signatures = (r.signatures || []).map((sig) =>
+    el('li', { text: `${SIGNATURE_KINDS[sig.kind] || 'Chữ ký số'}: ${sig.signer || 'không rõ'}${sig.signing_time ? `, ký lúc ${time(sig.signing_time)}` : ''}${sig.level ? `, mức ${sig.level}` : ''}` }),
+  );
+  const proofArea = el('section', { class: 'card', 'aria-live': 'polite', 'aria-labelledby': 'so-minh-bach' }, el('h2', { id: 'so-minh-bach', text: 'Sổ minh bạch' }));
+  const download = el('button', {
+    type: 'button',
+    class: 'secondary',
+    text: 'Tải bản PDF',
+    onclick: async () => {
+      const response = await fetch(`/api/v1/records/${encodeURIComponent(r.id)}/content`, { headers: { authorization: `Bearer ${session.token}` } });
+      if (!response.ok) return;
+      const link = el('a', { href: URL.createObjectURL(await response.blob()), download: `${r.id}.pdf` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+    },
+  });
+  show(
+    `${page.title}: ${titles[r.doc_type] || r.doc_type}`,
+    history,
+    el('h2', { text: 'Chữ ký và dấu số' }),
+    signatures.length ? el('ul', {}, signatures) : el('p', { text: 'Không có chữ ký số.' }),
+    download,
+    proofArea,
+  );
+  if (r.log_index === null || r.log_index === undefined) {
+    proofArea.append(el('p', { text: 'Kết quả chưa được ghi vào sổ.' }));
+    return;
+  }
+  try {
+    const proof = await api(`/records/${encodeURIComponent(r.id)}/proof`);
+    const checked = await checkProof(proof);
+    proofArea.append(
+      el('p', { text: `Vị trí ${proof.leaf_index} trong sổ gồm ${proof.tree_size} mục.` }),
+      el('p', {
+        id: 'kiem-tra-so',
+        class: checked.ok ? 'verdict ok' : 'verdict bad',
+        text: checked.ok ? 'Đã kiểm tra ngay trên trình duyệt: bản kê của kết quả này nằm trong sổ, khớp với gốc của điểm kiểm tra được ký.' : checked.why,
+      }),
+    );
+  } catch (error) {
+    proofArea.append(el('p', { class: 'error', text: error.message }));
+  }
 }
 
 // ---- queue

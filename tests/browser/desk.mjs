@@ -176,6 +176,34 @@ try {
   check((await page.locator('#tinh-trang-ho-so').innerText()) === 'Đã chuyển xử lý', `the dossier is forwarded (${complete ? 'complete' : 'with a reason'})`);
   console.log(`figure: scanning desk, dossier opened to forwarded: ${((Date.now() - opened) / 1000).toFixed(1)} s`);
 
+  // A record's page: its seal and its place in the log, the inclusion proof checked in the
+  // page against the signed checkpoint; every record's proof checks, a changed one does not.
+  await navigation.getByRole('link', { name: 'Tra cứu kết quả số hóa' }).click();
+  await page.getByLabel('Số định danh của chủ hồ sơ').fill(owner);
+  await page.getByRole('button', { name: 'Tra cứu' }).click();
+  await page.getByRole('table').getByRole('link', { name: 'GIẤY CHỨNG SINH' }).click();
+  await page.locator('#kiem-tra-so').waitFor();
+  const proofSaid = await page.locator('#kiem-tra-so').innerText();
+  check(proofSaid.startsWith('Đã kiểm tra'), `the sealed copy's inclusion proof checks in the page: ${proofSaid}`);
+  check((await page.locator('main').innerText()).includes('Dấu số của cơ quan'), 'the seal is named');
+  await inspect(page, 'ban-ghi');
+  const proofs = await page.evaluate(async () => {
+    const list = await api('/records?limit=500');
+    const out = [];
+    for (const r of list.records) {
+      const proof = await api(`/records/${encodeURIComponent(r.id)}/proof`);
+      const good = await checkProof(proof);
+      const bad = await checkProof({ ...proof, leaf_index: proof.leaf_index ^ 1 });
+      const badPath = proof.hashes.length ? await checkProof({ ...proof, hashes: [proof.hashes[0].replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), ...proof.hashes.slice(1)] }) : { ok: false };
+      out.push({ index: proof.leaf_index, size: proof.tree_size, good: good.ok, bad: bad.ok, badPath: badPath.ok });
+    }
+    return out;
+  });
+  check(
+    proofs.length >= 4 && proofs.every((p) => p.good && !p.bad && !p.badPath),
+    `every record's proof checks and a changed one does not: ${JSON.stringify(proofs)}`,
+  );
+
   // A reload keeps the session (the tab's storage); signing out ends it.
   await navigation.getByRole('link', { name: 'Tra cứu kết quả số hóa' }).click();
   await page.reload();
