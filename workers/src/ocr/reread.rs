@@ -68,7 +68,13 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
 
 /// The words of the strip right of `label` (a line's first words) to the page's edge,
 /// read as one line, in the page's pixels; none when the strip is empty.
-fn read_after(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, label: &[Word]) -> Result<Option<Vec<Word>>, EngineError> {
+fn read_after(
+    engine: &mut Engine,
+    grey: &GrayImage,
+    binary: &GrayImage,
+    dpi: u32,
+    label: &[Word],
+) -> Result<Option<Vec<Word>>, EngineError> {
     let (width, height) = grey.dimensions();
     let top = label.iter().map(|w| w.y).min().unwrap_or(0);
     let bottom = label.iter().map(|w| w.y + w.h).max().unwrap_or(0);
