@@ -78,12 +78,29 @@ fn digit_like(c: char) -> Option<char> {
     }
 }
 
+/// More look-alikes, taken only inside an id's value after its label and only when the
+/// result is a valid id: a slanted or handwritten 1 read as a slash, a bracket or an
+/// exclamation mark, a slashed 0, a Z for 2, an S for 5, a B for 8, a G or b for 6.
+fn id_digit_like(c: char) -> Option<char> {
+    digit_like(c).or(match c {
+        '/' | '!' | ']' | '[' => Some('1'),
+        'Ø' | 'ø' => Some('0'),
+        'Z' | 'z' => Some('2'),
+        'S' => Some('5'),
+        'B' => Some('8'),
+        'G' | 'b' => Some('6'),
+        _ => None,
+    })
+}
+
 /// A run of digits on a line, OCR look-alikes read as digits, with the bytes it covers.
 #[derive(Debug, Clone)]
 struct Group {
     digits: String,
     /// Whether a dash stood inside it (an enterprise code's branch).
     dash: bool,
+    /// Whether it was read through `id_digit_like`'s look-alikes.
+    loose: bool,
     span: Range<usize>,
 }
 
@@ -102,6 +119,12 @@ fn tokens(line: &str) -> impl Iterator<Item = (Range<usize>, &str)> {
 /// Runs of digits on a line: tokens mostly of digits (look-alikes read as digits), leader
 /// dots and marks around them left out.
 fn digit_groups(line: &str) -> Vec<Group> {
+    digit_groups_with(line, false)
+}
+
+/// `digit_groups`, with `id_digit_like`'s look-alikes too when `loose`.
+fn digit_groups_with(line: &str, loose: bool) -> Vec<Group> {
+    let like = if loose { id_digit_like } else { digit_like };
     let mut out = Vec::new();
     for (range, token) in tokens(line) {
         let lead = token.len() - token.trim_start_matches(['.', '…', '_', '\'']).len();
@@ -114,10 +137,11 @@ fn digit_groups(line: &str) -> Vec<Group> {
         if real == 0 || real * 2 <= core.chars().count() - inner {
             continue;
         }
-        let mapped: Option<String> = core.chars().filter(|c| !matches!(c, '-' | '.' | '\'')).map(digit_like).collect();
+        let mapped: Option<String> = core.chars().filter(|c| !matches!(c, '-' | '.' | '\'')).map(like).collect();
         if let Some(digits) = mapped {
             let start = range.start + lead;
-            out.push(Group { digits, dash: core.contains('-'), span: start..start + core.len() });
+            let loose = core.chars().any(|c| digit_like(c).is_none() && !matches!(c, '-' | '.' | '\''));
+            out.push(Group { digits, dash: core.contains('-'), loose, span: start..start + core.len() });
         }
     }
     out
@@ -134,7 +158,8 @@ fn joined_from(line: &str, groups: &[Group], first: usize) -> Vec<Group> {
                 break;
             }
             let digits = format!("{}{}", last.digits, g.digits);
-            out.push(Group { digits, dash: last.dash || g.dash || between.contains('-'), span: last.span.start..g.span.end });
+            let dash = last.dash || g.dash || between.contains('-');
+            out.push(Group { digits, dash, loose: last.loose || g.loose, span: last.span.start..g.span.end });
         } else {
             out.push(g.clone());
         }
@@ -442,25 +467,54 @@ fn put(fields: &mut BTreeMap<String, FieldValue>, name: &str, value: String, con
 /// `above`: the line before is an id's label alone (a table's cell), which labels the
 /// first number of this line.
 fn id_candidates(line: &str, above: bool) -> Vec<(Group, bool)> {
-    let groups = digit_groups(line);
+    let valid = |r: &&Group| CitizenId::parse(&r.digits).is_ok_and(|id| id.birth_year().is_none() || id.province_exists());
     let mut out: Vec<(Group, bool)> = Vec::new();
-    for (i, g) in groups.iter().enumerate() {
-        let first = i == 0 && !line[..g.span.start].contains(char::is_alphabetic);
-        let labelled = id_labelled(line, g.span.start) || (above && first);
-        if labelled {
-            // the longest joined run that is a valid id, else every run for correction
-            let runs: Vec<Group> = joined_from(line, &groups, i).into_iter().filter(|r| (9..=13).contains(&r.digits.len())).collect();
-            let valid =
-                runs.iter().rev().find(|r| CitizenId::parse(&r.digits).is_ok_and(|id| id.birth_year().is_none() || id.province_exists()));
-            match valid {
-                Some(run) => out.push((run.clone(), true)),
-                None => out.extend(runs.into_iter().map(|r| (r, true))),
+    // then, when no valid id stands after a label, read through more look-alikes
+    // ("033/90522257"), taking only a valid id so read
+    for loose in [false, true] {
+        let groups = digit_groups_with(line, loose);
+        for (i, g) in groups.iter().enumerate() {
+            let first = i == 0 && !line[..g.span.start].contains(char::is_alphabetic);
+            let labelled = id_labelled(line, g.span.start) || (above && first);
+            if labelled {
+                // the longest joined run that is a valid id, else every run for correction
+                let runs: Vec<Group> = joined_from(line, &groups, i).into_iter().filter(|r| (9..=13).contains(&r.digits.len())).collect();
+                match runs.iter().rev().find(valid) {
+                    Some(run) => out.push((run.clone(), true)),
+                    None if !loose => out.extend(runs.into_iter().map(|r| (r, true))),
+                    None => {}
+                }
+            } else if !loose && g.digits.len() >= 6 && (9..=13).contains(&g.digits.len()) {
+                out.push((g.clone(), false));
             }
-        } else if g.digits.len() >= 6 && (9..=13).contains(&g.digits.len()) {
-            out.push((g.clone(), false));
+        }
+        if out.iter().any(|(g, labelled)| *labelled && valid(&g)) {
+            break;
         }
     }
     out
+}
+
+/// The byte after the owner's id label on a recognised line, if it has one.
+fn id_label_end(line: &str) -> Option<usize> {
+    let atoms = atoms(line);
+    let label = ID_LABELS.iter().filter_map(|l| find_label(&atoms, l)).min_by_key(|r| r.start)?;
+    Some(atoms[label.end - 1].span.end)
+}
+
+/// A recognised line that carries the owner's id label: the byte after the label, and how
+/// surely the line gives the id after it, as `extract` would rate it (0 when it gives none:
+/// the value lost, or misread past the id rules and their corrections). The worker reads
+/// the rest of a line again, alone, when the id is not read as printed
+/// (`sohoa-worker`'s second reading), and keeps the reading that rates higher.
+pub fn id_on_line(line: &str) -> Option<(usize, f32)> {
+    let after = id_label_end(line)?;
+    let confidence = id_candidates(line, false)
+        .into_iter()
+        .filter(|(g, labelled)| *labelled && g.span.start >= after)
+        .filter_map(|(g, _)| identity::read(&g.digits, true, None).map(|(_, reading)| id_confidence(true, reading, g.loose)))
+        .fold(0.0, f32::max);
+    Some((after, confidence))
 }
 
 /// The enterprise code after its label, its digit groups joined when OCR split them.
@@ -479,6 +533,19 @@ fn enterprise_code(line: &str, value: &Range<usize>) -> Option<(String, Range<us
         }
     }
     None
+}
+
+/// An owner's id's confidence: labelled above bare, read as printed above one read through
+/// `id_digit_like`'s look-alikes, above the only valid reading one slip away, above a valid
+/// one its date of birth or province disputes.
+fn id_confidence(labelled: bool, reading: Reading, loose: bool) -> f32 {
+    let base = if labelled { 0.95 } else { 0.7 };
+    match reading {
+        Reading::AsPrinted if loose => base - 0.15,
+        Reading::AsPrinted => base,
+        Reading::Corrected => base - 0.1,
+        Reading::Doubtful => base - 0.2,
+    }
 }
 
 /// Extracts what it can find; absent fields are left out.
@@ -560,13 +627,7 @@ pub fn extract(text: &str) -> BTreeMap<String, FieldValue> {
     let born = fields.get("date_of_birth").and_then(|d| d.value.get(..4)?.parse().ok());
     for (group, labelled, line) in ids {
         if let Some((id, reading)) = identity::read(&group.digits, labelled, born) {
-            let base = if labelled { 0.95 } else { 0.7 };
-            let confidence = match reading {
-                Reading::AsPrinted => base,
-                Reading::Corrected => base - 0.1,
-                Reading::Doubtful => base - 0.2,
-            };
-            put(&mut fields, "owner_id", id.as_str().to_owned(), confidence, line, group.span);
+            put(&mut fields, "owner_id", id.as_str().to_owned(), id_confidence(labelled, reading, group.loose), line, group.span);
         }
     }
     fields
@@ -748,6 +809,40 @@ mod tests {
             let f = extract(&format!("Ngày, tháng, năm sinh: {slipped}"));
             assert!(f["date_of_birth"].value.starts_with("1951-"), "{slipped}");
         }
+    }
+
+    #[test]
+    fn look_alikes_inside_an_ids_value_are_read_only_into_a_valid_id() {
+        // a slanted 1 read as a slash, a bracket or an exclamation mark
+        for line in ["Số CCCD: 033/90522257", "Số định danh cá nhân: 07908546147!", "Số CCCD:. 00106674967]"] {
+            let f = extract(line);
+            assert!(f.contains_key("owner_id"), "{line}");
+            assert!(f["owner_id"].confidence < 0.85, "an id read through look-alikes ranks below one read as printed or corrected");
+        }
+        assert_eq!(extract("Số CCCD: 033/90522257")["owner_id"].value, "033190522257");
+        assert_eq!(extract("Số căn cước công dân: Ø3318Z001066")["owner_id"].value, "033182001066");
+        // a figure read as a mark gives no id where the result breaks the rules (099 is no province)
+        assert!(!extract("Số CCCD: 099/90522257").contains_key("owner_id"));
+        // nor anywhere but after an id's label: a date stays a date
+        let f = extract("Ngày, tháng, năm sinh: 12/10/1989");
+        assert!(!f.contains_key("owner_id"));
+        assert_eq!(f["date_of_birth"].value, "1989-10-12");
+    }
+
+    #[test]
+    fn a_line_rates_how_surely_it_gives_the_owners_id() {
+        let label = "Số định danh cá nhân".len();
+        assert_eq!(id_on_line("Số định danh cá nhân: 001203012345"), Some((label, 0.95)));
+        // lost, or past the rules and their corrections: none
+        assert_eq!(id_on_line("Giấy tờ tùy thân: Căn cước công dân"), Some(("Giấy tờ tùy thân: Căn cước công dân".len(), 0.0)));
+        assert_eq!(id_on_line("Số CCCD: 099205784857"), Some(("Số CCCD".len(), 0.0)));
+        assert_eq!(id_on_line("Số định danh cá nhân: 0331"), Some((label, 0.0)));
+        // a slip corrected rates above a value read through look-alikes, both below one as printed
+        let corrected = id_on_line("Số định danh cá nhân: 22088633477").unwrap().1;
+        let loose = id_on_line("Số định danh cá nhân: 033/90522257").unwrap().1;
+        assert!(0.0 < loose && loose < corrected && corrected < 0.95, "{loose} {corrected}");
+        assert_eq!(id_on_line("Họ và tên: Trần Văn Bình"), None);
+        assert_eq!(id_on_line("Mã số doanh nghiệp: 0101234567"), None);
     }
 
     fn word(text: &str, x: u32, line: u32) -> Word {

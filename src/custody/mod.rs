@@ -65,6 +65,11 @@ pub struct PageText {
     /// such a page has no words and is kept in the copy as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread: Option<String>,
+    /// Lines (`words[].line`) whose words after an owner's id label come from a second
+    /// reading of that strip alone, one line in Tesseract's single-line mode: the first
+    /// reading gave no valid id there, the second did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reread: Vec<u32>,
 }
 
 /// Where a page's words come from.
@@ -100,6 +105,7 @@ impl PageText {
             orientation: Orientation::default(),
             source: TextSource::Recognised,
             unread: None,
+            reread: Vec::new(),
         }
     }
 
@@ -347,6 +353,7 @@ mod tests {
             orientation: Orientation::default(),
             source: TextSource::Recognised,
             unread: None,
+            reread: Vec::new(),
         }
     }
 

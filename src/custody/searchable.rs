@@ -567,6 +567,7 @@ mod tests {
             orientation: Default::default(),
             source: Default::default(),
             unread: None,
+            reread: Vec::new(),
         };
         let layer = text_layer(&page, 1000, 0.5, "F0", IDENTITY);
         // the first word spans to the next one and carries the space: 3 units of 5 pt at 0.5

@@ -31,7 +31,7 @@ pub struct SamplesArgs {
     /// `tuning` or `held-out` for all faces of that part) instead of the default faces
     #[arg(long)]
     pub face: Option<String>,
-    /// Set documents in these layouts in turn (comma-separated: plain, table, dotted, leaders,
+    /// Set documents in these layouts in turn (comma-separated: plain, table, dotted, filled, leaders,
     /// two-column, photocopy; `tuning` or `held-out` for all layouts of that part); plain by
     /// default. Out-of-scope pages are printed in the faces too, always plain.
     #[arg(long)]

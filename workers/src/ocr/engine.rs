@@ -158,6 +158,17 @@ impl Engine {
         words
     }
 
+    /// Recognises a piece of a page as one line of text (Tesseract's single-line mode):
+    /// a value read again on its own, without the page's layout around it.
+    pub fn recognise_line(&mut self, grey: &[u8], binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Vec<Word>, EngineError> {
+        // SAFETY: valid handle.
+        unsafe { tess::TessBaseAPISetPageSegMode(self.api.0, tess::TessPageSegMode_PSM_SINGLE_LINE) };
+        let words = self.read(grey, binary, width, height, dpi);
+        // SAFETY: valid handle.
+        unsafe { tess::TessBaseAPISetPageSegMode(self.api.0, tess::TessPageSegMode_PSM_AUTO) };
+        words
+    }
+
     fn read(&mut self, grey: &[u8], binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Vec<Word>, EngineError> {
         let size = width as usize * height as usize;
         if grey.len() < size || binary.len() < size || size == 0 {

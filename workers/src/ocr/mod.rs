@@ -6,6 +6,7 @@ mod input;
 mod leaders;
 mod orient;
 mod prep;
+mod reread;
 mod syllable;
 
 pub use engine::{Engine, EngineError, EngineInfo, Word};
@@ -165,6 +166,8 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         let _ = image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
     }
     let mut words = engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), read_dpi)?;
+    // an owner's id the page's reading did not give, read again alone
+    let reread = reread::ids(engine, image, &layout, read_dpi, &mut words)?;
     if prepared.scale < 1.0 {
         // back to the page's own pixels, which the PDF and the desk use
         let up = |v: u32| (v as f32 / prepared.scale).round() as u32;
@@ -185,6 +188,7 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         text.no_text = false;
         text.text = engine::text_of(&words);
         text.words = words;
+        text.reread = reread;
     }
     Ok(text)
 }

@@ -30,14 +30,20 @@ pub enum Layout {
     /// stops in the body face, the values written over them in black (an upright-leaning
     /// face, jittered); a signature and a seal. The tuning part's leader layout.
     Dotted,
+    /// A printed form filled in by hand: labels followed by drawn leaders of small square
+    /// specks, the values written over them in a serif italic in violet-black ink (jittered);
+    /// a signature and a seal. The tuning part's second leader layout, unlike the held-out
+    /// `Leaders` in its specks, pitch, hand and ink.
+    Filled,
 }
 
 impl Layout {
     /// Layouts the classifier and the pipeline may be tuned on.
-    pub const TUNING: [Layout; 3] = [Layout::Plain, Layout::Table, Layout::Dotted];
+    pub const TUNING: [Layout; 4] = [Layout::Plain, Layout::Table, Layout::Dotted, Layout::Filled];
     /// Layouts nothing is tuned on.
     pub const HELD_OUT: [Layout; 3] = [Layout::Leaders, Layout::TwoColumn, Layout::Photocopy];
-    pub const ALL: [Layout; 6] = [Layout::Plain, Layout::Table, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy, Layout::Dotted];
+    pub const ALL: [Layout; 7] =
+        [Layout::Plain, Layout::Table, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy, Layout::Dotted, Layout::Filled];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -47,6 +53,7 @@ impl Layout {
             Layout::TwoColumn => "two-column",
             Layout::Photocopy => "photocopy",
             Layout::Dotted => "dotted",
+            Layout::Filled => "filled",
         }
     }
 
@@ -91,6 +98,8 @@ pub struct Fonts {
 pub const INK: [u8; 3] = [15, 15, 15];
 const RED: [u8; 3] = [205, 35, 45];
 const BLUE: [u8; 3] = [30, 50, 160];
+/// The tuning part's fill-in ink.
+const VIOLET: [u8; 3] = [70, 35, 95];
 const PAPER: u8 = 250;
 
 /// An A4 sheet at `dpi`, inked by multiplying (a seal's ink darkens the print under it).
@@ -397,6 +406,7 @@ pub fn set(layout: Layout, content: &Content, fonts: &Fonts, dpi: u32, rng: &mut
         Layout::Table => y = table(&mut page, fonts, content, left, right, y, &mut truth),
         Layout::Leaders => y = leaders(&mut page, fonts, content, left, right, y, rng, &mut truth),
         Layout::Dotted => y = dotted(&mut page, fonts, content, left, right, y, rng, &mut truth),
+        Layout::Filled => y = filled(&mut page, fonts, content, left, right, y, rng, &mut truth),
         Layout::TwoColumn => y = columns(&mut page, fonts, content, left, right, y, &mut truth),
         Layout::Plain | Layout::Photocopy => {
             for (label, value) in &content.fields {
@@ -554,6 +564,48 @@ fn dotted(
             y += lead;
             leader(page, left, y);
             page.text(&fonts.hand, BODY, left + page.mm(6.0), y - page.mm(0.9), value, WRITTEN, Some(rng));
+        }
+        truth.push(format!("{label} {value}"));
+    }
+    y
+}
+
+/// Fields on drawn leaders of square specks (0.3 mm, 0.9 mm apart, grey), the values
+/// written over them by hand in violet-black ink. Returns the last baseline.
+#[allow(clippy::too_many_arguments)]
+fn filled(
+    page: &mut Canvas,
+    fonts: &Fonts,
+    content: &Content,
+    left: f32,
+    right: f32,
+    mut y: f32,
+    rng: &mut Rng,
+    truth: &mut Vec<String>,
+) -> f32 {
+    const SPECK: [u8; 3] = [70, 70, 70];
+    let lead = page.leading(BODY) * 1.3;
+    let (pitch, side) = (page.mm(0.9), page.mm(0.3));
+    let leader = |page: &mut Canvas, from: f32, y: f32| {
+        let mut x = from;
+        while x < right {
+            page.stroke((x, y + page.mm(0.6)), (x + side, y + page.mm(0.6)), side, SPECK);
+            x += pitch;
+        }
+    };
+    for (label, value) in &content.fields {
+        y += lead;
+        let label = format!("{label}:");
+        let w = page.text(&fonts.regular, BODY, left, y, &label, INK, None);
+        let from = left + w + page.mm(1.5);
+        leader(page, from, y);
+        let written = from + page.mm(rng.range(1.0, 12.0));
+        if page.text_width(&fonts.hand, BODY + 1.0, value) <= right - written - page.mm(2.0) {
+            page.text(&fonts.hand, BODY + 1.0, written, y - page.mm(0.3), value, VIOLET, Some(rng));
+        } else {
+            y += lead;
+            leader(page, left, y);
+            page.text(&fonts.hand, BODY + 1.0, left + page.mm(3.0), y - page.mm(0.3), value, VIOLET, Some(rng));
         }
         truth.push(format!("{label} {value}"));
     }

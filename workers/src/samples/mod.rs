@@ -51,8 +51,10 @@ pub const TUNING_FACES: [Typeface; 4] = [
     ),
 ];
 
-/// The slanted faces fill-ins are written in: one for each part.
+/// The slanted faces fill-ins are written in: two for the tuning part (`Dotted`, `Filled`),
+/// one for the held-out part.
 const TUNING_HAND: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf";
+const TUNING_FILL_HAND: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf";
 const HELD_OUT_HAND: &str = "/usr/share/fonts/truetype/freefont/FreeSerifItalic.ttf";
 
 /// Faces nothing is tuned on, for held-out figures: Liberation 2 (metric twins of Times New
@@ -332,7 +334,11 @@ pub fn generate_with(
     }
     let mut rng = Rng::new(seed);
     let (content, fields) = content::content(catalog, doc_type, layout.held_out(), &mut rng);
-    let hand = if layout.held_out() { HELD_OUT_HAND } else { TUNING_HAND };
+    let hand = match layout {
+        Layout::Filled => TUNING_FILL_HAND,
+        _ if layout.held_out() => HELD_OUT_HAND,
+        _ => TUNING_HAND,
+    };
     let fonts = layout::Fonts { regular: load_font(face.regular)?, bold: load_font(face.bold)?, hand: load_font(hand)? };
     let dpi = scan_dpi(quality, &mut rng);
     let (canvas, truth) = layout::set(layout, &content, &fonts, dpi, &mut rng);
@@ -348,7 +354,7 @@ pub fn generate_with(
                 layout::punch_holes(&mut page, dpi, rng);
                 layout::dark_border(&mut page, dpi, rng);
             }
-            Layout::Plain | Layout::Leaders | Layout::Dotted => {}
+            Layout::Plain | Layout::Leaders | Layout::Dotted | Layout::Filled => {}
         }
         page
     };
@@ -605,7 +611,7 @@ mod tests {
     fn each_layout_is_drawn_with_its_part_s_titles_and_marks() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
         let catalog = sohoa::policy::load(&dir).unwrap();
-        for layout in [Layout::Table, Layout::Dotted, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy] {
+        for layout in [Layout::Table, Layout::Dotted, Layout::Filled, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy] {
             let face = if layout.held_out() { HELD_OUT_FACES[0] } else { TUNING_FACES[0] };
             let form = generate_with(&catalog, "application_form", Quality::Clean, 5, face, layout).unwrap();
             let subject = &form.fields["subject"];

@@ -1,0 +1,175 @@
+//! A second reading of an owner's id. Read with the whole page around it, a value written
+//! by hand over a form's leader, or typed in a face the model knows less well, comes out
+//! with figures read as marks ("033/90522257"), split or lost; read alone, as one line, the
+//! same pixels often give the number. So a line whose id label is not followed by an id
+//! read as printed (`sohoa::classify::id_on_line`: lost, misread past the id rules, or only
+//! valid once corrected) has the rest of its line, from the label's end to the page's
+//! edge, read again in single-line mode, and the new words take the old ones' place only
+//! when they give the id more surely. It costs one small recognition on the pages that
+//! need it, none on the others.
+
+use super::engine::{Engine, EngineError, Word};
+use image::GrayImage;
+
+/// The strip read again reaches this far above and below the label's line, in line heights.
+const PAD: f32 = 0.35;
+/// How surely a line gives an id read as printed after its label (`id_on_line`).
+const AS_PRINTED: f32 = 0.95;
+
+/// Reads again the rest of each line of `words` whose id label is not followed by an id
+/// read as printed, in `grey` (the page as recognised) and `binary` (its layout image); the
+/// words of the line after the label are replaced when the new reading gives the id more
+/// surely. Returns the lines so replaced.
+pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Vec<u32>, EngineError> {
+    let mut replaced = Vec::new();
+    let mut start = 0;
+    while start < words.len() {
+        let line = words[start].line;
+        let end = start + words[start..].iter().take_while(|w| w.line == line).count();
+        let texts: Vec<&str> = words[start..end].iter().map(|w| w.text.as_str()).collect();
+        let text = texts.join(" ");
+        let Some((at, first)) = sohoa::classify::id_on_line(&text).filter(|(_, surely)| *surely < AS_PRINTED) else {
+            start = end;
+            continue;
+        };
+        // the label's words: those that begin before `at` ("CCCD:" with its colon)
+        let mut label = 0;
+        let mut byte = 0;
+        for t in &texts {
+            if byte >= at {
+                break;
+            }
+            byte += t.len() + 1;
+            label += 1;
+        }
+        let found = match label {
+            0 => None,
+            _ => read_after(engine, grey, binary, dpi, &words[start..start + label])?,
+        };
+        let fresh = found.filter(|fresh| {
+            let joined: Vec<&str> = texts[..label].iter().copied().chain(fresh.iter().map(|w| w.text.as_str())).collect();
+            sohoa::classify::id_on_line(&joined.join(" ")).is_some_and(|(_, surely)| surely > first)
+        });
+        match fresh {
+            Some(mut fresh) => {
+                for w in &mut fresh {
+                    w.line = line;
+                }
+                let added = fresh.len();
+                words.splice(start + label..end, fresh);
+                replaced.push(line);
+                start += label + added;
+            }
+            None => start = end,
+        }
+    }
+    Ok(replaced)
+}
+
+/// The words of the strip right of `label` (a line's first words) to the page's edge,
+/// read as one line, in the page's pixels; none when the strip is empty.
+fn read_after(
+    engine: &mut Engine,
+    grey: &GrayImage,
+    binary: &GrayImage,
+    dpi: u32,
+    label: &[Word],
+) -> Result<Option<Vec<Word>>, EngineError> {
+    let (width, height) = grey.dimensions();
+    let top = label.iter().map(|w| w.y).min().unwrap_or(0);
+    let bottom = label.iter().map(|w| w.y + w.h).max().unwrap_or(0);
+    let right = label.iter().map(|w| w.x + w.w).max().unwrap_or(0);
+    let pad = ((bottom - top) as f32 * PAD).round() as u32;
+    let (x0, y0) = (right + 1, top.saturating_sub(pad));
+    let (x1, y1) = (width, (bottom + pad).min(height));
+    if x1 <= x0 + 8 || y1 <= y0 + 4 {
+        return Ok(None);
+    }
+    let strip = |image: &GrayImage| image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
+    let (g, b) = (strip(grey), strip(binary));
+    if !b.pixels().any(|p| p.0[0] < 128) {
+        return Ok(None);
+    }
+    let mut words = engine.recognise_line(g.as_raw(), b.as_raw(), g.width(), g.height(), dpi)?;
+    for w in &mut words {
+        (w.x, w.y) = (w.x + x0, w.y + y0);
+    }
+    Ok((!words.is_empty()).then_some(words))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
+    use image::Luma;
+
+    /// A 300 dpi strip of paper with `text` set on one line in DejaVu Sans.
+    fn line(text: &str) -> GrayImage {
+        let font = FontVec::try_from_vec(std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").unwrap()).unwrap();
+        let mut page = GrayImage::from_pixel(1800, 160, Luma([250]));
+        let scale = PxScale::from(54.0);
+        let scaled = font.as_scaled(scale);
+        let mut pen = 60.0;
+        for ch in text.chars() {
+            let glyph = scaled.glyph_id(ch).with_scale_and_position(scale, ab_glyph::point(pen, 100.0));
+            if let Some(outlined) = font.outline_glyph(glyph) {
+                let b = outlined.px_bounds();
+                outlined.draw(|x, y, c| {
+                    let (x, y) = (b.min.x as u32 + x, b.min.y as u32 + y);
+                    let old = f32::from(page.get_pixel(x, y)[0]);
+                    page.put_pixel(x, y, Luma([(old * (1.0 - c) + 15.0 * c) as u8]));
+                });
+            }
+            pen += scaled.h_advance(scaled.glyph_id(ch));
+        }
+        page
+    }
+
+    fn binary(grey: &GrayImage) -> GrayImage {
+        GrayImage::from_fn(grey.width(), grey.height(), |x, y| Luma([if grey.get_pixel(x, y)[0] < 128 { 0 } else { 255 }]))
+    }
+
+    fn texts(words: &[Word]) -> Vec<&str> {
+        words.iter().map(|w| w.text.as_str()).collect()
+    }
+
+    #[test]
+    fn an_id_the_page_reading_lost_is_read_again_alone() {
+        let mut engine = Engine::new("vie").unwrap();
+        let grey = line("Số CCCD: 033190522257");
+        let bin = binary(&grey);
+        let read = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
+        assert_eq!(texts(&read), ["Số", "CCCD:", "033190522257"], "the strip is read as printed");
+
+        // the page's reading broke the value: the rest of the line is read again and replaces it
+        let mut words = read.clone();
+        words[2].text = "0331905".into();
+        let replaced = ids(&mut engine, &grey, &bin, 300, &mut words).unwrap();
+        assert_eq!(replaced, [read[0].line]);
+        assert_eq!(texts(&words), ["Số", "CCCD:", "033190522257"]);
+        let value = &words[2];
+        assert!(value.x > read[1].x + read[1].w && value.x + value.w <= grey.width() && value.line == read[0].line);
+
+        // a valid id as first read is left alone, and no second reading is made
+        let mut words = read.clone();
+        assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().is_empty());
+        assert_eq!(texts(&words), texts(&read));
+    }
+
+    #[test]
+    fn a_second_reading_that_gives_no_valid_id_changes_nothing() {
+        let mut engine = Engine::new("vie").unwrap();
+        // the value on paper is no id (099 is no province): the first reading stays
+        let grey = line("Số CCCD: 099190522257");
+        let bin = binary(&grey);
+        let mut words = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
+        let before = words.clone();
+        assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().is_empty(), "{:?}", texts(&words));
+        assert_eq!(texts(&words), texts(&before));
+        // nothing written after the label: nothing to read
+        let grey = line("Số CCCD:");
+        let bin = binary(&grey);
+        let mut words = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
+        assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().is_empty(), "{:?}", texts(&words));
+    }
+}
