@@ -5,6 +5,7 @@ mod citizen;
 mod digest;
 mod dossier;
 mod enterprise;
+pub mod indicators;
 mod procedure;
 mod role;
 
