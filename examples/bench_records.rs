@@ -126,7 +126,7 @@ fn audit() -> AuditEntry {
 }
 
 fn no_component() -> ComponentCheck {
-    ComponentCheck { status: "satisfied", flags: Vec::new() }
+    ComponentCheck::satisfied()
 }
 
 async fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Index>> {

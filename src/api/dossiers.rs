@@ -212,7 +212,7 @@ pub async fn forward(
         return Err(ApiError::unprocessable("invalid_reason", "an override reason has 1 to 1000 characters"));
     }
     let audit = AuditEntry { actor: who.actor(), action: "dossier.forward", target: String::new(), detail: json!({}) };
-    if !state.index.forward_dossier(&dossier.code, reason, audit).await? {
+    if !crate::service::desk::forward(state.index.as_ref(), &dossier.code, reason, audit).await? {
         return Err(ApiError::not_found("dossier_not_found", format!("no dossier {code:?}")));
     }
     let dossier = load(&state, &who, &code).await?;

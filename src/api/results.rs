@@ -274,7 +274,7 @@ async fn store_version(
 }
 
 fn draft(result: &ResultDoc) -> Result<(), ApiError> {
-    if result.status != "draft" {
+    if result.status != crate::domain::ResultStatus::Draft {
         return Err(ApiError::conflict("result_issued", format!("result {} is issued; it cannot be signed again", result.id)));
     }
     Ok(())
@@ -535,7 +535,7 @@ pub async fn issue(State(state): State<Arc<AppState>>, who: Principal, Path(id):
         summary,
     };
     let audit = AuditEntry { actor: who.actor(), action: "record.create", target: String::new(), detail: json!({"result": result.id}) };
-    let check = ComponentCheck { status: "satisfied", flags: vec![] };
+    let check = ComponentCheck::satisfied();
     // The record's id is the result's: a retry after a failure below finds it stored.
     let stored = match registry::store(state.index.as_ref(), &state.archive, record, check, audit, Lineage::New).await {
         Ok(r) => r,

@@ -23,7 +23,7 @@ pub async fn candidates(state: &AppState, dossier: &Dossier) -> Result<HashMap<S
     let Some(procedure) = state.catalog.procedure(&dossier.procedure) else { return Ok(out) };
     for c in &dossier.components {
         let Some(spec) = procedure.component(&c.component) else { continue };
-        if !spec.reuse || c.status == "satisfied" {
+        if !spec.reuse || c.status.is_satisfied() {
             continue;
         }
         let mut found = Vec::new();

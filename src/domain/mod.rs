@@ -1,12 +1,17 @@
-//! Identifiers and values that parse: once built, they are valid.
+//! Identifiers and values that parse (once built, they are valid), the entities the service
+//! keeps (dossiers, scans, records, results) and their states with the transitions between them.
 
 mod agency;
 mod citizen;
+pub mod desk;
 mod digest;
 mod dossier;
 mod enterprise;
 mod procedure;
+pub mod record;
+pub mod result;
 mod role;
+mod status;
 
 pub use agency::AgencyCode;
 pub use citizen::{CitizenId, CitizenIdKind, Sex};
@@ -15,6 +20,7 @@ pub use dossier::DossierCode;
 pub use enterprise::EnterpriseCode;
 pub use procedure::ProcedureCode;
 pub use role::Role;
+pub use status::{ComponentStatus, DossierStatus, IllegalTransition, JobState, ResultStatus, ScanEvent, ScanStatus};
 
 /// Why a value did not parse; `kind` names the type, `reason` says what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,11 +1,9 @@
 //! The index: dossiers, scans, tokens, the job queue and the audit log, behind one trait
 //! with a backend per database engine. The URL scheme picks the backend.
 
-mod records;
-mod results;
 mod sqlite;
 
-use crate::domain::{AgencyCode, Digest, DossierCode, Role};
+use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, Role, ScanStatus};
 use crate::queue::{Failure, Job, JobKind, JobState, RetryPolicy};
 use crate::tlog::{NodeId, NodeMap};
 use async_trait::async_trait;
@@ -13,10 +11,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::sync::Arc;
 
-pub use records::{
+pub use crate::domain::desk::{Applicant, ComponentState, Dossier, DossierFilter, NewDossier, NewScan, Scan};
+pub use crate::domain::record::{
     ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
 };
-pub use results::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
+pub use crate::domain::result::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
 pub use sqlite::SqliteIndex;
 
 #[derive(Debug, thiserror::Error)]
@@ -127,93 +126,6 @@ pub struct AuditRecord {
     pub detail: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Applicant {
-    pub kind: String,
-    pub id: String,
-    pub name: String,
-}
-
-/// What intake knows when it creates a dossier; the index allocates the code.
-#[derive(Debug, Clone)]
-pub struct NewDossier {
-    pub agency: AgencyCode,
-    pub day: NaiveDate,
-    pub procedure: String,
-    pub applicant: Applicant,
-    pub received_at_ms: i64,
-    pub due_at_ms: i64,
-    /// (component id, required) in checklist order.
-    pub components: Vec<(String, bool)>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ComponentState {
-    pub component: String,
-    pub required: bool,
-    pub status: String,
-    /// What the check found wrong: `wrong_type`, `wrong_owner`, `low_confidence`.
-    pub flags: Vec<String>,
-    /// The record that satisfies the component, once sealed or reused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub record: Option<String>,
-    /// Whether that record came from an earlier procedure.
-    pub reused: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Dossier {
-    pub code: DossierCode,
-    pub agency: AgencyCode,
-    pub procedure: String,
-    pub applicant: Applicant,
-    pub status: String,
-    pub received_at_ms: i64,
-    pub due_at_ms: i64,
-    pub components: Vec<ComponentState>,
-    pub scans: Vec<Scan>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct DossierFilter {
-    pub agency: Option<AgencyCode>,
-    pub status: Option<String>,
-    pub from_ms: Option<i64>,
-    pub to_ms: Option<i64>,
-    pub limit: u32,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Scan {
-    pub id: i64,
-    pub dossier: DossierCode,
-    pub component: String,
-    pub digest: Digest,
-    pub media_type: String,
-    pub size: u64,
-    pub pages: u32,
-    pub status: String,
-    pub error_code: Option<String>,
-    pub error: Option<String>,
-    pub job: i64,
-    pub created_at_ms: i64,
-    /// What the quality gate found at upload; `None` for scans uploaded before it.
-    pub quality: Option<crate::quality::Report>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewScan {
-    pub dossier: DossierCode,
-    pub component: String,
-    pub digest: Digest,
-    pub media_type: String,
-    pub size: u64,
-    pub pages: u32,
-    /// Scoped by the caller (agency and key) so keys of different agencies never meet.
-    pub idempotency_key: Option<String>,
-    pub quality: Option<crate::quality::Report>,
-}
-
 /// Objects the index refers to, which the archive must hold.
 #[derive(Debug, Clone, Default)]
 pub struct ArchivedObjects {
@@ -235,6 +147,54 @@ pub struct FixityRun {
     pub corrupt: u64,
     pub restored: u64,
     pub report: serde_json::Value,
+}
+
+/// What a step of a job does to the scan it processes, as a service decided it: the scan
+/// goes to `to` if it is in one of `from` (else the step is refused, `illegal_transition`),
+/// and its component to `component`.
+#[derive(Debug, Clone)]
+pub struct ScanStep {
+    pub from: Vec<ScanStatus>,
+    pub to: ScanStatus,
+    pub component: Option<ComponentStatus>,
+    /// The component's flags, replaced when given.
+    pub flags: Option<Vec<String>>,
+    /// The failure the scan shows; `None` clears an earlier one.
+    pub error: Option<Failure>,
+    /// What recognising the scan gave, kept with it.
+    pub result: Option<serde_json::Value>,
+}
+
+/// A job to queue; a job with the same key already queued or done is kept, not doubled.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub agency: AgencyCode,
+    /// The payload as JSON text.
+    pub payload: String,
+    pub max_attempts: u32,
+    pub key: String,
+}
+
+/// A step of a job as a service decided it. It applies only while the job is as the service
+/// found it (`from`, under `lease`, its lease run out before `expired_before`), with its
+/// scan's step and the job it queues, in one transaction.
+#[derive(Debug, Clone)]
+pub struct JobStep {
+    pub job: i64,
+    pub from: JobState,
+    pub lease: Option<String>,
+    pub expired_before: Option<i64>,
+    pub to: JobState,
+    pub result: Option<serde_json::Value>,
+    /// Replaces the last error when given.
+    pub last_error: Option<String>,
+    pub run_after_ms: Option<i64>,
+    /// Forgets the lease holder (the job is queued again); a done or dead job keeps its name.
+    pub release: bool,
+    pub reset_attempts: bool,
+    pub scan: Option<ScanStep>,
+    pub enqueue: Option<NewJob>,
 }
 
 /// Outcome of finishing a job as its lease holder.
@@ -271,7 +231,8 @@ pub trait Index: Send + Sync {
     async fn scan_result(&self, id: i64) -> Result<Option<serde_json::Value>>;
 
     /// Hands the oldest ready job of `kinds` (of `agency` when given) to a worker under a new
-    /// lease; jobs whose lease ran out are ready again, or dead once out of attempts.
+    /// lease, with `scan` applied to the scan it processes; a job whose lease ran out is ready
+    /// again while it has attempts left.
     async fn claim_job(
         &self,
         kinds: &[JobKind],
@@ -279,13 +240,15 @@ pub trait Index: Send + Sync {
         lease: &str,
         lease_ms: i64,
         now_ms: i64,
+        scan: &ScanStep,
     ) -> Result<Option<Job>>;
+    /// Running jobs whose lease ran out before `now_ms` with no attempt left.
+    async fn expired_jobs(&self, now_ms: i64) -> Result<Vec<Job>>;
     async fn heartbeat(&self, job: i64, lease: &str, until_ms: i64) -> Result<bool>;
-    async fn complete_job(&self, job: i64, lease: &str, result: serde_json::Value, audit: AuditEntry) -> Result<Finish>;
-    async fn fail_job(&self, job: i64, lease: &str, failure: &Failure, policy: RetryPolicy, audit: AuditEntry) -> Result<Finish>;
+    /// Applies `step` with `audit`; `false`, writing nothing, when the job is no longer as the
+    /// step expects.
+    async fn step_job(&self, step: JobStep, audit: Option<AuditEntry>) -> Result<bool>;
     async fn job(&self, id: i64) -> Result<Option<Job>>;
-    /// Puts a dead job back in the queue with a fresh set of attempts.
-    async fn requeue_job(&self, id: i64, audit: AuditEntry) -> Result<bool>;
     /// Jobs by kind and state, over every agency: the queue's depth.
     async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>>;
     /// Jobs in `state` (of `agency` when given), oldest first.
@@ -296,9 +259,8 @@ pub trait Index: Send + Sync {
     /// required component is satisfied. A scan has at most one record: sealing it again
     /// returns the first.
     async fn create_record(&self, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
-    /// Leaves a recognised scan unsealed in one transaction: the scan `unsealed`, its
-    /// component `flagged` with `flag` alone (`no_seal_key`), and the audit entry.
-    async fn leave_unsealed(&self, scan: i64, flag: &str, audit: AuditEntry) -> Result<()>;
+    /// Applies `step` to scan `scan` (a recognised scan left unsealed) with the audit entry.
+    async fn step_scan(&self, scan: i64, step: ScanStep, audit: AuditEntry) -> Result<()>;
     /// Links an existing record to a component instead of a new scan: the component is
     /// satisfied and counted as reused; the dossier may become complete.
     async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, audit: AuditEntry) -> Result<()>;
@@ -326,10 +288,8 @@ pub trait Index: Send + Sync {
     async fn renew_record(&self, old: &str, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
     /// The agency's corrections, newest first.
     async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>>;
-    /// Hands a received or complete dossier on to processing (`in_processing`). An incomplete
-    /// one needs `override_reason`, kept in the audit entry with the missing components.
-    /// `false` when there is no such dossier.
-    async fn forward_dossier(&self, code: &DossierCode, override_reason: Option<&str>, audit: AuditEntry) -> Result<bool>;
+    /// Moves the dossier from `from` to `to`; `false`, writing nothing, when it is not in `from`.
+    async fn set_dossier_status(&self, code: &DossierCode, from: DossierStatus, to: DossierStatus, audit: AuditEntry) -> Result<bool>;
     /// Revokes or supersedes an active record; its content, manifest and log leaf stay.
     /// `None` when there is no such record.
     async fn change_record_status(&self, id: &str, change: StatusChange, audit: AuditEntry) -> Result<Option<Record>>;

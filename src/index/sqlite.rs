@@ -10,7 +10,7 @@ mod results;
 mod tlog;
 
 use super::*;
-use crate::queue::{OcrPayload, SealPayload};
+use crate::queue::OcrPayload;
 use records::Replacement;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -85,7 +85,7 @@ impl SqliteIndex {
                 Ok(ComponentState {
                     component: r.get("component"),
                     required: r.get("required"),
-                    status: r.get("status"),
+                    status: parse_state(r, "components", ComponentStatus::parse)?,
                     flags: serde_json::from_str(r.get("flags")).map_err(|e| corrupt("components", e))?,
                     record: r.get("record"),
                     reused: r.get("reused"),
@@ -115,36 +115,48 @@ async fn audit(tx: &mut Tx, entry: &AuditEntry, target: &str) -> Result<()> {
     Ok(())
 }
 
-/// What a job's progress means for the scan it processes and that scan's component.
-struct ScanEffect<'a> {
-    scan_status: &'a str,
-    component_status: Option<&'a str>,
-    error: Option<&'a Failure>,
-    result: Option<&'a serde_json::Value>,
+/// Which scan a step applies to.
+#[derive(Clone, Copy)]
+enum ScanOf {
+    Id(i64),
+    /// The scan a job processes, if the job has one.
+    Job(i64),
 }
 
-async fn apply_scan_effect(tx: &mut Tx, job: i64, effect: ScanEffect<'_>) -> Result<()> {
-    let row = sqlx::query(
-        "UPDATE scans SET status = ?, error_code = ?, error = ?, result = COALESCE(?, result), updated_at = ? \
-         WHERE job = ? RETURNING dossier, component",
-    )
-    .bind(effect.scan_status)
-    .bind(effect.error.map(|f| f.code.as_str()))
-    .bind(effect.error.map(|f| f.message.as_str()))
-    .bind(effect.result.map(|r| r.to_string()))
-    .bind(now_ms())
-    .bind(job)
+/// Applies a step a service decided to a scan and its component, refusing it when the scan is
+/// not in a state the step starts from.
+async fn apply_scan_step(tx: &mut Tx, of: ScanOf, step: &ScanStep) -> Result<bool> {
+    let row: Option<(i64, String, String, String)> = match of {
+        ScanOf::Id(id) => sqlx::query_as("SELECT id, status, dossier, component FROM scans WHERE id = ?").bind(id),
+        ScanOf::Job(job) => sqlx::query_as("SELECT id, status, dossier, component FROM scans WHERE job = ?").bind(job),
+    }
     .fetch_optional(&mut **tx)
     .await?;
-    if let (Some(row), Some(status)) = (row, effect.component_status) {
-        sqlx::query("UPDATE components SET status = ? WHERE dossier = ? AND component = ?")
-            .bind(status)
-            .bind(row.get::<String, _>("dossier"))
-            .bind(row.get::<String, _>("component"))
+    let Some((id, status, dossier, component)) = row else { return Ok(false) };
+    let status = ScanStatus::parse(&status).ok_or_else(|| corrupt("scans", format!("status {status}")))?;
+    if !step.from.contains(&status) {
+        return Err(refused("illegal_transition", format!("scan {id} is {status}; it cannot become {}", step.to)));
+    }
+    sqlx::query("UPDATE scans SET status = ?, error_code = ?, error = ?, result = COALESCE(?, result), updated_at = ? WHERE id = ?")
+        .bind(step.to.as_str())
+        .bind(step.error.as_ref().map(|f| f.code.as_str()))
+        .bind(step.error.as_ref().map(|f| f.message.as_str()))
+        .bind(step.result.as_ref().map(|r| r.to_string()))
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    if let Some(to) = step.component {
+        let flags = step.flags.as_ref().map(serde_json::to_string).transpose().map_err(|e| corrupt("components", e))?;
+        sqlx::query("UPDATE components SET status = ?, flags = COALESCE(?, flags) WHERE dossier = ? AND component = ?")
+            .bind(to.as_str())
+            .bind(flags)
+            .bind(&dossier)
+            .bind(&component)
             .execute(&mut **tx)
             .await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 fn scan_row(r: &SqliteRow) -> Result<Scan> {
@@ -158,7 +170,7 @@ fn scan_row(r: &SqliteRow) -> Result<Scan> {
         media_type: r.get("media_type"),
         size: r.get::<i64, _>("size") as u64,
         pages: r.get::<i64, _>("pages") as u32,
-        status: r.get("status"),
+        status: parse_state(r, "scans", ScanStatus::parse)?,
         error_code: r.get("error_code"),
         error: r.get("error"),
         job: r.get("job"),
@@ -168,6 +180,12 @@ fn scan_row(r: &SqliteRow) -> Result<Scan> {
             None => None,
         },
     })
+}
+
+/// The `status` column of `table` as its state enum.
+fn parse_state<T>(r: &SqliteRow, table: &'static str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text: &str = r.get("status");
+    parse(text).ok_or_else(|| corrupt(table, format!("status {text}")))
 }
 
 fn job_row(r: &SqliteRow) -> Result<Job> {
@@ -198,7 +216,7 @@ fn dossier_row(r: &SqliteRow) -> Result<Dossier> {
         agency: AgencyCode::parse(&agency).map_err(|e| corrupt("dossiers", e))?,
         procedure: r.get("procedure"),
         applicant: Applicant { kind: r.get("applicant_kind"), id: r.get("applicant_id"), name: r.get("applicant_name") },
-        status: r.get("status"),
+        status: parse_state(r, "dossiers", DossierStatus::parse)?,
         received_at_ms: r.get("received_at"),
         due_at_ms: r.get("due_at"),
         components: Vec::new(),
@@ -207,36 +225,25 @@ fn dossier_row(r: &SqliteRow) -> Result<Dossier> {
 }
 
 /// Queues a job; a job with the same key already queued or done is kept, not doubled.
-async fn enqueue(tx: &mut Tx, kind: JobKind, agency: &AgencyCode, payload: &str, max_attempts: i64, key: &str) -> Result<i64> {
+async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<i64> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO jobs (kind, agency, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = jobs.updated_at RETURNING id",
     )
-    .bind(kind.as_str())
-    .bind(agency.as_str())
-    .bind(payload)
-    .bind(max_attempts)
+    .bind(job.kind.as_str())
+    .bind(job.agency.as_str())
+    .bind(&job.payload)
+    .bind(JobState::Queued.as_str())
+    .bind(job.max_attempts as i64)
     .bind(now)
-    .bind(key)
+    .bind(&job.key)
     .bind(now)
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
-}
-
-/// Marks a job dead and fails its scan and component.
-async fn bury(tx: &mut Tx, job: i64, failure: &Failure) -> Result<()> {
-    sqlx::query("UPDATE jobs SET state = 'dead', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
-        .bind(format!("{}: {}", failure.code, failure.message))
-        .bind(now_ms())
-        .bind(job)
-        .execute(&mut **tx)
-        .await?;
-    let effect = ScanEffect { scan_status: "failed", component_status: Some("failed"), error: Some(failure), result: None };
-    apply_scan_effect(tx, job, effect).await
 }
 
 #[async_trait]
@@ -299,7 +306,7 @@ impl Index for SqliteIndex {
         let code = DossierCode::new(&d.agency, d.day, seq).map_err(|_| exhausted())?;
         sqlx::query(
             "INSERT INTO dossiers (code, agency, procedure, applicant_kind, applicant_id, applicant_name, status, received_at, due_at) \
-             VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(code.as_str())
         .bind(d.agency.as_str())
@@ -307,16 +314,18 @@ impl Index for SqliteIndex {
         .bind(&d.applicant.kind)
         .bind(&d.applicant.id)
         .bind(&d.applicant.name)
+        .bind(DossierStatus::INITIAL.as_str())
         .bind(d.received_at_ms)
         .bind(d.due_at_ms)
         .execute(&mut *tx)
         .await?;
         for (position, (component, required)) in d.components.iter().enumerate() {
-            sqlx::query("INSERT INTO components (dossier, component, position, required, status) VALUES (?, ?, ?, ?, 'missing')")
+            sqlx::query("INSERT INTO components (dossier, component, position, required, status) VALUES (?, ?, ?, ?, ?)")
                 .bind(code.as_str())
                 .bind(component)
                 .bind(position as i64)
                 .bind(required)
+                .bind(ComponentStatus::INITIAL.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -369,11 +378,12 @@ impl Index for SqliteIndex {
         let payload = OcrPayload { scan: scan_id, digest: s.digest.clone(), media_type: s.media_type.clone() };
         let payload = serde_json::to_string(&payload).map_err(|e| corrupt("jobs", e))?;
         let key = format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest);
-        let job = enqueue(&mut tx, kind, &s.dossier.agency(), &payload, policy.max_attempts as i64, &key).await?;
+        let job = NewJob { kind, agency: s.dossier.agency(), payload, max_attempts: policy.max_attempts, key };
+        let job = enqueue(&mut tx, &job).await?;
         let quality = s.quality.as_ref().map(serde_json::to_string).transpose().map_err(|e| corrupt("scans", e))?;
         let row = sqlx::query(
             "INSERT INTO scans (id, dossier, component, digest, media_type, size, pages, status, job, idempotency_key, quality, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING *",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         )
         .bind(scan_id)
         .bind(s.dossier.as_str())
@@ -382,6 +392,7 @@ impl Index for SqliteIndex {
         .bind(&s.media_type)
         .bind(s.size as i64)
         .bind(s.pages as i64)
+        .bind(ScanStatus::INITIAL.as_str())
         .bind(job)
         .bind(s.idempotency_key.as_deref())
         .bind(quality)
@@ -389,7 +400,9 @@ impl Index for SqliteIndex {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("UPDATE components SET status = 'pending' WHERE dossier = ? AND component = ?")
+        // An upload makes its component wait for the new scan, whatever it was before.
+        sqlx::query("UPDATE components SET status = ? WHERE dossier = ? AND component = ?")
+            .bind(ComponentStatus::Pending.as_str())
             .bind(s.dossier.as_str())
             .bind(&s.component)
             .execute(&mut *tx)
@@ -414,31 +427,25 @@ impl Index for SqliteIndex {
         row.as_ref().map(scan_row).transpose()
     }
 
-    async fn claim_job(&self, kinds: &[JobKind], agency: Option<&AgencyCode>, lease: &str, lease_ms: i64, now: i64) -> Result<Option<Job>> {
+    async fn claim_job(
+        &self,
+        kinds: &[JobKind],
+        agency: Option<&AgencyCode>,
+        lease: &str,
+        lease_ms: i64,
+        now: i64,
+        scan: &ScanStep,
+    ) -> Result<Option<Job>> {
         let kinds = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()).map_err(|e| corrupt("jobs", e))?;
         let mut tx = self.write().await?;
-        // Jobs whose holder vanished and that have no attempts left are dead.
-        let expired: Vec<(i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT id, attempts, last_error FROM jobs WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (id, attempts, earlier) in expired {
-            // an earlier attempt's own error is the likelier cause: keep it in view
-            let earlier = earlier.map(|e| format!("; before that: {e}")).unwrap_or_default();
-            let failure = Failure {
-                code: "lease_expired".into(),
-                message: format!("no worker finished the job in {attempts} attempts{earlier}"),
-                permanent: true,
-            };
-            bury(&mut tx, id, &failure).await?;
-        }
+        // A job whose lease ran out is taken again only while it has attempts left; the
+        // service buries the others (`expired_jobs`).
         let row = sqlx::query(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?, updated_at = ? \
              WHERE id = (SELECT id FROM jobs WHERE kind IN (SELECT value FROM json_each(?)) \
                  AND (? IS NULL OR agency = ?) \
-                 AND ((state = 'queued' AND run_after <= ?) OR (state = 'running' AND lease_until < ?)) \
+                 AND ((state = 'queued' AND run_after <= ?) \
+                     OR (state = 'running' AND lease_until < ? AND attempts < max_attempts)) \
                  ORDER BY run_after, id LIMIT 1) \
              RETURNING *",
         )
@@ -454,11 +461,18 @@ impl Index for SqliteIndex {
         .await?;
         let job = row.as_ref().map(job_row).transpose()?;
         if let Some(job) = &job {
-            let effect = ScanEffect { scan_status: "processing", component_status: None, error: None, result: None };
-            apply_scan_effect(&mut tx, job.id, effect).await?;
+            apply_scan_step(&mut tx, ScanOf::Job(job.id), scan).await?;
         }
         tx.commit().await?;
         Ok(job)
+    }
+
+    async fn expired_jobs(&self, now: i64) -> Result<Vec<Job>> {
+        let rows = sqlx::query("SELECT * FROM jobs WHERE state = 'running' AND lease_until < ? AND attempts >= max_attempts ORDER BY id")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_row).collect()
     }
 
     async fn heartbeat(&self, job: i64, lease: &str, until_ms: i64) -> Result<bool> {
@@ -472,98 +486,49 @@ impl Index for SqliteIndex {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn complete_job(&self, job: i64, lease: &str, result: serde_json::Value, entry: AuditEntry) -> Result<Finish> {
+    async fn step_job(&self, step: JobStep, entry: Option<AuditEntry>) -> Result<bool> {
         let mut tx = self.write().await?;
+        let now = now_ms();
         let updated = sqlx::query(
-            "UPDATE jobs SET state = 'done', result = ?, lease_until = NULL, updated_at = ? \
-             WHERE id = ? AND state = 'running' AND lease_owner = ?",
+            "UPDATE jobs SET state = ?, result = COALESCE(?, result), last_error = COALESCE(?, last_error), \
+                 run_after = COALESCE(?, run_after), attempts = CASE WHEN ? THEN 0 ELSE attempts END, \
+                 lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END, lease_until = NULL, updated_at = ? \
+             WHERE id = ? AND state = ? AND (? IS NULL OR lease_owner = ?) AND (? IS NULL OR lease_until < ?)",
         )
-        .bind(result.to_string())
-        .bind(now_ms())
-        .bind(job)
-        .bind(lease)
+        .bind(step.to.as_str())
+        .bind(step.result.as_ref().map(|r| r.to_string()))
+        .bind(&step.last_error)
+        .bind(step.run_after_ms)
+        .bind(step.reset_attempts)
+        .bind(step.release)
+        .bind(now)
+        .bind(step.job)
+        .bind(step.from.as_str())
+        .bind(&step.lease)
+        .bind(&step.lease)
+        .bind(step.expired_before)
+        .bind(step.expired_before)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            // A repeated completion by the same holder is answered as the first one was.
-            let state: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT state, lease_owner FROM jobs WHERE id = ?").bind(job).fetch_optional(&mut *tx).await?;
-            return Ok(match state {
-                Some((s, Some(owner))) if s == "done" && owner == lease => Finish::Done,
-                _ => Finish::NotLeaseHolder,
-            });
+            return Ok(false);
         }
-        let effect = ScanEffect { scan_status: "done", component_status: Some("digitized"), error: None, result: Some(&result) };
-        apply_scan_effect(&mut tx, job, effect).await?;
-        // A recognised scan is sealed next, by the service itself.
-        let scan: Option<i64> = sqlx::query_scalar("SELECT id FROM scans WHERE job = ?").bind(job).fetch_optional(&mut *tx).await?;
-        if let Some(scan) = scan {
-            let (policy, agency): (i64, String) =
-                sqlx::query_as("SELECT max_attempts, agency FROM jobs WHERE id = ?").bind(job).fetch_one(&mut *tx).await?;
-            let agency = AgencyCode::parse(&agency).map_err(|e| corrupt("jobs", e))?;
-            let payload = serde_json::to_string(&SealPayload { scan }).map_err(|e| corrupt("jobs", e))?;
-            enqueue(&mut tx, JobKind::Seal, &agency, &payload, policy, &format!("seal:scan:{scan}")).await?;
+        if let Some(scan) = &step.scan {
+            apply_scan_step(&mut tx, ScanOf::Job(step.job), scan).await?;
         }
-        audit(&mut tx, &entry, &format!("job:{job}")).await?;
+        if let Some(job) = &step.enqueue {
+            enqueue(&mut tx, job).await?;
+        }
+        if let Some(entry) = entry {
+            audit(&mut tx, &entry, &format!("job:{}", step.job)).await?;
+        }
         tx.commit().await?;
-        Ok(Finish::Done)
-    }
-
-    async fn fail_job(&self, job: i64, lease: &str, failure: &Failure, policy: RetryPolicy, entry: AuditEntry) -> Result<Finish> {
-        let mut tx = self.write().await?;
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT attempts, max_attempts FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?")
-                .bind(job)
-                .bind(lease)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((attempts, max_attempts)) = row else { return Ok(Finish::NotLeaseHolder) };
-        let finish = if failure.permanent || attempts >= max_attempts {
-            bury(&mut tx, job, failure).await?;
-            Finish::Dead
-        } else {
-            let run_after = now_ms() + policy.backoff(attempts as u32).as_millis() as i64;
-            sqlx::query(
-                "UPDATE jobs SET state = 'queued', run_after = ?, last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
-            )
-            .bind(run_after)
-            .bind(format!("{}: {}", failure.code, failure.message))
-            .bind(now_ms())
-            .bind(job)
-            .execute(&mut *tx)
-            .await?;
-            let effect = ScanEffect { scan_status: "queued", component_status: None, error: Some(failure), result: None };
-            apply_scan_effect(&mut tx, job, effect).await?;
-            Finish::Retrying
-        };
-        audit(&mut tx, &entry, &format!("job:{job}")).await?;
-        tx.commit().await?;
-        Ok(finish)
+        Ok(true)
     }
 
     async fn job(&self, id: i64) -> Result<Option<Job>> {
         let row = sqlx::query("SELECT * FROM jobs WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(job_row).transpose()
-    }
-
-    async fn requeue_job(&self, id: i64, entry: AuditEntry) -> Result<bool> {
-        let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_owner = NULL, updated_at = ? WHERE id = ? AND state = 'dead'",
-        )
-        .bind(now_ms())
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        let effect = ScanEffect { scan_status: "queued", component_status: Some("pending"), error: None, result: None };
-        apply_scan_effect(&mut tx, id, effect).await?;
-        audit(&mut tx, &entry, &format!("job:{id}")).await?;
-        tx.commit().await?;
-        Ok(true)
     }
 
     async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>> {
@@ -595,8 +560,14 @@ impl Index for SqliteIndex {
         self.insert_record(record, check, entry).await
     }
 
-    async fn leave_unsealed(&self, scan: i64, flag: &str, entry: AuditEntry) -> Result<()> {
-        self.mark_unsealed(scan, flag, entry).await
+    async fn step_scan(&self, scan: i64, step: ScanStep, entry: AuditEntry) -> Result<()> {
+        let mut tx = self.write().await?;
+        if !apply_scan_step(&mut tx, ScanOf::Id(scan), &step).await? {
+            return Err(refused("scan_not_found", format!("no scan {scan}")));
+        }
+        audit(&mut tx, &entry, &format!("scan:{scan}")).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
@@ -643,8 +614,20 @@ impl Index for SqliteIndex {
         self.select_corrections(agency, limit).await
     }
 
-    async fn forward_dossier(&self, code: &DossierCode, override_reason: Option<&str>, entry: AuditEntry) -> Result<bool> {
-        self.hand_on_dossier(code, override_reason, entry).await
+    async fn set_dossier_status(&self, code: &DossierCode, from: DossierStatus, to: DossierStatus, entry: AuditEntry) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE dossiers SET status = ? WHERE code = ? AND status = ?")
+            .bind(to.as_str())
+            .bind(code.as_str())
+            .bind(from.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        audit(&mut tx, &entry, &format!("dossier:{code}")).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn change_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {

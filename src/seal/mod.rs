@@ -7,12 +7,13 @@ pub mod manifest;
 use crate::api::AppState;
 use crate::classify::{extract, locate, Classifier, UNKNOWN};
 use crate::custody::{ScanResult, Word};
-use crate::domain::{vietnam_offset, AgencyCode, Digest};
+use crate::domain::{vietnam_offset, AgencyCode, Digest, ScanEvent};
 use crate::index::{Actor, AuditEntry, ComponentCheck, Dossier, NewRecord, Record};
 use crate::pdf::{Appearance, AppearanceText};
 use crate::policy::{Catalog, Validity};
 use crate::queue::{Failure, Job, JobKind, SealPayload};
 use crate::registry::{self, Lineage, RegistryError};
+use crate::service::jobs;
 use crate::sign::{self, SignOptions, Signer};
 use chrono::NaiveDate;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -118,7 +119,7 @@ impl Sealer {
             let queued = self.state.jobs_queued.notified();
             let lease = format!("sealer-{}", random_hex(8));
             let now = chrono::Utc::now().timestamp_millis();
-            match self.state.index.claim_job(&[JobKind::Seal], None, &lease, lease_ms, now).await {
+            match jobs::claim(self.state.index.as_ref(), &[JobKind::Seal], None, &lease, lease_ms, now).await {
                 Ok(Some(job)) => {
                     self.handle(job, &lease).await;
                     continue;
@@ -157,7 +158,7 @@ impl Sealer {
                 let failure = Failure { code: e.code().to_owned(), message: e.to_string(), permanent: e.permanent() };
                 let audit =
                     AuditEntry { actor: actor.clone(), action: "job.fail", target: String::new(), detail: json!({"code": e.code()}) };
-                if let Err(e) = self.state.index.fail_job(job.id, lease, &failure, self.state.retry, audit).await {
+                if let Err(e) = jobs::fail(self.state.index.as_ref(), job.id, lease, &failure, self.state.retry, audit).await {
                     tracing::warn!(job = job.id, error = %e, "cannot fail seal job");
                 }
                 None
@@ -165,7 +166,7 @@ impl Sealer {
         };
         if let Some((result, detail)) = done {
             let audit = AuditEntry { actor, action: "job.complete", target: String::new(), detail };
-            match self.state.index.complete_job(job.id, lease, result, audit).await {
+            match jobs::complete(self.state.index.as_ref(), job.id, lease, result, audit).await {
                 Ok(_) => crate::metrics::job_ended(job.kind.as_str(), "done", job.queued_at_ms),
                 Err(e) => tracing::warn!(job = job.id, error = %e, "cannot complete seal job"),
             }
@@ -186,7 +187,9 @@ impl Sealer {
             let detail = json!({"scan": scan.id, "agency": dossier.agency, "flag": NO_SEAL_KEY});
             let audit =
                 AuditEntry { actor: Actor::system_for("sealer", &dossier.agency), action: "scan.unsealed", target: String::new(), detail };
-            index.leave_unsealed(scan.id, NO_SEAL_KEY, audit).await?;
+            let mut step = jobs::scan_step(ScanEvent::LeftUnsealed, None, None);
+            step.flags = Some(vec![NO_SEAL_KEY.to_owned()]);
+            index.step_scan(scan.id, step, audit).await?;
             return Ok(Sealed::Unsealed);
         };
         let result = ScanResult::from_value(result).map_err(|e| SealError::Payload(format!("the scan's result does not read: {e}")))?;
@@ -354,7 +357,7 @@ pub(crate) fn check_component(
     if owner.is_some_and(|o| dossier.applicant.kind == "citizen" && o != dossier.applicant.id) {
         flags.push("wrong_owner".to_owned());
     }
-    ComponentCheck { status: if flags.is_empty() { "satisfied" } else { "flagged" }, flags }
+    ComponentCheck::from_flags(flags)
 }
 
 /// From and until for a document type's validity rule, counted from the issue date; until

@@ -1,9 +1,8 @@
-//! Status changes in SQLite: a dossier handed on to processing, and the end of a record's
-//! life (revocation, supersession, legal holds, disposal after retention).
+//! Status changes of records in SQLite: the end of a record's life (revocation, supersession, legal holds, disposal after retention).
 
 use super::records::record_row;
 use super::{audit, corrupt, now_ms, refused, SqliteIndex, Tx};
-use crate::domain::{AgencyCode, DossierCode};
+use crate::domain::AgencyCode;
 use crate::index::{AuditEntry, Disposal, Hold, Record, RecordStatus, Result, RetentionCutoff, StatusChange};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -37,31 +36,6 @@ async fn held(tx: &mut Tx, record: &Record) -> Result<bool> {
 }
 
 impl SqliteIndex {
-    pub(super) async fn hand_on_dossier(&self, code: &DossierCode, override_reason: Option<&str>, entry: AuditEntry) -> Result<bool> {
-        let mut tx = self.write().await?;
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM dossiers WHERE code = ?").bind(code.as_str()).fetch_optional(&mut *tx).await?;
-        let Some(status) = status else { return Ok(false) };
-        if status != "received" && status != "complete" {
-            return Err(refused("dossier_not_open", format!("dossier {code} is {status}")));
-        }
-        let missing: Vec<String> = sqlx::query_scalar(
-            "SELECT component FROM components WHERE dossier = ? AND required = 1 AND status <> 'satisfied' ORDER BY position",
-        )
-        .bind(code.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
-        if !missing.is_empty() && override_reason.is_none() {
-            return Err(refused("dossier_incomplete", format!("required components not satisfied: {}", missing.join(", "))));
-        }
-        sqlx::query("UPDATE dossiers SET status = 'in_processing' WHERE code = ?").bind(code.as_str()).execute(&mut *tx).await?;
-        let mut entry = entry;
-        entry.detail = serde_json::json!({"missing": missing, "override_reason": override_reason});
-        audit(&mut tx, &entry, &format!("dossier:{code}")).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
     pub(super) async fn update_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
         let mut tx = self.write().await?;
         let Some(row) = sqlx::query("SELECT * FROM records WHERE id = ?").bind(id).fetch_optional(&mut *tx).await? else {

@@ -1,7 +1,7 @@
 //! Records in SQLite.
 
 use super::{audit, corrupt, now_ms, refused, tlog, SqliteIndex, Tx};
-use crate::domain::{AgencyCode, Digest, DossierCode};
+use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, ScanStatus};
 use crate::index::{AuditEntry, ComponentCheck, Correction, NewRecord, Record, RecordFilter, RecordStatus, Result};
 use chrono::NaiveDate;
 use sqlx::sqlite::SqliteRow;
@@ -132,7 +132,8 @@ impl SqliteIndex {
 
     pub(super) async fn link_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE components SET status = 'satisfied', flags = '[]', record = ?, reused = 1 WHERE dossier = ? AND component = ?")
+        sqlx::query("UPDATE components SET status = ?, flags = '[]', record = ?, reused = 1 WHERE dossier = ? AND component = ?")
+            .bind(ComponentStatus::Satisfied.as_str())
             .bind(record)
             .bind(dossier.as_str())
             .bind(component)
@@ -140,27 +141,6 @@ impl SqliteIndex {
             .await?;
         mark_complete(&mut tx, dossier).await?;
         audit(&mut tx, &entry, &format!("dossier:{dossier}")).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub(super) async fn mark_unsealed(&self, scan: i64, flag: &str, entry: AuditEntry) -> Result<()> {
-        let mut tx = self.write().await?;
-        let row: Option<(String, String)> =
-            sqlx::query_as("UPDATE scans SET status = 'unsealed', updated_at = ? WHERE id = ? RETURNING dossier, component")
-                .bind(now_ms())
-                .bind(scan)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((dossier, component)) = row else { return Err(refused("scan_not_found", format!("no scan {scan}"))) };
-        let flags = serde_json::to_string(&[flag]).map_err(|e| corrupt("components", e))?;
-        sqlx::query("UPDATE components SET status = 'flagged', flags = ? WHERE dossier = ? AND component = ?")
-            .bind(flags)
-            .bind(&dossier)
-            .bind(&component)
-            .execute(&mut *tx)
-            .await?;
-        audit(&mut tx, &entry, &format!("scan:{scan}")).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -255,12 +235,17 @@ pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &Component
     .fetch_one(&mut **tx)
     .await?;
     if let Some(scan) = rec.scan {
-        sqlx::query("UPDATE scans SET status = 'sealed', updated_at = ? WHERE id = ?").bind(now_ms()).bind(scan).execute(&mut **tx).await?;
+        sqlx::query("UPDATE scans SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(ScanStatus::Sealed.as_str())
+            .bind(now_ms())
+            .bind(scan)
+            .execute(&mut **tx)
+            .await?;
     }
     if let (Some(dossier), Some(component)) = (&rec.dossier, &rec.component) {
         let flags = serde_json::to_string(&check.flags).map_err(|e| corrupt("components", e))?;
         sqlx::query("UPDATE components SET status = ?, flags = ?, record = ? WHERE dossier = ? AND component = ?")
-            .bind(check.status)
+            .bind(check.status.as_str())
             .bind(flags)
             .bind(&rec.id)
             .bind(dossier.as_str())
@@ -272,19 +257,20 @@ pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &Component
     Ok(row)
 }
 
-/// A dossier is complete once no required component is left unsatisfied.
+/// A dossier is complete once no required component is left unsatisfied
+/// ([`DossierStatus::settle`]).
 async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
-    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM components WHERE dossier = ? AND required = 1 AND status <> 'satisfied'")
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM components WHERE dossier = ? AND required = 1")
         .bind(dossier.as_str())
-        .fetch_one(&mut **tx)
+        .fetch_all(&mut **tx)
         .await?;
-    // A correction can also make a satisfied component flagged again.
-    let (from, to) = if open == 0 { ("received", "complete") } else { ("complete", "received") };
-    sqlx::query("UPDATE dossiers SET status = ? WHERE code = ? AND status = ?")
-        .bind(to)
-        .bind(dossier.as_str())
-        .bind(from)
-        .execute(&mut **tx)
-        .await?;
+    let all_satisfied = statuses.iter().all(|s| ComponentStatus::parse(s).is_some_and(ComponentStatus::is_satisfied));
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM dossiers WHERE code = ?").bind(dossier.as_str()).fetch_one(&mut **tx).await?;
+    let from = DossierStatus::parse(&status).ok_or_else(|| corrupt("dossiers", format!("status {status}")))?;
+    let to = from.settle(all_satisfied);
+    if to != from {
+        sqlx::query("UPDATE dossiers SET status = ? WHERE code = ?").bind(to.as_str()).bind(dossier.as_str()).execute(&mut **tx).await?;
+    }
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! Records as the index keeps them: what a later procedure or another system looks up.
+//! Records: what a later procedure or another system looks up, as stored.
 
-use crate::domain::{AgencyCode, Digest, DossierCode};
+use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -88,9 +88,21 @@ pub struct Record {
 /// What checking a sealed scan against its dossier found for the component.
 #[derive(Debug, Clone)]
 pub struct ComponentCheck {
-    /// `satisfied` or `flagged`.
-    pub status: &'static str,
+    /// `Satisfied`, or `Flagged` with the flags.
+    pub status: ComponentStatus,
     pub flags: Vec<String>,
+}
+
+impl ComponentCheck {
+    /// The component is what it should be.
+    pub fn satisfied() -> ComponentCheck {
+        ComponentCheck { status: ComponentStatus::Satisfied, flags: Vec::new() }
+    }
+
+    /// Satisfied when `flags` is empty, else flagged with them.
+    pub fn from_flags(flags: Vec<String>) -> ComponentCheck {
+        ComponentCheck { status: ComponentStatus::checked(&flags), flags }
+    }
 }
 
 /// Position after the last record of a page: records are listed by (created_at, id).
