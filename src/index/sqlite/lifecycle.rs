@@ -3,7 +3,9 @@
 use super::records::record_row;
 use super::{audit, corrupt, now_ms, refused, SqliteIndex, Tx};
 use crate::domain::AgencyCode;
+use crate::index::LifecycleStore;
 use crate::index::{AuditEntry, Disposal, Hold, Record, RecordStatus, Result, RetentionCutoff, StatusChange};
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -35,8 +37,9 @@ async fn held(tx: &mut Tx, record: &Record) -> Result<bool> {
     Ok(n > 0)
 }
 
-impl SqliteIndex {
-    pub(super) async fn update_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
+#[async_trait]
+impl LifecycleStore for SqliteIndex {
+    async fn change_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
         let mut tx = self.write().await?;
         let Some(row) = sqlx::query("SELECT * FROM records WHERE id = ?").bind(id).fetch_optional(&mut *tx).await? else {
             return Ok(None);
@@ -74,7 +77,7 @@ impl SqliteIndex {
         Ok(Some(record))
     }
 
-    pub(super) async fn insert_hold(&self, agency: &AgencyCode, target: &str, reason: &str, entry: AuditEntry) -> Result<Hold> {
+    async fn place_hold(&self, agency: &AgencyCode, target: &str, reason: &str, entry: AuditEntry) -> Result<Hold> {
         let mut tx = self.write().await?;
         let exists: i64 = match target.split_once(':') {
             Some(("record", id)) => {
@@ -110,7 +113,7 @@ impl SqliteIndex {
         Ok(hold)
     }
 
-    pub(super) async fn end_hold(&self, agency: &AgencyCode, id: i64, entry: AuditEntry) -> Result<Option<Hold>> {
+    async fn release_hold(&self, agency: &AgencyCode, id: i64, entry: AuditEntry) -> Result<Option<Hold>> {
         let mut tx = self.write().await?;
         let row = sqlx::query(
             "UPDATE holds SET released_by = ?, released_at = ? WHERE id = ? AND agency = ? AND released_at IS NULL RETURNING *",
@@ -128,7 +131,7 @@ impl SqliteIndex {
         Ok(Some(hold))
     }
 
-    pub(super) async fn select_holds(&self, agency: &AgencyCode, in_force: bool, limit: u32) -> Result<Vec<Hold>> {
+    async fn holds(&self, agency: &AgencyCode, in_force: bool, limit: u32) -> Result<Vec<Hold>> {
         let rows = sqlx::query("SELECT * FROM holds WHERE agency = ? AND (? = 0 OR released_at IS NULL) ORDER BY id DESC LIMIT ?")
             .bind(agency.as_str())
             .bind(in_force)
@@ -138,12 +141,7 @@ impl SqliteIndex {
         rows.iter().map(hold_row).collect()
     }
 
-    pub(super) async fn select_disposal_candidates(
-        &self,
-        agency: &AgencyCode,
-        rules: &[RetentionCutoff],
-        limit: u32,
-    ) -> Result<Vec<Record>> {
+    async fn disposal_candidates(&self, agency: &AgencyCode, rules: &[RetentionCutoff], limit: u32) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         for rule in rules {
             let sql = format!(
@@ -168,13 +166,7 @@ impl SqliteIndex {
         Ok(out)
     }
 
-    pub(super) async fn mark_disposed(
-        &self,
-        id: &str,
-        rule: &RetentionCutoff,
-        reason: &str,
-        entry: AuditEntry,
-    ) -> Result<Option<Disposal>> {
+    async fn dispose_record(&self, id: &str, rule: &RetentionCutoff, reason: &str, entry: AuditEntry) -> Result<Option<Disposal>> {
         let mut tx = self.write().await?;
         let sql = format!("SELECT *, {RETENTION_DATE} <= ? AS due FROM records WHERE id = ?");
         let Some(row) = sqlx::query(&sql).bind(rule.cutoff.format("%Y-%m-%d").to_string()).bind(id).fetch_optional(&mut *tx).await? else {

@@ -2,7 +2,9 @@
 
 use super::{audit, corrupt, now_ms, refused, tlog, SqliteIndex, Tx};
 use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, ScanStatus};
+use crate::index::RecordStore;
 use crate::index::{AuditEntry, ComponentCheck, Correction, NewRecord, Record, RecordFilter, RecordStatus, Result};
+use async_trait::async_trait;
 use chrono::NaiveDate;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -48,21 +50,6 @@ fn day(d: Option<NaiveDate>) -> Option<String> {
 }
 
 impl SqliteIndex {
-    pub(super) async fn insert_record(&self, rec: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
-        let mut tx = self.write().await?;
-        if let Some(scan) = rec.scan {
-            let existing = sqlx::query("SELECT * FROM records WHERE scan = ?").bind(scan).fetch_optional(&mut *tx).await?;
-            if let Some(row) = existing {
-                return record_row(&row);
-            }
-        }
-        let row = store_record(&mut tx, &rec, &check).await?;
-        audit(&mut tx, &entry, &format!("record:{}", rec.id)).await?;
-        let record = record_row(&row)?;
-        tx.commit().await?;
-        Ok(record)
-    }
-
     pub(super) async fn replace_record(
         &self,
         old: &str,
@@ -110,94 +97,14 @@ impl SqliteIndex {
         Ok(record)
     }
 
-    pub(super) async fn select_corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>> {
-        let rows = sqlx::query("SELECT * FROM corrections WHERE agency = ? ORDER BY id DESC LIMIT ?")
-            .bind(agency.as_str())
-            .bind(limit.clamp(1, 1000) as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Correction {
-                    scan: r.get("scan"),
-                    old_record: r.get("old_record"),
-                    new_record: r.get("new_record"),
-                    label: serde_json::from_str(r.get("label")).map_err(|e| corrupt("corrections", e))?,
-                    actor: r.get("actor"),
-                    at_ms: r.get("at"),
-                })
-            })
-            .collect()
-    }
-
-    pub(super) async fn link_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
-        let mut tx = self.write().await?;
-        sqlx::query("UPDATE components SET status = ?, flags = '[]', record = ?, reused = 1 WHERE dossier = ? AND component = ?")
-            .bind(ComponentStatus::Satisfied.as_str())
-            .bind(record)
-            .bind(dossier.as_str())
-            .bind(component)
-            .execute(&mut *tx)
-            .await?;
-        mark_complete(&mut tx, dossier).await?;
-        audit(&mut tx, &entry, &format!("dossier:{dossier}")).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     pub(super) async fn record_by(&self, column: &'static str, value: String) -> Result<Option<Record>> {
         // `column` is one of two constants chosen by the caller, never input.
         let sql = format!("SELECT * FROM records WHERE {column} = ?");
         let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await?;
         row.as_ref().map(record_row).transpose()
     }
-
-    /// Only the filter's conditions go into the statement, so that SQLite plans each query on
-    /// the index it can use (owner and type, agency and time, or dossier) instead of scanning.
-    pub(super) async fn select_records(&self, f: &RecordFilter) -> Result<Vec<Record>> {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE 1 = 1");
-        if !f.agencies.is_empty() {
-            q.push(" AND agency IN (");
-            let mut list = q.separated(", ");
-            for agency in &f.agencies {
-                list.push_bind(agency.as_str().to_owned());
-            }
-            q.push(")");
-        }
-        if !f.doc_types.is_empty() {
-            q.push(" AND doc_type IN (");
-            let mut list = q.separated(", ");
-            for doc_type in &f.doc_types {
-                list.push_bind(doc_type.clone());
-            }
-            q.push(")");
-        }
-        if let Some(owner) = &f.owner_id {
-            q.push(" AND owner_id = ").push_bind(owner.clone());
-        }
-        if let Some(doc_type) = &f.doc_type {
-            q.push(" AND doc_type = ").push_bind(doc_type.clone());
-        }
-        if let Some(at) = day(f.valid_at) {
-            q.push(" AND status = 'active' AND (valid_from IS NULL OR valid_from <= ").push_bind(at.clone());
-            q.push(") AND (valid_until IS NULL OR valid_until >= ").push_bind(at).push(")");
-        }
-        if let Some(after) = &f.after {
-            q.push(" AND (created_at, id) > (").push_bind(after.created_at_ms).push(", ").push_bind(after.id.clone()).push(")");
-        }
-        if let Some(dossier) = &f.dossier {
-            let code = dossier.as_str().to_owned();
-            q.push(" AND (dossier = ").push_bind(code.clone());
-            q.push(" OR id IN (SELECT record FROM components WHERE dossier = ").push_bind(code).push("))");
-        }
-        q.push(" ORDER BY created_at, id LIMIT ").push_bind(f.limit.clamp(1, 1000) as i64);
-        let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter().map(record_row).collect()
-    }
 }
 
-/// Inserts the record with its log leaf, marks its scan sealed and its component by
-/// `check`, inside the caller's transaction; returns the stored row.
 /// Why an active record is replaced by a newer one.
 pub(super) enum Replacement {
     /// The desk corrected the type or fields of `scan`; `label` is kept as labelled data.
@@ -206,6 +113,8 @@ pub(super) enum Replacement {
     Renewal,
 }
 
+/// Inserts the record with its log leaf, marks its scan sealed and its component by
+/// `check`, inside the caller's transaction; returns the stored row.
 pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> Result<SqliteRow> {
     // The record's leaf goes into the log in the same transaction as the record.
     let log_index = tlog::append(tx, crate::tlog::manifest_leaf_hash(&rec.manifest_digest)).await?;
@@ -273,4 +182,124 @@ async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
         sqlx::query("UPDATE dossiers SET status = ? WHERE code = ?").bind(to.as_str()).bind(dossier.as_str()).execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+#[async_trait]
+impl RecordStore for SqliteIndex {
+    async fn create_record(&self, rec: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
+        let mut tx = self.write().await?;
+        if let Some(scan) = rec.scan {
+            let existing = sqlx::query("SELECT * FROM records WHERE scan = ?").bind(scan).fetch_optional(&mut *tx).await?;
+            if let Some(row) = existing {
+                return record_row(&row);
+            }
+        }
+        let row = store_record(&mut tx, &rec, &check).await?;
+        audit(&mut tx, &entry, &format!("record:{}", rec.id)).await?;
+        let record = record_row(&row)?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE components SET status = ?, flags = '[]', record = ?, reused = 1 WHERE dossier = ? AND component = ?")
+            .bind(ComponentStatus::Satisfied.as_str())
+            .bind(record)
+            .bind(dossier.as_str())
+            .bind(component)
+            .execute(&mut *tx)
+            .await?;
+        mark_complete(&mut tx, dossier).await?;
+        audit(&mut tx, &entry, &format!("dossier:{dossier}")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Only the filter's conditions go into the statement, so that SQLite plans each query on
+    /// the index it can use (owner and type, agency and time, or dossier) instead of scanning.
+    async fn find_records(&self, f: &RecordFilter) -> Result<Vec<Record>> {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE 1 = 1");
+        if !f.agencies.is_empty() {
+            q.push(" AND agency IN (");
+            let mut list = q.separated(", ");
+            for agency in &f.agencies {
+                list.push_bind(agency.as_str().to_owned());
+            }
+            q.push(")");
+        }
+        if !f.doc_types.is_empty() {
+            q.push(" AND doc_type IN (");
+            let mut list = q.separated(", ");
+            for doc_type in &f.doc_types {
+                list.push_bind(doc_type.clone());
+            }
+            q.push(")");
+        }
+        if let Some(owner) = &f.owner_id {
+            q.push(" AND owner_id = ").push_bind(owner.clone());
+        }
+        if let Some(doc_type) = &f.doc_type {
+            q.push(" AND doc_type = ").push_bind(doc_type.clone());
+        }
+        if let Some(at) = day(f.valid_at) {
+            q.push(" AND status = 'active' AND (valid_from IS NULL OR valid_from <= ").push_bind(at.clone());
+            q.push(") AND (valid_until IS NULL OR valid_until >= ").push_bind(at).push(")");
+        }
+        if let Some(after) = &f.after {
+            q.push(" AND (created_at, id) > (").push_bind(after.created_at_ms).push(", ").push_bind(after.id.clone()).push(")");
+        }
+        if let Some(dossier) = &f.dossier {
+            let code = dossier.as_str().to_owned();
+            q.push(" AND (dossier = ").push_bind(code.clone());
+            q.push(" OR id IN (SELECT record FROM components WHERE dossier = ").push_bind(code).push("))");
+        }
+        q.push(" ORDER BY created_at, id LIMIT ").push_bind(f.limit.clamp(1, 1000) as i64);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(record_row).collect()
+    }
+
+    async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>> {
+        let rows = sqlx::query("SELECT * FROM corrections WHERE agency = ? ORDER BY id DESC LIMIT ?")
+            .bind(agency.as_str())
+            .bind(limit.clamp(1, 1000) as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Correction {
+                    scan: r.get("scan"),
+                    old_record: r.get("old_record"),
+                    new_record: r.get("new_record"),
+                    label: serde_json::from_str(r.get("label")).map_err(|e| corrupt("corrections", e))?,
+                    actor: r.get("actor"),
+                    at_ms: r.get("at"),
+                })
+            })
+            .collect()
+    }
+
+    async fn record(&self, id: &str) -> Result<Option<Record>> {
+        self.record_by("id", id.to_owned()).await
+    }
+
+    async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>> {
+        self.record_by("scan", scan.to_string()).await
+    }
+
+    async fn correct_record(
+        &self,
+        old: &str,
+        record: NewRecord,
+        check: ComponentCheck,
+        scan: i64,
+        label: serde_json::Value,
+        entry: AuditEntry,
+    ) -> Result<Record> {
+        self.replace_record(old, record, check, Replacement::Correction { scan, label }, entry).await
+    }
+
+    async fn renew_record(&self, old: &str, record: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
+        self.replace_record(old, record, check, Replacement::Renewal, entry).await
+    }
 }

@@ -2,7 +2,9 @@
 
 use super::{audit, corrupt, now_ms, refused, SqliteIndex};
 use crate::domain::{AgencyCode, Digest, DossierCode, ResultStatus};
+use crate::index::ResultStore;
 use crate::index::{AuditEntry, NewResult, NewSession, NewVersion, Result, ResultDoc, ResultVersion, SigningSession};
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -58,12 +60,11 @@ impl SqliteIndex {
             versions: versions.iter().map(version_row).collect::<Result<_>>()?,
         }))
     }
+}
 
-    pub(super) async fn get_result(&self, id: &str) -> Result<Option<ResultDoc>> {
-        self.load_result(id).await
-    }
-
-    pub(super) async fn insert_result(&self, new: NewResult, entry: AuditEntry) -> Result<ResultDoc> {
+#[async_trait]
+impl ResultStore for SqliteIndex {
+    async fn create_result(&self, new: NewResult, entry: AuditEntry) -> Result<ResultDoc> {
         let mut tx = self.write().await?;
         let now = now_ms();
         sqlx::query(
@@ -95,7 +96,7 @@ impl SqliteIndex {
         self.load_result(&new.id).await?.ok_or_else(|| corrupt("results", "inserted result vanished"))
     }
 
-    pub(super) async fn append_result_version(&self, id: &str, v: NewVersion, entry: AuditEntry) -> Result<ResultDoc> {
+    async fn add_result_version(&self, id: &str, v: NewVersion, entry: AuditEntry) -> Result<ResultDoc> {
         let mut tx = self.write().await?;
         let row = sqlx::query("SELECT digest, status FROM results WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
         let Some(row) = row else { return Err(refused("result_not_found", format!("no result {id}"))) };
@@ -144,7 +145,7 @@ impl SqliteIndex {
         self.load_result(id).await?.ok_or_else(|| corrupt("results", "signed result vanished"))
     }
 
-    pub(super) async fn insert_session(&self, s: NewSession, entry: AuditEntry) -> Result<()> {
+    async fn create_signing_session(&self, s: NewSession, entry: AuditEntry) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO signing_sessions (id, result, base_digest, certificate, spec, signed_attributes, actor, created_at, expires_at) \
@@ -166,12 +167,12 @@ impl SqliteIndex {
         Ok(())
     }
 
-    pub(super) async fn get_session(&self, id: &str) -> Result<Option<SigningSession>> {
+    async fn signing_session(&self, id: &str) -> Result<Option<SigningSession>> {
         let row = sqlx::query("SELECT * FROM signing_sessions WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(session_row).transpose()
     }
 
-    pub(super) async fn set_result_issued(&self, id: &str, record: &str, entry: AuditEntry) -> Result<ResultDoc> {
+    async fn issue_result(&self, id: &str, record: &str, entry: AuditEntry) -> Result<ResultDoc> {
         let mut tx = self.write().await?;
         // Only a draft is issued: the state it leaves is checked in the statement.
         let (from, to) = (ResultStatus::Draft, ResultStatus::Draft.issue().map_err(|e| refused(e.code(), e.to_string()))?);
@@ -189,5 +190,9 @@ impl SqliteIndex {
         audit(&mut tx, &entry, &format!("result:{id}")).await?;
         tx.commit().await?;
         self.load_result(id).await?.ok_or_else(|| corrupt("results", "issued result vanished"))
+    }
+
+    async fn result(&self, id: &str) -> Result<Option<ResultDoc>> {
+        self.load_result(id).await
     }
 }
