@@ -122,7 +122,7 @@ async fn renew(index: &Arc<dyn Index>, archive: &Archive, renewal: &Renewal, old
         _ => "digitized_copy",
     };
     let record = NewRecord {
-        id: crate::seal::random_hex(16),
+        id: crate::domain::random_hex(16),
         kind,
         agency: old.agency.clone(),
         dossier: old.dossier.clone(),

@@ -4,11 +4,13 @@
 
 use super::body::JsonBody;
 use super::{dossiers, records, ApiError, AppState, Principal};
+use crate::domain::random_hex;
 use crate::domain::{vietnam_time, CitizenId, Digest, EnterpriseCode, Role};
 use crate::index::{AuditEntry, NewRecord, Record, RecordStatus};
+use crate::policy::validity_window;
 use crate::policy::Field;
 use crate::registry::{self, Lineage};
-use crate::seal::{check_component, random_hex, validity_window};
+use crate::service::desk::check_component;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::NaiveDate;

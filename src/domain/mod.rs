@@ -112,3 +112,13 @@ pub fn hidden_character(text: &str) -> Option<char> {
             || ('\u{2066}'..='\u{2069}').contains(&c)
     })
 }
+
+/// `bytes` random bytes from the system generator, in hex: ids of records, results and
+/// sessions, and leases.
+pub fn random_hex(bytes: usize) -> String {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut buf = vec![0u8; bytes];
+    // The system generator failing is not something a request can cause or fix.
+    SystemRandom::new().fill(&mut buf).expect("the system random generator works");
+    hex::encode(buf)
+}
