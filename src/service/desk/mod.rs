@@ -2,6 +2,7 @@
 //! applicant's earlier records, what a sealed scan makes of its component, and handing a
 //! dossier on to processing.
 
+mod corrections;
 mod reuse;
 mod scans;
 
