@@ -4,7 +4,7 @@ use super::records::record_row;
 use super::{audit, corrupt, now_ms, refused, SqliteIndex, Tx};
 use crate::domain::AgencyCode;
 use crate::index::LifecycleStore;
-use crate::index::{AuditEntry, Disposal, Hold, Record, RecordStatus, Result, RetentionCutoff, StatusChange};
+use crate::index::{AuditEntry, Disposal, Hold, Record, Result, RetentionCutoff, StatusChange};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -45,9 +45,10 @@ impl LifecycleStore for SqliteIndex {
             return Ok(None);
         };
         let record = record_row(&row)?;
-        if record.status != RecordStatus::Active {
-            return Err(refused("record_not_active", format!("record {id} is {}, not active", record.status.as_str())));
-        }
+        let to = record
+            .status
+            .end(change.status)
+            .map_err(|_| refused("record_not_active", format!("record {id} is {}, not active", record.status.as_str())))?;
         if let Some(newer) = &change.superseded_by {
             let found: Option<String> = sqlx::query_scalar("SELECT agency FROM records WHERE id = ? AND status = 'active'")
                 .bind(newer)
@@ -63,7 +64,7 @@ impl LifecycleStore for SqliteIndex {
         let row = sqlx::query(
             "UPDATE records SET status = ?, status_reason = ?, status_by = ?, status_at = ?, superseded_by = ? WHERE id = ? RETURNING *",
         )
-        .bind(change.status.as_str())
+        .bind(to.as_str())
         .bind(&change.reason)
         .bind(&change.by)
         .bind(now_ms())
@@ -173,23 +174,21 @@ impl LifecycleStore for SqliteIndex {
             return Ok(None);
         };
         let record = record_row(&row)?;
-        if record.status == RecordStatus::Disposed {
-            return Err(refused("record_disposed", format!("record {id} was disposed of already")));
-        }
+        let to = record.status.dispose().map_err(|_| refused("record_disposed", format!("record {id} was disposed of already")))?;
         if record.doc_type != rule.doc_type || !row.get::<bool, _>("due") {
             return Err(refused("retention_not_over", format!("record {id} is still within its retention period")));
         }
         if held(&mut tx, &record).await? {
             return Err(refused("legal_hold", format!("record {id} or its dossier is under a legal hold")));
         }
-        let row =
-            sqlx::query("UPDATE records SET status = 'disposed', status_reason = ?, status_by = ?, status_at = ? WHERE id = ? RETURNING *")
-                .bind(reason)
-                .bind(&entry.actor.id)
-                .bind(now_ms())
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let row = sqlx::query("UPDATE records SET status = ?, status_reason = ?, status_by = ?, status_at = ? WHERE id = ? RETURNING *")
+            .bind(to.as_str())
+            .bind(reason)
+            .bind(&entry.actor.id)
+            .bind(now_ms())
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         let shared: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE digest = ? AND id <> ? AND status <> 'disposed'")
             .bind(record.digest.as_str())
             .bind(id)

@@ -61,24 +61,27 @@ impl SqliteIndex {
         let mut tx = self.write().await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM records WHERE id = ?").bind(old).fetch_optional(&mut *tx).await?;
-        if status.as_deref() != Some("active") {
-            return Err(refused("record_not_active", format!("record {old} is not active")));
-        }
+        let not_active = || refused("record_not_active", format!("record {old} is not active"));
+        let to = status
+            .as_deref()
+            .and_then(RecordStatus::parse)
+            .ok_or_else(not_active)?
+            .end(RecordStatus::Superseded)
+            .map_err(|_| not_active())?;
         let row = store_record(&mut tx, &rec, &check).await?;
         let reason = match why {
             Replacement::Correction { .. } => "corrected by the desk",
             Replacement::Renewal => "renewed: validation data and a new document time-stamp",
         };
-        sqlx::query(
-            "UPDATE records SET status = 'superseded', status_reason = ?, status_by = ?, status_at = ?, superseded_by = ? WHERE id = ?",
-        )
-        .bind(reason)
-        .bind(&entry.actor.id)
-        .bind(now_ms())
-        .bind(&rec.id)
-        .bind(old)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE records SET status = ?, status_reason = ?, status_by = ?, status_at = ?, superseded_by = ? WHERE id = ?")
+            .bind(to.as_str())
+            .bind(reason)
+            .bind(&entry.actor.id)
+            .bind(now_ms())
+            .bind(&rec.id)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
         if let Replacement::Correction { scan, label } = why {
             sqlx::query("INSERT INTO corrections (agency, scan, old_record, new_record, label, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(rec.agency.as_str())
@@ -121,7 +124,7 @@ pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &Component
     let row = sqlx::query(
         "INSERT INTO records (id, kind, agency, dossier, component, scan, owner_id, doc_type, number, issue_date, \
              valid_from, valid_until, digest, size, manifest_digest, summary, log_index, status, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING *",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
     )
     .bind(&rec.id)
     .bind(rec.kind)
@@ -140,6 +143,7 @@ pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &Component
     .bind(rec.manifest_digest.as_str())
     .bind(rec.summary.to_string())
     .bind(log_index as i64)
+    .bind(RecordStatus::Active.as_str())
     .bind(now_ms())
     .fetch_one(&mut **tx)
     .await?;
