@@ -15,8 +15,9 @@ use sohoa::archive::Archive;
 use sohoa::config::Config;
 use sohoa::domain::{vietnam_today, AgencyCode, Digest};
 use sohoa::index::{Actor, AuditEntry, ComponentCheck, Index, NewRecord, RecordFilter};
+use sohoa::policy::validity_window;
 use sohoa::policy::{Catalog, DocType};
-use sohoa::seal::{manifest, validity_window};
+use sohoa::seal::manifest;
 use sohoa::tlog;
 use std::io::Write;
 use std::path::Path;
@@ -126,7 +127,7 @@ fn audit() -> AuditEntry {
 }
 
 fn no_component() -> ComponentCheck {
-    ComponentCheck { status: "satisfied", flags: Vec::new() }
+    ComponentCheck::satisfied()
 }
 
 async fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Index>> {

@@ -23,6 +23,7 @@ pub mod registry;
 pub mod renewal;
 pub mod seal;
 pub mod server;
+pub mod service;
 pub mod sign;
 pub mod startup;
 pub mod supervise;

@@ -122,7 +122,7 @@ async fn renew(index: &Arc<dyn Index>, archive: &Archive, renewal: &Renewal, old
         _ => "digitized_copy",
     };
     let record = NewRecord {
-        id: crate::seal::random_hex(16),
+        id: crate::domain::random_hex(16),
         kind,
         agency: old.agency.clone(),
         dossier: old.dossier.clone(),
@@ -140,7 +140,7 @@ async fn renew(index: &Arc<dyn Index>, archive: &Archive, renewal: &Renewal, old
         summary,
     };
     let flags: Vec<String> = old.summary.get("flags").and_then(|f| serde_json::from_value(f.clone()).ok()).unwrap_or_default();
-    let check = ComponentCheck { status: if flags.is_empty() { "satisfied" } else { "flagged" }, flags };
+    let check = ComponentCheck::from_flags(flags);
     let audit = AuditEntry {
         actor: Actor::system_for("renewal", &old.agency),
         action: "record.renew",

@@ -10,7 +10,7 @@ use crate::intake::MediaLimits;
 use crate::policy;
 use crate::policy::{Agency, Catalog};
 use crate::queue::RetryPolicy;
-use crate::seal::{AgencySeal, Sealer};
+use crate::seal::{AgencySeal, Sealer, SealerContext};
 use crate::server::HttpLimits;
 use crate::sign::{FileSigner, Pkcs11Signer, Signer};
 use crate::supervise::Supervisor;
@@ -66,7 +66,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         trust_anchors: trust_anchors(config)?,
         officials_dir: config.officials_dir.clone(),
         officials_chain: config.seal_chain.clone(),
-        jobs_queued: Notify::new(),
+        jobs_queued: Arc::new(Notify::new()),
         stopping: watch::channel(false).0,
         log_signer: log_signer(config)?,
         tsa_url: config.tsa_url.clone(),
@@ -250,7 +250,15 @@ fn sealer(config: &Config, state: &Arc<AppState>) -> anyhow::Result<Option<Seale
         return Ok(None);
     }
     tracing::info!(agencies = ?seals.keys().map(AgencyCode::as_str).collect::<Vec<_>>(), "agency seals loaded");
-    Ok(Some(Sealer::new(state.clone(), seals).with_tsa(config.tsa_url.clone())))
+    let context = SealerContext {
+        index: state.index.clone(),
+        archive: state.archive.clone(),
+        catalog: state.catalog.clone(),
+        retry: state.retry,
+        jobs_queued: state.jobs_queued.clone(),
+        stopping: state.stopping.subscribe(),
+    };
+    Ok(Some(Sealer::new(context, seals).with_tsa(config.tsa_url.clone())))
 }
 
 /// The seals by agency: the home agency's from `seal_key`, each other catalog agency's from

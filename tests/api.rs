@@ -577,7 +577,7 @@ async fn an_earlier_record_is_offered_and_reused_instead_of_a_new_scan() {
         summary: json!({}),
     };
     let index = &app.state.index;
-    let check = || sohoa::index::ComponentCheck { status: "satisfied", flags: vec![] };
+    let check = || sohoa::index::ComponentCheck::satisfied();
     let audit = || sohoa::index::AuditEntry {
         actor: sohoa::index::Actor::system("test"),
         action: "record.create",
@@ -1093,7 +1093,7 @@ async fn sealed_as_wrong_type(app: &TestApp, id: &str, code: &str, scan: i64) ->
         manifest_digest: manifest,
         summary: json!({"signatures": [{"kind": "seal"}], "classification": {"doc_type": "application_form", "confidence": 0.4}}),
     };
-    let check = ComponentCheck { status: "flagged", flags: vec!["wrong_type".into()] };
+    let check = ComponentCheck::from_flags(vec!["wrong_type".into()]);
     let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
     app.state.index.create_record(sealed, check, audit).await.unwrap()
 }
@@ -1167,7 +1167,7 @@ async fn renewal_adds_a_document_time_stamp_as_a_new_version_and_keeps_the_old_o
         summary: json!({"signatures": [{"kind": "seal", "level": "B-LTA"}], "flags": []}),
     };
     let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
-    let old = app.state.index.create_record(record, ComponentCheck { status: "satisfied", flags: vec![] }, audit).await.unwrap();
+    let old = app.state.index.create_record(record, ComponentCheck::satisfied(), audit).await.unwrap();
 
     let renewal = |margin_days: u64| sohoa::renewal::Renewal {
         tsa_url: tsa.1.clone(),

@@ -4,12 +4,13 @@
 //! starts one); its backend joins `backends` when `index::open` takes `postgres://`.
 
 use chrono::NaiveDate;
-use sohoa::domain::{AgencyCode, Digest, DossierCode, Role};
+use sohoa::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, Role, ScanEvent, ScanStatus};
 use sohoa::index::{
     self, Actor, Applicant, AuditEntry, ComponentCheck, Finish, Index, IndexError, NewDossier, NewRecord, NewScan, RecordCursor,
     RecordFilter,
 };
 use sohoa::queue::{Failure, JobKind, JobState, RetryPolicy};
+use sohoa::service::jobs;
 use sohoa::tlog;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -156,7 +157,7 @@ async fn scan_queues_one_job_and_its_idempotency_key_is_unique() {
     for (name, index, _dir) in backends().await {
         let (code, job) = dossier_with_scan(index.as_ref(), Some("000.00.31.H29:k1")).await;
         let d = index.dossier(&code).await.unwrap().unwrap();
-        assert_eq!(d.components[1].status, "pending", "{name}");
+        assert_eq!(d.components[1].status, ComponentStatus::Pending, "{name}");
         assert_eq!(index.job(job).await.unwrap().unwrap().state, JobState::Queued, "{name}");
         let again = index
             .create_scan(new_scan(&code, b"other", Some("000.00.31.H29:k1")), JobKind::Ocr, policy(3), audit("scan.create", "s"))
@@ -175,7 +176,7 @@ async fn concurrent_claims_hand_a_job_to_exactly_one_worker() {
         for i in 0..8 {
             let index = index.clone();
             tasks.push(tokio::spawn(async move {
-                index.claim_job(&[JobKind::Ocr], None, &format!("lease-{i}"), 60_000, now_ms()).await.unwrap()
+                jobs::claim(index.as_ref(), &[JobKind::Ocr], None, &format!("lease-{i}"), 60_000, now_ms()).await.unwrap()
             }));
         }
         let mut got = 0;
@@ -192,23 +193,33 @@ async fn an_expired_lease_returns_the_job_and_the_old_holder_is_refused() {
         let (code, job) = dossier_with_scan(index.as_ref(), None).await;
         let t0 = now_ms();
         let other = agency("000.00.09.H29");
-        assert!(index.claim_job(&[JobKind::Ocr], Some(&other), "lease-x", 1_000, t0).await.unwrap().is_none(), "{name}: another agency's");
-        let first = index.claim_job(&[JobKind::Ocr], Some(&code.agency()), "lease-a", 1_000, t0).await.unwrap().expect("claimed");
+        assert!(
+            jobs::claim(index.as_ref(), &[JobKind::Ocr], Some(&other), "lease-x", 1_000, t0).await.unwrap().is_none(),
+            "{name}: another agency's"
+        );
+        let first =
+            jobs::claim(index.as_ref(), &[JobKind::Ocr], Some(&code.agency()), "lease-a", 1_000, t0).await.unwrap().expect("claimed");
         assert_eq!((first.id, &first.agency), (job, &code.agency()), "{name}");
         assert!(index.jobs_in_state(JobState::Running, Some(&other), 10).await.unwrap().is_empty(), "{name}");
         assert_eq!(index.jobs_in_state(JobState::Running, Some(&code.agency()), 10).await.unwrap().len(), 1, "{name}");
-        assert!(index.claim_job(&[JobKind::Ocr], None, "lease-b", 1_000, t0 + 500).await.unwrap().is_none(), "{name}: lease still live");
+        assert!(
+            jobs::claim(index.as_ref(), &[JobKind::Ocr], None, "lease-b", 1_000, t0 + 500).await.unwrap().is_none(),
+            "{name}: lease still live"
+        );
         assert!(!index.heartbeat(job, "lease-b", t0 + 5_000).await.unwrap(), "{name}: only the holder heartbeats");
-        let second = index.claim_job(&[JobKind::Ocr], None, "lease-b", 60_000, t0 + 2_000).await.unwrap().expect("reclaimed after expiry");
+        let second = jobs::claim(index.as_ref(), &[JobKind::Ocr], None, "lease-b", 60_000, t0 + 2_000)
+            .await
+            .unwrap()
+            .expect("reclaimed after expiry");
         assert_eq!((second.id, second.attempts), (job, 2), "{name}");
-        let stale = index.complete_job(job, "lease-a", serde_json::json!({"n": 1}), audit("job.complete", "j")).await.unwrap();
+        let stale = jobs::complete(index.as_ref(), job, "lease-a", serde_json::json!({"n": 1}), audit("job.complete", "j")).await.unwrap();
         assert_eq!(stale, Finish::NotLeaseHolder, "{name}");
-        let done = index.complete_job(job, "lease-b", serde_json::json!({"n": 2}), audit("job.complete", "j")).await.unwrap();
+        let done = jobs::complete(index.as_ref(), job, "lease-b", serde_json::json!({"n": 2}), audit("job.complete", "j")).await.unwrap();
         assert_eq!(done, Finish::Done, "{name}");
-        let again = index.complete_job(job, "lease-b", serde_json::json!({"n": 2}), audit("job.complete", "j")).await.unwrap();
+        let again = jobs::complete(index.as_ref(), job, "lease-b", serde_json::json!({"n": 2}), audit("job.complete", "j")).await.unwrap();
         assert_eq!(again, Finish::Done, "{name}: completing twice under the same lease is idempotent");
         let d = index.dossier(&code).await.unwrap().unwrap();
-        assert_eq!(d.components[1].status, "digitized", "{name}");
+        assert_eq!(d.components[1].status, ComponentStatus::Digitized, "{name}");
     }
 }
 
@@ -220,21 +231,26 @@ async fn failures_back_off_then_die_and_requeue_restores_attempts() {
         let far = now_ms() + DAY;
         for attempt in 1..=3 {
             let lease = format!("lease-{attempt}");
-            let claimed =
-                index.claim_job(&[JobKind::Ocr], None, &lease, 60_000, far * attempt).await.unwrap().expect("ready again after backoff");
-            assert!(index.claim_job(&[JobKind::Ocr], None, "x", 60_000, now_ms()).await.unwrap().is_none(), "{name}: backoff not yet over");
+            let claimed = jobs::claim(index.as_ref(), &[JobKind::Ocr], None, &lease, 60_000, far * attempt)
+                .await
+                .unwrap()
+                .expect("ready again after backoff");
+            assert!(
+                jobs::claim(index.as_ref(), &[JobKind::Ocr], None, "x", 60_000, now_ms()).await.unwrap().is_none(),
+                "{name}: backoff not yet over"
+            );
             assert_eq!(claimed.attempts, attempt as u32, "{name}");
-            let finish = index.fail_job(job, &lease, &transient, policy(3), audit("job.fail", "j")).await.unwrap();
+            let finish = jobs::fail(index.as_ref(), job, &lease, &transient, policy(3), audit("job.fail", "j")).await.unwrap();
             assert_eq!(finish, if attempt < 3 { Finish::Retrying } else { Finish::Dead }, "{name}: attempt {attempt}");
         }
         let dead = index.jobs_in_state(JobState::Dead, None, 10).await.unwrap();
         assert_eq!(dead.iter().map(|j| j.id).collect::<Vec<_>>(), [job], "{name}");
         assert_eq!(dead[0].last_error.as_deref().map(|e| e.contains("engine_busy")), Some(true), "{name}");
-        assert_eq!(index.dossier(&code).await.unwrap().unwrap().components[1].status, "failed", "{name}");
-        assert!(index.requeue_job(job, audit("job.requeue", "j")).await.unwrap(), "{name}");
+        assert_eq!(index.dossier(&code).await.unwrap().unwrap().components[1].status, ComponentStatus::Failed, "{name}");
+        assert!(jobs::requeue(index.as_ref(), job, audit("job.requeue", "j")).await.unwrap(), "{name}");
         let back = index.job(job).await.unwrap().unwrap();
         assert_eq!((back.state, back.attempts), (JobState::Queued, 0), "{name}");
-        assert!(!index.requeue_job(job, audit("job.requeue", "j")).await.unwrap(), "{name}: only dead jobs requeue");
+        assert!(!jobs::requeue(index.as_ref(), job, audit("job.requeue", "j")).await.unwrap(), "{name}: only dead jobs requeue");
     }
 }
 
@@ -242,12 +258,52 @@ async fn failures_back_off_then_die_and_requeue_restores_attempts() {
 async fn a_permanent_failure_is_dead_at_once_with_its_code_on_the_scan() {
     for (name, index, _dir) in backends().await {
         let (code, job) = dossier_with_scan(index.as_ref(), None).await;
-        index.claim_job(&[JobKind::Ocr], None, "lease", 60_000, now_ms()).await.unwrap().expect("claimed");
+        jobs::claim(index.as_ref(), &[JobKind::Ocr], None, "lease", 60_000, now_ms()).await.unwrap().expect("claimed");
         let bad = Failure { code: "corrupt_image".into(), message: "truncated PNG".into(), permanent: true };
-        assert_eq!(index.fail_job(job, "lease", &bad, policy(5), audit("job.fail", "j")).await.unwrap(), Finish::Dead, "{name}");
+        assert_eq!(
+            jobs::fail(index.as_ref(), job, "lease", &bad, policy(5), audit("job.fail", "j")).await.unwrap(),
+            Finish::Dead,
+            "{name}"
+        );
         let d = index.dossier(&code).await.unwrap().unwrap();
-        assert_eq!(d.components[1].status, "failed", "{name}");
+        assert_eq!(d.components[1].status, ComponentStatus::Failed, "{name}");
         assert_eq!(d.scans[0].error_code.as_deref(), Some("corrupt_image"), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_holder_vanished_with_no_attempt_left_dies_at_the_next_claim() {
+    for (name, index, _dir) in backends().await {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let code = index.create_dossier(new_dossier("000.00.31.H29", day), audit("dossier.create", "d")).await.unwrap();
+        let scan = index.create_scan(new_scan(&code, b"page", None), JobKind::Ocr, policy(1), audit("scan.create", "s")).await.unwrap();
+        let t0 = now_ms();
+        jobs::claim(index.as_ref(), &[JobKind::Ocr], None, "lease-a", 1_000, t0).await.unwrap().expect("claimed");
+        let again = jobs::claim(index.as_ref(), &[JobKind::Ocr], None, "lease-b", 1_000, t0 + 2_000).await.unwrap();
+        assert!(again.is_none(), "{name}: out of attempts, it is not handed out again");
+        let dead = index.job(scan.job).await.unwrap().unwrap();
+        assert_eq!(dead.state, JobState::Dead, "{name}");
+        assert!(dead.last_error.as_deref().is_some_and(|e| e.starts_with("lease_expired")), "{name}: {:?}", dead.last_error);
+        let d = index.dossier(&code).await.unwrap().unwrap();
+        assert_eq!((d.scans[0].status, d.components[1].status), (ScanStatus::Failed, ComponentStatus::Failed), "{name}");
+        assert_eq!(d.scans[0].error_code.as_deref(), Some("lease_expired"), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_step_the_scan_state_does_not_allow_is_refused_and_changes_nothing() {
+    for (name, index, _dir) in backends().await {
+        let (code, _job) = dossier_with_scan(index.as_ref(), None).await;
+        let scan = index.dossier(&code).await.unwrap().unwrap().scans[0].id;
+        // a queued scan was never recognised: it cannot be left unsealed
+        let mut step = jobs::scan_step(ScanEvent::LeftUnsealed, None, None);
+        step.flags = Some(vec!["no_seal_key".into()]);
+        let refused = index.step_scan(scan, step, audit("scan.unsealed", "")).await;
+        assert!(matches!(refused, Err(IndexError::Refused { code: "illegal_transition", .. })), "{name}: {refused:?}");
+        let d = index.dossier(&code).await.unwrap().unwrap();
+        assert_eq!((d.scans[0].status, d.components[1].status), (ScanStatus::Queued, ComponentStatus::Pending), "{name}");
+        assert!(d.components[1].flags.is_empty(), "{name}");
+        assert!(index.audit_log(None, Some(&format!("scan:{scan}")), 10).await.unwrap().len() == 1, "{name}: only the upload's entry");
     }
 }
 
@@ -277,7 +333,7 @@ async fn records_are_one_per_scan_and_found_by_owner_type_validity_and_cursor() 
     for (name, index, _dir) in backends().await {
         let (code, job) = dossier_with_scan(index.as_ref(), None).await;
         let scan = index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
-        let satisfied = || ComponentCheck { status: "satisfied", flags: vec![] };
+        let satisfied = || ComponentCheck::satisfied();
         let first = index
             .create_record(new_record("r1", &code, Some(scan), "001204012345", (None, None)), satisfied(), audit("record.create", ""))
             .await
@@ -292,8 +348,8 @@ async fn records_are_one_per_scan_and_found_by_owner_type_validity_and_cursor() 
         let d = index.dossier(&code).await.unwrap().unwrap();
         let c = d.components.iter().find(|c| c.component == "hospital_birth_notice").unwrap();
         assert_eq!((c.status.as_str(), c.record.as_deref()), ("satisfied", Some("r1")), "{name}");
-        assert_eq!(d.status, "received", "{name}: the application form is still missing");
-        assert_eq!(index.scan(scan).await.unwrap().unwrap().status, "sealed", "{name}");
+        assert_eq!(d.status, DossierStatus::Received, "{name}: the application form is still missing");
+        assert_eq!(index.scan(scan).await.unwrap().unwrap().status, ScanStatus::Sealed, "{name}");
 
         let day = |d| NaiveDate::from_ymd_opt(2026, 1, d);
         let expired = (day(1), day(10));
@@ -347,7 +403,7 @@ async fn each_record_takes_the_next_log_leaf_even_when_created_concurrently() {
         assert_eq!(index.tlog_size().await.unwrap(), 0, "{name}");
         let (code, job) = dossier_with_scan(index.as_ref(), None).await;
         let scan = index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
-        let satisfied = || ComponentCheck { status: "satisfied", flags: vec![] };
+        let satisfied = || ComponentCheck::satisfied();
         let creations = (0..12).map(|i| {
             let (index, code) = (index.clone(), code.clone());
             async move {
@@ -377,7 +433,7 @@ async fn each_record_takes_the_next_log_leaf_even_when_created_concurrently() {
 async fn a_refused_record_among_many_at_once_leaves_the_others_stored() {
     for (name, index, _dir) in backends().await {
         let (code, _) = dossier_with_scan(index.as_ref(), None).await;
-        let satisfied = || ComponentCheck { status: "satisfied", flags: vec![] };
+        let satisfied = || ComponentCheck::satisfied();
         let ids: Vec<String> = (0..300).map(|i| if i == 150 { "g7".to_owned() } else { format!("g{i}") }).collect();
         let creations = ids.iter().map(|id| {
             let (index, code, id) = (index.clone(), code.clone(), id.clone());
@@ -406,7 +462,7 @@ async fn sqlite_records_stored_before_the_log_existed_are_appended_on_open() {
     let (code, _) = dossier_with_scan(index.as_ref(), None).await;
     for id in ["old1", "old2", "old3", "old4"] {
         let record = new_record(id, &code, None, "001204012345", (None, None));
-        index.create_record(record, ComponentCheck { status: "satisfied", flags: vec![] }, audit("record.create", "")).await.unwrap();
+        index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap();
     }
     drop(index);
     // the database as it was before the log: records without leaves, no tree

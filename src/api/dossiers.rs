@@ -3,13 +3,13 @@
 use super::body::JsonBody;
 use super::{ApiError, AppState, Principal};
 use crate::domain::{vietnam_offset, vietnam_time, CitizenId, DossierCode, EnterpriseCode, Role};
-use crate::index::{Applicant, AuditEntry, Dossier, DossierFilter, NewDossier};
+use crate::index::{Applicant, AuditEntry, Dossier, DossierFilter};
 use crate::policy::{Catalog, Procedure};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -48,55 +48,15 @@ fn applicant(a: ApplicantIn) -> Result<Applicant, ApiError> {
     Ok(Applicant { kind: a.kind, id, name: name.to_owned() })
 }
 
-/// Adds working days (Monday to Friday); public holidays are not modelled.
-fn add_working_days(from: NaiveDate, days: u32) -> NaiveDate {
-    let mut date = from;
-    let mut left = days;
-    while left > 0 {
-        date += Duration::days(1);
-        if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    date
-}
-
 pub async fn create(
     State(state): State<Arc<AppState>>,
     who: Principal,
     JsonBody(body): JsonBody<CreateDossier>,
 ) -> Result<impl IntoResponse, ApiError> {
     who.require(&[Role::Scanner])?;
-    if !state.catalog.agencies.contains_key(&who.agency) {
-        return Err(ApiError::forbidden("unknown_agency", format!("agency {} is not in the catalog", who.agency)));
-    }
-    let procedure = state
-        .catalog
-        .procedure(&body.procedure)
-        .ok_or_else(|| ApiError::unprocessable("unknown_procedure", format!("no procedure {:?} in the catalog", body.procedure)))?;
     let applicant = applicant(body.applicant)?;
-    let now = chrono::Utc::now().with_timezone(&vietnam_offset());
-    let due = add_working_days(now.date_naive(), procedure.processing_days);
-    let due_at = due.and_hms_opt(17, 0, 0).and_then(|d| d.and_local_timezone(vietnam_offset()).single()).unwrap_or(now);
-    let new = NewDossier {
-        agency: who.agency.clone(),
-        day: now.date_naive(),
-        procedure: procedure.code.to_string(),
-        applicant,
-        received_at_ms: now.timestamp_millis(),
-        due_at_ms: due_at.timestamp_millis(),
-        components: procedure.components.iter().map(|c| (c.id.clone(), c.required)).collect(),
-    };
-    let audit = AuditEntry {
-        actor: who.actor(),
-        action: "dossier.create",
-        target: String::new(),
-        detail: json!({"procedure": procedure.code, "applicant": new.applicant.id}),
-    };
-    let code = state.index.create_dossier(new, audit).await?;
-    tracing::info!(dossier = %code, procedure = %procedure.code, "dossier received");
-    let dossier = state.index.dossier(&code).await?.ok_or_else(|| ApiError::internal("dossier vanished", &code))?;
-    let location = format!("/api/v1/dossiers/{code}");
+    let dossier = state.desk().create_dossier(who.actor(), &who.agency, &body.procedure, applicant).await?;
+    let location = format!("/api/v1/dossiers/{}", dossier.code);
     let offered = super::reuse::candidates(&state, &dossier).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(render(&dossier, &state.catalog, &offered))))
 }
@@ -212,7 +172,7 @@ pub async fn forward(
         return Err(ApiError::unprocessable("invalid_reason", "an override reason has 1 to 1000 characters"));
     }
     let audit = AuditEntry { actor: who.actor(), action: "dossier.forward", target: String::new(), detail: json!({}) };
-    if !state.index.forward_dossier(&dossier.code, reason, audit).await? {
+    if !state.desk().forward(&dossier.code, reason, audit).await? {
         return Err(ApiError::not_found("dossier_not_found", format!("no dossier {code:?}")));
     }
     let dossier = load(&state, &who, &code).await?;
@@ -232,17 +192,4 @@ pub async fn audit(State(state): State<Arc<AppState>>, who: Principal, Query(q):
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let entries = state.index.audit_log(who.agency_scope(), q.target.as_deref(), limit).await?;
     Ok(Json(json!({ "entries": entries })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn working_days_skip_weekends() {
-        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        assert_eq!(add_working_days(friday, 1), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-        assert_eq!(add_working_days(friday, 5), NaiveDate::from_ymd_opt(2026, 12, 4).unwrap());
-        assert_eq!(add_working_days(friday, 0), friday);
-    }
 }

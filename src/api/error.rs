@@ -69,6 +69,23 @@ impl From<crate::registry::RegistryError> for ApiError {
     }
 }
 
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError as S;
+        match e {
+            S::Conflict { code, detail } => ApiError::conflict(code, detail),
+            S::Invalid { code, detail } => ApiError::unprocessable(code, detail),
+            S::NotFound { code, detail } => ApiError::not_found(code, detail),
+            S::Forbidden { code, detail } => ApiError::forbidden(code, detail),
+            S::TooLarge { code, detail } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, detail),
+            S::Unsupported { code, detail } => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, detail),
+            S::Internal { context, detail } => ApiError::internal(context, detail),
+            S::Index(e) => e.into(),
+            S::Archive(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::archive::ArchiveError> for ApiError {
     fn from(e: crate::archive::ArchiveError) -> Self {
         use crate::archive::ArchiveError as A;

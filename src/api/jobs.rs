@@ -75,7 +75,9 @@ pub async fn claim(
     loop {
         // Register interest before looking, so a job queued in between still wakes us.
         let queued = state.jobs_queued.notified();
-        if let Some(job) = state.index.claim_job(&req.kinds, who.agency_scope(), &new_lease(), lease_ms, now_ms()).await? {
+        if let Some(job) =
+            crate::service::jobs::claim(state.index.as_ref(), &req.kinds, who.agency_scope(), &new_lease(), lease_ms, now_ms()).await?
+        {
             tracing::info!(job = job.id, kind = job.kind.as_str(), attempt = job.attempts, "job claimed");
             return Ok(Json(job).into_response());
         }
@@ -195,7 +197,7 @@ pub async fn complete(
     let result = result.to_value();
     let audit =
         AuditEntry { actor: actor_for(&who, &job), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
-    match state.index.complete_job(id, &body.lease, result, audit).await? {
+    match crate::service::jobs::complete(state.index.as_ref(), id, &body.lease, result, audit).await? {
         Finish::NotLeaseHolder => Err(lease_lost(id)),
         finish => {
             tracing::info!(job = id, "job done");
@@ -225,7 +227,7 @@ async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &Complet
             let failure = Failure { code: e.code().to_owned(), message: e.to_string(), permanent: false };
             let detail = json!({"code": e.code(), "reason": e.to_string(), "token": who.token_id, "label": who.label});
             let audit = AuditEntry { actor: actor_for(who, job), action: "job.output_refused", target: String::new(), detail };
-            state.index.fail_job(job.id, &body.lease, &failure, state.retry, audit).await?;
+            crate::service::jobs::fail(state.index.as_ref(), job.id, &body.lease, &failure, state.retry, audit).await?;
             state.jobs_queued.notify_waiters();
             Err(ApiError::unprocessable("output_mismatch", e.to_string()))
         }
@@ -255,7 +257,7 @@ pub async fn fail(
         target: String::new(),
         detail: json!({"code": body.failure.code, "permanent": body.failure.permanent}),
     };
-    let finish = state.index.fail_job(id, &body.lease, &body.failure, state.retry, audit).await?;
+    let finish = crate::service::jobs::fail(state.index.as_ref(), id, &body.lease, &body.failure, state.retry, audit).await?;
     if finish == Finish::NotLeaseHolder {
         return Err(lease_lost(id));
     }
@@ -293,7 +295,7 @@ pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id
     who.require(&[Role::Admin, Role::Operator])?;
     let job = own_job(&state, &who, id).await?;
     let audit = AuditEntry { actor: actor_for(&who, &job), action: "job.requeue", target: String::new(), detail: json!({}) };
-    if !state.index.requeue_job(id, audit).await? {
+    if !crate::service::jobs::requeue(state.index.as_ref(), id, audit).await? {
         return Err(ApiError::conflict("not_dead", format!("job {id} is not a dead letter")));
     }
     state.jobs_queued.notify_waiters();

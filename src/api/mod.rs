@@ -51,13 +51,39 @@ pub struct AppState {
     pub officials_dir: std::path::PathBuf,
     pub officials_chain: Option<std::path::PathBuf>,
     /// Woken when a job is queued, so waiting claims answer at once.
-    pub jobs_queued: Notify,
+    pub jobs_queued: Arc<Notify>,
     /// Turns true when the service begins to stop; waiting claims answer at once.
     pub stopping: watch::Sender<bool>,
     /// Signs the transparency log's checkpoints; none when no key is configured.
     pub log_signer: Option<LogSigner>,
     /// With a time-stamp authority, issued results are archived at PAdES B-LTA.
     pub tsa_url: Option<String>,
+}
+
+impl AppState {
+    /// The desk service over this state.
+    pub fn desk(&self) -> crate::service::desk::Desk<'_> {
+        crate::service::desk::Desk {
+            index: self.index.as_ref(),
+            archive: &self.archive,
+            catalog: &self.catalog,
+            retry: self.retry,
+            media_limits: self.media_limits,
+        }
+    }
+
+    /// The signing service over this state.
+    pub fn signing(&self) -> crate::service::signing::Signing<'_> {
+        crate::service::signing::Signing {
+            index: self.index.as_ref(),
+            archive: &self.archive,
+            catalog: &self.catalog,
+            trust_anchors: &self.trust_anchors,
+            officials_dir: &self.officials_dir,
+            officials_chain: self.officials_chain.as_deref(),
+            tsa_url: self.tsa_url.as_deref(),
+        }
+    }
 }
 
 /// The id of the request, from `X-Request-Id` or made up; echoed in the response.

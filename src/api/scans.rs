@@ -3,11 +3,8 @@
 
 use super::{dossiers, ApiError, AppState, Principal};
 use crate::custody::ScanResult;
-use crate::domain::{vietnam_time, Digest, Role};
-use crate::index::{AuditEntry, IndexError, NewScan, Scan};
-use crate::intake::{self, MediaError};
-use crate::quality;
-use crate::queue::JobKind;
+use crate::domain::{vietnam_time, Role};
+use crate::index::Scan;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -43,14 +40,6 @@ fn accepted(scan: &Scan, replayed: bool) -> Response {
     response
 }
 
-fn media_error(e: MediaError) -> ApiError {
-    let status = match e {
-        MediaError::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    ApiError::new(status, e.code(), e.to_string())
-}
-
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
     let key = value
@@ -59,15 +48,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters"))?;
     Ok(Some(key.to_owned()))
-}
-
-/// The same key again: the same answer if it is the same upload, an error if not.
-fn replay(existing: Scan, dossier: &str, component: &str, digest: &Digest) -> Result<Response, ApiError> {
-    if existing.dossier.as_str() == dossier && existing.component == component && &existing.digest == digest {
-        Ok(accepted(&existing, true))
-    } else {
-        Err(ApiError::unprocessable("idempotency_key_reused", "this Idempotency-Key was used for a different upload"))
-    }
 }
 
 pub(super) async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Result<Bytes, ApiError> {
@@ -93,62 +73,13 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Scanner])?;
     let dossier = dossiers::load(&state, &who, &code).await?;
-    if !dossier.components.iter().any(|c| c.component == component) {
-        return Err(ApiError::not_found("component_not_found", format!("dossier {code} has no component {component:?}")));
-    }
     let key = idempotency_key(&headers)?.map(|k| format!("{}:{k}", who.agency));
     let bytes = read_body(body, &headers, state.max_upload_bytes).await?;
-    let digest = Digest::of(&bytes);
-    if let Some(key) = &key {
-        if let Some(existing) = state.index.scan_by_idempotency_key(key).await? {
-            return replay(existing, dossier.code.as_str(), &component, &digest);
-        }
+    let upload = state.desk().upload(who.actor(), &dossier, &component, key, bytes).await?;
+    if !upload.replayed {
+        state.jobs_queued.notify_waiters();
     }
-
-    let limits = state.media_limits;
-    let gate = state.catalog.scan_quality;
-    let inspected = bytes.clone();
-    // The quality gate measures the pages only once intake has accepted them whole.
-    let (info, quality) = tokio::task::spawn_blocking(move || {
-        intake::inspect(&inspected, limits).map(|info| (info, quality::assess(&inspected, limits, &gate)))
-    })
-    .await
-    .map_err(|e| ApiError::internal("upload inspection crashed", e))?
-    .map_err(media_error)?;
-
-    let stored = state.archive.put_blob(bytes.clone()).await?;
-    let new = NewScan {
-        dossier: dossier.code.clone(),
-        component: component.clone(),
-        digest: stored,
-        media_type: info.media_type.to_owned(),
-        size: bytes.len() as u64,
-        pages: info.pages,
-        idempotency_key: key.clone(),
-        quality: Some(quality),
-    };
-    let audit = AuditEntry {
-        actor: who.actor(),
-        action: "scan.upload",
-        target: String::new(),
-        detail: json!({"dossier": dossier.code, "component": component, "digest": digest.prefixed(), "media_type": info.media_type}),
-    };
-    let scan = match state.index.create_scan(new, JobKind::Ocr, state.retry, audit).await {
-        Ok(scan) => scan,
-        // A concurrent request with the same key won the race.
-        Err(IndexError::Conflict) => match &key {
-            Some(key) => match state.index.scan_by_idempotency_key(key).await? {
-                Some(existing) => return replay(existing, dossier.code.as_str(), &component, &digest),
-                None => return Err(ApiError::internal("idempotency conflict without a row", key)),
-            },
-            None => return Err(ApiError::internal("scan conflict without a key", &code)),
-        },
-        Err(e) => return Err(e.into()),
-    };
-    state.jobs_queued.notify_waiters();
-    let rescan = scan.quality.as_ref().is_some_and(|q| q.rescan_advised);
-    tracing::info!(dossier = %dossier.code, scan = scan.id, job = scan.job, media_type = info.media_type, rescan_advised = rescan, "scan queued");
-    Ok(accepted(&scan, false))
+    Ok(accepted(&upload.scan, upload.replayed))
 }
 
 pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {

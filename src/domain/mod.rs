@@ -1,13 +1,18 @@
-//! Identifiers and values that parse: once built, they are valid.
+//! Identifiers and values that parse (once built, they are valid), the entities the service
+//! keeps (dossiers, scans, records, results) and their states with the transitions between them.
 
 mod agency;
 mod citizen;
+pub mod desk;
 mod digest;
 mod dossier;
 mod enterprise;
 pub mod indicators;
 mod procedure;
+pub mod record;
+pub mod result;
 mod role;
+mod status;
 
 pub use agency::AgencyCode;
 pub use citizen::{CitizenId, CitizenIdKind, Sex};
@@ -16,6 +21,7 @@ pub use dossier::DossierCode;
 pub use enterprise::EnterpriseCode;
 pub use procedure::ProcedureCode;
 pub use role::Role;
+pub use status::{ComponentStatus, DossierStatus, IllegalTransition, JobState, ResultStatus, ScanEvent, ScanStatus};
 
 /// Why a value did not parse; `kind` names the type, `reason` says what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,4 +112,14 @@ pub fn hidden_character(text: &str) -> Option<char> {
             || ('\u{202A}'..='\u{202E}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)
     })
+}
+
+/// `bytes` random bytes from the system generator, in hex: ids of records, results and
+/// sessions, and leases.
+pub fn random_hex(bytes: usize) -> String {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut buf = vec![0u8; bytes];
+    // The system generator failing is not something a request can cause or fix.
+    SystemRandom::new().fill(&mut buf).expect("the system random generator works");
+    hex::encode(buf)
 }

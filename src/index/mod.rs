@@ -2,11 +2,10 @@
 //! with a backend per database engine. The URL scheme picks the backend.
 
 pub mod postgres;
-mod records;
-mod results;
 mod sqlite;
+mod store;
 
-use crate::domain::{AgencyCode, Digest, DossierCode, Role};
+use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, Role, ScanStatus};
 use crate::queue::{Failure, Job, JobKind, JobState, RetryPolicy};
 use crate::tlog::{NodeId, NodeMap};
 use async_trait::async_trait;
@@ -14,11 +13,15 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::sync::Arc;
 
-pub use records::{
+pub use crate::domain::desk::{Applicant, ComponentState, Dossier, DossierFilter, NewDossier, NewScan, Scan};
+pub use crate::domain::record::{
     ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
 };
-pub use results::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
+pub use crate::domain::result::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
 pub use sqlite::SqliteIndex;
+pub use store::{
+    AuditStore, DossierStore, FixityStore, JobStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, TokenStore,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -128,93 +131,6 @@ pub struct AuditRecord {
     pub detail: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Applicant {
-    pub kind: String,
-    pub id: String,
-    pub name: String,
-}
-
-/// What intake knows when it creates a dossier; the index allocates the code.
-#[derive(Debug, Clone)]
-pub struct NewDossier {
-    pub agency: AgencyCode,
-    pub day: NaiveDate,
-    pub procedure: String,
-    pub applicant: Applicant,
-    pub received_at_ms: i64,
-    pub due_at_ms: i64,
-    /// (component id, required) in checklist order.
-    pub components: Vec<(String, bool)>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ComponentState {
-    pub component: String,
-    pub required: bool,
-    pub status: String,
-    /// What the check found wrong: `wrong_type`, `wrong_owner`, `low_confidence`.
-    pub flags: Vec<String>,
-    /// The record that satisfies the component, once sealed or reused.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub record: Option<String>,
-    /// Whether that record came from an earlier procedure.
-    pub reused: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Dossier {
-    pub code: DossierCode,
-    pub agency: AgencyCode,
-    pub procedure: String,
-    pub applicant: Applicant,
-    pub status: String,
-    pub received_at_ms: i64,
-    pub due_at_ms: i64,
-    pub components: Vec<ComponentState>,
-    pub scans: Vec<Scan>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct DossierFilter {
-    pub agency: Option<AgencyCode>,
-    pub status: Option<String>,
-    pub from_ms: Option<i64>,
-    pub to_ms: Option<i64>,
-    pub limit: u32,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Scan {
-    pub id: i64,
-    pub dossier: DossierCode,
-    pub component: String,
-    pub digest: Digest,
-    pub media_type: String,
-    pub size: u64,
-    pub pages: u32,
-    pub status: String,
-    pub error_code: Option<String>,
-    pub error: Option<String>,
-    pub job: i64,
-    pub created_at_ms: i64,
-    /// What the quality gate found at upload; `None` for scans uploaded before it.
-    pub quality: Option<crate::quality::Report>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewScan {
-    pub dossier: DossierCode,
-    pub component: String,
-    pub digest: Digest,
-    pub media_type: String,
-    pub size: u64,
-    pub pages: u32,
-    /// Scoped by the caller (agency and key) so keys of different agencies never meet.
-    pub idempotency_key: Option<String>,
-    pub quality: Option<crate::quality::Report>,
-}
-
 /// Objects the index refers to, which the archive must hold.
 #[derive(Debug, Clone, Default)]
 pub struct ArchivedObjects {
@@ -238,6 +154,54 @@ pub struct FixityRun {
     pub report: serde_json::Value,
 }
 
+/// What a step of a job does to the scan it processes, as a service decided it: the scan
+/// goes to `to` if it is in one of `from` (else the step is refused, `illegal_transition`),
+/// and its component to `component`.
+#[derive(Debug, Clone)]
+pub struct ScanStep {
+    pub from: Vec<ScanStatus>,
+    pub to: ScanStatus,
+    pub component: Option<ComponentStatus>,
+    /// The component's flags, replaced when given.
+    pub flags: Option<Vec<String>>,
+    /// The failure the scan shows; `None` clears an earlier one.
+    pub error: Option<Failure>,
+    /// What recognising the scan gave, kept with it.
+    pub result: Option<serde_json::Value>,
+}
+
+/// A job to queue; a job with the same key already queued or done is kept, not doubled.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub agency: AgencyCode,
+    /// The payload as JSON text.
+    pub payload: String,
+    pub max_attempts: u32,
+    pub key: String,
+}
+
+/// A step of a job as a service decided it. It applies only while the job is as the service
+/// found it (`from`, under `lease`, its lease run out before `expired_before`), with its
+/// scan's step and the job it queues, in one transaction.
+#[derive(Debug, Clone)]
+pub struct JobStep {
+    pub job: i64,
+    pub from: JobState,
+    pub lease: Option<String>,
+    pub expired_before: Option<i64>,
+    pub to: JobState,
+    pub result: Option<serde_json::Value>,
+    /// Replaces the last error when given.
+    pub last_error: Option<String>,
+    pub run_after_ms: Option<i64>,
+    /// Forgets the lease holder (the job is queued again); a done or dead job keeps its name.
+    pub release: bool,
+    pub reset_attempts: bool,
+    pub scan: Option<ScanStep>,
+    pub enqueue: Option<NewJob>,
+}
+
 /// Outcome of finishing a job as its lease holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finish {
@@ -249,129 +213,11 @@ pub enum Finish {
     NotLeaseHolder,
 }
 
-/// Storage for everything the service indexes. Implementations must make each method
-/// atomic: a method either applies all its writes (audit entry included) or none.
+/// Storage for everything the service indexes: the traits of each concern together, so that
+/// callers hold one `Arc<dyn Index>`.
 #[async_trait]
-pub trait Index: Send + Sync {
+pub trait Index:
+    TokenStore + DossierStore + ScanStore + JobStore + RecordStore + LifecycleStore + ResultStore + LogStore + FixityStore + AuditStore
+{
     async fn ping(&self) -> Result<()>;
-
-    async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, scope: &Scope, hash: &str) -> Result<i64>;
-    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>>;
-    async fn revoke_token(&self, id: i64) -> Result<()>;
-
-    /// Allocates the next code of the agency's day and stores the dossier with its checklist.
-    async fn create_dossier(&self, dossier: NewDossier, audit: AuditEntry) -> Result<DossierCode>;
-    async fn dossier(&self, code: &DossierCode) -> Result<Option<Dossier>>;
-    async fn list_dossiers(&self, filter: &DossierFilter) -> Result<Vec<Dossier>>;
-
-    async fn scan_by_idempotency_key(&self, key: &str) -> Result<Option<Scan>>;
-    /// Stores the scan, queues its job and marks the component pending, in one transaction.
-    async fn create_scan(&self, scan: NewScan, kind: JobKind, policy: RetryPolicy, audit: AuditEntry) -> Result<Scan>;
-    async fn scan(&self, id: i64) -> Result<Option<Scan>>;
-    /// What the worker reported for a finished scan: the searchable PDF and page texts.
-    async fn scan_result(&self, id: i64) -> Result<Option<serde_json::Value>>;
-
-    /// Hands the oldest ready job of `kinds` (of `agency` when given) to a worker under a new
-    /// lease; jobs whose lease ran out are ready again, or dead once out of attempts.
-    async fn claim_job(
-        &self,
-        kinds: &[JobKind],
-        agency: Option<&AgencyCode>,
-        lease: &str,
-        lease_ms: i64,
-        now_ms: i64,
-    ) -> Result<Option<Job>>;
-    async fn heartbeat(&self, job: i64, lease: &str, until_ms: i64) -> Result<bool>;
-    async fn complete_job(&self, job: i64, lease: &str, result: serde_json::Value, audit: AuditEntry) -> Result<Finish>;
-    async fn fail_job(&self, job: i64, lease: &str, failure: &Failure, policy: RetryPolicy, audit: AuditEntry) -> Result<Finish>;
-    async fn job(&self, id: i64) -> Result<Option<Job>>;
-    /// Puts a dead job back in the queue with a fresh set of attempts.
-    async fn requeue_job(&self, id: i64, audit: AuditEntry) -> Result<bool>;
-    /// Jobs by kind and state, over every agency: the queue's depth.
-    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>>;
-    /// Jobs in `state` (of `agency` when given), oldest first.
-    async fn jobs_in_state(&self, state: JobState, agency: Option<&AgencyCode>, limit: u32) -> Result<Vec<Job>>;
-
-    /// Stores a sealed record and appends its manifest to the transparency log, marks its
-    /// scan `sealed` and its component by `check`, and the dossier `complete` when every
-    /// required component is satisfied. A scan has at most one record: sealing it again
-    /// returns the first.
-    async fn create_record(&self, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
-    /// Leaves a recognised scan unsealed in one transaction: the scan `unsealed`, its
-    /// component `flagged` with `flag` alone (`no_seal_key`), and the audit entry.
-    async fn leave_unsealed(&self, scan: i64, flag: &str, audit: AuditEntry) -> Result<()>;
-    /// Links an existing record to a component instead of a new scan: the component is
-    /// satisfied and counted as reused; the dossier may become complete.
-    async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, audit: AuditEntry) -> Result<()>;
-    async fn record(&self, id: &str) -> Result<Option<Record>>;
-    async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>>;
-    /// Oldest first, after the cursor.
-    async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>>;
-
-    /// Replaces an active record by its corrected version in one transaction: the new record
-    /// (with its log leaf) takes the component, checked by `check`; the old one is
-    /// superseded; `label` (`{"doc_type", "fields"}`) is kept for `scan` as labelled data.
-    async fn correct_record(
-        &self,
-        old: &str,
-        record: NewRecord,
-        check: ComponentCheck,
-        scan: i64,
-        label: serde_json::Value,
-        audit: AuditEntry,
-    ) -> Result<Record>;
-    /// Replaces an active record by a renewed version of its content (the same document with
-    /// validation data and a newer document time-stamp appended) in one transaction: the new
-    /// record (with its log leaf) takes the component with the old one's check; the old one is
-    /// superseded and stays, content, manifest and leaf.
-    async fn renew_record(&self, old: &str, record: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record>;
-    /// The agency's corrections, newest first.
-    async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>>;
-    /// Hands a received or complete dossier on to processing (`in_processing`). An incomplete
-    /// one needs `override_reason`, kept in the audit entry with the missing components.
-    /// `false` when there is no such dossier.
-    async fn forward_dossier(&self, code: &DossierCode, override_reason: Option<&str>, audit: AuditEntry) -> Result<bool>;
-    /// Revokes or supersedes an active record; its content, manifest and log leaf stay.
-    /// `None` when there is no such record.
-    async fn change_record_status(&self, id: &str, change: StatusChange, audit: AuditEntry) -> Result<Option<Record>>;
-    /// Places a legal hold on `target` (`record:<id>` or `dossier:<code>` of `agency`).
-    async fn place_hold(&self, agency: &AgencyCode, target: &str, reason: &str, audit: AuditEntry) -> Result<Hold>;
-    /// Releases a hold in force; `None` when the agency has no such hold in force.
-    async fn release_hold(&self, agency: &AgencyCode, id: i64, audit: AuditEntry) -> Result<Option<Hold>>;
-    /// The agency's holds, newest first; with `in_force`, only those not released.
-    async fn holds(&self, agency: &AgencyCode, in_force: bool, limit: u32) -> Result<Vec<Hold>>;
-    /// The agency's records past retention, not disposed of and not under a hold, oldest first.
-    async fn disposal_candidates(&self, agency: &AgencyCode, rules: &[RetentionCutoff], limit: u32) -> Result<Vec<Record>>;
-    /// Marks a record disposed of, checking in the same transaction that it is past `rule`
-    /// and under no hold. `None` when there is no such record.
-    async fn dispose_record(&self, id: &str, rule: &RetentionCutoff, reason: &str, audit: AuditEntry) -> Result<Option<Disposal>>;
-
-    /// Attaches a result document (version 1) to a dossier.
-    async fn create_result(&self, result: NewResult, audit: AuditEntry) -> Result<ResultDoc>;
-    async fn result(&self, id: &str) -> Result<Option<ResultDoc>>;
-    /// Adds a signed version if the result is still a draft at `version.base`, marking the
-    /// deferred-signing session used in the same transaction.
-    async fn add_result_version(&self, id: &str, version: NewVersion, audit: AuditEntry) -> Result<ResultDoc>;
-    async fn create_signing_session(&self, session: NewSession, audit: AuditEntry) -> Result<()>;
-    async fn signing_session(&self, id: &str) -> Result<Option<SigningSession>>;
-    /// Marks a draft result issued as `record` (already stored).
-    async fn issue_result(&self, id: &str, record: &str, audit: AuditEntry) -> Result<ResultDoc>;
-
-    /// Leaves in the transparency log: every record has one (`Record::log_index`),
-    /// appended in the transaction that stores the record.
-    async fn tlog_size(&self) -> Result<u64>;
-    /// The stored log nodes among `ids`; absent ones are left out. Nodes never change once
-    /// written, so proofs may be computed from a size read earlier.
-    async fn tlog_nodes(&self, ids: &[NodeId]) -> Result<NodeMap>;
-
-    /// What the archive must hold: every record's content and scan (blobs), and every
-    /// record's manifest with the digest recorded when it was sealed.
-    async fn archived_objects(&self) -> Result<ArchivedObjects>;
-    /// Keeps a fixity pass's report; returns its id.
-    async fn save_fixity_run(&self, run: &FixityRun) -> Result<i64>;
-    async fn latest_fixity_run(&self) -> Result<Option<FixityRun>>;
-
-    /// Newest first; with `agency`, that agency's entries only (the service's own entries
-    /// carry the agency of what they concern).
-    async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;
 }

@@ -2,6 +2,7 @@
 //! Its storage lives in the index (`jobs` table); this module holds what is the same for
 //! every backend.
 
+pub use crate::domain::JobState;
 use crate::domain::{AgencyCode, Digest};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -31,32 +32,6 @@ impl JobKind {
             "seal" => Some(JobKind::Seal),
             _ => None,
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Queued,
-    Running,
-    Done,
-    Failed,
-    Dead,
-}
-
-impl JobState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Done => "done",
-            JobState::Failed => "failed",
-            JobState::Dead => "dead",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<JobState> {
-        [JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Dead].into_iter().find(|k| k.as_str() == s)
     }
 }
 

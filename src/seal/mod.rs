@@ -4,22 +4,24 @@
 
 pub mod manifest;
 
-use crate::api::AppState;
-use crate::classify::{extract, locate, Classifier, UNKNOWN};
+use crate::archive::Archive;
+use crate::classify::{extract, locate, Classifier};
 use crate::custody::{ScanResult, Word};
-use crate::domain::{vietnam_offset, AgencyCode, Digest};
-use crate::index::{Actor, AuditEntry, ComponentCheck, Dossier, NewRecord, Record};
+use crate::domain::{random_hex, vietnam_offset, AgencyCode, Digest, ScanEvent};
+use crate::index::{Actor, AuditEntry, Index, NewRecord, Record};
 use crate::pdf::{Appearance, AppearanceText};
-use crate::policy::{Catalog, Validity};
-use crate::queue::{Failure, Job, JobKind, SealPayload};
+use crate::policy::{validity_window, Catalog};
+use crate::queue::{Failure, Job, JobKind, RetryPolicy, SealPayload};
 use crate::registry::{self, Lineage, RegistryError};
-use crate::sign::{self, SignOptions, Signer};
+use crate::service::desk::check_component;
+use crate::service::jobs;
+use crate::sign::{self, certificate_subject, SignOptions, Signer};
 use chrono::NaiveDate;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{watch, Notify};
 
 /// Reason written in the seal, as the decree names an electronic copy made from paper.
 const COPY_REASON: &str = "Bản sao điện tử";
@@ -88,9 +90,21 @@ pub struct AgencySeal {
     pub name: String,
 }
 
+/// What the seal stage works with, handed over by the service that runs it.
+pub struct SealerContext {
+    pub index: Arc<dyn Index>,
+    pub archive: Archive,
+    pub catalog: Arc<Catalog>,
+    pub retry: RetryPolicy,
+    /// Woken when a job is queued.
+    pub jobs_queued: Arc<Notify>,
+    /// Turns true when the service begins to stop.
+    pub stopping: watch::Receiver<bool>,
+}
+
 /// Seals recognised scans as they are queued, until the service stops.
 pub struct Sealer {
-    state: Arc<AppState>,
+    state: SealerContext,
     /// The seals this installation holds, by agency: a dossier's copies bear its agency's.
     seals: BTreeMap<AgencyCode, AgencySeal>,
     /// With a TSA, copies are sealed at PAdES B-LTA.
@@ -98,7 +112,7 @@ pub struct Sealer {
 }
 
 impl Sealer {
-    pub fn new(state: Arc<AppState>, seals: BTreeMap<AgencyCode, AgencySeal>) -> Sealer {
+    pub fn new(state: SealerContext, seals: BTreeMap<AgencyCode, AgencySeal>) -> Sealer {
         Sealer { state, seals, tsa_url: None }
     }
 
@@ -109,7 +123,7 @@ impl Sealer {
 
     /// Claims `seal` jobs one at a time; returns when the service begins to stop.
     pub async fn run(self) {
-        let mut stopping = self.state.stopping.subscribe();
+        let mut stopping = self.state.stopping.clone();
         let lease_ms = self.state.retry.lease.as_millis() as i64;
         loop {
             if *stopping.borrow() {
@@ -118,7 +132,7 @@ impl Sealer {
             let queued = self.state.jobs_queued.notified();
             let lease = format!("sealer-{}", random_hex(8));
             let now = chrono::Utc::now().timestamp_millis();
-            match self.state.index.claim_job(&[JobKind::Seal], None, &lease, lease_ms, now).await {
+            match jobs::claim(self.state.index.as_ref(), &[JobKind::Seal], None, &lease, lease_ms, now).await {
                 Ok(Some(job)) => {
                     self.handle(job, &lease).await;
                     continue;
@@ -157,7 +171,7 @@ impl Sealer {
                 let failure = Failure { code: e.code().to_owned(), message: e.to_string(), permanent: e.permanent() };
                 let audit =
                     AuditEntry { actor: actor.clone(), action: "job.fail", target: String::new(), detail: json!({"code": e.code()}) };
-                if let Err(e) = self.state.index.fail_job(job.id, lease, &failure, self.state.retry, audit).await {
+                if let Err(e) = jobs::fail(self.state.index.as_ref(), job.id, lease, &failure, self.state.retry, audit).await {
                     tracing::warn!(job = job.id, error = %e, "cannot fail seal job");
                 }
                 None
@@ -165,7 +179,7 @@ impl Sealer {
         };
         if let Some((result, detail)) = done {
             let audit = AuditEntry { actor, action: "job.complete", target: String::new(), detail };
-            match self.state.index.complete_job(job.id, lease, result, audit).await {
+            match jobs::complete(self.state.index.as_ref(), job.id, lease, result, audit).await {
                 Ok(_) => crate::metrics::job_ended(job.kind.as_str(), "done", job.queued_at_ms),
                 Err(e) => tracing::warn!(job = job.id, error = %e, "cannot complete seal job"),
             }
@@ -186,7 +200,9 @@ impl Sealer {
             let detail = json!({"scan": scan.id, "agency": dossier.agency, "flag": NO_SEAL_KEY});
             let audit =
                 AuditEntry { actor: Actor::system_for("sealer", &dossier.agency), action: "scan.unsealed", target: String::new(), detail };
-            index.leave_unsealed(scan.id, NO_SEAL_KEY, audit).await?;
+            let mut step = jobs::scan_step(ScanEvent::LeftUnsealed, None, None);
+            step.flags = Some(vec![NO_SEAL_KEY.to_owned()]);
+            index.step_scan(scan.id, step, audit).await?;
             return Ok(Sealed::Unsealed);
         };
         let result = ScanResult::from_value(result).map_err(|e| SealError::Payload(format!("the scan's result does not read: {e}")))?;
@@ -336,72 +352,9 @@ fn seal_rect([x1, y1, x2, y2]: [f32; 4], height: f32) -> [f32; 4] {
     [right - SEAL_WIDTH, top - height, right, top]
 }
 
-/// Whether the sealed scan is what the component asks for, and whose it is.
-pub(crate) fn check_component(
-    catalog: &Catalog,
-    dossier: &Dossier,
-    component: &str,
-    doc_type: &str,
-    owner: Option<&str>,
-) -> ComponentCheck {
-    let mut flags = Vec::new();
-    let expected = catalog.procedure(&dossier.procedure).and_then(|p| p.component(component)).map(|c| &c.doc_types);
-    if doc_type == UNKNOWN {
-        flags.push("low_confidence".to_owned());
-    } else if expected.is_some_and(|types| !types.iter().any(|t| t.as_str() == doc_type)) {
-        flags.push("wrong_type".to_owned());
-    }
-    if owner.is_some_and(|o| dossier.applicant.kind == "citizen" && o != dossier.applicant.id) {
-        flags.push("wrong_owner".to_owned());
-    }
-    ComponentCheck { status: if flags.is_empty() { "satisfied" } else { "flagged" }, flags }
-}
-
-/// From and until for a document type's validity rule, counted from the issue date; until
-/// the expiry printed on the document (`expiry`, "Có giá trị đến") where the rule says it
-/// states its own; open-ended where the rule is, or the expiry was not read.
-pub fn validity_window(
-    validity: Option<Validity>,
-    issued: Option<NaiveDate>,
-    expiry: Option<NaiveDate>,
-) -> (Option<NaiveDate>, Option<NaiveDate>) {
-    match validity {
-        Some(Validity::UntilExpiry | Validity::PerDocument) => (issued, expiry.filter(|e| issued.is_none_or(|i| *e >= i))),
-        Some(Validity::MonthsFromIssue(n)) => {
-            let until = issued.and_then(|d| d.checked_add_months(chrono::Months::new(n))).and_then(|d| d.pred_opt());
-            (issued, until)
-        }
-        _ => (issued, None),
-    }
-}
-
-pub(crate) fn certificate_subject(der: &[u8]) -> String {
-    x509_parser::parse_x509_certificate(der).map(|(_, c)| c.subject().to_string()).unwrap_or_default()
-}
-
-pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    // The system generator failing is not something a request can cause or fix.
-    SystemRandom::new().fill(&mut buf).expect("the system random generator works");
-    hex::encode(buf)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_document_that_states_its_expiry_is_valid_until_it() {
-        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-        let (issued, expiry) = (day("2025-05-12"), day("2040-05-12"));
-        assert_eq!(validity_window(Some(Validity::UntilExpiry), issued, expiry), (issued, expiry));
-        assert_eq!(validity_window(Some(Validity::PerDocument), issued, expiry), (issued, expiry));
-        // an expiry before the issue was misread
-        assert_eq!(validity_window(Some(Validity::UntilExpiry), expiry, issued), (expiry, None));
-        // the rule of the type decides: a printed date does not end a permanent document
-        assert_eq!(validity_window(Some(Validity::Permanent), issued, expiry), (issued, None));
-        assert_eq!(validity_window(Some(Validity::MonthsFromIssue(6)), issued, expiry), (issued, day("2025-11-11")));
-    }
 
     #[test]
     fn the_seal_sits_in_the_top_right_of_a_page_off_the_origin() {

@@ -23,6 +23,11 @@ pub fn tsa_tst_info(token: &::cms::content_info::ContentInfo) -> Result<x509_tsp
 use crate::pdf::{self, Appearance, FieldSpec, PdfError};
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
+/// The subject of a certificate (DER) as text; empty when it does not parse.
+pub fn certificate_subject(der: &[u8]) -> String {
+    x509_parser::parse_x509_certificate(der).map(|(_, c)| c.subject().to_string()).unwrap_or_default()
+}
+
 /// Room for the CMS beyond the certificates: signed attributes and an RSA-4096 signature.
 const BASE_ROOM: usize = 8 * 1024;
 /// Room for an RFC 3161 token (its own signature and the TSA's certificate chain).

@@ -29,7 +29,7 @@ async fn add_records(app: &TestApp, ids: &[&str]) {
             manifest_digest: Digest::of(format!("manifest of {id}").as_bytes()),
             summary: json!({}),
         };
-        let check = ComponentCheck { status: "satisfied", flags: vec![] };
+        let check = ComponentCheck::satisfied();
         let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: json!({}) };
         app.state.index.create_record(record, check, audit).await.unwrap();
     }

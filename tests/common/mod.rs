@@ -330,7 +330,7 @@ pub async fn archived_record(app: &TestApp, id: &str, code: &str, doc_type: &str
         summary: serde_json::json!({"signatures": []}),
     };
     let audit = AuditEntry { actor: Actor::system("test"), action: "record.create", target: String::new(), detail: serde_json::json!({}) };
-    app.state.index.create_record(record, ComponentCheck { status: "satisfied", flags: vec![] }, audit).await.unwrap()
+    app.state.index.create_record(record, ComponentCheck::satisfied(), audit).await.unwrap()
 }
 
 /// A one-page PDF with a text line, saved with a classic xref table or, when `modern`, with

@@ -2,11 +2,14 @@
 
 use super::{corrupt, SqliteIndex};
 use crate::domain::Digest;
+use crate::index::FixityStore;
 use crate::index::{ArchivedObjects, FixityRun, Result};
+use async_trait::async_trait;
 use sqlx::Row;
 
-impl SqliteIndex {
-    pub(super) async fn select_archived_objects(&self) -> Result<ArchivedObjects> {
+#[async_trait]
+impl FixityStore for SqliteIndex {
+    async fn archived_objects(&self) -> Result<ArchivedObjects> {
         let parse = |d: &str| Digest::parse(d).map_err(|e| corrupt("records", e));
         let mut blobs = Vec::new();
         let mut manifests = Vec::new();
@@ -24,7 +27,7 @@ impl SqliteIndex {
         Ok(ArchivedObjects { blobs, manifests })
     }
 
-    pub(super) async fn insert_fixity_run(&self, run: &FixityRun) -> Result<i64> {
+    async fn save_fixity_run(&self, run: &FixityRun) -> Result<i64> {
         let id = sqlx::query_scalar(
             "INSERT INTO fixity_runs (started_at, finished_at, checked, ok, missing, corrupt, restored, report) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -42,7 +45,7 @@ impl SqliteIndex {
         Ok(id)
     }
 
-    pub(super) async fn select_latest_fixity_run(&self) -> Result<Option<FixityRun>> {
+    async fn latest_fixity_run(&self) -> Result<Option<FixityRun>> {
         let row = sqlx::query("SELECT * FROM fixity_runs ORDER BY id DESC LIMIT 1").fetch_optional(&self.pool).await?;
         row.map(|r| {
             let count = |column: &str| r.get::<i64, _>(column) as u64;

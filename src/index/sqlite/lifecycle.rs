@@ -1,10 +1,11 @@
-//! Status changes in SQLite: a dossier handed on to processing, and the end of a record's
-//! life (revocation, supersession, legal holds, disposal after retention).
+//! Status changes of records in SQLite: the end of a record's life (revocation, supersession, legal holds, disposal after retention).
 
 use super::records::record_row;
 use super::{audit, corrupt, now_ms, refused, SqliteIndex, Tx};
-use crate::domain::{AgencyCode, DossierCode};
-use crate::index::{AuditEntry, Disposal, Hold, Record, RecordStatus, Result, RetentionCutoff, StatusChange};
+use crate::domain::AgencyCode;
+use crate::index::LifecycleStore;
+use crate::index::{AuditEntry, Disposal, Hold, Record, Result, RetentionCutoff, StatusChange};
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -36,41 +37,18 @@ async fn held(tx: &mut Tx, record: &Record) -> Result<bool> {
     Ok(n > 0)
 }
 
-impl SqliteIndex {
-    pub(super) async fn hand_on_dossier(&self, code: &DossierCode, override_reason: Option<&str>, entry: AuditEntry) -> Result<bool> {
-        let mut tx = self.write().await?;
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM dossiers WHERE code = ?").bind(code.as_str()).fetch_optional(&mut *tx).await?;
-        let Some(status) = status else { return Ok(false) };
-        if status != "received" && status != "complete" {
-            return Err(refused("dossier_not_open", format!("dossier {code} is {status}")));
-        }
-        let missing: Vec<String> = sqlx::query_scalar(
-            "SELECT component FROM components WHERE dossier = ? AND required = 1 AND status <> 'satisfied' ORDER BY position",
-        )
-        .bind(code.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
-        if !missing.is_empty() && override_reason.is_none() {
-            return Err(refused("dossier_incomplete", format!("required components not satisfied: {}", missing.join(", "))));
-        }
-        sqlx::query("UPDATE dossiers SET status = 'in_processing' WHERE code = ?").bind(code.as_str()).execute(&mut *tx).await?;
-        let mut entry = entry;
-        entry.detail = serde_json::json!({"missing": missing, "override_reason": override_reason});
-        audit(&mut tx, &entry, &format!("dossier:{code}")).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    pub(super) async fn update_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
+#[async_trait]
+impl LifecycleStore for SqliteIndex {
+    async fn change_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
         let mut tx = self.write().await?;
         let Some(row) = sqlx::query("SELECT * FROM records WHERE id = ?").bind(id).fetch_optional(&mut *tx).await? else {
             return Ok(None);
         };
         let record = record_row(&row)?;
-        if record.status != RecordStatus::Active {
-            return Err(refused("record_not_active", format!("record {id} is {}, not active", record.status.as_str())));
-        }
+        let to = record
+            .status
+            .end(change.status)
+            .map_err(|_| refused("record_not_active", format!("record {id} is {}, not active", record.status.as_str())))?;
         if let Some(newer) = &change.superseded_by {
             let found: Option<String> = sqlx::query_scalar("SELECT agency FROM records WHERE id = ? AND status = 'active'")
                 .bind(newer)
@@ -86,7 +64,7 @@ impl SqliteIndex {
         let row = sqlx::query(
             "UPDATE records SET status = ?, status_reason = ?, status_by = ?, status_at = ?, superseded_by = ? WHERE id = ? RETURNING *",
         )
-        .bind(change.status.as_str())
+        .bind(to.as_str())
         .bind(&change.reason)
         .bind(&change.by)
         .bind(now_ms())
@@ -100,7 +78,7 @@ impl SqliteIndex {
         Ok(Some(record))
     }
 
-    pub(super) async fn insert_hold(&self, agency: &AgencyCode, target: &str, reason: &str, entry: AuditEntry) -> Result<Hold> {
+    async fn place_hold(&self, agency: &AgencyCode, target: &str, reason: &str, entry: AuditEntry) -> Result<Hold> {
         let mut tx = self.write().await?;
         let exists: i64 = match target.split_once(':') {
             Some(("record", id)) => {
@@ -136,7 +114,7 @@ impl SqliteIndex {
         Ok(hold)
     }
 
-    pub(super) async fn end_hold(&self, agency: &AgencyCode, id: i64, entry: AuditEntry) -> Result<Option<Hold>> {
+    async fn release_hold(&self, agency: &AgencyCode, id: i64, entry: AuditEntry) -> Result<Option<Hold>> {
         let mut tx = self.write().await?;
         let row = sqlx::query(
             "UPDATE holds SET released_by = ?, released_at = ? WHERE id = ? AND agency = ? AND released_at IS NULL RETURNING *",
@@ -154,7 +132,7 @@ impl SqliteIndex {
         Ok(Some(hold))
     }
 
-    pub(super) async fn select_holds(&self, agency: &AgencyCode, in_force: bool, limit: u32) -> Result<Vec<Hold>> {
+    async fn holds(&self, agency: &AgencyCode, in_force: bool, limit: u32) -> Result<Vec<Hold>> {
         let rows = sqlx::query("SELECT * FROM holds WHERE agency = ? AND (? = 0 OR released_at IS NULL) ORDER BY id DESC LIMIT ?")
             .bind(agency.as_str())
             .bind(in_force)
@@ -164,12 +142,7 @@ impl SqliteIndex {
         rows.iter().map(hold_row).collect()
     }
 
-    pub(super) async fn select_disposal_candidates(
-        &self,
-        agency: &AgencyCode,
-        rules: &[RetentionCutoff],
-        limit: u32,
-    ) -> Result<Vec<Record>> {
+    async fn disposal_candidates(&self, agency: &AgencyCode, rules: &[RetentionCutoff], limit: u32) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         for rule in rules {
             let sql = format!(
@@ -194,36 +167,28 @@ impl SqliteIndex {
         Ok(out)
     }
 
-    pub(super) async fn mark_disposed(
-        &self,
-        id: &str,
-        rule: &RetentionCutoff,
-        reason: &str,
-        entry: AuditEntry,
-    ) -> Result<Option<Disposal>> {
+    async fn dispose_record(&self, id: &str, rule: &RetentionCutoff, reason: &str, entry: AuditEntry) -> Result<Option<Disposal>> {
         let mut tx = self.write().await?;
         let sql = format!("SELECT *, {RETENTION_DATE} <= ? AS due FROM records WHERE id = ?");
         let Some(row) = sqlx::query(&sql).bind(rule.cutoff.format("%Y-%m-%d").to_string()).bind(id).fetch_optional(&mut *tx).await? else {
             return Ok(None);
         };
         let record = record_row(&row)?;
-        if record.status == RecordStatus::Disposed {
-            return Err(refused("record_disposed", format!("record {id} was disposed of already")));
-        }
+        let to = record.status.dispose().map_err(|_| refused("record_disposed", format!("record {id} was disposed of already")))?;
         if record.doc_type != rule.doc_type || !row.get::<bool, _>("due") {
             return Err(refused("retention_not_over", format!("record {id} is still within its retention period")));
         }
         if held(&mut tx, &record).await? {
             return Err(refused("legal_hold", format!("record {id} or its dossier is under a legal hold")));
         }
-        let row =
-            sqlx::query("UPDATE records SET status = 'disposed', status_reason = ?, status_by = ?, status_at = ? WHERE id = ? RETURNING *")
-                .bind(reason)
-                .bind(&entry.actor.id)
-                .bind(now_ms())
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
+        let row = sqlx::query("UPDATE records SET status = ?, status_reason = ?, status_by = ?, status_at = ? WHERE id = ? RETURNING *")
+            .bind(to.as_str())
+            .bind(reason)
+            .bind(&entry.actor.id)
+            .bind(now_ms())
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         let shared: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE digest = ? AND id <> ? AND status <> 'disposed'")
             .bind(record.digest.as_str())
             .bind(id)

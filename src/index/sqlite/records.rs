@@ -1,8 +1,10 @@
 //! Records in SQLite.
 
 use super::{audit, corrupt, now_ms, refused, tlog, SqliteIndex, Tx};
-use crate::domain::{AgencyCode, Digest, DossierCode};
+use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, ScanStatus};
+use crate::index::RecordStore;
 use crate::index::{AuditEntry, ComponentCheck, Correction, NewRecord, Record, RecordFilter, RecordStatus, Result};
+use async_trait::async_trait;
 use chrono::NaiveDate;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -48,21 +50,6 @@ fn day(d: Option<NaiveDate>) -> Option<String> {
 }
 
 impl SqliteIndex {
-    pub(super) async fn insert_record(&self, rec: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
-        let mut tx = self.write().await?;
-        if let Some(scan) = rec.scan {
-            let existing = sqlx::query("SELECT * FROM records WHERE scan = ?").bind(scan).fetch_optional(&mut *tx).await?;
-            if let Some(row) = existing {
-                return record_row(&row);
-            }
-        }
-        let row = store_record(&mut tx, &rec, &check).await?;
-        audit(&mut tx, &entry, &format!("record:{}", rec.id)).await?;
-        let record = record_row(&row)?;
-        tx.commit().await?;
-        Ok(record)
-    }
-
     pub(super) async fn replace_record(
         &self,
         old: &str,
@@ -74,24 +61,27 @@ impl SqliteIndex {
         let mut tx = self.write().await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM records WHERE id = ?").bind(old).fetch_optional(&mut *tx).await?;
-        if status.as_deref() != Some("active") {
-            return Err(refused("record_not_active", format!("record {old} is not active")));
-        }
+        let not_active = || refused("record_not_active", format!("record {old} is not active"));
+        let to = status
+            .as_deref()
+            .and_then(RecordStatus::parse)
+            .ok_or_else(not_active)?
+            .end(RecordStatus::Superseded)
+            .map_err(|_| not_active())?;
         let row = store_record(&mut tx, &rec, &check).await?;
         let reason = match why {
             Replacement::Correction { .. } => "corrected by the desk",
             Replacement::Renewal => "renewed: validation data and a new document time-stamp",
         };
-        sqlx::query(
-            "UPDATE records SET status = 'superseded', status_reason = ?, status_by = ?, status_at = ?, superseded_by = ? WHERE id = ?",
-        )
-        .bind(reason)
-        .bind(&entry.actor.id)
-        .bind(now_ms())
-        .bind(&rec.id)
-        .bind(old)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE records SET status = ?, status_reason = ?, status_by = ?, status_at = ?, superseded_by = ? WHERE id = ?")
+            .bind(to.as_str())
+            .bind(reason)
+            .bind(&entry.actor.id)
+            .bind(now_ms())
+            .bind(&rec.id)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
         if let Replacement::Correction { scan, label } = why {
             sqlx::query("INSERT INTO corrections (agency, scan, old_record, new_record, label, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .bind(rec.agency.as_str())
@@ -110,29 +100,115 @@ impl SqliteIndex {
         Ok(record)
     }
 
-    pub(super) async fn select_corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>> {
-        let rows = sqlx::query("SELECT * FROM corrections WHERE agency = ? ORDER BY id DESC LIMIT ?")
-            .bind(agency.as_str())
-            .bind(limit.clamp(1, 1000) as i64)
-            .fetch_all(&self.pool)
+    pub(super) async fn record_by(&self, column: &'static str, value: String) -> Result<Option<Record>> {
+        // `column` is one of two constants chosen by the caller, never input.
+        let sql = format!("SELECT * FROM records WHERE {column} = ?");
+        let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await?;
+        row.as_ref().map(record_row).transpose()
+    }
+}
+
+/// Why an active record is replaced by a newer one.
+pub(super) enum Replacement {
+    /// The desk corrected the type or fields of `scan`; `label` is kept as labelled data.
+    Correction { scan: i64, label: serde_json::Value },
+    /// The content was extended to keep its signatures verifiable.
+    Renewal,
+}
+
+/// Inserts the record with its log leaf, marks its scan sealed and its component by
+/// `check`, inside the caller's transaction; returns the stored row.
+pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> Result<SqliteRow> {
+    // The record's leaf goes into the log in the same transaction as the record.
+    let log_index = tlog::append(tx, crate::tlog::manifest_leaf_hash(&rec.manifest_digest)).await?;
+    let row = sqlx::query(
+        "INSERT INTO records (id, kind, agency, dossier, component, scan, owner_id, doc_type, number, issue_date, \
+             valid_from, valid_until, digest, size, manifest_digest, summary, log_index, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+    )
+    .bind(&rec.id)
+    .bind(rec.kind)
+    .bind(rec.agency.as_str())
+    .bind(rec.dossier.as_ref().map(|d| d.as_str().to_owned()))
+    .bind(&rec.component)
+    .bind(rec.scan)
+    .bind(&rec.owner_id)
+    .bind(&rec.doc_type)
+    .bind(&rec.number)
+    .bind(day(rec.issue_date))
+    .bind(day(rec.valid_from))
+    .bind(day(rec.valid_until))
+    .bind(rec.digest.as_str())
+    .bind(rec.size as i64)
+    .bind(rec.manifest_digest.as_str())
+    .bind(rec.summary.to_string())
+    .bind(log_index as i64)
+    .bind(RecordStatus::Active.as_str())
+    .bind(now_ms())
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(scan) = rec.scan {
+        sqlx::query("UPDATE scans SET status = ?, updated_at = ? WHERE id = ?")
+            .bind(ScanStatus::Sealed.as_str())
+            .bind(now_ms())
+            .bind(scan)
+            .execute(&mut **tx)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Correction {
-                    scan: r.get("scan"),
-                    old_record: r.get("old_record"),
-                    new_record: r.get("new_record"),
-                    label: serde_json::from_str(r.get("label")).map_err(|e| corrupt("corrections", e))?,
-                    actor: r.get("actor"),
-                    at_ms: r.get("at"),
-                })
-            })
-            .collect()
+    }
+    if let (Some(dossier), Some(component)) = (&rec.dossier, &rec.component) {
+        let flags = serde_json::to_string(&check.flags).map_err(|e| corrupt("components", e))?;
+        sqlx::query("UPDATE components SET status = ?, flags = ?, record = ? WHERE dossier = ? AND component = ?")
+            .bind(check.status.as_str())
+            .bind(flags)
+            .bind(&rec.id)
+            .bind(dossier.as_str())
+            .bind(component)
+            .execute(&mut **tx)
+            .await?;
+        mark_complete(tx, dossier).await?;
+    }
+    Ok(row)
+}
+
+/// A dossier is complete once no required component is left unsatisfied
+/// ([`DossierStatus::settle`]).
+async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM components WHERE dossier = ? AND required = 1")
+        .bind(dossier.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+    let all_satisfied = statuses.iter().all(|s| ComponentStatus::parse(s).is_some_and(ComponentStatus::is_satisfied));
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM dossiers WHERE code = ?").bind(dossier.as_str()).fetch_one(&mut **tx).await?;
+    let from = DossierStatus::parse(&status).ok_or_else(|| corrupt("dossiers", format!("status {status}")))?;
+    let to = from.settle(all_satisfied);
+    if to != from {
+        sqlx::query("UPDATE dossiers SET status = ? WHERE code = ?").bind(to.as_str()).bind(dossier.as_str()).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl RecordStore for SqliteIndex {
+    async fn create_record(&self, rec: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
+        let mut tx = self.write().await?;
+        if let Some(scan) = rec.scan {
+            let existing = sqlx::query("SELECT * FROM records WHERE scan = ?").bind(scan).fetch_optional(&mut *tx).await?;
+            if let Some(row) = existing {
+                return record_row(&row);
+            }
+        }
+        let row = store_record(&mut tx, &rec, &check).await?;
+        audit(&mut tx, &entry, &format!("record:{}", rec.id)).await?;
+        let record = record_row(&row)?;
+        tx.commit().await?;
+        Ok(record)
     }
 
-    pub(super) async fn link_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
+    async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE components SET status = 'satisfied', flags = '[]', record = ?, reused = 1 WHERE dossier = ? AND component = ?")
+        sqlx::query("UPDATE components SET status = ?, flags = '[]', record = ?, reused = 1 WHERE dossier = ? AND component = ?")
+            .bind(ComponentStatus::Satisfied.as_str())
             .bind(record)
             .bind(dossier.as_str())
             .bind(component)
@@ -144,37 +220,9 @@ impl SqliteIndex {
         Ok(())
     }
 
-    pub(super) async fn mark_unsealed(&self, scan: i64, flag: &str, entry: AuditEntry) -> Result<()> {
-        let mut tx = self.write().await?;
-        let row: Option<(String, String)> =
-            sqlx::query_as("UPDATE scans SET status = 'unsealed', updated_at = ? WHERE id = ? RETURNING dossier, component")
-                .bind(now_ms())
-                .bind(scan)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((dossier, component)) = row else { return Err(refused("scan_not_found", format!("no scan {scan}"))) };
-        let flags = serde_json::to_string(&[flag]).map_err(|e| corrupt("components", e))?;
-        sqlx::query("UPDATE components SET status = 'flagged', flags = ? WHERE dossier = ? AND component = ?")
-            .bind(flags)
-            .bind(&dossier)
-            .bind(&component)
-            .execute(&mut *tx)
-            .await?;
-        audit(&mut tx, &entry, &format!("scan:{scan}")).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub(super) async fn record_by(&self, column: &'static str, value: String) -> Result<Option<Record>> {
-        // `column` is one of two constants chosen by the caller, never input.
-        let sql = format!("SELECT * FROM records WHERE {column} = ?");
-        let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await?;
-        row.as_ref().map(record_row).transpose()
-    }
-
     /// Only the filter's conditions go into the statement, so that SQLite plans each query on
     /// the index it can use (owner and type, agency and time, or dossier) instead of scanning.
-    pub(super) async fn select_records(&self, f: &RecordFilter) -> Result<Vec<Record>> {
+    async fn find_records(&self, f: &RecordFilter) -> Result<Vec<Record>> {
         let mut q = QueryBuilder::<Sqlite>::new("SELECT * FROM records WHERE 1 = 1");
         if !f.agencies.is_empty() {
             q.push(" AND agency IN (");
@@ -214,77 +262,48 @@ impl SqliteIndex {
         let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter().map(record_row).collect()
     }
-}
 
-/// Inserts the record with its log leaf, marks its scan sealed and its component by
-/// `check`, inside the caller's transaction; returns the stored row.
-/// Why an active record is replaced by a newer one.
-pub(super) enum Replacement {
-    /// The desk corrected the type or fields of `scan`; `label` is kept as labelled data.
-    Correction { scan: i64, label: serde_json::Value },
-    /// The content was extended to keep its signatures verifiable.
-    Renewal,
-}
-
-pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> Result<SqliteRow> {
-    // The record's leaf goes into the log in the same transaction as the record.
-    let log_index = tlog::append(tx, crate::tlog::manifest_leaf_hash(&rec.manifest_digest)).await?;
-    let row = sqlx::query(
-        "INSERT INTO records (id, kind, agency, dossier, component, scan, owner_id, doc_type, number, issue_date, \
-             valid_from, valid_until, digest, size, manifest_digest, summary, log_index, status, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) RETURNING *",
-    )
-    .bind(&rec.id)
-    .bind(rec.kind)
-    .bind(rec.agency.as_str())
-    .bind(rec.dossier.as_ref().map(|d| d.as_str().to_owned()))
-    .bind(&rec.component)
-    .bind(rec.scan)
-    .bind(&rec.owner_id)
-    .bind(&rec.doc_type)
-    .bind(&rec.number)
-    .bind(day(rec.issue_date))
-    .bind(day(rec.valid_from))
-    .bind(day(rec.valid_until))
-    .bind(rec.digest.as_str())
-    .bind(rec.size as i64)
-    .bind(rec.manifest_digest.as_str())
-    .bind(rec.summary.to_string())
-    .bind(log_index as i64)
-    .bind(now_ms())
-    .fetch_one(&mut **tx)
-    .await?;
-    if let Some(scan) = rec.scan {
-        sqlx::query("UPDATE scans SET status = 'sealed', updated_at = ? WHERE id = ?").bind(now_ms()).bind(scan).execute(&mut **tx).await?;
-    }
-    if let (Some(dossier), Some(component)) = (&rec.dossier, &rec.component) {
-        let flags = serde_json::to_string(&check.flags).map_err(|e| corrupt("components", e))?;
-        sqlx::query("UPDATE components SET status = ?, flags = ?, record = ? WHERE dossier = ? AND component = ?")
-            .bind(check.status)
-            .bind(flags)
-            .bind(&rec.id)
-            .bind(dossier.as_str())
-            .bind(component)
-            .execute(&mut **tx)
+    async fn corrections(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<Correction>> {
+        let rows = sqlx::query("SELECT * FROM corrections WHERE agency = ? ORDER BY id DESC LIMIT ?")
+            .bind(agency.as_str())
+            .bind(limit.clamp(1, 1000) as i64)
+            .fetch_all(&self.pool)
             .await?;
-        mark_complete(tx, dossier).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Correction {
+                    scan: r.get("scan"),
+                    old_record: r.get("old_record"),
+                    new_record: r.get("new_record"),
+                    label: serde_json::from_str(r.get("label")).map_err(|e| corrupt("corrections", e))?,
+                    actor: r.get("actor"),
+                    at_ms: r.get("at"),
+                })
+            })
+            .collect()
     }
-    Ok(row)
-}
 
-/// A dossier is complete once no required component is left unsatisfied.
-async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
-    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM components WHERE dossier = ? AND required = 1 AND status <> 'satisfied'")
-        .bind(dossier.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
-    // A correction can also make a satisfied component flagged again.
-    let (from, to) = if open == 0 { ("received", "complete") } else { ("complete", "received") };
-    sqlx::query("UPDATE dossiers SET status = ? WHERE code = ? AND status = ?")
-        .bind(to)
-        .bind(dossier.as_str())
-        .bind(from)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    async fn record(&self, id: &str) -> Result<Option<Record>> {
+        self.record_by("id", id.to_owned()).await
+    }
+
+    async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>> {
+        self.record_by("scan", scan.to_string()).await
+    }
+
+    async fn correct_record(
+        &self,
+        old: &str,
+        record: NewRecord,
+        check: ComponentCheck,
+        scan: i64,
+        label: serde_json::Value,
+        entry: AuditEntry,
+    ) -> Result<Record> {
+        self.replace_record(old, record, check, Replacement::Correction { scan, label }, entry).await
+    }
+
+    async fn renew_record(&self, old: &str, record: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
+        self.replace_record(old, record, check, Replacement::Renewal, entry).await
+    }
 }

@@ -1,8 +1,10 @@
 //! Result documents in SQLite: versions, deferred-signing sessions, issue.
 
 use super::{audit, corrupt, now_ms, refused, SqliteIndex};
-use crate::domain::{AgencyCode, Digest, DossierCode};
+use crate::domain::{AgencyCode, Digest, DossierCode, ResultStatus};
+use crate::index::ResultStore;
 use crate::index::{AuditEntry, NewResult, NewSession, NewVersion, Result, ResultDoc, ResultVersion, SigningSession};
+use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -52,23 +54,22 @@ impl SqliteIndex {
             digest: digest(&r, "results", "digest")?,
             size: r.get::<i64, _>("size") as u64,
             signatures: r.get::<i64, _>("signatures") as u32,
-            status: r.get("status"),
+            status: super::parse_state(&r, "results", ResultStatus::parse)?,
             record: r.get("record"),
             created_at_ms: r.get("created_at"),
             versions: versions.iter().map(version_row).collect::<Result<_>>()?,
         }))
     }
+}
 
-    pub(super) async fn get_result(&self, id: &str) -> Result<Option<ResultDoc>> {
-        self.load_result(id).await
-    }
-
-    pub(super) async fn insert_result(&self, new: NewResult, entry: AuditEntry) -> Result<ResultDoc> {
+#[async_trait]
+impl ResultStore for SqliteIndex {
+    async fn create_result(&self, new: NewResult, entry: AuditEntry) -> Result<ResultDoc> {
         let mut tx = self.write().await?;
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO results (id, agency, dossier, doc_type, number, digest, size, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO results (id, agency, dossier, doc_type, number, digest, size, status, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&new.id)
         .bind(new.agency.as_str())
@@ -77,6 +78,7 @@ impl SqliteIndex {
         .bind(&new.number)
         .bind(new.digest.as_str())
         .bind(new.size as i64)
+        .bind(ResultStatus::INITIAL.as_str())
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
@@ -94,11 +96,12 @@ impl SqliteIndex {
         self.load_result(&new.id).await?.ok_or_else(|| corrupt("results", "inserted result vanished"))
     }
 
-    pub(super) async fn append_result_version(&self, id: &str, v: NewVersion, entry: AuditEntry) -> Result<ResultDoc> {
+    async fn add_result_version(&self, id: &str, v: NewVersion, entry: AuditEntry) -> Result<ResultDoc> {
         let mut tx = self.write().await?;
         let row = sqlx::query("SELECT digest, status FROM results WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
         let Some(row) = row else { return Err(refused("result_not_found", format!("no result {id}"))) };
-        if row.get::<&str, _>("status") != "draft" {
+        let status: &str = row.get("status");
+        if ResultStatus::parse(status).ok_or_else(|| corrupt("results", format!("status {status}")))?.sign().is_err() {
             return Err(refused("result_issued", format!("result {id} is issued; it cannot be signed again")));
         }
         if row.get::<&str, _>("digest") != v.base.as_str() {
@@ -142,7 +145,7 @@ impl SqliteIndex {
         self.load_result(id).await?.ok_or_else(|| corrupt("results", "signed result vanished"))
     }
 
-    pub(super) async fn insert_session(&self, s: NewSession, entry: AuditEntry) -> Result<()> {
+    async fn create_signing_session(&self, s: NewSession, entry: AuditEntry) -> Result<()> {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO signing_sessions (id, result, base_digest, certificate, spec, signed_attributes, actor, created_at, expires_at) \
@@ -164,17 +167,21 @@ impl SqliteIndex {
         Ok(())
     }
 
-    pub(super) async fn get_session(&self, id: &str) -> Result<Option<SigningSession>> {
+    async fn signing_session(&self, id: &str) -> Result<Option<SigningSession>> {
         let row = sqlx::query("SELECT * FROM signing_sessions WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(session_row).transpose()
     }
 
-    pub(super) async fn set_result_issued(&self, id: &str, record: &str, entry: AuditEntry) -> Result<ResultDoc> {
+    async fn issue_result(&self, id: &str, record: &str, entry: AuditEntry) -> Result<ResultDoc> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE results SET status = 'issued', record = ?, updated_at = ? WHERE id = ? AND status = 'draft'")
+        // Only a draft is issued: the state it leaves is checked in the statement.
+        let (from, to) = (ResultStatus::Draft, ResultStatus::Draft.issue().map_err(|e| refused(e.code(), e.to_string()))?);
+        let done = sqlx::query("UPDATE results SET status = ?, record = ?, updated_at = ? WHERE id = ? AND status = ?")
+            .bind(to.as_str())
             .bind(record)
             .bind(now_ms())
             .bind(id)
+            .bind(from.as_str())
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() != 1 {
@@ -183,5 +190,9 @@ impl SqliteIndex {
         audit(&mut tx, &entry, &format!("result:{id}")).await?;
         tx.commit().await?;
         self.load_result(id).await?.ok_or_else(|| corrupt("results", "issued result vanished"))
+    }
+
+    async fn result(&self, id: &str) -> Result<Option<ResultDoc>> {
+        self.load_result(id).await
     }
 }

@@ -2,8 +2,10 @@
 //! transaction, so a record and its leaf are stored together and appends are serialized.
 
 use super::{corrupt, SqliteIndex, Tx};
+use crate::index::LogStore;
 use crate::index::Result;
 use crate::tlog::{self, Hash, NodeId, NodeMap};
+use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 /// Leaves in the tree: the leaves are level 0, numbered from 0 without gaps.
@@ -77,5 +79,16 @@ impl SqliteIndex {
         tx.commit().await?;
         tracing::info!(records = rows.len(), "appended earlier records to the transparency log");
         Ok(())
+    }
+}
+
+#[async_trait]
+impl LogStore for SqliteIndex {
+    async fn tlog_size(&self) -> Result<u64> {
+        size(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn tlog_nodes(&self, ids: &[NodeId]) -> Result<NodeMap> {
+        nodes(&mut *self.pool.acquire().await?, ids).await
     }
 }

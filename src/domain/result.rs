@@ -1,7 +1,7 @@
-//! Result documents as the index keeps them: the version history of a PDF that officials
+//! Result documents: the version history of a PDF that officials
 //! sign before it is issued as a record.
 
-use crate::domain::{AgencyCode, Digest, DossierCode};
+use crate::domain::{AgencyCode, Digest, DossierCode, ResultStatus};
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
@@ -37,8 +37,8 @@ pub struct ResultDoc {
     pub digest: Digest,
     pub size: u64,
     pub signatures: u32,
-    /// `draft` until issued.
-    pub status: String,
+    /// `Draft` until issued.
+    pub status: ResultStatus,
     pub record: Option<String>,
     pub created_at_ms: i64,
     pub versions: Vec<ResultVersion>,

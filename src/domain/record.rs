@@ -1,6 +1,6 @@
-//! Records as the index keeps them: what a later procedure or another system looks up.
+//! Records: what a later procedure or another system looks up, as stored.
 
-use crate::domain::{AgencyCode, Digest, DossierCode};
+use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, IllegalTransition};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -54,6 +54,22 @@ impl RecordStatus {
             .into_iter()
             .find(|k| k.as_str() == s)
     }
+
+    /// Revoked, or superseded by a newer record: only an active record ends its life so.
+    pub fn end(self, to: RecordStatus) -> Result<RecordStatus, IllegalTransition> {
+        match (self, to) {
+            (RecordStatus::Active, RecordStatus::Revoked | RecordStatus::Superseded) => Ok(to),
+            (from, _) => Err(IllegalTransition { entity: "record", from: from.as_str(), event: "end its life" }),
+        }
+    }
+
+    /// Disposed of after retention, whatever ended its active life; once only.
+    pub fn dispose(self) -> Result<RecordStatus, IllegalTransition> {
+        match self {
+            RecordStatus::Disposed => Err(IllegalTransition { entity: "record", from: "disposed", event: "be disposed of" }),
+            _ => Ok(RecordStatus::Disposed),
+        }
+    }
 }
 
 /// A stored record.
@@ -88,9 +104,21 @@ pub struct Record {
 /// What checking a sealed scan against its dossier found for the component.
 #[derive(Debug, Clone)]
 pub struct ComponentCheck {
-    /// `satisfied` or `flagged`.
-    pub status: &'static str,
+    /// `Satisfied`, or `Flagged` with the flags.
+    pub status: ComponentStatus,
     pub flags: Vec<String>,
+}
+
+impl ComponentCheck {
+    /// The component is what it should be.
+    pub fn satisfied() -> ComponentCheck {
+        ComponentCheck { status: ComponentStatus::Satisfied, flags: Vec::new() }
+    }
+
+    /// Satisfied when `flags` is empty, else flagged with them.
+    pub fn from_flags(flags: Vec<String>) -> ComponentCheck {
+        ComponentCheck { status: ComponentStatus::checked(&flags), flags }
+    }
 }
 
 /// Position after the last record of a page: records are listed by (created_at, id).
@@ -182,4 +210,23 @@ pub struct Correction {
     pub label: serde_json::Value,
     pub actor: String,
     pub at_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_active_record_is_revoked_or_superseded_and_one_is_disposed_of_once() {
+        use RecordStatus::*;
+        assert_eq!(Active.end(Revoked), Ok(Revoked));
+        assert_eq!(Active.end(Superseded), Ok(Superseded));
+        assert!(Active.end(Active).is_err());
+        assert!(Active.end(Disposed).is_err(), "disposal has its own step, with its checks");
+        assert!(Revoked.end(Superseded).is_err());
+        assert!(Superseded.end(Revoked).is_err());
+        assert_eq!(Revoked.dispose(), Ok(Disposed));
+        assert_eq!(Active.dispose(), Ok(Disposed));
+        assert!(Disposed.dispose().is_err());
+    }
 }
