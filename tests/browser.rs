@@ -42,7 +42,8 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
 
     let base = app.base.clone();
-    let (scanner, operator) = (app.token(Role::Scanner).to_owned(), app.token(Role::Operator).to_owned());
+    let (scanner, operator, admin) =
+        (app.token(Role::Scanner).to_owned(), app.token(Role::Operator).to_owned(), app.token(Role::Admin).to_owned());
     let (files_dir, shots_dir) = (files.path().to_owned(), shots.clone());
     let run = tokio::task::spawn_blocking(move || {
         Command::new("node")
@@ -52,6 +53,7 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
             .env("SOHOA_SHOTS", shots_dir)
             .env("SOHOA_SCANNER_TOKEN", scanner)
             .env("SOHOA_OPERATOR_TOKEN", operator)
+            .env("SOHOA_ADMIN_TOKEN", admin)
             .env("SOHOA_OWNER", "001186012345")
             .env("SOHOA_SEALED_PDF", files_dir.join("ban-sao.pdf"))
             .env("SOHOA_TAMPERED_PDF", files_dir.join("ban-sao-bi-sua.pdf"))
@@ -66,8 +68,27 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     let out = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     println!("{out}");
     assert!(run.status.success(), "the browser flows failed:\n{out}");
-    for shot in ["dang-nhap", "trang-chu", "tra-cuu", "tiep-nhan", "ho-so", "ban-ghi", "hang-doi", "xac-minh-hop-le", "xac-minh-bi-sua"] {
+    for shot in
+        ["dang-nhap", "trang-chu", "tra-cuu", "tiep-nhan", "ho-so", "ban-ghi", "chi-so", "hang-doi", "xac-minh-hop-le", "xac-minh-bi-sua"]
+    {
         assert!(shots.join(format!("{shot}.png")).is_file(), "no screenshot {shot}.png");
     }
+
+    // `sohoa stats 766 --json` reads the same figures from the index as the dashboard's API
+    let month = sohoa::domain::indicators::Month::of_ms(chrono::Utc::now().timestamp_millis()).to_string();
+    let (status, api) = app.get_json(app.token(Role::Admin), &format!("/stats/766?month={month}")).await;
+    assert_eq!(status, 200, "{api}");
+    let cli = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["stats", "766", "--month", &month, "--json"])
+        .env("SOHOA_INDEX_URL", &app.config.index_url)
+        .env("SOHOA_AGENCY", AGENCY)
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(printed, api);
+    assert_eq!(api["indicators"][3]["numerator"], 1, "{api}");
+    let (status, _) = app.get_json(app.token(Role::Admin), "/stats/766?month=2026-13").await;
+    assert_eq!(status, 400);
     app.stop().await;
 }

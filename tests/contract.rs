@@ -229,6 +229,7 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
         route(M::GET, "/archive/fixity", "/archive/fixity", None, &[Role::Admin, Role::Auditor, Role::Operator], false),
         route(M::POST, "/verify", "/verify", None, ANY, false),
         route(M::GET, "/me", "/me", None, ANY, false),
+        route(M::GET, "/stats/766", "/stats/766?month=2026-11", None, &[Role::Admin, Role::Auditor], false),
         route(M::GET, "/audit", "/audit", None, &[Role::Auditor, Role::Admin, Role::Operator], false),
         // last: it ends the record's active life
         route(M::POST, "/records/{id}/revoke", "/records/rec-1/revoke", reason(), &[Role::Admin], true),

@@ -580,3 +580,67 @@ async fn both_engines_have_the_same_tables_columns_and_indexes() {
     };
     assert_eq!(versions("migrations/sqlite"), versions("migrations/postgres"));
 }
+
+#[tokio::test]
+async fn the_indicator_facts_are_the_dossiers_received_or_resolved_in_the_month() {
+    use sohoa::domain::indicators::{self, Month};
+    use sohoa::index::{NewResult, NewVersion};
+    for (name, index, _dir) in backends().await {
+        let now = chrono::Utc::now().timestamp_millis();
+        let month = Month::of_ms(now);
+        let (from, to) = month.bounds_ms();
+        let day = chrono::Utc::now().date_naive();
+        let received = |at: i64| {
+            let mut d = new_dossier("000.00.31.H29", day);
+            d.received_at_ms = at;
+            d.due_at_ms = at + 30 * DAY;
+            d
+        };
+        // received this month, one component reused from an earlier record
+        let reusing = index.create_dossier(received(from), audit("dossier.create", "d")).await.unwrap();
+        let earlier = index.create_dossier(received(from - 40 * DAY), audit("dossier.create", "d")).await.unwrap();
+        let record = new_record("old-notice", &earlier, None, "001204012345", (None, None));
+        index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap();
+        index.reuse_record(&reusing, "hospital_birth_notice", "old-notice", audit("dossier.reuse", "")).await.unwrap();
+        // received last month, its signed result issued now: resolved on time this month
+        let resolved = index.create_dossier(received(from - 5 * DAY), audit("dossier.create", "d")).await.unwrap();
+        let digest = Digest::of(b"result v1");
+        let result = NewResult {
+            id: "kq-1".into(),
+            agency: agency("000.00.31.H29"),
+            dossier: resolved.clone(),
+            doc_type: "birth_certificate".into(),
+            number: Some("12/2026".into()),
+            digest: digest.clone(),
+            size: 9,
+        };
+        index.create_result(result, audit("result.attach", "")).await.unwrap();
+        let signed = NewVersion {
+            base: digest,
+            digest: Digest::of(b"result v2"),
+            size: 12,
+            event: "signed",
+            signer: "CN=Nguyễn Văn An".into(),
+            session: None,
+        };
+        index.add_result_version("kq-1", signed, audit("result.sign", "")).await.unwrap();
+        let issued = new_record("kq-record", &resolved, None, "001204012345", (None, None));
+        index
+            .create_record(NewRecord { component: None, ..issued }, ComponentCheck::satisfied(), audit("record.create", ""))
+            .await
+            .unwrap();
+        index.issue_result("kq-1", "kq-record", audit("result.issue", "")).await.unwrap();
+        // another agency's dossier, and one received next month, are not counted
+        index.create_dossier(received(to), audit("dossier.create", "d")).await.unwrap();
+        let mut elsewhere = received(from);
+        elsewhere.agency = agency("000.00.09.H29");
+        index.create_dossier(elsewhere, audit("dossier.create", "d")).await.unwrap();
+
+        let facts = index.dossier_facts(&agency("000.00.31.H29"), from, to).await.unwrap();
+        assert_eq!(facts.len(), 2, "{name}: {facts:?}");
+        let got: Vec<_> = indicators::compute(&facts, month).into_iter().map(|i| (i.code, i.numerator, i.denominator)).collect();
+        // 2.1 and 4.1 over the one resolved; 4.2 and 4.3 over the one received (the other
+        // was received last month)
+        assert_eq!(got, [("2.1", 1, 1), ("4.1", 1, 1), ("4.2", 0, 1), ("4.3", 1, 1)], "{name}");
+    }
+}

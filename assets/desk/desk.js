@@ -22,6 +22,7 @@ const PAGES = [
   { hash: '#/ho-so/', prefix: true, title: 'Hồ sơ', roles: ['scanner'], render: dossier, hidden: true },
   { hash: '#/tra-cuu', title: 'Tra cứu kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: records },
   { hash: '#/ban-ghi/', prefix: true, title: 'Kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: recordPage, hidden: true },
+  { hash: '#/chi-so', title: 'Chỉ số phục vụ', roles: ['admin', 'auditor'], render: indicators },
   { hash: '#/hang-doi', title: 'Hàng đợi xử lý', roles: ['admin', 'auditor', 'operator'], render: queue },
   { hash: '#/xac-minh', title: 'Xác minh văn bản điện tử', roles: null, render: verify },
   { hash: '#/dang-nhap', title: 'Đăng nhập', roles: null, render: signIn, hidden: true },
@@ -560,6 +561,63 @@ async function recordPage(page, id) {
   } catch (error) {
     proofArea.append(el('p', { class: 'error', text: error.message }));
   }
+}
+
+// ---- Decision 766 indicators
+
+function percent(rate) {
+  return rate === null || rate === undefined ? 'không có hồ sơ' : `${(rate * 100).toLocaleString('vi-VN', { maximumFractionDigits: 1 })} %`;
+}
+
+async function indicators(page) {
+  const now = new Date(Date.now() + 7 * 3600 * 1000);
+  const month = el('input', { id: 'thang', type: 'month', value: now.toISOString().slice(0, 7), required: true });
+  const area = el('section', { 'aria-live': 'polite', 'aria-label': 'Chỉ số của tháng' });
+  const load = async () => {
+    area.replaceChildren(el('p', { text: 'Đang tính…' }));
+    try {
+      const body = await api(`/stats/766?month=${encodeURIComponent(month.value)}`);
+      area.replaceChildren(indicatorTable(body));
+    } catch (error) {
+      area.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+    }
+  };
+  const form = el('form', { onsubmit: (event) => { event.preventDefault(); load(); } },
+    el('label', { for: 'thang', text: 'Tháng' }), month, el('button', { type: 'submit', text: 'Xem chỉ số' }));
+  show(page.title, el('p', { text: 'Các chỉ số theo Quyết định 766/QĐ-TTg của cơ quan, tính theo tháng; đạt 80 % trở lên được điểm tối đa.' }), form, area);
+  await load();
+}
+
+// A bar as long as the rate, drawn through the style object (the page's policy refuses
+// style attributes), with a mark at 80 %.
+function bar(rate) {
+  const fill = el('span', { class: rate !== null && rate >= 0.8 ? 'fill ok' : 'fill' });
+  fill.style.width = `${Math.min(rate || 0, 1) * 100}%`;
+  return el('span', { class: 'bar', 'aria-hidden': 'true' }, fill);
+}
+
+function indicatorTable(body) {
+  return el(
+    'table',
+    { id: 'chi-so-bang' },
+    el('caption', { class: 'hint', text: `Tháng ${body.month.slice(5)}/${body.month.slice(0, 4)} · ${body.agency}` }),
+    el('thead', {}, el('tr', {}, ['Chỉ số', 'Nội dung', 'Đạt / tổng', 'Tỷ lệ', 'Điểm so với tối đa'].map((h) => el('th', { scope: 'col', text: h })))),
+    el(
+      'tbody',
+      {},
+      body.indicators.map((i) =>
+        el(
+          'tr',
+          { 'data-code': i.code },
+          el('td', { text: i.code }),
+          el('td', { text: i.name }),
+          el('td', { text: `${i.numerator}/${i.denominator}` }),
+          el('td', {}, bar(i.rate), ` ${percent(i.rate)}`),
+          el('td', { text: i.score === null ? 'không có' : `${Math.round(i.score * 100)} %` }),
+        ),
+      ),
+    ),
+  );
 }
 
 // ---- queue

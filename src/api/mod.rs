@@ -15,6 +15,7 @@ mod records;
 mod results;
 mod reuse;
 mod scans;
+mod stats;
 mod tlog;
 mod verify;
 
@@ -136,6 +137,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/verify", post(verify::verify))
         .route("/public/verify", post(verify::public))
         .route("/me", get(auth::me))
+        .route("/stats/766", get(stats::indicators_766))
         .route("/audit", get(dossiers::audit))
         .route("/openapi.json", get(openapi::serve))
         .route("/archive/fixity", get(archive::fixity))

@@ -613,6 +613,23 @@ fn paths() -> Value {
                 .errors(&[411, 413, 422, 503]),
         ),
         (
+            "/stats/766",
+            "get",
+            Op::new("The Decision 766 service indicators (2.1, 4.1, 4.2, 4.3) of the caller's agency for a month", "admin, auditor")
+                .params(vec![query("month", json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}), "YYYY-MM, Vietnam time")])
+                .ok(
+                    200,
+                    "application/json",
+                    object(&["agency", "month", "full_points_at", "indicators"], json!({
+                        "agency": string(), "month": string(), "full_points_at": {"type": "number"},
+                        "indicators": {"type": "array", "items": object(&["code", "name", "numerator", "denominator", "rate", "score"], json!({
+                            "code": string(), "name": string(), "numerator": {"type": "integer"}, "denominator": {"type": "integer"},
+                            "rate": {"type": ["number", "null"]}, "score": {"type": ["number", "null"]}
+                        }))}
+                    })),
+                ),
+        ),
+        (
             "/me",
             "get",
             Op::new("Who the token is: its role, agency and label", "any").ok(

@@ -10,6 +10,7 @@ mod pki;
 mod policy;
 mod serve;
 mod sign;
+mod stats;
 mod tlog;
 mod token;
 mod tsa;
@@ -77,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: tsa::TsaCommand,
     },
+    /// Service indicators from the index
+    Stats {
+        #[command(subcommand)]
+        command: stats::StatsCommand,
+    },
     /// Transparency log keys and offline verification of checkpoints and proofs
     Tlog {
         #[command(subcommand)]
@@ -109,6 +115,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Tsa { command } => block_on(tsa::run(command)),
         Command::Export { command } => block_on(export::run(command, config)),
+        Command::Stats { command } => block_on(stats::run(command, config)),
         Command::Tlog { command } => tlog::run(command),
     }
 }

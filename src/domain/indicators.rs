@@ -113,6 +113,16 @@ pub fn compute(dossiers: &[DossierFacts], month: Month) -> Vec<Indicator> {
     ]
 }
 
+/// The indicators of `month` as JSON: `{agency, month, full_points_at, indicators: [...]}`.
+pub fn report(agency: &str, month: Month, facts: &[DossierFacts]) -> serde_json::Value {
+    serde_json::json!({
+        "agency": agency,
+        "month": month.to_string(),
+        "full_points_at": FULL_POINTS_AT,
+        "indicators": compute(facts, month),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ pub use crate::domain::record::{
 pub use crate::domain::result::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
 pub use sqlite::SqliteIndex;
 pub use store::{
-    AuditStore, DossierStore, FixityStore, JobStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, TokenStore,
+    AuditStore, DossierStore, FixityStore, JobStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, StatsStore, TokenStore,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -217,7 +217,17 @@ pub enum Finish {
 /// callers hold one `Arc<dyn Index>`.
 #[async_trait]
 pub trait Index:
-    TokenStore + DossierStore + ScanStore + JobStore + RecordStore + LifecycleStore + ResultStore + LogStore + FixityStore + AuditStore
+    TokenStore
+    + DossierStore
+    + ScanStore
+    + JobStore
+    + RecordStore
+    + LifecycleStore
+    + ResultStore
+    + LogStore
+    + FixityStore
+    + AuditStore
+    + StatsStore
 {
     async fn ping(&self) -> Result<()>;
 }

@@ -11,6 +11,7 @@ mod lifecycle;
 mod records;
 mod results;
 mod scans;
+mod stats;
 mod tlog;
 mod tokens;
 

@@ -163,3 +163,11 @@ pub trait AuditStore: Send + Sync {
     /// carry the agency of what they concern).
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;
 }
+
+/// What the service indicators are computed from.
+#[async_trait]
+pub trait StatsStore: Send + Sync {
+    /// The facts of each of `agency`'s dossiers received in `[from_ms, to_ms)` or whose
+    /// result was issued in it.
+    async fn dossier_facts(&self, agency: &AgencyCode, from_ms: i64, to_ms: i64) -> Result<Vec<crate::domain::indicators::DossierFacts>>;
+}

@@ -16,7 +16,7 @@ const need = (name) => {
 };
 const base = need('SOHOA_DESK_URL');
 const shots = need('SOHOA_SHOTS');
-const tokens = { scanner: need('SOHOA_SCANNER_TOKEN'), operator: need('SOHOA_OPERATOR_TOKEN') };
+const tokens = { scanner: need('SOHOA_SCANNER_TOKEN'), operator: need('SOHOA_OPERATOR_TOKEN'), admin: need('SOHOA_ADMIN_TOKEN') };
 const owner = need('SOHOA_OWNER');
 const sealedPdf = need('SOHOA_SEALED_PDF');
 const tamperedPdf = need('SOHOA_TAMPERED_PDF');
@@ -212,6 +212,17 @@ try {
   await page.getByRole('button', { name: 'Đăng xuất' }).click();
   await page.waitForURL(/#\/dang-nhap$/);
   check((await page.evaluate(() => sessionStorage.length)) === 0, 'signing out forgets the token');
+
+  // The admin's dashboard: this month's indicators, the dossier taken in above counted.
+  await page.getByLabel('Mã truy cập').fill(tokens.admin);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  await page.getByRole('heading', { name: 'Trang chủ' }).waitFor();
+  await navigation.getByRole('link', { name: 'Chỉ số phục vụ' }).click();
+  await page.locator('#chi-so-bang').waitFor();
+  const reuseRow = await page.locator('#chi-so-bang tr[data-code="4.3"]').innerText();
+  check((await page.locator('#chi-so-bang tbody tr').count()) === 4 && reuseRow.includes('1/2'), `the month's four indicators, 4.3: ${reuseRow.replace(/\s+/g, ' ')}`);
+  await inspect(page, 'chi-so');
+  await page.getByRole('button', { name: 'Đăng xuất' }).click();
 
   // The operator's menu has the queue and not the records.
   await page.getByLabel('Mã truy cập').fill(tokens.operator);
