@@ -79,8 +79,8 @@ pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits, pol
     Ok(pages)
 }
 
-/// The orientation of every page of every input, as `recognise` decides it, without
-/// reading the pages in full: the quarter turns applied and the evidence.
+/// The orientation of every page of every input, as `recognise` decides it: the quarter
+/// turns applied and the evidence.
 pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Vec<(u8, Orientation)>, OcrError> {
     let mut found = Vec::new();
     for bytes in inputs {
@@ -89,8 +89,8 @@ pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) 
                 found.push((0, Orientation::default()));
                 return Ok(());
             }
-            let (prepared, orientation) = turn_upright(engine, &page)?;
-            found.push((prepared.map_or(0, |p| p.quarter_turns), orientation));
+            let (read, orientation) = read_upright(engine, &page)?;
+            found.push((read.map_or(0, |r| r.prepared.quarter_turns), orientation));
             Ok(())
         })?;
     }
@@ -134,6 +134,44 @@ fn turn_upright(engine: &mut Engine, page: &Page) -> Result<(Option<prep::Prepar
     Ok((Some(prepared), orientation))
 }
 
+/// A page read upright: the image the engine read and the words it found (in the image's
+/// pixels).
+struct Read {
+    prepared: prep::Prepared,
+    words: Vec<Word>,
+}
+
+/// The page turned upright and read (none for blank paper), and why it was turned so. A
+/// page the line geometry takes for upright is read as it is; when that reading is not
+/// Vietnamese text (a page upside down that ruled lines or a fold made look upright), the
+/// orientations are checked by reading as for a suggested turn, and the page is read again
+/// if one of them wins.
+fn read_upright(engine: &mut Engine, page: &Page) -> Result<(Option<Read>, Orientation), OcrError> {
+    let (prepared, mut orientation) = turn_upright(engine, page)?;
+    let Some(mut prepared) = prepared else { return Ok((None, orientation)) };
+    let dpi = (page.dpi * prepared.scale).round() as u32;
+    let mut words = read_prepared(engine, &mut prepared, dpi)?;
+    if orientation.method == OrientationMethod::Lines && !orient::reads_as_text(&words) {
+        let (turns, checked) = orient::check(engine, &prepared.image, dpi, 0)?;
+        orientation = checked;
+        if turns != 0 {
+            prepared.image = prep::turn(&prepared.image, turns);
+            prepared.quarter_turns = turns;
+            words = read_prepared(engine, &mut prepared, dpi)?;
+        }
+    }
+    Ok((Some(Read { prepared, words }), orientation))
+}
+
+/// The words of a prepared page, rows of dots erased first.
+fn read_prepared(engine: &mut Engine, prepared: &mut prep::Prepared, dpi: u32) -> Result<Vec<Word>, OcrError> {
+    let mut layout = prep::layout(&prepared.image, dpi);
+    // rows of dots after a form's labels make the engine drop the line they are on
+    leaders::clear(&mut prepared.image, &mut layout, dpi);
+    let image = &prepared.image;
+    Ok(engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), dpi)?)
+}
+
 /// The searchable PDF of `inputs` with the words of `pages`, assembled as the service
 /// assembles the copy it seals.
 pub fn searchable_pdf(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, policy: TextPolicy) -> Result<Vec<u8>, OcrError> {
@@ -146,25 +184,19 @@ pub fn text(pages: &[PageText]) -> String {
 }
 
 fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageText, OcrError> {
-    let (prepared, orientation) = turn_upright(engine, page)?;
+    let (read, orientation) = read_upright(engine, page)?;
     let (width, height) = page.gray.dimensions();
     let mut text = PageText {
-        quarter_turns: prepared.as_ref().map_or(0, |p| p.quarter_turns),
+        quarter_turns: read.as_ref().map_or(0, |r| r.prepared.quarter_turns),
         orientation,
         ..PageText::empty(number, width, height, page.dpi)
     };
-    let Some(mut prepared) = prepared else { return Ok(text) };
+    let Some(Read { prepared, mut words }) = read else { return Ok(text) };
     text.skew = prepared.skew;
-    let read_dpi = (page.dpi * prepared.scale).round() as u32;
-    let mut layout = prep::layout(&prepared.image, read_dpi);
-    // rows of dots after a form's labels make the engine drop the line they are on
-    leaders::clear(&mut prepared.image, &mut layout, read_dpi);
-    let image = &prepared.image;
     if let Some(dir) = std::env::var_os("SOHOA_OCR_DEBUG_DIR") {
         // what the engine saw, for tuning preprocessing on real scans
-        let _ = image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
+        let _ = prepared.image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
     }
-    let mut words = engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), read_dpi)?;
     if prepared.scale < 1.0 {
         // back to the page's own pixels, which the PDF and the desk use
         let up = |v: u32| (v as f32 / prepared.scale).round() as u32;

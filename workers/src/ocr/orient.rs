@@ -5,7 +5,10 @@
 //! three quarter turns, and each reading is scored by the letters of well-formed
 //! Vietnamese syllables it holds, weighted by the engine's confidence. Upside-down or
 //! sideways text reads as fragments that are seldom syllables. The page is turned only when
-//! a turned reading is long enough and beats the page as scanned by a clear factor.
+//! a turned reading is long enough and beats the page as scanned by a clear factor. Geometry
+//! can also miss a turn (a table's rules or a fold beside each line make an upside-down page
+//! look upright), so a page it leaves as scanned is checked the same way when the reading of
+//! the whole page is not text (`reads_as_text`).
 
 use super::engine::Engine;
 use super::prep;
@@ -21,17 +24,21 @@ const MIN_SCORE: f32 = 30.0;
 /// ... and this many times the score of the page as scanned: there, no wrong reading
 /// reached a sixth of the right one.
 const MARGIN: f32 = 3.0;
+/// A page reads as text when confidence-weighted syllable letters are at least this share
+/// of all the letters read on it.
+const TEXT_SHARE: f32 = 0.5;
 /// Side of the square read in each orientation, as a fraction of the page's shorter side.
 const SAMPLE_SIDE: f32 = 0.35;
 
-/// The quarter turns to apply to `image` (the page already turned by `suggested`), counted
-/// from the page as scanned, and the evidence.
+/// The quarter turns to apply to `image` (the page already turned by `suggested`, 0 when a
+/// reading of the page as scanned was not text), counted from the page as scanned, and the
+/// evidence.
 pub fn check(engine: &mut Engine, image: &GrayImage, dpi: u32, suggested: u8) -> Result<(u8, Orientation), EngineError> {
     let sample = densest_square(image);
     // the page as scanned first, then the suggested turn and the two others: the geometry
-    // can take a page upside down for one lying on its side
+    // can take a page upside down for one lying on its side (or for one upright)
     let others = (1..4).filter(|&t| t != suggested);
-    let candidates: Vec<u8> = [0, suggested].into_iter().chain(others).collect();
+    let candidates: Vec<u8> = [0].into_iter().chain((suggested != 0).then_some(suggested)).chain(others).collect();
     let mut readings = Vec::with_capacity(candidates.len());
     for &turns in &candidates {
         let view = prep::turn(&sample, (turns + 4 - suggested) % 4);
@@ -41,6 +48,23 @@ pub fn check(engine: &mut Engine, image: &GrayImage, dpi: u32, suggested: u8) ->
     let best = readings[1..].iter().copied().fold(Reading::default(), |a, b| if b.score > a.score { b } else { a });
     let turns = if best.score >= MIN_SCORE && best.score >= MARGIN * as_scanned { best.turns } else { 0 };
     Ok((turns, Orientation { method: OrientationMethod::Reading, suggested, readings }))
+}
+
+/// Whether the words read on a page are Vietnamese text: most of the letters read with
+/// some confidence belong to well-formed syllables (on the tuning pages, upright pages
+/// scored 0.87 or more of their letters, pages upside down 0.07 or less). Text read upside down or sideways is
+/// fragments; a page with too few letters to tell is not text either (nothing is lost by
+/// checking it: the check leaves a page as scanned without a clear reading).
+pub fn reads_as_text(words: &[super::Word]) -> bool {
+    let (mut syllables, mut letters) = (0.0f32, 0usize);
+    for w in words.iter().filter(|w| w.conf >= super::MIN_WORD_CONF) {
+        let all = w.text.chars().filter(|c| c.is_alphabetic()).count();
+        letters += all;
+        if let Some(n) = syllable::letters(&w.text) {
+            syllables += n as f32 * w.conf / 100.0;
+        }
+    }
+    syllables >= MIN_SCORE && syllables >= TEXT_SHARE * letters as f32
 }
 
 /// The reading score of `image` (deskewed, as scanned) in each of the four orientations,
