@@ -68,9 +68,10 @@ fn upright_pages_stay_turned_pages_turn_back_and_sparse_pages_stay() {
 
 /// Pages set in the tuning layouts (ruled tables, dotted forms) in the tuning faces, each
 /// upright and turned three ways. Upside down, a table's rules beside each line of text
-/// make the page look upright to the line geometry; reading it says otherwise.
+/// make the page look upright to the line geometry; reading it says otherwise. And a page
+/// scanned with the dark lid showing, where the sample to read must not be taken.
 #[test]
-fn ruled_tables_turned_over_are_turned_back() {
+fn ruled_tables_and_a_dark_lid_turned_over_are_turned_back() {
     let catalog = sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
     let faces: Vec<_> = DEFAULT_FACES.iter().chain(&TUNING_FACES).copied().collect();
     let mut engine = Engine::new("vie").unwrap();
@@ -94,7 +95,24 @@ fn ruled_tables_turned_over_are_turned_back() {
             }
         }
     }
-    assert!(wrong.is_empty(), "{} of {} pages turned wrong:\n{}", wrong.len(), pages.len() * 4, wrong.join("\n"));
+    // a plain page with the scanner's dark lid beyond its left and top edges: the lid is no
+    // text to read the orientation from
+    let sample = samples::generate_with(&catalog, "birth_certificate", Quality::Ordinary, 41, faces[1], Layout::Plain).unwrap();
+    let mut lid = image::load_from_memory(&sample.bytes).unwrap().to_luma8();
+    let edge = sample.dpi / 5;
+    for (x, y, p) in lid.enumerate_pixels_mut() {
+        if x < edge || y < edge {
+            p.0 = [18];
+        }
+    }
+    let lid = image::DynamicImage::ImageLuma8(lid);
+    for (turned, truth) in [(lid.clone(), 0), (lid.rotate90(), 3), (lid.rotate180(), 2), (lid.rotate270(), 1)] {
+        let (applied, evidence) = ocr::orientations(&mut engine, &[&png(&turned)], LIMITS).unwrap().remove(0);
+        if applied != truth {
+            wrong.push(format!("{} plain page with a dark lid: needs {truth}, turned {applied}, {evidence:?}", faces[1].name));
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} pages turned wrong:\n{}", wrong.len(), pages.len() * 4 + 4, wrong.join("\n"));
 }
 
 /// 520 upright held-out pages, 130 of them also turned three ways, and 130 sparse pages:
