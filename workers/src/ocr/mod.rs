@@ -114,16 +114,12 @@ pub fn reading_scores(engine: &mut Engine, bytes: &[u8], limits: MediaLimits) ->
     Ok(scores)
 }
 
-/// The page turned upright and deskewed (none for blank paper), and why it was turned so.
-fn turn_upright(engine: &mut Engine, page: &Page) -> Result<(Option<prep::Prepared>, Orientation), OcrError> {
-    let survey = prep::survey(&page.gray, page.dpi);
-    if survey.blank {
-        return Ok((None, Orientation { method: OrientationMethod::Blank, ..Orientation::default() }));
-    }
+/// The page turned upright as `survey` suggests and deskewed, and why it was turned so.
+fn turn_upright(engine: &mut Engine, page: &Page, survey: &prep::Survey) -> Result<(prep::Prepared, Orientation), OcrError> {
     let suggested = survey.suggested_turns;
     let mut prepared = prep::straighten(&page.gray, page.dpi, suggested, survey.skew);
     if suggested == 0 {
-        return Ok((Some(prepared), Orientation { method: OrientationMethod::Lines, ..Orientation::default() }));
+        return Ok((prepared, Orientation { method: OrientationMethod::Lines, ..Orientation::default() }));
     }
     let dpi = (page.dpi * prepared.scale).round() as u32;
     let (turns, orientation) = orient::check(engine, &prepared.image, dpi, suggested)?;
@@ -131,7 +127,7 @@ fn turn_upright(engine: &mut Engine, page: &Page) -> Result<(Option<prep::Prepar
         prepared.image = prep::turn(&prepared.image, (turns + 4 - suggested) % 4);
         prepared.quarter_turns = turns;
     }
-    Ok((Some(prepared), orientation))
+    Ok((prepared, orientation))
 }
 
 /// A page read upright: the image the engine read and the words it found (in the image's
@@ -147,8 +143,24 @@ struct Read {
 /// orientations are checked by reading as for a suggested turn, and the page is read again
 /// if one of them wins.
 fn read_upright(engine: &mut Engine, page: &Page) -> Result<(Option<Read>, Orientation), OcrError> {
-    let (prepared, mut orientation) = turn_upright(engine, page)?;
-    let Some(mut prepared) = prepared else { return Ok((None, orientation)) };
+    let survey = prep::survey(&page.gray, page.dpi);
+    if survey.blank {
+        return Ok((None, Orientation { method: OrientationMethod::Blank, ..Orientation::default() }));
+    }
+    let suggested = survey.suggested_turns;
+    if suggested != 0 {
+        // most pages are upright, and the lines suggest a turn where a dark lid, a fold or a
+        // stamp misleads them: a page that reads as text as scanned is not turned, and costs
+        // no check
+        let mut prepared = prep::straighten(&page.gray, page.dpi, 0, survey.skew_as_scanned);
+        let dpi = (page.dpi * prepared.scale).round() as u32;
+        let words = read_prepared(engine, &mut prepared, dpi)?;
+        if orient::reads_as_text(&words) {
+            let readings = vec![sohoa::custody::Reading { turns: 0, score: orient::text_score(&words) }];
+            return Ok((Some(Read { prepared, words }), Orientation { method: OrientationMethod::Reading, suggested, readings }));
+        }
+    }
+    let (mut prepared, mut orientation) = turn_upright(engine, page, &survey)?;
     let dpi = (page.dpi * prepared.scale).round() as u32;
     let mut words = read_prepared(engine, &mut prepared, dpi)?;
     if orientation.method == OrientationMethod::Lines && !orient::reads_as_text(&words) {

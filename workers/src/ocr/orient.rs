@@ -57,6 +57,18 @@ pub fn check(engine: &mut Engine, image: &GrayImage, dpi: u32, suggested: u8) ->
 /// tell is not text either (nothing is lost by
 /// checking it: the check leaves a page as scanned without a clear reading).
 pub fn reads_as_text(words: &[super::Word]) -> bool {
+    let (syllables, letters, standing) = tally(words);
+    syllables >= MIN_SCORE && syllables >= TEXT_SHARE * letters as f32 && !standing
+}
+
+/// The confidence-weighted syllable letters of the words read on a page.
+pub fn text_score(words: &[super::Word]) -> f32 {
+    tally(words).0
+}
+
+/// Confidence-weighted syllable letters, all letters read with some confidence, and
+/// whether most words of three letters or more stand taller than wide.
+fn tally(words: &[super::Word]) -> (f32, usize, bool) {
     let (mut syllables, mut letters, mut long, mut standing) = (0.0f32, 0usize, 0usize, 0usize);
     for w in words.iter().filter(|w| w.conf >= super::MIN_WORD_CONF) {
         let all = w.text.chars().filter(|c| c.is_alphabetic()).count();
@@ -71,7 +83,7 @@ pub fn reads_as_text(words: &[super::Word]) -> bool {
     }
     // the engine reads lines running down the page too: words that stand taller than wide
     // are a page lying on its side, however well they read
-    syllables >= MIN_SCORE && syllables >= TEXT_SHARE * letters as f32 && standing * 2 < long
+    (syllables, letters, long > 0 && standing * 2 >= long)
 }
 
 /// The reading score of `image` (deskewed, as scanned) in each of the four orientations,

@@ -23,6 +23,9 @@ pub struct Survey {
     pub suggested_turns: u8,
     /// Skew of the page as scanned, in degrees; the image is rotated by its opposite.
     pub skew: f32,
+    /// The skew of lines along the rows as scanned (`skew` unless a quarter turn is
+    /// suggested).
+    pub skew_as_scanned: f32,
 }
 
 /// A page turned and deskewed, and the image to recognise.
@@ -49,10 +52,11 @@ pub fn survey(gray: &GrayImage, dpi: f32) -> Survey {
     let small = binarise(&shrink(gray, dpi / FIND_DPI), 7);
     let small_dpi = dpi * small.width() as f32 / gray.width().max(1) as f32;
     if ink_fraction(&small) < BLANK_INK && !holds_a_line(&small, small_dpi) {
-        return Survey { blank: true, suggested_turns: 0, skew: 0.0 };
+        return Survey { blank: true, suggested_turns: 0, skew: 0.0, skew_as_scanned: 0.0 };
     }
     let (suggested_turns, skew) = orientation_and_skew(&small);
-    Survey { blank: false, suggested_turns, skew }
+    let skew_as_scanned = if suggested_turns % 2 == 0 { skew } else { skew_as_scanned(&small) };
+    Survey { blank: false, suggested_turns, skew, skew_as_scanned }
 }
 
 /// The page turned clockwise by `quarter_turns`, deskewed and shrunk to the reading
@@ -300,6 +304,14 @@ fn orientation_and_skew(small: &GrayImage) -> (u8, f32) {
     } else {
         (base + 2, skew)
     }
+}
+
+/// The skew of the lines along the rows of the page as scanned, whatever turn the lines
+/// suggest: to read the page as scanned first.
+fn skew_as_scanned(small: &GrayImage) -> f32 {
+    let ink = ink_points(small);
+    let size = (small.width() as usize, small.height() as usize);
+    fine_skew(&ink, size, coarse_skew(&ink, size).0)
 }
 
 /// Positive when ink sits above the core of each text line, negative when below.
