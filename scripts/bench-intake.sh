@@ -14,16 +14,17 @@ connections=${2:-16}
 
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && apt-get install -y -qq wrk; }
 cargo build --release --workspace --bins -q
+release=${CARGO_TARGET_DIR:-target}/release
 
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export SOHOA_DATA_DIR=$work SOHOA_INDEX_URL=sqlite://$work/sohoa.db SOHOA_ARCHIVE_URL=file://$work/archive \
   SOHOA_POLICIES_DIR=$PWD/policies SOHOA_WORKERS=0 SOHOA_LISTEN=127.0.0.1:$port SOHOA_LOG=warn
-./target/release/sohoa init >/dev/null
+$release/sohoa init >/dev/null
 . "$work/tokens.txt"
 export SCANNER
-./target/release/sohoa serve & server=$!
+$release/sohoa serve & server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 
 mkdir -p "$work/pages"
@@ -35,7 +36,7 @@ code=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/dossiers" -H "Authorizati
   -d '{"procedure":"1.001193","applicant":{"kind":"citizen","id":"001204012345","name":"Nguyễn Văn An"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
 export UPLOAD_PATH=/api/v1/dossiers/$code/components/hospital_birth_notice/scans
 
-TOKENS=$(for a in $(awk -F'"' '/^code/ {print $2}' policies/agencies.toml); do ./target/release/sohoa token create --role scanner --agency "$a"; done | xargs)
+TOKENS=$(for a in $(awk -F'"' '/^code/ {print $2}' policies/agencies.toml); do $release/sohoa token create --role scanner --agency "$a"; done | xargs)
 export TOKENS
 echo "== dossier creation: POST /api/v1/dossiers, $connections connections, 4s"
 wrk -t2 -c"$connections" -d4s --latency -s scripts/bench/dossier.lua "http://127.0.0.1:$port/api/v1/dossiers" | tee "$work/dossier.txt"

@@ -20,10 +20,11 @@ if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteract
 venv=target/bench-venv
 [ -x "$venv/bin/ocrmypdf" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q ocrmypdf; }
 cargo build --release -p sohoa-worker -q --bin sohoa-worker --example ocr_memory
+release=${CARGO_TARGET_DIR:-target}/release
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-worker=./target/release/sohoa-worker
+worker=$release/sohoa-worker
 $worker samples -o "$work/pages" --seed "$seed" --count 7 --quality clean,ordinary >/dev/null
 $worker samples -o "$work/poor" --seed "$((seed + 1))" --count 6 --quality poor >/dev/null
 for f in "$work"/poor/*; do mv "$f" "$work/pages/p-$(basename "$f")"; done
@@ -31,5 +32,5 @@ python3 scripts/bench/ocr.py "$work/pages" "$worker" "$venv/bin/ocrmypdf" "$work
 if [ "$soak" -gt 0 ]; then
   echo
   echo "memory over a batch of $soak pages (one engine, the 20 pages in turn):"
-  OMP_THREAD_LIMIT=1 ./target/release/examples/ocr_memory "$work/pages" "$soak" 100
+  OMP_THREAD_LIMIT=1 $release/examples/ocr_memory "$work/pages" "$soak" 100
 fi

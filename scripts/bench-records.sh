@@ -15,8 +15,9 @@ ingest_garage=${BENCH_INGEST_GARAGE:-2000}
 
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && apt-get install -y -qq wrk; }
 cargo build --release -q --workspace --bins --example bench_records
-bench=./target/release/examples/bench_records
-sohoa=./target/release/sohoa
+release=${CARGO_TARGET_DIR:-target}/release
+bench=$release/examples/bench_records
+sohoa=$release/sohoa
 export SOHOA_AGENCY=000.00.31.H29 SOHOA_LOG=warn
 
 work=$(mktemp -d)

@@ -7,16 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-200}
 cargo build --release --workspace --bins -q
+release=${CARGO_TARGET_DIR:-target}/release
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export SOHOA_DATA_DIR=$work SOHOA_INDEX_URL=sqlite://$work/sohoa.db SOHOA_ARCHIVE_URL=file://$work/archive \
   SOHOA_POLICIES_DIR=$PWD/policies SOHOA_WORKERS=1 SOHOA_LISTEN=127.0.0.1:$port SOHOA_LOG=warn
-./target/release/sohoa init >/dev/null
+$release/sohoa init >/dev/null
 . "$work/tokens.txt"
-./target/release/sohoa serve & server=$!
+$release/sohoa serve & server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-./target/release/sohoa-worker samples -o "$work/pages" --count 10 --quality clean,ordinary >/dev/null
+$release/sohoa-worker samples -o "$work/pages" --count 10 --quality clean,ordinary >/dev/null
 api=http://127.0.0.1:$port/api/v1
 code=$(curl -sf -X POST "$api/dossiers" -H "Authorization: Bearer $SCANNER" -H 'Content-Type: application/json' \
   -d '{"procedure":"1.001193","applicant":{"kind":"citizen","id":"001204012345","name":"Nguyễn Văn An"}}' | sed -E 's/.*"code":"([^"]+)".*/\1/')

@@ -86,6 +86,30 @@ fn pages_of_several_inputs_make_one_pdf_and_blank_paper_says_so() {
     assert!((media[2] - 595.3).abs() < 1.5 && (media[3] - 841.9).abs() < 1.5, "{media:?}");
 }
 
+/// A page that only says it was left blank is read, as a line of text; blank paper with a
+/// scanner's dust and shadow, or a poor scan's speckle, still says it has no text.
+#[test]
+fn a_page_left_blank_on_purpose_says_so_and_blank_paper_stays_blank() {
+    let mut engine = Engine::new("vie").unwrap();
+    let (mut notes, mut empty) = (0, 0);
+    for seed in 1..=12 {
+        for quality in [Quality::Ordinary, Quality::Poor] {
+            let sample = samples::generate_unrelated(samples::Unrelated::Blank, quality, seed).unwrap();
+            let page = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS, ocr::SERVICE_POLICY).unwrap().remove(0);
+            let what = format!("seed {seed} {quality:?} at {} dpi: {:?} read {:?}", sample.dpi, sample.truth, page.text);
+            if sample.truth.is_empty() {
+                empty += 1;
+                assert!(page.no_text && page.words.is_empty(), "{what}");
+            } else {
+                notes += 1;
+                assert!(!page.no_text, "{what}");
+                assert!(page.text.contains("Trang") && samples::cer(&sample.truth, &page.text) < 0.35, "{what}");
+            }
+        }
+    }
+    assert!(notes >= 4 && empty >= 4, "{notes} notes, {empty} empty pages");
+}
+
 #[test]
 fn a_page_turned_upside_down_or_sideways_is_read_upright() {
     let catalog = catalog();

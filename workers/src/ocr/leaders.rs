@@ -25,18 +25,18 @@ const PITCH_SPREAD: (f32, f32) = (0.6, 1.6);
 
 /// A connected speck of ink: its box and its centre.
 #[derive(Clone, Copy)]
-struct Speck {
-    x0: u32,
-    y0: u32,
-    x1: u32,
-    y1: u32,
+pub(super) struct Speck {
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
     cx: f32,
     cy: f32,
 }
 
 /// Connected components (8-connected) of the ink (0) of `binary` no larger than `max`
 /// pixels across and high, found over runs of ink row by row.
-fn specks(binary: &GrayImage, max: u32) -> Vec<Speck> {
+pub(super) fn specks(binary: &GrayImage, max: u32) -> Vec<Speck> {
     let (w, h) = (binary.width() as usize, binary.height() as usize);
     let raw = binary.as_raw();
     // runs of ink: (row, first x, last x)
@@ -86,18 +86,20 @@ fn specks(binary: &GrayImage, max: u32) -> Vec<Speck> {
         }
     }
     // box and ink of each component, by root
-    let mut boxes: std::collections::HashMap<u32, Extent> = std::collections::HashMap::new();
+    let mut boxes: Vec<Option<Extent>> = Vec::new();
+    boxes.resize_with(runs.len(), || None);
     for (i, &(y, a, b)) in runs.iter().enumerate() {
         let r = root(&mut parent, i as u32);
         let n = (b - a + 1) as f32;
-        let e = boxes.entry(r).or_insert(Extent { x0: a, y0: y, x1: b, y1: y, sx: 0.0, sy: 0.0, n: 0.0 });
+        let e = boxes[r as usize].get_or_insert(Extent { x0: a, y0: y, x1: b, y1: y, sx: 0.0, sy: 0.0, n: 0.0 });
         (e.x0, e.y0, e.x1, e.y1) = (e.x0.min(a), e.y0.min(y), e.x1.max(b), e.y1.max(y));
         e.sx += n * (a + b) as f32 / 2.0;
         e.sy += n * y as f32;
         e.n += n;
     }
     boxes
-        .into_values()
+        .into_iter()
+        .flatten()
         .filter(|e| e.x1 - e.x0 < max && e.y1 - e.y0 < max)
         .map(|e| Speck { x0: e.x0, y0: e.y0, x1: e.x1, y1: e.y1, cx: e.sx / e.n, cy: e.sy / e.n })
         .collect()

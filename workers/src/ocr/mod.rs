@@ -80,8 +80,8 @@ pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits, pol
     Ok(pages)
 }
 
-/// The orientation of every page of every input, as `recognise` decides it, without
-/// reading the pages in full: the quarter turns applied and the evidence.
+/// The orientation of every page of every input, as `recognise` decides it: the quarter
+/// turns applied and the evidence.
 pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Vec<(u8, Orientation)>, OcrError> {
     let mut found = Vec::new();
     for bytes in inputs {
@@ -90,8 +90,8 @@ pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) 
                 found.push((0, Orientation::default()));
                 return Ok(());
             }
-            let (prepared, orientation) = turn_upright(engine, &page)?;
-            found.push((prepared.map_or(0, |p| p.quarter_turns), orientation));
+            let (read, orientation) = read_upright(engine, &page)?;
+            found.push((read.map_or(0, |r| r.prepared.quarter_turns), orientation));
             Ok(())
         })?;
     }
@@ -115,16 +115,12 @@ pub fn reading_scores(engine: &mut Engine, bytes: &[u8], limits: MediaLimits) ->
     Ok(scores)
 }
 
-/// The page turned upright and deskewed (none for blank paper), and why it was turned so.
-fn turn_upright(engine: &mut Engine, page: &Page) -> Result<(Option<prep::Prepared>, Orientation), OcrError> {
-    let survey = prep::survey(&page.gray, page.dpi);
-    if survey.blank {
-        return Ok((None, Orientation { method: OrientationMethod::Blank, ..Orientation::default() }));
-    }
+/// The page turned upright as `survey` suggests and deskewed, and why it was turned so.
+fn turn_upright(engine: &mut Engine, page: &Page, survey: &prep::Survey) -> Result<(prep::Prepared, Orientation), OcrError> {
     let suggested = survey.suggested_turns;
     let mut prepared = prep::straighten(&page.gray, page.dpi, suggested, survey.skew);
     if suggested == 0 {
-        return Ok((Some(prepared), Orientation { method: OrientationMethod::Lines, ..Orientation::default() }));
+        return Ok((prepared, Orientation { method: OrientationMethod::Lines, ..Orientation::default() }));
     }
     let dpi = (page.dpi * prepared.scale).round() as u32;
     let (turns, orientation) = orient::check(engine, &prepared.image, dpi, suggested)?;
@@ -132,7 +128,67 @@ fn turn_upright(engine: &mut Engine, page: &Page) -> Result<(Option<prep::Prepar
         prepared.image = prep::turn(&prepared.image, (turns + 4 - suggested) % 4);
         prepared.quarter_turns = turns;
     }
-    Ok((Some(prepared), orientation))
+    Ok((prepared, orientation))
+}
+
+/// A page read upright: the image the engine read and the words it found (in the image's
+/// pixels).
+struct Read {
+    prepared: prep::Prepared,
+    /// The binary image the engine laid the page out on, and the resolution it read at.
+    layout: image::GrayImage,
+    dpi: u32,
+    words: Vec<Word>,
+}
+
+/// The page turned upright and read (none for blank paper), and why it was turned so. A
+/// page the line geometry takes for upright is read as it is; when that reading is not
+/// Vietnamese text (a page upside down that ruled lines or a fold made look upright), the
+/// orientations are checked by reading as for a suggested turn, and the page is read again
+/// if one of them wins.
+fn read_upright(engine: &mut Engine, page: &Page) -> Result<(Option<Read>, Orientation), OcrError> {
+    let survey = prep::survey(&page.gray, page.dpi);
+    if survey.blank {
+        return Ok((None, Orientation { method: OrientationMethod::Blank, ..Orientation::default() }));
+    }
+    let suggested = survey.suggested_turns;
+    if suggested != 0 {
+        // most pages are upright, and the lines suggest a turn where a dark lid, a fold or a
+        // stamp misleads them: a page that reads as text as scanned is not turned, and costs
+        // no check
+        let mut prepared = prep::straighten(&page.gray, page.dpi, 0, survey.skew_as_scanned);
+        let dpi = (page.dpi * prepared.scale).round() as u32;
+        let (words, layout) = read_prepared(engine, &mut prepared, dpi)?;
+        if orient::reads_as_text(&words) {
+            let readings = vec![sohoa::custody::Reading { turns: 0, score: orient::text_score(&words) }];
+            let read = Read { prepared, layout, dpi, words };
+            return Ok((Some(read), Orientation { method: OrientationMethod::Reading, suggested, readings }));
+        }
+    }
+    let (mut prepared, mut orientation) = turn_upright(engine, page, &survey)?;
+    let dpi = (page.dpi * prepared.scale).round() as u32;
+    let (mut words, mut layout) = read_prepared(engine, &mut prepared, dpi)?;
+    if orientation.method == OrientationMethod::Lines && !orient::reads_as_text(&words) {
+        let (turns, checked) = orient::check(engine, &prepared.image, dpi, 0)?;
+        orientation = checked;
+        if turns != 0 {
+            prepared.image = prep::turn(&prepared.image, turns);
+            prepared.quarter_turns = turns;
+            (words, layout) = read_prepared(engine, &mut prepared, dpi)?;
+        }
+    }
+    Ok((Some(Read { prepared, layout, dpi, words }), orientation))
+}
+
+/// The words of a prepared page, rows of dots erased first, and the binary image the engine
+/// laid the page out on.
+fn read_prepared(engine: &mut Engine, prepared: &mut prep::Prepared, dpi: u32) -> Result<(Vec<Word>, image::GrayImage), OcrError> {
+    let mut layout = prep::layout(&prepared.image, dpi);
+    // rows of dots after a form's labels make the engine drop the line they are on
+    leaders::clear(&mut prepared.image, &mut layout, dpi);
+    let image = &prepared.image;
+    let words = engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), dpi)?;
+    Ok((words, layout))
 }
 
 /// The searchable PDF of `inputs` with the words of `pages`, assembled as the service
@@ -147,27 +203,21 @@ pub fn text(pages: &[PageText]) -> String {
 }
 
 fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageText, OcrError> {
-    let (prepared, orientation) = turn_upright(engine, page)?;
+    let (read, orientation) = read_upright(engine, page)?;
     let (width, height) = page.gray.dimensions();
     let mut text = PageText {
-        quarter_turns: prepared.as_ref().map_or(0, |p| p.quarter_turns),
+        quarter_turns: read.as_ref().map_or(0, |r| r.prepared.quarter_turns),
         orientation,
         ..PageText::empty(number, width, height, page.dpi)
     };
-    let Some(mut prepared) = prepared else { return Ok(text) };
+    let Some(Read { prepared, layout, dpi, mut words }) = read else { return Ok(text) };
     text.skew = prepared.skew;
-    let read_dpi = (page.dpi * prepared.scale).round() as u32;
-    let mut layout = prep::layout(&prepared.image, read_dpi);
-    // rows of dots after a form's labels make the engine drop the line they are on
-    leaders::clear(&mut prepared.image, &mut layout, read_dpi);
-    let image = &prepared.image;
     if let Some(dir) = std::env::var_os("SOHOA_OCR_DEBUG_DIR") {
         // what the engine saw, for tuning preprocessing on real scans
-        let _ = image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
+        let _ = prepared.image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
     }
-    let mut words = engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), read_dpi)?;
     // an owner's id the page's reading did not give, read again alone
-    let reread = reread::ids(engine, image, &layout, read_dpi, &mut words)?;
+    let reread = reread::ids(engine, &prepared.image, &layout, dpi, &mut words)?;
     if prepared.scale < 1.0 {
         // back to the page's own pixels, which the PDF and the desk use
         let up = |v: u32| (v as f32 / prepared.scale).round() as u32;

@@ -10,8 +10,11 @@ use std::borrow::Cow;
 
 /// Largest skew corrected, in degrees.
 const MAX_SKEW: f32 = 5.0;
-/// Below this fraction of ink pixels a page is blank paper.
+/// Below this fraction of ink pixels a page is blank paper, unless its ink forms a line
+/// of text (`holds_a_line`): a page that only says it was left blank has less.
 const BLANK_INK: f32 = 0.0008;
+/// A line of text is at least this many marks of letter size side by side.
+const LINE_MARKS: usize = 5;
 
 /// What the page's lines say before anything is read: blank paper, the clockwise quarter
 /// turns they suggest (0 to 3) and the skew.
@@ -20,6 +23,9 @@ pub struct Survey {
     pub suggested_turns: u8,
     /// Skew of the page as scanned, in degrees; the image is rotated by its opposite.
     pub skew: f32,
+    /// The skew of lines along the rows as scanned (`skew` unless a quarter turn is
+    /// suggested).
+    pub skew_as_scanned: f32,
 }
 
 /// A page turned and deskewed, and the image to recognise.
@@ -44,11 +50,13 @@ const FIND_DPI: f32 = 150.0;
 /// Blank paper, the turn the lines suggest and the skew, from a small binary copy.
 pub fn survey(gray: &GrayImage, dpi: f32) -> Survey {
     let small = binarise(&shrink(gray, dpi / FIND_DPI), 7);
-    if ink_fraction(&small) < BLANK_INK {
-        return Survey { blank: true, suggested_turns: 0, skew: 0.0 };
+    let small_dpi = dpi * small.width() as f32 / gray.width().max(1) as f32;
+    if ink_fraction(&small) < BLANK_INK && !holds_a_line(&small, small_dpi) {
+        return Survey { blank: true, suggested_turns: 0, skew: 0.0, skew_as_scanned: 0.0 };
     }
     let (suggested_turns, skew) = orientation_and_skew(&small);
-    Survey { blank: false, suggested_turns, skew }
+    let skew_as_scanned = if suggested_turns % 2 == 0 { skew } else { skew_as_scanned(&small) };
+    Survey { blank: false, suggested_turns, skew, skew_as_scanned }
 }
 
 /// The page turned clockwise by `quarter_turns`, deskewed and shrunk to the reading
@@ -87,6 +95,51 @@ fn shrink(gray: &GrayImage, by: f32) -> Cow<'_, GrayImage> {
 fn ink_fraction(binary: &GrayImage) -> f32 {
     let ink = binary.as_raw().iter().filter(|&&p| p == 0).count();
     ink as f32 / binary.as_raw().len().max(1) as f32
+}
+
+/// Whether the ink of a nearly empty binary page (at `dpi`) holds a line of text:
+/// `LINE_MARKS` or more marks of letter size (1.2 to 8 mm high) in a row, each within a
+/// few letter heights of the next. Specks are smaller than letters, and dust, a punched
+/// hole or a scanner's shadow does not line up in a row of them.
+fn holds_a_line(binary: &GrayImage, dpi: f32) -> bool {
+    let mm = |v: f32| v / 25.4 * dpi;
+    let letters: Vec<[u32; 4]> = super::leaders::specks(binary, mm(25.0) as u32)
+        .into_iter()
+        .map(|s| [s.x0, s.y0, s.x1, s.y1])
+        .filter(|&[_, y0, _, y1]| (mm(1.2)..=mm(8.0)).contains(&((y1 - y0 + 1) as f32)))
+        .collect();
+    if letters.len() < LINE_MARKS {
+        return false;
+    }
+    // marks side by side: overlapping by half the shorter one's height, with a gap under
+    // three letter heights
+    let mut group: Vec<usize> = (0..letters.len()).collect();
+    fn root(group: &mut [usize], mut i: usize) -> usize {
+        while group[i] != i {
+            group[i] = group[group[i]];
+            i = group[i];
+        }
+        i
+    }
+    for i in 0..letters.len() {
+        for j in i + 1..letters.len() {
+            let ([ax0, ay0, ax1, ay1], [bx0, by0, bx1, by1]) = (letters[i], letters[j]);
+            let overlap = ay1.min(by1) as i64 - ay0.max(by0) as i64 + 1;
+            let shorter = (ay1 - ay0).min(by1 - by0) as i64 + 1;
+            let taller = (ay1 - ay0).max(by1 - by0) as i64 + 1;
+            let gap = ax0.max(bx0) as i64 - ax1.min(bx1) as i64;
+            if overlap * 2 >= shorter && gap <= 3 * taller {
+                let (a, b) = (root(&mut group, i), root(&mut group, j));
+                group[a] = b;
+            }
+        }
+    }
+    let mut sizes = vec![0usize; letters.len()];
+    for i in 0..letters.len() {
+        let r = root(&mut group, i);
+        sizes[r] += 1;
+    }
+    sizes.into_iter().any(|n| n >= LINE_MARKS)
 }
 
 /// Box-averages `factor` x `factor` cells.
@@ -251,6 +304,14 @@ fn orientation_and_skew(small: &GrayImage) -> (u8, f32) {
     } else {
         (base + 2, skew)
     }
+}
+
+/// The skew of the lines along the rows of the page as scanned, whatever turn the lines
+/// suggest: to read the page as scanned first.
+fn skew_as_scanned(small: &GrayImage) -> f32 {
+    let ink = ink_points(small);
+    let size = (small.width() as usize, small.height() as usize);
+    fine_skew(&ink, size, coarse_skew(&ink, size).0)
 }
 
 /// Positive when ink sits above the core of each text line, negative when below.
@@ -435,6 +496,44 @@ mod tests {
         let paper = GrayImage::from_fn(400, 600, |x, y| Luma([200 + ((x + y) % 7) as u8]));
         assert!(survey(&paper, 150.0).blank);
         assert!(!survey(&text_page(), 150.0).blank);
+    }
+
+    /// An A4 page at 150 dpi with `blobs` (x, y, width, height) inked.
+    fn sheet(blobs: &[(u32, u32, u32, u32)]) -> GrayImage {
+        let mut page = GrayImage::from_pixel(1240, 1754, Luma([235]));
+        for &(x0, y0, w, h) in blobs {
+            for y in y0..y0 + h {
+                for x in x0..x0 + w {
+                    page.put_pixel(x, y, Luma([25]));
+                }
+            }
+        }
+        page
+    }
+
+    #[test]
+    fn one_short_line_is_not_blank_paper_but_specks_and_dust_are() {
+        // "Trang này để trống." at 12 pt: about 18 letters 9-16 px high, 3-5 px apart
+        let line: Vec<_> = (0..18).map(|i| (500 + i * 12, 800 + (i % 3) * 2, 6, 10 + (i % 2) * 5)).collect();
+        let page = sheet(&line);
+        assert!(ink_fraction(&binarise(&page, 7)) < BLANK_INK, "the line alone is under the ink threshold");
+        assert!(!survey(&page, 150.0).blank);
+        // specks of one or two pixels all over, more ink than the line
+        let mut seed = 11u32;
+        let mut next = |n: u32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 8) % n
+        };
+        let specks: Vec<_> = (0..600).map(|_| (next(1230), next(1740), 1 + next(2), 1 + next(2))).collect();
+        // dust of letter size, scattered rather than lined up, and a punched hole
+        let mut dust: Vec<_> = (0..8).map(|_| (next(1200), next(1700), 6 + next(5), 8 + next(5))).collect();
+        dust.push((40, 600, 24, 24));
+        for (what, marks) in [("specks", specks), ("dust", dust)] {
+            let page = sheet(&marks);
+            let ink = ink_fraction(&binarise(&page, 7));
+            assert!(ink > BLANK_INK / 2.0 && ink < BLANK_INK, "{what}: ink {ink}");
+            assert!(survey(&page, 150.0).blank, "{what}");
+        }
     }
 
     #[test]
