@@ -163,8 +163,10 @@ pub enum OrientationMethod {
     Blank,
     /// Text lines run along the rows and read upright as scanned: no turn suggested.
     Lines,
-    /// A turn was suggested and the orientations were read: the best reading won by the
-    /// margin, or the page was left as scanned.
+    /// Decided by reading: a suggested turn kept as scanned because the page reads as text
+    /// so, or the orientations read (after a suggested turn, or for a page the lines took for
+    /// upright whose reading was not text) and the best won by the margin, or none did and the
+    /// page was left as scanned.
     Reading,
     /// A PDF page read from its own text, shown as its /Rotate says: never turned.
     Text,
