@@ -363,20 +363,39 @@ function report(name, body) {
   return out;
 }
 
+// The catalog's document types, read once: the list, each type's usual title, and the
+// fields extraction looks for in it.
+let docTypes = null;
+async function catalogTypes() {
+  if (!docTypes) {
+    const body = await api('/doc-types').catch(() => null);
+    const list = body ? body.doc_types : [];
+    const types = {
+      list,
+      titles: Object.fromEntries(list.map((t) => [t.id, t.titles && t.titles[0] ? t.titles[0] : t.id])),
+      fields: Object.fromEntries(list.map((t) => [t.id, t.fields || []])),
+    };
+    // a failed read is tried again on the next page
+    if (!body) return types;
+    docTypes = types;
+  }
+  return docTypes;
+}
+
 // ---- records
 
 async function records(page) {
-  const types = await api('/doc-types').catch(() => ({ doc_types: [] }));
+  const types = await catalogTypes();
   const results = el('section', { 'aria-live': 'polite', 'aria-label': 'Kết quả tra cứu' });
   const owner = el('input', { id: 'chu-so-huu', type: 'text', inputmode: 'numeric', autocomplete: 'off' });
   const type = el(
     'select',
     { id: 'loai-giay-to' },
     el('option', { value: '', text: 'Mọi loại giấy tờ' }),
-    types.doc_types.map((t) => el('option', { value: t.id, text: t.titles && t.titles[0] ? t.titles[0] : t.id })),
+    types.list.map((t) => el('option', { value: t.id, text: types.titles[t.id] })),
   );
   const validAt = el('input', { id: 'con-hieu-luc', type: 'date' });
-  const names = Object.fromEntries(types.doc_types.map((t) => [t.id, t.titles && t.titles[0] ? t.titles[0] : t.id]));
+  const names = types.titles;
   const form = el(
     'form',
     {
@@ -501,8 +520,7 @@ async function recordPage(page, id) {
     show(page.title, el('p', { class: 'error', role: 'alert', text: error.message }));
     return;
   }
-  const types = await api('/doc-types').catch(() => ({ doc_types: [] }));
-  const titles = Object.fromEntries(types.doc_types.map((t) => [t.id, t.titles && t.titles[0] ? t.titles[0] : t.id]));
+  const { titles } = await catalogTypes();
   const rows = [
     ['Loại', RECORD_KINDS[r.kind] || 'Khác'],
     ['Loại giấy tờ', titles[r.doc_type] || r.doc_type],
@@ -711,7 +729,6 @@ const FIELD_NAMES = {
   enterprise_name: 'Tên doanh nghiệp',
   subject: 'Nội dung đề nghị',
 };
-const DOC_FIELDS = {}; // document type -> the fields extraction looks for, from the catalog
 const DOSSIER_STATUS = { received: 'Đã tiếp nhận', complete: 'Đủ thành phần, chờ chuyển xử lý', in_processing: 'Đã chuyển xử lý' };
 // A dossier the desk still works on: components may be scanned, reused and corrected.
 const atDesk = (d) => d.status === 'received' || d.status === 'complete';
@@ -827,9 +844,7 @@ async function dossier(page, code) {
   const area = el('div', {});
   const live = el('p', { class: 'hint', 'aria-live': 'polite', id: 'trang-thai-cap-nhat' });
   show(`${page.title} ${code}`, live, area);
-  const types = await api('/doc-types').catch(() => ({ doc_types: [] }));
-  const titles = Object.fromEntries(types.doc_types.map((t) => [t.id, t.titles && t.titles[0] ? t.titles[0] : t.id]));
-  for (const t of types.doc_types) DOC_FIELDS[t.id] = t.fields || [];
+  const { titles } = await catalogTypes();
   const records = {};
   const draw = async () => {
     if (!watching || watching.code !== code) return;
@@ -965,7 +980,7 @@ function correction(scan, record, i, titles, redraw) {
   const status = el('p', { class: 'error', role: 'alert' });
   const type = el('select', { id: `sua-loai-${i}` }, types.map((t) => el('option', { value: t, text: titles[t], selected: t === record.doc_type })));
   const inputs = el('div', { class: 'grid' });
-  const fieldsOf = (t) => ['owner_id', ...((DOC_FIELDS[t] || []).filter((f) => f !== 'owner_id'))];
+  const fieldsOf = (t) => ['owner_id', ...((docTypes ? docTypes.fields[t] || [] : []).filter((f) => f !== 'owner_id'))];
   const fill = () => {
     const current = record.fields || {};
     inputs.replaceChildren(
