@@ -64,7 +64,7 @@ async fn results_wait_for_the_named_officials_in_their_order_and_only_in_their_a
 
     assert_eq!(waiting(&app, &vice).await, [both.clone(), anyone.clone()]);
     assert_eq!(waiting(&app, &chairman).await, [chairman_only.clone(), anyone.clone()]);
-    assert_eq!(waiting(&app, &elsewhere).await, [theirs.clone()]);
+    assert_eq!(waiting(&app, &elsewhere).await, vec![theirs.clone()]);
     let (status, result) = app.get_json(&vice, &format!("/results/{both}")).await;
     assert_eq!(
         (status, result["signers"].clone(), result["next_signer"].clone()),
@@ -95,7 +95,7 @@ async fn results_wait_for_the_named_officials_in_their_order_and_only_in_their_a
     assert_eq!((status, body["code"].as_str()), (409, Some("signatures_missing")), "{body}");
 
     // signed by her, it waits for the chairman and no longer for her
-    assert_eq!(waiting(&app, &vice).await, [anyone.clone()]);
+    assert_eq!(waiting(&app, &vice).await, vec![anyone.clone()]);
     assert_eq!(waiting(&app, &chairman).await, [both.clone(), chairman_only.clone(), anyone.clone()]);
     // a result naming nobody leaves every list once signed
     let (status, _) = app.post_json(&chairman, &format!("/results/{anyone}/sign"), json!({})).await;
@@ -107,7 +107,7 @@ async fn results_wait_for_the_named_officials_in_their_order_and_only_in_their_a
     assert_eq!((status, body["code"].as_str()), (409, Some("signers_done")), "{body}");
     let (status, issued) = app.post_json(&chairman, &format!("/results/{both}/issue"), json!({})).await;
     assert_eq!(status, 200, "{issued}");
-    assert_eq!(waiting(&app, &chairman).await, [chairman_only.clone()]);
+    assert_eq!(waiting(&app, &chairman).await, vec![chairman_only.clone()]);
 
     // both signatures hold, each where it was placed
     let pdf = app.get(&chairman, &format!("/results/{both}/content")).await.bytes().await.unwrap();
