@@ -107,6 +107,17 @@ struct TitleHit {
     subject: Option<String>,
 }
 
+/// The first lines of a page's text under the national header, where a title stands; each
+/// line's index counted in the pages' text joined, `offset` lines before this page's.
+fn title_zone(page: &str, offset: usize) -> Vec<ZoneLine> {
+    page.lines()
+        .enumerate()
+        .map(|(index, raw)| ZoneLine { index: offset + index, raw: raw.trim().to_owned(), folded: fold(raw) })
+        .filter(|l| !l.folded.is_empty() && !HEADER.iter().any(|h| best_match(h, &l.folded) > 0.85))
+        .take(TITLE_ZONE_LINES)
+        .collect()
+}
+
 impl Classifier {
     pub fn new(catalog: &Catalog) -> Classifier {
         let types = catalog.doc_types.values().map(compile).collect();
@@ -115,20 +126,23 @@ impl Classifier {
 
     /// Classifies the text of a scan's pages (page 1 first).
     pub fn classify(&self, pages: &[&str]) -> Classification {
-        let first = pages.first().copied().unwrap_or("");
-        let zone: Vec<ZoneLine> = first
-            .lines()
-            .enumerate()
-            .map(|(index, raw)| ZoneLine { index, raw: raw.trim().to_owned(), folded: fold(raw) })
-            .filter(|l| !l.folded.is_empty() && !HEADER.iter().any(|h| best_match(h, &l.folded) > 0.85))
-            .take(TITLE_ZONE_LINES)
-            .collect();
+        // the title zone of the first page that has a title (a document handed in last page
+        // first has its title on another page), else of page 1
+        let mut offset = 0;
+        let mut zones = Vec::new();
+        for page in pages.iter().chain(pages.is_empty().then_some(&"")) {
+            let zone = title_zone(page, offset);
+            offset += page.lines().count().max(1);
+            let hits = self.titles_in_zone(&zone);
+            zones.push((zone, hits));
+        }
+        let chosen = zones.iter().position(|(_, hits)| decide(hits).is_some()).unwrap_or(0);
+        let (zone, hits) = zones.swap_remove(chosen);
         let zone_text = zone.iter().map(|l| l.folded.as_str()).collect::<Vec<_>>().join("\n");
         let raw: String = pages.join("\n");
         let all = fold(&raw);
         let mut candidates: Vec<Candidate> =
             self.types.iter().map(|t| Candidate { doc_type: t.id.clone(), score: score(t, &zone_text, &all, &raw) }).collect();
-        let hits = self.titles_in_zone(&zone);
         let decided = decide(&hits);
         let (doc_type, confidence, subject) = match decided {
             Some((hit, rival)) => {
@@ -435,6 +449,24 @@ mod tests {
             "{HEADER_LINES}GIẤY CHỨNG NHẬN QUYỀN SỬ DỤNG ĐẤT, QUYỀN SỞ HỮU NHÀ Ở\nVÀ TÀI SẢN KHÁC GẮN LIỀN VỚI ĐẤT\nThửa đất số: 12"
         );
         assert_eq!(c.classify(&[&land]).doc_type, "land_use_right_certificate");
+    }
+
+    #[test]
+    fn a_title_on_a_later_page_decides_when_page_one_has_none() {
+        let c = classifier();
+        let terms = "Trang 2/2\nĐiều 1. Người được cấp có trách nhiệm xuất trình giấy tờ này.\nHà Nội, ngày 3 tháng 9 năm 2022";
+        let form = format!("{HEADER_LINES}TỜ KHAI ĐĂNG KÝ KHAI SINH\nHọ và tên: Nguyễn Văn An\nNơi sinh: Hà Nội");
+        let backwards = c.classify(&[terms, &form]);
+        assert_eq!(backwards.doc_type, "application_form", "{backwards:?}");
+        let subject = backwards.subject.expect("the form's subject");
+        assert_eq!(subject.value, "ĐĂNG KÝ KHAI SINH");
+        assert_eq!(subject.line, terms.lines().count() + HEADER_LINES.lines().count(), "the title's line in the pages' text joined");
+        assert_eq!(c.classify(&[&form, terms]).doc_type, "application_form");
+        // a title on page 1 decides before any on a later page
+        let birth = format!("{HEADER_LINES}GIẤY KHAI SINH\nHọ và tên: Nguyễn Văn An");
+        assert_eq!(c.classify(&[&birth, &form]).doc_type, "birth_certificate");
+        // and continuation pages alone have no type
+        assert_eq!(c.classify(&[terms, terms]).doc_type, UNKNOWN);
     }
 
     #[test]

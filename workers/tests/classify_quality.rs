@@ -12,7 +12,8 @@
 //! scan quality, face and layout and the confusion matrices; `SOHOA_QUALITY_SCALE=N` runs N
 //! times as many pages; with `SOHOA_QUALITY_OUT=DIR` each page's label and recognised text
 //! are kept there as `NAME.json` and `NAME.ocr.txt`, for `sohoa classify eval DIR`;
-//! `SOHOA_QUALITY_PART=tuning` runs the tuning part alone.
+//! `SOHOA_QUALITY_PART=tuning` runs the tuning part alone. Documents of two pages, scanned
+//! page by page, are classified and their fields read as one (held-out faces).
 
 use sohoa::classify::{extract, Classifier, FieldValue, Label, Tally};
 use sohoa::intake::MediaLimits;
@@ -36,13 +37,14 @@ const THREADS: usize = 2;
 
 /// Held-out bounds: set from the held-out figures less a margin, where they fall short of
 /// the issue's targets (top-1 0.99, owner ids 0.97): 99.65 % top-1 (the miss an abstention
-/// on a page whose title the OCR lost), 100 % `unknown` out of scope, 85.6 % owner ids and
+/// on a page whose title the OCR lost), 100 % `unknown` out of scope, 87.0 % owner ids and
 /// 80 % enterprise codes (handwritten values on dotted leaders misread into other valid ids,
-/// digits misread in a typewriter face); docs/decisions.md, "Held-out pages", "Fields" and
-/// "A second reading of the owner's id".
+/// digits misread in a typewriter face); docs/decisions.md, "Held-out pages", "Fields",
+/// "A second reading of the owner's id" and "A page whose letters go unread is read again
+/// on a looser layout threshold".
 const MIN_ACCURACY: f64 = 0.98;
 const MIN_ABSTENTION: f64 = 0.95;
-const MIN_ID_MATCH: f64 = 0.83;
+const MIN_ID_MATCH: f64 = 0.85;
 const MIN_CODE_MATCH: f64 = 0.7;
 /// Tuning bounds.
 const TUNING_MIN_ACCURACY: f64 = 0.98;
@@ -272,5 +274,71 @@ fn generated_scans_are_classified_and_their_ids_read_within_bounds() {
         assert!(codes.ratio() >= min_codes, "{part}: enterprise codes read exactly {codes} below {min_codes}");
         let subjects = tally.field("subject");
         assert!(subjects.total > 0 && subjects.ratio() >= MIN_SUBJECT_MATCH, "{part}: subjects read exactly {subjects}");
+    }
+}
+
+/// Documents of two pages, each page scanned apart, held-out faces: the first page carries
+/// the title and the fields, the second numbered terms and the date of issue. Half are
+/// handed in last page first, as a scanner fed the wrong way round does.
+const DOCUMENTS_OF_TWO_PAGES: u64 = 2;
+/// Bounds for documents of two pages (19 in each order): measured 100 % and 94.7 % top-1
+/// (a title read as "GIẤY XÁC TÌNH TRẠNG HÔN NHÂN" abstains), owner ids 84.2 % in order
+/// (Liberation Mono's figures, as on single pages), less a margin for so few documents.
+const MIN_PAGES_ACCURACY: f64 = 0.9;
+const MIN_PAGES_ID_MATCH: f64 = 0.75;
+
+#[test]
+fn documents_of_several_pages_are_classified_as_one() {
+    let catalog = sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
+    let classifier = Classifier::new(&catalog);
+    let mut types: Vec<String> = catalog.doc_types.keys().map(|k| k.to_string()).collect();
+    types.sort();
+    let mut engine = Engine::new("vie").expect("the vie traineddata is installed by scripts/install-deps.sh");
+    let mut tally = Tally::default();
+    let mut reversed = Tally::default();
+    for (t, doc_type) in types.iter().enumerate() {
+        for i in 0..DOCUMENTS_OF_TWO_PAGES * scale() {
+            let n = t + i as usize;
+            let face = HELD_OUT_FACES[n % HELD_OUT_FACES.len()];
+            let seed = 70_000 + 1000 * t as u64 + i;
+            let mut pages = samples::generate_pages(&catalog, doc_type, QUALITIES[n % 3], seed, Some(face), 2).unwrap();
+            let backwards = n % 2 == 1;
+            if backwards {
+                pages.reverse();
+            }
+            let inputs: Vec<&[u8]> = pages.iter().map(|p| p.bytes.as_slice()).collect();
+            let recognised = ocr::recognise(&mut engine, &inputs, LIMITS, ocr::SERVICE_POLICY).expect("generated pages are recognised");
+            assert_eq!(recognised.len(), 2);
+            let texts: Vec<&str> = recognised.iter().map(|p| p.text.as_str()).collect();
+            let classified = classifier.classify(&texts);
+            let fields = extract(&ocr::text(&recognised));
+            let label = Label { doc_type: pages[0].doc_type.clone(), fields: pages[0].fields.clone() };
+            if classified.doc_type != label.doc_type {
+                println!(
+                    "two pages of {doc_type} ({}, seed {seed}, backwards {backwards}) classified as {} ({:.3}; {:?}):\n{}",
+                    face.name,
+                    classified.doc_type,
+                    classified.confidence,
+                    classified.candidates,
+                    texts.join("\n--\n")
+                );
+            }
+            let id = fields.get("owner_id").map(|f| f.value.as_str());
+            if id != label.fields.get("owner_id").map(String::as_str) {
+                println!("two pages of {doc_type} ({}, seed {seed}, backwards {backwards}): owner id {id:?}", face.name);
+            }
+            let into = if backwards { &mut reversed } else { &mut tally };
+            into.add(&label, &classified.doc_type, &fields);
+        }
+    }
+    for (what, t) in [("in order", &tally), ("last page first", &reversed)] {
+        println!(
+            "documents of two pages, {what}: top-1 {}, owner id {}, date of issue (last page) {}",
+            t.accuracy(),
+            t.field("owner_id"),
+            t.field("issue_date")
+        );
+        assert!(t.accuracy().ratio() >= MIN_PAGES_ACCURACY, "documents of two pages, {what}: top-1 {}", t.accuracy());
+        assert!(t.field("owner_id").ratio() >= MIN_PAGES_ID_MATCH, "documents of two pages, {what}: owner ids {}", t.field("owner_id"));
     }
 }

@@ -540,6 +540,21 @@ mod tests {
     }
 
     #[test]
+    fn letters_outside_the_words_read_are_counted_and_specks_are_not() {
+        // two lines of 20 letters, and specks too small to be letters
+        let mut marks: Vec<_> = (0..40).map(|i| (200 + (i % 20) * 14, 400 + (i / 20) * 40, 7, 12)).collect();
+        marks.extend((0..30).map(|i| (100 + i * 30, 1200, 2, 2)));
+        let binary = binarise(&sheet(&marks), 7);
+        let word = |y: u32, conf: f32| super::super::Word { text: "chữ".into(), conf, x: 195, y, w: 290, h: 25, line: 0 };
+        assert_eq!(unread_letters(&binary, 150, &[]), 1.0);
+        assert!((unread_letters(&binary, 150, &[word(395, 90.0)]) - 0.5).abs() < 0.01, "one line of two read");
+        assert_eq!(unread_letters(&binary, 150, &[word(395, 90.0), word(435, 90.0)]), 0.0);
+        // a word the engine is not sure of is not text read
+        assert!((unread_letters(&binary, 150, &[word(395, 90.0), word(435, 5.0)]) - 0.5).abs() < 0.01);
+        assert_eq!(unread_letters(&binarise(&sheet(&[]), 7), 150, &[]), 0.0, "blank paper has nothing unread");
+    }
+
+    #[test]
     fn one_short_line_is_not_blank_paper_but_specks_and_dust_are() {
         // "Trang này để trống." at 12 pt: about 18 letters 9-16 px high, 3-5 px apart
         let line: Vec<_> = (0..18).map(|i| (500 + i * 12, 800 + (i % 3) * 2, 6, 10 + (i % 2) * 5)).collect();

@@ -311,6 +311,43 @@ pub fn generate(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64) 
     generate_in(catalog, doc_type, quality, seed, None)
 }
 
+/// Terms a document's continuation pages carry, numbered as articles.
+const ARTICLES: [&str; 6] = [
+    "Điều 1. Người được cấp có trách nhiệm xuất trình giấy tờ này khi cơ quan có thẩm quyền yêu cầu.",
+    "Điều 2. Thông tin về cá nhân được ghi theo cơ sở dữ liệu quốc gia về dân cư tại thời điểm cấp.",
+    "Điều 3. Trường hợp có thay đổi, người được cấp phải đề nghị điều chỉnh trong thời hạn quy định.",
+    "Điều 4. Văn bản này có hiệu lực kể từ ngày ký và được lưu tại cơ quan cấp một bản.",
+    "Điều 5. Các cơ quan, tổ chức và cá nhân có liên quan chịu trách nhiệm thi hành văn bản này.",
+    "Điều 6. Bản sao điện tử có giá trị sử dụng thay cho bản chính trong giao dịch.",
+];
+
+/// A document of `doc_type` printed over `pages` pages (at least one) in `face`, each page
+/// scanned apart at `quality`: the first carries the header, the title and the fields, the
+/// others numbered terms, and the last the place and date of issue. Every page's `fields`
+/// are the whole document's; `truth` is each page's own text.
+pub fn generate_pages(
+    catalog: &Catalog,
+    doc_type: &str,
+    quality: Quality,
+    seed: u64,
+    face: Option<Typeface>,
+    pages: usize,
+) -> Result<Vec<Sample>, SampleError> {
+    let mut rng = Rng::new(seed);
+    let (mut lines, fields) = document_lines(catalog, doc_type, &mut rng);
+    let issued = lines.pop().into_iter().collect::<Vec<_>>();
+    let mut printed: Vec<Vec<Line>> = vec![lines];
+    for page in 2..=pages.max(1) {
+        let mut more = vec![Line::body(&format!("Trang {page}/{pages}"))];
+        for _ in 0..3 {
+            more.push(Line::body(rng.pick::<&str>(&ARTICLES)));
+        }
+        printed.push(more);
+    }
+    printed.last_mut().into_iter().for_each(|last| last.extend(issued.iter().cloned()));
+    printed.iter().map(|lines| scan(doc_type, fields.clone(), lines, quality, &mut rng, false, face)).collect()
+}
+
 /// `generate`, printed in `face` rather than one of the default faces.
 pub fn generate_in(catalog: &Catalog, doc_type: &str, quality: Quality, seed: u64, face: Option<Typeface>) -> Result<Sample, SampleError> {
     let mut rng = Rng::new(seed);
