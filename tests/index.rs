@@ -1,7 +1,8 @@
-//! Index conformance suite: every function here takes an `Arc<dyn Index>` and runs against
-//! each backend `index::open` knows: SQLite (a real file in a temp dir). PostgreSQL's schema
-//! is compared with SQLite's on the server `SOHOA_TEST_POSTGRES_URL` names (`make test`
-//! starts one); its backend joins `backends` when `index::open` takes `postgres://`.
+//! Index conformance suite: every test runs against each backend `index::open` knows:
+//! SQLite (a real file in a temp dir) and PostgreSQL (a database of its own on the server
+//! `SOHOA_TEST_POSTGRES_URL` names; `make test` starts one). Without that variable the
+//! PostgreSQL half is left out and each test says so on stderr. `SOHOA_TEST_ENGINES`
+//! (`sqlite`, `postgres`, or both comma-separated) runs the named engines only.
 
 use chrono::NaiveDate;
 use sohoa::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, Role, ScanEvent, ScanStatus};
@@ -21,10 +22,47 @@ mod postgres;
 
 const DAY: i64 = 86_400_000;
 
+/// A database of each engine the run covers, empty, with the temp dir SQLite's lives in.
+async fn databases() -> Vec<(&'static str, String, Option<tempfile::TempDir>)> {
+    let wanted = std::env::var("SOHOA_TEST_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let wants = |engine: &str| wanted.split(',').any(|w| w.trim() == engine);
+    let mut out = Vec::new();
+    if wants("sqlite") {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("index.db").display());
+        out.push(("sqlite", url, Some(dir)));
+    }
+    if wants("postgres") {
+        match postgres::server() {
+            Some(server) => out.push(("postgres", postgres::scratch_database(&server).await, None)),
+            None if std::env::var("SOHOA_TEST_ENGINES").is_ok() => {
+                panic!("SOHOA_TEST_ENGINES asks for postgres but SOHOA_TEST_POSTGRES_URL is not set")
+            }
+            None => warn_sqlite_only(),
+        }
+    }
+    out
+}
+
+/// Says once per run, past the test harness's capture of `eprintln!`, that PostgreSQL was
+/// left out: a run without it must not look like a run on both engines.
+fn warn_sqlite_only() {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write;
+        let text = "\nWARNING: SOHOA_TEST_POSTGRES_URL is not set: tests/index.rs ran on SQLite only, NOT on PostgreSQL \
+                    (scripts/postgres-start.sh starts a server and prints the variable)\n";
+        std::io::stderr().write_all(text.as_bytes()).ok();
+    });
+}
+
+/// Each engine's index, opened on an empty database.
 async fn backends() -> Vec<(String, Arc<dyn Index>, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("index.db").display());
-    vec![("sqlite".to_owned(), index::open(&url).await.unwrap(), Some(dir))]
+    let mut out = Vec::new();
+    for (name, url, dir) in databases().await {
+        out.push((name.to_owned(), index::open(&url).await.unwrap(), dir));
+    }
+    out
 }
 
 fn agency(code: &str) -> AgencyCode {
@@ -455,28 +493,100 @@ async fn a_refused_record_among_many_at_once_leaves_the_others_stored() {
 }
 
 #[tokio::test]
-async fn sqlite_records_stored_before_the_log_existed_are_appended_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("index.db").display());
-    let index = index::open(&url).await.unwrap();
-    let (code, _) = dossier_with_scan(index.as_ref(), None).await;
-    for id in ["old1", "old2", "old3", "old4"] {
-        let record = new_record(id, &code, None, "001204012345", (None, None));
-        index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap();
-    }
-    drop(index);
-    // the database as it was before the log: records without leaves, no tree
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("UPDATE records SET log_index = NULL").execute(&pool).await.unwrap();
-    sqlx::query("DELETE FROM tlog_nodes").execute(&pool).await.unwrap();
-    pool.close().await;
+async fn records_stored_before_the_log_existed_are_appended_on_open() {
+    for (name, url, _dir) in databases().await {
+        let index = index::open(&url).await.unwrap();
+        let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+        for id in ["old1", "old2", "old3", "old4"] {
+            let record = new_record(id, &code, None, "001204012345", (None, None));
+            index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap();
+        }
+        drop(index);
+        // the database as it was before the log: records without leaves, no tree
+        let forget = ["UPDATE records SET log_index = NULL", "DELETE FROM tlog_nodes"];
+        if name == "sqlite" {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            for sql in forget {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            for sql in forget {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
 
-    let index = index::open(&url).await.unwrap();
-    let mut records = Vec::new();
-    for id in ["old1", "old2", "old3", "old4"] {
-        records.push(index.record(id).await.unwrap().unwrap());
+        let index = index::open(&url).await.unwrap();
+        let mut records = Vec::new();
+        for id in ["old1", "old2", "old3", "old4"] {
+            records.push(index.record(id).await.unwrap().unwrap());
+        }
+        assert_tree_matches(name, index.as_ref(), records).await;
     }
-    assert_tree_matches("sqlite", index.as_ref(), records).await;
+}
+
+/// Two processes on one database (two replicas behind a load balancer), each with its own
+/// connections: their workers, claiming at once, never get the same job, and every job is
+/// handed out.
+#[tokio::test]
+async fn two_replicas_claiming_at_once_never_get_the_same_job() {
+    for (name, url, _dir) in databases().await {
+        let replicas = [index::open(&url).await.unwrap(), index::open(&url).await.unwrap()];
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let mut queued = BTreeSet::new();
+        for i in 0..40 {
+            let index = &replicas[i % 2];
+            let code = index.create_dossier(new_dossier("000.00.31.H29", day), audit("dossier.create", "d")).await.unwrap();
+            let scan = new_scan(&code, format!("page {i}").as_bytes(), None);
+            queued.insert(index.create_scan(scan, JobKind::Ocr, policy(3), audit("scan.create", "s")).await.unwrap().job);
+        }
+        let workers = (0..8).map(|w| {
+            let index = replicas[w % 2].clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                let lease = format!("replica-{}-worker-{w}", w % 2);
+                while let Some(job) = jobs::claim(index.as_ref(), &[JobKind::Ocr], None, &lease, 60_000, now_ms()).await.unwrap() {
+                    assert_eq!(job.lease.as_deref(), Some(lease.as_str()));
+                    got.push(job.id);
+                }
+                got
+            })
+        });
+        let mut claimed = Vec::new();
+        for worker in futures::future::join_all(workers).await {
+            claimed.extend(worker.unwrap());
+        }
+        let distinct: BTreeSet<i64> = claimed.iter().copied().collect();
+        assert_eq!(distinct.len(), claimed.len(), "{name}: a job was handed to two workers: {claimed:?}");
+        assert_eq!(distinct, queued, "{name}: every job is claimed once");
+        let running = replicas[0].jobs_in_state(JobState::Running, None, 100).await.unwrap();
+        assert!(running.iter().all(|j| j.attempts == 1), "{name}: no job was claimed twice");
+        assert_eq!(running.len(), 40, "{name}");
+    }
+}
+
+/// Two processes storing records at once into one log: the leaves have no gap and no
+/// duplicate, each record's leaf is its manifest's, and both processes see the same tree.
+#[tokio::test]
+async fn two_replicas_appending_at_once_keep_one_gap_free_log() {
+    for (name, url, _dir) in databases().await {
+        let replicas = [index::open(&url).await.unwrap(), index::open(&url).await.unwrap()];
+        let (code, _) = dossier_with_scan(replicas[0].as_ref(), None).await;
+        let creations = (0..120).map(|i| {
+            let (index, code) = (replicas[i % 2].clone(), code.clone());
+            async move {
+                let record = new_record(&format!("p{}-{i}", i % 2), &code, None, "001204012345", (None, None));
+                index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap()
+            }
+        });
+        let records = futures::future::join_all(creations).await;
+        let from_both = records.iter().map(|r| r.id.split('-').next().unwrap()).collect::<BTreeSet<_>>();
+        assert_eq!(from_both.len(), 2, "{name}");
+        assert_tree_matches(name, replicas[0].as_ref(), records.clone()).await;
+        assert_tree_matches(name, replicas[1].as_ref(), records).await;
+    }
 }
 
 /// A column as both engines can describe it: table, name, type class, and whether it may be
