@@ -754,3 +754,29 @@ async fn the_indicator_facts_are_the_dossiers_received_or_resolved_in_the_month(
         assert_eq!(got, [("2.1", 1, 1), ("4.1", 1, 1), ("4.2", 0, 1), ("4.3", 1, 1)], "{name}");
     }
 }
+
+/// Uploads to a component while records for it are stored: each takes the component and
+/// the dossier (an upload names the dossier by foreign key, a record settles its status),
+/// and neither may wait on the other in a circle.
+#[tokio::test]
+async fn uploads_and_records_for_one_component_at_once_all_succeed() {
+    for (name, index, _dir) in backends().await {
+        let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+        let tasks = (0..60).map(|i| {
+            let (index, code) = (index.clone(), code.clone());
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    let scan = new_scan(&code, format!("page {i}").as_bytes(), None);
+                    index.create_scan(scan, JobKind::Ocr, policy(3), audit("scan.create", "s")).await.map(|_| ())
+                } else {
+                    let record = new_record(&format!("c{i}"), &code, None, "001204012345", (None, None));
+                    index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.map(|_| ())
+                }
+            })
+        });
+        for answer in futures::future::join_all(tasks).await {
+            answer.unwrap().unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        assert_eq!(index.dossier(&code).await.unwrap().unwrap().scans.len(), 31, "{name}");
+    }
+}

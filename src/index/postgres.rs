@@ -1,9 +1,12 @@
 //! PostgreSQL backend: the schema (`migrations/postgres`, the twin of `migrations/sqlite` in
 //! PostgreSQL's types) and a pool that several processes (replicas) share one database
 //! through. What SQLite gets from its single writer is taken here with locks: every
-//! read-then-write runs in one transaction on rows it locks (`FOR UPDATE`), workers claim
+//! read-then-write runs in one transaction on rows it locks (`FOR NO KEY UPDATE`: keys never
+//! change, so inserts whose foreign keys name the row do not wait for it), workers claim
 //! jobs with `FOR UPDATE SKIP LOCKED`, and the transparency log is appended under one
-//! transaction-scoped advisory lock, so leaves stay in order across processes.
+//! transaction-scoped advisory lock, so leaves stay in order across processes. Rows are
+//! locked in one order, job, scan, component, dossier, so that transactions never wait on
+//! each other in a circle.
 
 mod audit_log;
 mod dossiers;

@@ -128,7 +128,7 @@ impl DossierStore for PostgresIndex {
         let mut tx = self.write().await?;
         // The row is read and changed under its lock: a concurrent change waits, then finds
         // the state this one left.
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM dossiers WHERE code = $1 FOR UPDATE")
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM dossiers WHERE code = $1 FOR NO KEY UPDATE")
             .bind(code.as_str())
             .fetch_optional(&mut *tx)
             .await?;

@@ -114,7 +114,7 @@ impl JobStore for PostgresIndex {
         // for it, then checks its conditions against the state this one left.
         let current = sqlx::query(
             "SELECT id FROM jobs WHERE id = $1 AND state = $2 AND ($3::text IS NULL OR lease_owner = $3) \
-             AND ($4::bigint IS NULL OR lease_until < $4) FOR UPDATE",
+             AND ($4::bigint IS NULL OR lease_until < $4) FOR NO KEY UPDATE",
         )
         .bind(step.job)
         .bind(step.from.as_str())

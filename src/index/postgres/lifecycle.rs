@@ -49,7 +49,8 @@ async fn held(tx: &mut Tx, record: &Record) -> Result<bool> {
 impl LifecycleStore for PostgresIndex {
     async fn change_record_status(&self, id: &str, change: StatusChange, entry: AuditEntry) -> Result<Option<Record>> {
         let mut tx = self.write().await?;
-        let Some(row) = sqlx::query("SELECT * FROM records WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await? else {
+        let Some(row) = sqlx::query("SELECT * FROM records WHERE id = $1 FOR NO KEY UPDATE").bind(id).fetch_optional(&mut *tx).await?
+        else {
             return Ok(None);
         };
         let record = record_row(&row)?;
@@ -92,14 +93,14 @@ impl LifecycleStore for PostgresIndex {
         // The target's row is locked until the hold is stored: a disposal checking it waits.
         let exists = match target.split_once(':') {
             Some(("record", id)) => {
-                sqlx::query("SELECT 1 FROM records WHERE id = $1 AND agency = $2 FOR UPDATE")
+                sqlx::query("SELECT 1 FROM records WHERE id = $1 AND agency = $2 FOR NO KEY UPDATE")
                     .bind(id)
                     .bind(agency.as_str())
                     .fetch_optional(&mut *tx)
                     .await?
             }
             Some(("dossier", code)) => {
-                sqlx::query("SELECT 1 FROM dossiers WHERE code = $1 AND agency = $2 FOR UPDATE")
+                sqlx::query("SELECT 1 FROM dossiers WHERE code = $1 AND agency = $2 FOR NO KEY UPDATE")
                     .bind(code)
                     .bind(agency.as_str())
                     .fetch_optional(&mut *tx)
@@ -179,7 +180,7 @@ impl LifecycleStore for PostgresIndex {
 
     async fn dispose_record(&self, id: &str, rule: &RetentionCutoff, reason: &str, entry: AuditEntry) -> Result<Option<Disposal>> {
         let mut tx = self.write().await?;
-        let sql = format!("SELECT *, {RETENTION_DATE} <= $1 AS due FROM records WHERE id = $2 FOR UPDATE");
+        let sql = format!("SELECT *, {RETENTION_DATE} <= $1 AS due FROM records WHERE id = $2 FOR NO KEY UPDATE");
         let Some(row) = sqlx::query(&sql).bind(rule.cutoff.format("%Y-%m-%d").to_string()).bind(id).fetch_optional(&mut *tx).await? else {
             return Ok(None);
         };

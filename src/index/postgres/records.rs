@@ -73,7 +73,7 @@ impl PostgresIndex {
         // takes them in this order.
         tlog::lock(&mut tx).await?;
         let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM records WHERE id = $1 FOR UPDATE").bind(old).fetch_optional(&mut *tx).await?;
+            sqlx::query_scalar("SELECT status FROM records WHERE id = $1 FOR NO KEY UPDATE").bind(old).fetch_optional(&mut *tx).await?;
         let not_active = || refused("record_not_active", format!("record {old} is not active"));
         let to = status
             .as_deref()
@@ -174,8 +174,10 @@ async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> R
 /// ([`DossierStatus::settle`]). The dossier's row is locked first, so two transactions
 /// settling the same dossier take turns, each reading the components the other left.
 async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM dossiers WHERE code = $1 FOR UPDATE").bind(dossier.as_str()).fetch_one(&mut **tx).await?;
+    let status: String = sqlx::query_scalar("SELECT status FROM dossiers WHERE code = $1 FOR NO KEY UPDATE")
+        .bind(dossier.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
     let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM components WHERE dossier = $1 AND required")
         .bind(dossier.as_str())
         .fetch_all(&mut **tx)

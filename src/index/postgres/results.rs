@@ -101,7 +101,8 @@ impl ResultStore for PostgresIndex {
         let mut tx = self.write().await?;
         // Locked until commit: the state and digest checked here are those the version
         // builds on, and the next `seq` is this transaction's alone.
-        let row = sqlx::query("SELECT digest, status FROM results WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;
+        let row =
+            sqlx::query("SELECT digest, status FROM results WHERE id = $1 FOR NO KEY UPDATE").bind(id).fetch_optional(&mut *tx).await?;
         let Some(row) = row else { return Err(refused("result_not_found", format!("no result {id}"))) };
         let status: &str = row.get("status");
         if ResultStatus::parse(status).ok_or_else(|| corrupt("results", format!("status {status}")))?.sign().is_err() {
@@ -179,7 +180,7 @@ impl ResultStore for PostgresIndex {
         // Only a draft is issued: the state it leaves is read under the row's lock.
         let (from, to) = (ResultStatus::Draft, ResultStatus::Draft.issue().map_err(|e| refused(e.code(), e.to_string()))?);
         let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM results WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;
+            sqlx::query_scalar("SELECT status FROM results WHERE id = $1 FOR NO KEY UPDATE").bind(id).fetch_optional(&mut *tx).await?;
         if status.as_deref() != Some(from.as_str()) {
             return Err(refused("result_issued", format!("result {id} is issued already")));
         }

@@ -17,8 +17,8 @@ pub(super) enum ScanOf {
 /// commit.
 pub(super) async fn apply_scan_step(tx: &mut Tx, of: ScanOf, step: &ScanStep) -> Result<bool> {
     let row: Option<(i64, String, String, String)> = match of {
-        ScanOf::Id(id) => sqlx::query_as("SELECT id, status, dossier, component FROM scans WHERE id = $1 FOR UPDATE").bind(id),
-        ScanOf::Job(job) => sqlx::query_as("SELECT id, status, dossier, component FROM scans WHERE job = $1 FOR UPDATE").bind(job),
+        ScanOf::Id(id) => sqlx::query_as("SELECT id, status, dossier, component FROM scans WHERE id = $1 FOR NO KEY UPDATE").bind(id),
+        ScanOf::Job(job) => sqlx::query_as("SELECT id, status, dossier, component FROM scans WHERE job = $1 FOR NO KEY UPDATE").bind(job),
     }
     .fetch_optional(&mut **tx)
     .await?;
