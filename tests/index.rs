@@ -22,19 +22,25 @@ mod postgres;
 
 const DAY: i64 = 86_400_000;
 
-/// A database of each engine the run covers, empty, with the temp dir SQLite's lives in.
-async fn databases() -> Vec<(&'static str, String, Option<tempfile::TempDir>)> {
+/// What keeps a test's database alive: SQLite's temp dir, PostgreSQL's scratch database.
+type Keep = Box<dyn std::any::Any + Send>;
+
+/// A database of each engine the run covers, empty, with what keeps it.
+async fn databases() -> Vec<(&'static str, String, Keep)> {
     let wanted = std::env::var("SOHOA_TEST_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
     let wants = |engine: &str| wanted.split(',').any(|w| w.trim() == engine);
     let mut out = Vec::new();
     if wants("sqlite") {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("index.db").display());
-        out.push(("sqlite", url, Some(dir)));
+        out.push(("sqlite", url, Box::new(dir) as Keep));
     }
     if wants("postgres") {
         match postgres::server() {
-            Some(server) => out.push(("postgres", postgres::scratch_database(&server).await, None)),
+            Some(server) => {
+                let scratch = postgres::scratch_database(&server).await;
+                out.push(("postgres", scratch.url.clone(), Box::new(scratch) as Keep));
+            }
             None if std::env::var("SOHOA_TEST_ENGINES").is_ok() => {
                 panic!("SOHOA_TEST_ENGINES asks for postgres but SOHOA_TEST_POSTGRES_URL is not set")
             }
@@ -57,7 +63,7 @@ fn warn_sqlite_only() {
 }
 
 /// Each engine's index, opened on an empty database.
-async fn backends() -> Vec<(String, Arc<dyn Index>, Option<tempfile::TempDir>)> {
+async fn backends() -> Vec<(String, Arc<dyn Index>, Keep)> {
     let mut out = Vec::new();
     for (name, url, dir) in databases().await {
         out.push((name.to_owned(), index::open(&url).await.unwrap(), dir));
@@ -673,7 +679,8 @@ async fn both_engines_have_the_same_tables_columns_and_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite_url = format!("sqlite://{}", dir.path().join("index.db").display());
     index::open(&sqlite_url).await.unwrap();
-    let pool = index::postgres::connect(&postgres::scratch_database(&server).await).await.unwrap();
+    let scratch = postgres::scratch_database(&server).await;
+    let pool = index::postgres::connect(&scratch.url).await.unwrap();
     let (lite_columns, lite_indexes) = sqlite_schema(&sqlite_url).await;
     let (pg_columns, pg_indexes) = postgres_schema(&pool).await;
     assert!(lite_columns.len() > 100, "the SQLite schema is read: {} columns", lite_columns.len());

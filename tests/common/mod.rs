@@ -37,6 +37,8 @@ pub struct TestApp {
     pub other_scanner: String,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The index's PostgreSQL database, under `SOHOA_TEST_INDEX=postgres`; dropped last.
+    scratch: Option<postgres::Scratch>,
 }
 
 /// The `sohoa-worker` binary of this build, brought up to date once per test binary. The
@@ -93,7 +95,7 @@ pub fn demo_pki() -> &'static Path {
 
 /// A fresh PostgreSQL database for the app's index when `SOHOA_TEST_INDEX=postgres`; `None`
 /// (SQLite) when the variable is unset or `sqlite`.
-pub async fn postgres_index() -> Option<String> {
+pub async fn postgres_index() -> Option<postgres::Scratch> {
     match std::env::var("SOHOA_TEST_INDEX").as_deref() {
         Err(_) | Ok("" | "sqlite") => None,
         Ok("postgres") => {
@@ -162,8 +164,9 @@ impl TestApp {
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(dir.path());
-        if let Some(url) = postgres_index().await {
-            config.index_url = url;
+        let scratch = postgres_index().await;
+        if let Some(scratch) = &scratch {
+            config.index_url = scratch.url.clone();
         }
         adjust(&mut config);
         let service = Service::build(&config).await.expect("service builds");
@@ -181,7 +184,7 @@ impl TestApp {
         let server = tokio::spawn(service.run(async {
             let _ = stopped.await;
         }));
-        TestApp { base, dir, state, config, http: Client::new(), tokens, other_scanner, stop: Some(stop), server: Some(server) }
+        TestApp { base, dir, state, config, http: Client::new(), tokens, other_scanner, stop: Some(stop), server: Some(server), scratch }
     }
 
     pub fn token(&self, role: Role) -> &str {
