@@ -787,3 +787,22 @@ async fn uploads_and_records_for_one_component_at_once_all_succeed() {
         assert_eq!(index.dossier(&code).await.unwrap().unwrap().scans.len(), 31, "{name}");
     }
 }
+
+/// A job one replica queues wakes the idle workers waiting on another at once, rather than
+/// at their next look (PostgreSQL's NOTIFY; SQLite's one process signals its own).
+#[tokio::test]
+async fn a_job_queued_through_one_replica_wakes_the_other() {
+    for (name, url, _keep) in databases().await {
+        if name != "postgres" {
+            continue;
+        }
+        let (a, b) = (index::open(&url).await.unwrap(), index::open(&url).await.unwrap());
+        let queued = Arc::new(tokio::sync::Notify::new());
+        b.wake_on_queued(queued.clone()).await.unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let code = a.create_dossier(new_dossier("000.00.31.H29", day), audit("dossier.create", "d")).await.unwrap();
+        let woken = queued.notified();
+        a.create_scan(new_scan(&code, b"page", None), JobKind::Ocr, policy(3), audit("scan.create", "s")).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), woken).await.unwrap_or_else(|_| panic!("{name}: the other replica was not woken"));
+    }
+}

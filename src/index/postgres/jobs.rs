@@ -1,8 +1,14 @@
 //! The job queue in PostgreSQL: workers of every replica claim with `FOR UPDATE SKIP LOCKED`,
-//! so two never take the same job and none waits behind another's claim.
+//! so two never take the same job and none waits behind another's claim; a job queued by
+//! one replica wakes the idle workers of every other through `NOTIFY`.
 
 use super::scans::{apply_scan_step, ScanOf};
 use super::*;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+
+/// The channel a queued job is announced on; the payload is the job's kind.
+const QUEUED_CHANNEL: &str = "sohoa_jobs_queued";
 
 fn job_row(r: &PgRow) -> Result<Job> {
     let kind: String = r.get("kind");
@@ -24,8 +30,15 @@ fn job_row(r: &PgRow) -> Result<Job> {
     })
 }
 
+/// Announces a queued job of `kind` to every listening process when the transaction commits.
+async fn announce(tx: &mut Tx, kind: &str) -> Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(QUEUED_CHANNEL).bind(kind).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// Queues a job; a job with the same key already queued or done is kept, not doubled.
 pub(super) async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<i64> {
+    announce(tx, job.kind.as_str()).await?;
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO jobs (kind, agency, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
@@ -144,6 +157,9 @@ impl JobStore for PostgresIndex {
         if let Some(scan) = &step.scan {
             apply_scan_step(&mut tx, ScanOf::Job(step.job), scan).await?;
         }
+        if step.to == JobState::Queued {
+            announce(&mut tx, "").await?;
+        }
         if let Some(job) = &step.enqueue {
             enqueue(&mut tx, job).await?;
         }
@@ -181,5 +197,29 @@ impl JobStore for PostgresIndex {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(job_row).collect()
+    }
+
+    async fn wake_on_queued(&self, queued: Arc<Notify>) -> Result<()> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(QUEUED_CHANNEL).await?;
+        // The task holds the signal weakly: it ends once the service has let go of it.
+        let queued = Arc::downgrade(&queued);
+        tokio::spawn(async move {
+            loop {
+                let heard = listener.try_recv().await;
+                let Some(queued) = queued.upgrade() else { return };
+                match heard {
+                    Ok(Some(_)) => queued.notify_waiters(),
+                    // The connection was lost and is made again at the next call; what was
+                    // announced meanwhile is missed, so the waiters look for themselves.
+                    Ok(None) => queued.notify_waiters(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot hear queued jobs announced by other processes");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
     }
 }
