@@ -19,6 +19,8 @@ mod isolation;
 mod metrics;
 #[path = "api/quality.rs"]
 mod quality;
+#[path = "api/signing_desk.rs"]
+mod signing_desk;
 #[path = "api/tlog.rs"]
 mod tlog;
 

@@ -20,8 +20,39 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     let chromium = std::env::var("SOHOA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(Path::new(&chromium).exists(), "no chromium at {chromium}: run scripts/install-deps.sh");
 
-    let app = TestApp::spawn_with(|c| c.workers = 1).await;
+    // The officials' server-held keys under their tokens' labels: the chairman's is held, the
+    // vice-chairman signs with her own key in the browser (the demo's second official).
+    let officials = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(demo_pki()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), officials.path().join(entry.file_name())).unwrap();
+        }
+    }
+    for ext in ["key", "pem", "png"] {
+        std::fs::copy(demo_pki().join(format!("official1.{ext}")), officials.path().join(format!("chu-tich.{ext}"))).unwrap();
+    }
+    let officials_dir = officials.path().to_owned();
+    let app = TestApp::spawn_with(|c| {
+        c.workers = 1;
+        c.officials_dir = officials_dir;
+    })
+    .await;
     let code = app.birth_dossier().await;
+    let agency = sohoa::domain::AgencyCode::parse(AGENCY).unwrap();
+    let (_, vice) = sohoa::api::issue_token(app.state.index.as_ref(), Role::Signer, &agency, "pho-chu-tich").await.unwrap();
+    let (_, chairman) = sohoa::api::issue_token(app.state.index.as_ref(), Role::Signer, &agency, "chu-tich").await.unwrap();
+    let attach = |signers: &'static str| {
+        app.http
+            .post(app.url(&format!("/dossiers/{code}/results?number=15/QĐ-UBND&signers={signers}")))
+            .bearer_auth(&vice)
+            .header("content-type", "application/pdf")
+            .body(sample_pdf(false))
+            .send()
+    };
+    let result: serde_json::Value = attach("pho-chu-tich,chu-tich").await.unwrap().json().await.unwrap();
+    let result = result["id"].as_str().expect("a result is attached").to_owned();
+    assert_eq!(attach("chu-tich").await.unwrap().status(), 201);
     archived_record(&app, "khaisinh-1", &code, "birth_certificate", "2024-03-01").await;
     archived_record(&app, "kethon-1", &code, "marriage_certificate", "2015-06-20").await;
     let files = tempfile::tempdir().unwrap();
@@ -45,6 +76,7 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     let (scanner, operator, admin) =
         (app.token(Role::Scanner).to_owned(), app.token(Role::Operator).to_owned(), app.token(Role::Admin).to_owned());
     let (files_dir, shots_dir) = (files.path().to_owned(), shots.clone());
+    let (vice_token, chairman_token, result_id) = (vice.clone(), chairman.clone(), result.clone());
     let run = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .arg(script.join("desk.mjs"))
@@ -59,6 +91,11 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
             .env("SOHOA_TAMPERED_PDF", files_dir.join("ban-sao-bi-sua.pdf"))
             .env("SOHOA_BIRTH_NOTICE", files_dir.join("giay-chung-sinh.png"))
             .env("SOHOA_APPLICATION_FORM", form)
+            .env("SOHOA_VICE_TOKEN", vice_token)
+            .env("SOHOA_CHAIRMAN_TOKEN", chairman_token)
+            .env("SOHOA_RESULT", result_id)
+            .env("SOHOA_TOKEN_CERT", demo_pki().join("official2.pem"))
+            .env("SOHOA_TOKEN_KEY", demo_pki().join("official2.key"))
             .env("SOHOA_CHROMIUM", chromium)
             .output()
             .expect("node runs")
@@ -68,11 +105,34 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     let out = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     println!("{out}");
     assert!(run.status.success(), "the browser flows failed:\n{out}");
-    for shot in
-        ["dang-nhap", "trang-chu", "tra-cuu", "tiep-nhan", "ho-so", "ban-ghi", "chi-so", "hang-doi", "xac-minh-hop-le", "xac-minh-bi-sua"]
-    {
+    for shot in [
+        "dang-nhap",
+        "trang-chu",
+        "tra-cuu",
+        "tiep-nhan",
+        "ho-so",
+        "ban-ghi",
+        "chi-so",
+        "hang-doi",
+        "xac-minh-hop-le",
+        "xac-minh-bi-sua",
+        "ky-so",
+        "ky-so-ket-qua",
+        "ky-so-da-ky",
+    ] {
         assert!(shots.join(format!("{shot}.png")).is_file(), "no screenshot {shot}.png");
     }
+
+    // the result was signed where each official placed the box: the vice-chairman dragged hers
+    // to the left half of the page, the chairman moved his up with the arrow keys
+    let (status, issued) = app.get_json(&chairman, &format!("/results/{result}")).await;
+    assert_eq!((status, issued["status"].as_str(), issued["signatures"].as_u64()), (200, Some("issued"), Some(2)), "{issued}");
+    let pdf = app.get(&chairman, &format!("/results/{result}/content")).await.bytes().await.unwrap();
+    let rects = signature_rects(&pdf);
+    assert_eq!(rects.len(), 2, "{rects:?}");
+    let (default_x, default_y) = (595.0 - 56.0 - 230.0, 56.0);
+    assert!(rects[0][0] < default_x - 150.0 && rects[0][1] > default_y + 40.0, "the dragged box: {rects:?}");
+    assert!((rects[1][0] - (default_x - 10.0)).abs() < 1.0 && (rects[1][1] - (default_y + 80.0)).abs() < 1.0, "the moved box: {rects:?}");
 
     // `sohoa stats 766 --json` reads the same figures from the index as the dashboard's API
     let month = sohoa::domain::indicators::Month::of_ms(chrono::Utc::now().timestamp_millis()).to_string();
@@ -91,4 +151,24 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     let (status, _) = app.get_json(app.token(Role::Admin), "/stats/766?month=2026-13").await;
     assert_eq!(status, 400);
     app.stop().await;
+}
+
+/// The `[x1 y1 x2 y2]` of each signature field's widget, in the order they were signed.
+fn signature_rects(pdf: &[u8]) -> Vec<[f32; 4]> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let mut found: Vec<(String, [f32; 4])> = Vec::new();
+    for object in doc.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        if dict.get(b"FT").and_then(|f| f.as_name()).ok() != Some(b"Sig".as_slice()) {
+            continue;
+        }
+        let Ok(rect) = dict.get(b"Rect").and_then(|r| r.as_array()) else { continue };
+        let v: Vec<f32> = rect.iter().filter_map(|n| n.as_float().ok()).collect();
+        let name = dict.get(b"T").and_then(|t| t.as_str()).map(|t| String::from_utf8_lossy(t).into_owned()).unwrap_or_default();
+        if let Ok(r) = <[f32; 4]>::try_from(v) {
+            found.push((name, r));
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.into_iter().map(|(_, r)| r).collect()
 }

@@ -144,7 +144,17 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
             true,
         ),
         route(M::POST, "/dossiers/{code}/results", format!("/dossiers/{code}/results"), None, &[Role::Signer], true),
+        route(M::GET, "/results", "/results?waiting=me", None, &[Role::Signer], false),
         route(M::GET, "/results/{id}", format!("/results/{result}"), None, &[Role::Signer, Role::Auditor, Role::Admin], true),
+        route(M::GET, "/results/{id}/pages", format!("/results/{result}/pages"), None, &[Role::Signer, Role::Auditor, Role::Admin], true),
+        route(
+            M::GET,
+            "/results/{id}/pages/{page}/preview",
+            format!("/results/{result}/pages/1/preview"),
+            None,
+            &[Role::Signer, Role::Auditor, Role::Admin],
+            true,
+        ),
         route(
             M::GET,
             "/results/{id}/content",

@@ -22,6 +22,8 @@ const PAGES = [
   { hash: '#/ho-so/', prefix: true, title: 'Hồ sơ', roles: ['scanner'], render: dossier, hidden: true },
   { hash: '#/tra-cuu', title: 'Tra cứu kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: records },
   { hash: '#/ban-ghi/', prefix: true, title: 'Kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: recordPage, hidden: true },
+  { hash: '#/ky-so', title: 'Kết quả chờ ký', roles: ['signer'], render: waitingResults },
+  { hash: '#/ket-qua/', prefix: true, title: 'Kết quả giải quyết', roles: ['signer'], render: resultPage, hidden: true },
   { hash: '#/chi-so', title: 'Chỉ số phục vụ', roles: ['admin', 'auditor'], render: indicators },
   { hash: '#/hang-doi', title: 'Hàng đợi xử lý', roles: ['admin', 'auditor', 'operator'], render: queue },
   { hash: '#/xac-minh', title: 'Xác minh văn bản điện tử', roles: null, render: verify },
@@ -1054,6 +1056,368 @@ function forwardForm(d, complete, redraw) {
     el('button', { type: 'submit', text: 'Chuyển xử lý' }),
     status,
   );
+}
+
+// ---- signing desk: results waiting for this official, placed, signed, issued, verified
+
+const RESULT_EVENTS = { attached: 'Đính kèm bản dự thảo', signed: 'Ký bằng khóa do hệ thống giữ', signed_deferred: 'Ký bằng thiết bị ký số của người ký' };
+// The box a signature shows in, in points, as the service places it by default: bottom
+// right, above the margin.
+const SIGNATURE_BOX = { width: 230, height: 90, margin: 56 };
+const SIGNING_ERRORS = {
+  not_your_turn: 'Chưa đến lượt bạn ký kết quả này.',
+  signers_done: 'Những người có thẩm quyền đã ký đủ.',
+  signatures_missing: 'Kết quả còn chờ chữ ký của người khác.',
+  result_unsigned: 'Kết quả chưa có chữ ký nào.',
+  result_issued: 'Kết quả đã được ban hành.',
+  result_changed: 'Kết quả vừa được người khác ký; vui lòng mở lại trang.',
+  no_server_key: 'Hệ thống không giữ khóa ký của bạn: hãy ký bằng thiết bị ký số của bạn.',
+  signature_invalid: 'Chữ ký không khớp với chứng thư số hoặc chứng thư không được tin cậy.',
+  invalid_certificate: 'Tệp chứng thư số không đọc được.',
+  unsupported_key: 'Khóa của chứng thư không phải RSA hay ECDSA P-256.',
+  invalid_rect: 'Ô chữ ký phải nằm trọn trong trang.',
+  session_expired: 'Phiên ký đã hết hạn; vui lòng ký lại.',
+};
+
+function signingError(error) {
+  return (error.code && SIGNING_ERRORS[error.code]) || serverError(error);
+}
+
+async function waitingResults(page) {
+  const area = el('section', { 'aria-live': 'polite', 'aria-label': 'Kết quả chờ ký' });
+  show(page.title, el('p', { text: 'Các kết quả giải quyết đang chờ chữ ký số của bạn, theo thứ tự người ký đã được phân công.' }), area);
+  const { titles } = await catalogTypes();
+  try {
+    const body = await api('/results?waiting=me');
+    if (!body.results.length) {
+      area.replaceChildren(el('p', { id: 'khong-co-ket-qua', text: 'Không có kết quả nào đang chờ bạn ký.' }));
+      return;
+    }
+    area.replaceChildren(
+      el('table', { id: 'cho-ky' },
+        el('caption', { class: 'hint', text: `${body.results.length} kết quả chờ ký` }),
+        el('thead', {}, el('tr', {}, ['Kết quả', 'Số', 'Hồ sơ', 'Người ký theo thứ tự', 'Đính kèm lúc'].map((h) => el('th', { scope: 'col', text: h })))),
+        el('tbody', {}, body.results.map((r) =>
+          el('tr', { 'data-result': r.id },
+            el('td', {}, el('a', { href: `#/ket-qua/${encodeURIComponent(r.id)}`, text: titles[r.doc_type] || r.doc_type })),
+            el('td', { text: r.number || 'chưa có số' }),
+            el('td', { text: r.dossier }),
+            el('td', { text: r.signers.length ? r.signers.join(' → ') : 'Bất kỳ người có thẩm quyền nào' }),
+            el('td', { text: time(r.created_at) }),
+          ))),
+      ),
+    );
+  } catch (error) {
+    area.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+  }
+}
+
+async function resultPage(page, id) {
+  let r;
+  try {
+    r = await api(`/results/${encodeURIComponent(id)}`);
+  } catch (error) {
+    show(page.title, el('p', { class: 'error', role: 'alert', text: error.message }));
+    return;
+  }
+  const { titles } = await catalogTypes();
+  const signerRows = r.signers.length
+    ? r.signers.map((s, i) => el('li', { 'data-signer': s, text: `${s}: ${i < r.signatures ? 'đã ký' : i === r.signatures ? 'đến lượt ký' : 'chưa đến lượt'}` }))
+    : [el('li', { text: 'Bất kỳ người có thẩm quyền nào của cơ quan' })];
+  const info = el('dl', { class: 'card' },
+    el('dt', { text: 'Loại giấy tờ' }), el('dd', { text: titles[r.doc_type] || r.doc_type }),
+    el('dt', { text: 'Số' }), el('dd', { text: r.number || 'chưa có số' }),
+    el('dt', { text: 'Hồ sơ' }), el('dd', { text: r.dossier }),
+    el('dt', { text: 'Tình trạng' }), el('dd', { id: 'tinh-trang-ket-qua', text: r.status === 'issued' ? 'Đã ban hành' : 'Bản dự thảo, đang ký' }),
+    el('dt', { text: 'Số chữ ký đã có' }), el('dd', { id: 'so-chu-ky', text: String(r.signatures) }),
+    el('dt', { text: 'Người ký theo thứ tự' }), el('dd', {}, el('ol', { class: 'signers' }, signerRows)),
+  );
+  const history = el('details', { class: 'history' }, el('summary', { text: 'Các phiên bản' }),
+    el('ol', {}, r.versions.map((v) => el('li', { text: `${RESULT_EVENTS[v.event] || 'Thay đổi'}${v.signer ? `: ${v.signer}` : ''}, lúc ${time(v.at)}` }))));
+  const title = `${page.title}: ${titles[r.doc_type] || r.doc_type}`;
+  if (r.status === 'issued') {
+    const verification = el('section', { 'aria-live': 'polite', 'aria-label': 'Xác minh kết quả đã ban hành', id: 'xac-minh-ket-qua' });
+    const signedPage = el('img', { class: 'signed-page', id: 'ban-da-ky', alt: '' });
+    show(title, info, history, el('h2', { text: 'Xác minh bản đã ban hành' }), verification, el('h2', { text: 'Trang cuối của bản đã ký' }), signedPage);
+    await verifyResult(r, verification);
+    const { pages } = await api(`/results/${encodeURIComponent(r.id)}/pages`).catch(() => ({ pages: [] }));
+    if (pages.length) await drawPage(r, pages[pages.length - 1].number, 520, signedPage);
+    return;
+  }
+  const status = el('p', { class: 'error', role: 'alert', id: 'ky-so-loi' });
+  const done = el('p', { 'aria-live': 'polite', id: 'ky-so-trang-thai' });
+  const mayIssue = r.signatures > 0 && r.signers.length <= r.signatures;
+  const myTurn = r.signers.length ? r.next_signer === session.label : true;
+  const parts = [info, history];
+  if (myTurn && !(r.signers.length && r.signers.length <= r.signatures)) {
+    parts.push(await signingForm(r, status, done));
+  } else if (!mayIssue) {
+    parts.push(el('p', { class: 'card', id: 'cho-nguoi-khac', text: `Kết quả đang chờ ${r.next_signer} ký.` }));
+  }
+  if (mayIssue) {
+    parts.push(el('section', { class: 'card', 'aria-labelledby': 'ban-hanh' },
+      el('h2', { id: 'ban-hanh', text: 'Ban hành kết quả' }),
+      el('p', { text: 'Những người có thẩm quyền đã ký đủ. Khi ban hành, kết quả được lưu trữ, ghi vào sổ minh bạch và trở thành giấy tờ của người nộp để dùng lại.' }),
+      el('button', {
+        type: 'button',
+        text: 'Ban hành kết quả',
+        onclick: async () => {
+          status.textContent = '';
+          try {
+            await api(`/results/${encodeURIComponent(r.id)}/issue`, { method: 'POST' });
+            await route();
+          } catch (error) {
+            status.textContent = signingError(error);
+          }
+        },
+      })));
+  }
+  show(title, ...parts, done, status);
+}
+
+// The page the signature goes on, drawn by the service, with a box the official drags (or
+// moves with the arrow keys) where the signature belongs; then signed with the key the
+// service holds or with the official's own key, which never leaves the browser.
+async function signingForm(r, status, done) {
+  const { pages } = await api(`/results/${encodeURIComponent(r.id)}/pages`);
+  const shownWidth = 520;
+  let current = pages[pages.length - 1];
+  let box = { x: 0, y: 0 };
+  const sheet = el('div', { class: 'sheet' });
+  const image = el('img', { alt: '', class: 'sheet-page' });
+  const position = el('p', { id: 'vi-tri-chu-ky', class: 'hint', 'aria-live': 'polite' });
+  const handle = el('div', {
+    class: 'sig-box', tabindex: '0', role: 'group', 'aria-roledescription': 'ô chữ ký',
+    'aria-label': 'Ô chữ ký: kéo bằng chuột hoặc dùng các phím mũi tên để đặt', 'aria-describedby': 'vi-tri-chu-ky',
+  }, 'Chữ ký số');
+  sheet.append(image, handle);
+  const scale = () => shownWidth / current.width;
+  const place = () => {
+    box.x = Math.min(Math.max(box.x, 0), current.width - SIGNATURE_BOX.width);
+    box.y = Math.min(Math.max(box.y, 0), current.height - SIGNATURE_BOX.height);
+    const s = scale();
+    handle.style.left = `${box.x * s}px`;
+    handle.style.top = `${(current.height - box.y - SIGNATURE_BOX.height) * s}px`;
+    handle.style.width = `${SIGNATURE_BOX.width * s}px`;
+    handle.style.height = `${SIGNATURE_BOX.height * s}px`;
+    handle.dataset.x = String(Math.round(box.x));
+    handle.dataset.y = String(Math.round(box.y));
+    position.textContent = `Trang ${current.number}: cách lề trái ${Math.round(box.x)} điểm, cách mép dưới ${Math.round(box.y)} điểm.`;
+  };
+  const load = async () => {
+    const s = scale();
+    sheet.style.width = `${shownWidth}px`;
+    sheet.style.height = `${current.height * s}px`;
+    box = { x: current.width - SIGNATURE_BOX.margin - SIGNATURE_BOX.width, y: SIGNATURE_BOX.margin };
+    place();
+    if (!(await drawPage(r, current.number, shownWidth, image))) status.textContent = 'Không xem trước được trang này.';
+  };
+  let drag = null;
+  handle.addEventListener('pointerdown', (event) => {
+    event.preventDefault();
+    handle.setPointerCapture(event.pointerId);
+    handle.focus();
+    drag = { px: event.clientX, py: event.clientY, x: box.x, y: box.y };
+  });
+  handle.addEventListener('pointermove', (event) => {
+    if (!drag) return;
+    const s = scale();
+    box.x = drag.x + (event.clientX - drag.px) / s;
+    box.y = drag.y - (event.clientY - drag.py) / s;
+    place();
+  });
+  const drop = () => {
+    drag = null;
+  };
+  handle.addEventListener('pointerup', drop);
+  handle.addEventListener('pointercancel', drop);
+  handle.addEventListener('keydown', (event) => {
+    const step = event.shiftKey ? 20 : 5;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    box.x += move[0];
+    box.y += move[1];
+    place();
+  });
+  const pageChoice = pages.length > 1
+    ? [el('label', { for: 'trang-ky', text: 'Trang đặt chữ ký' }),
+      el('select', {
+        id: 'trang-ky',
+        onchange: async (event) => {
+          current = pages.find((p) => String(p.number) === event.target.value);
+          await load();
+        },
+      }, pages.map((p) => el('option', { value: p.number, text: `Trang ${p.number}`, selected: p === current })))]
+    : [];
+  // The box in the page's own coordinates: its corners mapped from the page as shown.
+  const rect = () => {
+    const [a, b, c, d, e, f] = current.to_user;
+    const corners = [[box.x, box.y], [box.x + SIGNATURE_BOX.width, box.y + SIGNATURE_BOX.height]].map(([x, y]) => [a * x + c * y + e, b * x + d * y + f]);
+    const xs = corners.map((p) => p[0]);
+    const ys = corners.map((p) => p[1]);
+    const round = (v) => Math.round(v * 100) / 100;
+    return [round(Math.min(...xs)), round(Math.min(...ys)), round(Math.max(...xs) - Math.min(...xs)), round(Math.max(...ys) - Math.min(...ys))];
+  };
+  const reason = el('input', { id: 'ly-do-ky', type: 'text', value: 'Phê duyệt kết quả giải quyết thủ tục hành chính', autocomplete: 'off' });
+  const where = el('input', { id: 'noi-ky', type: 'text', autocomplete: 'off' });
+  const certificate = el('input', { id: 'chung-thu', class: 'file-input', type: 'file', accept: '.cer,.crt,.pem,.der' });
+  const key = el('input', { id: 'khoa-ky', class: 'file-input', type: 'file', accept: '.p8,.pem,.key,.der' });
+  const chosen = (input) => {
+    const said = el('p', { class: 'file-name', text: 'Chưa chọn tệp.' });
+    input.addEventListener('change', () => {
+      said.textContent = input.files[0] ? `Tệp đã chọn: ${input.files[0].name}` : 'Chưa chọn tệp.';
+    });
+    return said;
+  };
+  const placement = () => {
+    const body = { page: current.number, rect: rect(), reason: reason.value.trim() || undefined, location: where.value.trim() || undefined };
+    return body;
+  };
+  const signed = async (what) => {
+    done.textContent = what;
+    await route();
+  };
+  const serverSign = el('button', {
+    type: 'button',
+    id: 'ky-khoa-he-thong',
+    text: 'Ký bằng khóa do hệ thống giữ',
+    onclick: async () => {
+      status.textContent = '';
+      done.textContent = 'Đang ký…';
+      try {
+        await api(`/results/${encodeURIComponent(r.id)}/sign`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(placement()) });
+        await signed('Đã ký.');
+      } catch (error) {
+        done.textContent = '';
+        status.textContent = signingError(error);
+      }
+    },
+  });
+  const tokenSign = el('button', {
+    type: 'button',
+    id: 'ky-thiet-bi',
+    text: 'Ký bằng khóa của tôi',
+    onclick: async () => {
+      status.textContent = '';
+      if (!certificate.files[0] || !key.files[0]) {
+        status.textContent = 'Vui lòng chọn tệp chứng thư số và tệp khóa ký.';
+        return;
+      }
+      done.textContent = 'Đang ký…';
+      try {
+        const cert = derOf(await certificate.files[0].arrayBuffer(), 'CERTIFICATE');
+        const p = placement();
+        const query = new URLSearchParams({ certificate: base64url(cert), page: String(p.page), rect: p.rect.join(',') });
+        if (p.reason) query.set('reason', p.reason);
+        if (p.location) query.set('location', p.location);
+        const prepared = await api(`/results/${encodeURIComponent(r.id)}/signing-digest?${query}`);
+        const signature = await signInBrowser(await key.files[0].arrayBuffer(), prepared.algorithm, bytesOf(prepared.signed_attributes));
+        await api(`/results/${encodeURIComponent(r.id)}/signature`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ session: prepared.session, signature: base64(signature) }),
+        });
+        await signed('Đã ký.');
+      } catch (error) {
+        done.textContent = '';
+        status.textContent = error.code || error.status
+          ? signingError(error)
+          : 'Không ký được: tệp chứng thư số hoặc tệp khóa không đọc được, hoặc khóa không hợp với chứng thư số.';
+      }
+    },
+  });
+  const form = el('section', { class: 'card signing', 'aria-labelledby': 'ky-so-tieu-de' },
+    el('h2', { id: 'ky-so-tieu-de', text: 'Đặt chữ ký và ký số' }),
+    el('div', { class: 'sign-grid' },
+      el('div', {}, ...pageChoice, sheet, position),
+      el('div', {},
+        el('label', { for: 'ly-do-ky', text: 'Lý do ký' }), reason,
+        el('label', { for: 'noi-ky', text: 'Nơi ký (không bắt buộc)' }), where,
+        el('h3', { text: 'Khóa do hệ thống giữ' }),
+        el('p', { class: 'hint', text: 'Dùng khi cơ quan đã giao khóa ký của bạn cho hệ thống quản lý.' }),
+        serverSign,
+        el('h3', { text: 'Khóa của riêng bạn' }),
+        el('p', { class: 'hint', text: 'Trình duyệt tự ký; khóa bí mật không rời khỏi máy của bạn, hệ thống chỉ nhận chữ ký.' }),
+        el('div', { class: 'upload' }, certificate, el('label', { for: 'chung-thu', class: 'file-button', text: 'Chọn tệp chứng thư số' }), chosen(certificate)),
+        el('div', { class: 'upload' }, key, el('label', { for: 'khoa-ky', class: 'file-button', text: 'Chọn tệp khóa ký' }), chosen(key)),
+        tokenSign,
+      ),
+    ),
+  );
+  await load();
+  return form;
+}
+
+// Page `number` of the result's current version, drawn by the service for `width` CSS pixels,
+// into `image`; false when it cannot be drawn.
+async function drawPage(r, number, width, image) {
+  const pixels = Math.min(1600, Math.round(width * (window.devicePixelRatio || 1)));
+  const response = await fetch(`/api/v1/results/${encodeURIComponent(r.id)}/pages/${number}/preview?width=${pixels}`, {
+    headers: { authorization: `Bearer ${session.token}` },
+  });
+  if (!response.ok) return false;
+  if (image.src) URL.revokeObjectURL(image.src);
+  image.src = URL.createObjectURL(await response.blob());
+  image.alt = `Trang ${number} của kết quả`;
+  image.dataset.loaded = 'true';
+  return true;
+}
+
+// The DER inside a PEM file of `label`, or the file itself when it is DER already.
+function derOf(buffer, label) {
+  const bytes = new Uint8Array(buffer);
+  if (bytes[0] === 0x30) return bytes;
+  const text = new TextDecoder().decode(bytes);
+  const match = text.match(new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`));
+  if (!match) throw new Error('khóa');
+  return bytesOf(match[1].replace(/\s+/g, ''));
+}
+
+function base64(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function base64url(bytes) {
+  return base64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// Signs the signed attributes with a PKCS#8 key imported for this one use (not extractable);
+// ECDSA gives r‖s, which the service takes as it is.
+async function signInBrowser(keyFile, algorithm, message) {
+  const der = derOf(keyFile, 'PRIVATE KEY');
+  const params = algorithm === 'ecdsa_p256_sha256'
+    ? [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }]
+    : [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }];
+  let privateKey;
+  try {
+    privateKey = await crypto.subtle.importKey('pkcs8', der, params[0], false, ['sign']);
+  } catch (_) {
+    throw new Error('khóa');
+  }
+  return new Uint8Array(await crypto.subtle.sign(params[1], privateKey, message));
+}
+
+// The issued result checked as anyone would check it: the public verification's report.
+async function verifyResult(r, area) {
+  area.replaceChildren(el('p', { text: 'Đang xác minh…' }));
+  try {
+    const response = await fetch(`/api/v1/results/${encodeURIComponent(r.id)}/content`, { headers: { authorization: `Bearer ${session.token}` } });
+    if (!response.ok) throw new Error(messageFor(response.status, null));
+    const pdf = await response.blob();
+    const checked = await fetch('/api/v1/public/verify', { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: pdf });
+    const body = await checked.json().catch(() => null);
+    if (!checked.ok) throw new Error(messageFor(checked.status, body));
+    area.replaceChildren(
+      el('p', { text: `Kết quả đã được lưu trữ và ghi vào sổ minh bạch với mã ${r.record}.` }),
+      ...report(`${r.number ? `số ${r.number}` : r.id}`, body),
+    );
+  } catch (error) {
+    area.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+  }
 }
 
 // ---- start

@@ -251,10 +251,42 @@ fn paths() -> Value {
                     dossier(),
                     query("type", string(), "document type; the procedure's result type by default"),
                     query("number", string(), "the document's number"),
+                    query("signers", string(), "the officials who sign it, in order: signer token labels separated by commas; none: any signer"),
                 ])
                 .body(bytes_body(&["application/pdf", "application/octet-stream"]))
                 .ok(201, "application/json", schema("Result"))
                 .errors(&[404, 411, 413, 422]),
+        ),
+        (
+            "/results",
+            "get",
+            Op::new("The drafts waiting for the caller's signature (named next, or naming nobody and unsigned), oldest first", "signer")
+                .params(vec![required_query("waiting", json!({"enum": ["me"]}), "me: waiting for the caller")])
+                .ok(200, "application/json", object(&["results"], json!({"results": {"type": "array", "items": schema("Result")}}))),
+        ),
+        (
+            "/results/{id}/pages",
+            "get",
+            Op::new("Each page of the result's current version as shown, in points, with the map to page coordinates", "signer, auditor, admin")
+                .params(vec![result_id()])
+                .ok(200, "application/json", object(&["pages"], json!({"pages": {"type": "array", "items": object(
+                    &["number", "width", "height", "to_user"],
+                    json!({"number": {"type": "integer"}, "width": {"type": "number"}, "height": {"type": "number"},
+                           "to_user": {"type": "array", "items": {"type": "number"}, "minItems": 6, "maxItems": 6}})
+                )}})))
+                .errors(&[404, 422, 500]),
+        ),
+        (
+            "/results/{id}/pages/{page}/preview",
+            "get",
+            Op::new("A page of the result's current version drawn as a PNG", "signer, auditor, admin")
+                .params(vec![
+                    result_id(),
+                    path("page", json!({"type": "integer", "minimum": 0, "maximum": 4294967295u32}), "page number, from 1"),
+                    query("width", json!({"type": "integer", "minimum": 0, "maximum": 4294967295u32}), "pixels, 100 to 1600; 800 by default"),
+                ])
+                .ok(200, "image/png", json!({"type": "string", "format": "binary"}))
+                .errors(&[404, 422, 500]),
         ),
         (
             "/results/{id}",
@@ -722,6 +754,7 @@ fn schemas() -> Value {
         "Result": object(&["id", "agency", "dossier", "doc_type", "digest", "size", "signatures", "status", "versions"], json!({
             "id": string(), "agency": string(), "dossier": string(), "doc_type": string(), "number": nullable("string"),
             "digest": string(), "size": {"type": "integer"}, "signatures": {"type": "integer"},
+            "signers": {"type": "array", "items": string()}, "next_signer": nullable("string"),
             "status": {"enum": ["draft", "issued"]}, "record": nullable("string"), "created_at": string(),
             "versions": {"type": "array", "items": object(&["seq", "digest", "event"], json!({
                 "seq": {"type": "integer"}, "digest": string(), "size": {"type": "integer"}, "event": string(),

@@ -31,6 +31,8 @@ fn render(r: &ResultDoc) -> Value {
         "digest": r.digest.prefixed(),
         "size": r.size,
         "signatures": r.signatures,
+        "signers": r.signers,
+        "next_signer": r.next_signer(),
         "status": r.status,
         "record": r.record,
         "created_at": vietnam_time(r.created_at_ms),
@@ -64,6 +66,8 @@ pub struct AttachQuery {
     doc_type: Option<String>,
     /// The document's number ("Số: …").
     number: Option<String>,
+    /// The officials who sign it, in order: signer token labels separated by commas.
+    signers: Option<String>,
 }
 
 /// `POST /dossiers/{code}/results?type=&number=` with the PDF as the body: 201.
@@ -79,8 +83,56 @@ pub async fn attach(
     let dossier = dossiers::load(&state, &who, &code).await?;
     let pdf = super::scans::read_body(body, &headers, state.max_upload_bytes).await?;
     let max_pages = state.media_limits.max_pages;
-    let result = state.signing().attach(who.actor(), &dossier, q.doc_type, q.number, pdf, max_pages).await?;
+    let signers: Vec<String> =
+        q.signers.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let result = state.signing().attach(who.actor(), &dossier, q.doc_type, q.number, signers, pdf, max_pages).await?;
     Ok((StatusCode::CREATED, Json(render(&result))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// `me`: the drafts waiting for the caller's signature.
+    waiting: String,
+}
+
+/// `GET /results?waiting=me`: the agency's draft results whose next signature is the
+/// caller's (named next in their order, or naming nobody and not signed yet), oldest first.
+pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Signer])?;
+    if q.waiting != "me" {
+        return Err(ApiError::bad_request("invalid_query", "waiting must be me"));
+    }
+    let results = state.signing().waiting(&who.agency, &who.label).await?;
+    Ok(Json(json!({ "results": results.iter().map(render).collect::<Vec<_>>() })))
+}
+
+/// `GET /results/{id}/pages`: each page of the current version as shown, in points, with the
+/// map to the page's coordinates a signature's `rect` is given in.
+pub async fn pages(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let result = load(&state, &who, &id, &[Role::Signer, Role::Auditor, Role::Admin]).await?;
+    let pages = state.signing().pages(&result, state.media_limits).await?;
+    Ok(Json(json!({ "pages": pages })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewQuery {
+    /// Pixels; 800 by default.
+    width: Option<u32>,
+}
+
+/// `GET /results/{id}/pages/{page}/preview?width=`: the page of the current version drawn
+/// as a PNG.
+pub async fn preview(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path((id, page)): Path<(String, u32)>,
+    Query(q): Query<PreviewQuery>,
+) -> Result<Response, ApiError> {
+    let result = load(&state, &who, &id, &[Role::Signer, Role::Auditor, Role::Admin]).await?;
+    let png = state.signing().preview(&result, page, q.width.unwrap_or(800), state.media_limits).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, no-cache")], png).into_response())
 }
 
 pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -155,7 +207,7 @@ pub async fn signing_digest(
         })
         .transpose()?;
     let placement = Placement { page: q.page, rect, reason: q.reason, location: q.location };
-    let prepared = state.signing().prepare(who.actor(), &result, certificate, placement).await?;
+    let prepared = state.signing().prepare(who.actor(), &who.label, &result, certificate, placement).await?;
     Ok(Json(json!({
         "session": prepared.session,
         "signed_attributes": B64.encode(&prepared.signed_attributes),
@@ -169,7 +221,7 @@ pub async fn signing_digest(
 #[serde(deny_unknown_fields)]
 pub struct SignatureBody {
     session: String,
-    /// The raw signature over the signed attributes, base64.
+    /// The raw signature over the signed attributes, base64 (ECDSA: DER or r‖s).
     signature: String,
 }
 
@@ -182,7 +234,7 @@ pub async fn signature(
 ) -> Result<Json<Value>, ApiError> {
     let result = load(&state, &who, &id, &[Role::Signer]).await?;
     let raw = decode_b64(&body.signature, "signature")?;
-    let result = state.signing().complete(who.actor(), &result, &body.session, &raw).await?;
+    let result = state.signing().complete(who.actor(), &who.label, &result, &body.session, &raw).await?;
     Ok(Json(render(&result)))
 }
 

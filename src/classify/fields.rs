@@ -93,6 +93,11 @@ fn id_digit_like(c: char) -> Option<char> {
     })
 }
 
+/// Marks OCR leaves around a number: leader dots, underscores, quotes.
+const AROUND: [char; 12] = ['.', '…', '_', '\'', '„', '"', '“', '”', '‹', '›', '«', '»'];
+/// `AROUND` and brackets, which only `id_digit_like` reads as 1s.
+const AROUND_STRICT: [char; 14] = ['.', '…', '_', '\'', '„', '"', '“', '”', '‹', '›', '«', '»', '[', ']'];
+
 /// A run of digits on a line, OCR look-alikes read as digits, with the bytes it covers.
 #[derive(Debug, Clone)]
 struct Group {
@@ -126,9 +131,11 @@ fn digit_groups(line: &str) -> Vec<Group> {
 fn digit_groups_with(line: &str, loose: bool) -> Vec<Group> {
     let like = if loose { id_digit_like } else { digit_like };
     let mut out = Vec::new();
+    // marks around a number; brackets too where they are not read as 1s
+    let around: &[char] = if loose { &AROUND } else { &AROUND_STRICT };
     for (range, token) in tokens(line) {
-        let lead = token.len() - token.trim_start_matches(['.', '…', '_', '\'']).len();
-        let core = token.trim_matches(['.', '…', '_', '\'']);
+        let lead = token.len() - token.trim_start_matches(around).len();
+        let core = token.trim_matches(around);
         if core.is_empty() {
             continue;
         }
@@ -827,6 +834,19 @@ mod tests {
         let f = extract("Ngày, tháng, năm sinh: 12/10/1989");
         assert!(!f.contains_key("owner_id"));
         assert_eq!(f["date_of_birth"].value, "1989-10-12");
+    }
+
+    #[test]
+    fn marks_around_an_id_are_not_part_of_it() {
+        // a bracket or a quote OCR put before the value, read as printed
+        for line in ["Số định danh cá nhân: [092308434275", "Số định danh cá nhân: „.031151241299", "Số CCCD: «001203012345»"] {
+            let f = extract(line);
+            assert!(f.get("owner_id").is_some_and(|id| id.confidence >= 0.95), "{line}: {f:?}");
+        }
+        assert_eq!(extract("Số định danh cá nhân: [092308434275")["owner_id"].value, "092308434275");
+        // a bracket inside the value, or closing it, is still read as a 1 when that makes a valid id
+        assert_eq!(extract("Số CCCD: 033190522[57")["owner_id"].value, "033190522157");
+        assert_eq!(extract("Số CCCD:. 00106674967]")["owner_id"].value, "001066749671");
     }
 
     #[test]

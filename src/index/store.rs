@@ -126,9 +126,16 @@ pub trait LifecycleStore: Send + Sync {
 /// Result documents, their signed versions and deferred-signing sessions.
 #[async_trait]
 pub trait ResultStore: Send + Sync {
-    /// Attaches a result document (version 1) to a dossier.
-    async fn create_result(&self, result: NewResult, audit: AuditEntry) -> Result<ResultDoc>;
+    /// Attaches a result document (version 1) to a dossier, any signer of the agency to sign it.
+    async fn create_result(&self, result: NewResult, audit: AuditEntry) -> Result<ResultDoc> {
+        self.create_result_signed_by(result, &[], audit).await
+    }
+    /// Attaches a result document (version 1) to a dossier, to be signed by the officials
+    /// `signers` (signer token labels) in that order; none: any signer of the agency.
+    async fn create_result_signed_by(&self, result: NewResult, signers: &[String], audit: AuditEntry) -> Result<ResultDoc>;
     async fn result(&self, id: &str) -> Result<Option<ResultDoc>>;
+    /// The agency's draft results, oldest first, at most `limit`.
+    async fn draft_results(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<ResultDoc>>;
     /// Adds a signed version if the result is still a draft at `version.base`, marking the
     /// deferred-signing session used in the same transaction.
     async fn add_result_version(&self, id: &str, version: NewVersion, audit: AuditEntry) -> Result<ResultDoc>;

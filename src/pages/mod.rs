@@ -4,9 +4,11 @@
 //! copy the service assembles shows exactly the pages the worker read.
 
 mod pdf;
+mod preview;
 mod text;
 
 pub use pdf::{Frame, TextLayer};
+pub use preview::{frames, preview};
 pub use text::ShownWord;
 
 use crate::intake::{MediaError, MediaLimits};

@@ -250,7 +250,7 @@ fn sole_jpeg<'a>(doc: &'a Document, id: lopdf::ObjectId, frame: &Frame, limits: 
     Some(SoleJpeg { data: &image.content, size: (w, h) })
 }
 
-fn frame(number: u32, page: &hayro::hayro_syntax::page::Page<'_>, doc: &Document, id: lopdf::ObjectId) -> Option<Frame> {
+pub(super) fn frame(number: u32, page: &hayro::hayro_syntax::page::Page<'_>, doc: &Document, id: lopdf::ObjectId) -> Option<Frame> {
     let visible = page.intersected_crop_box();
     let visible = [visible.x0 as f32, visible.y0 as f32, visible.x1 as f32, visible.y1 as f32];
     if !(visible[2] - visible[0] >= 1.0 && visible[3] - visible[1] >= 1.0) || visible.iter().any(|v| !v.is_finite()) {
@@ -339,7 +339,7 @@ impl TextLayer {
 
 /// The resolution of the page's largest image as if it covered the page; none for a page
 /// without images. Each image's declared size is held to the pixel limit.
-fn largest_image_dpi(
+pub(super) fn largest_image_dpi(
     doc: &Document,
     id: lopdf::ObjectId,
     frame: &Frame,
@@ -364,7 +364,7 @@ fn largest_image_dpi(
 /// decompression nor a JPEG's claimed size, decodes them: Flate data is inflated within
 /// bounds (a decompression bomb is refused here), sample data must be as long as its image
 /// and a JPEG as large as its dictionary says.
-fn guard_streams(doc: &Document, id: lopdf::ObjectId, number: u32, limits: MediaLimits) -> Result<(), PageError> {
+pub(super) fn guard_streams(doc: &Document, id: lopdf::ObjectId, number: u32, limits: MediaLimits) -> Result<(), PageError> {
     let mut streams: Vec<&lopdf::Stream> = Vec::new();
     if let Ok(contents) = doc.get_dictionary(id).and_then(|d| d.get(b"Contents")) {
         let refs: Vec<&Object> = match contents {
@@ -452,7 +452,7 @@ fn page_transform(page: &hayro::hayro_syntax::page::Page<'_>, width: u32, height
         * page.initial_transform(true).to_kurbo()
 }
 
-fn render<'a>(
+pub(super) fn render<'a>(
     page: &'a hayro::hayro_syntax::page::Page<'a>,
     cache: &RenderCache<'a>,
     settings: &InterpreterSettings,
@@ -485,7 +485,7 @@ fn render<'a>(
 
 /// The standard fonts a PDF may name without embedding, from the metric-compatible
 /// Liberation family when the system has it; text in other missing fonts is not drawn.
-fn interpreter_settings() -> InterpreterSettings {
+pub(super) fn interpreter_settings() -> InterpreterSettings {
     InterpreterSettings { font_resolver: Arc::new(resolve_font), ..Default::default() }
 }
 

@@ -4,12 +4,14 @@
 //! record through the registry.
 
 mod placement;
+mod preview;
 
 pub use placement::{Placement, Spec};
+pub use preview::{PageBox, MAX_PREVIEW_WIDTH, MIN_PREVIEW_WIDTH};
 
 use super::{Result, ServiceError};
 use crate::archive::Archive;
-use crate::domain::{random_hex, vietnam_offset, vietnam_today, Digest};
+use crate::domain::{random_hex, vietnam_offset, vietnam_today, AgencyCode, Digest};
 use crate::index::{
     Actor, AuditEntry, ComponentCheck, Dossier, Index, IndexError, NewRecord, NewResult, NewSession, NewVersion, Record, ResultDoc,
 };
@@ -22,6 +24,10 @@ use std::path::Path;
 
 /// How long the signed attributes of a deferred signature wait for the token.
 const SESSION_MINUTES: i64 = 15;
+/// Officials named to sign one result, at most.
+const MAX_SIGNERS: usize = 8;
+/// Drafts of an agency looked through for one official's list.
+const MAX_DRAFTS: u32 = 1000;
 
 fn invalid(code: &'static str, detail: impl Into<String>) -> ServiceError {
     ServiceError::Invalid { code, detail: detail.into() }
@@ -56,16 +62,28 @@ pub struct Signing<'a> {
 
 impl Signing<'_> {
     /// Attaches `pdf` (version 1) to `dossier`, as a result of its agency, of `doc_type` (the
-    /// procedure's result type by default).
+    /// procedure's result type by default), to be signed by `signers` in that order (signer
+    /// token labels; none: any signer of the agency).
+    #[allow(clippy::too_many_arguments)]
     pub async fn attach(
         &self,
         actor: Actor,
         dossier: &Dossier,
         doc_type: Option<String>,
         number: Option<String>,
+        signers: Vec<String>,
         pdf: Bytes,
         max_pages: u32,
     ) -> Result<ResultDoc> {
+        if signers.len() > MAX_SIGNERS || !signers.iter().all(|s| is_label(s)) {
+            return Err(invalid(
+                "invalid_signers",
+                format!("signers are 1 to {MAX_SIGNERS} signer token labels (letters, digits, '-' and '_', at most 64)"),
+            ));
+        }
+        if signers.iter().enumerate().any(|(i, s)| signers[..i].contains(s)) {
+            return Err(invalid("invalid_signers", "an official is named twice"));
+        }
         let doc_type = match doc_type {
             Some(t) => t,
             None => self
@@ -99,9 +117,9 @@ impl Signing<'_> {
             actor,
             action: "result.attach",
             target: String::new(),
-            detail: json!({"dossier": dossier.code, "doc_type": new.doc_type, "digest": new.digest.prefixed()}),
+            detail: json!({"dossier": dossier.code, "doc_type": new.doc_type, "digest": new.digest.prefixed(), "signers": signers}),
         };
-        Ok(self.index.create_result(new, audit).await?)
+        Ok(self.index.create_result_signed_by(new, &signers, audit).await?)
     }
 
     /// The current version's bytes, verified on read.
@@ -109,9 +127,16 @@ impl Signing<'_> {
         Ok(self.archive.get_blob(&result.digest).await?)
     }
 
+    /// The agency's draft results waiting for the official `label`'s signature, oldest first.
+    pub async fn waiting(&self, agency: &AgencyCode, label: &str) -> Result<Vec<ResultDoc>> {
+        let drafts = self.index.draft_results(agency, MAX_DRAFTS).await?;
+        Ok(drafts.into_iter().filter(|r| r.waits_for(label)).collect())
+    }
+
     /// Signs with the server-held key of the official `label` (PAdES B-B, visible).
     pub async fn sign(&self, actor: Actor, label: &str, result: &ResultDoc, placement: Placement) -> Result<ResultDoc> {
         draft(result)?;
+        turn(result, label)?;
         let (signer, image) = self.server_signer(label)?;
         let pdf = self.archive.get_blob(&result.digest).await?;
         let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
@@ -134,8 +159,16 @@ impl Signing<'_> {
 
     /// Prepares the signature field for the official's certificate (DER) and keeps a session
     /// the signature is posted to.
-    pub async fn prepare(&self, actor: Actor, result: &ResultDoc, certificate: Vec<u8>, placement: Placement) -> Result<Prepared> {
+    pub async fn prepare(
+        &self,
+        actor: Actor,
+        label: &str,
+        result: &ResultDoc,
+        certificate: Vec<u8>,
+        placement: Placement,
+    ) -> Result<Prepared> {
         draft(result)?;
+        turn(result, label)?;
         let algorithm = certificate_algorithm(&certificate)?;
         let pdf = self.archive.get_blob(&result.digest).await?;
         let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
@@ -159,9 +192,11 @@ impl Signing<'_> {
     }
 
     /// Completes a deferred signature with the token's raw `signature` over the session's
-    /// signed attributes.
-    pub async fn complete(&self, actor: Actor, result: &ResultDoc, session: &str, signature: &[u8]) -> Result<ResultDoc> {
+    /// signed attributes. An ECDSA signature may come as DER or as the 64 bytes r‖s that
+    /// WebCrypto and PKCS#11 tokens give.
+    pub async fn complete(&self, actor: Actor, label: &str, result: &ResultDoc, session: &str, signature: &[u8]) -> Result<ResultDoc> {
         draft(result)?;
+        turn(result, label)?;
         let not_found = || ServiceError::NotFound {
             code: "session_not_found",
             detail: format!("no signing session {session} for result {}", result.id),
@@ -185,6 +220,14 @@ impl Signing<'_> {
         }
         let spec: Spec = serde_json::from_value(session.spec.clone()).map_err(|e| internal("session spec", e))?;
         let algorithm = certificate_algorithm(&session.certificate)?;
+        let der;
+        let signature = match algorithm {
+            KeyAlgorithm::EcdsaP256Sha256 if signature.len() == 64 => {
+                der = sign::ecdsa_der(signature).map_err(|e| invalid("invalid_signature", e))?;
+                der.as_slice()
+            }
+            _ => signature,
+        };
         let pdf = self.archive.get_blob(&result.digest).await?;
         let pending = self.begin(pdf.to_vec(), &spec, session.certificate.clone(), algorithm).await?;
         if pending.signed_attributes() != session.signed_attributes.as_slice() {
@@ -205,6 +248,12 @@ impl Signing<'_> {
             return Err(ServiceError::Conflict {
                 code: "result_unsigned",
                 detail: "an official signs the result before it is issued".into(),
+            });
+        }
+        if !result.missing_signers().is_empty() {
+            return Err(ServiceError::Conflict {
+                code: "signatures_missing",
+                detail: format!("{} still to sign", result.missing_signers().join(", ")),
             });
         }
         let dossier = self
@@ -278,7 +327,7 @@ impl Signing<'_> {
 
     /// The official's server-held key, named by the signer token's label, and their image.
     fn server_signer(&self, label: &str) -> Result<(FileSigner, Option<Vec<u8>>)> {
-        let safe = !label.is_empty() && label.len() <= 64 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let safe = is_label(label);
         let key = self.officials_dir.join(format!("{label}.key"));
         let cert = self.officials_dir.join(format!("{label}.pem"));
         if !safe || !key.exists() || !cert.exists() {
@@ -358,6 +407,16 @@ fn issued(result: &ResultDoc) -> ServiceError {
 /// Only a draft is signed.
 fn draft(result: &ResultDoc) -> Result<()> {
     result.status.sign().map(|_| ()).map_err(|_| issued(result))
+}
+
+/// Officials named for a result sign in their order.
+fn turn(result: &ResultDoc, label: &str) -> Result<()> {
+    result.turn_of(label).map_err(|e| ServiceError::Conflict { code: e.code(), detail: e.to_string() })
+}
+
+/// A signer token's label as it names a key file and a turn: 1 to 64 letters, digits, `-`, `_`.
+fn is_label(label: &str) -> bool {
+    !label.is_empty() && label.len() <= 64 && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Parses the PDF off the async threads; the number of pages, or `pdf_unreadable`.

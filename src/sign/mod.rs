@@ -24,6 +24,12 @@ use crate::pdf::{self, Appearance, FieldSpec, PdfError};
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
 /// The subject of a certificate (DER) as text; empty when it does not parse.
+/// An ECDSA P-256 signature given as r‖s (64 bytes, as WebCrypto and PKCS#11 tokens give it)
+/// in the DER form CMS carries.
+pub fn ecdsa_der(raw: &[u8]) -> Result<Vec<u8>, String> {
+    pkcs11::ecdsa_der(raw)
+}
+
 pub fn certificate_subject(der: &[u8]) -> String {
     x509_parser::parse_x509_certificate(der).map(|(_, c)| c.subject().to_string()).unwrap_or_default()
 }

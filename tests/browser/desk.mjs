@@ -22,6 +22,10 @@ const sealedPdf = need('SOHOA_SEALED_PDF');
 const tamperedPdf = need('SOHOA_TAMPERED_PDF');
 const birthNotice = need('SOHOA_BIRTH_NOTICE');
 const applicationForm = need('SOHOA_APPLICATION_FORM');
+const officials = { vice: need('SOHOA_VICE_TOKEN'), chairman: need('SOHOA_CHAIRMAN_TOKEN') };
+const resultId = need('SOHOA_RESULT');
+const tokenCertificate = need('SOHOA_TOKEN_CERT');
+const tokenKey = need('SOHOA_TOKEN_KEY');
 mkdirSync(shots, { recursive: true });
 // Evaluated through the debugging protocol, which the page's Content-Security-Policy (kept
 // in force: the desk must work under it) does not apply to, unlike an injected script tag.
@@ -236,6 +240,95 @@ try {
   await page.goto(`${base}/#/tra-cuu`);
   await page.getByRole('alert').filter({ hasText: 'Vai trò của bạn không được mở trang này.' }).waitFor();
   check(true, 'a page outside the role is refused');
+  await page.getByRole('button', { name: 'Đăng xuất' }).click();
+
+  // The signing desk: the result waits for the vice-chairman, then the chairman. She drags the
+  // signature box with the pointer and signs with her own key in the browser (WebCrypto stands
+  // in for the USB token); he moves his box with the arrow keys, signs with the key the
+  // service holds and issues the result, which is then verified as anyone would verify it.
+  const signIn = async (token) => {
+    await page.getByLabel('Mã truy cập').fill(token);
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    await page.getByRole('heading', { name: 'Trang chủ' }).waitFor();
+  };
+  await signIn(officials.vice);
+  items = await menu();
+  check(items.includes('Kết quả chờ ký') && !items.includes('Tiếp nhận hồ sơ'), `the signer's menu: ${items.replace(/\s+/g, ' ')}`);
+  const signingStarted = Date.now();
+  await navigation.getByRole('link', { name: 'Kết quả chờ ký' }).click();
+  await page.locator('#cho-ky').waitFor();
+  let waitingRows = await page.locator('#cho-ky tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.result));
+  check(waitingRows.length === 1 && waitingRows[0] === resultId, `the vice-chairman's list holds the result named for her first: ${waitingRows.join(', ')}`);
+  await inspect(page, 'ky-so');
+  await page.locator(`#cho-ky tr[data-result="${resultId}"] a`).click();
+  await page.locator('.sheet-page[data-loaded]').waitFor();
+  const sigBox = page.locator('.sig-box');
+  const at = async () => sigBox.evaluate((b) => [Number(b.dataset.x), Number(b.dataset.y)]);
+  const [x0, y0] = await at();
+  check(x0 === 309 && y0 === 56, `the box starts where the service puts it by default (${x0}, ${y0})`);
+  const preview = await page.locator('.sheet-page').evaluate((img) => [img.naturalWidth, img.naturalHeight]);
+  check(preview[0] >= 520 && preview[1] > preview[0], `the page is drawn by the service (${preview.join('x')} px)`);
+  await sigBox.scrollIntoViewIfNeeded();
+  const start = await sigBox.boundingBox();
+  await page.mouse.move(start.x + start.width / 2, start.y + start.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(start.x + start.width / 2 - 200, start.y + start.height / 2 - 120, { steps: 8 });
+  await page.mouse.up();
+  const [x1, y1] = await at();
+  check(x1 < x0 - 200 && y1 > y0 + 120, `the box follows the pointer: (${x0}, ${y0}) to (${x1}, ${y1})`);
+  check((await page.locator('#vi-tri-chu-ky').innerText()).includes(`cách lề trái ${x1} điểm`), 'the position is told in words');
+  await inspect(page, 'ky-so-ket-qua');
+  await page.getByLabel('Chọn tệp chứng thư số').setInputFiles(tokenCertificate);
+  await page.getByLabel('Chọn tệp khóa ký').setInputFiles(tokenKey);
+  await page.getByRole('button', { name: 'Ký bằng khóa của tôi' }).click();
+  await page.locator('#cho-nguoi-khac').waitFor();
+  check((await page.locator('#so-chu-ky').innerText()) === '1', 'signed in the browser: one signature, and it now waits for the chairman');
+  check((await page.locator('#cho-nguoi-khac').innerText()).includes('chu-tich'), 'the next official is named');
+  await navigation.getByRole('link', { name: 'Kết quả chờ ký' }).click();
+  await page.locator('#khong-co-ket-qua').waitFor();
+  check(true, 'a result she has signed leaves her list');
+  await page.getByRole('button', { name: 'Đăng xuất' }).click();
+
+  await signIn(officials.chairman);
+  await navigation.getByRole('link', { name: 'Kết quả chờ ký' }).click();
+  await page.locator('#cho-ky').waitFor();
+  waitingRows = await page.locator('#cho-ky tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.result));
+  check(waitingRows.length === 2 && waitingRows.includes(resultId), `the chairman's list: his own result and the one signed before him (${waitingRows.length})`);
+  await page.locator(`#cho-ky tr[data-result="${resultId}"] a`).click();
+  await page.locator('.sheet-page[data-loaded]').waitFor();
+  await sigBox.focus();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Shift+ArrowUp');
+  for (let i = 0; i < 2; i++) await page.keyboard.press('ArrowLeft');
+  const [x2, y2] = await at();
+  check(x2 === x0 - 10 && y2 === y0 + 80, `the arrow keys move the box: (${x0}, ${y0}) to (${x2}, ${y2})`);
+  await page.getByRole('button', { name: 'Ký bằng khóa do hệ thống giữ' }).click();
+  await page.getByRole('button', { name: 'Ban hành kết quả' }).click();
+  await page.locator('#xac-minh-ket-qua .verdict').waitFor();
+  const issuedVerdict = await page.locator('#xac-minh-ket-qua .verdict').innerText();
+  check(issuedVerdict.includes('hợp lệ') && issuedVerdict.includes('2 chữ ký') && !issuedVerdict.includes('không hợp lệ'), `the issued result verifies: ${issuedVerdict}`);
+  const cards = await page.locator('#xac-minh-ket-qua section.card').allInnerTexts();
+  check(cards.length === 2 && cards[0].includes('Trần Thị Bình') && cards[1].includes('Nguyễn Văn An'), 'both officials are named, in the order they signed');
+  check((await page.locator('#tinh-trang-ket-qua').innerText()) === 'Đã ban hành', 'the result is issued');
+  await page.locator('#ban-da-ky[data-loaded]').waitFor();
+  // the signed page is drawn with both appearances: the ink under each placed box
+  const inked = await page.locator('#ban-da-ky').evaluate(async (img, boxes) => {
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    [canvas.width, canvas.height] = [img.naturalWidth, img.naturalHeight];
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const s = img.naturalWidth / 595;
+    const dark = (x, y) => {
+      const d = ctx.getImageData(Math.round(x * s), Math.round((842 - y - 90) * s), Math.round(230 * s), Math.round(90 * s)).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 384) n++;
+      return n;
+    };
+    return boxes.map(([x, y]) => dark(x, y));
+  }, [[x1, y1], [x2, y2], [40, 500]]);
+  check(inked[0] > 200 && inked[1] > 200 && inked[2] < 50, `both signatures show where they were placed, none elsewhere (dark pixels: ${inked.join(', ')})`);
+  console.log(`figure: signing desk, list opened to issued and verified (two officials, one deferred in the browser): ${((Date.now() - signingStarted) / 1000).toFixed(1)} s`);
+  await inspect(page, 'ky-so-da-ky');
   await page.getByRole('button', { name: 'Đăng xuất' }).click();
 
   // Public verification, signed out: a sealed PDF is valid, a changed one is not.

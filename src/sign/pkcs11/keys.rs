@@ -86,7 +86,7 @@ pub(super) fn ec_point(value: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// PKCS#11 ECDSA gives r‖s; CMS wants `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }`.
-pub(super) fn ecdsa_der(raw: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn ecdsa_der(raw: &[u8]) -> Result<Vec<u8>, String> {
     if raw.len() != 2 * P256_SCALAR {
         return Err(format!("an ECDSA P-256 signature has 64 bytes, the token gave {}", raw.len()));
     }

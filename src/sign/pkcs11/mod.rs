@@ -15,6 +15,7 @@ use cryptoki::object::{Attribute, AttributeType, CertificateType, KeyType, Objec
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
+pub(crate) use keys::ecdsa_der;
 use keys::{TokenKey, Verdict};
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};

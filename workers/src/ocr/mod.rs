@@ -21,6 +21,9 @@ use sohoa::pages::PageError;
 const MIN_WORD_CONF: f32 = 20.0;
 /// A page whose kept words average below this says it has no text.
 const MIN_PAGE_CONF: f32 = 40.0;
+/// Share of a page's letter-sized marks outside every word read above which the page is
+/// read again on a looser layout threshold.
+const UNREAD_LETTERS: f32 = 0.3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OcrError {
@@ -188,7 +191,30 @@ fn read_prepared(engine: &mut Engine, prepared: &mut prep::Prepared, dpi: u32) -
     leaders::clear(&mut prepared.image, &mut layout, dpi);
     let image = &prepared.image;
     let words = engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), dpi)?;
+    // thin, light strokes break apart under the layout's threshold and whole lines go unread:
+    // a page whose letters lie outside the words read is read again on a looser threshold
+    let loose = prep::loose_layout(image, dpi);
+    let unread = prep::unread_letters(&loose, dpi, &words);
+    if unread > UNREAD_LETTERS {
+        let again = engine.recognise(image.as_raw(), loose.as_raw(), image.width(), image.height(), dpi)?;
+        if reading_score(&again) > reading_score(&words) {
+            return Ok((again, loose));
+        }
+    }
     Ok((words, layout))
+}
+
+/// What a reading gives: letters of Vietnamese syllables and digits, each weighed by the
+/// confidence of its word.
+fn reading_score(words: &[Word]) -> f32 {
+    words
+        .iter()
+        .filter(|w| w.conf >= MIN_WORD_CONF)
+        .map(|w| {
+            let digits = w.text.chars().filter(char::is_ascii_digit).count();
+            (syllable::letters(&w.text).unwrap_or(0) + digits) as f32 * w.conf / 100.0
+        })
+        .sum()
 }
 
 /// The searchable PDF of `inputs` with the words of `pages`, assembled as the service
@@ -215,6 +241,7 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
     if let Some(dir) = std::env::var_os("SOHOA_OCR_DEBUG_DIR") {
         // what the engine saw, for tuning preprocessing on real scans
         let _ = prepared.image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
+        let _ = layout.save(std::path::Path::new(&dir).join(format!("page-{number}-layout.png")));
     }
     // an owner's id the page's reading did not give, read again alone
     let reread = reread::ids(engine, &prepared.image, &layout, dpi, &mut words)?;
@@ -231,7 +258,8 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         (w.x, w.y) = (w.x.min(up_w - 1), w.y.min(up_h - 1));
         (w.w, w.h) = (w.w.min(up_w - w.x), w.h.min(up_h - w.y));
     }
-    let words: Vec<Word> = words.into_iter().filter(|w| w.conf >= MIN_WORD_CONF).collect();
+    let vouched = reread::id_lines(&words);
+    let words: Vec<Word> = words.into_iter().filter(|w| w.conf >= MIN_WORD_CONF || vouched.contains(&w.line) && w.text.chars().filter(char::is_ascii_digit).count() >= 9).collect();
     let confidence = if words.is_empty() { 0.0 } else { words.iter().map(|w| w.conf).sum::<f32>() / words.len() as f32 };
     if words.len() >= 2 && confidence >= MIN_PAGE_CONF {
         text.confidence = confidence;

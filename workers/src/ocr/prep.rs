@@ -204,7 +204,35 @@ pub fn binarise(gray: &GrayImage, radius: u32) -> GrayImage {
 /// The binary page that Tesseract's layout analysis segments: Sauvola with Tesseract's own
 /// window (a third of an inch) and factor.
 pub fn layout(gray: &GrayImage, dpi: u32) -> GrayImage {
-    sauvola(gray, ((dpi as f32 * 0.33 / 2.0) as u32).max(3), 0.34)
+    sauvola(gray, window(dpi), 0.34)
+}
+
+/// A layout threshold that keeps thin, light strokes whole, and lets more specks through.
+pub fn loose_layout(gray: &GrayImage, dpi: u32) -> GrayImage {
+    sauvola(gray, window(dpi), 0.2)
+}
+
+/// Tesseract's own thresholding window: a third of an inch.
+fn window(dpi: u32) -> u32 {
+    ((dpi as f32 * 0.33 / 2.0) as u32).max(3)
+}
+
+/// The share of the letter-sized marks of `binary` (at `dpi`) whose centre lies in no
+/// word of `words`; 0 on a page without such marks.
+pub fn unread_letters(binary: &GrayImage, dpi: u32, words: &[super::Word]) -> f32 {
+    let mm = |v: f32| v / 25.4 * dpi as f32;
+    let letters: Vec<(u32, u32)> = super::leaders::specks(binary, mm(8.0) as u32)
+        .into_iter()
+        .filter(|s| (mm(1.2)..=mm(8.0)).contains(&((s.y1 - s.y0 + 1) as f32)))
+        .map(|s| ((s.x0 + s.x1) / 2, (s.y0 + s.y1) / 2))
+        .collect();
+    if letters.is_empty() {
+        return 0.0;
+    }
+    let read = words.iter().filter(|w| w.conf >= super::MIN_WORD_CONF);
+    let boxes: Vec<[u32; 4]> = read.map(|w| [w.x, w.y, w.x + w.w, w.y + w.h]).collect();
+    let outside = letters.iter().filter(|&&(x, y)| !boxes.iter().any(|b| (b[0]..=b[2]).contains(&x) && (b[1]..=b[3]).contains(&y))).count();
+    outside as f32 / letters.len() as f32
 }
 
 /// Sauvola thresholding (0 ink, 255 paper) over a (2r+1)² window, streamed with running

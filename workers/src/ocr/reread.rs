@@ -66,6 +66,19 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
     Ok(replaced)
 }
 
+/// The lines of `words` that give an owner's id as printed after its label. The engine is
+/// sometimes unsure of such a number, as of a speck; the id rules vouch for it.
+pub fn id_lines(words: &[Word]) -> Vec<u32> {
+    let mut lines = Vec::new();
+    for run in words.chunk_by(|a, b| a.line == b.line) {
+        let text: Vec<&str> = run.iter().map(|w| w.text.as_str()).collect();
+        if sohoa::classify::id_on_line(&text.join(" ")).is_some_and(|(_, surely)| surely >= AS_PRINTED) {
+            lines.push(run[0].line);
+        }
+    }
+    lines
+}
+
 /// The words of the strip right of `label` (a line's first words) to the page's edge,
 /// read as one line, in the page's pixels; none when the strip is empty.
 fn read_after(
