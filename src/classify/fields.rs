@@ -839,7 +839,8 @@ mod tests {
     #[test]
     fn marks_around_an_id_are_not_part_of_it() {
         // a bracket or a quote OCR put before the value, read as printed
-        for line in ["Số định danh cá nhân: [092308434275", "Số định danh cá nhân: „.031151241299", "Số CCCD: «001203012345»"] {
+        for line in ["Số định danh cá nhân: [092308434275", "Số định danh cá nhân: „.031151241299", "Số CCCD: «001203012345»"]
+        {
             let f = extract(line);
             assert!(f.get("owner_id").is_some_and(|id| id.confidence >= 0.95), "{line}: {f:?}");
         }

@@ -45,32 +45,43 @@ impl PostgresIndex {
         let Some(r) = sqlx::query("SELECT * FROM results WHERE id = $1").bind(id).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
+        self.result_row(&r).await.map(Some)
+    }
+
+    async fn result_row(&self, r: &PgRow) -> Result<ResultDoc> {
+        let id: &str = r.get("id");
+        let signers: Option<&str> = r.get("signers");
+        let signers: Vec<String> = match signers {
+            Some(text) => serde_json::from_str(text).map_err(|e| corrupt("results", e))?,
+            None => Vec::new(),
+        };
         let versions = sqlx::query("SELECT * FROM result_versions WHERE result = $1 ORDER BY seq").bind(id).fetch_all(&self.pool).await?;
-        Ok(Some(ResultDoc {
+        Ok(ResultDoc {
             id: r.get("id"),
             agency: AgencyCode::parse(r.get::<&str, _>("agency")).map_err(|e| corrupt("results", e))?,
             dossier: DossierCode::parse(r.get::<&str, _>("dossier")).map_err(|e| corrupt("results", e))?,
             doc_type: r.get("doc_type"),
             number: r.get("number"),
-            digest: digest(&r, "results", "digest")?,
+            digest: digest(r, "results", "digest")?,
             size: r.get::<i64, _>("size") as u64,
             signatures: r.get::<i64, _>("signatures") as u32,
-            status: super::parse_state(&r, "results", ResultStatus::parse)?,
+            status: super::parse_state(r, "results", ResultStatus::parse)?,
             record: r.get("record"),
             created_at_ms: r.get("created_at"),
             versions: versions.iter().map(version_row).collect::<Result<_>>()?,
-        }))
+            signers,
+        })
     }
 }
 
 #[async_trait]
 impl ResultStore for PostgresIndex {
-    async fn create_result(&self, new: NewResult, entry: AuditEntry) -> Result<ResultDoc> {
+    async fn create_result_signed_by(&self, new: NewResult, signers: &[String], entry: AuditEntry) -> Result<ResultDoc> {
         let mut tx = self.write().await?;
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO results (id, agency, dossier, doc_type, number, digest, size, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO results (id, agency, dossier, doc_type, number, digest, size, status, signers, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&new.id)
         .bind(new.agency.as_str())
@@ -80,6 +91,7 @@ impl ResultStore for PostgresIndex {
         .bind(new.digest.as_str())
         .bind(new.size as i64)
         .bind(ResultStatus::INITIAL.as_str())
+        .bind((!signers.is_empty()).then(|| serde_json::Value::from(signers.to_vec()).to_string()))
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
@@ -198,5 +210,19 @@ impl ResultStore for PostgresIndex {
 
     async fn result(&self, id: &str) -> Result<Option<ResultDoc>> {
         self.load_result(id).await
+    }
+
+    async fn draft_results(&self, agency: &AgencyCode, limit: u32) -> Result<Vec<ResultDoc>> {
+        let rows = sqlx::query("SELECT * FROM results WHERE agency = $1 AND status = $2 ORDER BY created_at, id LIMIT $3")
+            .bind(agency.as_str())
+            .bind(ResultStatus::Draft.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.result_row(r).await?);
+        }
+        Ok(out)
     }
 }

@@ -259,7 +259,10 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         (w.w, w.h) = (w.w.min(up_w - w.x), w.h.min(up_h - w.y));
     }
     let vouched = reread::id_lines(&words);
-    let words: Vec<Word> = words.into_iter().filter(|w| w.conf >= MIN_WORD_CONF || vouched.contains(&w.line) && w.text.chars().filter(char::is_ascii_digit).count() >= 9).collect();
+    let words: Vec<Word> = words
+        .into_iter()
+        .filter(|w| w.conf >= MIN_WORD_CONF || vouched.contains(&w.line) && w.text.chars().filter(char::is_ascii_digit).count() >= 9)
+        .collect();
     let confidence = if words.is_empty() { 0.0 } else { words.iter().map(|w| w.conf).sum::<f32>() / words.len() as f32 };
     if words.len() >= 2 && confidence >= MIN_PAGE_CONF {
         text.confidence = confidence;
