@@ -37,9 +37,12 @@ run: build
 # with a real SQLite file, archive and worker binary) and end-to-end tests (tests/e2e.rs:
 # the built binaries as an operator runs them). The archive suite (tests/archive.rs) runs
 # against file:// and against the Garage that test-garage starts; Garage is stopped after.
+# The index suite (tests/index.rs) runs on SQLite and PostgreSQL; the API tests run a
+# second time with the app's index on PostgreSQL.
 test: deps test-deps lint test-garage test-postgres
 	$(CARGO) build --workspace --bins
 	source $(GARAGE_DIR)/env && source $(POSTGRES_DIR)/env && $(CARGO) test --workspace --no-fail-fast; status=$$?; \
+	  SOHOA_TEST_INDEX=postgres $(CARGO) test -p sohoa --test api || status=1; \
 	  scripts/garage-stop.sh --purge $(GARAGE_DIR); exit $$status
 
 # The fault trials at full size: 100 worker kills during OCR, 1,000 uploads with serve

@@ -108,6 +108,8 @@ impl Service {
     pub async fn build(config: &Config) -> anyhow::Result<Service> {
         let started = std::time::SystemTime::now();
         let state = build_state(config).await?;
+        // Jobs other replicas queue wake this one's idle workers and sealer too.
+        state.index.wake_on_queued(state.jobs_queued.clone()).await?;
         remove_leftovers(&state.archive, started).await;
         let listener = TcpListener::bind(&config.listen).await?;
         let addr = listener.local_addr()?;

@@ -1,4 +1,5 @@
-//! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary.
+//! API tests: the app on port 0, real SQLite and archive in a temp dir, real worker binary;
+//! with `SOHOA_TEST_INDEX=postgres`, the index on PostgreSQL instead (`make test` runs both).
 //! The transparency log's routes are in api/tlog.rs, agency isolation in api/isolation.rs,
 //! the chain of custody from scan to seal in api/custody.rs and hostile clients in
 //! api/hardening.rs, the scan quality gate in api/quality.rs and the operator's metrics in

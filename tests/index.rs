@@ -1,7 +1,8 @@
-//! Index conformance suite: every function here takes an `Arc<dyn Index>` and runs against
-//! each backend `index::open` knows: SQLite (a real file in a temp dir). PostgreSQL's schema
-//! is compared with SQLite's on the server `SOHOA_TEST_POSTGRES_URL` names (`make test`
-//! starts one); its backend joins `backends` when `index::open` takes `postgres://`.
+//! Index conformance suite: every test runs against each backend `index::open` knows:
+//! SQLite (a real file in a temp dir) and PostgreSQL (a database of its own on the server
+//! `SOHOA_TEST_POSTGRES_URL` names; `make test` starts one). Without that variable the
+//! PostgreSQL half is left out and each test says so on stderr. `SOHOA_TEST_ENGINES`
+//! (`sqlite`, `postgres`, or both comma-separated) runs the named engines only.
 
 use chrono::NaiveDate;
 use sohoa::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, Role, ScanEvent, ScanStatus};
@@ -21,10 +22,53 @@ mod postgres;
 
 const DAY: i64 = 86_400_000;
 
-async fn backends() -> Vec<(String, Arc<dyn Index>, Option<tempfile::TempDir>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("index.db").display());
-    vec![("sqlite".to_owned(), index::open(&url).await.unwrap(), Some(dir))]
+/// What keeps a test's database alive: SQLite's temp dir, PostgreSQL's scratch database.
+type Keep = Box<dyn std::any::Any + Send>;
+
+/// A database of each engine the run covers, empty, with what keeps it.
+async fn databases() -> Vec<(&'static str, String, Keep)> {
+    let wanted = std::env::var("SOHOA_TEST_ENGINES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let wants = |engine: &str| wanted.split(',').any(|w| w.trim() == engine);
+    let mut out = Vec::new();
+    if wants("sqlite") {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("index.db").display());
+        out.push(("sqlite", url, Box::new(dir) as Keep));
+    }
+    if wants("postgres") {
+        match postgres::server() {
+            Some(server) => {
+                let scratch = postgres::scratch_database(&server).await;
+                out.push(("postgres", scratch.url.clone(), Box::new(scratch) as Keep));
+            }
+            None if std::env::var("SOHOA_TEST_ENGINES").is_ok() => {
+                panic!("SOHOA_TEST_ENGINES asks for postgres but SOHOA_TEST_POSTGRES_URL is not set")
+            }
+            None => warn_sqlite_only(),
+        }
+    }
+    out
+}
+
+/// Says once per run, past the test harness's capture of `eprintln!`, that PostgreSQL was
+/// left out: a run without it must not look like a run on both engines.
+fn warn_sqlite_only() {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write;
+        let text = "\nWARNING: SOHOA_TEST_POSTGRES_URL is not set: tests/index.rs ran on SQLite only, NOT on PostgreSQL \
+                    (scripts/postgres-start.sh starts a server and prints the variable)\n";
+        std::io::stderr().write_all(text.as_bytes()).ok();
+    });
+}
+
+/// Each engine's index, opened on an empty database.
+async fn backends() -> Vec<(String, Arc<dyn Index>, Keep)> {
+    let mut out = Vec::new();
+    for (name, url, dir) in databases().await {
+        out.push((name.to_owned(), index::open(&url).await.unwrap(), dir));
+    }
+    out
 }
 
 fn agency(code: &str) -> AgencyCode {
@@ -455,28 +499,100 @@ async fn a_refused_record_among_many_at_once_leaves_the_others_stored() {
 }
 
 #[tokio::test]
-async fn sqlite_records_stored_before_the_log_existed_are_appended_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("index.db").display());
-    let index = index::open(&url).await.unwrap();
-    let (code, _) = dossier_with_scan(index.as_ref(), None).await;
-    for id in ["old1", "old2", "old3", "old4"] {
-        let record = new_record(id, &code, None, "001204012345", (None, None));
-        index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap();
-    }
-    drop(index);
-    // the database as it was before the log: records without leaves, no tree
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("UPDATE records SET log_index = NULL").execute(&pool).await.unwrap();
-    sqlx::query("DELETE FROM tlog_nodes").execute(&pool).await.unwrap();
-    pool.close().await;
+async fn records_stored_before_the_log_existed_are_appended_on_open() {
+    for (name, url, _dir) in databases().await {
+        let index = index::open(&url).await.unwrap();
+        let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+        for id in ["old1", "old2", "old3", "old4"] {
+            let record = new_record(id, &code, None, "001204012345", (None, None));
+            index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap();
+        }
+        drop(index);
+        // the database as it was before the log: records without leaves, no tree
+        let forget = ["UPDATE records SET log_index = NULL", "DELETE FROM tlog_nodes"];
+        if name == "sqlite" {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            for sql in forget {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            for sql in forget {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
 
-    let index = index::open(&url).await.unwrap();
-    let mut records = Vec::new();
-    for id in ["old1", "old2", "old3", "old4"] {
-        records.push(index.record(id).await.unwrap().unwrap());
+        let index = index::open(&url).await.unwrap();
+        let mut records = Vec::new();
+        for id in ["old1", "old2", "old3", "old4"] {
+            records.push(index.record(id).await.unwrap().unwrap());
+        }
+        assert_tree_matches(name, index.as_ref(), records).await;
     }
-    assert_tree_matches("sqlite", index.as_ref(), records).await;
+}
+
+/// Two processes on one database (two replicas behind a load balancer), each with its own
+/// connections: their workers, claiming at once, never get the same job, and every job is
+/// handed out.
+#[tokio::test]
+async fn two_replicas_claiming_at_once_never_get_the_same_job() {
+    for (name, url, _dir) in databases().await {
+        let replicas = [index::open(&url).await.unwrap(), index::open(&url).await.unwrap()];
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let mut queued = BTreeSet::new();
+        for i in 0..40 {
+            let index = &replicas[i % 2];
+            let code = index.create_dossier(new_dossier("000.00.31.H29", day), audit("dossier.create", "d")).await.unwrap();
+            let scan = new_scan(&code, format!("page {i}").as_bytes(), None);
+            queued.insert(index.create_scan(scan, JobKind::Ocr, policy(3), audit("scan.create", "s")).await.unwrap().job);
+        }
+        let workers = (0..8).map(|w| {
+            let index = replicas[w % 2].clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                let lease = format!("replica-{}-worker-{w}", w % 2);
+                while let Some(job) = jobs::claim(index.as_ref(), &[JobKind::Ocr], None, &lease, 60_000, now_ms()).await.unwrap() {
+                    assert_eq!(job.lease.as_deref(), Some(lease.as_str()));
+                    got.push(job.id);
+                }
+                got
+            })
+        });
+        let mut claimed = Vec::new();
+        for worker in futures::future::join_all(workers).await {
+            claimed.extend(worker.unwrap());
+        }
+        let distinct: BTreeSet<i64> = claimed.iter().copied().collect();
+        assert_eq!(distinct.len(), claimed.len(), "{name}: a job was handed to two workers: {claimed:?}");
+        assert_eq!(distinct, queued, "{name}: every job is claimed once");
+        let running = replicas[0].jobs_in_state(JobState::Running, None, 100).await.unwrap();
+        assert!(running.iter().all(|j| j.attempts == 1), "{name}: no job was claimed twice");
+        assert_eq!(running.len(), 40, "{name}");
+    }
+}
+
+/// Two processes storing records at once into one log: the leaves have no gap and no
+/// duplicate, each record's leaf is its manifest's, and both processes see the same tree.
+#[tokio::test]
+async fn two_replicas_appending_at_once_keep_one_gap_free_log() {
+    for (name, url, _dir) in databases().await {
+        let replicas = [index::open(&url).await.unwrap(), index::open(&url).await.unwrap()];
+        let (code, _) = dossier_with_scan(replicas[0].as_ref(), None).await;
+        let creations = (0..120).map(|i| {
+            let (index, code) = (replicas[i % 2].clone(), code.clone());
+            async move {
+                let record = new_record(&format!("p{}-{i}", i % 2), &code, None, "001204012345", (None, None));
+                index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap()
+            }
+        });
+        let records = futures::future::join_all(creations).await;
+        let from_both = records.iter().map(|r| r.id.split('-').next().unwrap()).collect::<BTreeSet<_>>();
+        assert_eq!(from_both.len(), 2, "{name}");
+        assert_tree_matches(name, replicas[0].as_ref(), records.clone()).await;
+        assert_tree_matches(name, replicas[1].as_ref(), records).await;
+    }
 }
 
 /// A column as both engines can describe it: table, name, type class, and whether it may be
@@ -563,7 +679,8 @@ async fn both_engines_have_the_same_tables_columns_and_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite_url = format!("sqlite://{}", dir.path().join("index.db").display());
     index::open(&sqlite_url).await.unwrap();
-    let pool = index::postgres::connect(&postgres::scratch_database(&server).await).await.unwrap();
+    let scratch = postgres::scratch_database(&server).await;
+    let pool = index::postgres::connect(&scratch.url).await.unwrap();
     let (lite_columns, lite_indexes) = sqlite_schema(&sqlite_url).await;
     let (pg_columns, pg_indexes) = postgres_schema(&pool).await;
     assert!(lite_columns.len() > 100, "the SQLite schema is read: {} columns", lite_columns.len());
@@ -642,5 +759,50 @@ async fn the_indicator_facts_are_the_dossiers_received_or_resolved_in_the_month(
         // 2.1 and 4.1 over the one resolved; 4.2 and 4.3 over the one received (the other
         // was received last month)
         assert_eq!(got, [("2.1", 1, 1), ("4.1", 1, 1), ("4.2", 0, 1), ("4.3", 1, 1)], "{name}");
+    }
+}
+
+/// Uploads to a component while records for it are stored: each takes the component and
+/// the dossier (an upload names the dossier by foreign key, a record settles its status),
+/// and neither may wait on the other in a circle.
+#[tokio::test]
+async fn uploads_and_records_for_one_component_at_once_all_succeed() {
+    for (name, index, _dir) in backends().await {
+        let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+        let tasks = (0..60).map(|i| {
+            let (index, code) = (index.clone(), code.clone());
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    let scan = new_scan(&code, format!("page {i}").as_bytes(), None);
+                    index.create_scan(scan, JobKind::Ocr, policy(3), audit("scan.create", "s")).await.map(|_| ())
+                } else {
+                    let record = new_record(&format!("c{i}"), &code, None, "001204012345", (None, None));
+                    index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.map(|_| ())
+                }
+            })
+        });
+        for answer in futures::future::join_all(tasks).await {
+            answer.unwrap().unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        assert_eq!(index.dossier(&code).await.unwrap().unwrap().scans.len(), 31, "{name}");
+    }
+}
+
+/// A job one replica queues wakes the idle workers waiting on another at once, rather than
+/// at their next look (PostgreSQL's NOTIFY; SQLite's one process signals its own).
+#[tokio::test]
+async fn a_job_queued_through_one_replica_wakes_the_other() {
+    for (name, url, _keep) in databases().await {
+        if name != "postgres" {
+            continue;
+        }
+        let (a, b) = (index::open(&url).await.unwrap(), index::open(&url).await.unwrap());
+        let queued = Arc::new(tokio::sync::Notify::new());
+        b.wake_on_queued(queued.clone()).await.unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let code = a.create_dossier(new_dossier("000.00.31.H29", day), audit("dossier.create", "d")).await.unwrap();
+        let woken = queued.notified();
+        a.create_scan(new_scan(&code, b"page", None), JobKind::Ocr, policy(3), audit("scan.create", "s")).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), woken).await.unwrap_or_else(|_| panic!("{name}: the other replica was not woken"));
     }
 }

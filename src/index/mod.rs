@@ -18,6 +18,7 @@ pub use crate::domain::record::{
     ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
 };
 pub use crate::domain::result::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
+pub use postgres::PostgresIndex;
 pub use sqlite::SqliteIndex;
 pub use store::{
     AuditStore, DossierStore, FixityStore, JobStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, StatsStore, TokenStore,
@@ -25,7 +26,7 @@ pub use store::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    #[error("unsupported index url {0:?}: use sqlite://PATH")]
+    #[error("unsupported index url {0:?}: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
     #[error("index database: {0}")]
     Database(sqlx::Error),
@@ -57,6 +58,8 @@ pub type Result<T, E = IndexError> = std::result::Result<T, E>;
 pub async fn open(url: &str) -> Result<Arc<dyn Index>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteIndex::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresIndex::open(url).await?))
     } else {
         Err(IndexError::UnsupportedUrl(url.to_owned()))
     }

@@ -62,6 +62,10 @@ pub trait JobStore: Send + Sync {
     async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>>;
     /// Jobs in `state` (of `agency` when given), oldest first.
     async fn jobs_in_state(&self, state: JobState, agency: Option<&AgencyCode>, limit: u32) -> Result<Vec<Job>>;
+    /// Wakes `queued`'s waiters whenever another process sharing this index queues a job,
+    /// for as long as someone else holds `queued`. A backend that one process owns has no
+    /// one else to hear from.
+    async fn wake_on_queued(&self, queued: Arc<tokio::sync::Notify>) -> Result<()>;
 }
 
 /// Records with their log leaves: stored, found, corrected, renewed, reused.

@@ -2,7 +2,7 @@
 //! searchable copy from the stored scan, refuses a report that does not fit the scan, and
 //! seals only what it assembled, with the dossier's own agency's seal.
 
-use crate::common::{assert_problem, page_text, png, sample_pdf, TestApp, AGENCY, SEALED_AGENCY};
+use crate::common::{assert_problem, page_text, png, sample_pdf, sql_execute, TestApp, AGENCY, SEALED_AGENCY};
 use serde_json::{json, Value};
 use sohoa::api::{issue_scoped_token, issue_token};
 use sohoa::domain::{AgencyCode, Role};
@@ -119,10 +119,7 @@ async fn sealed_record(app: &TestApp, scan: i64) -> sohoa::index::Record {
 }
 
 async fn sqlx_run(app: &TestApp, sql: &str) {
-    let url = format!("sqlite://{}", app.dir.path().join("data/sohoa.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query(sql).execute(&pool).await.unwrap();
-    pool.close().await;
+    sql_execute(&app.config.index_url, sql).await;
 }
 
 #[tokio::test]

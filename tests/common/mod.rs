@@ -1,7 +1,10 @@
 //! Test harness: the app on port 0 with a real SQLite file and `file://` archive in a temp
-//! dir, tokens for every role, and the real `sohoa-worker` binary when asked for.
+//! dir, tokens for every role, and the real `sohoa-worker` binary when asked for. With
+//! `SOHOA_TEST_INDEX=postgres` the app's index is a database of its own on the PostgreSQL
+//! server `SOHOA_TEST_POSTGRES_URL` names instead (`make test` runs the API tests both ways).
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod served;
 
 use image::{GrayImage, ImageFormat, Luma};
@@ -34,6 +37,8 @@ pub struct TestApp {
     pub other_scanner: String,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The index's PostgreSQL database, under `SOHOA_TEST_INDEX=postgres`; dropped last.
+    scratch: Option<postgres::Scratch>,
 }
 
 /// The `sohoa-worker` binary of this build, brought up to date once per test binary. The
@@ -88,6 +93,48 @@ pub fn demo_pki() -> &'static Path {
     .path()
 }
 
+/// A fresh PostgreSQL database for the app's index when `SOHOA_TEST_INDEX=postgres`; `None`
+/// (SQLite) when the variable is unset or `sqlite`.
+pub async fn postgres_index() -> Option<postgres::Scratch> {
+    match std::env::var("SOHOA_TEST_INDEX").as_deref() {
+        Err(_) | Ok("" | "sqlite") => None,
+        Ok("postgres") => {
+            let server = postgres::server().expect("SOHOA_TEST_INDEX=postgres needs SOHOA_TEST_POSTGRES_URL (scripts/postgres-start.sh)");
+            Some(postgres::scratch_database(&server).await)
+        }
+        Ok(other) => panic!("SOHOA_TEST_INDEX is sqlite or postgres, not {other:?}"),
+    }
+}
+
+/// Runs `sql` on the index database `index_url` names, bypassing the service: for tests
+/// that set up a state the API cannot reach.
+pub async fn sql_execute(index_url: &str, sql: &str) {
+    if index_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(index_url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(index_url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+/// The single integer `sql` selects from the index database `index_url` names.
+pub async fn sql_count(index_url: &str, sql: &str) -> i64 {
+    if index_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(index_url).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::PgPool::connect(index_url).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
 pub fn test_config(dir: &Path) -> Config {
     let pki = demo_pki();
     Config {
@@ -117,6 +164,10 @@ impl TestApp {
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(dir.path());
+        let scratch = postgres_index().await;
+        if let Some(scratch) = &scratch {
+            config.index_url = scratch.url.clone();
+        }
         adjust(&mut config);
         let service = Service::build(&config).await.expect("service builds");
         let base = format!("http://{}", service.addr);
@@ -133,7 +184,7 @@ impl TestApp {
         let server = tokio::spawn(service.run(async {
             let _ = stopped.await;
         }));
-        TestApp { base, dir, state, config, http: Client::new(), tokens, other_scanner, stop: Some(stop), server: Some(server) }
+        TestApp { base, dir, state, config, http: Client::new(), tokens, other_scanner, stop: Some(stop), server: Some(server), scratch }
     }
 
     pub fn token(&self, role: Role) -> &str {
@@ -206,14 +257,11 @@ impl TestApp {
 
     /// Rows in each table and files in the archive: what "nothing was written" compares.
     pub async fn footprint(&self) -> (Vec<(String, i64)>, usize) {
-        let url = format!("sqlite://{}", self.dir.path().join("data/sohoa.db").display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         let mut counts = Vec::new();
         for table in ["dossiers", "components", "scans", "jobs", "audit", "dossier_counters"] {
-            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&pool).await.unwrap();
+            let n = sql_count(&self.config.index_url, &format!("SELECT COUNT(*) FROM {table}")).await;
             counts.push((table.to_owned(), n));
         }
-        pool.close().await;
         (counts, count_files(&self.dir.path().join("data/archive")))
     }
 
