@@ -29,7 +29,7 @@ pub fn for_each_page(
     mut each: impl FnMut(Page) -> Result<(), OcrError>,
 ) -> Result<(), OcrError> {
     pages::for_each(bytes, limits, Want { pixels: true, original: false, text: Some(policy) }, |page| {
-        let gray = page.pixels.map(|p| p.into_luma8()).unwrap_or_default();
+        let gray = page.pixels.map(|p| super::seal::grey(p, page.dpi)).unwrap_or_default();
         each(Page { gray, width: page.width, height: page.height, dpi: page.dpi, own_text: page.kept_text, unread: page.unread })
     })
 }

@@ -7,6 +7,7 @@ mod leaders;
 mod orient;
 mod prep;
 mod reread;
+mod seal;
 mod syllable;
 
 pub use engine::{Engine, EngineError, EngineInfo, Word};
