@@ -269,7 +269,9 @@ async fn scheduled_renewal(state: Arc<AppState>, duty: Singleton, renewal: crate
         let (state, renewal) = (state.clone(), renewal.clone());
         Box::pin(async move {
             match crate::renewal::run(&state.index, &state.archive, &renewal, false).await {
-                Ok(report) => tracing::info!(checked = report.checked, renewed = report.renewed.len(), failed = report.failed.len(), "renewal pass"),
+                Ok(report) => {
+                    tracing::info!(checked = report.checked, renewed = report.renewed.len(), failed = report.failed.len(), "renewal pass")
+                }
                 Err(e) => tracing::error!(code = e.code(), error = %e, "scheduled renewal pass failed"),
             }
         })

@@ -80,13 +80,22 @@ fn dockerfile_env() -> BTreeMap<String, String> {
     let text = std::fs::read_to_string(repo().join("Dockerfile")).unwrap();
     let joined = text.replace("\\\n", " ");
     let line = joined.lines().find(|l| l.starts_with("ENV ")).expect("the Dockerfile sets ENV");
-    line["ENV ".len()..].split_whitespace().map(|kv| kv.split_once('=').expect("ENV KEY=VALUE")).map(|(k, v)| (k.into(), v.into())).collect()
+    line["ENV ".len()..]
+        .split_whitespace()
+        .map(|kv| kv.split_once('=').expect("ENV KEY=VALUE"))
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
 }
 
 /// The keys the README's settings table documents.
 fn documented_keys() -> Vec<String> {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    readme.lines().filter_map(|l| l.strip_prefix("| `")).flat_map(|l| l.split(" |").next().unwrap().split(", ")).map(|k| k.trim_matches('`').to_owned()).collect()
+    readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .flat_map(|l| l.split(" |").next().unwrap().split(", "))
+        .map(|k| k.trim_matches('`').to_owned())
+        .collect()
 }
 
 const SOHOA_SERVICES: [&str; 5] = ["init", "api-a", "api-b", "worker-a", "worker-b"];
@@ -104,7 +113,10 @@ fn compose_services_agree_with_one_another_and_the_dockerfile() {
             assert!(keys.contains(&setting), "{name}: {key} is no setting of the README's table");
         }
         let volumes: Vec<&str> = s["volumes"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        assert!(volumes.iter().any(|v| v.starts_with("sohoa:/var/lib/sohoa")), "{name} mounts the shared volume at the image's WORKDIR: {volumes:?}");
+        assert!(
+            volumes.iter().any(|v| v.starts_with("sohoa:/var/lib/sohoa")),
+            "{name} mounts the shared volume at the image's WORKDIR: {volumes:?}"
+        );
     }
     // Two replicas of one service: the same command and settings, different host ports.
     let (a, b) = (service(&compose, "api-a"), service(&compose, "api-b"));
@@ -144,7 +156,8 @@ fn free_port() -> u16 {
 }
 
 fn garage_binary() -> Option<PathBuf> {
-    let candidates = [std::env::var("GARAGE_BIN").ok().map(PathBuf::from), std::env::var("HOME").ok().map(|h| Path::new(&h).join(".cargo/bin/garage"))];
+    let candidates =
+        [std::env::var("GARAGE_BIN").ok().map(PathBuf::from), std::env::var("HOME").ok().map(|h| Path::new(&h).join(".cargo/bin/garage"))];
     let on_path = std::env::var("PATH").ok().and_then(|p| std::env::split_paths(&p).map(|d| d.join("garage")).find(|g| g.exists()));
     candidates.into_iter().flatten().chain(on_path).find(|p| p.exists())
 }
@@ -161,7 +174,14 @@ impl Drop for Proc {
 
 /// Runs a service's command as its container would: the image's environment under the
 /// service's, paths and service names mapped by `map`, in `cwd`.
-fn spawn(name: &'static str, args: &[String], env: &BTreeMap<String, String>, map: &dyn Fn(&str) -> String, cwd: &Path, log: &Path) -> Proc {
+fn spawn(
+    name: &'static str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+    map: &dyn Fn(&str) -> String,
+    cwd: &Path,
+    log: &Path,
+) -> Proc {
     let bin_dir = Path::new(SOHOA).parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let args: Vec<String> = args.iter().map(|a| map(a)).collect();
@@ -242,7 +262,9 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
     let replicas = [("api-a", port_a), ("api-b", port_b)];
     let _apis: Vec<Proc> = replicas
         .iter()
-        .map(|(name, port)| spawn(name, &command(service(&compose, name)), &env_of(name, Some(*port)), &map, &volume, &logs.join(format!("{name}.log"))))
+        .map(|(name, port)| {
+            spawn(name, &command(service(&compose, name)), &env_of(name, Some(*port)), &map, &volume, &logs.join(format!("{name}.log")))
+        })
         .collect();
     for (name, port) in replicas {
         wait_for(name, Duration::from_secs(30), || reqwest::blocking_get(&format!("http://127.0.0.1:{port}/healthz")).is_ok());
@@ -260,10 +282,16 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
     let mut codes = Vec::new();
     for (n, page) in [common::sample_scan(), common::png(300, 200)].into_iter().enumerate() {
         let body = json!({"procedure": "criminal-record-certificate", "applicant": {"kind": "citizen", "id": "079086000123", "name": format!("Lê Thị Hoa {n}")}});
-        let (status, dossier) = call("POST", &format!("{}/api/v1/dossiers", base(port_a)), &scanner, Some(("application/json", body.to_string().into_bytes())));
+        let (status, dossier) =
+            call("POST", &format!("{}/api/v1/dossiers", base(port_a)), &scanner, Some(("application/json", body.to_string().into_bytes())));
         assert_eq!(status, 201, "{dossier}");
         let code = dossier["code"].as_str().unwrap().to_owned();
-        let (status, accepted) = call("POST", &format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", base(port_a)), &scanner, Some(("image/png", page)));
+        let (status, accepted) = call(
+            "POST",
+            &format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", base(port_a)),
+            &scanner,
+            Some(("image/png", page)),
+        );
         assert_eq!(status, 202, "{accepted}");
         codes.push(code);
     }
@@ -279,12 +307,16 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
     // One of the two holds the fixity duty.
     let held = |port: u16| -> Option<String> {
         let url = format!("{}/metrics", base(port));
-        let text = reqwest::runtime().block_on(async { ::reqwest::Client::new().get(&url).bearer_auth(&operator).send().await.unwrap().text().await.unwrap() });
+        let text = reqwest::runtime()
+            .block_on(async { ::reqwest::Client::new().get(&url).bearer_auth(&operator).send().await.unwrap().text().await.unwrap() });
         text.lines().find_map(|l| l.strip_prefix("sohoa_duty_held{duty=\"fixity\"} ").map(str::to_owned))
     };
     wait_for("both replicas to ask for the fixity lease", Duration::from_secs(10), || held(port_a).is_some() && held(port_b).is_some());
     let mut said = [held(port_a).unwrap(), held(port_b).unwrap()];
     said.sort();
     assert_eq!(said, ["0", "1"], "exactly one replica holds the fixity duty");
-    report(&format!("compose.yaml run natively: garage, init, two replicas, two workers; 2 scans sealed in {:.1}s from start", began.elapsed().as_secs_f64()));
+    report(&format!(
+        "compose.yaml run natively: garage, init, two replicas, two workers; 2 scans sealed in {:.1}s from start",
+        began.elapsed().as_secs_f64()
+    ));
 }

@@ -74,9 +74,8 @@ impl Replica {
     /// What this replica's `/metrics` says of the fixity duty: 1 held, 0 not, None not yet asked.
     fn holds_fixity(&self, operator: &str) -> Option<f64> {
         let url = format!("{}/metrics", self.base);
-        let text = reqwest::runtime().block_on(async {
-            ::reqwest::Client::new().get(&url).bearer_auth(operator).send().await.unwrap().text().await.unwrap()
-        });
+        let text = reqwest::runtime()
+            .block_on(async { ::reqwest::Client::new().get(&url).bearer_auth(operator).send().await.unwrap().text().await.unwrap() });
         text.lines().find_map(|l| l.strip_prefix("sohoa_duty_held{duty=\"fixity\"} ")).map(|v| v.trim().parse().unwrap())
     }
 }
@@ -193,7 +192,8 @@ fn two_replicas_share_one_database_one_log_and_one_holder_of_each_duty() {
     for n in 0..uploads {
         let base = &replica(0, &replicas).base;
         let body = json!({"procedure": "criminal-record-certificate", "applicant": {"kind": "citizen", "id": "079086000123", "name": format!("Trần Văn Bình {n}")}});
-        let (status, dossier) = call("POST", &format!("{base}/api/v1/dossiers"), scanner, Some(("application/json", body.to_string().into_bytes())));
+        let (status, dossier) =
+            call("POST", &format!("{base}/api/v1/dossiers"), scanner, Some(("application/json", body.to_string().into_bytes())));
         assert_eq!(status, 201, "{dossier}");
         let code = dossier["code"].as_str().unwrap().to_owned();
         let url = format!("{base}/api/v1/dossiers/{code}/components/identity_card/scans");
@@ -236,7 +236,8 @@ fn two_replicas_share_one_database_one_log_and_one_holder_of_each_duty() {
         leaves.insert(seen[0]["log_index"].as_u64().unwrap());
     }
     assert_eq!(leaves, (0..uploads as u64).collect::<BTreeSet<_>>(), "one gap-free log");
-    let checkpoints = [verified_checkpoint(d, replica(0, &replicas), "a", consumer), verified_checkpoint(d, replica(1, &replicas), "b", consumer)];
+    let checkpoints =
+        [verified_checkpoint(d, replica(0, &replicas), "a", consumer), verified_checkpoint(d, replica(1, &replicas), "b", consumer)];
     assert_eq!(checkpoints[0], checkpoints[1], "both replicas serve the same tree");
     assert_eq!(checkpoints[0].lines().nth(1), Some(uploads.to_string().as_str()), "{}", checkpoints[0]);
 

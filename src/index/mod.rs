@@ -21,7 +21,8 @@ pub use crate::domain::result::{NewResult, NewSession, NewVersion, ResultDoc, Re
 pub use postgres::PostgresIndex;
 pub use sqlite::SqliteIndex;
 pub use store::{
-    AuditStore, DossierStore, FixityStore, JobStore, LeaseStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, StatsStore, TokenStore,
+    AuditStore, DossierStore, FixityStore, JobStore, LeaseStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, StatsStore,
+    TokenStore,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -72,7 +72,8 @@ impl Singleton {
             };
             if !was_held {
                 // Newly taken: the schedule goes on from the last pass any replica made.
-                let since = last_run().await.map_or(Duration::ZERO, |at_ms| Duration::from_millis(now_ms().saturating_sub(at_ms).max(0) as u64));
+                let since =
+                    last_run().await.map_or(Duration::ZERO, |at_ms| Duration::from_millis(now_ms().saturating_sub(at_ms).max(0) as u64));
                 next_due = Instant::now() + self.every.saturating_sub(since);
             }
             if Instant::now() >= next_due {

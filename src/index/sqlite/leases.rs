@@ -41,7 +41,10 @@ impl LeaseStore for SqliteIndex {
     }
 
     async fn lease(&self, name: &str) -> Result<Option<Lease>> {
-        let row = sqlx::query("SELECT name, holder, acquired_at, expires_at FROM leases WHERE name = ?1").bind(name).fetch_optional(&self.writer).await?;
+        let row = sqlx::query("SELECT name, holder, acquired_at, expires_at FROM leases WHERE name = ?1")
+            .bind(name)
+            .fetch_optional(&self.writer)
+            .await?;
         Ok(row.map(|r| Lease {
             name: r.get("name"),
             holder: r.get("holder"),
