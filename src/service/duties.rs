@@ -158,3 +158,122 @@ enum Held {
     Lost,
     Stopping,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    async fn sqlite() -> (Arc<dyn Index>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let index = crate::index::open(&format!("sqlite://{}", dir.path().join("index.db").display())).await.unwrap();
+        (index, dir)
+    }
+
+    fn duty(name: &'static str, index: &Arc<dyn Index>, holder: &str, every_ms: u64, lease_ms: u64) -> Singleton {
+        Singleton {
+            name,
+            every: Duration::from_millis(every_ms),
+            lease: Duration::from_millis(lease_ms),
+            holder: holder.into(),
+            index: index.clone(),
+        }
+    }
+
+    fn never_ran() -> impl FnMut() -> BoxFuture<'static, Option<i64>> + Send {
+        || Box::pin(async { None })
+    }
+
+    /// Counts each pass under the holder's name.
+    fn counting(who: &'static str, log: Arc<Mutex<Vec<&'static str>>>) -> impl FnMut() -> BoxFuture<'static, ()> + Send {
+        move || {
+            let log = log.clone();
+            Box::pin(async move { log.lock().unwrap().push(who) })
+        }
+    }
+
+    #[tokio::test]
+    async fn one_of_two_replicas_runs_the_duty_and_the_other_takes_over_when_it_stops() {
+        let (index, _dir) = sqlite().await;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (stop_a, stopping_a) = watch::channel(false);
+        let (stop_b, stopping_b) = watch::channel(false);
+        let a = tokio::spawn(duty("shared-duty", &index, "a", 50, 600).run(stopping_a, never_ran(), counting("a", log.clone())));
+        let b = tokio::spawn(duty("shared-duty", &index, "b", 50, 600).run(stopping_b, never_ran(), counting("b", log.clone())));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let first = log.lock().unwrap().clone();
+        let by: std::collections::BTreeSet<_> = first.iter().copied().collect();
+        assert_eq!(by.len(), 1, "one replica ran every pass: {first:?}");
+        assert!(first.len() >= 5, "passes every 50 ms: {first:?}");
+        let holder = first[0];
+        let holder_lease = index.lease("shared-duty").await.unwrap().unwrap();
+        assert_eq!(holder_lease.holder, holder);
+        // The holder stops and releases: the other takes over at its next ask, not at expiry.
+        let (stopped, other) = if holder == "a" { (stop_a, "b") } else { (stop_b, "a") };
+        stopped.send(true).unwrap();
+        let asked = Instant::now();
+        loop {
+            if index.lease("shared-duty").await.unwrap().is_some_and(|l| l.holder == other) {
+                break;
+            }
+            assert!(asked.elapsed() < Duration::from_millis(500), "the other replica did not take the released duty");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(log.lock().unwrap()[first.len()..].contains(&other), "the new holder runs the duty");
+        a.abort();
+        b.abort();
+    }
+
+    #[tokio::test]
+    async fn a_holder_that_loses_its_lease_abandons_the_pass_under_way() {
+        let (index, _dir) = sqlite().await;
+        let started = Arc::new(AtomicUsize::new(0));
+        let finished = Arc::new(AtomicBool::new(false));
+        let dropped = Arc::new(AtomicBool::new(false));
+        /// Marks the pass dropped, finished or not.
+        struct Guard(Arc<AtomicBool>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let (_stop, stopping) = watch::channel(false);
+        let pass = {
+            let (started, finished, dropped) = (started.clone(), finished.clone(), dropped.clone());
+            move || -> BoxFuture<'static, ()> {
+                let (started, finished, dropped) = (started.clone(), finished.clone(), dropped.clone());
+                Box::pin(async move {
+                    let _guard = Guard(dropped);
+                    started.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    finished.store(true, Ordering::SeqCst);
+                })
+            }
+        };
+        let running = tokio::spawn(duty("lost-duty", &index, "a", 10, 300).run(stopping, never_ran(), pass));
+        while started.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Another holder, whose clock is ahead, finds the lease expired and takes it.
+        assert!(index.acquire_lease("lost-duty", "b", now_ms() + 10_000, 60_000).await.unwrap());
+        // The pass is dropped at the next renewal (a third of the lease); the duty asks again and is refused.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(started.load(Ordering::SeqCst), 1, "no new pass while another holds the lease");
+        assert!(dropped.load(Ordering::SeqCst) && !finished.load(Ordering::SeqCst), "the pass was abandoned");
+        assert!(!running.is_finished(), "the duty keeps asking");
+        assert_eq!(crate::metrics::duties_held().iter().find(|(n, _)| *n == "lost-duty").map(|(_, h)| *h), Some(false));
+        assert_eq!(index.lease("lost-duty").await.unwrap().unwrap().holder, "b");
+        running.abort();
+    }
+
+    #[test]
+    fn the_default_holder_names_the_host_and_process() {
+        let holder = default_holder();
+        let parts: Vec<&str> = holder.split(':').collect();
+        assert_eq!(parts.len(), 3, "{holder}");
+        assert_eq!(parts[1], std::process::id().to_string());
+        assert_ne!(default_holder(), holder, "two names never match");
+    }
+}
