@@ -162,11 +162,19 @@ fn garage_binary() -> Option<PathBuf> {
     candidates.into_iter().flatten().chain(on_path).find(|p| p.exists())
 }
 
-/// A service run natively, killed when dropped.
+/// A service run natively, stopped as a container is when dropped: SIGTERM (which
+/// `garage-run.sh` passes on to its server), then SIGKILL after ten seconds.
 struct Proc(Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while self.0.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -209,6 +217,7 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
         return;
     };
     let compose = compose();
+    let worker_binary = common::worker_binary();
     let db = reqwest::runtime().block_on(scratch_database(&pg_server));
     let dir = tempfile::tempdir().unwrap();
     let (volume, logs) = (dir.path().join("sohoa"), dir.path().join("logs"));
@@ -232,7 +241,7 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
             .replace("/usr/local/bin/garage-run", &repo().join("deploy/garage-run.sh").display().to_string())
             .replace("/etc/garage.toml", &conf_file.display().to_string())
             .replace("/etc/sohoa/policies", &policies().display().to_string())
-            .replace("/usr/local/bin/sohoa-worker", &common::worker_binary().display().to_string())
+            .replace("/usr/local/bin/sohoa-worker", &worker_binary.display().to_string())
             .replace("http://garage:3900", &format!("http://127.0.0.1:{s3}"))
             .replace("http://api-a:8080", &format!("http://127.0.0.1:{port_a}"))
             .replace("http://api-b:8080", &format!("http://127.0.0.1:{port_b}"))

@@ -80,6 +80,16 @@ impl Replica {
     }
 }
 
+/// A process killed outright when dropped, a failing test's included.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 impl Drop for Replica {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -172,7 +182,7 @@ fn two_replicas_share_one_database_one_log_and_one_holder_of_each_duty() {
     // A worker on "another host": it knows replica B only.
     let token_file = d.join("worker.token");
     std::fs::write(&token_file, &tokens["worker"]).unwrap();
-    let mut worker = Command::new(common::worker_binary())
+    let worker = Command::new(common::worker_binary())
         .arg("--api")
         .arg(&replica(1, &replicas).base)
         .arg("--token-file")
@@ -184,6 +194,7 @@ fn two_replicas_share_one_database_one_log_and_one_holder_of_each_duty() {
         .stderr(std::fs::File::create(d.join("worker.log")).unwrap())
         .spawn()
         .unwrap();
+    let worker = Killed(worker);
 
     // Scans uploaded through replica A, one dossier each.
     let uploads = 4;
@@ -219,8 +230,7 @@ fn two_replicas_share_one_database_one_log_and_one_holder_of_each_duty() {
         records.push(record);
     }
     let pipeline = began.elapsed();
-    let _ = worker.kill();
-    let _ = worker.wait();
+    drop(worker);
 
     // Each record the same through both replicas, its leaf one of 0..n with no gap.
     let mut leaves = BTreeSet::new();
