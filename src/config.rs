@@ -58,6 +58,12 @@ pub struct Config {
     /// Pixels of all pages of one scan together.
     pub max_scan_pixels: u64,
     pub lease_seconds: u64,
+    /// The lease a replica holds on a singleton duty (the fixity schedule, signature
+    /// renewal), renewed every third of it: another replica takes a duty over within this
+    /// long of its holder's death.
+    pub duty_lease_seconds: u64,
+    /// This process's name as a duty's lease holder; by default `<host>:<pid>:<random>`.
+    pub replica_id: String,
     pub max_attempts: u32,
     pub retry_base_seconds: u64,
     pub s3_endpoint: Option<String>,
@@ -127,6 +133,8 @@ impl Default for Config {
             max_pdf_pages: 200,
             max_scan_pixels: 4_000_000_000,
             lease_seconds: 60,
+            duty_lease_seconds: 30,
+            replica_id: String::new(),
             max_attempts: 5,
             retry_base_seconds: 5,
             s3_endpoint: None,
@@ -247,7 +255,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 41] = [
+const KEYS: [&str; 43] = [
     "listen",
     "agency",
     "data_dir",
@@ -261,6 +269,8 @@ const KEYS: [&str; 41] = [
     "max_pdf_pages",
     "max_scan_pixels",
     "lease_seconds",
+    "duty_lease_seconds",
+    "replica_id",
     "max_attempts",
     "retry_base_seconds",
     "s3_endpoint",
@@ -362,6 +372,8 @@ impl Config {
             "max_pdf_pages" => self.max_pdf_pages = num(value)?,
             "max_scan_pixels" => self.max_scan_pixels = num(value)?,
             "lease_seconds" => self.lease_seconds = num(value)?,
+            "duty_lease_seconds" => self.duty_lease_seconds = num(value)?,
+            "replica_id" => self.replica_id = text(),
             "max_attempts" => self.max_attempts = num(value)?,
             "retry_base_seconds" => self.retry_base_seconds = num(value)?,
             "s3_endpoint" => self.s3_endpoint = opt(),

@@ -30,7 +30,7 @@ impl Kind {
 }
 
 /// Every metric the service exposes: name, type and help line.
-const FAMILIES: [(&str, Kind, &str); 12] = [
+const FAMILIES: [(&str, Kind, &str); 13] = [
     ("sohoa_http_requests_total", Kind::Counter, "HTTP requests answered, by route, method and status."),
     ("sohoa_http_request_duration_seconds", Kind::Histogram, "Time to answer an HTTP request, by route."),
     ("sohoa_job_duration_seconds", Kind::Histogram, "Time from a job's queueing to its end, by kind and outcome."),
@@ -43,6 +43,7 @@ const FAMILIES: [(&str, Kind, &str); 12] = [
     ("sohoa_fixity_objects", Kind::Gauge, "Objects of the last fixity pass, by outcome."),
     ("sohoa_fixity_last_run_timestamp_seconds", Kind::Gauge, "When the last fixity pass finished (Unix time)."),
     ("sohoa_up", Kind::Gauge, "1 while the service answers."),
+    ("sohoa_duty_held", Kind::Gauge, "1 while this replica holds the lease of a singleton duty, by duty."),
 ];
 
 type Labels = Vec<(&'static str, String)>;
@@ -95,6 +96,18 @@ pub fn observe(name: &'static str, labels: &[(&'static str, &str)], took: Durati
 pub fn job_ended(kind: &str, outcome: &str, queued_at_ms: i64) {
     let took = (chrono::Utc::now().timestamp_millis() - queued_at_ms).max(0) as u64;
     observe("sohoa_job_duration_seconds", &[("kind", kind), ("outcome", outcome)], Duration::from_millis(took));
+}
+
+static DUTIES: LazyLock<Mutex<BTreeMap<&'static str, bool>>> = LazyLock::new(|| Mutex::new(BTreeMap::new()));
+
+/// Whether this process holds the lease of the singleton duty `name` now.
+pub fn set_duty_held(name: &'static str, held: bool) {
+    DUTIES.lock().unwrap_or_else(|e| e.into_inner()).insert(name, held);
+}
+
+/// The singleton duties this process asks for, and whether it holds each.
+pub fn duties_held() -> Vec<(&'static str, bool)> {
+    DUTIES.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(n, h)| (*n, *h)).collect()
 }
 
 /// A value read when the metrics are scraped.

@@ -12,10 +12,12 @@ use crate::policy::{Agency, Catalog};
 use crate::queue::RetryPolicy;
 use crate::seal::{AgencySeal, Sealer, SealerContext};
 use crate::server::HttpLimits;
+use crate::service::duties::Singleton;
 use crate::sign::{FileSigner, Pkcs11Signer, Signer};
 use crate::supervise::Supervisor;
 use crate::tlog::SignerKey;
 use anyhow::Context as _;
+use futures::future::BoxFuture;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +37,9 @@ pub struct Service {
     sealer: Option<Sealer>,
     fixity: Option<Fixity>,
     renewal: Option<(Duration, crate::renewal::Renewal)>,
+    /// The lease on each singleton duty, and this process's name as its holder.
+    duty_lease: Duration,
+    holder: String,
 }
 
 /// The scheduled fixity pass: how often, and the replica to restore from.
@@ -139,17 +144,38 @@ impl Service {
             }
             _ => None,
         };
-        Ok(Service { addr, state, listener, http: HttpLimits::from_config(config), supervisor, worker_token, sealer, fixity, renewal })
+        let holder = if config.replica_id.is_empty() { crate::service::duties::default_holder() } else { config.replica_id.clone() };
+        let duty_lease = Duration::from_secs(config.duty_lease_seconds.max(1));
+        Ok(Service {
+            addr,
+            state,
+            listener,
+            http: HttpLimits::from_config(config),
+            supervisor,
+            worker_token,
+            sealer,
+            fixity,
+            renewal,
+            duty_lease,
+            holder,
+        })
     }
 
     /// Serves until `shutdown` resolves. Workers stop first (finishing their jobs while the
     /// API still answers), then waiting claims are released and the server drains.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.addr, "sohoa listening");
+        tracing::info!(addr = %self.addr, holder = %self.holder, "sohoa listening");
         let app = api::router(self.state.clone());
         let sealing = self.sealer.map(|s| tokio::spawn(s.run()));
-        let auditing = self.fixity.map(|f| tokio::spawn(scheduled_fixity(self.state.clone(), f)));
-        let renewing = self.renewal.map(|(every, r)| tokio::spawn(scheduled_renewal(self.state.clone(), every, r)));
+        let duty = |name: &'static str, every: Duration| Singleton {
+            name,
+            every,
+            lease: self.duty_lease,
+            holder: self.holder.clone(),
+            index: self.state.index.clone(),
+        };
+        let auditing = self.fixity.map(|f| tokio::spawn(scheduled_fixity(self.state.clone(), duty(FIXITY, f.every), f)));
+        let renewing = self.renewal.map(|(every, r)| tokio::spawn(scheduled_renewal(self.state.clone(), duty(RENEWAL, every), r)));
         let state = self.state.clone();
         let supervisor = self.supervisor;
         let drain = async move {
@@ -204,44 +230,53 @@ async fn remove_leftovers(archive: &Archive, started: std::time::SystemTime) {
     }
 }
 
-/// A fixity pass every `every`, the first one `every` after start; a pass under way when
-/// the service stops is abandoned (nothing is half-written: restores go through `tmp/`).
-async fn scheduled_fixity(state: Arc<AppState>, fixity: Fixity) {
-    let mut stopping = state.stopping.subscribe();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(fixity.every) => {}
-            _ = stopping.changed() => return,
-        }
-        let pass = crate::archive::audit(state.index.as_ref(), &state.archive, fixity.replica.as_ref());
-        tokio::select! {
-            result = pass => if let Err(e) = result {
+/// The lease of the scheduled fixity pass.
+pub const FIXITY: &str = "fixity";
+/// The lease of the scheduled signature renewal.
+pub const RENEWAL: &str = "renewal";
+
+/// A fixity pass every `every` on the replica that holds the fixity lease, `every` after the
+/// last pass any replica kept (or after the lease was taken, before the first); a pass under
+/// way when the service stops or the lease is lost is abandoned (nothing is half-written:
+/// restores go through `tmp/`).
+async fn scheduled_fixity(state: Arc<AppState>, duty: Singleton, fixity: Fixity) {
+    let stopping = state.stopping.subscribe();
+    let replica = Arc::new(fixity.replica);
+    let index = state.index.clone();
+    let last_run = move || -> BoxFuture<'static, Option<i64>> {
+        let index = index.clone();
+        Box::pin(async move { index.latest_fixity_run().await.ok().flatten().map(|run| run.started_at_ms) })
+    };
+    let pass = move || -> BoxFuture<'static, ()> {
+        let (state, replica) = (state.clone(), replica.clone());
+        Box::pin(async move {
+            if let Err(e) = crate::archive::audit(state.index.as_ref(), &state.archive, replica.as_ref().as_ref()).await {
                 tracing::error!(code = e.code(), error = %e, "scheduled fixity pass failed");
-            },
-            _ = stopping.changed() => return,
-        }
-    }
+            }
+        })
+    };
+    duty.run(stopping, last_run, pass).await;
 }
 
-/// Renews the records whose document time-stamps near expiry every `every`, the first pass
-/// one interval after start; a pass still running when the service stops is abandoned (each
-/// renewal is one transaction, written after its content is archived).
-async fn scheduled_renewal(state: Arc<AppState>, every: Duration, renewal: crate::renewal::Renewal) {
-    let mut stopping = state.stopping.subscribe();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stopping.changed() => return,
-        }
-        let pass = crate::renewal::run(&state.index, &state.archive, &renewal, false);
-        tokio::select! {
-            result = pass => match result {
-                Ok(report) => tracing::info!(checked = report.checked, renewed = report.renewed.len(), failed = report.failed.len(), "renewal pass"),
+/// Renews the records whose document time-stamps near expiry every `every` on the replica
+/// that holds the renewal lease, the first pass one interval after it took it; a pass still
+/// running when the service stops or the lease is lost is abandoned (each renewal is one
+/// transaction, written after its content is archived).
+async fn scheduled_renewal(state: Arc<AppState>, duty: Singleton, renewal: crate::renewal::Renewal) {
+    let stopping = state.stopping.subscribe();
+    let renewal = Arc::new(renewal);
+    let pass = move || -> BoxFuture<'static, ()> {
+        let (state, renewal) = (state.clone(), renewal.clone());
+        Box::pin(async move {
+            match crate::renewal::run(&state.index, &state.archive, &renewal, false).await {
+                Ok(report) => {
+                    tracing::info!(checked = report.checked, renewed = report.renewed.len(), failed = report.failed.len(), "renewal pass")
+                }
                 Err(e) => tracing::error!(code = e.code(), error = %e, "scheduled renewal pass failed"),
-            },
-            _ = stopping.changed() => return,
-        }
-    }
+            }
+        })
+    };
+    duty.run(stopping, || -> BoxFuture<'static, Option<i64>> { Box::pin(async { None }) }, pass).await;
 }
 
 /// The seal stage, with every seal the installation holds: the home agency's (`seal_key`) and

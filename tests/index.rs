@@ -806,3 +806,73 @@ async fn a_job_queued_through_one_replica_wakes_the_other() {
         tokio::time::timeout(Duration::from_secs(5), woken).await.unwrap_or_else(|_| panic!("{name}: the other replica was not woken"));
     }
 }
+
+/// Two replicas asking for one duty's lease at once: exactly one gets it, and the other
+/// keeps being refused while it holds it.
+#[tokio::test]
+async fn two_holders_racing_for_a_lease_one_gets_it() {
+    for (name, url, _keep) in databases().await {
+        let replicas = [index::open(&url).await.unwrap(), index::open(&url).await.unwrap()];
+        for round in 0..20 {
+            let lease = format!("duty-{round}");
+            let now = now_ms();
+            let asks = (0..6).map(|i| {
+                let (index, lease) = (replicas[i % 2].clone(), lease.clone());
+                async move { (i, index.acquire_lease(&lease, &format!("holder-{i}"), now, 30_000).await.unwrap()) }
+            });
+            let winners: Vec<usize> = futures::future::join_all(asks).await.into_iter().filter(|(_, got)| *got).map(|(i, _)| i).collect();
+            assert_eq!(winners.len(), 1, "{name}: round {round}: {winners:?}");
+            let stored = replicas[1].lease(&lease).await.unwrap().unwrap();
+            assert_eq!(stored.holder, format!("holder-{}", winners[0]), "{name}");
+            assert_eq!(stored.expires_at_ms, now + 30_000, "{name}");
+            let other = format!("holder-{}", (winners[0] + 1) % 6);
+            assert!(!replicas[0].acquire_lease(&lease, &other, now + 29_999, 30_000).await.unwrap(), "{name}: taken while held");
+        }
+    }
+}
+
+/// An expired lease is taken over by another holder; the old holder can then neither renew
+/// nor release it, and must ask again (refused while the new holder's lease runs).
+#[tokio::test]
+async fn an_expired_lease_is_taken_over_and_the_old_holder_is_refused() {
+    for (name, url, _keep) in databases().await {
+        let index = index::open(&url).await.unwrap();
+        let t = now_ms();
+        assert!(index.acquire_lease("fixity", "a", t, 1_000).await.unwrap(), "{name}");
+        assert!(!index.acquire_lease("fixity", "b", t + 999, 1_000).await.unwrap(), "{name}: not yet expired");
+        assert!(index.acquire_lease("fixity", "b", t + 1_000, 1_000).await.unwrap(), "{name}: expired, taken over");
+        let lease = index.lease("fixity").await.unwrap().unwrap();
+        assert_eq!((lease.holder.as_str(), lease.acquired_at_ms, lease.expires_at_ms), ("b", t + 1_000, t + 2_000), "{name}");
+        assert!(!index.renew_lease("fixity", "a", t + 1_001, 1_000).await.unwrap(), "{name}: the old holder cannot renew");
+        assert!(!index.release_lease("fixity", "a").await.unwrap(), "{name}: nor release");
+        assert!(!index.acquire_lease("fixity", "a", t + 1_500, 1_000).await.unwrap(), "{name}: nor take it back while held");
+        assert_eq!(index.lease("fixity").await.unwrap().unwrap().holder, "b", "{name}");
+        // Released, it is free at once.
+        assert!(index.release_lease("fixity", "b").await.unwrap(), "{name}");
+        assert!(index.lease("fixity").await.unwrap().is_none(), "{name}");
+        assert!(index.acquire_lease("fixity", "a", t + 1_600, 1_000).await.unwrap(), "{name}");
+        // Leases are by name: another duty is free.
+        assert!(index.acquire_lease("renewal", "b", t + 1_600, 1_000).await.unwrap(), "{name}");
+    }
+}
+
+/// Only the holder renews, and only before its lease expires; asking again while holding
+/// extends the lease and keeps when it was taken.
+#[tokio::test]
+async fn only_the_holder_renews_its_lease_before_it_expires() {
+    for (name, url, _keep) in databases().await {
+        let index = index::open(&url).await.unwrap();
+        let t = now_ms();
+        assert!(!index.renew_lease("fixity", "a", t, 1_000).await.unwrap(), "{name}: nothing to renew");
+        assert!(index.acquire_lease("fixity", "a", t, 1_000).await.unwrap(), "{name}");
+        assert!(!index.renew_lease("fixity", "b", t + 10, 1_000).await.unwrap(), "{name}: not the holder");
+        assert!(index.renew_lease("fixity", "a", t + 500, 1_000).await.unwrap(), "{name}");
+        assert_eq!(index.lease("fixity").await.unwrap().unwrap().expires_at_ms, t + 1_500, "{name}");
+        assert!(!index.acquire_lease("fixity", "b", t + 1_200, 1_000).await.unwrap(), "{name}: renewed, so not expired");
+        assert!(index.acquire_lease("fixity", "a", t + 1_400, 1_000).await.unwrap(), "{name}: the holder asking again");
+        let lease = index.lease("fixity").await.unwrap().unwrap();
+        assert_eq!((lease.acquired_at_ms, lease.expires_at_ms), (t, t + 2_400), "{name}: extended, taken at the first ask");
+        assert!(!index.renew_lease("fixity", "a", t + 2_400, 1_000).await.unwrap(), "{name}: expired, not renewed");
+        assert_eq!(index.lease("fixity").await.unwrap().unwrap().expires_at_ms, t + 2_400, "{name}: unchanged");
+    }
+}

@@ -28,6 +28,9 @@ pub async fn serve(State(state): State<Arc<AppState>>, who: Principal) -> Result
         let finished = run.finished_at_ms as f64 / 1000.0;
         gauges.push(Gauge { name: "sohoa_fixity_last_run_timestamp_seconds", labels: vec![], value: finished });
     }
+    for (duty, held) in metrics::duties_held() {
+        gauges.push(Gauge { name: "sohoa_duty_held", labels: vec![("duty", duty.to_owned())], value: if held { 1.0 } else { 0.0 } });
+    }
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics::render(&gauges)).into_response())
 }
 

@@ -21,7 +21,8 @@ pub use crate::domain::result::{NewResult, NewSession, NewVersion, ResultDoc, Re
 pub use postgres::PostgresIndex;
 pub use sqlite::SqliteIndex;
 pub use store::{
-    AuditStore, DossierStore, FixityStore, JobStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, StatsStore, TokenStore,
+    AuditStore, DossierStore, FixityStore, JobStore, LeaseStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, StatsStore,
+    TokenStore,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +158,15 @@ pub struct FixityRun {
     pub report: serde_json::Value,
 }
 
+/// A lease on a singleton duty as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lease {
+    pub name: String,
+    pub holder: String,
+    pub acquired_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
 /// What a step of a job does to the scan it processes, as a service decided it: the scan
 /// goes to `to` if it is in one of `from` (else the step is refused, `illegal_transition`),
 /// and its component to `component`.
@@ -229,6 +239,7 @@ pub trait Index:
     + ResultStore
     + LogStore
     + FixityStore
+    + LeaseStore
     + AuditStore
     + StatsStore
 {

@@ -12,6 +12,7 @@ mod audit_log;
 mod dossiers;
 mod fixity;
 mod jobs;
+mod leases;
 mod lifecycle;
 mod records;
 mod results;

@@ -7,6 +7,7 @@ mod audit_log;
 mod dossiers;
 mod fixity;
 mod jobs;
+mod leases;
 mod lifecycle;
 mod records;
 mod results;

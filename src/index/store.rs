@@ -167,6 +167,23 @@ pub trait FixityStore: Send + Sync {
     async fn latest_fixity_run(&self) -> Result<Option<FixityRun>>;
 }
 
+/// Leases on the singleton duties of a service run by several replicas: one holder at a time,
+/// until the lease expires. Times are the caller's clock (replicas keep theirs in step).
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Gives `name` to `holder` until `now_ms + ttl_ms` when it is free, expired, or already
+    /// `holder`'s (then it is extended); `false`, writing nothing, while another holds it.
+    async fn acquire_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool>;
+    /// Extends `holder`'s lease to `now_ms + ttl_ms`; `false`, writing nothing, when `holder`
+    /// does not hold it or it expired (a holder that lost it must acquire it again).
+    async fn renew_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool>;
+    /// Lets go of `holder`'s lease so that another may take it at once; `false` when `holder`
+    /// did not hold it.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool>;
+    /// The lease as stored, expired or not.
+    async fn lease(&self, name: &str) -> Result<Option<Lease>>;
+}
+
 /// The audit log; each entry is written by the change it describes.
 #[async_trait]
 pub trait AuditStore: Send + Sync {

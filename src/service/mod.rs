@@ -3,6 +3,7 @@
 //! ones, and hands the index the effects to persist in one transaction.
 
 pub mod desk;
+pub mod duties;
 pub mod jobs;
 pub mod signing;
 
