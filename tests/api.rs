@@ -17,6 +17,8 @@ mod hardening;
 mod isolation;
 #[path = "api/metrics.rs"]
 mod metrics;
+#[path = "api/operator.rs"]
+mod operator;
 #[path = "api/quality.rs"]
 mod quality;
 #[path = "api/signing_desk.rs"]

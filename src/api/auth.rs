@@ -81,7 +81,7 @@ impl Principal {
 }
 
 /// Makes a new random token secret.
-pub fn new_secret() -> String {
+pub(super) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     SystemRandom::new().fill(&mut bytes).expect("the system random generator works");
     format!("sohoa_{}", hex::encode(bytes))

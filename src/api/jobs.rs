@@ -69,6 +69,7 @@ pub async fn claim(
     if let Some(kind) = req.kinds.iter().find(|k| !k.for_workers()) {
         return Err(ApiError::unprocessable("invalid_request", format!("{} jobs are run by the service, not by workers", kind.as_str())));
     }
+    seen(&state, &who).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
     let lease_ms = state.retry.lease.as_millis() as i64;
     let mut stopping = state.stopping.subscribe();
@@ -92,6 +93,14 @@ pub async fn claim(
             _ = stopping.changed() => {}
         }
     }
+}
+
+/// A worker's last sign of life, for the operator's list of workers.
+async fn seen(state: &AppState, who: &Principal) -> Result<(), ApiError> {
+    if who.role == Role::Worker {
+        state.index.touch_token(who.token_id, now_ms()).await?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -167,6 +176,7 @@ pub async fn heartbeat(
     if !state.index.heartbeat(id, &body.lease, until).await? {
         return Err(lease_lost(id));
     }
+    seen(&state, &who).await?;
     Ok(Json(json!({ "lease_until_ms": until })))
 }
 

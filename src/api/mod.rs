@@ -17,6 +17,7 @@ mod reuse;
 mod scans;
 mod stats;
 mod tlog;
+mod tokens;
 mod verify;
 
 pub use auth::{issue_scoped_token, issue_token, Principal};
@@ -141,7 +142,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/public/verify", post(verify::public))
         .route("/me", get(auth::me))
         .route("/stats/766", get(stats::indicators_766))
-        .route("/audit", get(dossiers::audit))
+        .route("/audit", get(tokens::audit))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/workers", get(tokens::workers))
         .route("/openapi.json", get(openapi::serve))
         .route("/archive/fixity", get(archive::fixity))
         .fallback(not_found);

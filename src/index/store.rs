@@ -10,6 +10,24 @@ pub trait TokenStore: Send + Sync {
     async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, scope: &Scope, hash: &str) -> Result<i64>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>>;
     async fn revoke_token(&self, id: i64) -> Result<()>;
+    /// As [`create_token`](Self::create_token), with `audit` written in the same transaction
+    /// under the target `token:<id>`.
+    async fn create_token_audited(
+        &self,
+        role: Role,
+        agency: &AgencyCode,
+        label: &str,
+        scope: &Scope,
+        hash: &str,
+        audit: AuditEntry,
+    ) -> Result<i64>;
+    /// Tokens (of `agency` when given, of `role` when given), newest first.
+    async fn list_tokens(&self, agency: Option<&AgencyCode>, role: Option<Role>) -> Result<Vec<TokenListing>>;
+    /// Revokes `agency`'s token `id` with `audit`; `None` when the agency has no such token.
+    /// A token already revoked keeps its first revocation time and writes nothing.
+    async fn revoke_agency_token(&self, id: i64, agency: &AgencyCode, audit: AuditEntry) -> Result<Option<TokenListing>>;
+    /// Notes that token `id` was seen at `now_ms` (a worker claiming or renewing a lease).
+    async fn touch_token(&self, id: i64, now_ms: i64) -> Result<()>;
 }
 
 /// Dossiers with their checklists: allocation of codes, reading, status changes.
@@ -173,6 +191,8 @@ pub trait AuditStore: Send + Sync {
     /// Newest first; with `agency`, that agency's entries only (the service's own entries
     /// carry the agency of what they concern).
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Newest first, the entries `filter` selects.
+    async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
 }
 
 /// What the service indicators are computed from.
