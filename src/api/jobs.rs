@@ -301,6 +301,25 @@ pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
     Ok(Json(json!({ "jobs": jobs })))
 }
 
+/// `GET /jobs/depth`: how many jobs of each kind are queued, running and dead.
+pub async fn depth(State(state): State<Arc<AppState>>, who: Principal) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Admin, Role::Auditor, Role::Operator])?;
+    let mut kinds: Vec<(JobKind, Value)> = Vec::new();
+    for (kind, job_state, n) in state.index.job_counts(who.agency_scope()).await? {
+        let at = match kinds.iter().position(|(k, _)| *k == kind) {
+            Some(at) => at,
+            None => {
+                kinds.push((kind, json!({"kind": kind.as_str(), "queued": 0, "running": 0, "dead": 0})));
+                kinds.len() - 1
+            }
+        };
+        if matches!(job_state, JobState::Queued | JobState::Running | JobState::Dead) {
+            kinds[at].1[job_state.as_str()] = json!(n);
+        }
+    }
+    Ok(Json(json!({ "depth": kinds.into_iter().map(|(_, v)| v).collect::<Vec<_>>() })))
+}
+
 pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Admin, Role::Operator])?;
     let job = own_job(&state, &who, id).await?;

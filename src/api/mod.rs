@@ -60,6 +60,8 @@ pub struct AppState {
     pub log_signer: Option<LogSigner>,
     /// With a time-stamp authority, issued results are archived at PAdES B-LTA.
     pub tsa_url: Option<String>,
+    /// The desk's public address, without a trailing slash: issued results link to it.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -84,6 +86,7 @@ impl AppState {
             officials_dir: &self.officials_dir,
             officials_chain: self.officials_chain.as_deref(),
             tsa_url: self.tsa_url.as_deref(),
+            public_url: &self.public_url,
         }
     }
 }
@@ -119,6 +122,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/corrections", get(corrections::list))
         .route("/jobs", get(jobs::list))
         .route("/jobs/claim", post(jobs::claim))
+        .route("/jobs/depth", get(jobs::depth))
         .route("/jobs/{id}/input", get(jobs::input))
         .route("/jobs/{id}/heartbeat", post(jobs::heartbeat))
         .route("/jobs/{id}/output", post(jobs::output))

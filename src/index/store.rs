@@ -76,8 +76,8 @@ pub trait JobStore: Send + Sync {
     /// step expects.
     async fn step_job(&self, step: JobStep, audit: Option<AuditEntry>) -> Result<bool>;
     async fn job(&self, id: i64) -> Result<Option<Job>>;
-    /// Jobs by kind and state, over every agency: the queue's depth.
-    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>>;
+    /// Jobs by kind and state (of `agency` when given, else over every agency): the queue's depth.
+    async fn job_counts(&self, agency: Option<&AgencyCode>) -> Result<Vec<(JobKind, JobState, u64)>>;
     /// Jobs in `state` (of `agency` when given), oldest first.
     async fn jobs_in_state(&self, state: JobState, agency: Option<&AgencyCode>, limit: u32) -> Result<Vec<Job>>;
     /// Wakes `queued`'s waiters whenever another process sharing this index queues a job,

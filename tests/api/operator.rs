@@ -141,3 +141,27 @@ async fn the_audit_search_filters_by_action_actor_and_time() {
     assert_eq!(app.get_json(auditor, "/audit?from_ms=yesterday").await.0, 400);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_queue_depth_counts_the_agencys_jobs_by_kind() {
+    let app = TestApp::spawn().await;
+    let code = app.birth_dossier().await;
+    for _ in 0..2 {
+        let upload = app.upload(app.token(Role::Scanner), &code, "hospital_birth_notice", png(64, 64), None).await;
+        assert_eq!(upload.status(), 202);
+    }
+    let ocr = |body: &Value| body["depth"].as_array().unwrap().iter().find(|k| k["kind"] == "ocr").cloned();
+    let (status, depth) = app.get_json(app.token(Role::Auditor), "/jobs/depth").await;
+    assert_eq!(status, 200, "{depth}");
+    let row = ocr(&depth).expect("ocr jobs are counted");
+    assert_eq!((row["queued"].as_u64(), row["running"].as_u64(), row["dead"].as_u64()), (Some(2), Some(0), Some(0)), "{depth}");
+    // another agency's administrator counts its own jobs: none
+    let other = AgencyCode::parse(OTHER_AGENCY).unwrap();
+    let (_, theirs) = sohoa::api::issue_token(app.state.index.as_ref(), Role::Admin, &other, "").await.unwrap();
+    let (_, depth) = app.get_json(&theirs, "/jobs/depth").await;
+    assert!(ocr(&depth).is_none(), "{depth}");
+    let (_, depth) = app.get_json(app.token(Role::Operator), "/jobs/depth").await;
+    assert_eq!(ocr(&depth).unwrap()["queued"], 2);
+    assert_eq!(app.get_json(app.token(Role::Scanner), "/jobs/depth").await.0, 403);
+    app.stop().await;
+}
