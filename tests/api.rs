@@ -19,6 +19,8 @@ mod isolation;
 mod metrics;
 #[path = "api/operator.rs"]
 mod operator;
+#[path = "api/public.rs"]
+mod public;
 #[path = "api/quality.rs"]
 mod quality;
 #[path = "api/signing_desk.rs"]

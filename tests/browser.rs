@@ -131,6 +131,7 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
         "ky-so",
         "ky-so-ket-qua",
         "ky-so-da-ky",
+        "xac-minh-ma",
     ] {
         assert!(shots.join(format!("{shot}.png")).is_file(), "no screenshot {shot}.png");
     }

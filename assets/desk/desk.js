@@ -30,6 +30,7 @@ const PAGES = [
   { hash: '#/ma-truy-cap', title: 'Mã truy cập', roles: ['admin'], render: tokensPage },
   { hash: '#/nhat-ky', title: 'Nhật ký hệ thống', roles: ['admin', 'auditor', 'operator'], render: auditPage },
   { hash: '#/xac-minh', title: 'Xác minh văn bản điện tử', roles: null, render: verify },
+  { hash: '#/xac-minh/', prefix: true, title: 'Xác minh văn bản điện tử', roles: null, render: verifyLink, hidden: true },
   { hash: '#/dang-nhap', title: 'Đăng nhập', roles: null, render: signIn, hidden: true },
 ];
 
@@ -321,11 +322,53 @@ function verify(page) {
   );
 }
 
+// What the public may know of a record: who issued it, what, when, whether it stands.
+function publicRecord(r) {
+  const rows = [
+    ['Loại văn bản', r.doc_type_title || RECORD_KINDS[r.kind] || 'Văn bản khác'],
+    ['Cơ quan ban hành', r.agency_name ? `${r.agency_name} (${r.agency})` : r.agency],
+    ['Ngày ban hành', date(r.issue_date)],
+    ['Ngày lưu trữ', time(r.archived_at)],
+    ['Tình trạng', RECORD_STATUS[r.status] || 'Không rõ'],
+    ['Sổ minh bạch', r.in_log ? `Đã ghi, vị trí ${r.log_index} trong sổ` : 'Chưa ghi vào sổ'],
+  ];
+  return el('dl', {}, rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
+// Whether the file is, byte for byte, a record the service archived and logged.
+function inLog(records) {
+  const found = records && records.length ? records[records.length - 1] : null;
+  return el(
+    'section',
+    { class: 'card', id: 'trong-so', 'aria-labelledby': 'trong-so-tieu-de' },
+    el('h2', { id: 'trong-so-tieu-de', text: 'Đối chiếu với sổ minh bạch' }),
+    found
+      ? [el('p', { class: 'in-log', text: 'Tệp này đúng từng byte với một văn bản đã được lưu trữ và ghi vào sổ minh bạch.' }), publicRecord(found)]
+      : el('p', { class: 'not-in-log', text: 'Không tìm thấy tệp này trong sổ minh bạch: đây không phải bản đã được lưu trữ, hoặc tệp đã bị thay đổi.' }),
+  );
+}
+
+async function verifyLink(page, short) {
+  verify(page);
+  const area = el('section', { class: 'card', id: 'van-ban-tra-cuu', 'aria-live': 'polite', 'aria-labelledby': 'van-ban-tieu-de' },
+    el('h2', { id: 'van-ban-tieu-de', text: `Văn bản có mã xác minh ${short}` }));
+  main().querySelector('.drop').before(area);
+  try {
+    const response = await fetch(`/api/v1/public/records/${encodeURIComponent(short)}`);
+    if (response.status === 404) throw new Error('Không có văn bản nào đã ban hành với mã xác minh này.');
+    if (!response.ok) throw new Error(messageFor(response.status, null));
+    const record = await response.json();
+    area.append(publicRecord(record), el('p', { class: 'hint', text: 'Để chắc chắn bản đang cầm đúng là văn bản này, hãy chọn tệp PDF của văn bản bên dưới.' }));
+  } catch (error) {
+    area.append(el('p', { class: 'error', role: 'alert', text: error.message }));
+  }
+}
+
 function report(name, body) {
   const signatures = body.signatures || [];
   const out = [];
   if (signatures.length === 0) {
-    out.push(el('p', { class: 'verdict bad', text: `Tệp ${name} không có chữ ký số nào.` }));
+    out.push(el('p', { class: 'verdict bad', text: `Tệp ${name} không có chữ ký số nào.` }), inLog(body.records));
     return out;
   }
   out.push(
@@ -365,6 +408,7 @@ function report(name, body) {
       ),
     );
   });
+  out.push(inLog(body.records));
   return out;
 }
 

@@ -11,6 +11,7 @@ mod jobs;
 mod lifecycle;
 mod metrics;
 mod openapi;
+mod public;
 mod records;
 mod results;
 mod reuse;
@@ -144,6 +145,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/tlog/consistency", get(tlog::consistency))
         .route("/verify", post(verify::verify))
         .route("/public/verify", post(verify::public))
+        .route("/public/records/{short}", get(public::record))
         .route("/me", get(auth::me))
         .route("/stats/766", get(stats::indicators_766))
         .route("/audit", get(tokens::audit))

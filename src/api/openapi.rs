@@ -622,12 +622,12 @@ fn paths() -> Value {
         (
             "/verify",
             "post",
-            Op::new("Verification report of a posted PDF against the service's trust anchors", "any")
+            Op::new("Verification report of a posted PDF against the service's trust anchors, with the records whose content is this very file", "any")
                 .body(bytes_body(&["application/pdf", "application/octet-stream"]))
                 .ok(
                     200,
                     "application/json",
-                    object(&["valid", "signatures"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}})),
+                    object(&["valid", "signatures", "records"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}, "records": {"type": "array", "items": schema("PublicRecord")}})),
                 )
                 .errors(&[411, 413, 422]),
         ),
@@ -640,7 +640,7 @@ fn paths() -> Value {
                 .ok(
                     200,
                     "application/json",
-                    object(&["valid", "signatures"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}})),
+                    object(&["valid", "signatures", "records"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}, "records": {"type": "array", "items": schema("PublicRecord")}})),
                 )
                 .errors(&[411, 413, 422, 503]),
         ),
@@ -660,6 +660,15 @@ fn paths() -> Value {
                         }))}
                     })),
                 ),
+        ),
+        (
+            "/public/records/{short}",
+            "get",
+            Op::new("What anyone may see of an issued result or record a verification link names: issuing agency, type, issue date, status, whether it is in the log; no personal data", "none needed")
+                .public()
+                .params(vec![path("short", string(), "a result's id (kq-...) or a record's id")])
+                .ok(200, "application/json", schema("PublicRecord"))
+                .errors(&[404]),
         ),
         (
             "/me",
@@ -830,6 +839,11 @@ fn schemas() -> Value {
                 "reason": string(), "location": string()
             }
         },
+        "PublicRecord": object(&["kind", "agency", "doc_type", "status", "in_log"], json!({
+            "kind": string(), "agency": string(), "agency_name": nullable("string"), "doc_type": string(),
+            "doc_type_title": nullable("string"), "issue_date": nullable("string"), "status": string(), "in_log": {"type": "boolean"},
+            "log_index": nullable("integer"), "archived_at": string()
+        })),
         "Token": object(&["id", "role", "agency", "label", "scope", "created_at_ms", "revoked_at_ms", "last_seen_at_ms"], json!({
             "id": {"type": "integer"}, "role": string(), "agency": string(), "label": string(), "scope": {"type": "object"},
             "created_at_ms": {"type": "integer"}, "revoked_at_ms": nullable("integer"), "last_seen_at_ms": nullable("integer")

@@ -58,7 +58,11 @@ pub struct CreateBody {
 }
 
 /// `POST /tokens`: a new token of the caller's agency; its secret is in this answer only.
-pub async fn create(State(state): State<Arc<AppState>>, who: Principal, JsonBody(body): JsonBody<CreateBody>) -> Result<impl IntoResponse, ApiError> {
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
     who.require(&[Role::Admin])?;
     let role = parse_role(&body.role)?;
     if !AGENCY_ROLES.contains(&role) {
@@ -69,7 +73,10 @@ pub async fn create(State(state): State<Arc<AppState>>, who: Principal, JsonBody
         return Err(ApiError::unprocessable("invalid_label", format!("a label has at most {MAX_LABEL_CHARS} characters")));
     }
     if matches!(role, Role::Worker | Role::Signer) && label.is_empty() {
-        return Err(ApiError::unprocessable("label_required", format!("a {role} token names its {}", if role == Role::Worker { "worker" } else { "official's key" })));
+        return Err(ApiError::unprocessable(
+            "label_required",
+            format!("a {role} token names its {}", if role == Role::Worker { "worker" } else { "official's key" }),
+        ));
     }
     let scope = scope(&state, role, body.read_agencies, body.doc_types)?;
     let secret = new_secret();

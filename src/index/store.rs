@@ -98,6 +98,8 @@ pub trait RecordStore: Send + Sync {
     /// satisfied and counted as reused; the dossier may become complete.
     async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, audit: AuditEntry) -> Result<()>;
     async fn record(&self, id: &str) -> Result<Option<Record>>;
+    /// The records whose content has `digest`, oldest first: whether a file is in the log.
+    async fn records_with_content(&self, digest: &Digest) -> Result<Vec<Record>>;
     async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>>;
     /// Oldest first, after the cursor.
     async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>>;

@@ -56,7 +56,12 @@ async fn token_administration_stays_within_the_agency_and_the_role() {
         let (status, _) = app.get_json(app.token(role), "/tokens").await;
         assert_eq!(status, 403, "{role}");
     }
-    assert_problem(app.http.post(app.url("/tokens")).bearer_auth(admin).json(&json!({"role": "operator"})).send().await.unwrap(), 403, "forbidden_role").await;
+    assert_problem(
+        app.http.post(app.url("/tokens")).bearer_auth(admin).json(&json!({"role": "operator"})).send().await.unwrap(),
+        403,
+        "forbidden_role",
+    )
+    .await;
     let bad = |body: Value| app.http.post(app.url("/tokens")).bearer_auth(admin).json(&body).send();
     assert_problem(bad(json!({"role": "chief"})).await.unwrap(), 422, "invalid_role").await;
     assert_problem(bad(json!({"role": "worker"})).await.unwrap(), 422, "label_required").await;
@@ -125,7 +130,10 @@ async fn the_audit_search_filters_by_action_actor_and_time() {
     assert_eq!(entries.len(), 1, "{family}");
     assert_eq!(entries[0]["target"], format!("token:{made_id}"));
     let (_, exact) = app.get_json(auditor, "/audit?action=dossier.create").await;
-    assert!(exact["entries"].as_array().unwrap().iter().all(|e| e["action"] == "dossier.create" && e["target"] == code.as_str()), "{exact}");
+    assert!(
+        exact["entries"].as_array().unwrap().iter().all(|e| e["action"] == "dossier.create" && e["target"] == code.as_str()),
+        "{exact}"
+    );
     assert_eq!(exact["entries"].as_array().unwrap().len(), 1);
     // a prefix that is not a whole family matches nothing
     let (_, partial) = app.get_json(auditor, "/audit?action=tok").await;
@@ -133,7 +141,10 @@ async fn the_audit_search_filters_by_action_actor_and_time() {
 
     let actor = entries[0]["actor"].as_str().unwrap().to_owned();
     let (_, by_actor) = app.get_json(auditor, &format!("/audit?actor={actor}")).await;
-    assert!(!by_actor["entries"].as_array().unwrap().is_empty() && by_actor["entries"].as_array().unwrap().iter().all(|e| e["actor"] == actor.as_str()));
+    assert!(
+        !by_actor["entries"].as_array().unwrap().is_empty()
+            && by_actor["entries"].as_array().unwrap().iter().all(|e| e["actor"] == actor.as_str())
+    );
     let (_, earlier) = app.get_json(auditor, &format!("/audit?to_ms={before}")).await;
     assert_eq!(earlier["entries"].as_array().unwrap().len(), 0, "{earlier}");
     let (_, later) = app.get_json(auditor, &format!("/audit?from_ms={before}&limit=1")).await;

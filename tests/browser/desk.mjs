@@ -373,8 +373,18 @@ try {
   }, [[x1, y1], [x2, y2], [40, 500]]);
   check(inked[0] > 200 && inked[1] > 200 && inked[2] < 50, `both signatures show where they were placed, none elsewhere (dark pixels: ${inked.join(', ')})`);
   console.log(`figure: signing desk, list opened to issued and verified (two officials, one deferred in the browser): ${((Date.now() - signingStarted) / 1000).toFixed(1)} s`);
+  const logged = await page.locator('#trong-so').innerText();
+  check(logged.includes('đúng từng byte') && logged.includes('Đã ghi, vị trí'), 'the issued result is found in the log by its content');
   await inspect(page, 'ky-so-da-ky');
   await page.getByRole('button', { name: 'Đăng xuất' }).click();
+
+  // The address in the result's QR code, opened by anyone: what was issued, by whom, when.
+  await page.goto(`${base}/#/xac-minh/${resultId}`);
+  await page.locator('#van-ban-tra-cuu dl').waitFor();
+  const linked = await page.locator('#van-ban-tra-cuu').innerText();
+  check(linked.includes('Còn hiệu lực') && linked.includes('Đã ghi, vị trí') && !linked.includes(owner),
+    `the verification link shows the issued result without personal data: ${linked.replace(/\s+/g, ' ')}`);
+  await inspect(page, 'xac-minh-ma');
 
   // Public verification, signed out: a sealed PDF is valid, a changed one is not.
   await page.goto(`${base}/#/xac-minh`);
@@ -386,6 +396,7 @@ try {
   check(said.includes('hợp lệ') && !said.includes('không hợp lệ'), `a sealed PDF: ${said}`);
   const card = await page.locator('section.card').first().innerText();
   check(card.includes('Người ký') && card.includes('CN=') && card.includes('Không có thay đổi nào.'), 'the signer and no change after signing are shown');
+  check((await page.locator('#trong-so').innerText()).includes('Không tìm thấy tệp này trong sổ minh bạch'), 'a file archived nowhere is said not to be in the log');
   await inspect(page, 'xac-minh-hop-le');
   await page.getByLabel('Chọn tệp PDF cần xác minh').setInputFiles(tamperedPdf);
   await page.locator('.verdict.bad').waitFor();

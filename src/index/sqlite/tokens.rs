@@ -52,17 +52,16 @@ impl TokenStore for SqliteIndex {
     ) -> Result<i64> {
         let scope = serde_json::to_string(scope).map_err(|e| corrupt("tokens", e))?;
         let mut tx = self.write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tokens (hash, role, agency, label, scope, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(hash)
-        .bind(role.as_str())
-        .bind(agency.as_str())
-        .bind(label)
-        .bind(scope)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await?;
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO tokens (hash, role, agency, label, scope, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+                .bind(hash)
+                .bind(role.as_str())
+                .bind(agency.as_str())
+                .bind(label)
+                .bind(scope)
+                .bind(now_ms())
+                .fetch_one(&mut *tx)
+                .await?;
         audit(&mut tx, &entry, &format!("token:{id}")).await?;
         tx.commit().await?;
         Ok(id)
@@ -92,11 +91,8 @@ impl TokenStore for SqliteIndex {
         if changed == 1 {
             audit(&mut tx, &entry, &format!("token:{id}")).await?;
         }
-        let row = sqlx::query("SELECT * FROM tokens WHERE id = ? AND agency = ?")
-            .bind(id)
-            .bind(agency.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT * FROM tokens WHERE id = ? AND agency = ?").bind(id).bind(agency.as_str()).fetch_optional(&mut *tx).await?;
         tx.commit().await?;
         row.as_ref().map(listing).transpose()
     }
