@@ -338,10 +338,11 @@ function publicRecord(r) {
 // Whether the file is, byte for byte, a record the service archived and logged.
 function inLog(records) {
   const found = records && records.length ? records[records.length - 1] : null;
+  // a div, not a section: the signatures' sections stay the report's only cards of that kind
   return el(
-    'section',
-    { class: 'card', id: 'trong-so', 'aria-labelledby': 'trong-so-tieu-de' },
-    el('h2', { id: 'trong-so-tieu-de', text: 'Đối chiếu với sổ minh bạch' }),
+    'div',
+    { class: 'card', id: 'trong-so' },
+    el('h2', { text: 'Đối chiếu với sổ minh bạch' }),
     found
       ? [el('p', { class: 'in-log', text: 'Tệp này đúng từng byte với một văn bản đã được lưu trữ và ghi vào sổ minh bạch.' }), publicRecord(found)]
       : el('p', { class: 'not-in-log', text: 'Không tìm thấy tệp này trong sổ minh bạch: đây không phải bản đã được lưu trữ, hoặc tệp đã bị thay đổi.' }),
