@@ -102,6 +102,9 @@ pub struct Config {
     /// RFC 3161 time-stamp authority: with it, sealed copies and issued results are archived
     /// at PAdES B-LTA and renewed before their time-stamps expire.
     pub tsa_url: Option<String>,
+    /// The desk's address as the public reaches it: issued results link their verification
+    /// page there (`{public_url}/#/xac-minh/{result}`); `http://{listen}` when unset.
+    pub public_url: Option<String>,
     /// Renew a record when its newest document time-stamp's TSA certificate expires within this.
     pub renewal_margin: Interval,
     /// How often `serve` looks for records to renew (with `tsa_url`); zero turns it off.
@@ -157,6 +160,7 @@ impl Default for Config {
             tlog_key: "data/tlog.key".into(),
             tlog_origin: String::new(),
             tsa_url: None,
+            public_url: None,
             renewal_margin: Interval(Duration::from_secs(90 * 86_400)),
             renewal_interval: Interval(Duration::from_secs(24 * 3600)),
             header_timeout: Interval(Duration::from_secs(10)),
@@ -255,7 +259,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 43] = [
+const KEYS: [&str; 44] = [
     "listen",
     "agency",
     "data_dir",
@@ -293,6 +297,7 @@ const KEYS: [&str; 43] = [
     "tlog_key",
     "tlog_origin",
     "tsa_url",
+    "public_url",
     "renewal_margin",
     "renewal_interval",
     "header_timeout",
@@ -396,6 +401,7 @@ impl Config {
             "tlog_key" => self.tlog_key = text().into(),
             "tlog_origin" => self.tlog_origin = text(),
             "tsa_url" => self.tsa_url = opt(),
+            "public_url" => self.public_url = opt(),
             "renewal_margin" => self.renewal_margin = Interval::parse(value)?,
             "renewal_interval" => self.renewal_interval = Interval::parse(value)?,
             "header_timeout" => self.header_timeout = Interval::parse(value)?,

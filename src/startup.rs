@@ -75,6 +75,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         stopping: watch::channel(false).0,
         log_signer: log_signer(config)?,
         tsa_url: config.tsa_url.clone(),
+        public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen)).trim_end_matches('/').to_owned(),
     }))
 }
 

@@ -17,6 +17,10 @@ mod hardening;
 mod isolation;
 #[path = "api/metrics.rs"]
 mod metrics;
+#[path = "api/operator.rs"]
+mod operator;
+#[path = "api/public.rs"]
+mod public;
 #[path = "api/quality.rs"]
 mod quality;
 #[path = "api/signing_desk.rs"]

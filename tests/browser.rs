@@ -71,6 +71,14 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let form = files.path().join("samples/0000-application_form-clean.png");
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+    // a fixity pass for the dashboard to report
+    let fixity = Command::new(env!("CARGO_BIN_EXE_sohoa"))
+        .args(["archive", "fixity"])
+        .env("SOHOA_INDEX_URL", &app.config.index_url)
+        .env("SOHOA_ARCHIVE_URL", &app.config.archive_url)
+        .output()
+        .unwrap();
+    assert!(fixity.status.success(), "{}", String::from_utf8_lossy(&fixity.stderr));
 
     let base = app.base.clone();
     let (scanner, operator, admin) =
@@ -114,11 +122,16 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
         "ban-ghi",
         "chi-so",
         "hang-doi",
+        "may-xu-ly",
+        "chi-so-van-hanh",
+        "ma-truy-cap",
+        "nhat-ky",
         "xac-minh-hop-le",
         "xac-minh-bi-sua",
         "ky-so",
         "ky-so-ket-qua",
         "ky-so-da-ky",
+        "xac-minh-ma",
     ] {
         assert!(shots.join(format!("{shot}.png")).is_file(), "no screenshot {shot}.png");
     }

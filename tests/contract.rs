@@ -111,6 +111,9 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
         others.insert(role, secret);
     }
 
+    let home_agency = AgencyCode::parse(AGENCY).unwrap();
+    let (spare, _) = issue_token(app.state.index.as_ref(), Role::Scanner, &home_agency, "spare").await.unwrap();
+
     use Method as M;
     let reason = || Some(json!({"reason": "kiểm tra"}));
     let routes = vec![
@@ -241,6 +244,11 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
         route(M::GET, "/me", "/me", None, ANY, false),
         route(M::GET, "/stats/766", "/stats/766?month=2026-11", None, &[Role::Admin, Role::Auditor], false),
         route(M::GET, "/audit", "/audit", None, &[Role::Auditor, Role::Admin, Role::Operator], false),
+        route(M::GET, "/tokens", "/tokens", None, &[Role::Admin], false),
+        route(M::POST, "/tokens", "/tokens", Some(json!({"role": "scanner", "label": "x"})), &[Role::Admin], false),
+        route(M::POST, "/tokens/{id}/revoke", format!("/tokens/{spare}/revoke"), None, &[Role::Admin], true),
+        route(M::GET, "/jobs/depth", "/jobs/depth", None, &[Role::Admin, Role::Auditor, Role::Operator], false),
+        route(M::GET, "/workers", "/workers", None, &[Role::Admin, Role::Operator], false),
         // last: it ends the record's active life
         route(M::POST, "/records/{id}/revoke", "/records/rec-1/revoke", reason(), &[Role::Admin], true),
     ];
@@ -323,10 +331,21 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
         assert_eq!(status, 422, "POST /public/verify with {token:?}: an unreadable PDF is judged, not refused for want of a token");
     }
 
+    // A verification link is read by anyone; a draft answers as absent.
+    for token in [None, Some("not-a-token")] {
+        let mut request = app.http.get(app.url(&format!("/public/records/{result}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let status = request.send().await.unwrap().status().as_u16();
+        assert_eq!(status, 404, "GET /public/records/{{draft}} with {token:?}");
+    }
+
     // the routes above are every route the document describes
     let doc: Value = app.http.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
     let mut tested: std::collections::HashSet<String> = routes.iter().map(|r| format!("{} {}", r.method, r.template)).collect();
     tested.insert("POST /public/verify".to_owned());
+    tested.insert("GET /public/records/{short}".to_owned());
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             let key = format!("{} {path}", method.to_uppercase());

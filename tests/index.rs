@@ -7,8 +7,8 @@
 use chrono::NaiveDate;
 use sohoa::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, Role, ScanEvent, ScanStatus};
 use sohoa::index::{
-    self, Actor, Applicant, AuditEntry, ComponentCheck, Finish, Index, IndexError, NewDossier, NewRecord, NewScan, RecordCursor,
-    RecordFilter,
+    self, Actor, Applicant, AuditEntry, AuditFilter, ComponentCheck, Finish, Index, IndexError, NewDossier, NewRecord, NewScan,
+    RecordCursor, RecordFilter,
 };
 use sohoa::queue::{Failure, JobKind, JobState, RetryPolicy};
 use sohoa::service::jobs;
@@ -193,6 +193,71 @@ async fn tokens_are_found_by_hash_until_revoked() {
         assert!(index.token_by_hash(&"cd".repeat(32)).await.unwrap().is_none(), "{name}");
         index.revoke_token(id).await.unwrap();
         assert!(index.token_by_hash(&"ab".repeat(32)).await.unwrap().is_none(), "{name}: revoked");
+    }
+}
+
+#[tokio::test]
+async fn an_agencys_tokens_are_listed_revoked_within_it_and_audited() {
+    for (name, index, _dir) in backends().await {
+        let (home, other) = (agency("000.00.31.H29"), agency("000.00.09.H29"));
+        let scope = Default::default();
+        let worker =
+            index.create_token_audited(Role::Worker, &home, "may-1", &scope, &"a1".repeat(32), audit("token.create", "")).await.unwrap();
+        let theirs = index.create_token(Role::Scanner, &other, "", &scope, &"b2".repeat(32)).await.unwrap();
+        let listed = index.list_tokens(Some(&home), None).await.unwrap();
+        assert_eq!(listed.iter().map(|t| t.id).collect::<Vec<_>>(), [worker], "{name}");
+        assert_eq!(listed[0].last_seen_at_ms, None, "{name}");
+        index.touch_token(worker, 1_700_000_000_000).await.unwrap();
+        let workers = index.list_tokens(None, Some(Role::Worker)).await.unwrap();
+        assert_eq!((workers.len(), workers[0].last_seen_at_ms), (1, Some(1_700_000_000_000)), "{name}");
+        assert_eq!(index.list_tokens(None, None).await.unwrap().len(), 2, "{name}");
+
+        // another agency's token is not this agency's to revoke
+        assert!(index.revoke_agency_token(theirs, &home, audit("token.revoke", "")).await.unwrap().is_none(), "{name}");
+        assert!(index.token_by_hash(&"b2".repeat(32)).await.unwrap().is_some(), "{name}");
+        let revoked = index.revoke_agency_token(worker, &home, audit("token.revoke", "")).await.unwrap().expect("revoked");
+        let first = revoked.revoked_at_ms.expect("a revocation time");
+        let again = index.revoke_agency_token(worker, &home, audit("token.revoke", "")).await.unwrap().unwrap();
+        assert_eq!(again.revoked_at_ms, Some(first), "{name}: revoking twice keeps the first time");
+        assert!(index.token_by_hash(&"a1".repeat(32)).await.unwrap().is_none(), "{name}");
+
+        let target = format!("token:{worker}");
+        let filter = |action: Option<&str>| AuditFilter {
+            target: Some(target.clone()),
+            action: action.map(str::to_owned),
+            limit: 10,
+            ..Default::default()
+        };
+        let entries = index.search_audit(&filter(None)).await.unwrap();
+        let actions: Vec<_> = entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["token.revoke", "token.create"], "{name}: one entry per change, newest first");
+        assert_eq!(index.search_audit(&filter(Some("token"))).await.unwrap().len(), 2, "{name}");
+        assert_eq!(index.search_audit(&filter(Some("token.create"))).await.unwrap().len(), 1, "{name}");
+        assert_eq!(index.search_audit(&filter(Some("toke"))).await.unwrap().len(), 0, "{name}");
+        let later = AuditFilter { from_ms: Some(now_ms() + 60_000), ..filter(None) };
+        assert!(index.search_audit(&later).await.unwrap().is_empty(), "{name}");
+        let other_agency = AuditFilter { agency: Some(other.clone()), ..filter(None) };
+        assert!(index.search_audit(&other_agency).await.unwrap().is_empty(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn records_are_found_by_their_contents_digest() {
+    for (name, index, _dir) in backends().await {
+        let (code, job) = dossier_with_scan(index.as_ref(), None).await;
+        let scan = index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
+        let record = index
+            .create_record(
+                new_record("r-content", &code, Some(scan), "001204012345", (None, None)),
+                ComponentCheck::satisfied(),
+                audit("record.create", ""),
+            )
+            .await
+            .unwrap();
+        let found = index.records_with_content(&Digest::of(b"r-content")).await.unwrap();
+        assert_eq!(found.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [record.id.as_str()], "{name}");
+        assert!(found[0].log_index.is_some(), "{name}");
+        assert!(index.records_with_content(&Digest::of(b"something else")).await.unwrap().is_empty(), "{name}");
     }
 }
 

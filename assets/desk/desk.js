@@ -24,9 +24,13 @@ const PAGES = [
   { hash: '#/ban-ghi/', prefix: true, title: 'Kết quả số hóa', roles: ['consumer', 'scanner', 'auditor', 'admin'], render: recordPage, hidden: true },
   { hash: '#/ky-so', title: 'Kết quả chờ ký', roles: ['signer'], render: waitingResults },
   { hash: '#/ket-qua/', prefix: true, title: 'Kết quả giải quyết', roles: ['signer'], render: resultPage, hidden: true },
-  { hash: '#/chi-so', title: 'Chỉ số phục vụ', roles: ['admin', 'auditor'], render: indicators },
+  { hash: '#/chi-so', title: 'Chỉ số phục vụ', roles: ['admin', 'auditor', 'operator'], render: indicators },
   { hash: '#/hang-doi', title: 'Hàng đợi xử lý', roles: ['admin', 'auditor', 'operator'], render: queue },
+  { hash: '#/may-xu-ly', title: 'Máy xử lý', roles: ['admin', 'operator'], render: workers },
+  { hash: '#/ma-truy-cap', title: 'Mã truy cập', roles: ['admin'], render: tokensPage },
+  { hash: '#/nhat-ky', title: 'Nhật ký hệ thống', roles: ['admin', 'auditor', 'operator'], render: auditPage },
   { hash: '#/xac-minh', title: 'Xác minh văn bản điện tử', roles: null, render: verify },
+  { hash: '#/xac-minh/', prefix: true, title: 'Xác minh văn bản điện tử', roles: null, render: verifyLink, hidden: true },
   { hash: '#/dang-nhap', title: 'Đăng nhập', roles: null, render: signIn, hidden: true },
 ];
 
@@ -204,7 +208,7 @@ async function restore() {
   try {
     session = { token };
     const me = await api('/me');
-    session = { token, role: me.role, agency: me.agency, label: me.label };
+    session = { token, role: me.role, agency: me.agency, label: me.label, tokenId: me.id };
   } catch (_) {
     session = null;
     sessionStorage.removeItem(TOKEN_KEY);
@@ -228,7 +232,7 @@ function signIn(page) {
         session = { token };
         try {
           const me = await api('/me');
-          session = { token, role: me.role, agency: me.agency, label: me.label };
+          session = { token, role: me.role, agency: me.agency, label: me.label, tokenId: me.id };
           sessionStorage.setItem(TOKEN_KEY, token);
           location.hash = '#/';
         } catch (error) {
@@ -318,11 +322,54 @@ function verify(page) {
   );
 }
 
+// What the public may know of a record: who issued it, what, when, whether it stands.
+function publicRecord(r) {
+  const rows = [
+    ['Loại văn bản', r.doc_type_title || RECORD_KINDS[r.kind] || 'Văn bản khác'],
+    ['Cơ quan ban hành', r.agency_name ? `${r.agency_name} (${r.agency})` : r.agency],
+    ['Ngày ban hành', date(r.issue_date)],
+    ['Ngày lưu trữ', time(r.archived_at)],
+    ['Tình trạng', RECORD_STATUS[r.status] || 'Không rõ'],
+    ['Sổ minh bạch', r.in_log ? `Đã ghi, vị trí ${r.log_index} trong sổ` : 'Chưa ghi vào sổ'],
+  ];
+  return el('dl', {}, rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
+// Whether the file is, byte for byte, a record the service archived and logged.
+function inLog(records) {
+  const found = records && records.length ? records[records.length - 1] : null;
+  // a div, not a section: the signatures' sections stay the report's only cards of that kind
+  return el(
+    'div',
+    { class: 'card', id: 'trong-so' },
+    el('h2', { text: 'Đối chiếu với sổ minh bạch' }),
+    found
+      ? [el('p', { class: 'in-log', text: 'Tệp này đúng từng byte với một văn bản đã được lưu trữ và ghi vào sổ minh bạch.' }), publicRecord(found)]
+      : el('p', { class: 'not-in-log', text: 'Không tìm thấy tệp này trong sổ minh bạch: đây không phải bản đã được lưu trữ, hoặc tệp đã bị thay đổi.' }),
+  );
+}
+
+async function verifyLink(page, short) {
+  verify(page);
+  const area = el('section', { class: 'card', id: 'van-ban-tra-cuu', 'aria-live': 'polite', 'aria-labelledby': 'van-ban-tieu-de' },
+    el('h2', { id: 'van-ban-tieu-de', text: `Văn bản có mã xác minh ${short}` }));
+  main().querySelector('.drop').before(area);
+  try {
+    const response = await fetch(`/api/v1/public/records/${encodeURIComponent(short)}`);
+    if (response.status === 404) throw new Error('Không có văn bản nào đã ban hành với mã xác minh này.');
+    if (!response.ok) throw new Error(messageFor(response.status, null));
+    const record = await response.json();
+    area.append(publicRecord(record), el('p', { class: 'hint', text: 'Để chắc chắn bản đang cầm đúng là văn bản này, hãy chọn tệp PDF của văn bản bên dưới.' }));
+  } catch (error) {
+    area.append(el('p', { class: 'error', role: 'alert', text: error.message }));
+  }
+}
+
 function report(name, body) {
   const signatures = body.signatures || [];
   const out = [];
   if (signatures.length === 0) {
-    out.push(el('p', { class: 'verdict bad', text: `Tệp ${name} không có chữ ký số nào.` }));
+    out.push(el('p', { class: 'verdict bad', text: `Tệp ${name} không có chữ ký số nào.` }), inLog(body.records));
     return out;
   }
   out.push(
@@ -362,6 +409,7 @@ function report(name, body) {
       ),
     );
   });
+  out.push(inLog(body.records));
   return out;
 }
 
@@ -604,8 +652,54 @@ async function indicators(page) {
   };
   const form = el('form', { onsubmit: (event) => { event.preventDefault(); load(); } },
     el('label', { for: 'thang', text: 'Tháng' }), month, el('button', { type: 'submit', text: 'Xem chỉ số' }));
-  show(page.title, el('p', { text: 'Các chỉ số theo Quyết định 766/QĐ-TTg của cơ quan, tính theo tháng; đạt 80 % trở lên được điểm tối đa.' }), form, area);
-  await load();
+  const depth = el('section', { id: 'do-sau-hang-doi', 'aria-label': 'Hàng đợi xử lý' }, el('h2', { text: 'Hàng đợi xử lý' }));
+  const fixity = el('section', { id: 'toan-ven-luu-tru', 'aria-label': 'Kiểm tra toàn vẹn lưu trữ' }, el('h2', { text: 'Kiểm tra toàn vẹn lưu trữ' }));
+  // the operator runs the installation and has no agency's indicators to read
+  const has766 = ['admin', 'auditor'].includes(session.role);
+  const intro = has766
+    ? [el('p', { text: 'Các chỉ số theo Quyết định 766/QĐ-TTg của cơ quan, tính theo tháng; đạt 80 % trở lên được điểm tối đa.' }), form, area]
+    : [];
+  show(page.title, ...intro, depth, fixity);
+  await Promise.all([has766 ? load() : null, queueDepth(depth), fixityStatus(fixity)]);
+}
+
+async function queueDepth(section) {
+  try {
+    const [body, dead] = await Promise.all([api('/jobs/depth'), api('/jobs?state=dead')]);
+    const rows = body.depth.length
+      ? el(
+          'table',
+          { id: 'hang-doi-bang' },
+          el('thead', {}, el('tr', {}, ['Loại việc', 'Đang chờ', 'Đang xử lý', 'Bị dừng'].map((h) => el('th', { scope: 'col', text: h })))),
+          el('tbody', {}, body.depth.map((k) => el('tr', { 'data-kind': k.kind },
+            el('td', { text: JOB_KINDS[k.kind] || 'Việc khác' }), el('td', { text: k.queued }), el('td', { text: k.running }), el('td', { text: k.dead })))),
+        )
+      : el('p', { text: 'Chưa có việc nào.' });
+    const link = dead.jobs.length
+      ? el('p', { id: 'viec-bi-dung' }, `Có ${dead.jobs.length} việc bị dừng. `, el('a', { href: '#/hang-doi', text: 'Xem và cho chạy lại' }))
+      : el('p', { id: 'viec-bi-dung', text: 'Không có việc nào bị dừng.' });
+    section.append(rows, link);
+  } catch (error) {
+    section.append(el('p', { class: 'error', role: 'alert', text: error.message }));
+  }
+}
+
+async function fixityStatus(section) {
+  try {
+    const body = await api('/archive/fixity');
+    const r = body.report || {};
+    section.append(
+      el('p', { class: body.clean ? 'verdict ok' : 'verdict bad', text: body.clean ? 'Lưu trữ toàn vẹn.' : 'Có đối tượng lưu trữ bị thiếu hoặc bị hỏng.' }),
+      el('dl', {},
+        el('dt', { text: 'Lần kiểm tra gần nhất' }), el('dd', { text: time(body.finished_at) }),
+        el('dt', { text: 'Số đối tượng đã kiểm tra' }), el('dd', { text: r.checked ?? 0 }),
+        el('dt', { text: 'Bị thiếu' }), el('dd', { text: r.missing ?? 0 }),
+        el('dt', { text: 'Bị hỏng' }), el('dd', { text: r.corrupt ?? 0 }),
+        el('dt', { text: 'Đã khôi phục từ bản sao' }), el('dd', { text: r.restored ?? 0 })),
+    );
+  } catch (error) {
+    section.append(el('p', { text: error.code === 'fixity_not_run' ? 'Chưa chạy lần kiểm tra toàn vẹn nào.' : error.message }));
+  }
 }
 
 // A bar as long as the rate, drawn through the style object (the page's policy refuses
@@ -692,6 +786,213 @@ function deadJobs(jobs, reload) {
         ),
       ),
     ),
+  );
+}
+
+// ---- operator pages: workers, tokens, audit
+
+function ago(ms) {
+  if (!ms) return 'chưa lần nào';
+  const seconds = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  const when = time(new Date(ms).toISOString());
+  if (seconds < 60) return `${when} (${seconds} giây trước)`;
+  if (seconds < 3600) return `${when} (${Math.round(seconds / 60)} phút trước)`;
+  return when;
+}
+
+async function workers(page) {
+  const area = el('section', { 'aria-live': 'polite', 'aria-label': 'Danh sách máy xử lý' });
+  show(page.title, el('p', { text: 'Các máy nhận dạng chữ đang được cấp mã truy cập, và lần gần nhất mỗi máy nhận việc hoặc báo còn đang xử lý.' }), area);
+  try {
+    const body = await api('/workers');
+    area.replaceChildren(
+      body.workers.length
+        ? el(
+            'table',
+            { id: 'may-xu-ly-bang' },
+            el('thead', {}, el('tr', {}, ['Số', 'Tên máy', 'Cơ quan', 'Phạm vi', 'Lần gần nhất hoạt động'].map((h) => el('th', { scope: 'col', text: h })))),
+            el('tbody', {}, body.workers.map((w) => el('tr', { 'data-id': w.id },
+              el('td', { text: w.id }), el('td', { text: w.label }), el('td', { text: w.agency }),
+              el('td', { text: w.every_agency ? 'Mọi cơ quan' : 'Cơ quan mình' }), el('td', { text: ago(w.last_seen_at_ms) })))),
+          )
+        : el('p', { text: 'Chưa có máy xử lý nào.' }),
+    );
+  } catch (error) {
+    area.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+  }
+}
+
+const TOKEN_ERRORS = {
+  label_required: 'Mã của máy xử lý hoặc người ký phải có tên (tên máy, hoặc tên khóa của người ký).',
+  invalid_label: 'Tên quá dài.',
+  own_token: 'Không thể thu hồi mã truy cập đang dùng để đăng nhập.',
+  forbidden_role: 'Vai trò này không được cấp từ đây.',
+};
+
+async function tokensPage(page) {
+  const list = el('section', { 'aria-live': 'polite', 'aria-label': 'Mã truy cập của cơ quan' });
+  const made = el('section', { 'aria-live': 'polite', 'aria-label': 'Mã vừa cấp' });
+  const role = el('select', { id: 'vai-tro-moi' },
+    ['scanner', 'signer', 'auditor', 'consumer', 'worker', 'admin'].map((r) => el('option', { value: r, text: ROLE_NAMES[r] })));
+  const label = el('input', { id: 'ten-ma-moi', type: 'text', autocomplete: 'off', maxlength: '100' });
+  const load = async () => {
+    try {
+      const body = await api('/tokens');
+      list.replaceChildren(tokenTable(body.tokens, load));
+    } catch (error) {
+      list.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+    }
+  };
+  const form = el(
+    'form',
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        try {
+          const body = await api('/tokens', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ role: role.value, label: label.value }),
+          });
+          const secret = el('input', { id: 'ma-vua-cap', type: 'text', readonly: true, value: body.secret });
+          made.replaceChildren(el('div', { class: 'card' },
+            el('h2', { text: `Mã truy cập số ${body.token.id} vừa được cấp` }),
+            el('label', { for: 'ma-vua-cap', text: 'Mã truy cập (chỉ hiện một lần)' }), secret,
+            el('p', { class: 'hint', text: 'Hãy sao chép và giao mã này cho người dùng ngay bây giờ: hệ thống không lưu mã và không hiện lại lần nữa.' })));
+          label.value = '';
+          await load();
+          secret.focus();
+          secret.select();
+        } catch (error) {
+          made.replaceChildren(el('p', { class: 'error', role: 'alert', text: TOKEN_ERRORS[error.code] || error.message }));
+        }
+      },
+    },
+    el('div', { class: 'grid' },
+      el('div', {}, el('label', { for: 'vai-tro-moi', text: 'Vai trò' }), role),
+      el('div', {}, el('label', { for: 'ten-ma-moi', text: 'Tên gợi nhớ' }), label)),
+    el('button', { type: 'submit', text: 'Cấp mã truy cập' }),
+  );
+  show(page.title, el('p', { text: 'Các mã truy cập của cơ quan. Mã mới chỉ hiện một lần khi cấp; mã bị thu hồi không dùng được nữa.' }),
+    el('h2', { text: 'Cấp mã mới' }), form, made, el('h2', { text: 'Mã đang dùng' }), list);
+  await load();
+}
+
+function tokenTable(tokens, reload) {
+  if (!tokens.length) return el('p', { text: 'Chưa có mã truy cập nào.' });
+  return el(
+    'table',
+    { id: 'ma-truy-cap-bang' },
+    el('thead', {}, el('tr', {}, ['Số', 'Vai trò', 'Tên gợi nhớ', 'Ngày cấp', 'Thao tác'].map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, tokens.map((t) => el('tr', { 'data-id': t.id },
+      el('td', { text: t.id }), el('td', { text: ROLE_NAMES[t.role] || 'Vai trò khác' }), el('td', { text: t.label || 'không có' }),
+      el('td', { text: time(new Date(t.created_at_ms).toISOString()) }),
+      el('td', {}, t.id === session.tokenId ? el('span', { class: 'hint', text: 'Mã đang đăng nhập' }) : el('button', {
+        type: 'button',
+        class: 'secondary',
+        text: 'Thu hồi',
+        'aria-label': `Thu hồi mã truy cập số ${t.id}`,
+        onclick: async (event) => {
+          const button = event.currentTarget;
+          if (button.dataset.confirm !== 'yes') {
+            button.dataset.confirm = 'yes';
+            button.textContent = 'Bấm lần nữa để thu hồi';
+            return;
+          }
+          await api(`/tokens/${t.id}/revoke`, { method: 'POST' });
+          await reload();
+        },
+      }))))),
+  );
+}
+
+const AUDIT_ACTIONS = {
+  'component.reuse': 'Dùng lại kết quả số hóa đã có',
+  'dossier.create': 'Tiếp nhận hồ sơ',
+  'dossier.forward': 'Chuyển hồ sơ sang xử lý',
+  'hold.place': 'Phong tỏa hủy tài liệu',
+  'hold.release': 'Gỡ phong tỏa',
+  'job.complete': 'Hoàn thành việc xử lý',
+  'job.fail': 'Việc xử lý gặp lỗi',
+  'job.output_refused': 'Từ chối kết quả nhận dạng',
+  'job.requeue': 'Cho chạy lại việc bị dừng',
+  'record.create': 'Lưu kết quả số hóa',
+  'record.dispose': 'Hủy tài liệu hết thời hạn lưu trữ',
+  'record.renew': 'Gia hạn chứng cứ lưu trữ',
+  'record.revoke': 'Thu hồi kết quả số hóa',
+  'record.supersede': 'Thay thế kết quả số hóa',
+  'result.attach': 'Đính kèm dự thảo kết quả',
+  'result.issue': 'Ban hành kết quả',
+  'result.sign': 'Ký số kết quả',
+  'result.signing_digest': 'Chuẩn bị ký bằng thiết bị ký số',
+  'scan.correct': 'Sửa loại giấy tờ, thông tin trích xuất',
+  'scan.unsealed': 'Bản quét không đóng dấu được',
+  'scan.upload': 'Tải lên bản quét',
+  'token.create': 'Cấp mã truy cập',
+  'token.revoke': 'Thu hồi mã truy cập',
+};
+const AUDIT_FAMILIES = { dossier: 'Hồ sơ', scan: 'Bản quét', job: 'Việc xử lý', record: 'Kết quả số hóa', result: 'Kết quả giải quyết', hold: 'Phong tỏa', token: 'Mã truy cập' };
+
+// `token:12` and `system` as a person reads them.
+function actorName(actor) {
+  if (actor === 'system') return 'Hệ thống';
+  const [kind, id] = actor.split(':');
+  return kind === 'token' ? `Mã truy cập số ${id}` : 'Không rõ';
+}
+
+function target(value) {
+  if (!value) return 'không có';
+  const [kind, id] = value.split(':');
+  if (id === undefined) return value;
+  const names = { token: 'Mã truy cập số', job: 'Việc số', record: 'Kết quả số hóa', dossier: 'Hồ sơ', scan: 'Bản quét số', result: 'Kết quả', hold: 'Phong tỏa số' };
+  return `${names[kind] || 'Đối tượng'} ${id}`;
+}
+
+async function auditPage(page) {
+  const action = el('select', { id: 'loai-thao-tac' }, el('option', { value: '', text: 'Mọi thao tác' }),
+    Object.entries(AUDIT_FAMILIES).map(([v, t]) => el('option', { value: v, text: `${t}: mọi thao tác` })),
+    Object.entries(AUDIT_ACTIONS).map(([v, t]) => el('option', { value: v, text: t })));
+  const object = el('input', { id: 'doi-tuong', type: 'text', autocomplete: 'off' });
+  const from = el('input', { id: 'tu-ngay', type: 'date' });
+  const to = el('input', { id: 'den-ngay', type: 'date' });
+  const area = el('section', { 'aria-live': 'polite', 'aria-label': 'Kết quả tìm trong nhật ký' });
+  // a day in Vietnam's time, as Unix milliseconds
+  const day = (value, plus) => Date.parse(`${value}T00:00:00+07:00`) + plus * 86400000;
+  const search = async () => {
+    const q = new URLSearchParams({ limit: '200' });
+    if (action.value) q.set('action', action.value);
+    if (object.value.trim()) q.set('target', object.value.trim());
+    if (from.value) q.set('from_ms', String(day(from.value, 0)));
+    if (to.value) q.set('to_ms', String(day(to.value, 1)));
+    area.replaceChildren(el('p', { text: 'Đang tìm…' }));
+    try {
+      const body = await api(`/audit?${q}`);
+      area.replaceChildren(auditTable(body.entries));
+    } catch (error) {
+      area.replaceChildren(el('p', { class: 'error', role: 'alert', text: error.message }));
+    }
+  };
+  const form = el('form', { onsubmit: (event) => { event.preventDefault(); search(); } },
+    el('div', { class: 'grid' },
+      el('div', {}, el('label', { for: 'loai-thao-tac', text: 'Thao tác' }), action),
+      el('div', {}, el('label', { for: 'doi-tuong', text: 'Đối tượng (mã hồ sơ, số kết quả…)' }), object),
+      el('div', {}, el('label', { for: 'tu-ngay', text: 'Từ ngày' }), from),
+      el('div', {}, el('label', { for: 'den-ngay', text: 'Đến ngày' }), to)),
+    el('button', { type: 'submit', text: 'Tìm trong nhật ký' }));
+  show(page.title, el('p', { text: 'Mọi thay đổi đều được ghi lại: ai làm, làm gì, với đối tượng nào, lúc nào.' }), form, area);
+  await search();
+}
+
+function auditTable(entries) {
+  if (!entries.length) return el('p', { text: 'Không có mục nào phù hợp.' });
+  return el(
+    'table',
+    { id: 'nhat-ky-bang' },
+    el('thead', {}, el('tr', {}, ['Thời điểm', 'Người thực hiện', 'Vai trò', 'Thao tác', 'Đối tượng'].map((h) => el('th', { scope: 'col', text: h })))),
+    el('tbody', {}, entries.map((e) => el('tr', { 'data-action': e.action },
+      el('td', { text: time(new Date(e.at_ms).toISOString()) }), el('td', { text: actorName(e.actor) }),
+      el('td', { text: ROLE_NAMES[e.role] || (e.role === 'system' ? 'Hệ thống' : 'Không rõ') }),
+      el('td', { text: AUDIT_ACTIONS[e.action] || 'Thao tác khác' }), el('td', { text: target(e.target) })))),
   );
 }
 

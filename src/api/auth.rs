@@ -81,7 +81,7 @@ impl Principal {
 }
 
 /// Makes a new random token secret.
-pub fn new_secret() -> String {
+pub(super) fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     SystemRandom::new().fill(&mut bytes).expect("the system random generator works");
     format!("sohoa_{}", hex::encode(bytes))
@@ -134,7 +134,7 @@ impl FromRequestParts<Arc<AppState>> for Principal {
     }
 }
 
-/// `GET /me`: who the token is (role, agency, label), for the desk to sign in with.
+/// `GET /me`: who the token is (its number, role, agency, label), for the desk to sign in with.
 pub async fn me(who: Principal) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({ "role": who.role, "agency": who.agency.as_str(), "label": who.label }))
+    axum::Json(serde_json::json!({ "id": who.token_id, "role": who.role, "agency": who.agency.as_str(), "label": who.label }))
 }

@@ -179,17 +179,3 @@ pub async fn forward(
     let offered = super::reuse::candidates(&state, &dossier).await?;
     Ok(Json(render(&dossier, &state.catalog, &offered)))
 }
-
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    target: Option<String>,
-    limit: Option<u32>,
-}
-
-pub async fn audit(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<AuditQuery>) -> Result<Json<Value>, ApiError> {
-    who.require(&[Role::Auditor, Role::Admin, Role::Operator])?;
-    // Auditors see their own agency's entries only; the operator every agency's.
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = state.index.audit_log(who.agency_scope(), q.target.as_deref(), limit).await?;
-    Ok(Json(json!({ "entries": entries })))
-}

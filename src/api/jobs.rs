@@ -69,6 +69,7 @@ pub async fn claim(
     if let Some(kind) = req.kinds.iter().find(|k| !k.for_workers()) {
         return Err(ApiError::unprocessable("invalid_request", format!("{} jobs are run by the service, not by workers", kind.as_str())));
     }
+    seen(&state, &who).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
     let lease_ms = state.retry.lease.as_millis() as i64;
     let mut stopping = state.stopping.subscribe();
@@ -92,6 +93,14 @@ pub async fn claim(
             _ = stopping.changed() => {}
         }
     }
+}
+
+/// A worker's last sign of life, for the operator's list of workers.
+async fn seen(state: &AppState, who: &Principal) -> Result<(), ApiError> {
+    if who.role == Role::Worker {
+        state.index.touch_token(who.token_id, now_ms()).await?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -167,6 +176,7 @@ pub async fn heartbeat(
     if !state.index.heartbeat(id, &body.lease, until).await? {
         return Err(lease_lost(id));
     }
+    seen(&state, &who).await?;
     Ok(Json(json!({ "lease_until_ms": until })))
 }
 
@@ -289,6 +299,25 @@ pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
     let jobs = state.index.jobs_in_state(job_state, who.agency_scope(), q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     let jobs: Vec<Job> = jobs.into_iter().map(|j| Job { lease: None, ..j }).collect();
     Ok(Json(json!({ "jobs": jobs })))
+}
+
+/// `GET /jobs/depth`: how many jobs of each kind are queued, running and dead.
+pub async fn depth(State(state): State<Arc<AppState>>, who: Principal) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Admin, Role::Auditor, Role::Operator])?;
+    let mut kinds: Vec<(JobKind, Value)> = Vec::new();
+    for (kind, job_state, n) in state.index.job_counts(who.agency_scope()).await? {
+        let at = match kinds.iter().position(|(k, _)| *k == kind) {
+            Some(at) => at,
+            None => {
+                kinds.push((kind, json!({"kind": kind.as_str(), "queued": 0, "running": 0, "dead": 0})));
+                kinds.len() - 1
+            }
+        };
+        if matches!(job_state, JobState::Queued | JobState::Running | JobState::Dead) {
+            kinds[at].1[job_state.as_str()] = json!(n);
+        }
+    }
+    Ok(Json(json!({ "depth": kinds.into_iter().map(|(_, v)| v).collect::<Vec<_>>() })))
 }
 
 pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {

@@ -16,7 +16,7 @@ use std::time::Instant;
 pub async fn serve(State(state): State<Arc<AppState>>, who: Principal) -> Result<Response, ApiError> {
     who.require(&[Role::Operator, Role::Admin])?;
     let mut gauges = vec![Gauge { name: "sohoa_up", labels: vec![], value: 1.0 }];
-    for (kind, job_state, n) in state.index.job_counts().await? {
+    for (kind, job_state, n) in state.index.job_counts(None).await? {
         let labels = vec![("kind", kind.as_str().to_owned()), ("state", job_state.as_str().to_owned())];
         gauges.push(Gauge { name: "sohoa_jobs", labels, value: n as f64 });
     }

@@ -11,12 +11,14 @@ mod jobs;
 mod lifecycle;
 mod metrics;
 mod openapi;
+mod public;
 mod records;
 mod results;
 mod reuse;
 mod scans;
 mod stats;
 mod tlog;
+mod tokens;
 mod verify;
 
 pub use auth::{issue_scoped_token, issue_token, Principal};
@@ -59,6 +61,8 @@ pub struct AppState {
     pub log_signer: Option<LogSigner>,
     /// With a time-stamp authority, issued results are archived at PAdES B-LTA.
     pub tsa_url: Option<String>,
+    /// The desk's public address, without a trailing slash: issued results link to it.
+    pub public_url: String,
 }
 
 impl AppState {
@@ -83,6 +87,7 @@ impl AppState {
             officials_dir: &self.officials_dir,
             officials_chain: self.officials_chain.as_deref(),
             tsa_url: self.tsa_url.as_deref(),
+            public_url: &self.public_url,
         }
     }
 }
@@ -118,6 +123,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/corrections", get(corrections::list))
         .route("/jobs", get(jobs::list))
         .route("/jobs/claim", post(jobs::claim))
+        .route("/jobs/depth", get(jobs::depth))
         .route("/jobs/{id}/input", get(jobs::input))
         .route("/jobs/{id}/heartbeat", post(jobs::heartbeat))
         .route("/jobs/{id}/output", post(jobs::output))
@@ -139,9 +145,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/tlog/consistency", get(tlog::consistency))
         .route("/verify", post(verify::verify))
         .route("/public/verify", post(verify::public))
+        .route("/public/records/{short}", get(public::record))
         .route("/me", get(auth::me))
         .route("/stats/766", get(stats::indicators_766))
-        .route("/audit", get(dossiers::audit))
+        .route("/audit", get(tokens::audit))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/workers", get(tokens::workers))
         .route("/openapi.json", get(openapi::serve))
         .route("/archive/fixity", get(archive::fixity))
         .fallback(not_found);

@@ -622,12 +622,12 @@ fn paths() -> Value {
         (
             "/verify",
             "post",
-            Op::new("Verification report of a posted PDF against the service's trust anchors", "any")
+            Op::new("Verification report of a posted PDF against the service's trust anchors, with the records whose content is this very file", "any")
                 .body(bytes_body(&["application/pdf", "application/octet-stream"]))
                 .ok(
                     200,
                     "application/json",
-                    object(&["valid", "signatures"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}})),
+                    object(&["valid", "signatures", "records"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}, "records": {"type": "array", "items": schema("PublicRecord")}})),
                 )
                 .errors(&[411, 413, 422]),
         ),
@@ -640,7 +640,7 @@ fn paths() -> Value {
                 .ok(
                     200,
                     "application/json",
-                    object(&["valid", "signatures"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}})),
+                    object(&["valid", "signatures", "records"], json!({"valid": {"type": "boolean"}, "signatures": {"type": "array"}, "records": {"type": "array", "items": schema("PublicRecord")}})),
                 )
                 .errors(&[411, 413, 422, 503]),
         ),
@@ -662,20 +662,90 @@ fn paths() -> Value {
                 ),
         ),
         (
+            "/public/records/{short}",
+            "get",
+            Op::new("What anyone may see of an issued result or record a verification link names: issuing agency, type, issue date, status, whether it is in the log; no personal data", "none needed")
+                .public()
+                .params(vec![path("short", string(), "a result's id (kq-...) or a record's id")])
+                .ok(200, "application/json", schema("PublicRecord"))
+                .errors(&[404]),
+        ),
+        (
             "/me",
             "get",
-            Op::new("Who the token is: its role, agency and label", "any").ok(
+            Op::new("Who the token is: its number, role, agency and label", "any").ok(
                 200,
                 "application/json",
-                object(&["role", "agency", "label"], json!({"role": string(), "agency": string(), "label": string()})),
+                object(&["id", "role", "agency", "label"], json!({"id": {"type": "integer"}, "role": string(), "agency": string(), "label": string()})),
             ),
         ),
         (
             "/audit",
             "get",
             Op::new("The agency's audit log, newest first", "auditor, admin, operator (every agency's)")
-                .params(vec![query("target", string(), "e.g. record:<id> or dossier:<code>"), limit()])
+                .params(vec![
+                    query("target", string(), "e.g. record:<id> or dossier:<code>"),
+                    query("action", string(), "an action (token.create) or its family (token)"),
+                    query("actor", string(), "token:<id> or system"),
+                    query("from_ms", json!({"type": "integer", "format": "int64"}), "entries at or after, in Unix milliseconds"),
+                    query("to_ms", json!({"type": "integer", "format": "int64"}), "entries before, in Unix milliseconds"),
+                    limit(),
+                ])
                 .ok(200, "application/json", object(&["entries"], json!({"entries": {"type": "array"}}))),
+        ),
+        (
+            "/jobs/depth",
+            "get",
+            Op::new("How many jobs of each kind are queued, running and dead", "admin, auditor (the agency's), operator (every agency's)")
+                .ok(200, "application/json", object(&["depth"], json!({"depth": {"type": "array", "items": object(
+                    &["kind", "queued", "running", "dead"],
+                    json!({"kind": string(), "queued": {"type": "integer"}, "running": {"type": "integer"}, "dead": {"type": "integer"}})
+                )}}))),
+        ),
+        (
+            "/tokens",
+            "get",
+            Op::new("The agency's tokens, newest first, never their secrets", "admin")
+                .params(vec![
+                    query("role", string(), "only tokens of this role"),
+                    query("revoked", json!({"type": "boolean"}), "revoked tokens too"),
+                ])
+                .ok(200, "application/json", object(&["tokens"], json!({"tokens": {"type": "array", "items": schema("Token")}})))
+                .errors(&[422]),
+        ),
+        (
+            "/tokens",
+            "post",
+            Op::new("Create a token of the agency; its secret is in this answer only (audited as token.create)", "admin")
+                .body(json_body(json!({
+                    "type": "object", "required": ["role"], "additionalProperties": false,
+                    "properties": {
+                        "role": {"type": "string", "enum": ["admin", "scanner", "signer", "consumer", "auditor", "worker"]},
+                        "label": {"type": "string", "maxLength": 100},
+                        "read_agencies": {"type": "array", "items": string()},
+                        "doc_types": {"type": "array", "items": string()}
+                    }
+                })))
+                .ok(201, "application/json", object(&["token", "secret"], json!({"token": schema("Token"), "secret": string()})))
+                .errors(&[413, 422]),
+        ),
+        (
+            "/tokens/{id}/revoke",
+            "post",
+            Op::new("Revoke a token of the agency: refused from then on (audited as token.revoke)", "admin")
+                .params(vec![path("id", json!({"type": "integer", "format": "int64"}), "token id")])
+                .ok(200, "application/json", object(&["token"], json!({"token": schema("Token")})))
+                .errors(&[404, 409]),
+        ),
+        (
+            "/workers",
+            "get",
+            Op::new("Worker tokens in force and when each last claimed a job or renewed a lease", "admin (its agency's), operator (every agency's)")
+                .ok(200, "application/json", object(&["workers"], json!({"workers": {"type": "array", "items": object(
+                    &["id", "label", "agency", "every_agency", "created_at_ms", "last_seen_at_ms"],
+                    json!({"id": {"type": "integer"}, "label": string(), "agency": string(), "every_agency": {"type": "boolean"},
+                        "created_at_ms": {"type": "integer"}, "last_seen_at_ms": {"type": ["integer", "null"]}})
+                )}}))),
         ),
     ];
     let mut paths = Map::new();
@@ -769,6 +839,15 @@ fn schemas() -> Value {
                 "reason": string(), "location": string()
             }
         },
+        "PublicRecord": object(&["kind", "agency", "doc_type", "status", "in_log"], json!({
+            "kind": string(), "agency": string(), "agency_name": nullable("string"), "doc_type": string(),
+            "doc_type_title": nullable("string"), "issue_date": nullable("string"), "status": string(), "in_log": {"type": "boolean"},
+            "log_index": nullable("integer"), "archived_at": string()
+        })),
+        "Token": object(&["id", "role", "agency", "label", "scope", "created_at_ms", "revoked_at_ms", "last_seen_at_ms"], json!({
+            "id": {"type": "integer"}, "role": string(), "agency": string(), "label": string(), "scope": {"type": "object"},
+            "created_at_ms": {"type": "integer"}, "revoked_at_ms": nullable("integer"), "last_seen_at_ms": nullable("integer")
+        })),
         "Hold": object(&["id", "target", "reason", "placed_by", "placed_at", "in_force"], json!({
             "id": {"type": "integer"}, "target": string(), "reason": string(), "placed_by": string(), "placed_at": string(),
             "released_by": nullable("string"), "released_at": nullable("string"), "in_force": {"type": "boolean"}

@@ -3,6 +3,7 @@
 //! desk's public verification page), a few at a time.
 
 use super::{scans::read_body, ApiError, AppState, Principal};
+use crate::domain::Digest;
 use crate::verify::{verify_pdf, VerifyError};
 use axum::body::Body;
 use axum::extract::State;
@@ -31,13 +32,17 @@ pub async fn public(State(state): State<Arc<AppState>>, headers: HeaderMap, body
     report(&state, headers, body).await
 }
 
+/// The report, with `records`: the records whose content is this very file (empty when the
+/// file is in no record of the log, as when anything was changed in it).
 async fn report(state: &AppState, headers: HeaderMap, body: Body) -> Result<Json<Value>, ApiError> {
     let pdf = read_body(body, &headers, state.max_upload_bytes).await?;
     let anchors = state.trust_anchors.clone();
     // Parsing and hashing a large PDF is CPU work: off the async threads.
-    let report = tokio::task::spawn_blocking(move || verify_pdf(&pdf, &anchors, chrono::Utc::now()))
+    let (report, digest) = tokio::task::spawn_blocking(move || (verify_pdf(&pdf, &anchors, chrono::Utc::now()), Digest::of(&pdf)))
         .await
-        .map_err(|e| ApiError::internal("verification stopped", e))?
-        .map_err(|e: VerifyError| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))?;
-    serde_json::to_value(&report).map(Json).map_err(|e| ApiError::internal("report", e))
+        .map_err(|e| ApiError::internal("verification stopped", e))?;
+    let report = report.map_err(|e: VerifyError| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))?;
+    let mut report = serde_json::to_value(&report).map_err(|e| ApiError::internal("report", e))?;
+    report["records"] = Value::Array(super::public::records_of(state, &digest).await?);
+    Ok(Json(report))
 }

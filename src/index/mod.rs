@@ -76,6 +76,35 @@ pub struct TokenInfo {
     pub scope: Scope,
 }
 
+/// Which audit entries to return; every field left empty matches all.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub agency: Option<AgencyCode>,
+    pub target: Option<String>,
+    /// An action (`token.create`) or a family of actions (`token`).
+    pub action: Option<String>,
+    /// `token:<id>` or `system`.
+    pub actor: Option<String>,
+    /// `[from_ms, to_ms)`.
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub limit: u32,
+}
+
+/// A token as an administrator sees it: never its secret nor its hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenListing {
+    pub id: i64,
+    pub role: Role,
+    pub agency: AgencyCode,
+    pub label: String,
+    pub scope: Scope,
+    pub created_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+    /// For a worker: when it last claimed a job or renewed a lease.
+    pub last_seen_at_ms: Option<i64>,
+}
+
 /// What a consumer token (another system) may read besides its own agency's records: the
 /// records of `agencies`, and only records of `doc_types` when that list is not empty; and
 /// whether a worker token runs every agency's jobs.

@@ -10,6 +10,24 @@ pub trait TokenStore: Send + Sync {
     async fn create_token(&self, role: Role, agency: &AgencyCode, label: &str, scope: &Scope, hash: &str) -> Result<i64>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenInfo>>;
     async fn revoke_token(&self, id: i64) -> Result<()>;
+    /// As [`create_token`](Self::create_token), with `audit` written in the same transaction
+    /// under the target `token:<id>`.
+    async fn create_token_audited(
+        &self,
+        role: Role,
+        agency: &AgencyCode,
+        label: &str,
+        scope: &Scope,
+        hash: &str,
+        audit: AuditEntry,
+    ) -> Result<i64>;
+    /// Tokens (of `agency` when given, of `role` when given), newest first.
+    async fn list_tokens(&self, agency: Option<&AgencyCode>, role: Option<Role>) -> Result<Vec<TokenListing>>;
+    /// Revokes `agency`'s token `id` with `audit`; `None` when the agency has no such token.
+    /// A token already revoked keeps its first revocation time and writes nothing.
+    async fn revoke_agency_token(&self, id: i64, agency: &AgencyCode, audit: AuditEntry) -> Result<Option<TokenListing>>;
+    /// Notes that token `id` was seen at `now_ms` (a worker claiming or renewing a lease).
+    async fn touch_token(&self, id: i64, now_ms: i64) -> Result<()>;
 }
 
 /// Dossiers with their checklists: allocation of codes, reading, status changes.
@@ -58,8 +76,8 @@ pub trait JobStore: Send + Sync {
     /// step expects.
     async fn step_job(&self, step: JobStep, audit: Option<AuditEntry>) -> Result<bool>;
     async fn job(&self, id: i64) -> Result<Option<Job>>;
-    /// Jobs by kind and state, over every agency: the queue's depth.
-    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>>;
+    /// Jobs by kind and state (of `agency` when given, else over every agency): the queue's depth.
+    async fn job_counts(&self, agency: Option<&AgencyCode>) -> Result<Vec<(JobKind, JobState, u64)>>;
     /// Jobs in `state` (of `agency` when given), oldest first.
     async fn jobs_in_state(&self, state: JobState, agency: Option<&AgencyCode>, limit: u32) -> Result<Vec<Job>>;
     /// Wakes `queued`'s waiters whenever another process sharing this index queues a job,
@@ -80,6 +98,8 @@ pub trait RecordStore: Send + Sync {
     /// satisfied and counted as reused; the dossier may become complete.
     async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, audit: AuditEntry) -> Result<()>;
     async fn record(&self, id: &str) -> Result<Option<Record>>;
+    /// The records whose content has `digest`, oldest first: whether a file is in the log.
+    async fn records_with_content(&self, digest: &Digest) -> Result<Vec<Record>>;
     async fn record_for_scan(&self, scan: i64) -> Result<Option<Record>>;
     /// Oldest first, after the cursor.
     async fn find_records(&self, filter: &RecordFilter) -> Result<Vec<Record>>;
@@ -190,6 +210,8 @@ pub trait AuditStore: Send + Sync {
     /// Newest first; with `agency`, that agency's entries only (the service's own entries
     /// carry the agency of what they concern).
     async fn audit_log(&self, agency: Option<&AgencyCode>, target: Option<&str>, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Newest first, the entries `filter` selects.
+    async fn search_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
 }
 
 /// What the service indicators are computed from.

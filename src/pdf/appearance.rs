@@ -1,8 +1,10 @@
 //! Visible signature appearance: a form XObject with the official's signature image (and the
 //! agency's seal image over its left third) above text lines (name, title, agency, time)
-//! set in an embedded TrueType subset, all kept inside the box (see [`fit`]).
+//! set in an embedded TrueType subset, all kept inside the box (see [`fit`]); and, for a
+//! result, the QR code of its public verification page at the right (see [`qr`]).
 
 mod fit;
+mod qr;
 
 use super::font::{deflate, FontUse};
 use super::update::Update;
@@ -13,6 +15,8 @@ use lopdf::{Dictionary, Object, ObjectId, Stream};
 
 /// Largest signature image accepted, in pixels per side.
 const MAX_IMAGE_SIDE: u32 = 4096;
+/// Points between the QR code and the rest, and around it.
+const QR_GAP: f32 = 3.0;
 /// Largest PNG file accepted.
 const MAX_IMAGE_BYTES: usize = 8 << 20;
 
@@ -31,6 +35,8 @@ pub struct Appearance {
     pub image: Option<Vec<u8>>,
     /// PNG of the agency's seal, stamped over the left third of `image` (or alone).
     pub seal: Option<Vec<u8>>,
+    /// The public verification page, drawn as a QR code at the right of the box.
+    pub link: Option<String>,
 }
 
 impl Appearance {
@@ -61,12 +67,21 @@ impl Appearance {
             text: format!("Thời gian ký: {}", time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
             size: 8.0,
         });
-        Ok(Appearance { rect, lines, image, seal: None })
+        Ok(Appearance { rect, lines, image, seal: None, link: None })
     }
 
     /// The same appearance with the agency's seal stamped over the signature image.
     pub fn with_seal(self, seal: Option<Vec<u8>>) -> Self {
         Appearance { seal, ..self }
+    }
+
+    /// The same appearance with a QR code of `link` and a line naming its last part, the
+    /// short id a person can type.
+    pub fn with_link(mut self, link: Option<String>) -> Self {
+        if let Some(short) = link.as_deref().and_then(|l| l.rsplit('/').next()).filter(|s| !s.is_empty()) {
+            self.lines.push(AppearanceText { text: format!("Mã xác minh: {short}"), size: 8.0 });
+        }
+        Appearance { link, ..self }
     }
 
     /// Height in points that a box `width` wide needs to show `lines` at their asked sizes.
@@ -92,7 +107,10 @@ pub(crate) fn write(update: &mut Update, ap: &Appearance, rect: [f32; 4]) -> Res
     let decoded = |png: &Option<Vec<u8>>| png.as_deref().map(decode_png).transpose();
     let (signature, seal) = (decoded(&ap.image)?, decoded(&ap.seal)?);
     let has_images = signature.is_some() || seal.is_some();
-    let layout = fit::layout(&ap.lines, (w, h), has_images, extent(&font, &ap.lines), |t, s| font.width(t, s))?;
+    // the QR code takes a square at the right as tall as the box allows, the rest is as before
+    let qr_side = ap.link.as_ref().map(|_| (h - 2.0 * QR_GAP).min(w * 0.4).max(0.0));
+    let text_w = w - qr_side.map_or(0.0, |side| side + QR_GAP);
+    let layout = fit::layout(&ap.lines, (text_w, h), has_images, extent(&font, &ap.lines), |t, s| font.width(t, s))?;
 
     let mut content = String::from("q\n");
     let mut resources = Dictionary::new();
@@ -106,6 +124,9 @@ pub(crate) fn write(update: &mut Update, ap: &Appearance, rect: [f32; 4]) -> Res
     }
     if !xobjects.is_empty() {
         resources.set("XObject", Object::Dictionary(xobjects));
+    }
+    if let (Some(link), Some(side)) = (&ap.link, qr_side) {
+        content.push_str(&qr::draw(link, w - side, (h - side) / 2.0, side)?);
     }
     content.push_str("0 g\n");
     for line in &layout.lines {

@@ -332,7 +332,7 @@ fn seal_options(pdf: &[u8], agency_name: &str, signing_time: chrono::DateTime<ch
     let height = Appearance::height_for(&lines, SEAL_WIDTH).unwrap_or(SEAL_HEIGHT).max(SEAL_HEIGHT);
     let options = SignOptions {
         page: 1,
-        appearance: Some(Appearance { rect: seal_rect(crate::pdf::crop_box(pdf, 1)?, height), lines, image: None, seal: None }),
+        appearance: Some(Appearance { rect: seal_rect(crate::pdf::crop_box(pdf, 1)?, height), lines, image: None, seal: None, link: None }),
         reason: Some(COPY_REASON.to_owned()),
         location: None,
         signing_time,

@@ -58,6 +58,8 @@ pub struct Signing<'a> {
     pub officials_chain: Option<&'a Path>,
     /// With a time-stamp authority, issued results are archived at PAdES B-LTA.
     pub tsa_url: Option<&'a str>,
+    /// The desk's public address; each signature links the result's verification page there.
+    pub public_url: &'a str,
 }
 
 impl Signing<'_> {
@@ -134,13 +136,18 @@ impl Signing<'_> {
     }
 
     /// Signs with the server-held key of the official `label` (PAdES B-B, visible).
+    /// Where anyone verifies result `id`: the desk's public page, by the result's short id.
+    pub fn verification_link(&self, id: &str) -> String {
+        format!("{}/#/xac-minh/{id}", self.public_url)
+    }
+
     pub async fn sign(&self, actor: Actor, label: &str, result: &ResultDoc, placement: Placement) -> Result<ResultDoc> {
         draft(result)?;
         turn(result, label)?;
         let (signer, image) = self.server_signer(label)?;
         let pdf = self.archive.get_blob(&result.digest).await?;
         let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
-        let spec = placement.resolve(&pdf, signing_time)?;
+        let spec = placement.resolve(&pdf, signing_time, self.verification_link(&result.id))?;
         let options = spec.options(self.officials_dir, signer.certificate(), image)?;
         let certificate = signer.certificate().to_vec();
         let (signed, field) = tokio::task::spawn_blocking(move || {
@@ -172,7 +179,7 @@ impl Signing<'_> {
         let algorithm = certificate_algorithm(&certificate)?;
         let pdf = self.archive.get_blob(&result.digest).await?;
         let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
-        let spec = placement.resolve(&pdf, signing_time)?;
+        let spec = placement.resolve(&pdf, signing_time, self.verification_link(&result.id))?;
         let pending = self.begin(pdf.to_vec(), &spec, certificate.clone(), algorithm).await?;
         let session = format!("ss-{}", random_hex(12));
         let expires_at_ms = chrono::Utc::now().timestamp_millis() + SESSION_MINUTES * 60_000;

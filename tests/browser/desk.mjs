@@ -225,7 +225,38 @@ try {
   await page.locator('#chi-so-bang').waitFor();
   const reuseRow = await page.locator('#chi-so-bang tr[data-code="4.3"]').innerText();
   check((await page.locator('#chi-so-bang tbody tr').count()) === 4 && reuseRow.includes('1/2'), `the month's four indicators, 4.3: ${reuseRow.replace(/\s+/g, ' ')}`);
+  await page.locator('#hang-doi-bang').waitFor();
+  check((await page.locator('#viec-bi-dung').innerText()).length > 0, 'the dashboard shows the queue depth and the dead jobs');
   await inspect(page, 'chi-so');
+
+  // The administrator's tokens: one made with its secret shown once, then revoked.
+  await navigation.getByRole('link', { name: 'Mã truy cập' }).click();
+  await page.locator('#ma-truy-cap-bang').waitFor();
+  await page.getByLabel('Vai trò').selectOption('scanner');
+  await page.getByLabel('Tên gợi nhớ').fill('Quầy số 3');
+  await page.getByRole('button', { name: 'Cấp mã truy cập' }).click();
+  const secret = await page.getByLabel('Mã truy cập (chỉ hiện một lần)').inputValue();
+  check(/^sohoa_[0-9a-f]{64}$/.test(secret), 'a new token is shown once with its secret');
+  const madeRow = page.locator('#ma-truy-cap-bang tr', { hasText: 'Quầy số 3' });
+  await madeRow.waitFor();
+  const madeId = await madeRow.getAttribute('data-id');
+  const meWith = (token) => page.evaluate(async (t) => (await fetch('/api/v1/me', { headers: { authorization: `Bearer ${t}` } })).status, token);
+  check((await meWith(secret)) === 200, 'the new token signs in');
+  await inspect(page, 'ma-truy-cap');
+  const revoke = page.getByRole('button', { name: `Thu hồi mã truy cập số ${madeId}` });
+  await revoke.click();
+  await revoke.click();
+  await page.locator(`#ma-truy-cap-bang tr[data-id="${madeId}"]`).waitFor({ state: 'detached' });
+  check((await meWith(secret)) === 401, 'the revoked token is refused');
+  check(!(await page.locator('#ma-truy-cap-bang').innerText()).includes(secret), 'the list never shows a secret');
+  await navigation.getByRole('link', { name: 'Nhật ký hệ thống' }).click();
+  await page.getByLabel('Thao tác').selectOption('token');
+  await page.getByRole('button', { name: 'Tìm trong nhật ký' }).click();
+  await page.locator('#nhat-ky-bang tr[data-action="token.revoke"]').waitFor();
+  const audited = await page.locator('#nhat-ky-bang tbody').innerText();
+  check(audited.includes('Cấp mã truy cập') && audited.includes('Thu hồi mã truy cập') && audited.includes(`Mã truy cập số ${madeId}`),
+    'the audit search finds the token made and revoked');
+  await inspect(page, 'nhat-ky');
   await page.getByRole('button', { name: 'Đăng xuất' }).click();
 
   // The operator's menu has the queue and not the records.
@@ -237,6 +268,20 @@ try {
   await navigation.getByRole('link', { name: 'Hàng đợi xử lý' }).click();
   await page.getByText('Không có việc nào bị dừng.').waitFor();
   await inspect(page, 'hang-doi');
+  // the operator's pages: the local worker with its last claim, the queue and the archive's state
+  await navigation.getByRole('link', { name: 'Máy xử lý' }).click();
+  await page.locator('#may-xu-ly-bang').waitFor();
+  const workerRows = await page.locator('#may-xu-ly-bang tbody tr').allInnerTexts();
+  check(workerRows.length >= 1 && workerRows.some((r) => r.includes('giây trước') || r.includes('phút trước')),
+    `the running worker is listed with its last claim: ${workerRows.join(' | ').replace(/\s+/g, ' ')}`);
+  await inspect(page, 'may-xu-ly');
+  await navigation.getByRole('link', { name: 'Chỉ số phục vụ' }).click();
+  await page.locator('#hang-doi-bang').waitFor();
+  const sealRow = await page.locator('#hang-doi-bang tr[data-kind="ocr"]').innerText();
+  check(sealRow.includes('Nhận dạng chữ'), `the queue depth by kind: ${sealRow.replace(/\s+/g, ' ')}`);
+  await page.locator('#toan-ven-luu-tru p, #toan-ven-luu-tru dl').first().waitFor();
+  check((await page.locator('#toan-ven-luu-tru .verdict').innerText()) === 'Lưu trữ toàn vẹn.', 'the last fixity pass is shown clean');
+  await inspect(page, 'chi-so-van-hanh');
   await page.goto(`${base}/#/tra-cuu`);
   await page.getByRole('alert').filter({ hasText: 'Vai trò của bạn không được mở trang này.' }).waitFor();
   check(true, 'a page outside the role is refused');
@@ -328,8 +373,18 @@ try {
   }, [[x1, y1], [x2, y2], [40, 500]]);
   check(inked[0] > 200 && inked[1] > 200 && inked[2] < 50, `both signatures show where they were placed, none elsewhere (dark pixels: ${inked.join(', ')})`);
   console.log(`figure: signing desk, list opened to issued and verified (two officials, one deferred in the browser): ${((Date.now() - signingStarted) / 1000).toFixed(1)} s`);
+  const logged = await page.locator('#trong-so').innerText();
+  check(logged.includes('đúng từng byte') && logged.includes('Đã ghi, vị trí'), 'the issued result is found in the log by its content');
   await inspect(page, 'ky-so-da-ky');
   await page.getByRole('button', { name: 'Đăng xuất' }).click();
+
+  // The address in the result's QR code, opened by anyone: what was issued, by whom, when.
+  await page.goto(`${base}/#/xac-minh/${resultId}`);
+  await page.locator('#van-ban-tra-cuu dl').waitFor();
+  const linked = await page.locator('#van-ban-tra-cuu').innerText();
+  check(linked.includes('Còn hiệu lực') && linked.includes('Đã ghi, vị trí') && !linked.includes(owner),
+    `the verification link shows the issued result without personal data: ${linked.replace(/\s+/g, ' ')}`);
+  await inspect(page, 'xac-minh-ma');
 
   // Public verification, signed out: a sealed PDF is valid, a changed one is not.
   await page.goto(`${base}/#/xac-minh`);
@@ -341,6 +396,7 @@ try {
   check(said.includes('hợp lệ') && !said.includes('không hợp lệ'), `a sealed PDF: ${said}`);
   const card = await page.locator('section.card').first().innerText();
   check(card.includes('Người ký') && card.includes('CN=') && card.includes('Không có thay đổi nào.'), 'the signer and no change after signing are shown');
+  check((await page.locator('#trong-so').innerText()).includes('Không tìm thấy tệp này trong sổ minh bạch'), 'a file archived nowhere is said not to be in the log');
   await inspect(page, 'xac-minh-hop-le');
   await page.getByLabel('Chọn tệp PDF cần xác minh').setInputFiles(tamperedPdf);
   await page.locator('.verdict.bad').waitFor();

@@ -279,6 +279,14 @@ impl RecordStore for PostgresIndex {
             .collect()
     }
 
+    async fn records_with_content(&self, digest: &Digest) -> Result<Vec<Record>> {
+        let rows = sqlx::query("SELECT * FROM records WHERE digest = $1 ORDER BY created_at, id")
+            .bind(digest.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(record_row).collect()
+    }
+
     async fn record(&self, id: &str) -> Result<Option<Record>> {
         let row = sqlx::query("SELECT * FROM records WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(record_row).transpose()

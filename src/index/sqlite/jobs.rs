@@ -151,10 +151,13 @@ impl JobStore for SqliteIndex {
         row.as_ref().map(job_row).transpose()
     }
 
-    async fn job_counts(&self) -> Result<Vec<(JobKind, JobState, u64)>> {
-        let rows = sqlx::query("SELECT kind, state, COUNT(*) AS n FROM jobs GROUP BY kind, state ORDER BY kind, state")
-            .fetch_all(&self.pool)
-            .await?;
+    async fn job_counts(&self, agency: Option<&AgencyCode>) -> Result<Vec<(JobKind, JobState, u64)>> {
+        let rows = sqlx::query(
+            "SELECT kind, state, COUNT(*) AS n FROM jobs WHERE (?1 IS NULL OR agency = ?1) GROUP BY kind, state ORDER BY kind, state",
+        )
+        .bind(agency.map(|a| a.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let (kind, state): (String, String) = (r.get("kind"), r.get("state"));

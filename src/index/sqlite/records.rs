@@ -283,6 +283,14 @@ impl RecordStore for SqliteIndex {
             .collect()
     }
 
+    async fn records_with_content(&self, digest: &Digest) -> Result<Vec<Record>> {
+        let rows = sqlx::query("SELECT * FROM records WHERE digest = ? ORDER BY created_at, id")
+            .bind(digest.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(record_row).collect()
+    }
+
     async fn record(&self, id: &str) -> Result<Option<Record>> {
         self.record_by("id", id.to_owned()).await
     }

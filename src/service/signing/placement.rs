@@ -32,11 +32,14 @@ pub struct Spec {
     reason: Option<String>,
     location: Option<String>,
     signing_time: DateTime<FixedOffset>,
+    /// The public verification page the appearance's QR code and short id lead to.
+    #[serde(default)]
+    link: Option<String>,
 }
 
 impl Placement {
     /// The field on `pdf`: on one of its pages, inside it.
-    pub fn resolve(self, pdf: &[u8], signing_time: DateTime<FixedOffset>) -> Result<Spec> {
+    pub fn resolve(self, pdf: &[u8], signing_time: DateTime<FixedOffset>, link: String) -> Result<Spec> {
         let text_ok = |t: &Option<String>| t.as_ref().is_none_or(|t| t.chars().count() <= 200);
         if !text_ok(&self.reason) || !text_ok(&self.location) {
             return Err(invalid("invalid_request", "reason and location have at most 200 characters"));
@@ -58,18 +61,20 @@ impl Placement {
                 [x2 - w, margin.min(height - h).max(0.0), x2, margin.min(height - h).max(0.0) + h]
             }
         };
-        Ok(Spec { page, rect, reason: self.reason, location: self.location, signing_time })
+        Ok(Spec { page, rect, reason: self.reason, location: self.location, signing_time, link: Some(link) })
     }
 }
 
 impl Spec {
     /// The visible signature: the official's image when one is held (`<label>.png`), with the
-    /// agency's red seal (`seal.png` in the officials' directory) over its left third.
+    /// agency's red seal (`seal.png` in the officials' directory) over its left third, and the
+    /// QR code of the result's public verification page at the right.
     pub(super) fn options(&self, officials_dir: &Path, certificate: &[u8], image: Option<Vec<u8>>) -> Result<SignOptions> {
         let seal = std::fs::read(officials_dir.join("seal.png")).ok();
         let appearance = Appearance::for_signer(self.rect, certificate, self.signing_time, image)
             .map_err(|e| invalid("invalid_certificate", e.to_string()))?
-            .with_seal(seal);
+            .with_seal(seal)
+            .with_link(self.link.clone());
         Ok(SignOptions {
             page: self.page,
             appearance: Some(appearance),
