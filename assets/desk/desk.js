@@ -1240,8 +1240,7 @@ function component(d, c, i, titles, records, redraw) {
     }
     const input = el('input', { id: `tep-${i}`, class: 'file-input', type: 'file', multiple: true, accept: 'image/png,image/jpeg,image/tiff,application/pdf' });
     const said = el('p', { class: 'file-name', 'aria-live': 'polite' });
-    input.addEventListener('change', async () => {
-      const files = [...input.files];
+    const send = async (files) => {
       for (const [n, file] of files.entries()) {
         said.textContent = `Đang gửi tệp ${n + 1}/${files.length}: ${file.name}`;
         try {
@@ -1259,8 +1258,24 @@ function component(d, c, i, titles, records, redraw) {
       }
       said.textContent = `Đã gửi ${files.length} tệp.`;
       await redraw();
+    };
+    input.addEventListener('change', () => send([...input.files]));
+    // files dropped from the scanner's folder go the same way as files picked
+    const zone = el('div', { class: 'upload drop-zone', 'data-component': c.component },
+      input, el('label', { for: `tep-${i}`, class: 'file-button', text: 'Chọn các trang đã quét' }),
+      el('span', { class: 'drop-hint', text: 'hoặc kéo thả các tệp vào đây' }), said);
+    zone.addEventListener('dragover', (event) => {
+      event.preventDefault();
+      zone.classList.add('dragging');
     });
-    parts.push(el('div', { class: 'upload' }, input, el('label', { for: `tep-${i}`, class: 'file-button', text: 'Chọn các trang đã quét' }), said));
+    zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+    zone.addEventListener('drop', (event) => {
+      event.preventDefault();
+      zone.classList.remove('dragging');
+      const files = [...(event.dataTransfer ? event.dataTransfer.files : [])];
+      if (files.length) send(files);
+    });
+    parts.push(zone);
   }
   section.append(...parts.flat().filter(Boolean));
   return section;

@@ -146,7 +146,18 @@ try {
   await notice.waitFor();
   check((await page.locator('section[data-component]').count()) === 3, 'the checklist has the procedure\'s three components');
   await notice.locator('input[type=file]').setInputFiles(birthNotice);
-  await form.locator('input[type=file]').setInputFiles(applicationForm);
+  // the form's page is dropped from the scanner's folder onto its component
+  const zone = form.locator('.drop-zone');
+  check((await zone.innerText()).includes('kéo thả'), 'each component says files may be dropped on it');
+  const transfer = await page.evaluateHandle(({ data, name }) => {
+    const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+    const files = new DataTransfer();
+    files.items.add(new File([bytes], name, { type: name.endsWith('.png') ? 'image/png' : 'image/jpeg' }));
+    return files;
+  }, { data: readFileSync(applicationForm).toString('base64'), name: applicationForm.split('/').pop() });
+  await zone.dispatchEvent('dragover', { dataTransfer: transfer });
+  check(await zone.evaluate((z) => z.classList.contains('dragging')), 'a component shows where files dragged over it go');
+  await zone.dispatchEvent('drop', { dataTransfer: transfer });
   await notice.locator('.scan-status', { hasText: 'Đã đóng dấu số' }).waitFor({ timeout: 120000 });
   await form.locator('.scan-status', { hasText: 'Đã đóng dấu số' }).waitFor({ timeout: 120000 });
   const sealedIn = (Date.now() - opened) / 1000;
