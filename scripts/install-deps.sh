@@ -8,7 +8,8 @@ set -euo pipefail
 # python3-venv: the peers the tests compare against; fonts-dejavu-core: the appearance font;
 # fonts-noto-core: the serif face of the generated sample pages; fonts-liberation2,
 # fonts-freefont-ttf and fonts-dejavu-extra: the faces of the held-out pages nothing is tuned
-# on (workers/tests/orientation.rs); softhsm2: the PKCS#11 token the hardware-key tests seal
+# on (workers/tests/orientation.rs); fonts-jetbrains-mono: a tuning face with a dotted zero
+# and a flat-topped 3 (workers/src/samples, the id reader's test); softhsm2: the PKCS#11 token the hardware-key tests seal
 # with; jq: the README's examples (run by tests/readme.rs); ghostscript: what OCRmyPDF, the
 # peer of the OCR conformance run (workers/tests/ocrmypdf.rs), renders and writes PDFs with;
 # prometheus: its `promtool check metrics` checks `/metrics` (tests/api/metrics.rs);
@@ -18,7 +19,7 @@ set -euo pipefail
 # signature (tests/api/public.rs).
 packages=(build-essential pkg-config ca-certificates curl libclang-dev libtesseract-dev libleptonica-dev
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng qpdf poppler-utils libnss3-tools openssl python3-venv
-  fonts-dejavu-core fonts-noto-core fonts-liberation2 fonts-freefont-ttf fonts-dejavu-extra softhsm2 jq ghostscript
+  fonts-dejavu-core fonts-noto-core fonts-liberation2 fonts-freefont-ttf fonts-dejavu-extra fonts-jetbrains-mono softhsm2 jq ghostscript
   prometheus postgresql chromium python3-yaml zbar-tools)
 
 missing=()

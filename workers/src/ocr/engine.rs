@@ -97,8 +97,16 @@ fn binary_pix(binary: &[u8], width: u32, height: u32, dpi: u32) -> Result<Pix, E
 pub struct Engine {
     api: Api,
     lang: String,
-    info: EngineInfo,
+    /// Read on first asking: hashing the model files costs a page's worth of a small scan.
+    info: std::cell::OnceCell<EngineInfo>,
+    /// The model that reads the figures of an owner's id a second time, loaded on first use.
+    figures: Option<Box<Engine>>,
 }
+
+/// The model whose reading of an id's figures is set beside the page language's: Tesseract's
+/// English model reads the figures of faces whose 3, 0 or 8 the Vietnamese model takes for
+/// others (docs/decisions.md, "An owner's id is read a second time by the English model").
+pub const FIGURES_MODEL: &str = "eng";
 
 impl Engine {
     /// Loads `lang` (e.g. `vie` or `vie+eng`) from the system tessdata.
@@ -126,8 +134,15 @@ impl Engine {
         // The API defaults to one uniform block; documents need layout analysis, as the CLI does.
         // SAFETY: valid handle.
         unsafe { tess::TessBaseAPISetPageSegMode(api.0, tess::TessPageSegMode_PSM_AUTO) };
-        let info = engine_info(&api, lang);
-        Ok(Engine { api, lang: lang.to_owned(), info })
+        Ok(Engine { api, lang: lang.to_owned(), info: std::cell::OnceCell::new(), figures: None })
+    }
+
+    /// The engine that reads an id's figures a second time (`FIGURES_MODEL`), loaded once.
+    pub fn figures(&mut self) -> Result<&mut Engine, EngineError> {
+        if self.figures.is_none() {
+            self.figures = Some(Box::new(Engine::new(FIGURES_MODEL)?));
+        }
+        Ok(self.figures.as_deref_mut().expect("loaded above"))
     }
 
     pub fn lang(&self) -> &str {
@@ -136,7 +151,7 @@ impl Engine {
 
     /// Tesseract's version and the digest of each language model it loaded, for the record.
     pub fn info(&self) -> &EngineInfo {
-        &self.info
+        self.info.get_or_init(|| engine_info(&self.api, &self.lang))
     }
 
     /// Recognises a page at `dpi` and returns its words in reading order: layout analysis
@@ -197,8 +212,9 @@ impl Engine {
     }
 }
 
-/// The version Tesseract reports and the SHA-256 of each `<lang>.traineddata` it loaded
-/// (`vie:<hex>+eng:<hex>`; a model it cannot read again is named with an empty digest).
+/// The version Tesseract reports and the SHA-256 of each `<lang>.traineddata` it loaded or
+/// loads for an id's figures (`vie:<hex>+eng:<hex>`; a model it cannot read again is named
+/// with an empty digest).
 fn engine_info(api: &Api, lang: &str) -> EngineInfo {
     use sha2::{Digest as _, Sha256};
     // SAFETY: TessVersion returns a static NUL-terminated string; GetDatapath a string owned
@@ -210,6 +226,7 @@ fn engine_info(api: &Api, lang: &str) -> EngineInfo {
     };
     let model = lang
         .split('+')
+        .chain((!lang.split('+').any(|l| l == FIGURES_MODEL)).then_some(FIGURES_MODEL))
         .map(|l| {
             let file = std::path::Path::new(&datapath).join(format!("{l}.traineddata"));
             let digest = std::fs::read(&file).map(|bytes| hex::encode(Sha256::digest(bytes))).unwrap_or_default();

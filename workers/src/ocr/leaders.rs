@@ -187,13 +187,13 @@ fn median_pitch(run: &[Speck]) -> f32 {
 }
 
 /// Erases the dotted leaders of a page from its grey image (painted the paper around each
-/// dot) and from its binary image; returns the dots erased.
-pub fn clear(grey: &mut GrayImage, binary: &mut GrayImage, dpi: u32) -> usize {
-    if grey.dimensions() != binary.dimensions() {
+/// dot) and from its binary images (found on the first); returns the dots erased.
+pub fn clear(grey: &mut GrayImage, binaries: &mut [&mut GrayImage], dpi: u32) -> usize {
+    if binaries.is_empty() || binaries.iter().any(|b| b.dimensions() != grey.dimensions()) {
         return 0;
     }
     let max = ((MAX_DOT_MM * dpi as f32 / 25.4).round() as u32).max(2);
-    let found = leaders(specks(binary, max), dpi);
+    let found = leaders(specks(binaries[0], max), dpi);
     let (w, h) = grey.dimensions();
     let mut erased = 0;
     for dot in found.iter().flatten() {
@@ -211,7 +211,9 @@ pub fn clear(grey: &mut GrayImage, binary: &mut GrayImage, dpi: u32) -> usize {
                 let p = grey.get_pixel_mut(x, y);
                 p[0] = p[0].max(paper);
                 if (dot.x0..=dot.x1).contains(&x) && (dot.y0..=dot.y1).contains(&y) {
-                    binary.get_pixel_mut(x, y)[0] = 255;
+                    for binary in binaries.iter_mut() {
+                        binary.get_pixel_mut(x, y)[0] = 255;
+                    }
                 }
             }
         }
@@ -260,7 +262,7 @@ mod tests {
         }
         let mut grey = binary.clone();
         let before = binary.clone();
-        assert_eq!(clear(&mut grey, &mut binary, 165), 33);
+        assert_eq!(clear(&mut grey, &mut [&mut binary], 165), 33);
         for i in 0..30 {
             assert_eq!(binary.get_pixel(101 + 8 * i, 41)[0], 255);
             assert_eq!(grey.get_pixel(101 + 8 * i, 41)[0], 255);
@@ -283,6 +285,6 @@ mod tests {
             x += if i % 2 == 0 { 5 } else { 14 };
         }
         let mut grey = binary.clone();
-        assert_eq!(clear(&mut grey, &mut binary, 165), 0);
+        assert_eq!(clear(&mut grey, &mut [&mut binary], 165), 0);
     }
 }

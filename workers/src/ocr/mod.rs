@@ -187,14 +187,13 @@ fn read_upright(engine: &mut Engine, page: &Page) -> Result<(Option<Read>, Orien
 /// The words of a prepared page, rows of dots erased first, and the binary image the engine
 /// laid the page out on.
 fn read_prepared(engine: &mut Engine, prepared: &mut prep::Prepared, dpi: u32) -> Result<(Vec<Word>, image::GrayImage), OcrError> {
-    let mut layout = prep::layout(&prepared.image, dpi);
+    let (mut layout, mut loose) = prep::layouts(&prepared.image, dpi);
     // rows of dots after a form's labels make the engine drop the line they are on
-    leaders::clear(&mut prepared.image, &mut layout, dpi);
+    leaders::clear(&mut prepared.image, &mut [&mut layout, &mut loose], dpi);
     let image = &prepared.image;
     let words = engine.recognise(image.as_raw(), layout.as_raw(), image.width(), image.height(), dpi)?;
     // thin, light strokes break apart under the layout's threshold and whole lines go unread:
     // a page whose letters lie outside the words read is read again on a looser threshold
-    let loose = prep::loose_layout(image, dpi);
     let unread = prep::unread_letters(&loose, dpi, &words);
     if unread > UNREAD_LETTERS {
         let again = engine.recognise(image.as_raw(), loose.as_raw(), image.width(), image.height(), dpi)?;

@@ -198,19 +198,26 @@ fn resample(gray: &GrayImage, w: u32, h: u32) -> GrayImage {
 
 /// Sauvola thresholding over a (2r+1)² window, for finding orientation and skew.
 pub fn binarise(gray: &GrayImage, radius: u32) -> GrayImage {
-    sauvola(gray, radius, 0.3)
+    let [binary] = sauvola(gray, radius, [0.3]);
+    binary
 }
 
 /// The binary page that Tesseract's layout analysis segments: Sauvola with Tesseract's own
 /// window (a third of an inch) and factor.
 pub fn layout(gray: &GrayImage, dpi: u32) -> GrayImage {
-    sauvola(gray, window(dpi), 0.34)
+    let [binary] = sauvola(gray, window(dpi), [LAYOUT_K]);
+    binary
 }
 
-/// A layout threshold that keeps thin, light strokes whole, and lets more specks through.
-pub fn loose_layout(gray: &GrayImage, dpi: u32) -> GrayImage {
-    sauvola(gray, window(dpi), 0.2)
+/// The layout binary image and, from the same pass, a looser one that keeps thin, light
+/// strokes whole and lets more specks through.
+pub fn layouts(gray: &GrayImage, dpi: u32) -> (GrayImage, GrayImage) {
+    let [strict, loose] = sauvola(gray, window(dpi), [LAYOUT_K, LOOSE_K]);
+    (strict, loose)
 }
+
+const LAYOUT_K: f32 = 0.34;
+const LOOSE_K: f32 = 0.2;
 
 /// Tesseract's own thresholding window: a third of an inch.
 fn window(dpi: u32) -> u32 {
@@ -235,14 +242,15 @@ pub fn unread_letters(binary: &GrayImage, dpi: u32, words: &[super::Word]) -> f3
     outside as f32 / letters.len() as f32
 }
 
-/// Sauvola thresholding (0 ink, 255 paper) over a (2r+1)² window, streamed with running
-/// column sums so that memory stays at a few rows whatever the page size.
-fn sauvola(gray: &GrayImage, radius: u32, k: f32) -> GrayImage {
+/// Sauvola thresholding (0 ink, 255 paper) over a (2r+1)² window, one image per factor in
+/// `ks` from one pass, streamed with running column sums so that memory stays at a few rows
+/// whatever the page size.
+fn sauvola<const N: usize>(gray: &GrayImage, radius: u32, ks: [f32; N]) -> [GrayImage; N] {
     const R: f32 = 128.0;
     let (w, h) = (gray.width() as usize, gray.height() as usize);
-    let mut out = GrayImage::from_pixel(gray.width(), gray.height(), image::Luma([255]));
+    let mut outs: [GrayImage; N] = std::array::from_fn(|_| GrayImage::from_pixel(gray.width(), gray.height(), image::Luma([255])));
     if w == 0 || h == 0 {
-        return out;
+        return outs;
     }
     let r = radius as usize;
     let src = gray.as_raw();
@@ -265,13 +273,13 @@ fn sauvola(gray: &GrayImage, radius: u32, k: f32) -> GrayImage {
     }
     let mut pre_sum = vec![0u64; w + 1];
     let mut pre_sq = vec![0u64; w + 1];
-    for (y, out_row) in out.chunks_exact_mut(w).enumerate() {
+    for y in 0..h {
         let rows = ((y + r).min(h - 1) + 1 - y.saturating_sub(r)) as u64;
         for x in 0..w {
             pre_sum[x + 1] = pre_sum[x] + col_sum[x];
             pre_sq[x + 1] = pre_sq[x] + col_sq[x];
         }
-        for (x, (&p, o)) in row(y).iter().zip(out_row.iter_mut()).enumerate() {
+        for (x, &p) in row(y).iter().enumerate() {
             let (lo, hi) = (x.saturating_sub(r), (x + r).min(w - 1) + 1);
             let n = (hi - lo) as u64 * rows;
             let sum = pre_sum[hi] - pre_sum[lo];
@@ -281,9 +289,11 @@ fn sauvola(gray: &GrayImage, radius: u32, k: f32) -> GrayImage {
             }
             let n = n as f32;
             let mean = sum as f32 / n;
-            let var = ((pre_sq[hi] - pre_sq[lo]) as f32 / n - mean * mean).max(0.0);
-            if f32::from(p) < mean * (1.0 + k * (var.sqrt() / R - 1.0)) {
-                *o = 0;
+            let deviation = ((pre_sq[hi] - pre_sq[lo]) as f32 / n - mean * mean).max(0.0).sqrt();
+            for (out, k) in outs.iter_mut().zip(ks) {
+                if f32::from(p) < mean * (1.0 + k * (deviation / R - 1.0)) {
+                    out.as_mut()[y * w + x] = 0;
+                }
             }
         }
         // slide the window down one row
@@ -294,7 +304,7 @@ fn sauvola(gray: &GrayImage, radius: u32, k: f32) -> GrayImage {
             slide(&mut col_sum, &mut col_sq, y - r, false);
         }
     }
-    out
+    outs
 }
 
 /// Clockwise quarter turns.

@@ -6,7 +6,9 @@
 //! valid once corrected) has the rest of its line, from the label's end to the page's
 //! edge, read again in single-line mode, and the new words take the old ones' place only
 //! when they give the id more surely. It costs one small recognition on the pages that
-//! need it, none on the others.
+//! need it, none on the others. Where the id is still not read as printed, or one of its
+//! figures is doubtful, the figures model (`Engine::figures`) reads the strip as well, and
+//! its reading of the id replaces the words it covers when it gives the id more surely.
 
 use super::engine::{Engine, EngineError, Word};
 use image::GrayImage;
@@ -19,16 +21,18 @@ const AS_PRINTED: f32 = 0.95;
 /// Reads again the rest of each line of `words` whose id label is not followed by an id
 /// read as printed, in `grey` (the page as recognised) and `binary` (its layout image); the
 /// words of the line after the label are replaced when the new reading gives the id more
-/// surely. Returns the lines so replaced.
+/// surely. Then, where the id is still not read as printed or its figures are doubtful, the
+/// figures model reads the strip too and its id's words take the place of those they cover
+/// when they give the id more surely, or as surely with clearly more confidence. Returns the
+/// lines so changed.
 pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Vec<u32>, EngineError> {
     let mut replaced = Vec::new();
     let mut start = 0;
     while start < words.len() {
         let line = words[start].line;
-        let end = start + words[start..].iter().take_while(|w| w.line == line).count();
-        let texts: Vec<&str> = words[start..end].iter().map(|w| w.text.as_str()).collect();
-        let text = texts.join(" ");
-        let Some((at, first)) = sohoa::classify::id_on_line(&text).filter(|(_, surely)| *surely < AS_PRINTED) else {
+        let mut end = start + words[start..].iter().take_while(|w| w.line == line).count();
+        let texts: Vec<String> = words[start..end].iter().map(|w| w.text.clone()).collect();
+        let Some((at, mut surely)) = sohoa::classify::id_on_line(&texts.join(" ")) else {
             start = end;
             continue;
         };
@@ -42,28 +46,77 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
             byte += t.len() + 1;
             label += 1;
         }
-        let found = match label {
-            0 => None,
-            _ => read_after(engine, grey, binary, dpi, &words[start..start + label])?,
-        };
-        let fresh = found.filter(|fresh| {
-            let joined: Vec<&str> = texts[..label].iter().copied().chain(fresh.iter().map(|w| w.text.as_str())).collect();
-            sohoa::classify::id_on_line(&joined.join(" ")).is_some_and(|(_, surely)| surely > first)
-        });
-        match fresh {
-            Some(mut fresh) => {
-                for w in &mut fresh {
-                    w.line = line;
-                }
-                let added = fresh.len();
-                words.splice(start + label..end, fresh);
-                replaced.push(line);
-                start += label + added;
-            }
-            None => start = end,
+        if label == 0 {
+            start = end;
+            continue;
         }
+        let labels: Vec<Word> = words[start..start + label].to_vec();
+        let mut changed = false;
+        if surely < AS_PRINTED {
+            if let Some((fresh, rating)) = read_after(engine, grey, binary, dpi, &labels)?.and_then(|f| rated(&labels, &f).map(|r| (f, r)))
+            {
+                if rating > surely {
+                    let added = fresh.len();
+                    words.splice(start + label..end, fresh.into_iter().map(|w| Word { line, ..w }));
+                    end = start + label + added;
+                    (surely, changed) = (rating, true);
+                }
+            }
+        }
+        let doubt = least_figure_confidence(&words[start + label..end]);
+        if surely < AS_PRINTED || doubt < DOUBTFUL_FIGURES {
+            if let Some(fresh) = read_after(engine.figures()?, grey, binary, dpi, &labels)? {
+                if let Some((run, rating)) = id_words(&labels, &fresh) {
+                    if rating > surely || rating > 0.0 && rating == surely && least_figure_confidence(run) > doubt + CLEARER {
+                        end = cover(words, start + label..end, run, line);
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if changed {
+            replaced.push(line);
+        }
+        start = end;
     }
     Ok(replaced)
+}
+
+/// Below this confidence in any of an id's figures, the figures model reads them too.
+const DOUBTFUL_FIGURES: f32 = 85.0;
+/// How much surer the figures model must be of an id rated as the first reading's.
+const CLEARER: f32 = 10.0;
+
+/// How surely `label` followed by `after` gives an owner's id (`id_on_line`), if it does.
+fn rated(label: &[Word], after: &[Word]) -> Option<f32> {
+    let texts: Vec<&str> = label.iter().chain(after).map(|w| w.text.as_str()).collect();
+    sohoa::classify::id_on_line(&texts.join(" ")).map(|(_, surely)| surely).filter(|&s| s > 0.0)
+}
+
+/// The engine's least confidence in a word of `words` that holds a figure (100 when none).
+fn least_figure_confidence(words: &[Word]) -> f32 {
+    words.iter().filter(|w| w.text.chars().any(|c| c.is_ascii_digit())).map(|w| w.conf).fold(100.0, f32::min)
+}
+
+/// The fewest consecutive words of `after` (from the first holding a figure, at most three,
+/// since readings split an id's groups) that give an id after `label`, and how surely.
+fn id_words<'a>(label: &[Word], after: &'a [Word]) -> Option<(&'a [Word], f32)> {
+    let first = after.iter().position(|w| w.text.chars().any(|c| c.is_ascii_digit()))?;
+    (first + 1..=(first + 3).min(after.len())).find_map(|end| rated(label, &after[first..end]).map(|r| (&after[first..end], r)))
+}
+
+/// Puts `run` in place of the words of `range` (one line's words after its label) whose
+/// centre lies across `run`'s width, in reading order; returns the range's new end.
+fn cover(words: &mut Vec<Word>, range: std::ops::Range<usize>, run: &[Word], line: u32) -> usize {
+    let (x0, x1) = (run[0].x, run.iter().map(|w| w.x + w.w).max().unwrap_or(run[0].x));
+    let centre = |w: &Word| w.x + w.w / 2;
+    let kept: Vec<Word> = words[range.clone()].iter().filter(|w| !(x0..=x1).contains(&centre(w))).cloned().collect();
+    let at = kept.iter().position(|w| centre(w) > x1).unwrap_or(kept.len());
+    let mut line_words = kept;
+    line_words.splice(at..at, run.iter().map(|w| Word { line, ..w.clone() }));
+    let end = range.start + line_words.len();
+    words.splice(range, line_words);
+    end
 }
 
 /// The lines of `words` that give an owner's id as printed after its label. The engine is
@@ -118,7 +171,12 @@ mod tests {
 
     /// A 300 dpi strip of paper with `text` set on one line in DejaVu Sans.
     fn line(text: &str) -> GrayImage {
-        let font = FontVec::try_from_vec(std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").unwrap()).unwrap();
+        line_in("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", text)
+    }
+
+    /// A 300 dpi strip of paper with `text` set on one line in the face of `font_file`.
+    fn line_in(font_file: &str, text: &str) -> GrayImage {
+        let font = FontVec::try_from_vec(std::fs::read(font_file).unwrap()).unwrap();
         let mut page = GrayImage::from_pixel(1800, 160, Luma([250]));
         let scale = PxScale::from(54.0);
         let scaled = font.as_scaled(scale);
@@ -184,5 +242,47 @@ mod tests {
         let bin = binary(&grey);
         let mut words = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
         assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().is_empty(), "{:?}", texts(&words));
+    }
+
+    #[test]
+    fn the_figures_model_reads_an_id_the_page_language_misreads() {
+        let mut engine = Engine::new("vie").unwrap();
+        // JetBrains Mono's flat-topped 3 reads as 5 or 6 to the Vietnamese model
+        let grey = line_in("/usr/share/fonts/truetype/jetbrains-mono/JetBrainsMono-Regular.ttf", "Số CCCD: 033076581715");
+        let bin = binary(&grey);
+        let mut words = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
+        let first = texts(&words).join(" ");
+        assert!(!first.contains("033076581715"), "the page language reads the id wrong here: {first}");
+        let replaced = ids(&mut engine, &grey, &bin, 300, &mut words).unwrap();
+        assert_eq!(replaced.len(), 1, "{:?}", texts(&words));
+        assert!(texts(&words).contains(&"033076581715"), "{:?}", texts(&words));
+        assert!(texts(&words).starts_with(&["Số", "CCCD:"]), "the label stays: {:?}", texts(&words));
+        assert!(engine.info().model.contains("+eng:"), "the figures model is named in the engine's record: {}", engine.info().model);
+    }
+
+    fn word(text: &str, x: u32, w: u32) -> Word {
+        Word { text: text.into(), conf: 90.0, x, y: 10, w, h: 30, line: 4 }
+    }
+
+    #[test]
+    fn an_id_read_again_covers_the_words_under_it_and_keeps_the_others() {
+        let mut words = vec![
+            word("Số", 0, 40),
+            word("CCCD:", 50, 90),
+            word("05607658", 150, 160),
+            word("1715", 320, 80),
+            word("cấp", 420, 60),
+            word("ngày", 490, 80),
+        ];
+        let run = [Word { line: 0, ..word("033076581715", 152, 246) }];
+        let end = cover(&mut words, 2..6, &run, 4);
+        assert_eq!(texts(&words), ["Số", "CCCD:", "033076581715", "cấp", "ngày"]);
+        assert_eq!(end, 5);
+        assert!(words.iter().all(|w| w.line == 4), "the run joins the line");
+        // an id the first reading lost entirely goes after the words left of it
+        let mut words = vec![word("Số", 0, 40), word("CCCD:", 50, 90), word("cấp", 420, 60)];
+        let end = cover(&mut words, 2..3, &run, 4);
+        assert_eq!(texts(&words), ["Số", "CCCD:", "033076581715", "cấp"]);
+        assert_eq!(end, 4);
     }
 }

@@ -38,12 +38,17 @@ pub const DEFAULT_FACES: [Typeface; 2] = [
     face("noto-serif", "/usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSerif-Bold.ttf"),
 ];
 
-/// Other faces, for tuning what the default faces do not show: DejaVu Serif, Noto Sans, a
-/// typewriter face and a condensed face.
-pub const TUNING_FACES: [Typeface; 4] = [
+/// Other faces, for tuning what the default faces do not show: DejaVu Serif, Noto Sans, two
+/// typewriter faces (one with a dotted zero) and a condensed face.
+pub const TUNING_FACES: [Typeface; 5] = [
     face("dejavu-serif", "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf"),
     face("noto-sans", "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
     face("free-mono", "/usr/share/fonts/truetype/freefont/FreeMono.ttf", "/usr/share/fonts/truetype/freefont/FreeMonoBold.ttf"),
+    face(
+        "jetbrains-mono",
+        "/usr/share/fonts/truetype/jetbrains-mono/JetBrainsMono-Regular.ttf",
+        "/usr/share/fonts/truetype/jetbrains-mono/JetBrainsMono-Bold.ttf",
+    ),
     face(
         "dejavu-sans-condensed",
         "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
