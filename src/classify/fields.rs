@@ -515,13 +515,24 @@ fn id_label_end(line: &str) -> Option<usize> {
 /// the rest of a line again, alone, when the id is not read as printed
 /// (`sohoa-worker`'s second reading), and keeps the reading that rates higher.
 pub fn id_on_line(line: &str) -> Option<(usize, f32)> {
+    id_read_on_line(line).map(|(after, surely, _)| (after, surely))
+}
+
+/// As `id_on_line`, with the id the line gives after its label, when it gives one.
+pub fn id_read_on_line(line: &str) -> Option<(usize, f32, Option<String>)> {
     let after = id_label_end(line)?;
-    let confidence = id_candidates(line, false)
+    let best = id_candidates(line, false)
         .into_iter()
         .filter(|(g, labelled)| *labelled && g.span.start >= after)
-        .filter_map(|(g, _)| identity::read(&g.digits, true, None).map(|(_, reading)| id_confidence(true, reading, g.loose)))
-        .fold(0.0, f32::max);
-    Some((after, confidence))
+        .filter_map(|(g, _)| identity::read(&g.digits, true, None).map(|(id, reading)| (id_confidence(true, reading, g.loose), id)))
+        .fold(None, |best: Option<(f32, CitizenId)>, (surely, id)| match best {
+            Some((top, _)) if top >= surely => best,
+            _ => Some((surely, id)),
+        });
+    Some(match best {
+        Some((surely, id)) => (after, surely, Some(id.as_str().to_owned())),
+        None => (after, 0.0, None),
+    })
 }
 
 /// The enterprise code after its label, its digit groups joined when OCR split them.
@@ -864,6 +875,8 @@ mod tests {
         assert!(0.0 < loose && loose < corrected && corrected < 0.95, "{loose} {corrected}");
         assert_eq!(id_on_line("Họ và tên: Trần Văn Bình"), None);
         assert_eq!(id_on_line("Mã số doanh nghiệp: 0101234567"), None);
+        assert_eq!(id_read_on_line("Số định danh cá nhân: 001203012345").and_then(|r| r.2).as_deref(), Some("001203012345"));
+        assert_eq!(id_read_on_line("Số CCCD: 099205784857").map(|r| r.2), Some(None), "no valid id, none given");
     }
 
     fn word(text: &str, x: u32, line: u32) -> Word {

@@ -17,22 +17,25 @@ use image::GrayImage;
 const PAD: f32 = 0.35;
 /// How surely a line gives an id read as printed after its label (`id_on_line`).
 const AS_PRINTED: f32 = 0.95;
+/// Below this confidence in any figure after an id's label, the id is read again.
+const DOUBTFUL_FIGURES: f32 = 90.0;
 
-/// Reads again the rest of each line of `words` whose id label is not followed by an id
-/// read as printed, in `grey` (the page as recognised) and `binary` (its layout image); the
-/// words of the line after the label are replaced when the new reading gives the id more
-/// surely. Then, where the id is still not read as printed or its figures are doubtful, the
-/// figures model reads the strip too and its id's words take the place of those they cover
-/// when they give the id more surely, or as surely with clearly more confidence. Returns the
-/// lines so changed.
+/// Reads again the rest of each line of `words` whose owner's id is not read as printed
+/// after its label, or whose figures the engine doubts, in `grey` (the page as recognised)
+/// and `binary` (its layout image): once by the page's engine and once by its figures model
+/// (`Engine::figures`), each in single-line mode. Of the three readings that give an id, one
+/// that two give is kept; otherwise the one that gives it as printed with the most
+/// confidence in its least sure figure. A second reading kept replaces the line's words
+/// after the label (the page engine's) or the words its id covers (the figures model's,
+/// which reads no Vietnamese). Returns the lines so changed.
 pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Vec<u32>, EngineError> {
     let mut replaced = Vec::new();
     let mut start = 0;
     while start < words.len() {
         let line = words[start].line;
-        let mut end = start + words[start..].iter().take_while(|w| w.line == line).count();
-        let texts: Vec<String> = words[start..end].iter().map(|w| w.text.clone()).collect();
-        let Some((at, mut surely)) = sohoa::classify::id_on_line(&texts.join(" ")) else {
+        let end = start + words[start..].iter().take_while(|w| w.line == line).count();
+        let texts: Vec<&str> = words[start..end].iter().map(|w| w.text.as_str()).collect();
+        let Some((at, surely, value)) = sohoa::classify::id_read_on_line(&texts.join(" ")) else {
             start = end;
             continue;
         };
@@ -46,46 +49,70 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
             byte += t.len() + 1;
             label += 1;
         }
-        if label == 0 {
+        let doubt = least_figure_confidence(&words[start + label..end]);
+        if label == 0 || surely >= AS_PRINTED && doubt >= DOUBTFUL_FIGURES {
             start = end;
             continue;
         }
         let labels: Vec<Word> = words[start..start + label].to_vec();
-        let mut changed = false;
-        if surely < AS_PRINTED {
-            if let Some((fresh, rating)) = read_after(engine, grey, binary, dpi, &labels)?.and_then(|f| rated(&labels, &f).map(|r| (f, r)))
-            {
-                if rating > surely {
-                    let added = fresh.len();
-                    words.splice(start + label..end, fresh.into_iter().map(|w| Word { line, ..w }));
-                    end = start + label + added;
-                    (surely, changed) = (rating, true);
-                }
+        let page = value.map(|v| Reading { value: v, printed: surely >= AS_PRINTED, confidence: doubt, words: Vec::new() });
+        let again = read_after(engine, grey, binary, dpi, &labels)?
+            .and_then(|fresh| reading(&labels, &fresh).map(|r| Reading { words: fresh, ..r }));
+        let figures = read_after(engine.figures()?, grey, binary, dpi, &labels)?.and_then(|fresh| {
+            let (run, _) = id_words(&labels, &fresh)?;
+            reading(&labels, run).map(|r| Reading { words: run.to_vec(), ..r })
+        });
+        let mut readings = [page, again, figures];
+        let end = match choose(&readings) {
+            Some(1) => {
+                let fresh = readings[1].take().map(|r| r.words).unwrap_or_default();
+                let added = fresh.len();
+                words.splice(start + label..end, fresh.into_iter().map(|w| Word { line, ..w }));
+                replaced.push(line);
+                start + label + added
             }
-        }
-        let doubt = least_figure_confidence(&words[start + label..end]);
-        if surely < AS_PRINTED || doubt < DOUBTFUL_FIGURES {
-            if let Some(fresh) = read_after(engine.figures()?, grey, binary, dpi, &labels)? {
-                if let Some((run, rating)) = id_words(&labels, &fresh) {
-                    if rating > surely || rating > 0.0 && rating == surely && least_figure_confidence(run) > doubt + CLEARER {
-                        end = cover(words, start + label..end, run, line);
-                        changed = true;
-                    }
-                }
+            Some(2) => {
+                let run = readings[2].take().map(|r| r.words).unwrap_or_default();
+                replaced.push(line);
+                cover(words, start + label..end, &run, line)
             }
-        }
-        if changed {
-            replaced.push(line);
-        }
+            _ => end,
+        };
         start = end;
     }
     Ok(replaced)
 }
 
-/// Below this confidence in any of an id's figures, the figures model reads them too.
-const DOUBTFUL_FIGURES: f32 = 85.0;
-/// How much surer the figures model must be of an id rated as the first reading's.
-const CLEARER: f32 = 10.0;
+/// A reading of an owner's id: the id, whether as printed, the engine's least confidence in
+/// its figures, and the words that carry it (none for the page's own reading).
+struct Reading {
+    value: String,
+    printed: bool,
+    confidence: f32,
+    words: Vec<Word>,
+}
+
+/// Which of the readings to keep: an id that two of them give (the first of those), else
+/// the one that gives it as printed, most confidently.
+fn choose(readings: &[Option<Reading>]) -> Option<usize> {
+    let given: Vec<(usize, &Reading)> = readings.iter().enumerate().filter_map(|(n, r)| r.as_ref().map(|r| (n, r))).collect();
+    given
+        .iter()
+        .find(|(n, r)| given.iter().any(|(m, other)| m != n && other.value == r.value))
+        .or_else(|| {
+            given.iter().max_by(|(_, a), (_, b)| {
+                (a.printed, a.confidence).partial_cmp(&(b.printed, b.confidence)).unwrap_or(std::cmp::Ordering::Equal)
+            })
+        })
+        .map(|(n, _)| *n)
+}
+
+/// The id `label` followed by `after` gives, as a reading.
+fn reading(label: &[Word], after: &[Word]) -> Option<Reading> {
+    let texts: Vec<&str> = label.iter().chain(after).map(|w| w.text.as_str()).collect();
+    let (_, surely, value) = sohoa::classify::id_read_on_line(&texts.join(" "))?;
+    Some(Reading { value: value?, printed: surely >= AS_PRINTED, confidence: least_figure_confidence(after), words: Vec::new() })
+}
 
 /// How surely `label` followed by `after` gives an owner's id (`id_on_line`), if it does.
 fn rated(label: &[Word], after: &[Word]) -> Option<f32> {
