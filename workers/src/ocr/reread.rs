@@ -312,4 +312,26 @@ mod tests {
         assert_eq!(texts(&words), ["Số", "CCCD:", "033076581715", "cấp"]);
         assert_eq!(end, 4);
     }
+
+    fn read_as(value: &str, printed: bool, confidence: f32) -> Option<Reading> {
+        Some(Reading { value: value.into(), printed, confidence, words: Vec::new() })
+    }
+
+    #[test]
+    fn the_id_two_readings_give_is_kept_else_the_surest_printed_one() {
+        // two of three agree: kept whatever the third's confidence
+        let agree = [read_as("048090756822", true, 80.0), read_as("048090756822", true, 10.0), read_as("048099756822", true, 99.0)];
+        assert_eq!(choose(&agree), Some(0));
+        let second_and_third =
+            [read_as("022029593594", true, 97.0), read_as("022059593594", true, 60.0), read_as("022059593594", true, 70.0)];
+        assert_eq!(choose(&second_and_third), Some(1), "the page engine's words are kept over the figures model's");
+        // all differ: as printed before corrected, then the most confident
+        let differ = [read_as("046204718435", true, 87.0), read_as("046204718455", false, 99.0), read_as("046204718455", true, 97.0)];
+        assert_eq!(choose(&differ), Some(1), "two give the same id, one of them corrected");
+        let differ = [read_as("046204718435", true, 87.0), read_as("046204718456", false, 99.0), read_as("046204718455", true, 97.0)];
+        assert_eq!(choose(&differ), Some(2));
+        // a reading that gives no id takes no part
+        assert_eq!(choose(&[None, None, read_as("031088607371", false, 40.0)]), Some(2));
+        assert_eq!(choose(&[None, None, None]), None);
+    }
 }
