@@ -178,7 +178,7 @@ try {
       drawn: img.naturalWidth > 0,
       boxes: [...s.querySelectorAll('.field-box')].map((b) => {
         const r = b.getBoundingClientRect();
-        const over = r.width > 4 && r.height > 4 && r.left >= page.left - 1 && r.right <= page.right + 1 && r.top >= page.top - 1 && r.bottom <= page.bottom + 1;
+        const over = r.width > 4 && r.height > 4 && r.left >= page.left - 5 && r.right <= page.right + 5 && r.top >= page.top - 5 && r.bottom <= page.bottom + 5;
         return { field: b.dataset.field, label: b.textContent, name: b.querySelector('.field-name').textContent, over };
       }),
     };
