@@ -77,7 +77,8 @@ fn read_again(image: &GrayImage, (x, y, w, h): (u32, u32, u32, u32), quarter_tur
     };
     // Tesseract reads best with letters about 30 pixels high
     let scale = (60.0 / crop.height().min(crop.width()) as f32).max(1.0);
-    let crop = crop.resize((crop.width() as f32 * scale) as u32, (crop.height() as f32 * scale) as u32, image::imageops::FilterType::Triangle);
+    let crop =
+        crop.resize((crop.width() as f32 * scale) as u32, (crop.height() as f32 * scale) as u32, image::imageops::FilterType::Triangle);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crop.png");
     crop.save(&path).unwrap();
@@ -121,7 +122,10 @@ fn assert_fields_on_their_words(view: &Value, image: &GrayImage, quarter_turns: 
         let (x, y, w, h) = field_box(view, name, image);
         let region = image::imageops::crop_imm(image, x, y, w, h).to_image();
         let dark = mean(&region);
-        assert!(dark < page_mean - 20.0, "{what}: the box of {name} at {x},{y} {w}x{h} is not on print ({dark:.0} against the page's {page_mean:.0})");
+        assert!(
+            dark < page_mean - 20.0,
+            "{what}: the box of {name} at {x},{y} {w}x{h} is not on print ({dark:.0} against the page's {page_mean:.0})"
+        );
     }
     let owner = field_box(view, "owner_id", image);
     let read = read_again(image, owner, quarter_turns);
@@ -157,7 +161,11 @@ async fn a_sealed_scan_s_page_is_drawn_with_its_fields_boxed_on_their_words() {
 
     // a correction keeps where each field was read, with the desk's value
     let (status, body) = app
-        .post_json(scanner, &format!("/scans/{scan}/correction"), json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": MOTHER}}))
+        .post_json(
+            scanner,
+            &format!("/scans/{scan}/correction"),
+            json!({"doc_type": "hospital_birth_notice", "fields": {"owner_id": MOTHER}}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let (_, corrected) = app.get_json(scanner, &format!("/scans/{scan}/pages")).await;
@@ -194,8 +202,8 @@ fn image_pdf(image: &GrayImage) -> Vec<u8> {
     ));
     let content = doc.add_object(Stream::new(dictionary! {}, format!("q {w} 0 0 {h} 0 0 cm /Im0 Do Q").into_bytes()));
     let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => tree,
-        "MediaBox" => vec![0.into(), 0.into(), Object::Real(w), Object::Real(h)], "Contents" => content,
-        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => im } } });
+    "MediaBox" => vec![0.into(), 0.into(), Object::Real(w), Object::Real(h)], "Contents" => content,
+    "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => im } } });
     doc.objects.insert(tree, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![Object::from(page)], "Count" => 1 }));
     let root = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
     doc.trailer.set("Root", root);

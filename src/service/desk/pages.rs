@@ -71,11 +71,8 @@ impl Desk<'_> {
             })
             .collect();
         let record = self.latest_record(scan.id).await?;
-        let stored: BTreeMap<String, Value> = record
-            .as_ref()
-            .and_then(|r| r.summary.get("fields"))
-            .and_then(|f| serde_json::from_value(f.clone()).ok())
-            .unwrap_or_default();
+        let stored: BTreeMap<String, Value> =
+            record.as_ref().and_then(|r| r.summary.get("fields")).and_then(|f| serde_json::from_value(f.clone()).ok()).unwrap_or_default();
         // the copy of a PDF scan keeps its pages as scanned; an image's is drawn upright
         let shown = if scan.media_type == "application/pdf" { ShownPage::AsScanned } else { ShownPage::Upright };
         let fields = stored
