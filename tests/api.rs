@@ -3,14 +3,16 @@
 //! The transparency log's routes are in api/tlog.rs, agency isolation in api/isolation.rs,
 //! the chain of custody from scan to seal in api/custody.rs and hostile clients in
 //! api/hardening.rs, the scan quality gate in api/quality.rs and the operator's metrics in
-//! api/metrics.rs, the desk's files and public verification in api/desk.rs, in this same
-//! test binary.
+//! api/metrics.rs, the desk's files and public verification in api/desk.rs, the fields boxed on
+//! a scan's page in api/field_boxes.rs, in this same test binary.
 
 mod common;
 #[path = "api/custody.rs"]
 mod custody;
 #[path = "api/desk.rs"]
 mod desk;
+#[path = "api/field_boxes.rs"]
+mod field_boxes;
 #[path = "api/hardening.rs"]
 mod hardening;
 #[path = "api/isolation.rs"]

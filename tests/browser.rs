@@ -119,6 +119,7 @@ async fn the_desk_signs_in_takes_in_a_dossier_finds_records_and_verifies_in_a_br
         "tra-cuu",
         "tiep-nhan",
         "ho-so",
+        "ho-so-truong",
         "ban-ghi",
         "chi-so",
         "hang-doi",

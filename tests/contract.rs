@@ -195,6 +195,15 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
         route(M::GET, "/scans/{id}", format!("/scans/{scan}"), None, &[Role::Scanner, Role::Auditor, Role::Admin], true),
         route(M::GET, "/scans/{id}/result", format!("/scans/{scan}/result"), None, &[Role::Scanner, Role::Auditor, Role::Admin], true),
         route(M::GET, "/scans/{id}/pdf", format!("/scans/{scan}/pdf"), None, &[Role::Scanner, Role::Auditor, Role::Admin], true),
+        route(M::GET, "/scans/{id}/pages", format!("/scans/{scan}/pages"), None, &[Role::Scanner, Role::Auditor, Role::Admin], true),
+        route(
+            M::GET,
+            "/scans/{id}/pages/{page}/preview",
+            format!("/scans/{scan}/pages/1/preview"),
+            None,
+            &[Role::Scanner, Role::Auditor, Role::Admin],
+            true,
+        ),
         route(
             M::POST,
             "/scans/{id}/correction",

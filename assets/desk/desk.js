@@ -1149,6 +1149,7 @@ async function dossier(page, code) {
   show(`${page.title} ${code}`, live, area);
   const { titles } = await catalogTypes();
   const records = {};
+  const read = {}; // what the machine read on each sealed scan, by scan and record version
   const draw = async () => {
     if (!watching || watching.code !== code) return;
     // a correction being written is not wiped by the next refresh
@@ -1165,9 +1166,11 @@ async function dossier(page, code) {
     }
     for (const item of d.checklist) {
       if (item.record && !records[item.record]) records[item.record] = await api(`/records/${encodeURIComponent(item.record)}`).catch(() => null);
+      const scan = item.record && !item.reused ? sealedScan(d, item.component) : null;
+      if (scan && !(`${scan.id}/${item.record}` in read)) read[`${scan.id}/${item.record}`] = await readPages(scan.id).catch(() => null);
     }
     const focused = document.activeElement && document.activeElement.id;
-    area.replaceChildren(...dossierView(d, titles, records, draw));
+    area.replaceChildren(...dossierView(d, titles, records, read, draw));
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
     const busy = d.scans.some((s) => ['queued', 'processing', 'done'].includes(s.status));
     live.textContent = busy ? 'Đang theo dõi các bản quét: trang tự cập nhật.' : '';
@@ -1176,7 +1179,7 @@ async function dossier(page, code) {
   await draw();
 }
 
-function dossierView(d, titles, records, redraw) {
+function dossierView(d, titles, records, read, redraw) {
   const required = d.checklist.filter((c) => c.required);
   const done = required.filter((c) => c.status === 'satisfied').length;
   const head = el(
@@ -1188,11 +1191,13 @@ function dossierView(d, titles, records, redraw) {
     el('dt', { text: 'Thành phần bắt buộc đã đạt' }), el('dd', { id: 'da-dat', text: `${done}/${required.length}` }),
     el('dt', { text: 'Hạn trả kết quả' }), el('dd', { text: time(d.due_at) }),
   );
-  const items = d.checklist.map((c, i) => component(d, c, i, titles, records, redraw));
+  const items = d.checklist.map((c, i) => component(d, c, i, titles, records, read, redraw));
   return [head, el('h2', { text: 'Thành phần hồ sơ' }), ...items, forwardForm(d, done === required.length, redraw)];
 }
 
-function component(d, c, i, titles, records, redraw) {
+const sealedScan = (d, component) => [...d.scans].reverse().find((s) => s.component === component && s.status === 'sealed');
+
+function component(d, c, i, titles, records, read, redraw) {
   const scans = d.scans.filter((s) => s.component === c.component);
   const section = el('section', { class: 'card', 'aria-labelledby': `tp-${i}`, 'data-component': c.component });
   const record = c.record ? records[c.record] : null;
@@ -1203,8 +1208,11 @@ function component(d, c, i, titles, records, redraw) {
   if (c.condition) parts.push(el('p', { class: 'hint', text: `Khi nào cần: ${c.condition}` }));
   for (const flag of c.flags || []) parts.push(el('p', { class: 'error', 'data-flag': flag, text: FLAGS[flag] || 'Cần cán bộ kiểm tra lại.' }));
   if (record) parts.push(recordSummary(record, titles));
-  const sealedScan = [...scans].reverse().find((s) => s.status === 'sealed');
-  if (record && sealedScan && atDesk(d) && !c.reused) parts.push(correction(sealedScan, record, i, titles, redraw));
+  const scan = sealedScan(d, c.component);
+  const editable = record && scan && atDesk(d) && !c.reused;
+  const view = scan && c.record && read[`${scan.id}/${c.record}`];
+  if (view) parts.push(...fieldFrames(view, i, editable));
+  if (editable) parts.push(correction(scan, record, i, titles, redraw));
   if (scans.length) {
     parts.push(
       el('ul', { class: 'scans' },
@@ -1289,6 +1297,50 @@ function recordSummary(r, titles) {
   }
   rows.push(['Chữ ký số', (r.signatures || []).length ? 'Đã đóng dấu số của cơ quan' : 'Chưa có']);
   return el('dl', { class: 'record' }, rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
+// The pages of a sealed scan's copy that hold a field the machine read, drawn by the service
+// once (the dossier's page is redrawn every second while scans are busy), with the fields.
+async function readPages(scan) {
+  const view = await api(`/scans/${scan}/pages`);
+  const images = {};
+  for (const p of view.pages.filter((p) => view.fields.some((f) => f.boxes.some((b) => b.page === p.page)))) {
+    images[p.page] = await previewUrl(`/scans/${scan}/pages/${p.page}/preview`, 560);
+  }
+  return { ...view, images };
+}
+
+// Each page read, a frame around each field where it was read (its words' boxes joined); a
+// frame opens the correction at that field.
+function fieldFrames(view, i, editable) {
+  const percent = (v) => `${(v * 100).toFixed(2)}%`;
+  return view.pages.filter((p) => view.images[p.page]).map((p) => {
+    const img = el('img', { src: view.images[p.page], alt: `Trang ${p.page} của bản quét số ${view.scan}`, width: 560, height: Math.round((560 * p.height) / p.width) });
+    const sheet = el('div', { class: 'read-page' }, img);
+    for (const f of view.fields) {
+      const boxes = f.boxes.filter((b) => b.page === p.page);
+      if (!boxes.length) continue;
+      const [x, y] = [Math.min(...boxes.map((b) => b.x)), Math.min(...boxes.map((b) => b.y))];
+      const [right, bottom] = [Math.max(...boxes.map((b) => b.x + b.w)), Math.max(...boxes.map((b) => b.y + b.h))];
+      const name = FIELD_NAMES[f.name] || 'Thông tin khác';
+      const shown = /^\d{4}-\d{2}-\d{2}$/.test(f.value) ? date(f.value) : f.value;
+      // named by its text, the value read out but not drawn over the page
+      const frame = el(editable ? 'button' : 'span', { type: editable && 'button', class: 'field-box', 'data-field': f.name, onclick: editable && (() => edit(i, f.name)) },
+        el('span', { class: 'field-name', text: name }),
+        el('span', { class: 'visually-hidden', text: `: ${shown}${editable ? '. Sửa thông tin này' : ''}` }));
+      Object.assign(frame.style, { left: percent(x), top: percent(y), width: percent(right - x), height: percent(bottom - y) });
+      sheet.append(frame);
+    }
+    return el('figure', { class: 'read-figure' }, sheet,
+      el('figcaption', { class: 'hint', text: `Trang ${p.page}: mỗi thông tin máy đọc được đóng khung tại chỗ đọc được${editable ? '; chọn khung để sửa thông tin đó' : ''}.` }));
+  });
+}
+
+function edit(i, name) {
+  const input = document.getElementById(`sua-${i}-${name}`) || document.getElementById(`sua-loai-${i}`);
+  if (!input) return;
+  input.closest('details').open = true;
+  input.focus();
 }
 
 // The desk corrects what the machine read: the type and the fields, as a new version of the
@@ -1669,16 +1721,21 @@ async function signingForm(r, status, done) {
 // Page `number` of the result's current version, drawn by the service for `width` CSS pixels,
 // into `image`; false when it cannot be drawn.
 async function drawPage(r, number, width, image) {
-  const pixels = Math.min(1600, Math.round(width * (window.devicePixelRatio || 1)));
-  const response = await fetch(`/api/v1/results/${encodeURIComponent(r.id)}/pages/${number}/preview?width=${pixels}`, {
-    headers: { authorization: `Bearer ${session.token}` },
-  });
-  if (!response.ok) return false;
+  const url = await previewUrl(`/results/${encodeURIComponent(r.id)}/pages/${number}/preview`, width);
+  if (!url) return false;
   if (image.src) URL.revokeObjectURL(image.src);
-  image.src = URL.createObjectURL(await response.blob());
+  image.src = url;
   image.alt = `Trang ${number} của kết quả`;
   image.dataset.loaded = 'true';
   return true;
+}
+
+// A page drawn by the service at `path` (a preview route) for `width` CSS pixels, as a blob
+// URL; null when it cannot be drawn.
+async function previewUrl(path, width) {
+  const pixels = Math.min(1600, Math.round(width * (window.devicePixelRatio || 1)));
+  const response = await fetch(`/api/v1${path}?width=${pixels}`, { headers: { authorization: `Bearer ${session.token}` } });
+  return response.ok ? URL.createObjectURL(await response.blob()) : null;
 }
 
 // The DER inside a PEM file of `label`, or the file itself when it is DER already.

@@ -119,6 +119,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/scans/{id}", get(scans::get))
         .route("/scans/{id}/result", get(scans::result))
         .route("/scans/{id}/pdf", get(scans::pdf))
+        .route("/scans/{id}/pages", get(scans::pages))
+        .route("/scans/{id}/pages/{page}/preview", get(scans::preview))
         .route("/scans/{id}/correction", post(corrections::correct))
         .route("/corrections", get(corrections::list))
         .route("/jobs", get(jobs::list))

@@ -140,6 +140,10 @@ fn job_id() -> Value {
     path("id", json!({"type": "integer", "format": "int64"}), "job id")
 }
 
+fn fraction() -> Value {
+    json!({"type": "number", "minimum": 0, "maximum": 1})
+}
+
 fn scan_id() -> Value {
     path("id", json!({"type": "integer", "format": "int64"}), "scan id")
 }
@@ -370,6 +374,39 @@ fn paths() -> Value {
                 .params(vec![scan_id()])
                 .ok(200, "application/pdf", pdf())
                 .errors(&[404, 409, 500]),
+        ),
+        (
+            "/scans/{id}/pages",
+            "get",
+            Op::new(
+                "Each page of the searchable copy as shown, in points, and the fields of the record standing for the scan with the \
+                 boxes of the words they were read from, in fractions of the page as shown from its top left corner",
+                "scanner, auditor, admin",
+            )
+            .params(vec![scan_id()])
+            .ok(200, "application/json", object(&["scan", "record", "pages", "fields"], json!({
+                "scan": {"type": "integer"},
+                "record": {"type": ["string", "null"]},
+                "pages": {"type": "array", "items": object(&["page", "width", "height"],
+                    json!({"page": {"type": "integer"}, "width": {"type": "number"}, "height": {"type": "number"}}))},
+                "fields": {"type": "array", "items": object(&["name", "value", "corrected", "boxes"], json!({
+                    "name": {"type": "string"}, "value": {"type": "string"}, "corrected": {"type": "boolean"},
+                    "boxes": {"type": "array", "items": object(&["page", "x", "y", "w", "h"], json!({
+                        "page": {"type": "integer"}, "x": fraction(), "y": fraction(), "w": fraction(), "h": fraction()}))}}))},
+            })))
+            .errors(&[404, 409, 422, 500]),
+        ),
+        (
+            "/scans/{id}/pages/{page}/preview",
+            "get",
+            Op::new("A page of the searchable copy drawn as a PNG", "scanner, auditor, admin")
+                .params(vec![
+                    scan_id(),
+                    path("page", json!({"type": "integer", "minimum": 0, "maximum": 4294967295u32}), "page number, from 1"),
+                    query("width", json!({"type": "integer", "minimum": 0, "maximum": 4294967295u32}), "pixels, 100 to 1600; 800 by default"),
+                ])
+                .ok(200, "image/png", json!({"type": "string", "format": "binary"}))
+                .errors(&[404, 409, 422, 500]),
         ),
         (
             "/scans/{id}/correction",

@@ -119,7 +119,7 @@ pub async fn pages(State(state): State<Arc<AppState>>, who: Principal, Path(id):
 #[serde(deny_unknown_fields)]
 pub struct PreviewQuery {
     /// Pixels; 800 by default.
-    width: Option<u32>,
+    pub(super) width: Option<u32>,
 }
 
 /// `GET /results/{id}/pages/{page}/preview?width=`: the page of the current version drawn

@@ -6,7 +6,7 @@ use crate::custody::ScanResult;
 use crate::domain::{vietnam_time, Role};
 use crate::index::Scan;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -115,4 +115,28 @@ pub async fn pdf(State(state): State<Arc<AppState>>, who: Principal, Path(id): P
     let digest = result.pdf_digest().ok_or_else(|| ApiError::internal("scan result without a pdf digest", id))?;
     let bytes = state.archive.get_blob(&digest).await?;
     Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::ETAG, &format!("\"{}\"", digest.prefixed()))], bytes).into_response())
+}
+
+/// `GET /scans/{id}/pages`: each page of the searchable copy as shown, in points, and the
+/// fields of the record standing for the scan with their boxes on those pages.
+pub async fn pages(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+    who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
+    let scan = own_scan(&state, &who, id).await?;
+    let result = finished_result(state.index.scan_result(id).await?, id)?;
+    let view = state.desk().scan_pages(&scan, &result).await?;
+    Ok(Json(json!({ "scan": id, "record": view.record, "pages": view.pages, "fields": view.fields })))
+}
+
+/// `GET /scans/{id}/pages/{page}/preview?width=`: a page of the searchable copy drawn as a PNG.
+pub async fn preview(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path((id, page)): Path<(i64, u32)>,
+    Query(q): Query<super::results::PreviewQuery>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
+    let scan = own_scan(&state, &who, id).await?;
+    let result = finished_result(state.index.scan_result(id).await?, id)?;
+    let png = state.desk().scan_preview(&scan, &result, page, q.width.unwrap_or(800)).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, no-cache")], png).into_response())
 }

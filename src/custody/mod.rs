@@ -7,6 +7,7 @@
 
 mod accept;
 mod searchable;
+mod shown;
 
 use crate::domain::hidden_character;
 use crate::intake::{MediaError, MediaLimits};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::pages::TextPolicy;
 pub use accept::{accept, AcceptError, Completion, ScanResult, StoredPdf, WorkerIdentity};
 use searchable::{PageRead, Writer};
+pub use shown::{ShownBox, ShownPage};
 
 /// What the service does with a PDF page that carries text when it assembles a copy: an
 /// uploader's invisible layer is replaced, visible text kept. Workers read pages so too.

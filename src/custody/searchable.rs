@@ -304,7 +304,7 @@ fn strip_invisible(content: &[u8]) -> Option<Vec<u8>> {
 /// The `cm` matrix that draws the original image (its unit square) turned upright and
 /// deskewed onto the page, so the original bytes go into the PDF untouched and the text
 /// layer lies on straight lines.
-fn placement(width: u32, height: u32, quarter_turns: u8, skew: f32, scale: f32) -> [f32; 6] {
+pub(super) fn placement(width: u32, height: u32, quarter_turns: u8, skew: f32, scale: f32) -> [f32; 6] {
     let (w, h) = (width as f32, height as f32);
     let (up_w, up_h) = if quarter_turns % 2 == 1 { (h, w) } else { (w, h) };
     let (cx, cy) = (up_w / 2.0, up_h / 2.0);
@@ -341,7 +341,7 @@ fn compose(outer: [f32; 6], inner: [f32; 6]) -> [f32; 6] {
     [a * a2 + c * b2, b * a2 + d * b2, a * c2 + c * d2, b * c2 + d * d2, a * e2 + c * f2 + e, b * e2 + d * f2 + f]
 }
 
-fn invert(m: [f32; 6]) -> Option<[f32; 6]> {
+pub(super) fn invert(m: [f32; 6]) -> Option<[f32; 6]> {
     let [a, b, c, d, e, f] = m;
     let det = a * d - b * c;
     if !det.is_normal() {

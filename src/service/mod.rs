@@ -5,6 +5,7 @@
 pub mod desk;
 pub mod duties;
 pub mod jobs;
+pub mod preview;
 pub mod signing;
 
 use crate::archive::ArchiveError;

@@ -6,8 +6,9 @@
 mod placement;
 mod preview;
 
+pub use super::preview::{MAX_PREVIEW_WIDTH, MIN_PREVIEW_WIDTH};
 pub use placement::{Placement, Spec};
-pub use preview::{PageBox, MAX_PREVIEW_WIDTH, MIN_PREVIEW_WIDTH};
+pub use preview::PageBox;
 
 use super::{Result, ServiceError};
 use crate::archive::Archive;

@@ -47,7 +47,8 @@ function check(ok, what) {
   if (!ok) failures.push(what);
 }
 
-async function inspect(page, name) {
+// Checks the page and leaves a screenshot of it, or of `part` of it when given.
+async function inspect(page, name, part) {
   await page.evaluate(axeSource);
   const axe = await page.evaluate(async () => {
     const result = await window.axe.run(document, { resultTypes: ['violations'] });
@@ -59,7 +60,7 @@ async function inspect(page, name) {
   check(english.length === 0, `${name}: no English word in the text${english.length ? ` (${english.join(', ')})` : ''}`);
   const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
   check(widths[0] <= widths[1], `${name}: no horizontal scroll at 1366x768 (${widths[0]} <= ${widths[1]})`);
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  await (part || page).screenshot({ path: join(shots, `${name}.png`), fullPage: !part });
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'sohoa-desk-'));
@@ -166,6 +167,37 @@ try {
   check(noticeText.includes('Đạt') && noticeText.includes('GIẤY CHỨNG SINH') && noticeText.includes(owner), 'the birth notice is satisfied, its type and owner shown');
   const formText = await form.innerText();
   check(formText.includes('Loại giấy tờ máy nhận ra') && formText.includes('Độ tin cậy'), 'the application form shows the type found and its confidence');
+  // the notice's page as the machine read it, each field it found framed over the image
+  const sheet = notice.locator('.read-page');
+  await sheet.locator('img[alt^="Trang 1"]').waitFor();
+  await sheet.locator('img').evaluate((img) => img.decode());
+  const frames = await sheet.evaluate((s) => {
+    const img = s.querySelector('img');
+    const page = img.getBoundingClientRect();
+    return {
+      drawn: img.naturalWidth > 0,
+      boxes: [...s.querySelectorAll('.field-box')].map((b) => {
+        const r = b.getBoundingClientRect();
+        const over = r.width > 4 && r.height > 4 && r.left >= page.left - 5 && r.right <= page.right + 5 && r.top >= page.top - 5 && r.bottom <= page.bottom + 5;
+        return { field: b.dataset.field, label: b.textContent, name: b.querySelector('.field-name').textContent, over };
+      }),
+    };
+  });
+  const ownerFrame = frames.boxes.find((b) => b.field === 'owner_id');
+  check(
+    frames.drawn && frames.boxes.length >= 2 && frames.boxes.every((b) => b.over) && ownerFrame && ownerFrame.label.includes(owner) && ownerFrame.name === 'Số định danh',
+    `the birth notice's page is shown with its fields framed over it: ${frames.boxes.map((b) => `${b.name} (${b.over ? 'trên trang' : 'NGOÀI TRANG'})`).join(', ')}`,
+  );
+  console.log(`figure: scanning desk, dossier opened to the birth notice's fields framed on its page: ${((Date.now() - opened) / 1000).toFixed(1)} s`);
+  // a frame is reached with the keyboard and opens the correction at its field
+  const ownerButton = sheet.locator('.field-box[data-field="owner_id"]');
+  await ownerButton.focus();
+  check(await ownerButton.evaluate((b) => b === document.activeElement && b.tabIndex >= 0), 'a field\'s frame takes the keyboard focus');
+  await inspect(page, 'ho-so-truong', notice);
+  await page.keyboard.press('Enter');
+  const editing = await page.evaluate(() => document.activeElement.id);
+  check(/^sua-\d+-owner_id$/.test(editing) && (await notice.locator('details.correct').evaluate((d) => d.open)), `Enter on the owner id's frame opens its correction (${editing})`);
+  await notice.getByText('Sửa loại giấy tờ và thông tin').click();
   const flagged = await form.locator('[data-flag]').allInnerTexts();
   check(flagged.every((f) => !/[a-z]+_[a-z]+/.test(f)), `flags are told in Vietnamese: ${flagged.join(' ') || 'none'}`);
   // the parents' marriage certificate is already a record: reused in one click

@@ -45,7 +45,12 @@ impl Desk<'_> {
         let check = check_component(self.catalog, dossier, &scan.component, doc_type, owner_id.as_deref());
         let mut merged: Map<String, Value> = old.summary.get("fields").and_then(Value::as_object).cloned().unwrap_or_default();
         for (name, value) in &fields {
-            merged.insert(name.clone(), json!({"value": value, "confidence": 1.0, "corrected": true}));
+            // the value is the desk's; where on the page it was read stays, for the desk to show
+            let mut field = json!({"value": value, "confidence": 1.0, "corrected": true});
+            if let Some(boxes) = merged.get(name).and_then(|f| f.get("boxes")) {
+                field["boxes"] = boxes.clone();
+            }
+            merged.insert(name.clone(), field);
         }
         let mut summary = old.summary.clone();
         summary["classification"] = json!({"doc_type": doc_type, "confidence": 1.0, "corrected": true});
@@ -85,11 +90,22 @@ impl Desk<'_> {
     /// The record now standing for the scan: its sealed record, followed through earlier
     /// corrections.
     async fn current_record(&self, scan: i64) -> Result<Record> {
-        let mut record = self
-            .index
-            .record_for_scan(scan)
+        let record = self
+            .latest_record(scan)
             .await?
             .ok_or_else(|| ServiceError::Conflict { code: "scan_not_sealed", detail: format!("scan {scan} has no record yet") })?;
+        if record.status != RecordStatus::Active {
+            return Err(ServiceError::Conflict {
+                code: "record_not_active",
+                detail: format!("the record of scan {scan} is {}", record.status.as_str()),
+            });
+        }
+        Ok(record)
+    }
+
+    /// The last version of the scan's record, whatever its status; none before it is sealed.
+    pub(super) async fn latest_record(&self, scan: i64) -> Result<Option<Record>> {
+        let Some(mut record) = self.index.record_for_scan(scan).await? else { return Ok(None) };
         for _ in 0..MAX_CHAIN {
             match (&record.status, &record.superseded_by) {
                 (RecordStatus::Superseded, Some(next)) => {
@@ -102,13 +118,7 @@ impl Desk<'_> {
                 _ => break,
             }
         }
-        if record.status != RecordStatus::Active {
-            return Err(ServiceError::Conflict {
-                code: "record_not_active",
-                detail: format!("the record of scan {scan} is {}", record.status.as_str()),
-            });
-        }
-        Ok(record)
+        Ok(Some(record))
     }
 
     fn checked_fields(&self, doc_type: &str, fields: BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {

@@ -3,9 +3,11 @@
 //! dossier on to processing.
 
 mod corrections;
+mod pages;
 mod reuse;
 mod scans;
 
+pub use pages::{PageSize, ScanPages, ShownField};
 pub use scans::Upload;
 
 use super::{Result, ServiceError};
