@@ -11,7 +11,7 @@ mod verify;
 pub use checkpoint::Checkpoint;
 pub use memory::MemoryLog;
 pub use merkle::{
-    append_needs, append_nodes, consistency_needs, consistency_proof, empty_root, inclusion_needs, inclusion_proof, leaf_hash, node_hash,
+    append_batch, append_batch_needs, append_needs, append_nodes, consistency_needs, consistency_proof, empty_root, inclusion_needs, inclusion_proof, leaf_hash, node_hash,
     root, root_needs, Hash, MerkleError, NodeId, NodeMap,
 };
 pub use note::{Note, NoteError, NoteSignature, SignerKey, VerifierKey};
