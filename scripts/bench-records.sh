@@ -16,8 +16,12 @@ connections=${3:-32}
 ingest_file=${BENCH_INGEST_FILE:-5000}
 ingest_garage=${BENCH_INGEST_GARAGE:-2000}
 
-command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release -q --workspace --bins --example bench_records
+if [ -n "${BENCH_INGEST_ONLY:-}" ]; then
+  cargo build --release -q -p sohoa --example bench_records
+else
+  command -v wrk >/dev/null || { echo "installing wrk"; apt-get update -qq && apt-get install -y -qq wrk; }
+  cargo build --release -q --workspace --bins --example bench_records
+fi
 release=${CARGO_TARGET_DIR:-target}/release
 bench=$release/examples/bench_records
 sohoa=$release/sohoa
