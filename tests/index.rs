@@ -665,7 +665,8 @@ async fn a_process_killed_while_storing_records_leaves_none_without_its_leaf() {
         let stored_before_kill = tokio::task::spawn_blocking(move || {
             let mut lines = std::io::BufReader::new(stdout).lines();
             // well past the first groups, so that the kill lands among groups in flight
-            let stored = lines.find_map(|l| l.unwrap().strip_prefix("stored ").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1000));
+            let stored =
+                lines.find_map(|l| l.unwrap().strip_prefix("stored ").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1000));
             (stored, lines)
         })
         .await

@@ -54,12 +54,8 @@ async fn store_batch(pool: &PgPool, entries: &[NewEntry]) -> Result<Vec<Result<R
     // Under the log's lock, ids and scans another process stored are seen.
     tlog::lock(&mut tx).await?;
     let ids: Vec<String> = entries.iter().map(|e| e.rec.id.clone()).collect();
-    let taken: HashSet<String> = sqlx::query_scalar("SELECT id FROM records WHERE id = ANY($1)")
-        .bind(&ids)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect();
+    let taken: HashSet<String> =
+        sqlx::query_scalar("SELECT id FROM records WHERE id = ANY($1)").bind(&ids).fetch_all(&mut *tx).await?.into_iter().collect();
     let scans: Vec<i64> = entries.iter().filter_map(|e| e.rec.scan).collect();
     let mut sealed = HashMap::new();
     if !scans.is_empty() {
