@@ -38,7 +38,7 @@ pub(super) trait Committer: Send + Sync + 'static {
 pub(super) enum Plan {
     Store,
     /// Answered without a write: its scan's record, or its id refused.
-    Answer(Result<Record>),
+    Answer(Box<Result<Record>>),
     /// The same scan as entry `i` of the batch, which is stored instead.
     SameAs(usize),
 }
@@ -54,14 +54,14 @@ pub(super) fn plan(entries: &[NewEntry], taken: &HashSet<String>, sealed: &HashM
         .map(|(i, e)| {
             if let Some(scan) = e.rec.scan {
                 if let Some(record) = sealed.get(&scan) {
-                    return Plan::Answer(Ok(record.clone()));
+                    return Plan::Answer(Box::new(Ok(record.clone())));
                 }
                 if let Some(&first) = scans.get(&scan) {
                     return Plan::SameAs(first);
                 }
             }
             if taken.contains(&e.rec.id) || !ids.insert(e.rec.id.as_str()) {
-                return Plan::Answer(Err(IndexError::Conflict));
+                return Plan::Answer(Box::new(Err(IndexError::Conflict)));
             }
             if let Some(scan) = e.rec.scan {
                 scans.insert(scan, i);
@@ -78,8 +78,8 @@ pub(super) fn answers(entries: &[NewEntry], plans: Vec<Plan>, mut stored: HashMa
     for (e, p) in entries.iter().zip(plans) {
         let answer = match p {
             Plan::Store => stored.remove(&e.rec.id).ok_or_else(|| missing(&e.rec.id)),
-            Plan::Answer(answer) => answer,
-            Plan::SameAs(first) => answers[first].as_ref().map(Record::clone).map_err(|_| missing(&entries[first].rec.id)),
+            Plan::Answer(answer) => *answer,
+            Plan::SameAs(first) => answers[first].as_ref().cloned().map_err(|_| missing(&entries[first].rec.id)),
         };
         answers.push(answer);
     }
