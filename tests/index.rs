@@ -563,6 +563,154 @@ async fn a_refused_record_among_many_at_once_leaves_the_others_stored() {
     }
 }
 
+/// Every record in the index, by pages of a thousand.
+async fn all_records(index: &dyn Index) -> Vec<sohoa::index::Record> {
+    let (mut all, mut after) = (Vec::new(), None);
+    loop {
+        let page = index.find_records(&RecordFilter { after: after.clone(), limit: 1000, ..Default::default() }).await.unwrap();
+        let Some(last) = page.last() else { return all };
+        after = Some(RecordCursor { created_at_ms: last.created_at_ms, id: last.id.clone() });
+        all.extend(page);
+    }
+}
+
+/// Many callers at once, their records committed in groups: each caller is answered with
+/// its own record and leaf, the leaves have no gap, and leaf order is commit order (a later
+/// leaf never has an earlier time). Two records for one scan in a group store the first,
+/// and both callers are answered with it, as when they come one after another.
+#[tokio::test]
+async fn records_stored_at_once_are_committed_in_groups_each_caller_answered_with_its_own() {
+    for (name, index, _dir) in backends().await {
+        let (code, job) = dossier_with_scan(index.as_ref(), None).await;
+        let scan = index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
+        let creations = (0..600).map(|i| {
+            let (index, code) = (index.clone(), code.clone());
+            tokio::spawn(async move {
+                let id = format!("m{i}");
+                // two of them name the same scan
+                let sealed = if i == 200 || i == 201 { Some(scan) } else { None };
+                let record = new_record(&id, &code, sealed, "001204012345", (None, None));
+                (id, index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap())
+            })
+        });
+        let answers: Vec<(String, sohoa::index::Record)> =
+            futures::future::join_all(creations).await.into_iter().map(Result::unwrap).collect();
+        let scan_records: BTreeSet<String> = answers.iter().filter(|(_, r)| r.scan == Some(scan)).map(|(_, r)| r.id.clone()).collect();
+        assert_eq!(scan_records.len(), 1, "{name}: one record for the scan: {scan_records:?}");
+        let mut stored = Vec::new();
+        for (asked, record) in answers {
+            if record.scan == Some(scan) {
+                assert!(["m200", "m201"].contains(&asked.as_str()), "{name}: {asked} got the scan's record");
+            } else {
+                assert_eq!(record.id, asked, "{name}: a caller got another's record");
+            }
+            let fetched = index.record(&record.id).await.unwrap().unwrap();
+            assert_eq!((fetched.log_index, fetched.manifest_digest.clone()), (record.log_index, record.manifest_digest.clone()), "{name}");
+            if !stored.iter().any(|r: &sohoa::index::Record| r.id == record.id) {
+                stored.push(record);
+            }
+        }
+        assert_eq!(stored.len(), 599, "{name}");
+        assert_eq!(index.scan(scan).await.unwrap().unwrap().status, ScanStatus::Sealed, "{name}");
+        stored.sort_by_key(|r| r.log_index);
+        assert!(stored.windows(2).all(|w| w[0].created_at_ms <= w[1].created_at_ms), "{name}: leaves out of commit order");
+        let audited = index.audit_log(None, None, 1000).await.unwrap().iter().filter(|a| a.action == "record.create").count();
+        assert_eq!(audited, 599, "{name}: one audit entry per stored record");
+        assert_tree_matches(&name, index.as_ref(), stored).await;
+    }
+}
+
+/// A record whose failure is found only by writing it (it names a scan that does not exist)
+/// fails its group's transaction; the group is stored again one record at a time, and only
+/// that record fails.
+#[tokio::test]
+async fn a_record_failing_inside_a_group_fails_alone() {
+    for (name, index, _dir) in backends().await {
+        let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+        let creations = (0..200).map(|i| {
+            let (index, code) = (index.clone(), code.clone());
+            tokio::spawn(async move {
+                let scan = if i == 100 { Some(999_999) } else { None };
+                let record = new_record(&format!("f{i}"), &code, scan, "001204012345", (None, None));
+                index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await
+            })
+        });
+        let answers: Vec<_> = futures::future::join_all(creations).await.into_iter().map(Result::unwrap).collect();
+        let failed: Vec<usize> = answers.iter().enumerate().filter(|(_, a)| a.is_err()).map(|(i, _)| i).collect();
+        assert_eq!(failed, [100], "{name}");
+        assert!(index.record("f100").await.unwrap().is_none(), "{name}");
+        let stored: Vec<sohoa::index::Record> = answers.into_iter().filter_map(Result::ok).collect();
+        assert_tree_matches(&name, index.as_ref(), stored).await;
+    }
+}
+
+/// Set in the child process [`a_process_killed_while_storing_records_leaves_none_without_its_leaf`]
+/// starts: the index it stores records into until it is killed.
+const KILL_CHILD_INDEX: &str = "SOHOA_TEST_KILL_CHILD_INDEX";
+
+/// `kill -9` of a process while its groups of records are being committed: after it, every
+/// record stored has its leaf, every leaf its record, and the tree is the records' in leaf
+/// order.
+#[tokio::test]
+async fn a_process_killed_while_storing_records_leaves_none_without_its_leaf() {
+    use std::io::BufRead;
+    for (name, url, _keep) in databases().await {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "store_records_until_killed", "--ignored", "--nocapture", "--test-threads=1"])
+            .env(KILL_CHILD_INDEX, &url)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stored_before_kill = tokio::task::spawn_blocking(move || {
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            // well past the first groups, so that the kill lands among groups in flight
+            let stored =
+                lines.find_map(|l| l.unwrap().strip_prefix("stored ").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1000));
+            (stored, lines)
+        })
+        .await
+        .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let at_least = stored_before_kill.0.unwrap_or_else(|| panic!("{name}: the child stopped before storing 1000 records"));
+
+        let index = index::open(&url).await.unwrap();
+        let records = all_records(index.as_ref()).await;
+        assert!(records.len() >= at_least, "{name}: {} records, {at_least} acknowledged", records.len());
+        assert!(records.iter().all(|r| r.log_index.is_some()), "{name}: a record without its leaf");
+        assert_tree_matches(name, index.as_ref(), records).await;
+    }
+}
+
+/// The child of [`a_process_killed_while_storing_records_leaves_none_without_its_leaf`]: stores
+/// records, 64 in flight, and prints how many are stored, until killed. Does nothing when run
+/// on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a helper process: a_process_killed_while_storing_records_leaves_none_without_its_leaf runs it and kills it"]
+async fn store_records_until_killed() {
+    use futures::StreamExt;
+    use std::io::Write;
+    let Ok(url) = std::env::var(KILL_CHILD_INDEX) else { return };
+    let index = index::open(&url).await.unwrap();
+    let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+    let mut creations = futures::stream::iter(0..)
+        .map(|i| {
+            let record = new_record(&format!("k{i}"), &code, None, "001204012345", (None, None));
+            index.create_record(record, ComponentCheck::satisfied(), audit("record.create", ""))
+        })
+        .buffer_unordered(64);
+    let mut stored = 0usize;
+    while let Some(answer) = creations.next().await {
+        answer.unwrap();
+        stored += 1;
+        if stored % 64 == 0 {
+            writeln!(std::io::stdout(), "stored {stored}").unwrap();
+            std::io::stdout().flush().unwrap();
+        }
+    }
+}
+
 #[tokio::test]
 async fn records_stored_before_the_log_existed_are_appended_on_open() {
     for (name, url, _dir) in databases().await {

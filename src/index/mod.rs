@@ -1,6 +1,7 @@
 //! The index: dossiers, scans, tokens, the job queue and the audit log, behind one trait
 //! with a backend per database engine. The URL scheme picks the backend.
 
+mod group;
 pub mod postgres;
 mod sqlite;
 mod store;

@@ -9,6 +9,7 @@
 //! each other in a circle.
 
 mod audit_log;
+mod batch;
 mod dossiers;
 mod fixity;
 mod jobs;
@@ -34,6 +35,8 @@ type Tx = Transaction<'static, Postgres>;
 
 pub struct PostgresIndex {
     pool: PgPool,
+    /// New records, committed in groups.
+    records: group::GroupCommit,
 }
 
 /// Connects to the database `url` names and brings its schema up to date. Replicas starting
@@ -61,7 +64,9 @@ fn refused(code: &'static str, detail: String) -> IndexError {
 impl PostgresIndex {
     /// Connects, migrates, and gives every record stored before the log existed its leaf.
     pub async fn open(url: &str) -> Result<Self> {
-        let index = PostgresIndex { pool: connect(url).await? };
+        let pool = connect(url).await?;
+        let records = group::GroupCommit::start(batch::Batches { pool: pool.clone() });
+        let index = PostgresIndex { pool, records };
         index.log_unlogged_records().await?;
         Ok(index)
     }

@@ -4,6 +4,7 @@
 //! still take the lock up front (`BEGIN IMMEDIATE`) for other processes on the same file.
 
 mod audit_log;
+mod batch;
 mod dossiers;
 mod fixity;
 mod jobs;
@@ -27,6 +28,8 @@ pub struct SqliteIndex {
     pool: SqlitePool,
     /// Writes: one connection.
     writer: SqlitePool,
+    /// New records, committed in groups on the writer.
+    records: group::GroupCommit,
 }
 
 /// Connections for reads.
@@ -70,7 +73,8 @@ impl SqliteIndex {
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new().max_connections(READERS).test_before_acquire(false).connect_with(options).await?;
-        let index = SqliteIndex { pool, writer };
+        let records = group::GroupCommit::start(batch::Batches { writer: writer.clone() });
+        let index = SqliteIndex { pool, writer, records };
         index.log_unlogged_records().await?;
         Ok(index)
     }

@@ -225,6 +225,30 @@ pub fn append_nodes(size: u64, leaf: Hash, nodes: &NodeMap) -> Result<Vec<(NodeI
     Ok(out)
 }
 
+/// The stored nodes [`append_batch`] reads to append `count` leaves to a tree of `size`:
+/// the left siblings on each new leaf's way up that were complete before the batch (the
+/// others the batch makes itself).
+pub fn append_batch_needs(size: u64, count: u64) -> Vec<NodeId> {
+    let stored = |id: &NodeId| (id.index + 1) << id.level <= size;
+    let mut ids: Vec<NodeId> = (size..size + count).flat_map(append_needs).filter(stored).collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The nodes to store when `leaves` are appended in order to a tree of `size` leaves, as
+/// [`append_nodes`] one after another would make them.
+pub fn append_batch(size: u64, leaves: &[Hash], nodes: &NodeMap) -> Result<Vec<(NodeId, Hash)>> {
+    let mut known = nodes.clone();
+    let mut out = Vec::with_capacity(leaves.len() * 2);
+    for (i, leaf) in leaves.iter().enumerate() {
+        let new = append_nodes(size + i as u64, *leaf, &known)?;
+        known.extend(new.iter().copied());
+        out.extend(new);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +272,28 @@ mod tests {
         assert_eq!(append_needs(1), [NodeId::new(0, 0)]);
         assert_eq!(append_needs(2), []);
         assert_eq!(append_needs(7), [NodeId::new(0, 6), NodeId::new(1, 2), NodeId::new(2, 0)]);
+    }
+
+    #[test]
+    fn a_batch_appends_as_one_leaf_after_another_reading_only_older_nodes() {
+        let leaf = |i: u64| leaf_hash(&i.to_le_bytes());
+        let mut stored = NodeMap::new();
+        let mut size = 0;
+        for count in [1u64, 2, 5, 1, 13, 8, 34] {
+            let mut one_by_one = stored.clone();
+            for i in size..size + count {
+                let new = append_nodes(i, leaf(i), &one_by_one).unwrap();
+                one_by_one.extend(new);
+            }
+            let needs = append_batch_needs(size, count);
+            assert!(needs.iter().all(|id| stored.contains_key(id)), "size {size} count {count}: {needs:?}");
+            let given: NodeMap = needs.iter().map(|id| (*id, stored[id])).collect();
+            let leaves: Vec<Hash> = (size..size + count).map(leaf).collect();
+            stored.extend(append_batch(size, &leaves, &given).unwrap());
+            assert_eq!(stored, one_by_one, "size {size} count {count}");
+            size += count;
+        }
+        assert_eq!(root(size, &stored).unwrap(), crate::tlog::MemoryLog::from_leaves((0..size).map(leaf)).root());
     }
 
     #[test]

@@ -11,8 +11,8 @@ mod verify;
 pub use checkpoint::Checkpoint;
 pub use memory::MemoryLog;
 pub use merkle::{
-    append_needs, append_nodes, consistency_needs, consistency_proof, empty_root, inclusion_needs, inclusion_proof, leaf_hash, node_hash,
-    root, root_needs, Hash, MerkleError, NodeId, NodeMap,
+    append_batch, append_batch_needs, append_needs, append_nodes, consistency_needs, consistency_proof, empty_root, inclusion_needs,
+    inclusion_proof, leaf_hash, node_hash, root, root_needs, Hash, MerkleError, NodeId, NodeMap,
 };
 pub use note::{Note, NoteError, NoteSignature, SignerKey, VerifierKey};
 pub use proof::{manifest_leaf_hash, ConsistencyProof, InclusionProof};

@@ -4,6 +4,7 @@
 
 use super::{audit, corrupt, now_ms, refused, tlog, PostgresIndex, Tx};
 use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, ScanStatus};
+use crate::index::group::NewEntry;
 use crate::index::RecordStore;
 use crate::index::{AuditEntry, ComponentCheck, Correction, NewRecord, Record, RecordFilter, RecordStatus, Result};
 use async_trait::async_trait;
@@ -118,7 +119,7 @@ impl PostgresIndex {
 
 /// Inserts the record with its log leaf, marks its scan sealed and its component by
 /// `check`, inside the caller's transaction; returns the stored row.
-async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> Result<PgRow> {
+pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> Result<PgRow> {
     // The record's leaf goes into the log in the same transaction as the record.
     let log_index = tlog::append(tx, crate::tlog::manifest_leaf_hash(&rec.manifest_digest)).await?;
     let row = sqlx::query(
@@ -173,7 +174,7 @@ async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &ComponentCheck) -> R
 /// A dossier is complete once no required component is left unsatisfied
 /// ([`DossierStatus::settle`]). The dossier's row is locked first, so two transactions
 /// settling the same dossier take turns, each reading the components the other left.
-async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
+pub(super) async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
     let status: String = sqlx::query_scalar("SELECT status FROM dossiers WHERE code = $1 FOR NO KEY UPDATE")
         .bind(dossier.as_str())
         .fetch_one(&mut **tx)
@@ -193,21 +194,8 @@ async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
 
 #[async_trait]
 impl RecordStore for PostgresIndex {
-    async fn create_record(&self, rec: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
-        let mut tx = self.write().await?;
-        // Under the log's lock, a record another process stored for the same scan is seen.
-        tlog::lock(&mut tx).await?;
-        if let Some(scan) = rec.scan {
-            let existing = sqlx::query("SELECT * FROM records WHERE scan = $1").bind(scan).fetch_optional(&mut *tx).await?;
-            if let Some(row) = existing {
-                return record_row(&row);
-            }
-        }
-        let row = store_record(&mut tx, &rec, &check).await?;
-        audit(&mut tx, &entry, &format!("record:{}", rec.id)).await?;
-        let record = record_row(&row)?;
-        tx.commit().await?;
-        Ok(record)
+    async fn create_record(&self, rec: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record> {
+        self.records.store(NewEntry { rec, check, audit }).await
     }
 
     async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {

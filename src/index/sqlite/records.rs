@@ -2,6 +2,7 @@
 
 use super::{audit, corrupt, now_ms, refused, tlog, SqliteIndex, Tx};
 use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, ScanStatus};
+use crate::index::group::NewEntry;
 use crate::index::RecordStore;
 use crate::index::{AuditEntry, ComponentCheck, Correction, NewRecord, Record, RecordFilter, RecordStatus, Result};
 use async_trait::async_trait;
@@ -172,7 +173,7 @@ pub(super) async fn store_record(tx: &mut Tx, rec: &NewRecord, check: &Component
 
 /// A dossier is complete once no required component is left unsatisfied
 /// ([`DossierStatus::settle`]).
-async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
+pub(super) async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
     let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM components WHERE dossier = ? AND required = 1")
         .bind(dossier.as_str())
         .fetch_all(&mut **tx)
@@ -190,19 +191,8 @@ async fn mark_complete(tx: &mut Tx, dossier: &DossierCode) -> Result<()> {
 
 #[async_trait]
 impl RecordStore for SqliteIndex {
-    async fn create_record(&self, rec: NewRecord, check: ComponentCheck, entry: AuditEntry) -> Result<Record> {
-        let mut tx = self.write().await?;
-        if let Some(scan) = rec.scan {
-            let existing = sqlx::query("SELECT * FROM records WHERE scan = ?").bind(scan).fetch_optional(&mut *tx).await?;
-            if let Some(row) = existing {
-                return record_row(&row);
-            }
-        }
-        let row = store_record(&mut tx, &rec, &check).await?;
-        audit(&mut tx, &entry, &format!("record:{}", rec.id)).await?;
-        let record = record_row(&row)?;
-        tx.commit().await?;
-        Ok(record)
+    async fn create_record(&self, rec: NewRecord, check: ComponentCheck, audit: AuditEntry) -> Result<Record> {
+        self.records.store(NewEntry { rec, check, audit }).await
     }
 
     async fn reuse_record(&self, dossier: &DossierCode, component: &str, record: &str, entry: AuditEntry) -> Result<()> {
