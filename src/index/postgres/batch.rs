@@ -82,15 +82,7 @@ async fn insert(tx: &mut Tx, new: &[&NewEntry]) -> Result<HashMap<String, Record
     let leaves: Vec<crate::tlog::Hash> = new.iter().map(|e| crate::tlog::manifest_leaf_hash(&e.rec.manifest_digest)).collect();
     let needed = tlog::nodes(tx, &crate::tlog::append_batch_needs(size, leaves.len() as u64)).await?;
     let nodes = crate::tlog::append_batch(size, &leaves, &needed).map_err(|e| corrupt("tlog_nodes", e))?;
-    let levels: Vec<i64> = nodes.iter().map(|(id, _)| id.level as i64).collect();
-    let indexes: Vec<i64> = nodes.iter().map(|(id, _)| id.index as i64).collect();
-    let hashes: Vec<Vec<u8>> = nodes.iter().map(|(_, hash)| hash.to_vec()).collect();
-    sqlx::query("INSERT INTO tlog_nodes (level, idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[])")
-        .bind(&levels)
-        .bind(&indexes)
-        .bind(&hashes)
-        .execute(&mut **tx)
-        .await?;
+    tlog::insert_nodes(tx, &nodes).await?;
 
     let now = now_ms();
     let numbered: Vec<(u64, &NewEntry)> = (size..).zip(new.iter().copied()).collect();

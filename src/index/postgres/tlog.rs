@@ -60,17 +60,23 @@ pub(super) async fn append(tx: &mut Tx, leaf: Hash) -> Result<u64> {
     let index = size(tx).await?;
     let needed = nodes(tx, &tlog::append_needs(index)).await?;
     let new = tlog::append_nodes(index, leaf, &needed).map_err(|e| corrupt("tlog_nodes", e))?;
-    // The leaf and the subtrees it completes, at most 64 rows, in one statement.
-    let levels: Vec<i64> = new.iter().map(|(id, _)| id.level as i64).collect();
-    let indexes: Vec<i64> = new.iter().map(|(id, _)| id.index as i64).collect();
-    let hashes: Vec<Vec<u8>> = new.iter().map(|(_, hash)| hash.to_vec()).collect();
+    // The leaf and the subtrees it completes, at most 64 rows.
+    insert_nodes(tx, &new).await?;
+    Ok(index)
+}
+
+/// Stores new nodes of the log's tree in one statement.
+pub(super) async fn insert_nodes(tx: &mut Tx, nodes: &[(NodeId, Hash)]) -> Result<()> {
+    let levels: Vec<i64> = nodes.iter().map(|(id, _)| id.level as i64).collect();
+    let indexes: Vec<i64> = nodes.iter().map(|(id, _)| id.index as i64).collect();
+    let hashes: Vec<Vec<u8>> = nodes.iter().map(|(_, hash)| hash.to_vec()).collect();
     sqlx::query("INSERT INTO tlog_nodes (level, idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[])")
         .bind(&levels)
         .bind(&indexes)
         .bind(&hashes)
         .execute(&mut **tx)
         .await?;
-    Ok(index)
+    Ok(())
 }
 
 impl PostgresIndex {
