@@ -58,6 +58,11 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         let page = value.map(|v| Reading { value: v, printed: surely >= AS_PRINTED, confidence: doubt, words: Vec::new() });
         let again = read_after(engine, grey, binary, dpi, &labels)?
             .and_then(|fresh| reading(&labels, &fresh).map(|r| Reading { words: fresh, ..r }));
+        if page.as_ref().zip(again.as_ref()).is_some_and(|(p, a)| p.value == a.value) {
+            // two readings agree: a third cannot overturn them, and its model need not load
+            start = end;
+            continue;
+        }
         let figures = read_after(engine.figures()?, grey, binary, dpi, &labels)?.and_then(|fresh| {
             let (run, _) = id_words(&labels, &fresh)?;
             reading(&labels, run).map(|r| Reading { words: run.to_vec(), ..r })
