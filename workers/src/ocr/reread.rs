@@ -6,9 +6,9 @@
 //! valid once corrected) has the rest of its line, from the label's end to the page's
 //! edge, read again in single-line mode, and the new words take the old ones' place only
 //! when they give the id more surely. It costs one small recognition on the pages that
-//! need it, none on the others. Where the id is still not read as printed, or one of its
-//! figures is doubtful, the figures model (`Engine::figures`) reads the strip as well, and
-//! its reading of the id replaces the words it covers when it gives the id more surely.
+//! need it, none on the others. A figure the engine doubts has its strip read again too, and
+//! when the two readings disagree the figures model (`Engine::figures`) reads it as well:
+//! of the three, the id two give is kept, else the surest one read as printed.
 
 use super::engine::{Engine, EngineError, Word};
 use image::GrayImage;
@@ -22,10 +22,10 @@ const DOUBTFUL_FIGURES: f32 = 90.0;
 
 /// Reads again the rest of each line of `words` whose owner's id is not read as printed
 /// after its label, or whose figures the engine doubts, in `grey` (the page as recognised)
-/// and `binary` (its layout image): once by the page's engine and once by its figures model
-/// (`Engine::figures`), each in single-line mode. Of the three readings that give an id, one
-/// that two give is kept; otherwise the one that gives it as printed with the most
-/// confidence in its least sure figure. A second reading kept replaces the line's words
+/// and `binary` (its layout image): by the page's engine in single-line mode, and, when that
+/// reading and the page's do not give the same id, by its figures model (`Engine::figures`)
+/// too. Of the readings that give an id, one that two give is kept; otherwise the one that
+/// gives it as printed with the most confidence in its least sure figure. A second reading kept replaces the line's words
 /// after the label (the page engine's) or the words its id covers (the figures model's,
 /// which reads no Vietnamese). Returns the lines so changed.
 pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Vec<u32>, EngineError> {
@@ -64,8 +64,8 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
             continue;
         }
         let figures = read_after(engine.figures()?, grey, binary, dpi, &labels)?.and_then(|fresh| {
-            let (run, _) = id_words(&labels, &fresh)?;
-            reading(&labels, run).map(|r| Reading { words: run.to_vec(), ..r })
+            let (run, found) = id_words(&labels, &fresh)?;
+            Some(Reading { words: run.to_vec(), ..found })
         });
         let mut readings = [page, again, figures];
         let end = match choose(&readings) {
@@ -119,22 +119,16 @@ fn reading(label: &[Word], after: &[Word]) -> Option<Reading> {
     Some(Reading { value: value?, printed: surely >= AS_PRINTED, confidence: least_figure_confidence(after), words: Vec::new() })
 }
 
-/// How surely `label` followed by `after` gives an owner's id (`id_on_line`), if it does.
-fn rated(label: &[Word], after: &[Word]) -> Option<f32> {
-    let texts: Vec<&str> = label.iter().chain(after).map(|w| w.text.as_str()).collect();
-    sohoa::classify::id_on_line(&texts.join(" ")).map(|(_, surely)| surely).filter(|&s| s > 0.0)
-}
-
 /// The engine's least confidence in a word of `words` that holds a figure (100 when none).
 fn least_figure_confidence(words: &[Word]) -> f32 {
     words.iter().filter(|w| w.text.chars().any(|c| c.is_ascii_digit())).map(|w| w.conf).fold(100.0, f32::min)
 }
 
 /// The fewest consecutive words of `after` (from the first holding a figure, at most three,
-/// since readings split an id's groups) that give an id after `label`, and how surely.
-fn id_words<'a>(label: &[Word], after: &'a [Word]) -> Option<(&'a [Word], f32)> {
+/// since readings split an id's groups) that give an id after `label`, and that reading.
+fn id_words<'a>(label: &[Word], after: &'a [Word]) -> Option<(&'a [Word], Reading)> {
     let first = after.iter().position(|w| w.text.chars().any(|c| c.is_ascii_digit()))?;
-    (first + 1..=(first + 3).min(after.len())).find_map(|end| rated(label, &after[first..end]).map(|r| (&after[first..end], r)))
+    (first + 1..=(first + 3).min(after.len())).find_map(|end| reading(label, &after[first..end]).map(|r| (&after[first..end], r)))
 }
 
 /// Puts `run` in place of the words of `range` (one line's words after its label) whose
