@@ -30,6 +30,7 @@ const DOUBTFUL_FIGURES: f32 = 90.0;
 /// which reads no Vietnamese). Returns the lines so changed.
 pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Vec<u32>, EngineError> {
     let mut replaced = Vec::new();
+    let born = born_year(words);
     let mut start = 0;
     while start < words.len() {
         let line = words[start].line;
@@ -50,7 +51,8 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
             label += 1;
         }
         let doubt = least_figure_confidence(&words[start + label..end]);
-        if label == 0 || surely >= AS_PRINTED && doubt >= DOUBTFUL_FIGURES {
+        let year_fits = value.as_deref().is_some_and(|v| fits(v, born));
+        if label == 0 || surely >= AS_PRINTED && doubt >= DOUBTFUL_FIGURES && year_fits {
             start = end;
             continue;
         }
@@ -58,7 +60,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         let page = value.map(|v| Reading { value: v, printed: surely >= AS_PRINTED, confidence: doubt, words: Vec::new() });
         let again = read_after(engine, grey, binary, dpi, &labels)?
             .and_then(|fresh| reading(&labels, &fresh).map(|r| Reading { words: fresh, ..r }));
-        if page.as_ref().zip(again.as_ref()).is_some_and(|(p, a)| p.value == a.value) {
+        if page.as_ref().zip(again.as_ref()).is_some_and(|(p, a)| p.value == a.value && fits(&p.value, born)) {
             // two readings agree: a third cannot overturn them, and its model need not load
             start = end;
             continue;
@@ -68,7 +70,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
             Some(Reading { words: run.to_vec(), ..found })
         });
         let mut readings = [page, again, figures];
-        let end = match choose(&readings) {
+        let end = match choose(&readings, born) {
             Some(1) => {
                 let fresh = readings[1].take().map(|r| r.words).unwrap_or_default();
                 let added = fresh.len();
@@ -97,10 +99,14 @@ struct Reading {
     words: Vec<Word>,
 }
 
-/// Which of the readings to keep: an id that two of them give (the first of those), else
-/// the one that gives it as printed, most confidently.
-fn choose(readings: &[Option<Reading>]) -> Option<usize> {
-    let given: Vec<(usize, &Reading)> = readings.iter().enumerate().filter_map(|(n, r)| r.as_ref().map(|r| (n, r))).collect();
+/// Which of the readings to keep: of those whose birth year is the page's date of birth's
+/// (all when none is, or the page gives none), an id that two give (the first of those),
+/// else the one that gives it as printed, most confidently.
+fn choose(readings: &[Option<Reading>], born: Option<u16>) -> Option<usize> {
+    let mut given: Vec<(usize, &Reading)> = readings.iter().enumerate().filter_map(|(n, r)| r.as_ref().map(|r| (n, r))).collect();
+    if given.iter().any(|(_, r)| fits(&r.value, born)) {
+        given.retain(|(_, r)| fits(&r.value, born));
+    }
     given
         .iter()
         .find(|(n, r)| given.iter().any(|(m, other)| m != n && other.value == r.value))
@@ -110,6 +116,20 @@ fn choose(readings: &[Option<Reading>]) -> Option<usize> {
             })
         })
         .map(|(n, _)| *n)
+}
+
+/// The year of the date of birth `words` give, read as the fields are.
+fn born_year(words: &[Word]) -> Option<u16> {
+    let fields = sohoa::classify::extract(&super::engine::text_of(words));
+    fields.get("date_of_birth")?.value.get(..4)?.parse().ok()
+}
+
+/// Whether `id` can be that of someone born in `born`: a citizen id encodes its owner's
+/// year of birth (digits 4 to 6); a single figure misread there gives another valid id the
+/// id rules cannot tell, the page's date of birth can.
+fn fits(id: &str, born: Option<u16>) -> bool {
+    let year = sohoa::domain::CitizenId::parse(id).ok().and_then(|id| id.birth_year());
+    born.zip(year).is_none_or(|(b, y)| b == y)
 }
 
 /// The id `label` followed by `after` gives, as a reading.
@@ -320,17 +340,30 @@ mod tests {
     fn the_id_two_readings_give_is_kept_else_the_surest_printed_one() {
         // two of three agree: kept whatever the third's confidence
         let agree = [read_as("048090756822", true, 80.0), read_as("048090756822", true, 10.0), read_as("048099756822", true, 99.0)];
-        assert_eq!(choose(&agree), Some(0));
+        assert_eq!(choose(&agree, None), Some(0));
         let second_and_third =
             [read_as("022029593594", true, 97.0), read_as("022059593594", true, 60.0), read_as("022059593594", true, 70.0)];
-        assert_eq!(choose(&second_and_third), Some(1), "the page engine's words are kept over the figures model's");
+        assert_eq!(choose(&second_and_third, None), Some(1), "the page engine's words are kept over the figures model's");
         // all differ: as printed before corrected, then the most confident
         let differ = [read_as("046204718435", true, 87.0), read_as("046204718455", false, 99.0), read_as("046204718455", true, 97.0)];
-        assert_eq!(choose(&differ), Some(1), "two give the same id, one of them corrected");
+        assert_eq!(choose(&differ, None), Some(1), "two give the same id, one of them corrected");
         let differ = [read_as("046204718435", true, 87.0), read_as("046204718456", false, 99.0), read_as("046204718455", true, 97.0)];
-        assert_eq!(choose(&differ), Some(2));
+        assert_eq!(choose(&differ, None), Some(2));
         // a reading that gives no id takes no part
-        assert_eq!(choose(&[None, None, read_as("031088607371", false, 40.0)]), Some(2));
-        assert_eq!(choose(&[None, None, None]), None);
+        assert_eq!(choose(&[None, None, read_as("031088607371", false, 40.0)], None), Some(2));
+        assert_eq!(choose(&[None, None, None], None), None);
+    }
+
+    #[test]
+    fn a_reading_whose_birth_year_is_the_pages_is_kept_over_two_that_agree() {
+        // 048090756822 is someone born in 1990; 048098756822 in 1998
+        let slip = [read_as("048098756822", true, 95.0), read_as("048098756822", true, 93.0), read_as("048090756822", true, 70.0)];
+        assert_eq!(choose(&slip, Some(1990)), Some(2));
+        assert_eq!(choose(&slip, None), Some(0), "without a date of birth two readings decide");
+        // when no reading fits the page's year (a date of birth misread), the rule is as before
+        assert_eq!(choose(&slip, Some(1971)), Some(0));
+        assert!(fits("048090756822", Some(1990)) && !fits("048090756822", Some(1991)) && fits("048090756822", None));
+        // a legacy 9-digit card encodes no year and fits any
+        assert!(fits("123456789", Some(1990)));
     }
 }
