@@ -26,7 +26,7 @@ pub struct OwnPostgres {
 }
 
 impl OwnPostgres {
-    /// Makes and starts the server; None (with the reason) when PostgreSQL is not installed.
+    /// Makes and starts the server; the reason when it cannot (PostgreSQL not installed).
     pub fn start() -> Result<OwnPostgres, String> {
         let versions = std::fs::read_dir("/usr/lib/postgresql").map_err(|e| format!("/usr/lib/postgresql: {e}"))?;
         let mut versions: Vec<u32> = versions.flatten().filter_map(|d| d.file_name().to_str()?.parse().ok()).collect();
@@ -110,7 +110,7 @@ pub struct OwnGarage {
 }
 
 impl OwnGarage {
-    /// None when no `garage` binary is installed.
+    /// Starts it; the reason when it cannot (no `garage` binary installed).
     pub fn start() -> Result<OwnGarage, String> {
         let dir = tempfile::Builder::new().prefix("sohoa-garage-").tempdir().map_err(|e| e.to_string())?;
         let mut garage = OwnGarage { dir, env: HashMap::new() };
