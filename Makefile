@@ -47,12 +47,16 @@ test: deps test-deps lint test-garage test-postgres
 
 # The fault trials at full size: 100 worker kills during OCR, 1,000 uploads with serve
 # killed five times; each prints its figures (trials, lost, duplicated, sealed once,
-# orphans, leftovers, time); then the held-out orientation run and the OCR conformance run over
+# orphans, leftovers, time); 1,000 uploads over two replicas on a PostgreSQL and a Garage of
+# the test's own, with three rounds of replica, worker, PostgreSQL and Garage faults; then
+# the held-out orientation run and the OCR conformance run over
 # every OCRmyPDF test resource (a table of both tools' exits, times, sizes and word F1).
 soak: deps test-deps
 	$(CARGO) build --workspace --bins
 	SOHOA_FAULT_WORKER_KILLS=$${SOHOA_FAULT_WORKER_KILLS:-100} SOHOA_FAULT_UPLOADS=$${SOHOA_FAULT_UPLOADS:-1000} \
 	  SOHOA_FAULT_SERVE_KILLS=$${SOHOA_FAULT_SERVE_KILLS:-5} $(CARGO) test --test faults -- --test-threads=1 --nocapture
+	SOHOA_FAULT_UPLOADS=$${SOHOA_FAULT_UPLOADS:-1000} SOHOA_FAULT_ROUNDS=$${SOHOA_FAULT_ROUNDS:-3} SOHOA_FAULT_PACE=$${SOHOA_FAULT_PACE:-8} \
+	  $(CARGO) test --test faults_distributed -- --nocapture
 	scripts/soak-orientation.sh
 	SOHOA_OCRMYPDF_FULL=1 $(CARGO) test -p sohoa-worker --test ocrmypdf every_resource -- --nocapture
 

@@ -46,6 +46,11 @@ pub struct Config {
     pub agency: String,
     pub data_dir: PathBuf,
     pub index_url: String,
+    /// PostgreSQL connections per process; a replica's handlers and job runners share them.
+    pub index_pool_size: u32,
+    /// How long a request waits for a PostgreSQL connection before the index is reported
+    /// unavailable (503 `index_unavailable`), the server down or every connection busy.
+    pub index_acquire_timeout: Interval,
     pub archive_url: String,
     pub policies_dir: PathBuf,
     /// Local worker processes that `serve` supervises; 0 runs none.
@@ -71,8 +76,11 @@ pub struct Config {
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
     pub s3_allow_http: bool,
-    /// Retries of a failed S3 request (with backoff, three minutes at most in all).
+    /// Retries of a failed S3 request, with backoff, within `s3_retry_timeout`.
     pub s3_max_retries: usize,
+    /// How long a failed S3 request is retried before the archive is reported unavailable
+    /// (a client then gets 503 `archive_unavailable` and may try again).
+    pub s3_retry_timeout: Interval,
     /// A second archive (same S3 settings) that fixity restores corrupt or missing objects from.
     pub archive_replica_url: Option<String>,
     /// How often `serve` runs a fixity pass; zero turns it off.
@@ -127,6 +135,8 @@ impl Default for Config {
             agency: "000.00.31.H29".into(),
             data_dir: "data".into(),
             index_url: "sqlite://data/sohoa.db".into(),
+            index_pool_size: 16,
+            index_acquire_timeout: Interval(Duration::from_secs(5)),
             archive_url: "file://data/archive".into(),
             policies_dir: "policies".into(),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -146,6 +156,7 @@ impl Default for Config {
             s3_secret_access_key: None,
             s3_allow_http: false,
             s3_max_retries: 10,
+            s3_retry_timeout: Interval(Duration::from_secs(5)),
             archive_replica_url: None,
             fixity_interval: Interval(Duration::from_secs(24 * 3600)),
             log: "info".into(),
@@ -259,11 +270,13 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 44] = [
+const KEYS: [&str; 47] = [
     "listen",
     "agency",
     "data_dir",
     "index_url",
+    "index_pool_size",
+    "index_acquire_timeout",
     "archive_url",
     "policies_dir",
     "workers",
@@ -283,6 +296,7 @@ const KEYS: [&str; 44] = [
     "s3_secret_access_key",
     "s3_allow_http",
     "s3_max_retries",
+    "s3_retry_timeout",
     "archive_replica_url",
     "fixity_interval",
     "log",
@@ -368,6 +382,8 @@ impl Config {
             "agency" => self.agency = text(),
             "data_dir" => self.data_dir = text().into(),
             "index_url" => self.index_url = text(),
+            "index_pool_size" => self.index_pool_size = num(value)?,
+            "index_acquire_timeout" => self.index_acquire_timeout = Interval::parse(value)?,
             "archive_url" => self.archive_url = text(),
             "policies_dir" => self.policies_dir = text().into(),
             "workers" => self.workers = num(value)?,
@@ -387,6 +403,7 @@ impl Config {
             "s3_secret_access_key" => self.s3_secret_access_key = opt(),
             "s3_allow_http" => self.s3_allow_http = flag(value)?,
             "s3_max_retries" => self.s3_max_retries = num(value)?,
+            "s3_retry_timeout" => self.s3_retry_timeout = Interval::parse(value)?,
             "archive_replica_url" => self.archive_replica_url = opt(),
             "fixity_interval" => self.fixity_interval = Interval::parse(value)?,
             "log" => self.log = text(),

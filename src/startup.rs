@@ -51,7 +51,7 @@ struct Fixity {
 /// Loads everything the config names; fails on a bad catalog, index or archive.
 pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let catalog = policy::load(&config.policies_dir)?;
-    let index = index::open(&config.index_url).await?;
+    let index = index::open_with(&config.index_url, index::PoolSettings::of(config)).await?;
     let archive = Archive::open(config)?;
     Ok(Arc::new(AppState {
         index,

@@ -96,3 +96,37 @@ fn the_check_sees_an_import_running_up() {
     assert_eq!(module_of(root, Path::new("/x/src/registry.rs")), "registry");
     assert_eq!(module_of(root, Path::new("/x/src/main.rs")), "main.rs");
 }
+
+/// Storage the HTTP handlers reach only through a service.
+const STORAGE_BEHIND_SERVICES: &[&str] = &["index", "archive", "tlog"];
+/// The files of `api/` that still name storage, each for its reason: `mod.rs` holds the
+/// index and the archive in the state the services are borrowed from (`startup` opens
+/// them), and `error.rs` is the one mapping of their errors to HTTP statuses.
+const API_NAMES_STORAGE: &[(&str, &str)] =
+    &[("api/mod.rs", "index"), ("api/mod.rs", "archive"), ("api/error.rs", "index"), ("api/error.rs", "archive")];
+
+#[test]
+fn handlers_reach_storage_only_through_services() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root.join("api"), &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&file).unwrap();
+        for name in named(&text) {
+            if STORAGE_BEHIND_SERVICES.contains(&name.as_str()) && !API_NAMES_STORAGE.contains(&(rel.as_str(), name.as_str())) {
+                found.push(format!("{rel} names crate::{name}"));
+            }
+        }
+        // a field of the state, reached past the services
+        for field in [".index.", ".archive."] {
+            if text.lines().any(|l| l.split("//").next().unwrap_or("").contains(field)) && !rel.ends_with("mod.rs") {
+                found.push(format!("{rel} reads the state's {}", field.trim_matches('.')));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    assert!(found.is_empty(), "handlers naming storage rather than a service:\n{}", found.join("\n"));
+}

@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// The latest fixity report, with when it ran; 404 `fixity_not_run` before the first pass.
 pub async fn fixity(State(state): State<Arc<AppState>>, who: Principal) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Auditor, Role::Admin, Role::Operator])?;
-    let run = state.index.latest_fixity_run().await?.ok_or_else(|| {
+    let run = state.operations().latest_fixity().await?.ok_or_else(|| {
         ApiError::not_found("fixity_not_run", "no fixity pass has run yet: run `sohoa archive fixity` or wait for the schedule")
     })?;
     let clean = run.missing == 0 && run.corrupt == 0;

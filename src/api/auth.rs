@@ -1,12 +1,12 @@
 //! Bearer tokens: `sohoa_<64 hex>`, stored as their SHA-256; one role and one agency each.
 
 use super::{ApiError, AppState, RequestId};
-use crate::domain::{AgencyCode, Digest, Role};
-use crate::index::{Actor, Index, IndexError, Scope};
+use crate::domain::access::Scope;
+use crate::domain::audit::Actor;
+use crate::domain::{AgencyCode, Role};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use ring::rand::{SecureRandom, SystemRandom};
 use std::sync::Arc;
 
 /// The caller, once its token checked out.
@@ -80,31 +80,6 @@ impl Principal {
     }
 }
 
-/// Makes a new random token secret.
-pub(super) fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    SystemRandom::new().fill(&mut bytes).expect("the system random generator works");
-    format!("sohoa_{}", hex::encode(bytes))
-}
-
-/// Creates a token in the index and returns its secret, which is shown once and never stored.
-pub async fn issue_token(index: &dyn Index, role: Role, agency: &AgencyCode, label: &str) -> Result<(i64, String), IndexError> {
-    issue_scoped_token(index, role, agency, label, &Scope::default()).await
-}
-
-/// As [`issue_token`], with what a consumer may read beyond its own agency.
-pub async fn issue_scoped_token(
-    index: &dyn Index,
-    role: Role,
-    agency: &AgencyCode,
-    label: &str,
-    scope: &Scope,
-) -> Result<(i64, String), IndexError> {
-    let secret = new_secret();
-    let id = index.create_token(role, agency, label, scope, Digest::of(secret.as_bytes()).as_str()).await?;
-    Ok((id, secret))
-}
-
 fn unauthenticated(code: &'static str, detail: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
 }
@@ -124,11 +99,8 @@ impl FromRequestParts<Arc<AppState>> for Principal {
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= 128)
             .ok_or_else(|| unauthenticated("invalid_token", "the Authorization header is not a bearer token"))?;
-        let info = state
-            .index
-            .token_by_hash(Digest::of(secret.as_bytes()).as_str())
-            .await?
-            .ok_or_else(|| unauthenticated("invalid_token", "the token is unknown or revoked"))?;
+        let info =
+            state.tokens().by_secret(secret).await?.ok_or_else(|| unauthenticated("invalid_token", "the token is unknown or revoked"))?;
         let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
         Ok(Principal { token_id: info.id, role: info.role, agency: info.agency, label: info.label, scope: info.scope, request_id })
     }

@@ -49,7 +49,7 @@ pub struct ListQuery {
 /// `GET /corrections`: the agency's corrections, newest first: labelled data.
 pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Admin, Role::Auditor])?;
-    let items = state.index.corrections(&who.agency, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let items = state.desk().corrections(&who.agency, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     let items: Vec<Value> = items
         .iter()
         .map(|c| {

@@ -2,8 +2,9 @@
 
 use super::body::JsonBody;
 use super::{ApiError, AppState, Principal};
+use crate::domain::audit::AuditEntry;
+use crate::domain::desk::{Applicant, Dossier, DossierFilter};
 use crate::domain::{vietnam_offset, vietnam_time, CitizenId, DossierCode, EnterpriseCode, Role};
-use crate::index::{Applicant, AuditEntry, Dossier, DossierFilter};
 use crate::policy::{Catalog, Procedure};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -105,7 +106,7 @@ pub fn render(d: &Dossier, catalog: &Catalog, reuse: &HashMap<String, Vec<Value>
 pub async fn load(state: &AppState, who: &Principal, code: &str) -> Result<Dossier, ApiError> {
     let not_found = || ApiError::not_found("dossier_not_found", format!("no dossier {code:?}"));
     let code = DossierCode::parse(code).map_err(|_| not_found())?;
-    state.index.dossier(&code).await?.filter(|d| who.owns(&d.agency)).ok_or_else(not_found)
+    state.desk().dossier(&code).await?.filter(|d| who.owns(&d.agency)).ok_or_else(not_found)
 }
 
 pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
@@ -145,7 +146,7 @@ pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
         to_ms,
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
     };
-    let dossiers = state.index.list_dossiers(&filter).await?;
+    let dossiers = state.desk().dossiers(&filter).await?;
     let items: Vec<Value> = dossiers.iter().map(|d| render(d, &state.catalog, &HashMap::new())).collect();
     Ok(Json(json!({ "dossiers": items })))
 }

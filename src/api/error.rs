@@ -44,7 +44,12 @@ impl IntoResponse for ApiError {
             "code": self.code,
             "detail": self.detail,
         });
-        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+        let mut response = (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // A dependency is down or the service is full: a client may ask again soon.
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 
@@ -55,6 +60,10 @@ impl From<crate::index::IndexError> for ApiError {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "sequence_exhausted", e.to_string())
             }
             crate::index::IndexError::Refused { code, detail } => ApiError::conflict(code, detail),
+            crate::index::IndexError::Unavailable(e) => {
+                tracing::warn!(error = %e, "index unavailable");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "index_unavailable", "the index cannot be reached; try again shortly")
+            }
             e => ApiError::internal("index error", e),
         }
     }
@@ -76,6 +85,8 @@ impl From<crate::service::ServiceError> for ApiError {
             S::Conflict { code, detail } => ApiError::conflict(code, detail),
             S::Invalid { code, detail } => ApiError::unprocessable(code, detail),
             S::NotFound { code, detail } => ApiError::not_found(code, detail),
+            S::BadRequest { code, detail } => ApiError::bad_request(code, detail),
+            S::Unavailable { code, detail } => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, detail),
             S::Forbidden { code, detail } => ApiError::forbidden(code, detail),
             S::TooLarge { code, detail } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, detail),
             S::Unsupported { code, detail } => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, detail),

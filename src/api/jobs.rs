@@ -2,10 +2,12 @@
 
 use super::body::JsonBody;
 use super::{ApiError, AppState, Principal};
-use crate::custody::{self, Completion, Recognition, WorkerIdentity};
+use crate::custody::{Completion, Recognition, WorkerIdentity};
+use crate::domain::audit::{Actor, AuditEntry};
+use crate::domain::Finish;
 use crate::domain::Role;
-use crate::index::{Actor, AuditEntry, Finish};
-use crate::queue::{Failure, Job, JobKind, JobState, OcrPayload};
+use crate::queue::{Failure, Job, JobKind, JobState};
+use crate::service::queue::Refusal;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,10 +24,6 @@ const WORKERS: &[Role] = &[Role::Worker, Role::Operator];
 /// Longest a claim waits for work before answering 204.
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 fn new_lease() -> String {
     let mut bytes = [0u8; 16];
     SystemRandom::new().fill(&mut bytes).expect("the system random generator works");
@@ -35,7 +33,7 @@ fn new_lease() -> String {
 /// A job of the caller's agency (any agency's for the operator); another agency's job is
 /// answered as absent.
 async fn own_job(state: &AppState, who: &Principal, id: i64) -> Result<Job, ApiError> {
-    let job = state.index.job(id).await?.filter(|j| who.agency_scope().is_none_or(|a| *a == j.agency));
+    let job = state.queue().job(id).await?.filter(|j| who.agency_scope().is_none_or(|a| *a == j.agency));
     job.ok_or_else(|| ApiError::not_found("job_not_found", format!("no job {id}")))
 }
 
@@ -71,14 +69,11 @@ pub async fn claim(
     }
     seen(&state, &who).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
-    let lease_ms = state.retry.lease.as_millis() as i64;
     let mut stopping = state.stopping.subscribe();
     loop {
         // Register interest before looking, so a job queued in between still wakes us.
         let queued = state.jobs_queued.notified();
-        if let Some(job) =
-            crate::service::jobs::claim(state.index.as_ref(), &req.kinds, who.agency_scope(), &new_lease(), lease_ms, now_ms()).await?
-        {
+        if let Some(job) = state.queue().claim(&req.kinds, who.agency_scope(), &new_lease()).await? {
             tracing::info!(job = job.id, kind = job.kind.as_str(), attempt = job.attempts, "job claimed");
             return Ok(Json(job).into_response());
         }
@@ -98,7 +93,7 @@ pub async fn claim(
 /// A worker's last sign of life, for the operator's list of workers.
 async fn seen(state: &AppState, who: &Principal) -> Result<(), ApiError> {
     if who.role == Role::Worker {
-        state.index.touch_token(who.token_id, now_ms()).await?;
+        state.queue().seen(who.token_id).await?;
     }
     Ok(())
 }
@@ -116,10 +111,6 @@ async fn leased(state: &AppState, who: &Principal, id: i64, lease: &str) -> Resu
     Ok(job)
 }
 
-fn ocr_payload(job: &Job) -> Result<OcrPayload, ApiError> {
-    serde_json::from_value(job.payload.clone()).map_err(|e| ApiError::internal("bad ocr payload", e))
-}
-
 /// The stored input of a leased job, verified against its digest.
 pub async fn input(
     State(state): State<Arc<AppState>>,
@@ -129,9 +120,8 @@ pub async fn input(
 ) -> Result<Response, ApiError> {
     who.require(WORKERS)?;
     let job = leased(&state, &who, id, &q.lease).await?;
-    let payload = ocr_payload(&job)?;
-    let bytes = state.archive.get_blob(&payload.digest).await?;
-    Ok(([(header::CONTENT_TYPE, payload.media_type)], bytes).into_response())
+    let (media_type, bytes) = state.queue().input(&job).await?;
+    Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
 }
 
 /// Stores what a leased job produced (an `ocr` job's recognition, JSON) in the archive, by
@@ -153,7 +143,7 @@ pub async fn output(
         return Err(ApiError::unprocessable("invalid_output", "the output of an ocr job is its recognition: {input, engine, pages}"));
     }
     let size = bytes.len();
-    let digest = state.archive.put_blob(bytes).await?;
+    let digest = state.queue().store_output(bytes).await?;
     tracing::info!(job = id, digest = %digest.prefixed(), size, "job output stored");
     Ok(Json(json!({ "digest": digest.prefixed(), "size": size })))
 }
@@ -172,10 +162,7 @@ pub async fn heartbeat(
 ) -> Result<Json<Value>, ApiError> {
     who.require(WORKERS)?;
     own_job(&state, &who, id).await?;
-    let until = now_ms() + state.retry.lease.as_millis() as i64;
-    if !state.index.heartbeat(id, &body.lease, until).await? {
-        return Err(lease_lost(id));
-    }
+    let until = state.queue().heartbeat(id, &body.lease).await?.ok_or_else(|| lease_lost(id))?;
     seen(&state, &who).await?;
     Ok(Json(json!({ "lease_until_ms": until })))
 }
@@ -207,7 +194,7 @@ pub async fn complete(
     let result = result.to_value();
     let audit =
         AuditEntry { actor: actor_for(&who, &job), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
-    match crate::service::jobs::complete(state.index.as_ref(), id, &body.lease, result, audit).await? {
+    match state.queue().complete(id, &body.lease, result, audit).await? {
         Finish::NotLeaseHolder => Err(lease_lost(id)),
         finish => {
             tracing::info!(job = id, "job done");
@@ -223,25 +210,23 @@ pub async fn complete(
 /// The scan's result from a worker's completion: the service assembles the searchable copy
 /// from the stored scan and the worker's words. Output that does not show the scan is
 /// refused (`output_mismatch`), audited, and the job goes back to the queue.
-async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &CompleteBody) -> Result<custody::ScanResult, ApiError> {
+async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &CompleteBody) -> Result<crate::custody::ScanResult, ApiError> {
     leased(state, who, job.id, &body.lease).await?;
-    let payload = ocr_payload(job)?;
     let completion: Completion = serde_json::from_value(body.result.clone())
         .map_err(|e| ApiError::unprocessable("invalid_result", format!("result must be {{input, recognition}}: {e}")))?;
     let worker = WorkerIdentity { token: who.token_id, label: who.label.clone(), role: who.role.as_str().to_owned() };
-    match custody::accept(&state.archive, &payload.digest, &completion, worker, state.media_limits).await {
+    let audit = |e: &crate::custody::AcceptError| {
+        let detail = json!({"code": e.code(), "reason": e.to_string(), "token": who.token_id, "label": who.label});
+        AuditEntry { actor: actor_for(who, job), action: "job.output_refused", target: String::new(), detail }
+    };
+    match state.queue().accept_ocr(job, &body.lease, &completion, worker, audit).await? {
         Ok(result) => Ok(result),
-        Err(custody::AcceptError::Archive(e)) => Err(e.into()),
-        Err(e) if e.is_mismatch() => {
-            tracing::warn!(job = job.id, token = who.token_id, error = %e, "worker output refused");
-            let failure = Failure { code: e.code().to_owned(), message: e.to_string(), permanent: false };
-            let detail = json!({"code": e.code(), "reason": e.to_string(), "token": who.token_id, "label": who.label});
-            let audit = AuditEntry { actor: actor_for(who, job), action: "job.output_refused", target: String::new(), detail };
-            crate::service::jobs::fail(state.index.as_ref(), job.id, &body.lease, &failure, state.retry, audit).await?;
+        Err(Refusal::Mismatch(reason)) => {
+            tracing::warn!(job = job.id, token = who.token_id, "worker output refused");
             state.jobs_queued.notify_waiters();
-            Err(ApiError::unprocessable("output_mismatch", e.to_string()))
+            Err(ApiError::unprocessable("output_mismatch", reason))
         }
-        Err(e) => Err(ApiError::unprocessable(e.code(), e.to_string())),
+        Err(Refusal::Invalid { code, detail }) => Err(ApiError::unprocessable(code, detail)),
     }
 }
 
@@ -267,7 +252,7 @@ pub async fn fail(
         target: String::new(),
         detail: json!({"code": body.failure.code, "permanent": body.failure.permanent}),
     };
-    let finish = crate::service::jobs::fail(state.index.as_ref(), id, &body.lease, &body.failure, state.retry, audit).await?;
+    let finish = state.queue().fail(id, &body.lease, &body.failure, audit).await?;
     if finish == Finish::NotLeaseHolder {
         return Err(lease_lost(id));
     }
@@ -296,7 +281,7 @@ pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
     who.require(&[Role::Admin, Role::Auditor, Role::Operator])?;
     let job_state = JobState::parse(&q.state)
         .ok_or_else(|| ApiError::bad_request("invalid_query", "state must be queued, running, done, failed or dead"))?;
-    let jobs = state.index.jobs_in_state(job_state, who.agency_scope(), q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let jobs = state.queue().in_state(job_state, who.agency_scope(), q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     let jobs: Vec<Job> = jobs.into_iter().map(|j| Job { lease: None, ..j }).collect();
     Ok(Json(json!({ "jobs": jobs })))
 }
@@ -305,7 +290,7 @@ pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
 pub async fn depth(State(state): State<Arc<AppState>>, who: Principal) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Admin, Role::Auditor, Role::Operator])?;
     let mut kinds: Vec<(JobKind, Value)> = Vec::new();
-    for (kind, job_state, n) in state.index.job_counts(who.agency_scope()).await? {
+    for (kind, job_state, n) in state.queue().counts(who.agency_scope()).await? {
         let at = match kinds.iter().position(|(k, _)| *k == kind) {
             Some(at) => at,
             None => {
@@ -324,7 +309,7 @@ pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id
     who.require(&[Role::Admin, Role::Operator])?;
     let job = own_job(&state, &who, id).await?;
     let audit = AuditEntry { actor: actor_for(&who, &job), action: "job.requeue", target: String::new(), detail: json!({}) };
-    if !crate::service::jobs::requeue(state.index.as_ref(), id, audit).await? {
+    if !state.queue().requeue(id, audit).await? {
         return Err(ApiError::conflict("not_dead", format!("job {id} is not a dead letter")));
     }
     state.jobs_queued.notify_waiters();

@@ -4,8 +4,9 @@
 use super::body::JsonBody;
 use super::records::{load, render};
 use super::{ApiError, AppState, Principal};
+use crate::domain::audit::AuditEntry;
+use crate::domain::record::{Hold, RecordStatus, RetentionCutoff, StatusChange};
 use crate::domain::{vietnam_time, vietnam_today, Role};
-use crate::index::{AuditEntry, Hold, RecordStatus, RetentionCutoff, StatusChange};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -70,8 +71,8 @@ async fn change_status(state: &AppState, who: &Principal, id: &str, change: Stat
     let detail = json!({"reason": change.reason, "superseded_by": change.superseded_by});
     let audit = AuditEntry { actor: who.actor(), action, target: String::new(), detail };
     let record = state
-        .index
-        .change_record_status(id, change, audit)
+        .records()
+        .change_status(id, change, audit)
         .await?
         .ok_or_else(|| ApiError::not_found("record_not_found", format!("no record {id}")))?;
     Ok(Json(render(&record)))
@@ -118,7 +119,7 @@ pub async fn place(
         _ => return Err(ApiError::unprocessable("invalid_hold_target", "name exactly one of record or dossier")),
     };
     let audit = AuditEntry { actor: who.actor(), action: "hold.place", target: String::new(), detail: json!({"reason": reason}) };
-    let hold = state.index.place_hold(&who.agency, &target, &reason, audit).await?;
+    let hold = state.records().place_hold(&who.agency, &target, &reason, audit).await?;
     Ok((StatusCode::CREATED, Json(render_hold(&hold))))
 }
 
@@ -127,7 +128,7 @@ pub async fn release(State(state): State<Arc<AppState>>, who: Principal, Path(id
     who.require(&[Role::Admin])?;
     let audit = AuditEntry { actor: who.actor(), action: "hold.release", target: String::new(), detail: json!({"hold": id}) };
     let hold = state
-        .index
+        .records()
         .release_hold(&who.agency, id, audit)
         .await?
         .ok_or_else(|| ApiError::not_found("hold_not_found", format!("no hold {id} in force")))?;
@@ -144,7 +145,7 @@ pub struct HoldsQuery {
 /// `GET /holds?in_force=`.
 pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<HoldsQuery>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Admin, Role::Auditor])?;
-    let holds = state.index.holds(&who.agency, q.in_force.unwrap_or(false), q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let holds = state.records().holds(&who.agency, q.in_force.unwrap_or(false), q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     Ok(Json(json!({ "holds": holds.iter().map(render_hold).collect::<Vec<_>>() })))
 }
 
@@ -173,7 +174,7 @@ pub async fn review(State(state): State<Arc<AppState>>, who: Principal, Query(q)
     who.require(&[Role::Admin, Role::Auditor])?;
     let today = vietnam_today();
     let rules = cutoffs(&state, today);
-    let records = state.index.disposal_candidates(&who.agency, &rules, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let records = state.records().disposal_candidates(&who.agency, &rules, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     Ok(Json(json!({ "as_of": today.to_string(), "records": records.iter().map(render).collect::<Vec<_>>() })))
 }
 
@@ -199,15 +200,6 @@ pub async fn dispose(
         .find(|r| r.doc_type == record.doc_type)
         .ok_or_else(|| ApiError::conflict("retention_permanent", format!("{} records are kept permanently", record.doc_type)))?;
     let audit = AuditEntry { actor: who.actor(), action: "record.dispose", target: String::new(), detail: json!({"reason": reason}) };
-    let disposal = state
-        .index
-        .dispose_record(&id, &rule, &reason, audit)
-        .await?
-        .ok_or_else(|| ApiError::not_found("record_not_found", format!("no record {id}")))?;
-    // The index has the record disposed of before the content goes: a failure here leaves
-    // an object kept too long, never a record pointing at nothing it should have.
-    if !disposal.content_shared {
-        state.archive.delete_blob(&disposal.record.digest).await?;
-    }
-    Ok(Json(render(&disposal.record)))
+    let record = state.records().dispose(&id, &rule, &reason, audit).await?;
+    Ok(Json(render(&record)))
 }

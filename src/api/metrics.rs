@@ -16,12 +16,13 @@ use std::time::Instant;
 pub async fn serve(State(state): State<Arc<AppState>>, who: Principal) -> Result<Response, ApiError> {
     who.require(&[Role::Operator, Role::Admin])?;
     let mut gauges = vec![Gauge { name: "sohoa_up", labels: vec![], value: 1.0 }];
-    for (kind, job_state, n) in state.index.job_counts(None).await? {
+    let operations = state.operations();
+    for (kind, job_state, n) in operations.job_counts().await? {
         let labels = vec![("kind", kind.as_str().to_owned()), ("state", job_state.as_str().to_owned())];
         gauges.push(Gauge { name: "sohoa_jobs", labels, value: n as f64 });
     }
-    gauges.push(Gauge { name: "sohoa_log_leaves", labels: vec![], value: state.index.tlog_size().await? as f64 });
-    if let Some(run) = state.index.latest_fixity_run().await? {
+    gauges.push(Gauge { name: "sohoa_log_leaves", labels: vec![], value: operations.log_size().await? as f64 });
+    if let Some(run) = operations.latest_fixity().await? {
         for (outcome, n) in [("ok", run.ok), ("missing", run.missing), ("corrupt", run.corrupt), ("restored", run.restored)] {
             gauges.push(Gauge { name: "sohoa_fixity_objects", labels: vec![("outcome", outcome.to_owned())], value: n as f64 });
         }

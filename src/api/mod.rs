@@ -21,9 +21,10 @@ mod tlog;
 mod tokens;
 mod verify;
 
-pub use auth::{issue_scoped_token, issue_token, Principal};
+pub use crate::service::log::LogSigner;
+pub use crate::service::tokens::{issue_scoped_token, issue_token};
+pub use auth::Principal;
 pub use error::ApiError;
-pub use tlog::LogSigner;
 
 use crate::archive::Archive;
 use crate::index::Index;
@@ -75,6 +76,36 @@ impl AppState {
             retry: self.retry,
             media_limits: self.media_limits,
         }
+    }
+
+    /// Records: lookups, content, status, holds and disposal.
+    pub fn records(&self) -> crate::service::records::Records<'_> {
+        crate::service::records::Records { index: self.index.as_ref(), archive: &self.archive }
+    }
+
+    /// The transparency log, signed with the installation's key.
+    pub fn log(&self) -> crate::service::log::Log<'_> {
+        crate::service::log::Log { index: self.index.as_ref(), signer: self.log_signer.as_ref() }
+    }
+
+    /// The job queue as workers and admins reach it.
+    pub fn queue(&self) -> crate::service::queue::Queue<'_> {
+        crate::service::queue::Queue {
+            index: self.index.as_ref(),
+            archive: &self.archive,
+            retry: self.retry,
+            media_limits: self.media_limits,
+        }
+    }
+
+    /// Bearer tokens and the audit log.
+    pub fn tokens(&self) -> crate::service::tokens::Tokens<'_> {
+        crate::service::tokens::Tokens { index: self.index.as_ref() }
+    }
+
+    /// What the operator watches.
+    pub fn operations(&self) -> crate::service::operations::Operations<'_> {
+        crate::service::operations::Operations { index: self.index.as_ref(), archive: &self.archive }
     }
 
     /// The signing service over this state.
@@ -257,12 +288,11 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let index = state.index.ping().await;
-    let archive = state.archive.ping().await;
+    let ready = state.operations().readiness().await;
     let body = serde_json::json!({
-        "index": index.as_ref().map_or_else(|e| e.to_string(), |_| "ok".into()),
-        "archive": archive.as_ref().map_or_else(|e| e.to_string(), |_| "ok".into()),
+        "index": ready.index.as_deref().unwrap_or("ok"),
+        "archive": ready.archive.as_deref().unwrap_or("ok"),
     });
-    let status = if index.is_ok() && archive.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }

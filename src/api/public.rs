@@ -3,8 +3,8 @@
 //! applicant, the number or the fields: whether it stands, who issued it, of what type, when.
 
 use super::{ApiError, AppState};
+use crate::domain::record::Record;
 use crate::domain::Digest;
-use crate::index::Record;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
@@ -20,17 +20,13 @@ pub async fn record(State(state): State<Arc<AppState>>, Path(short): Path<String
         return Err(absent());
     }
     // a draft is nobody's business until issued: it answers as absent
-    let record_id = match state.index.result(&short).await? {
-        Some(result) => result.record.ok_or_else(absent)?,
-        None => short.clone(),
-    };
-    let record = state.index.record(&record_id).await?.ok_or_else(absent)?;
+    let record = state.records().issued(&short).await?.ok_or_else(absent)?;
     Ok(Json(view(&state, &record)))
 }
 
 /// The records whose content is exactly `pdf`, as the public may see them.
 pub async fn records_of(state: &AppState, digest: &Digest) -> Result<Vec<Value>, ApiError> {
-    let records = state.index.records_with_content(digest).await?;
+    let records = state.records().with_content(digest).await?;
     Ok(records.iter().map(|r| view(state, r)).collect())
 }
 

@@ -2,8 +2,8 @@
 //! verified on read, with ETag and Range.
 
 use super::{ApiError, AppState, Principal};
+use crate::domain::record::{Record, RecordCursor, RecordFilter, RecordStatus};
 use crate::domain::{vietnam_time, Role};
-use crate::index::{Record, RecordCursor, RecordFilter, RecordStatus};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -86,7 +86,7 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
         limit,
         ..Default::default()
     };
-    let records = state.index.find_records(&filter).await?;
+    let records = state.records().find(&filter).await?;
     let next = (records.len() as u32 == limit)
         .then(|| records.last().map(|r| RecordCursor { created_at_ms: r.created_at_ms, id: r.id.clone() }.encode()))
         .flatten();
@@ -95,7 +95,7 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
 
 pub(super) async fn load(state: &AppState, who: &Principal, id: &str) -> Result<Record, ApiError> {
     who.require(&READERS)?;
-    let record = state.index.record(id).await?.ok_or_else(|| ApiError::not_found("record_not_found", format!("no record {id}")))?;
+    let record = state.records().get(id).await?.ok_or_else(|| ApiError::not_found("record_not_found", format!("no record {id}")))?;
     // A record the caller may not read is answered as absent: its existence is not theirs.
     if !who.may_read(&record.agency, &record.doc_type) {
         return Err(ApiError::not_found("record_not_found", format!("no record {id}")));
@@ -111,7 +111,7 @@ pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): P
 /// The record's manifest: the canonical JSON whose SHA-256 is its log leaf.
 pub async fn manifest(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
     let record = load(&state, &who, &id).await?;
-    let bytes = state.archive.get_manifest(&record.id, &record.manifest_digest).await?;
+    let bytes = state.records().manifest(&record).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
@@ -130,7 +130,7 @@ pub async fn content(
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let bytes = state.archive.get_blob(&record.digest).await?;
+    let bytes = state.records().content(&record).await?;
     let mut response = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(range) => match byte_range(range, bytes.len() as u64) {
             Some((start, end)) => {

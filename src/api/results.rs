@@ -5,8 +5,8 @@
 
 use super::body::JsonBody;
 use super::{dossiers, records, ApiError, AppState, Principal};
+use crate::domain::result::ResultDoc;
 use crate::domain::{vietnam_time, Digest, Role};
-use crate::index::ResultDoc;
 use crate::service::signing::Placement;
 use crate::sign::KeyAlgorithm;
 use axum::body::Body;
@@ -51,7 +51,7 @@ fn render(r: &ResultDoc) -> Value {
 async fn load(state: &AppState, who: &Principal, id: &str, roles: &[Role]) -> Result<ResultDoc, ApiError> {
     who.require(roles)?;
     let not_found = || ApiError::not_found("result_not_found", format!("no result {id}"));
-    let result = state.index.result(id).await?.ok_or_else(not_found)?;
+    let result = state.signing().result(id).await?.ok_or_else(not_found)?;
     if result.agency != who.agency {
         return Err(not_found());
     }

@@ -3,8 +3,9 @@
 
 use super::body::JsonBody;
 use super::{dossiers, records, ApiError, AppState, Principal};
+use crate::domain::desk::Dossier;
+use crate::domain::record::Record;
 use crate::domain::Role;
-use crate::index::{Dossier, Record};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;

@@ -2,9 +2,8 @@
 //! queue the OCR job.
 
 use super::{dossiers, ApiError, AppState, Principal};
-use crate::custody::ScanResult;
+use crate::domain::desk::Scan;
 use crate::domain::{vietnam_time, Role};
-use crate::index::Scan;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -90,20 +89,15 @@ pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): P
 
 /// A scan of the caller's agency; another agency's scan is answered as absent.
 pub async fn own_scan(state: &AppState, who: &Principal, id: i64) -> Result<Scan, ApiError> {
-    let scan = state.index.scan(id).await?.filter(|s| who.owns(&s.dossier.agency()));
+    let scan = state.desk().scan(id).await?.filter(|s| who.owns(&s.dossier.agency()));
     scan.ok_or_else(|| ApiError::not_found("scan_not_found", format!("no scan {id}")))
-}
-
-fn finished_result(result: Option<Value>, id: i64) -> Result<ScanResult, ApiError> {
-    let result = result.ok_or_else(|| ApiError::conflict("scan_not_digitized", format!("scan {id} has no recognition result yet")))?;
-    ScanResult::from_value(result).map_err(|e| ApiError::internal("a scan result that does not read", format!("scan {id}: {e}")))
 }
 
 /// Recognised text, word boxes and confidences per page, for the desk and classification.
 pub async fn result(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
     own_scan(&state, &who, id).await?;
-    let result = finished_result(state.index.scan_result(id).await?, id)?;
+    let result = state.desk().scan_result(id).await?;
     Ok(Json(json!({ "scan": id, "pdf": result.pdf, "pages": result.pages })))
 }
 
@@ -111,9 +105,8 @@ pub async fn result(State(state): State<Arc<AppState>>, who: Principal, Path(id)
 pub async fn pdf(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Response, ApiError> {
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
     own_scan(&state, &who, id).await?;
-    let result = finished_result(state.index.scan_result(id).await?, id)?;
-    let digest = result.pdf_digest().ok_or_else(|| ApiError::internal("scan result without a pdf digest", id))?;
-    let bytes = state.archive.get_blob(&digest).await?;
+    let result = state.desk().scan_result(id).await?;
+    let (digest, bytes) = state.desk().searchable_copy(id, &result).await?;
     Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::ETAG, &format!("\"{}\"", digest.prefixed()))], bytes).into_response())
 }
 
@@ -122,7 +115,7 @@ pub async fn pdf(State(state): State<Arc<AppState>>, who: Principal, Path(id): P
 pub async fn pages(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
     let scan = own_scan(&state, &who, id).await?;
-    let result = finished_result(state.index.scan_result(id).await?, id)?;
+    let result = state.desk().scan_result(id).await?;
     let view = state.desk().scan_pages(&scan, &result).await?;
     Ok(Json(json!({ "scan": id, "record": view.record, "pages": view.pages, "fields": view.fields })))
 }
@@ -136,7 +129,7 @@ pub async fn preview(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Scanner, Role::Auditor, Role::Admin])?;
     let scan = own_scan(&state, &who, id).await?;
-    let result = finished_result(state.index.scan_result(id).await?, id)?;
+    let result = state.desk().scan_result(id).await?;
     let png = state.desk().scan_preview(&scan, &result, page, q.width.unwrap_or(800)).await?;
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, no-cache")], png).into_response())
 }

@@ -24,6 +24,6 @@ pub async fn indicators_766(
     who.require(&[Role::Admin, Role::Auditor])?;
     let month = Month::parse(&q.month).ok_or_else(|| ApiError::bad_request("invalid_month", "month must be YYYY-MM"))?;
     let (from, to) = month.bounds_ms();
-    let facts = state.index.dossier_facts(&who.agency, from, to).await?;
+    let facts = state.desk().facts(&who.agency, from, to).await?;
     Ok(Json(indicators::report(who.agency.as_str(), month, &facts)))
 }

@@ -1,11 +1,11 @@
 //! An agency administrator's tokens (`/tokens`), the workers the operator watches
 //! (`/workers`) and the audit search (`/audit`).
 
-use super::auth::new_secret;
 use super::body::JsonBody;
 use super::{ApiError, AppState, Principal};
-use crate::domain::{AgencyCode, Digest, Role};
-use crate::index::{AuditEntry, AuditFilter, Scope, TokenListing};
+use crate::domain::access::{Scope, TokenListing};
+use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::domain::{AgencyCode, Role};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -38,7 +38,7 @@ fn parse_role(role: &str) -> Result<Role, ApiError> {
 pub async fn list(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
     who.require(&[Role::Admin])?;
     let role = q.role.as_deref().map(parse_role).transpose()?;
-    let tokens = state.index.list_tokens(Some(&who.agency), role).await?;
+    let tokens = state.tokens().list(Some(&who.agency), role).await?;
     let tokens: Vec<_> = tokens.into_iter().filter(|t| q.revoked || t.revoked_at_ms.is_none()).collect();
     Ok(Json(json!({ "tokens": tokens })))
 }
@@ -79,18 +79,17 @@ pub async fn create(
         ));
     }
     let scope = scope(&state, role, body.read_agencies, body.doc_types)?;
-    let secret = new_secret();
     let audit = AuditEntry {
         actor: who.actor(),
         action: "token.create",
         target: String::new(),
         detail: json!({ "role": role, "label": label, "scope": scope }),
     };
-    let id = state.index.create_token_audited(role, &who.agency, label, &scope, Digest::of(secret.as_bytes()).as_str(), audit).await?;
+    let (id, secret) = state.tokens().create(role, &who.agency, label, &scope, audit).await?;
     tracing::info!(token = id, role = role.as_str(), "token created");
     let token = state
-        .index
-        .list_tokens(Some(&who.agency), Some(role))
+        .tokens()
+        .list(Some(&who.agency), Some(role))
         .await?
         .into_iter()
         .find(|t| t.id == id)
@@ -126,8 +125,8 @@ pub async fn revoke(State(state): State<Arc<AppState>>, who: Principal, Path(id)
     }
     let audit = AuditEntry { actor: who.actor(), action: "token.revoke", target: String::new(), detail: json!({}) };
     let token = state
-        .index
-        .revoke_agency_token(id, &who.agency, audit)
+        .tokens()
+        .revoke(id, &who.agency, audit)
         .await?
         .ok_or_else(|| ApiError::not_found("token_not_found", format!("no token {id}")))?;
     Ok(Json(json!({ "token": token })))
@@ -139,8 +138,8 @@ pub async fn workers(State(state): State<Arc<AppState>>, who: Principal) -> Resu
     who.require(&[Role::Admin, Role::Operator])?;
     let agency = (who.role != Role::Operator).then_some(&who.agency);
     let workers: Vec<Value> = state
-        .index
-        .list_tokens(agency, Some(Role::Worker))
+        .tokens()
+        .list(agency, Some(Role::Worker))
         .await?
         .into_iter()
         .filter(|t| t.revoked_at_ms.is_none())
@@ -178,6 +177,6 @@ pub async fn audit(State(state): State<Arc<AppState>>, who: Principal, Query(q):
         to_ms: q.to_ms,
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
     };
-    let entries = state.index.search_audit(&filter).await?;
+    let entries = state.tokens().audit_log(&filter).await?;
     Ok(Json(json!({ "entries": entries })))
 }

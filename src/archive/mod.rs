@@ -150,7 +150,9 @@ impl Archive {
         } else if let Some(rest) = url.strip_prefix("s3://") {
             // `s3://bucket/prefix` keeps the archive under a prefix of a shared bucket.
             let (bucket, prefix) = rest.trim_end_matches('/').split_once('/').unwrap_or((rest.trim_end_matches('/'), ""));
-            let retry = RetryConfig { max_retries: config.s3_max_retries, ..RetryConfig::default() };
+            // Bounded so that a client waiting on the archive is answered 503 rather than held.
+            let retry =
+                RetryConfig { max_retries: config.s3_max_retries, retry_timeout: config.s3_retry_timeout.0, ..RetryConfig::default() };
             let mut builder = AmazonS3Builder::new()
                 .with_bucket_name(bucket)
                 .with_region(&config.s3_region)

@@ -1,7 +1,9 @@
 //! Identifiers and values that parse (once built, they are valid), the entities the service
 //! keeps (dossiers, scans, records, results) and their states with the transitions between them.
 
+pub mod access;
 mod agency;
+pub mod audit;
 mod citizen;
 pub mod desk;
 mod digest;
@@ -21,7 +23,7 @@ pub use dossier::DossierCode;
 pub use enterprise::EnterpriseCode;
 pub use procedure::ProcedureCode;
 pub use role::Role;
-pub use status::{ComponentStatus, DossierStatus, IllegalTransition, JobState, ResultStatus, ScanEvent, ScanStatus};
+pub use status::{ComponentStatus, DossierStatus, Finish, IllegalTransition, JobState, ResultStatus, ScanEvent, ScanStatus};
 
 /// Why a value did not parse; `kind` names the type, `reason` says what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

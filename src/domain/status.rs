@@ -399,3 +399,14 @@ mod tests {
         assert!(ResultStatus::Issued.issue().is_err());
     }
 }
+
+/// Outcome of finishing a job as its lease holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    Done,
+    /// Failed and queued again for another try.
+    Retrying,
+    Dead,
+    /// The caller does not hold the job's lease (expired, or another worker has it).
+    NotLeaseHolder,
+}

@@ -14,11 +14,14 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::sync::Arc;
 
+pub use crate::domain::access::{Scope, TokenInfo, TokenListing};
+pub use crate::domain::audit::{Actor, AuditEntry, AuditFilter, AuditRecord};
 pub use crate::domain::desk::{Applicant, ComponentState, Dossier, DossierFilter, NewDossier, NewScan, Scan};
 pub use crate::domain::record::{
     ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
 };
 pub use crate::domain::result::{NewResult, NewSession, NewVersion, ResultDoc, ResultVersion, SigningSession};
+pub use crate::domain::Finish;
 pub use postgres::PostgresIndex;
 pub use sqlite::SqliteIndex;
 pub use store::{
@@ -32,6 +35,10 @@ pub enum IndexError {
     UnsupportedUrl(String),
     #[error("index database: {0}")]
     Database(sqlx::Error),
+    /// The database cannot be reached, is restarting, or has no connection free in time:
+    /// nothing was changed, and the same request may succeed shortly.
+    #[error("index database unavailable: {0}")]
+    Unavailable(sqlx::Error),
     #[error("index migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("no dossier numbers left for agency {agency} on {day}")]
@@ -49,120 +56,60 @@ impl From<sqlx::Error> for IndexError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::Database(db) if db.is_unique_violation() => IndexError::Conflict,
+            _ if unreachable(&e) => IndexError::Unavailable(e),
             _ => IndexError::Database(e),
         }
     }
 }
 
+/// Whether `e` says the database server is out of reach rather than that the statement is
+/// wrong: the connection failed or was lost, none was free in time, or the server is
+/// shutting down, starting up or full (SQLSTATE classes 08 and 57P, and 53300).
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+        _ => false,
+    }
+}
+
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
+
+/// How a process shares a PostgreSQL server (SQLite has one writer and ignores these).
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Connections at most.
+    pub size: u32,
+    /// How long a statement waits for a connection before the index is unavailable.
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl PoolSettings {
+    pub fn of(config: &crate::config::Config) -> PoolSettings {
+        PoolSettings { size: config.index_pool_size, acquire_timeout: config.index_acquire_timeout.0 }
+    }
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings::of(&crate::config::Config::default())
+    }
+}
 
 /// Opens the index named by `url` and brings its schema up to date.
 pub async fn open(url: &str) -> Result<Arc<dyn Index>> {
+    open_with(url, PoolSettings::default()).await
+}
+
+/// As [`open`], with the pool a PostgreSQL index is given.
+pub async fn open_with(url: &str, pool: PoolSettings) -> Result<Arc<dyn Index>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteIndex::open(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresIndex::open(url).await?))
+        Ok(Arc::new(PostgresIndex::open_with(url, pool).await?))
     } else {
         Err(IndexError::UnsupportedUrl(url.to_owned()))
     }
-}
-
-/// A token as stored: only the SHA-256 of its secret is kept.
-#[derive(Debug, Clone)]
-pub struct TokenInfo {
-    pub id: i64,
-    pub role: Role,
-    pub agency: AgencyCode,
-    pub label: String,
-    pub scope: Scope,
-}
-
-/// Which audit entries to return; every field left empty matches all.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub agency: Option<AgencyCode>,
-    pub target: Option<String>,
-    /// An action (`token.create`) or a family of actions (`token`).
-    pub action: Option<String>,
-    /// `token:<id>` or `system`.
-    pub actor: Option<String>,
-    /// `[from_ms, to_ms)`.
-    pub from_ms: Option<i64>,
-    pub to_ms: Option<i64>,
-    pub limit: u32,
-}
-
-/// A token as an administrator sees it: never its secret nor its hash.
-#[derive(Debug, Clone, Serialize)]
-pub struct TokenListing {
-    pub id: i64,
-    pub role: Role,
-    pub agency: AgencyCode,
-    pub label: String,
-    pub scope: Scope,
-    pub created_at_ms: i64,
-    pub revoked_at_ms: Option<i64>,
-    /// For a worker: when it last claimed a job or renewed a lease.
-    pub last_seen_at_ms: Option<i64>,
-}
-
-/// What a consumer token (another system) may read besides its own agency's records: the
-/// records of `agencies`, and only records of `doc_types` when that list is not empty; and
-/// whether a worker token runs every agency's jobs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Scope {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub agencies: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub doc_types: Vec<String>,
-    /// For a worker: the installation's shared worker, which runs every agency's jobs (the
-    /// service proves what it reports before sealing, see `custody`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub every_agency: bool,
-}
-
-/// Who did something, for the audit log.
-#[derive(Debug, Clone, Serialize)]
-pub struct Actor {
-    /// `token:<id>` or `system`.
-    pub id: String,
-    pub role: String,
-    pub agency: String,
-    pub request_id: String,
-}
-
-impl Actor {
-    /// The service itself, for no agency in particular: seen by no agency's auditor.
-    pub fn system(what: &str) -> Actor {
-        Actor { id: "system".into(), role: "system".into(), agency: "-".into(), request_id: what.into() }
-    }
-
-    /// The service itself, acting on what belongs to `agency`: that agency's auditors see it.
-    pub fn system_for(what: &str, agency: &AgencyCode) -> Actor {
-        Actor { agency: agency.to_string(), ..Actor::system(what) }
-    }
-}
-
-/// One audit log line to write in the same transaction as the change it describes.
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub actor: Actor,
-    pub action: &'static str,
-    pub target: String,
-    pub detail: serde_json::Value,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRecord {
-    pub id: i64,
-    pub at_ms: i64,
-    pub actor: String,
-    pub role: String,
-    pub agency: String,
-    pub action: String,
-    pub target: String,
-    pub request_id: String,
-    pub detail: serde_json::Value,
 }
 
 /// Objects the index refers to, which the archive must hold.
@@ -243,17 +190,6 @@ pub struct JobStep {
     pub reset_attempts: bool,
     pub scan: Option<ScanStep>,
     pub enqueue: Option<NewJob>,
-}
-
-/// Outcome of finishing a job as its lease holder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finish {
-    Done,
-    /// Failed and queued again for another try.
-    Retrying,
-    Dead,
-    /// The caller does not hold the job's lease (expired, or another worker has it).
-    NotLeaseHolder,
 }
 
 /// Storage for everything the service indexes: the traits of each concern together, so that

@@ -28,9 +28,6 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Connections per process: a replica's handlers and job runners share them.
-const CONNECTIONS: u32 = 16;
-
 type Tx = Transaction<'static, Postgres>;
 
 pub struct PostgresIndex {
@@ -42,8 +39,17 @@ pub struct PostgresIndex {
 /// Connects to the database `url` names and brings its schema up to date. Replicas starting
 /// together are safe: sqlx takes an advisory lock around the migrations.
 pub async fn connect(url: &str) -> Result<PgPool> {
+    connect_with(url, PoolSettings::default()).await
+}
+
+/// As [`connect`], with `settings`' pool: a connection is awaited at least a tenth of a second.
+pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<PgPool> {
     let options = PgConnectOptions::from_str(url)?.application_name("sohoa");
-    let pool = PgPoolOptions::new().max_connections(CONNECTIONS).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.size.max(1))
+        .acquire_timeout(settings.acquire_timeout.max(Duration::from_millis(100)))
+        .connect_with(options)
+        .await?;
     sqlx::migrate!("./migrations/postgres").run(&pool).await?;
     Ok(pool)
 }
@@ -64,7 +70,12 @@ fn refused(code: &'static str, detail: String) -> IndexError {
 impl PostgresIndex {
     /// Connects, migrates, and gives every record stored before the log existed its leaf.
     pub async fn open(url: &str) -> Result<Self> {
-        let pool = connect(url).await?;
+        PostgresIndex::open_with(url, PoolSettings::default()).await
+    }
+
+    /// As [`PostgresIndex::open`], with `settings`' pool.
+    pub async fn open_with(url: &str, settings: PoolSettings) -> Result<Self> {
+        let pool = connect_with(url, settings).await?;
         let records = group::GroupCommit::start(batch::Batches { pool: pool.clone() });
         let index = PostgresIndex { pool, records };
         index.log_unlogged_records().await?;

@@ -5,8 +5,13 @@
 pub mod desk;
 pub mod duties;
 pub mod jobs;
+pub mod log;
+pub mod operations;
 pub mod preview;
+pub mod queue;
+pub mod records;
 pub mod signing;
+pub mod tokens;
 
 use crate::archive::ArchiveError;
 use crate::index::IndexError;
@@ -23,6 +28,12 @@ pub enum ServiceError {
     Invalid { code: &'static str, detail: String },
     #[error("{detail}")]
     NotFound { code: &'static str, detail: String },
+    /// The request asks for what cannot be: a range past the log's end.
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// The installation lacks what the request needs (a key not configured).
+    #[error("{detail}")]
+    Unavailable { code: &'static str, detail: String },
     #[error("{detail}")]
     Forbidden { code: &'static str, detail: String },
     #[error("{detail}")]

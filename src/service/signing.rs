@@ -125,6 +125,10 @@ impl Signing<'_> {
         Ok(self.index.create_result_signed_by(new, &signers, audit).await?)
     }
 
+    pub async fn result(&self, id: &str) -> Result<Option<ResultDoc>> {
+        Ok(self.index.result(id).await?)
+    }
+
     /// The current version's bytes, verified on read.
     pub async fn content(&self, result: &ResultDoc) -> Result<Bytes> {
         Ok(self.archive.get_blob(&result.digest).await?)

@@ -4,6 +4,7 @@
 //! server `SOHOA_TEST_POSTGRES_URL` names instead (`make test` runs the API tests both ways).
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod postgres;
 pub mod served;
 

@@ -4,6 +4,7 @@
 
 mod corrections;
 mod pages;
+mod reads;
 mod reuse;
 mod scans;
 
