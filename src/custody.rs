@@ -4,7 +4,7 @@
 
 mod accept;
 
-pub use accept::{accept, AcceptError, Completion, ScanResult, StoredPdf, WorkerIdentity};
+pub use accept::{accept, AcceptError, ScanResult, StoredPdf, WorkerIdentity};
 pub use sohoa_protocol::custody::{
     assemble, text_of, CustodyError, EngineInfo, Orientation, OrientationMethod, PageText, Reading, Recognition, ShownBox, ShownPage,
     TextPolicy, TextSource, Word, SERVICE_POLICY,

@@ -7,6 +7,11 @@ pub mod classify;
 pub mod custody;
 pub mod domain;
 pub mod intake;
+pub mod job;
 pub mod pages;
 pub mod policy;
 pub mod quality;
+
+/// The environment variable naming, in a worker the service started, the read end of a pipe
+/// whose only writer is the service: when it closes, the service is gone and the worker stops.
+pub const LIFELINE_FD_ENV: &str = "SOHOA_LIFELINE_FD";

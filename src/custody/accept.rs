@@ -7,14 +7,7 @@ use crate::domain::Digest;
 use crate::intake::MediaLimits;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// What a worker completes an `ocr` job with: the scan it read and its stored recognition.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Completion {
-    pub input: String,
-    pub recognition: String,
-}
+use sohoa_protocol::job::Completion;
 
 /// The token a result came from, as the service knows it (never as the worker says).
 #[derive(Debug, Clone, Serialize, Deserialize)]
