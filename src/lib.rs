@@ -3,7 +3,6 @@
 
 pub mod api;
 pub mod archive;
-pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod custody;
@@ -11,13 +10,9 @@ pub mod desk;
 pub mod domain;
 pub mod export;
 pub mod index;
-pub mod intake;
 pub mod metrics;
-pub mod pages;
 pub mod pdf;
 pub mod pki;
-pub mod policy;
-pub mod quality;
 pub mod queue;
 pub mod registry;
 pub mod renewal;
@@ -30,3 +25,5 @@ pub mod supervise;
 pub mod tlog;
 pub mod tsa;
 pub mod verify;
+
+pub use sohoa_protocol::{classify, intake, pages, policy, quality};

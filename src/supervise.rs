@@ -18,7 +18,7 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 const STARTED_WELL: Duration = Duration::from_secs(3);
 
 /// The environment variable naming the read end of the lifeline pipe in a worker.
-pub const LIFELINE_FD_ENV: &str = "SOHOA_LIFELINE_FD";
+pub use sohoa_protocol::LIFELINE_FD_ENV;
 
 pub struct Supervisor {
     stop: watch::Sender<bool>,

@@ -2,11 +2,11 @@
 
 use super::body::JsonBody;
 use super::{ApiError, AppState, Principal};
-use crate::custody::{Completion, Recognition, WorkerIdentity};
+use crate::custody::{Recognition, WorkerIdentity};
 use crate::domain::audit::{Actor, AuditEntry};
 use crate::domain::Finish;
 use crate::domain::Role;
-use crate::queue::{Failure, Job, JobKind, JobState};
+use crate::queue::{Job, JobKind, JobState};
 use crate::service::queue::Refusal;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -15,6 +15,7 @@ use axum::Json;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sohoa_protocol::job::{ClaimRequest, CompleteBody, Completion, FailBody, LeaseBody, LeaseExtended, Reported, Settled, StoredOutput};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,15 +45,6 @@ fn actor_for(who: &Principal, job: &Job) -> Actor {
 
 fn lease_lost(id: i64) -> ApiError {
     ApiError::conflict("lease_lost", format!("job {id} is not leased to this worker (expired, finished or taken over)"))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClaimRequest {
-    kinds: Vec<JobKind>,
-    /// How long to wait for a job, in milliseconds (at most 30 s).
-    #[serde(default)]
-    wait_ms: u64,
 }
 
 pub async fn claim(
@@ -134,7 +126,7 @@ pub async fn output(
     Query(q): Query<LeaseQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StoredOutput>, ApiError> {
     who.require(WORKERS)?;
     leased(&state, &who, id, &q.lease).await?;
     // Words and boxes of every page: room for a scan at the page limit.
@@ -145,13 +137,7 @@ pub async fn output(
     let size = bytes.len();
     let digest = state.queue().store_output(bytes).await?;
     tracing::info!(job = id, digest = %digest.prefixed(), size, "job output stored");
-    Ok(Json(json!({ "digest": digest.prefixed(), "size": size })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeaseBody {
-    lease: String,
+    Ok(Json(StoredOutput { digest: digest.prefixed(), size: size as u64 }))
 }
 
 pub async fn heartbeat(
@@ -159,32 +145,28 @@ pub async fn heartbeat(
     who: Principal,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<LeaseBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LeaseExtended>, ApiError> {
     who.require(WORKERS)?;
     own_job(&state, &who, id).await?;
     let until = state.queue().heartbeat(id, &body.lease).await?.ok_or_else(|| lease_lost(id))?;
     seen(&state, &who).await?;
-    Ok(Json(json!({ "lease_until_ms": until })))
+    Ok(Json(LeaseExtended { lease_until_ms: until }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CompleteBody {
-    lease: String,
-    result: Value,
-}
+/// The service reads any result, then the one of the job's kind.
+type CompleteAny = CompleteBody<Value>;
 
 pub async fn complete(
     State(state): State<Arc<AppState>>,
     who: Principal,
     Path(id): Path<i64>,
-    JsonBody(body): JsonBody<CompleteBody>,
-) -> Result<Json<Value>, ApiError> {
+    JsonBody(body): JsonBody<CompleteAny>,
+) -> Result<Json<Reported>, ApiError> {
     who.require(WORKERS)?;
     let job = own_job(&state, &who, id).await?;
     if job.state == JobState::Done && job.lease.as_deref() == Some(body.lease.as_str()) {
         // A repeated completion by the holder is answered as the first one was.
-        return Ok(Json(json!({ "job": id, "state": "done" })));
+        return Ok(Json(Reported { job: id, state: Settled::Done }));
     }
     let result = match job.kind {
         JobKind::Ocr => accept_ocr(&state, &who, &job, &body).await?,
@@ -194,23 +176,20 @@ pub async fn complete(
     let result = result.to_value();
     let audit =
         AuditEntry { actor: actor_for(&who, &job), action: "job.complete", target: String::new(), detail: json!({"kind": job.kind}) };
-    match state.queue().complete(id, &body.lease, result, audit).await? {
-        Finish::NotLeaseHolder => Err(lease_lost(id)),
-        finish => {
-            tracing::info!(job = id, "job done");
-            crate::metrics::count("sohoa_ocr_pages_total", &[], pages as u64);
-            crate::metrics::job_ended(job.kind.as_str(), finish_state(&finish), job.queued_at_ms);
-            // The seal stage waits on the same signal for the job this completion queued.
-            state.jobs_queued.notify_waiters();
-            Ok(Json(json!({ "job": id, "state": finish_state(&finish) })))
-        }
-    }
+    let finish = state.queue().complete(id, &body.lease, result, audit).await?;
+    let answer = reported(id, &finish)?;
+    tracing::info!(job = id, "job done");
+    crate::metrics::count("sohoa_ocr_pages_total", &[], pages as u64);
+    crate::metrics::job_ended(job.kind.as_str(), answer.state.as_str(), job.queued_at_ms);
+    // The seal stage waits on the same signal for the job this completion queued.
+    state.jobs_queued.notify_waiters();
+    Ok(answer)
 }
 
 /// The scan's result from a worker's completion: the service assembles the searchable copy
 /// from the stored scan and the worker's words. Output that does not show the scan is
 /// refused (`output_mismatch`), audited, and the job goes back to the queue.
-async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &CompleteBody) -> Result<crate::custody::ScanResult, ApiError> {
+async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &CompleteAny) -> Result<crate::custody::ScanResult, ApiError> {
     leased(state, who, job.id, &body.lease).await?;
     let completion: Completion = serde_json::from_value(body.result.clone())
         .map_err(|e| ApiError::unprocessable("invalid_result", format!("result must be {{input, recognition}}: {e}")))?;
@@ -230,20 +209,12 @@ async fn accept_ocr(state: &AppState, who: &Principal, job: &Job, body: &Complet
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FailBody {
-    lease: String,
-    #[serde(flatten)]
-    failure: Failure,
-}
-
 pub async fn fail(
     State(state): State<Arc<AppState>>,
     who: Principal,
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<FailBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Reported>, ApiError> {
     who.require(WORKERS)?;
     let job = own_job(&state, &who, id).await?;
     let audit = AuditEntry {
@@ -253,21 +224,21 @@ pub async fn fail(
         detail: json!({"code": body.failure.code, "permanent": body.failure.permanent}),
     };
     let finish = state.queue().fail(id, &body.lease, &body.failure, audit).await?;
-    if finish == Finish::NotLeaseHolder {
-        return Err(lease_lost(id));
-    }
-    tracing::warn!(job = id, code = %body.failure.code, state = finish_state(&finish), "job failed");
-    crate::metrics::job_ended(job.kind.as_str(), finish_state(&finish), job.queued_at_ms);
-    Ok(Json(json!({ "job": id, "state": finish_state(&finish) })))
+    let answer = reported(id, &finish)?;
+    tracing::warn!(job = id, code = %body.failure.code, state = answer.state.as_str(), "job failed");
+    crate::metrics::job_ended(job.kind.as_str(), answer.state.as_str(), job.queued_at_ms);
+    Ok(answer)
 }
 
-fn finish_state(f: &Finish) -> &'static str {
-    match f {
-        Finish::Done => "done",
-        Finish::Retrying => "queued",
-        Finish::Dead => "dead",
-        Finish::NotLeaseHolder => "lease_lost",
-    }
+/// The answer to a report the lease holder made.
+fn reported(id: i64, finish: &Finish) -> Result<Json<Reported>, ApiError> {
+    let state = match finish {
+        Finish::Done => Settled::Done,
+        Finish::Retrying => Settled::Queued,
+        Finish::Dead => Settled::Dead,
+        Finish::NotLeaseHolder => return Err(lease_lost(id)),
+    };
+    Ok(Json(Reported { job: id, state }))
 }
 
 #[derive(Deserialize)]
@@ -305,7 +276,7 @@ pub async fn depth(State(state): State<Arc<AppState>>, who: Principal) -> Result
     Ok(Json(json!({ "depth": kinds.into_iter().map(|(_, v)| v).collect::<Vec<_>>() })))
 }
 
-pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<i64>) -> Result<Json<Reported>, ApiError> {
     who.require(&[Role::Admin, Role::Operator])?;
     let job = own_job(&state, &who, id).await?;
     let audit = AuditEntry { actor: actor_for(&who, &job), action: "job.requeue", target: String::new(), detail: json!({}) };
@@ -313,5 +284,5 @@ pub async fn requeue(State(state): State<Arc<AppState>>, who: Principal, Path(id
         return Err(ApiError::conflict("not_dead", format!("job {id} is not a dead letter")));
     }
     state.jobs_queued.notify_waiters();
-    Ok(Json(json!({ "job": id, "state": "queued" })))
+    Ok(Json(Reported { job: id, state: Settled::Queued }))
 }

@@ -7,14 +7,7 @@ use crate::domain::Digest;
 use crate::intake::MediaLimits;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// What a worker completes an `ocr` job with: the scan it read and its stored recognition.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Completion {
-    pub input: String,
-    pub recognition: String,
-}
+use sohoa_protocol::job::Completion;
 
 /// The token a result came from, as the service knows it (never as the worker says).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,4 +129,35 @@ pub async fn accept(
         engine: recognition.engine,
         pages: recognition.pages,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str, x: u32) -> super::super::Word {
+        super::super::Word { text: text.into(), conf: 90.0, x, y: 0, w: 20, h: 8, line: 0 }
+    }
+
+    #[test]
+    fn a_scan_result_stored_before_it_was_typed_still_reads() {
+        let pdf = format!("sha256:{}", "ab".repeat(32));
+        let stored = serde_json::json!({
+            "input": format!("sha256:{}", "cd".repeat(32)), "recognition": format!("sha256:{}", "ef".repeat(32)),
+            "pdf": {"digest": pdf, "size": 1234},
+            "worker": {"token": 3, "label": "w1", "role": "worker"},
+            "engine": {"name": "tesseract", "version": "5.3.0", "language": "vie", "model": "abc"},
+            "pages": [{"page": 1, "width": 100, "height": 50, "dpi": 300.0, "quarter_turns": 0, "skew": 0.0, "confidence": 90.0,
+                       "no_text": false, "text": "Số 12", "words": [word("Số", 0), word("12", 30)]}],
+        });
+        let result = ScanResult::from_value(stored.clone()).unwrap();
+        assert_eq!(result.texts(), ["Số 12"]);
+        assert_eq!(result.pdf_digest().unwrap().prefixed(), pdf);
+        assert_eq!(result.pages[0].source, super::super::TextSource::Recognised);
+        let back = result.to_value();
+        for key in ["input", "recognition", "pdf", "worker", "engine"] {
+            assert_eq!(back[key], stored[key], "{key}");
+        }
+        assert_eq!(back["pages"][0]["words"], stored["pages"][0]["words"]);
+    }
 }

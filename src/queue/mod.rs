@@ -1,54 +1,12 @@
 //! The durable job queue's vocabulary: job kinds, states, payloads and the retry policy.
 //! Its storage lives in the index (`jobs` table); this module holds what is the same for
-//! every backend.
+//! every backend. What workers see of a job is the job protocol (`sohoa_protocol::job`).
 
+use crate::domain::AgencyCode;
 pub use crate::domain::JobState;
-use crate::domain::{AgencyCode, Digest};
 use serde::{Deserialize, Serialize};
+pub use sohoa_protocol::job::{Failure, JobKind, OcrPayload};
 use std::time::Duration;
-
-/// What a job does; workers ask for the kinds they handle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    /// Recognise a stored scan and post back its result.
-    Ocr,
-    /// Seal the recognised copy with the agency's seal, archive it and make it a record.
-    /// The service runs these itself: the seal key never leaves it.
-    Seal,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::Ocr => "ocr",
-            JobKind::Seal => "seal",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<JobKind> {
-        match s {
-            "ocr" => Some(JobKind::Ocr),
-            "seal" => Some(JobKind::Seal),
-            _ => None,
-        }
-    }
-}
-
-/// Payload of an `ocr` job: which scan, and the digest of the stored input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OcrPayload {
-    pub scan: i64,
-    pub digest: Digest,
-    pub media_type: String,
-}
-
-impl JobKind {
-    /// Whether workers outside the service may claim this kind.
-    pub fn for_workers(self) -> bool {
-        matches!(self, JobKind::Ocr)
-    }
-}
 
 /// Payload of a `seal` job: the scan whose recognised copy is sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,17 +53,6 @@ impl RetryPolicy {
     }
 }
 
-/// How a worker reports failure.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Failure {
-    /// Stable machine code, e.g. `corrupt_image`.
-    pub code: String,
-    pub message: String,
-    /// No retry can help (bad input); the job goes straight to `dead`.
-    #[serde(default)]
-    pub permanent: bool,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +64,31 @@ mod tests {
         assert_eq!(p.backoff(2), Duration::from_secs(10));
         assert_eq!(p.backoff(4), Duration::from_secs(40));
         assert_eq!(p.backoff(40), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn a_claimed_job_reads_as_a_worker_reads_it() {
+        let job = Job {
+            id: 12,
+            kind: JobKind::Ocr,
+            agency: AgencyCode::parse("000.00.00.H01").unwrap(),
+            payload: serde_json::json!({"scan": 3}),
+            state: JobState::Running,
+            attempts: 2,
+            max_attempts: 5,
+            lease: Some("ab12".into()),
+            lease_until_ms: Some(1_700_000_060_000),
+            last_error: None,
+            queued_at_ms: 1_700_000_000_000,
+        };
+        let claimed: sohoa_protocol::job::Claimed = serde_json::from_value(serde_json::to_value(&job).unwrap()).unwrap();
+        let expected = sohoa_protocol::job::Claimed {
+            id: 12,
+            kind: JobKind::Ocr,
+            attempts: 2,
+            lease: "ab12".into(),
+            lease_until_ms: 1_700_000_060_000,
+        };
+        assert_eq!(claimed, expected);
     }
 }

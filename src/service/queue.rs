@@ -4,12 +4,13 @@
 
 use super::{jobs, Result, ServiceError};
 use crate::archive::Archive;
-use crate::custody::{self, Completion, ScanResult, WorkerIdentity};
+use crate::custody::{self, ScanResult, WorkerIdentity};
 use crate::domain::{AgencyCode, Digest};
 use crate::index::{AuditEntry, Finish, Index};
 use crate::intake::MediaLimits;
 use crate::queue::{Failure, Job, JobKind, JobState, OcrPayload, RetryPolicy};
 use bytes::Bytes;
+use sohoa_protocol::job::Completion;
 
 /// Why a worker's completion was not accepted.
 pub enum Refusal {

@@ -8,7 +8,7 @@
 //! largest ratio of a wrong reading to the right one are printed: the margin the check relies on.
 //! Usage: cargo run --release -p sohoa-worker --example orientation -- [margin] tuning|held-out PAGES [SEED]
 
-use sohoa::intake::MediaLimits;
+use sohoa_protocol::intake::MediaLimits;
 use sohoa_worker::ocr::{self, Engine};
 use sohoa_worker::samples::{self, Quality, Sparse, Typeface, DEFAULT_FACES, HELD_OUT_FACES, TUNING_FACES};
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ struct Run {
     faces: Vec<Typeface>,
     pages: u64,
     seed: u64,
-    catalog: sohoa::policy::Catalog,
+    catalog: sohoa_protocol::policy::Catalog,
     types: Vec<String>,
 }
 
@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
         "tuning" => DEFAULT_FACES.iter().chain(&TUNING_FACES).copied().collect(),
         _ => HELD_OUT_FACES.to_vec(),
     };
-    let catalog = sohoa::policy::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies")))?;
+    let catalog = sohoa_protocol::policy::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../policies")))?;
     let types: Vec<String> = catalog.doc_types.keys().map(|k| k.to_string()).collect();
     let pages = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(40);
     let seed = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1);

@@ -2,20 +2,13 @@
 
 use anyhow::{bail, Context};
 use reqwest::StatusCode;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+pub use sohoa_protocol::job::Claimed as Job;
+use sohoa_protocol::job::{
+    ClaimRequest, CompleteBody, Completion, FailBody, Failure, JobKind, LeaseBody, LeaseExtended, Reported, StoredOutput,
+};
 use std::time::Duration;
-
-/// A leased job as the API hands it out.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Job {
-    pub id: i64,
-    pub kind: String,
-    pub payload: Value,
-    pub attempts: u32,
-    pub lease: String,
-    pub lease_until_ms: i64,
-}
 
 /// What came of a call that needs the lease.
 #[derive(Debug, PartialEq, Eq)]
@@ -45,8 +38,8 @@ impl Client {
     }
 
     /// Waits up to `wait` for a job of `kinds`.
-    pub async fn claim(&self, kinds: &[&str], wait: Duration) -> anyhow::Result<Option<Job>> {
-        let body = json!({ "kinds": kinds, "wait_ms": wait.as_millis() as u64 });
+    pub async fn claim(&self, kinds: &[JobKind], wait: Duration) -> anyhow::Result<Option<Job>> {
+        let body = ClaimRequest { kinds: kinds.to_vec(), wait_ms: wait.as_millis() as u64 };
         let response = self.post("/jobs/claim").json(&body).send().await.context("claim")?;
         match response.status() {
             StatusCode::NO_CONTENT => Ok(None),
@@ -65,7 +58,6 @@ impl Client {
         }
     }
 
-    /// Stores the job's output (the searchable PDF) and returns its digest.
     /// Stores the job's recognition (JSON) in the archive and returns its digest.
     pub async fn output(&self, job: &Job, recognition: Vec<u8>) -> anyhow::Result<Leased<String>> {
         let response = self
@@ -78,37 +70,38 @@ impl Client {
             .context("output")?;
         match response.status() {
             StatusCode::OK => {
-                let answer: Value = response.json().await.context("output response")?;
-                let digest = answer["digest"].as_str().context("output response without a digest")?;
-                Ok(Leased::Ok(digest.to_owned()))
+                let answer: StoredOutput = response.json().await.context("output response")?;
+                Ok(Leased::Ok(answer.digest))
             }
             StatusCode::CONFLICT => Ok(Leased::Lost),
             status => bail!("output answered {status}: {}", response.text().await.unwrap_or_default()),
         }
     }
 
-    async fn leased_post(&self, job: &Job, action: &str, body: Value) -> anyhow::Result<Leased<Value>> {
-        let response = self.post(&format!("/jobs/{}/{action}", job.id)).json(&body).send().await.context(action.to_owned())?;
+    async fn leased_post<A: DeserializeOwned>(&self, job: &Job, action: &str, body: &impl Serialize) -> anyhow::Result<Leased<A>> {
+        let response = self.post(&format!("/jobs/{}/{action}", job.id)).json(body).send().await.context(action.to_owned())?;
         match response.status() {
-            StatusCode::OK => Ok(Leased::Ok(response.json().await.unwrap_or(Value::Null))),
+            StatusCode::OK => Ok(Leased::Ok(response.json().await.with_context(|| format!("{action} response"))?)),
             StatusCode::CONFLICT => Ok(Leased::Lost),
             status => bail!("{action} answered {status}: {}", response.text().await.unwrap_or_default()),
         }
     }
 
-    pub async fn heartbeat(&self, job: &Job) -> anyhow::Result<Leased<Value>> {
-        self.leased_post(job, "heartbeat", json!({ "lease": job.lease })).await
+    pub async fn heartbeat(&self, job: &Job) -> anyhow::Result<Leased<LeaseExtended>> {
+        self.leased_post(job, "heartbeat", &LeaseBody { lease: job.lease.clone() }).await
     }
 
-    pub async fn complete(&self, job: &Job, result: Value) -> anyhow::Result<Leased<Value>> {
-        self.leased_post(job, "complete", json!({ "lease": job.lease, "result": result })).await
+    pub async fn complete(&self, job: &Job, result: Completion) -> anyhow::Result<Leased<Reported>> {
+        self.leased_post(job, "complete", &CompleteBody { lease: job.lease.clone(), result }).await
     }
 
-    pub async fn fail(&self, job: &Job, code: &str, message: &str, permanent: bool) -> anyhow::Result<Leased<Value>> {
+    pub async fn fail(&self, job: &Job, code: &str, message: &str, permanent: bool) -> anyhow::Result<Leased<Reported>> {
         // the service refuses hidden characters in free text; an error may quote any input
-        let message: String =
-            message.chars().map(|c| if sohoa::domain::hidden_character(&c.to_string()).is_some() { '\u{FFFD}' } else { c }).collect();
-        let body = json!({ "lease": job.lease, "code": code, "message": message, "permanent": permanent });
-        self.leased_post(job, "fail", body).await
+        let message: String = message
+            .chars()
+            .map(|c| if sohoa_protocol::domain::hidden_character(&c.to_string()).is_some() { '\u{FFFD}' } else { c })
+            .collect();
+        let failure = Failure { code: code.to_owned(), message, permanent };
+        self.leased_post(job, "fail", &FailBody { lease: job.lease.clone(), failure }).await
     }
 }

@@ -2,7 +2,7 @@
 //! read end of a pipe whose only write end is in the service, so a read returns end-of-file
 //! when the service exits for any reason, `kill -9` included.
 
-use sohoa::supervise::LIFELINE_FD_ENV;
+use sohoa_protocol::LIFELINE_FD_ENV;
 use std::io::Read;
 use std::os::fd::FromRawFd;
 

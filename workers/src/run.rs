@@ -2,10 +2,10 @@
 
 use crate::client::{Client, Job, Leased};
 use crate::ocr::{self, Engine, EngineInfo, OcrError, PageText};
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sohoa::custody::Recognition;
-use sohoa::intake::MediaLimits;
+use sohoa_protocol::custody::Recognition;
+use sohoa_protocol::intake::MediaLimits;
+use sohoa_protocol::job::{Completion, JobKind};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
@@ -14,7 +14,7 @@ const CLAIM_WAIT: Duration = Duration::from_secs(20);
 
 /// What processing a job came to.
 enum Outcome {
-    Done(Value),
+    Done(Completion),
     Failed { code: &'static str, message: String, permanent: bool },
     LeaseLost,
 }
@@ -87,7 +87,7 @@ async fn claim_loop(client: Client, worker: String, engine: OcrThread, mut stop:
     let mut backoff = Duration::from_millis(250);
     while !*stop.borrow() {
         let claimed = tokio::select! {
-            claimed = client.claim(&["ocr"], CLAIM_WAIT) => claimed,
+            claimed = client.claim(&[JobKind::Ocr], CLAIM_WAIT) => claimed,
             _ = stop.changed() => break,
         };
         match claimed {
@@ -108,7 +108,7 @@ async fn claim_loop(client: Client, worker: String, engine: OcrThread, mut stop:
 
 /// Processes one job while a heartbeat keeps its lease, then reports the outcome.
 async fn handle(client: &Client, worker: &str, engine: &OcrThread, job: Job) {
-    tracing::info!(worker, job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
+    tracing::info!(worker, job = job.id, kind = job.kind.as_str(), attempt = job.attempts, "job started");
     let (lost_tx, mut lost_rx) = watch::channel(false);
     let heartbeat = tokio::spawn(keep_lease(client.clone(), job.clone(), lost_tx));
     let outcome = tokio::select! {
@@ -122,7 +122,7 @@ async fn handle(client: &Client, worker: &str, engine: &OcrThread, job: Job) {
         Outcome::LeaseLost => Ok(Leased::Lost),
     };
     match reported {
-        Ok(Leased::Ok(answer)) => tracing::info!(worker, job = job.id, state = %answer["state"], "job reported"),
+        Ok(Leased::Ok(answer)) => tracing::info!(worker, job = job.id, state = answer.state.as_str(), "job reported"),
         Ok(Leased::Lost) => tracing::warn!(worker, job = job.id, "lease lost, result dropped"),
         Err(e) => tracing::warn!(worker, job = job.id, error = %format!("{e:#}"), "cannot report job, its lease will expire"),
     }
@@ -150,8 +150,12 @@ fn now_ms() -> i64 {
 }
 
 async fn process(client: &Client, engine: &OcrThread, job: &Job) -> Outcome {
-    if job.kind != "ocr" {
-        return Outcome::Failed { code: "unknown_kind", message: format!("this worker cannot do {} jobs", job.kind), permanent: true };
+    if job.kind != JobKind::Ocr {
+        return Outcome::Failed {
+            code: "unknown_kind",
+            message: format!("this worker cannot do {} jobs", job.kind.as_str()),
+            permanent: true,
+        };
     }
     let bytes = match client.input(job).await {
         Ok(Leased::Ok(bytes)) => bytes,
@@ -171,7 +175,7 @@ async fn process(client: &Client, engine: &OcrThread, job: &Job) -> Outcome {
         Err(e) => return Outcome::Failed { code: "output_unwritable", message: e.to_string(), permanent: false },
     };
     match client.output(job, body).await {
-        Ok(Leased::Ok(digest)) => Outcome::Done(json!({ "input": input, "recognition": digest })),
+        Ok(Leased::Ok(recognition)) => Outcome::Done(Completion { input, recognition }),
         Ok(Leased::Lost) => Outcome::LeaseLost,
         Err(e) => Outcome::Failed { code: "output_unavailable", message: format!("{e:#}"), permanent: false },
     }

@@ -15,8 +15,8 @@
 //! `SOHOA_QUALITY_PART=tuning` runs the tuning part alone. Documents of two pages, scanned
 //! page by page, are classified and their fields read as one (held-out faces).
 
-use sohoa::classify::{extract, Classifier, FieldValue, Label, Tally};
-use sohoa::intake::MediaLimits;
+use sohoa_protocol::classify::{extract, Classifier, FieldValue, Label, Tally};
+use sohoa_protocol::intake::MediaLimits;
 use sohoa_worker::ocr::{self, Engine};
 use sohoa_worker::samples::{self, Layout, Quality, Typeface, Unrelated, DEFAULT_FACES, HELD_OUT_FACES, TUNING_FACES};
 use std::collections::BTreeMap;
@@ -93,7 +93,7 @@ fn scale() -> u64 {
     std::env::var("SOHOA_QUALITY_SCALE").ok().and_then(|s| s.parse().ok()).filter(|n| *n >= 1).unwrap_or(1)
 }
 
-fn cases(catalog: &sohoa::policy::Catalog) -> Vec<Case> {
+fn cases(catalog: &sohoa_protocol::policy::Catalog) -> Vec<Case> {
     let mut types: Vec<String> = catalog.doc_types.keys().map(|k| k.to_string()).collect();
     types.sort();
     let tuning_faces: Vec<Typeface> = DEFAULT_FACES.iter().chain(&TUNING_FACES).copied().collect();
@@ -147,11 +147,11 @@ fn cases(catalog: &sohoa::policy::Catalog) -> Vec<Case> {
 struct Outcome {
     case: usize,
     label: Label,
-    classified: sohoa::classify::Classification,
+    classified: sohoa_protocol::classify::Classification,
     fields: BTreeMap<String, FieldValue>,
 }
 
-fn run(catalog: &sohoa::policy::Catalog, classifier: &Classifier, cases: &[Case]) -> Vec<Outcome> {
+fn run(catalog: &sohoa_protocol::policy::Catalog, classifier: &Classifier, cases: &[Case]) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
     let outcomes = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -203,7 +203,7 @@ fn keep(dir: &Path, name: &str, sample: &samples::Sample, recognised: &[ocr::Pag
 /// One row of a table of figures: top-1, `unknown` on out-of-scope pages, owner ids.
 fn row(what: &str, tally: &Tally) -> String {
     let (a, u, id) = (tally.accuracy(), tally.abstention(), tally.field("owner_id"));
-    let cell = |r: sohoa::classify::Rate| if r.total == 0 { format!("{:>18}", "-") } else { format!("{r:>18}") };
+    let cell = |r: sohoa_protocol::classify::Rate| if r.total == 0 { format!("{:>18}", "-") } else { format!("{r:>18}") };
     format!("  {what:<26} {} {} {}", cell(a), cell(u), cell(id))
 }
 
@@ -211,7 +211,7 @@ fn row(what: &str, tally: &Tally) -> String {
 fn generated_scans_are_classified_and_their_ids_read_within_bounds() {
     // libgomp reads the limit when it loads, before any test code: .cargo/config.toml sets it
     assert_eq!(std::env::var("OMP_THREAD_LIMIT").as_deref(), Ok("1"), "run through cargo, which sets OMP_THREAD_LIMIT");
-    let catalog = sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
+    let catalog = sohoa_protocol::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
     let classifier = Classifier::new(&catalog);
     let cases = cases(&catalog);
     let started = Instant::now();
@@ -290,7 +290,7 @@ const MIN_PAGES_ID_MATCH: f64 = 0.75;
 
 #[test]
 fn documents_of_several_pages_are_classified_as_one() {
-    let catalog = sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
+    let catalog = sohoa_protocol::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
     let classifier = Classifier::new(&catalog);
     let mut types: Vec<String> = catalog.doc_types.keys().map(|k| k.to_string()).collect();
     types.sort();

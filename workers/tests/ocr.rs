@@ -2,7 +2,7 @@
 //! text layer against the recognised text (pdftotext), `qpdf --check`, and bad inputs
 //! through the command line.
 
-use sohoa::intake::MediaLimits;
+use sohoa_protocol::intake::MediaLimits;
 use sohoa_worker::ocr::{self, Engine};
 use sohoa_worker::samples::{self, Quality};
 use std::path::{Path, PathBuf};
@@ -11,8 +11,8 @@ use std::process::Command;
 const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200, max_scan_pixels: u64::MAX };
 const TYPES: [&str; 4] = ["birth_certificate", "identity_card", "marriage_certificate", "criminal_record_certificate"];
 
-fn catalog() -> sohoa::policy::Catalog {
-    sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap()
+fn catalog() -> sohoa_protocol::policy::Catalog {
+    sohoa_protocol::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap()
 }
 
 fn tool(name: &str, args: &[&str]) -> std::process::Output {

@@ -4,7 +4,7 @@
 //! form) is left as scanned. The bounded run is part of `make test`; the 500-page run is
 //! ignored here and run by scripts/soak-orientation.sh.
 
-use sohoa::intake::MediaLimits;
+use sohoa_protocol::intake::MediaLimits;
 use sohoa_worker::ocr::{self, Engine, OrientationMethod};
 use sohoa_worker::samples::{self, Layout, Quality, Sparse, DEFAULT_FACES, HELD_OUT_FACES, TUNING_FACES};
 use std::path::Path;
@@ -20,7 +20,7 @@ fn png(image: &image::DynamicImage) -> Vec<u8> {
 /// Checks `upright` held-out pages, every `turn_every`th of them also turned three ways,
 /// and `sparse` pages; returns the pages that were turned wrong, described.
 fn wrong_turns(upright: u64, turn_every: u64, sparse: u64, seed: u64) -> (usize, Vec<String>) {
-    let catalog = sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
+    let catalog = sohoa_protocol::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
     let types: Vec<String> = catalog.doc_types.keys().map(|k| k.to_string()).collect();
     let mut engine = Engine::new("vie").unwrap();
     let (mut checked, mut wrong) = (0, Vec::new());
@@ -72,7 +72,7 @@ fn upright_pages_stay_turned_pages_turn_back_and_sparse_pages_stay() {
 /// scanned with the dark lid showing, where the sample to read must not be taken.
 #[test]
 fn ruled_tables_and_a_dark_lid_turned_over_are_turned_back() {
-    let catalog = sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
+    let catalog = sohoa_protocol::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
     let faces: Vec<_> = DEFAULT_FACES.iter().chain(&TUNING_FACES).copied().collect();
     let mut engine = Engine::new("vie").unwrap();
     let mut wrong = Vec::new();

@@ -2,7 +2,7 @@
 //! 60-100 dpi, nearly blank, very dark, very light, text cut at an edge, strong skew) must
 //! be flagged with the right finding, and ordinary pages (clean, ordinary and poor but
 //! readable scans) must not be (false alarms at most 2 %). Pages go through the gate as an
-//! upload does: encoded, read by `sohoa::pages`, measured against `policies/`.
+//! upload does: encoded, read by `sohoa_protocol::pages`, measured against `policies/`.
 //!
 //! The limits were set on the tuning seeds in the default faces; the figures asserted and
 //! printed (`-- --nocapture`) come from other seeds, printed in faces nothing was tuned on.
@@ -12,9 +12,9 @@
 
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::{GrayImage, ImageFormat, Luma};
-use sohoa::intake::MediaLimits;
-use sohoa::policy::{Catalog, ScanQuality};
-use sohoa::quality::{assess, measure, Measures, Report};
+use sohoa_protocol::intake::MediaLimits;
+use sohoa_protocol::policy::{Catalog, ScanQuality};
+use sohoa_protocol::quality::{assess, measure, Measures, Report};
 use sohoa_worker::samples::{self, Quality, Rng, Typeface, Unrelated, DEFAULT_FACES, HELD_OUT_FACES, TUNING_FACES};
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -59,7 +59,7 @@ impl Spoil {
 }
 
 fn catalog() -> Catalog {
-    sohoa::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap()
+    sohoa_protocol::policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap()
 }
 
 fn doc_types(catalog: &Catalog) -> Vec<String> {
@@ -181,9 +181,9 @@ fn gate(bytes: &[u8], limits: &ScanQuality) -> Report {
 /// The measures of a page, for tuning.
 fn measures(bytes: &[u8]) -> Measures {
     let mut out = None;
-    sohoa::pages::for_each(bytes, LIMITS, sohoa::pages::Want { pixels: true, original: false, text: None }, |p| {
+    sohoa_protocol::pages::for_each(bytes, LIMITS, sohoa_protocol::pages::Want { pixels: true, original: false, text: None }, |p| {
         out = Some(measure(p.pixels.as_ref().unwrap(), p.dpi));
-        Ok::<_, sohoa::pages::PageError>(())
+        Ok::<_, sohoa_protocol::pages::PageError>(())
     })
     .unwrap();
     out.unwrap()

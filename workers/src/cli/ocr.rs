@@ -3,7 +3,7 @@
 
 use crate::ocr;
 use serde_json::json;
-use sohoa::intake::MediaLimits;
+use sohoa_protocol::intake::MediaLimits;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;

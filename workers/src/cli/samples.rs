@@ -76,7 +76,7 @@ fn layouts(names: &str) -> Result<Vec<Layout>, String> {
 }
 
 pub fn run(args: SamplesArgs) -> ExitCode {
-    let catalog = match sohoa::policy::load(&args.policies) {
+    let catalog = match sohoa_protocol::policy::load(&args.policies) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -115,7 +115,7 @@ pub fn run(args: SamplesArgs) -> ExitCode {
         let documents = (0..args.count).map(|i| (types[(i as usize) % types.len()].clone(), None));
         let unrelated = (0..args.out_of_scope).map(|i| {
             let kind = Unrelated::ALL[(i as usize) % Unrelated::ALL.len()];
-            (format!("{}-{}", sohoa::classify::UNKNOWN, kind.name()), Some(kind))
+            (format!("{}-{}", sohoa_protocol::classify::UNKNOWN, kind.name()), Some(kind))
         });
         for (name, kind) in documents.chain(unrelated) {
             let seed = args.seed.wrapping_mul(1_000_003).wrapping_add(n);

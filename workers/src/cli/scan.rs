@@ -3,7 +3,7 @@
 
 use crate::ocr;
 use serde_json::json;
-use sohoa::classify::{extract, locate, Classifier};
+use sohoa_protocol::classify::{extract, locate, Classifier};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,7 +23,7 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> ExitCode {
-    let catalog = match sohoa::policy::load(&args.policies) {
+    let catalog = match sohoa_protocol::policy::load(&args.policies) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

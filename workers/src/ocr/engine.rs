@@ -4,7 +4,7 @@ use std::ffi::{CStr, CString};
 use tesseract::plumbing::leptonica_plumbing::leptonica_sys as lept;
 use tesseract::plumbing::tesseract_sys as tess;
 
-pub use sohoa::custody::{text_of, EngineInfo, Word};
+pub use sohoa_protocol::custody::{text_of, EngineInfo, Word};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {

@@ -1,10 +1,10 @@
 //! Scans to pages for recognition, one page at a time, through the service's own page
-//! reader (`sohoa::pages`), so the worker reads exactly the images the service embeds.
+//! reader (`sohoa_protocol::pages`), so the worker reads exactly the images the service embeds.
 
 use super::OcrError;
 use image::GrayImage;
-use sohoa::intake::MediaLimits;
-use sohoa::pages::{self, ShownWord, TextPolicy, Want};
+use sohoa_protocol::intake::MediaLimits;
+use sohoa_protocol::pages::{self, ShownWord, TextPolicy, Want};
 
 /// One page of a scan, as recognition reads it.
 pub struct Page {

@@ -13,10 +13,10 @@ mod syllable;
 pub use engine::{Engine, EngineError, EngineInfo, Word};
 pub use input::Page;
 pub use prep::rotate;
-use sohoa::custody::CustodyError;
-pub use sohoa::custody::{Orientation, OrientationMethod, PageText, TextPolicy, TextSource, SERVICE_POLICY};
-use sohoa::intake::{MediaError, MediaLimits};
-use sohoa::pages::PageError;
+use sohoa_protocol::custody::CustodyError;
+pub use sohoa_protocol::custody::{Orientation, OrientationMethod, PageText, TextPolicy, TextSource, SERVICE_POLICY};
+use sohoa_protocol::intake::{MediaError, MediaLimits};
+use sohoa_protocol::pages::PageError;
 
 /// Words below this confidence are noise (specks, stamps, photos), not text.
 const MIN_WORD_CONF: f32 = 20.0;
@@ -105,7 +105,7 @@ pub fn orientations(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) 
 /// The reading score of the first page of `bytes` in each of the four orientations from
 /// the page as scanned, whatever its lines suggest: the margin the orientation check relies
 /// on, measured.
-pub fn reading_scores(engine: &mut Engine, bytes: &[u8], limits: MediaLimits) -> Result<Vec<sohoa::custody::Reading>, OcrError> {
+pub fn reading_scores(engine: &mut Engine, bytes: &[u8], limits: MediaLimits) -> Result<Vec<sohoa_protocol::custody::Reading>, OcrError> {
     let mut scores = Vec::new();
     input::for_each_page(bytes, limits, TextPolicy::Force, |page| {
         if scores.is_empty() && page.unread.is_none() {
@@ -164,7 +164,7 @@ fn read_upright(engine: &mut Engine, page: &Page) -> Result<(Option<Read>, Orien
         let dpi = (page.dpi * prepared.scale).round() as u32;
         let (words, layout) = read_prepared(engine, &mut prepared, dpi)?;
         if orient::reads_as_text(&words) {
-            let readings = vec![sohoa::custody::Reading { turns: 0, score: orient::text_score(&words) }];
+            let readings = vec![sohoa_protocol::custody::Reading { turns: 0, score: orient::text_score(&words) }];
             let read = Read { prepared, layout, dpi, words };
             return Ok((Some(read), Orientation { method: OrientationMethod::Reading, suggested, readings }));
         }
@@ -220,7 +220,7 @@ fn reading_score(words: &[Word]) -> f32 {
 /// The searchable PDF of `inputs` with the words of `pages`, assembled as the service
 /// assembles the copy it seals.
 pub fn searchable_pdf(inputs: &[&[u8]], pages: &[PageText], limits: MediaLimits, policy: TextPolicy) -> Result<Vec<u8>, OcrError> {
-    Ok(sohoa::custody::assemble(inputs, pages, limits, policy)?)
+    Ok(sohoa_protocol::custody::assemble(inputs, pages, limits, policy)?)
 }
 
 /// The text of all pages, pages apart by a blank line.

@@ -15,7 +15,7 @@ use super::prep;
 use super::syllable;
 use super::EngineError;
 use image::GrayImage;
-use sohoa::custody::{Orientation, OrientationMethod, Reading};
+use sohoa_protocol::custody::{Orientation, OrientationMethod, Reading};
 
 /// A turned reading needs this many confidence-weighted syllable letters, a few words. On
 /// the tuning pages (poor scans, five faces) a right reading scored at least 48, a wrong one

@@ -2,7 +2,7 @@
 //! by hand over a form's leader, or typed in a face the model knows less well, comes out
 //! with figures read as marks ("033/90522257"), split or lost; read alone, as one line, the
 //! same pixels often give the number. So a line whose id label is not followed by an id
-//! read as printed (`sohoa::classify::id_on_line`: lost, misread past the id rules, or only
+//! read as printed (`sohoa_protocol::classify::id_on_line`: lost, misread past the id rules, or only
 //! valid once corrected) has the rest of its line, from the label's end to the page's
 //! edge, read again in single-line mode, and the new words take the old ones' place only
 //! when they give the id more surely. It costs one small recognition on the pages that
@@ -36,7 +36,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         let line = words[start].line;
         let end = start + words[start..].iter().take_while(|w| w.line == line).count();
         let texts: Vec<&str> = words[start..end].iter().map(|w| w.text.as_str()).collect();
-        let Some((at, surely, value)) = sohoa::classify::id_read_on_line(&texts.join(" ")) else {
+        let Some((at, surely, value)) = sohoa_protocol::classify::id_read_on_line(&texts.join(" ")) else {
             start = end;
             continue;
         };
@@ -120,7 +120,7 @@ fn choose(readings: &[Option<Reading>], born: Option<u16>) -> Option<usize> {
 
 /// The year of the date of birth `words` give, read as the fields are.
 fn born_year(words: &[Word]) -> Option<u16> {
-    let fields = sohoa::classify::extract(&super::engine::text_of(words));
+    let fields = sohoa_protocol::classify::extract(&super::engine::text_of(words));
     fields.get("date_of_birth")?.value.get(..4)?.parse().ok()
 }
 
@@ -128,14 +128,14 @@ fn born_year(words: &[Word]) -> Option<u16> {
 /// year of birth (digits 4 to 6); a single figure misread there gives another valid id the
 /// id rules cannot tell, the page's date of birth can.
 fn fits(id: &str, born: Option<u16>) -> bool {
-    let year = sohoa::domain::CitizenId::parse(id).ok().and_then(|id| id.birth_year());
+    let year = sohoa_protocol::domain::CitizenId::parse(id).ok().and_then(|id| id.birth_year());
     born.zip(year).is_none_or(|(b, y)| b == y)
 }
 
 /// The id `label` followed by `after` gives, as a reading.
 fn reading(label: &[Word], after: &[Word]) -> Option<Reading> {
     let texts: Vec<&str> = label.iter().chain(after).map(|w| w.text.as_str()).collect();
-    let (_, surely, value) = sohoa::classify::id_read_on_line(&texts.join(" "))?;
+    let (_, surely, value) = sohoa_protocol::classify::id_read_on_line(&texts.join(" "))?;
     Some(Reading { value: value?, printed: surely >= AS_PRINTED, confidence: least_figure_confidence(after), words: Vec::new() })
 }
 
@@ -171,7 +171,7 @@ pub fn id_lines(words: &[Word]) -> Vec<u32> {
     let mut lines = Vec::new();
     for run in words.chunk_by(|a, b| a.line == b.line) {
         let text: Vec<&str> = run.iter().map(|w| w.text.as_str()).collect();
-        if sohoa::classify::id_on_line(&text.join(" ")).is_some_and(|(_, surely)| surely >= AS_PRINTED) {
+        if sohoa_protocol::classify::id_on_line(&text.join(" ")).is_some_and(|(_, surely)| surely >= AS_PRINTED) {
             lines.push(run[0].line);
         }
     }

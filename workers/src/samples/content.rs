@@ -195,7 +195,12 @@ fn id_label(held_out: bool, rng: &mut Rng) -> &'static str {
 
 /// A document of `doc_type` as one of the new layouts prints it, with its fields' values
 /// (for an application form, `subject` too).
-pub fn content(catalog: &sohoa::policy::Catalog, doc_type: &str, held_out: bool, rng: &mut Rng) -> (Content, BTreeMap<String, String>) {
+pub fn content(
+    catalog: &sohoa_protocol::policy::Catalog,
+    doc_type: &str,
+    held_out: bool,
+    rng: &mut Rng,
+) -> (Content, BTreeMap<String, String>) {
     let spec = catalog.doc_types.values().find(|d| d.id.as_str() == doc_type);
     let mut fields = BTreeMap::new();
     let owner = citizen_id(rng);
@@ -237,7 +242,7 @@ pub fn content(catalog: &sohoa::policy::Catalog, doc_type: &str, held_out: bool,
         fields.insert("date_of_birth".to_owned(), born_iso);
         labels(doc_type).to_vec()
     };
-    if spec.is_some_and(|d| d.fields.contains(&sohoa::policy::Field::EnterpriseCode)) {
+    if spec.is_some_and(|d| d.fields.contains(&sohoa_protocol::policy::Field::EnterpriseCode)) {
         let code = enterprise_code(rng);
         content.fields.insert(2, ("Mã số doanh nghiệp".into(), code.clone()));
         fields.insert("enterprise_code".to_owned(), code);

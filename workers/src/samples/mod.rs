@@ -14,7 +14,7 @@ use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::{GrayImage, ImageFormat, Luma};
 pub use layout::Layout;
-use sohoa::policy::Catalog;
+use sohoa_protocol::policy::Catalog;
 pub use sparse::Sparse;
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -218,7 +218,7 @@ fn birth_date(rng: &mut Rng, owner: &str) -> (String, String) {
     let (d, m) = (1 + rng.below(28), 1 + rng.below(12));
     // drawn and unused so that a seed's other values stay what they were
     let _ = rng.below(30);
-    let y = sohoa::domain::CitizenId::parse(owner).ok().and_then(|id| id.birth_year()).unwrap_or(1970);
+    let y = sohoa_protocol::domain::CitizenId::parse(owner).ok().and_then(|id| id.birth_year()).unwrap_or(1970);
     (format!("{d:02}/{m:02}/{y}"), format!("{y}-{m:02}-{d:02}"))
 }
 
@@ -272,7 +272,7 @@ pub fn document_lines(catalog: &Catalog, doc_type: &str, rng: &mut Rng) -> (Vec<
         Line::body(&format!("Số định danh cá nhân: {owner}")),
         Line::body(&format!("Ngày, tháng, năm sinh: {born}")),
     ];
-    if spec.is_some_and(|d| d.fields.contains(&sohoa::policy::Field::EnterpriseCode)) {
+    if spec.is_some_and(|d| d.fields.contains(&sohoa_protocol::policy::Field::EnterpriseCode)) {
         let code = enterprise_code(rng);
         lines.insert(6, Line::body(&format!("Mã số doanh nghiệp: {code}")));
         fields.insert("enterprise_code".to_owned(), code);
@@ -438,7 +438,7 @@ pub fn generate_unrelated(kind: Unrelated, quality: Quality, seed: u64) -> Resul
 pub fn generate_unrelated_in(kind: Unrelated, quality: Quality, seed: u64, face: Option<Typeface>) -> Result<Sample, SampleError> {
     let mut rng = Rng::new(seed);
     let lines = unrelated::lines(kind, &mut rng);
-    scan(sohoa::classify::UNKNOWN, BTreeMap::new(), &lines, quality, &mut rng, kind == Unrelated::Blank, face)
+    scan(sohoa_protocol::classify::UNKNOWN, BTreeMap::new(), &lines, quality, &mut rng, kind == Unrelated::Blank, face)
 }
 
 /// Renders and degrades one page with little or no text (`Sparse`), labelled `unknown`.
@@ -452,7 +452,7 @@ pub fn generate_sparse(kind: Sparse, quality: Quality, seed: u64) -> Result<Samp
     sparse::draw(kind, &mut page, &mut rng, dpi);
     let (bytes, extension, skew) = degrade(page, quality, &mut rng, false, dpi)?;
     let truth = lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n");
-    Ok(Sample { doc_type: sohoa::classify::UNKNOWN.to_owned(), fields: BTreeMap::new(), truth, dpi, skew, bytes, extension })
+    Ok(Sample { doc_type: sohoa_protocol::classify::UNKNOWN.to_owned(), fields: BTreeMap::new(), truth, dpi, skew, bytes, extension })
 }
 
 /// Prints `lines` on a page and scans it at `quality`; `dusty` adds the scanner's dust
@@ -652,7 +652,7 @@ mod tests {
     #[test]
     fn each_layout_is_drawn_with_its_part_s_titles_and_marks() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
-        let catalog = sohoa::policy::load(&dir).unwrap();
+        let catalog = sohoa_protocol::policy::load(&dir).unwrap();
         for layout in [Layout::Table, Layout::Dotted, Layout::Filled, Layout::Leaders, Layout::TwoColumn, Layout::Photocopy] {
             let face = if layout.held_out() { HELD_OUT_FACES[0] } else { TUNING_FACES[0] };
             let form = generate_with(&catalog, "application_form", Quality::Clean, 5, face, layout).unwrap();
@@ -682,7 +682,7 @@ mod tests {
         assert_eq!(citizen_id(&mut a), citizen_id(&mut b));
         let id = citizen_id(&mut Rng::new(7));
         assert_eq!(id.len(), 12);
-        let parsed = sohoa::domain::CitizenId::parse(&id).unwrap();
+        let parsed = sohoa_protocol::domain::CitizenId::parse(&id).unwrap();
         assert!(parsed.province_exists(), "{id}");
         let (_, born) = birth_date(&mut Rng::new(7), &id);
         assert!(born.starts_with(&parsed.birth_year().unwrap().to_string()), "{id} {born}");

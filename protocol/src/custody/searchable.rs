@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 /// Tesseract's glyphless font: one empty glyph, half an em wide, for every code.
-const GLYPHLESS: &[u8] = include_bytes!("../../assets/glyphless.ttf");
+const GLYPHLESS: &[u8] = include_bytes!("../../../assets/glyphless.ttf");
 /// Advance of the glyphless glyph in thousandths of the font size.
 const ADVANCE: f32 = 500.0;
 /// The text layer's font resource name, unlikely to be a scan's own.

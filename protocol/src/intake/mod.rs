@@ -299,7 +299,7 @@ mod tests {
     #[test]
     fn a_jpeg_that_makes_the_decoder_panic_is_corrupt() {
         // found by the intake_jpeg fuzz target: zune-jpeg 0.5.15 panics in its 1x1 IDCT
-        let crash = include_bytes!("../../tests/vectors/fuzz/zune-jpeg-idct-panic.jpg");
+        let crash = include_bytes!("../../../tests/vectors/fuzz/zune-jpeg-idct-panic.jpg");
         assert_eq!(inspect(crash, LIMITS).unwrap_err().code(), "corrupt_image");
     }
 

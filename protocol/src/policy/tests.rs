@@ -25,7 +25,7 @@ reusable = true
 
 #[test]
 fn the_shipped_catalog_is_valid_and_complete() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
     let catalog = load(&dir).unwrap_or_else(|e| panic!("{e}"));
     assert!(catalog.doc_types.len() >= 14);
     assert!(catalog.procedures.len() >= 8);
@@ -172,7 +172,7 @@ fn reuse_of_a_non_reusable_type_is_rejected() {
 #[test]
 fn scan_quality_limits_default_are_read_and_checked() {
     assert_eq!(texts(&[("a.toml", AGENCY)]).unwrap().scan_quality, ScanQuality::default());
-    let shipped = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap();
+    let shipped = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")).unwrap();
     assert_eq!(shipped.scan_quality, ScanQuality::default(), "the built-in defaults are the shipped file's");
     let set = texts(&[("a.toml", AGENCY), ("q.toml", "[scan_quality]\nmin_dpi = 150\nmax_cut_marks = 2\n")]).unwrap();
     assert_eq!((set.scan_quality.min_dpi, set.scan_quality.max_cut_marks), (150.0, 2));

@@ -5,7 +5,6 @@
 //! classifies. A report that does not fit the scan (other pages, other sizes, words off
 //! the page, a text that is not its words) is refused as `output_mismatch`.
 
-mod accept;
 mod searchable;
 mod shown;
 
@@ -15,7 +14,6 @@ use crate::pages::{self, Original, PageError, Want};
 use serde::{Deserialize, Serialize};
 
 pub use crate::pages::TextPolicy;
-pub use accept::{accept, AcceptError, Completion, ScanResult, StoredPdf, WorkerIdentity};
 use searchable::{PageRead, Writer};
 pub use shown::{ShownBox, ShownPage};
 
@@ -401,29 +399,7 @@ mod tests {
         assert!(check_page(&skewed, 1, 100, 50).is_err());
     }
 
-    #[test]
-    fn a_scan_result_stored_before_it_was_typed_still_reads() {
-        let pdf = format!("sha256:{}", "ab".repeat(32));
-        let stored = serde_json::json!({
-            "input": format!("sha256:{}", "cd".repeat(32)), "recognition": format!("sha256:{}", "ef".repeat(32)),
-            "pdf": {"digest": pdf, "size": 1234},
-            "worker": {"token": 3, "label": "w1", "role": "worker"},
-            "engine": {"name": "tesseract", "version": "5.3.0", "language": "vie", "model": "abc"},
-            "pages": [{"page": 1, "width": 100, "height": 50, "dpi": 300.0, "quarter_turns": 0, "skew": 0.0, "confidence": 90.0,
-                       "no_text": false, "text": "Số 12", "words": [word("Số", 0, 0), word("12", 30, 0)]}],
-        });
-        let result = ScanResult::from_value(stored.clone()).unwrap();
-        assert_eq!(result.texts(), ["Số 12"]);
-        assert_eq!(result.pdf_digest().unwrap().prefixed(), pdf);
-        assert_eq!(result.pages[0].source, TextSource::Recognised);
-        let back = result.to_value();
-        for key in ["input", "recognition", "pdf", "worker", "engine"] {
-            assert_eq!(back[key], stored[key], "{key}");
-        }
-        assert_eq!(back["pages"][0]["words"], stored["pages"][0]["words"]);
-    }
-
-    const TEXT_PAGE: &[u8] = include_bytes!("../../tests/vectors/scanned/text-layer.pdf");
+    const TEXT_PAGE: &[u8] = include_bytes!("../../../tests/vectors/scanned/text-layer.pdf");
     const LIMITS: MediaLimits = MediaLimits { max_pixels: 40_000_000, max_pages: 10, max_scan_pixels: u64::MAX };
 
     /// What the page reader keeps of the one page of `pdf` under `policy`.

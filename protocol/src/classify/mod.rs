@@ -349,7 +349,7 @@ mod tests {
     use super::*;
 
     fn classifier() -> Classifier {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
         Classifier::new(&crate::policy::load(&dir).unwrap())
     }
 
@@ -428,7 +428,7 @@ mod tests {
     #[test]
     fn every_cleanly_read_title_decides_and_no_title_abstains() {
         let c = classifier();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
         let catalog = crate::policy::load(&dir).unwrap();
         for t in catalog.doc_types.values() {
             for title in &t.titles {
