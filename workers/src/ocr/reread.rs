@@ -30,7 +30,8 @@ const DOUBTFUL_FIGURES: f32 = 90.0;
 /// which reads no Vietnamese). Returns the lines so changed.
 pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Vec<u32>, EngineError> {
     let mut replaced = Vec::new();
-    let born = born_year(words);
+    // the date of birth is looked for once, at the first line with an id's label
+    let mut born_once: Option<Option<u16>> = None;
     let mut start = 0;
     while start < words.len() {
         let line = words[start].line;
@@ -51,6 +52,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
             label += 1;
         }
         let doubt = least_figure_confidence(&words[start + label..end]);
+        let born = *born_once.get_or_insert_with(|| born_year(words));
         let year_fits = value.as_deref().is_some_and(|v| fits(v, born));
         if label == 0 || surely >= AS_PRINTED && doubt >= DOUBTFUL_FIGURES && year_fits {
             start = end;
