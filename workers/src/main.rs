@@ -1,5 +1,6 @@
 use clap::{Parser, Subcommand};
 use sohoa_worker::cli::ocr::OcrArgs;
+use sohoa_worker::cli::register::RegisterArgs;
 use sohoa_worker::cli::samples::SamplesArgs;
 use sohoa_worker::cli::scan::ScanArgs;
 use sohoa_worker::client::Client;
@@ -36,6 +37,8 @@ enum Command {
     Scan(ScanArgs),
     /// Generate scans of the catalog's document types with ground truth
     Samples(SamplesArgs),
+    /// Read the entries of civil-status register pages, one per ruled row
+    Register(RegisterArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Some(Command::Ocr(ocr)) => sohoa_worker::cli::ocr::run(ocr),
         Some(Command::Scan(scan)) => sohoa_worker::cli::scan::run(scan),
         Some(Command::Samples(samples)) => sohoa_worker::cli::samples::run(samples),
+        Some(Command::Register(register)) => sohoa_worker::cli::register::run(register),
         None => work(args),
     }
 }

@@ -454,6 +454,11 @@ fn spelled_date(line: &str) -> Option<(String, Range<usize>)> {
 }
 
 /// A date in figures or in words, and its bytes in `text`.
+/// The first date `text` gives, figures or words, as YYYY-MM-DD.
+pub fn date_in_text(text: &str) -> Option<String> {
+    any_date(text).map(|(date, _)| date)
+}
+
 fn any_date(text: &str) -> Option<(String, Range<usize>)> {
     date_in(text).or_else(|| spelled_date(text)).or_else(|| spelled_date(&format!("ngay {text}")).map(|(d, _)| (d, 0..text.len())))
 }

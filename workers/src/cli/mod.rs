@@ -1,6 +1,7 @@
 //! Subcommands of `sohoa-worker` besides the default claim loop.
 
 pub mod ocr;
+pub mod register;
 pub mod samples;
 pub mod scan;
 

@@ -6,6 +6,7 @@ mod input;
 mod leaders;
 mod orient;
 mod prep;
+pub mod register;
 mod reread;
 mod seal;
 mod syllable;

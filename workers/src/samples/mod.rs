@@ -7,6 +7,7 @@
 
 mod content;
 mod layout;
+mod register;
 mod sparse;
 mod unrelated;
 
@@ -14,6 +15,7 @@ use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 use image::{GrayImage, ImageFormat, Luma};
 pub use layout::Layout;
+pub use register::{generate_register, Book, RegisterPage};
 use sohoa_protocol::policy::Catalog;
 pub use sparse::Sparse;
 use std::collections::BTreeMap;
