@@ -961,6 +961,63 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sohoa_protocol::job::{Completion, LeaseExtended, Reported, Settled, StoredOutput};
+
+    /// Every field `value` has is one `name` describes, every field it requires is there,
+    /// and each enumerated field holds one of its values.
+    fn described(doc: &Value, name: &str, value: &Value) {
+        let mut kind = &doc["components"]["schemas"][name];
+        let mut required: Vec<&Value> = kind["required"].as_array().map(|r| r.iter().collect()).unwrap_or_default();
+        if let Some(parts) = kind["allOf"].as_array() {
+            required.extend(parts.iter().filter_map(|p| p["required"].as_array()).flatten());
+            kind = doc.pointer(parts[0]["$ref"].as_str().unwrap().trim_start_matches('#')).unwrap();
+            required.extend(kind["required"].as_array().unwrap());
+        }
+        let fields = value.as_object().unwrap();
+        for field in required {
+            assert!(fields.contains_key(field.as_str().unwrap()), "{name} requires {field}: {value}");
+        }
+        for (field, v) in fields {
+            let about = &kind["properties"][field];
+            assert!(about.is_object(), "{name} does not describe {field}");
+            if let Some(values) = about["enum"].as_array() {
+                assert!(values.contains(v), "{name}.{field} = {v} is not one of {values:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_job_protocols_answers_are_the_ones_described() {
+        let doc = document();
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let job = crate::queue::Job {
+            id: 7,
+            kind: crate::queue::JobKind::Ocr,
+            agency: crate::domain::AgencyCode::parse("000.00.31.H29").unwrap(),
+            payload: json!({"scan": 3, "digest": digest, "media_type": "image/png"}),
+            state: crate::queue::JobState::Running,
+            attempts: 1,
+            max_attempts: 5,
+            lease: Some("ab12".into()),
+            lease_until_ms: Some(1_700_000_060_000),
+            last_error: None,
+            queued_at_ms: 1_700_000_000_000,
+        };
+        described(&doc, "Claimed", &serde_json::to_value(&job).unwrap());
+        let listed = crate::queue::Job { lease: None, lease_until_ms: None, state: crate::queue::JobState::Dead, ..job };
+        described(&doc, "Job", &serde_json::to_value(&listed).unwrap());
+        described(&doc, "LeaseExtended", &serde_json::to_value(LeaseExtended { lease_until_ms: 1 }).unwrap());
+        described(&doc, "StoredOutput", &serde_json::to_value(StoredOutput { digest: digest.clone(), size: 120 }).unwrap());
+        let completion = Completion { input: digest.clone(), recognition: digest };
+        described(&doc, "Completion", &serde_json::to_value(completion).unwrap());
+        for state in [Settled::Done, Settled::Queued, Settled::Dead] {
+            described(&doc, "Reported", &serde_json::to_value(Reported { job: 7, state }).unwrap());
+        }
+        let output = &doc["paths"]["/jobs/{id}/output"]["post"];
+        assert_eq!(output["requestBody"]["content"]["application/json"]["schema"], schema("Recognition"), "the output is the recognition");
+        let input = doc["paths"]["/jobs/{id}/input"]["get"]["responses"]["200"]["content"].as_object().unwrap();
+        assert!(input.contains_key("image/png") && input.contains_key("application/pdf"), "the input is the scan as stored");
+    }
 
     #[test]
     fn every_reference_resolves_and_every_operation_answers_errors_as_problems() {
