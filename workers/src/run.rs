@@ -142,7 +142,8 @@ async fn keep_lease(client: Client, job: Job, lost: watch::Sender<bool>) {
     loop {
         tokio::time::sleep(period).await;
         match client.heartbeat(&job).await {
-            Ok(Leased::Ok(_)) | Ok(Leased::Unavailable(_)) => {}
+            Ok(Leased::Ok(_)) => {}
+            Ok(Leased::Unavailable(outage)) => tracing::warn!(job = job.id, code = outage.code, "heartbeat failed"),
             Ok(Leased::Lost) => {
                 let _ = lost.send(true);
                 return;
@@ -156,14 +157,14 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Calls `call` again while the service answers 503, as it asks, for `OUTAGE_PATIENCE` at
-/// most; then the outage is the answer.
-async fn patiently<T, F, Fut>(mut call: F) -> anyhow::Result<Leased<T>>
+/// Calls `call` again while the service answers 503, as it asks (at least a second apart,
+/// doubling to 8 s), for `patience` at most; then the outage is the answer.
+async fn patiently<T, F, Fut>(patience: Duration, mut call: F) -> anyhow::Result<Leased<T>>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Leased<T>>>,
 {
-    let give_up = tokio::time::Instant::now() + OUTAGE_PATIENCE;
+    let give_up = tokio::time::Instant::now() + patience;
     let mut pause = Duration::from_secs(1);
     loop {
         match call().await? {
@@ -192,7 +193,7 @@ async fn process(client: &Client, engine: &OcrThread, job: &Job) -> Outcome {
             permanent: true,
         };
     }
-    let bytes = match patiently(|| client.input(job)).await {
+    let bytes = match patiently(OUTAGE_PATIENCE, || client.input(job)).await {
         Ok(Leased::Ok(bytes)) => bytes,
         Ok(Leased::Lost) => return Outcome::LeaseLost,
         Ok(Leased::Unavailable(o)) => return outage("hand out the input", o),
@@ -210,10 +211,43 @@ async fn process(client: &Client, engine: &OcrThread, job: &Job) -> Outcome {
         Ok(body) => body,
         Err(e) => return Outcome::Failed { code: "output_unwritable".into(), message: e.to_string(), permanent: false },
     };
-    match patiently(|| client.output(job, body.clone())).await {
+    match patiently(OUTAGE_PATIENCE, || client.output(job, body.clone())).await {
         Ok(Leased::Ok(recognition)) => Outcome::Done(Completion { input, recognition }),
         Ok(Leased::Lost) => Outcome::LeaseLost,
         Ok(Leased::Unavailable(o)) => outage("store the output", o),
         Err(e) => Outcome::Failed { code: "output_unavailable".into(), message: format!("{e:#}"), permanent: false },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn down() -> Leased<u8> {
+        Leased::Unavailable(Outage { code: "archive_unavailable".into(), retry_after: Duration::from_millis(10) })
+    }
+
+    #[tokio::test]
+    async fn a_503_is_asked_again_until_answered_and_given_up_after_the_patience() {
+        let calls = AtomicUsize::new(0);
+        let answer = patiently(Duration::from_secs(5), || async {
+            Ok(if calls.fetch_add(1, Ordering::SeqCst) < 1 { down() } else { Leased::Ok(7) })
+        })
+        .await
+        .unwrap();
+        assert_eq!((answer, calls.load(Ordering::SeqCst)), (Leased::Ok(7), 2), "back once the service is");
+
+        let calls = AtomicUsize::new(0);
+        let began = std::time::Instant::now();
+        let answer = patiently(Duration::from_millis(1500), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok(down())
+        })
+        .await
+        .unwrap();
+        assert_eq!(answer, down(), "the outage is the answer once the patience is spent");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "asked again a second later, not in a tight loop");
+        assert!(began.elapsed() < Duration::from_secs(3));
     }
 }
