@@ -80,7 +80,7 @@ EOF
   stop_all
 }
 
-echo "pipeline: $uploads one-page scans per row, upload to sealed record, PostgreSQL + Garage; $(nproc) cores"
+echo "pipeline: $uploads one-page scans per row, upload to sealed record, PostgreSQL + Garage; $(getconf _NPROCESSORS_ONLN) cores"
 echo "| replicas | workers | scans | sealed | scans/s (= pages/s) | p50 upload→sealed | p99 upload→sealed | load avg (1/5/15 min) at start |"
 echo "|---|---|---|---|---|---|---|---|"
 for config in "1 2" "1 4" "2 2" "2 4"; do
