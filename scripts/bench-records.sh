@@ -124,7 +124,7 @@ reads() {
   echo "$lookup"
   grep '^reuse' <<<"$lookup" >"$work/reuse-$engine"
   grep '^proof' <<<"$lookup" >"$work/proof-$engine"
-  case $db in postgres://*) url=$db ;; *) url=sqlite://$PWD/$db ;; esac
+  case $db in postgres://*) url=$db ;; /*) url=sqlite://$db ;; *) url=sqlite://$PWD/$db ;; esac
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   rm -rf "$work/data"
   SOHOA_DATA_DIR=$work/data SOHOA_INDEX_URL=$url SOHOA_ARCHIVE_URL=file://$work/archive \
