@@ -68,6 +68,7 @@ bench: deps
 	scripts/bench-intake.sh
 	scripts/bench-archive-memory.sh
 	scripts/bench-records.sh
+	scripts/bench-pipeline.sh
 	scripts/bench-ocr.sh
 	scripts/bench-heldout.sh
 	scripts/bench-classify.sh

@@ -10,7 +10,7 @@
 //!
 //! Records are generated from their number alone (owner, type, dates, id), so `lookup` knows
 //! what `seed` stored without reading it back. Each line printed is `key=value` figures. DB is
-//! a SQLite file, or a `postgres://` URL for `ingest`.
+//! a SQLite file or a `postgres://` URL.
 
 use futures::{StreamExt, TryStreamExt};
 use sohoa::archive::Archive;
@@ -137,19 +137,30 @@ async fn open(db: &str) -> anyhow::Result<std::sync::Arc<dyn Index>> {
     Ok(sohoa::index::open(&url).await?)
 }
 
-/// Index-only fill, numbered after what the index already holds so that a run can be resumed.
+/// Index-only fill, numbered after what the index already holds so that a run can be resumed;
+/// `IN_FLIGHT` at a time, so records are committed in groups as sealing jobs' would be. A
+/// record a stopped run stored past the log's size is found taken and left as it is.
 async fn seed(db: &str, count: u64, corpus: &Corpus) -> anyhow::Result<()> {
     let index = open(db).await?;
     let first = index.tlog_size().await?;
     let start = Instant::now();
-    for n in first..count {
-        let mut record = corpus.record(n, Digest::of(&n.to_le_bytes()), 4096);
-        manifest_of(&mut record);
-        index.create_record(record, no_component(), audit()).await?;
-        if n % 100_000 == 99_999 {
-            eprintln!("seeded {} records, {:.0}/s", n + 1, (n + 1 - first) as f64 / start.elapsed().as_secs_f64());
-        }
-    }
+    let index = &index;
+    futures::stream::iter(first..count)
+        .map(|n| async move {
+            let mut record = corpus.record(n, Digest::of(&n.to_le_bytes()), 4096);
+            manifest_of(&mut record);
+            match index.create_record(record, no_component(), audit()).await {
+                Ok(_) | Err(sohoa::index::IndexError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if n % 100_000 == 99_999 {
+                eprintln!("seeded {} records, {:.0}/s", n + 1, (n + 1 - first) as f64 / start.elapsed().as_secs_f64());
+            }
+            anyhow::Ok(())
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect::<()>()
+        .await?;
     let added = count.saturating_sub(first);
     println!(
         "seed_records_s={:.0} added={added} total={} agency={}",

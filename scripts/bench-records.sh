@@ -6,7 +6,9 @@
 # (owner, type, valid today) and the inclusion proof timed in process, and GET a record and
 # GET its proof through a release `sohoa serve` driven by wrk. The seeded index is kept in
 # $BENCH_RECORDS_DIR (target/bench-records) and topped up on the next run.
-# BENCH_INGEST_ONLY=1 stops after the ingest figures.
+# The read figures are taken the same way on PostgreSQL too (its database kept between runs
+# like the SQLite file) and printed beside SQLite's.
+# BENCH_INGEST_ONLY=1 stops after the ingest figures; BENCH_SKIP_INGEST=1 leaves them out.
 # Usage: scripts/bench-records.sh [RECORDS] [WRK_SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,25 +72,29 @@ print(f"floor_records_s={count / (time.time() - start):.0f}")
 PY
 }
 
-echo "== ingest: 4 KiB content + manifest + record and log leaf, 16 in flight"
-floor_before=$(floor before)
-echo "floor                $floor_before (two synced 4 KiB files per record, before)"
-file_sqlite=$($bench ingest "file://$work/archive-sqlite" "$work/ingest-file.db" "$ingest_file" 4096 policies)
-echo "file://, SQLite      $file_sqlite"
-file_pg=$($bench ingest "file://$work/archive-pg" "$pg/${pg_dbs[0]}" "$ingest_file" 4096 policies)
-echo "file://, PostgreSQL  $file_pg"
-floor_after=$(floor after)
-echo "floor                $floor_after (after)"
-garage_sqlite=$($bench ingest "s3://$SOHOA_TEST_S3_BUCKET/bench-sqlite" "$work/ingest-garage.db" "$ingest_garage" 4096 policies)
-echo "Garage, SQLite       $garage_sqlite"
-garage_pg=$($bench ingest "s3://$SOHOA_TEST_S3_BUCKET/bench-pg" "$pg/${pg_dbs[1]}" "$ingest_garage" 4096 policies)
-echo "Garage, PostgreSQL   $garage_pg"
-alone_sqlite=$($bench ingest none "$work/ingest-alone.db" "$ingest_file" 4096 policies)
-echo "index alone, SQLite      $alone_sqlite"
-alone_pg=$($bench ingest none "$pg/${pg_dbs[2]}" "$ingest_file" 4096 policies)
-echo "index alone, PostgreSQL  $alone_pg"
+ingest_runs() {
+  echo "== ingest: 4 KiB content + manifest + record and log leaf, 16 in flight"
+  floor_before=$(floor before)
+  echo "floor                $floor_before (two synced 4 KiB files per record, before)"
+  file_sqlite=$($bench ingest "file://$work/archive-sqlite" "$work/ingest-file.db" "$ingest_file" 4096 policies)
+  echo "file://, SQLite      $file_sqlite"
+  file_pg=$($bench ingest "file://$work/archive-pg" "$pg/${pg_dbs[0]}" "$ingest_file" 4096 policies)
+  echo "file://, PostgreSQL  $file_pg"
+  floor_after=$(floor after)
+  echo "floor                $floor_after (after)"
+  garage_sqlite=$($bench ingest "s3://$SOHOA_TEST_S3_BUCKET/bench-sqlite" "$work/ingest-garage.db" "$ingest_garage" 4096 policies)
+  echo "Garage, SQLite       $garage_sqlite"
+  garage_pg=$($bench ingest "s3://$SOHOA_TEST_S3_BUCKET/bench-pg" "$pg/${pg_dbs[1]}" "$ingest_garage" 4096 policies)
+  echo "Garage, PostgreSQL   $garage_pg"
+  alone_sqlite=$($bench ingest none "$work/ingest-alone.db" "$ingest_file" 4096 policies)
+  echo "index alone, SQLite      $alone_sqlite"
+  alone_pg=$($bench ingest none "$pg/${pg_dbs[2]}" "$ingest_file" 4096 policies)
+  echo "index alone, PostgreSQL  $alone_pg"
+}
 
+[ -n "${BENCH_SKIP_INGEST:-}" ] || ingest_runs
 ingest_table() {
+  [ -z "${BENCH_SKIP_INGEST:-}" ] || return 0
   echo "| ingest, 16 in flight ($ingest_file records to file://, $ingest_garage to Garage) | records/s | target |"
   echo "|---|---|---|"
   echo "| to file://, SQLite | $(field ingest_records_s "$file_sqlite") | 1000 |"
@@ -107,39 +113,54 @@ fi
 
 dir=${BENCH_RECORDS_DIR:-target/bench-records}
 mkdir -p "$dir"
-db="$dir/records-$records.db"
-echo "== seeding $db up to $records records (index only; resumes where the file stops)"
-$bench seed "$db" "$records" policies
+# The read figures, engine by engine, on an index of $records records: $1 names the engine,
+# $2 the index (a SQLite file, or a PostgreSQL database kept between runs like the file).
+reads() {
+  local engine=$1 db=$2 url lookup port
+  echo "== $engine: seeding $db up to $records records (index only; resumes where it stops)"
+  $bench seed "$db" "$records" policies | tee "$work/seed-$engine"
+  echo "== $engine, in process: reuse lookup and inclusion proof, 10000 random records"
+  lookup=$($bench lookup "$db" 10000 policies "$work/ids-$engine")
+  echo "$lookup"
+  grep '^reuse' <<<"$lookup" >"$work/reuse-$engine"
+  grep '^proof' <<<"$lookup" >"$work/proof-$engine"
+  case $db in postgres://*) url=$db ;; /*) url=sqlite://$db ;; *) url=sqlite://$PWD/$db ;; esac
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  rm -rf "$work/data"
+  SOHOA_DATA_DIR=$work/data SOHOA_INDEX_URL=$url SOHOA_ARCHIVE_URL=file://$work/archive \
+    SOHOA_POLICIES_DIR=$PWD/policies SOHOA_WORKERS=0 SOHOA_LISTEN=127.0.0.1:$port SOHOA_FIXITY_INTERVAL=0s \
+    bash -c "$sohoa init >/dev/null && $sohoa token create --role consumer --agency $SOHOA_AGENCY >$work/token && exec $sohoa serve" &
+  server=$!
+  for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  TOKEN=$(cat "$work/token") IDS=$work/ids-$engine
+  export TOKEN IDS
+  curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/records/$(head -1 "$IDS")/proof" >/dev/null
+  echo "== $engine, wrk: GET /api/v1/records/{id}, $connections connections, ${seconds}s"
+  wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/bench/records.lua "http://127.0.0.1:$port" | tee /dev/stderr | tail -1 >"$work/get-$engine"
+  echo "== $engine, wrk: GET /api/v1/records/{id}/proof, $connections connections, ${seconds}s"
+  SUFFIX=/proof wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/bench/records.lua "http://127.0.0.1:$port" | tee /dev/stderr | tail -1 >"$work/proof-get-$engine"
+  awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$server/status" >"$work/rss-$engine"
+  kill $server
+  wait $server 2>/dev/null || true
+  server=
+}
+reads SQLite "$dir/records-$records.db"
+# Kept between runs, like the SQLite file; drop it with DROP DATABASE sohoa_bench_records_<N>.
+pg_reads=sohoa_bench_records_$records
+psql -X -q "$SOHOA_TEST_POSTGRES_URL" -tAc "SELECT 1 FROM pg_database WHERE datname = '$pg_reads'" | grep -q 1 ||
+  psql -X -q "$SOHOA_TEST_POSTGRES_URL" -c "CREATE DATABASE $pg_reads" >/dev/null
+reads PostgreSQL "$pg/$pg_reads"
 
-echo "== in process: reuse lookup and inclusion proof, 10000 random records"
-lookup=$($bench lookup "$db" 10000 policies "$work/ids")
-echo "$lookup"
-reuse=$(grep '^reuse' <<<"$lookup")
-proof=$(grep '^proof' <<<"$lookup")
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export SOHOA_DATA_DIR=$work/data SOHOA_INDEX_URL=sqlite://$PWD/$db SOHOA_ARCHIVE_URL=file://$work/archive \
-  SOHOA_POLICIES_DIR=$PWD/policies SOHOA_WORKERS=0 SOHOA_LISTEN=127.0.0.1:$port SOHOA_FIXITY_INTERVAL=0s
-$sohoa init >/dev/null
-TOKEN=$($sohoa token create --role consumer --agency "$SOHOA_AGENCY")
-export TOKEN IDS=$work/ids
-$sohoa serve & server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/records/$(head -1 "$IDS")/proof" >/dev/null
-
-echo "== wrk: GET /api/v1/records/{id}, $connections connections, ${seconds}s"
-get=$(wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/bench/records.lua "http://127.0.0.1:$port" | tee /dev/stderr | tail -1)
-echo "== wrk: GET /api/v1/records/{id}/proof, $connections connections, ${seconds}s"
-get_proof=$(SUFFIX=/proof wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/bench/records.lua "http://127.0.0.1:$port" | tee /dev/stderr | tail -1)
-rss=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$server/status")
-
+v() { field "$1" "$(cat "$work/$2")"; }
 echo
-echo "| measure (at $records records) | p50 | p99 | rate | target |"
-echo "|---|---|---|---|---|"
-echo "| reuse lookup, in process | $(field p50_us "$reuse") µs | $(field p99_us "$reuse") µs | | p99 < 2 ms |"
-echo "| inclusion proof, in process | $(field p50_us "$proof") µs | $(field p99_us "$proof") µs | | < 1 ms |"
-echo "| GET record, wrk | $(field p50_ms "$get") ms | $(field p99_ms "$get") ms | $(field rps "$get") req/s | 5000 req/s |"
-echo "| GET proof, wrk | $(field p50_ms "$get_proof") ms | $(field p99_ms "$get_proof") ms | $(field rps "$get_proof") req/s | |"
-echo "service peak RSS: ${rss} MB; wrk errors: record $(field errors "$get"), proof $(field errors "$get_proof")"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
+echo "| measure (at $records records) | SQLite p50 | SQLite p99 | SQLite rate | PostgreSQL p50 | PostgreSQL p99 | PostgreSQL rate | target |"
+echo "|---|---|---|---|---|---|---|---|"
+echo "| seeding (index only, 16 in flight) | | | $(v seed_records_s seed-SQLite) records/s | | | $(v seed_records_s seed-PostgreSQL) records/s | |"
+echo "| reuse lookup, in process | $(v p50_us reuse-SQLite) µs | $(v p99_us reuse-SQLite) µs | | $(v p50_us reuse-PostgreSQL) µs | $(v p99_us reuse-PostgreSQL) µs | | p99 < 2 ms |"
+echo "| inclusion proof, in process | $(v p50_us proof-SQLite) µs | $(v p99_us proof-SQLite) µs | | $(v p50_us proof-PostgreSQL) µs | $(v p99_us proof-PostgreSQL) µs | | < 1 ms |"
+echo "| GET record, wrk | $(v p50_ms get-SQLite) ms | $(v p99_ms get-SQLite) ms | $(v rps get-SQLite) req/s | $(v p50_ms get-PostgreSQL) ms | $(v p99_ms get-PostgreSQL) ms | $(v rps get-PostgreSQL) req/s | 5000 req/s |"
+echo "| GET proof, wrk | $(v p50_ms proof-get-SQLite) ms | $(v p99_ms proof-get-SQLite) ms | $(v rps proof-get-SQLite) req/s | $(v p50_ms proof-get-PostgreSQL) ms | $(v p99_ms proof-get-PostgreSQL) ms | $(v rps proof-get-PostgreSQL) req/s | |"
+echo "service peak RSS: SQLite $(cat "$work/rss-SQLite") MB, PostgreSQL $(cat "$work/rss-PostgreSQL") MB; wrk errors: SQLite $(v errors get-SQLite), PostgreSQL $(v errors get-PostgreSQL)"
 echo
 ingest_table

@@ -21,6 +21,8 @@ mod isolation;
 mod metrics;
 #[path = "api/operator.rs"]
 mod operator;
+#[path = "api/outage.rs"]
+mod outage;
 #[path = "api/public.rs"]
 mod public;
 #[path = "api/quality.rs"]

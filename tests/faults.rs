@@ -6,7 +6,7 @@
 mod common;
 
 use common::served::{call, reqwest, sigkill, Served, SOHOA};
-use image::{GrayImage, ImageFormat, Luma};
+use common::unique_page;
 use serde_json::{json, Value};
 use sohoa::archive::Archive;
 use sohoa::domain::Digest;
@@ -71,18 +71,6 @@ fn dossier(served: &Served, scanner: &str, n: usize) -> String {
 
 fn scans_url(served: &Served, code: &str) -> String {
     format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", served.base)
-}
-
-/// A small page that differs from every other upload's by the bits of `n`, drawn as squares.
-fn unique_page(n: usize) -> Vec<u8> {
-    let img = GrayImage::from_fn(160, 120, |x, y| {
-        let bit = (x / 10) as usize + 16 * (y / 60) as usize;
-        let on = bit < 20 && (n >> bit) & 1 == 1;
-        Luma([if on && y % 60 < 40 { 0 } else { 255 }])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).unwrap();
-    out.into_inner()
 }
 
 fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {

@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 #[path = "faults_distributed/trial.rs"]
 mod trial;
-use trial::{unique_page, Uploads};
+use common::unique_page;
+use trial::Uploads;
 
 fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -65,7 +66,7 @@ fn config(dir: &Path, pg: &OwnPostgres, garage: &OwnGarage) -> String {
     format!(
         "data_dir = \"{d}/data\"\nindex_url = \"{url}\"\nindex_acquire_timeout = \"2s\"\n{archive}s3_retry_timeout = \"2s\"\n\
          policies_dir = \"{p}\"\nworkers = 0\ntlog_key = \"{d}/data/tlog.key\"\nfixity_interval = \"0\"\nduty_lease_seconds = 3\n\
-         lease_seconds = 3\nretry_base_seconds = 1\nmax_attempts = 10\n",
+         lease_seconds = 3\nretry_base_seconds = 1\n",
         d = dir.display(),
         url = pg.url(),
         archive = garage.archive_config(),

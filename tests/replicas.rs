@@ -10,7 +10,7 @@ mod common;
 
 use common::postgres::{scratch_database, server, Scratch};
 use common::served::{call, policies, reqwest, sigkill, SOHOA};
-use image::{GrayImage, ImageFormat, Luma};
+use common::unique_page;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -95,18 +95,6 @@ impl Drop for Replica {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A page that differs from every other upload's by the bits of `n`.
-fn unique_page(n: usize) -> Vec<u8> {
-    let img = GrayImage::from_fn(160, 120, |x, y| {
-        let bit = (x / 10) as usize + 16 * (y / 60) as usize;
-        let on = bit < 20 && (n >> bit) & 1 == 1;
-        Luma([if on && y % 60 < 40 { 0 } else { 255 }])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).unwrap();
-    out.into_inner()
 }
 
 fn tokens(dir: &Path) -> std::collections::HashMap<String, String> {

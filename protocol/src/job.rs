@@ -123,6 +123,18 @@ pub struct Failure {
     pub permanent: bool,
 }
 
+/// The codes of the service's own 503 answers: a dependency of the service (its archive or
+/// its index) is down. A failure with one of them is the service's, not the job's.
+pub const OUTAGE_CODES: &[&str] = &["archive_unavailable", "index_unavailable"];
+
+impl Failure {
+    /// Whether the job failed only because the service could not reach its archive or its
+    /// index: such a failure is retried without using up one of the job's attempts.
+    pub fn is_outage(&self) -> bool {
+        !self.permanent && OUTAGE_CODES.contains(&self.code.as_str())
+    }
+}
+
 /// `POST /jobs/{id}/fail`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -183,6 +195,16 @@ mod tests {
         assert_eq!(serde_json::from_value::<Completion>(read.result).unwrap(), sent.result);
         let extra = json!({"input": "sha256:aa", "recognition": "sha256:bb", "pdf": "sha256:cc"});
         assert!(serde_json::from_value::<Completion>(extra).is_err(), "a field the service does not read is refused");
+    }
+
+    #[test]
+    fn only_a_retryable_failure_with_an_outage_code_is_the_services() {
+        let failure = |code: &str, permanent| Failure { code: code.into(), message: String::new(), permanent };
+        assert!(failure("archive_unavailable", false).is_outage());
+        assert!(failure("index_unavailable", false).is_outage());
+        assert!(!failure("archive_unavailable", true).is_outage());
+        assert!(!failure("input_unavailable", false).is_outage(), "the service unreachable may be the worker's own network");
+        assert!(!failure("corrupt_image", false).is_outage());
     }
 
     #[test]

@@ -18,6 +18,10 @@ fn schema(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
+fn digest() -> Value {
+    json!({"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"})
+}
+
 fn string() -> Value {
     json!({"type": "string"})
 }
@@ -56,7 +60,7 @@ fn object(required: &[&str], properties: Value) -> Value {
     json!({"type": "object", "required": required, "properties": properties})
 }
 
-/// One operation. `ok` is (status, media type, schema); `errors` adds to the answers
+/// One operation. `ok` is (status, media types separated by ", ", schema); `errors` adds to the answers
 /// every authenticated route can give (400 malformed parameters, 401, 403, 414, 431, and 415
 /// for JSON bodies).
 struct Op {
@@ -101,7 +105,8 @@ impl Op {
             let answer = if media.is_empty() {
                 json!({"description": "no content"})
             } else {
-                json!({"description": "success", "content": {media: {"schema": kind}}})
+                let content: Map<String, Value> = media.split(", ").map(|m| (m.to_owned(), json!({"schema": kind}))).collect();
+                json!({"description": "success", "content": content})
             };
             responses.insert(status.to_string(), answer);
         }
@@ -434,7 +439,7 @@ fn paths() -> Value {
             "get",
             Op::new("The agency's jobs in one state (dead letters with state=dead)", "admin, auditor, operator (every agency's)")
                 .params(vec![required_query("state", string(), "queued, running, done, failed or dead"), limit()])
-                .ok(200, "application/json", json!({"type": "object"})),
+                .ok(200, "application/json", object(&["jobs"], json!({"jobs": {"type": "array", "items": schema("Job")}}))),
         ),
         (
             "/jobs/claim",
@@ -444,17 +449,17 @@ fn paths() -> Value {
                     &["kinds"],
                     json!({"kinds": {"type": "array", "items": {"enum": ["ocr"]}}, "wait_ms": {"type": "integer", "minimum": 0}}),
                 )))
-                .ok(200, "application/json", schema("Job"))
+                .ok(200, "application/json", schema("Claimed"))
                 .ok(204, "", json!(null))
                 .errors(&[413, 422]),
         ),
         (
             "/jobs/{id}/input",
             "get",
-            Op::new("The leased job's input, verified against its digest", "worker, operator")
+            Op::new("The leased job's input (the stored scan, in its own media type), verified against its digest", "worker, operator")
                 .params(vec![job_id(), lease()])
-                .ok(200, "application/octet-stream", pdf())
-                .errors(&[404, 409]),
+                .ok(200, "image/png, image/jpeg, image/tiff, application/pdf", json!({"type": "string", "format": "binary"}))
+                .errors(&[404, 409, 503]),
         ),
         (
             "/jobs/{id}/heartbeat",
@@ -462,37 +467,45 @@ fn paths() -> Value {
             Op::new("Extend a lease", "worker, operator")
                 .params(vec![job_id()])
                 .body(json_body(object(&["lease"], json!({"lease": string()}))))
-                .ok(200, "application/json", json!({"type": "object"}))
+                .ok(200, "application/json", schema("LeaseExtended"))
                 .errors(&[404, 409, 413, 422]),
         ),
         (
             "/jobs/{id}/output",
             "post",
-            Op::new("Store what a leased job produced (the searchable PDF)", "worker, operator")
-                .params(vec![job_id(), lease()])
-                .body(bytes_body(&["application/pdf", "application/octet-stream"]))
-                .ok(200, "application/json", json!({"type": "object"}))
-                .errors(&[404, 409, 411, 413, 422]),
+            Op::new(
+                "Store what a leased job produced, by digest, in the archive: an ocr job's recognition (its words and boxes, JSON; \
+                 the service assembles the searchable copy itself); the completion then names it",
+                "worker, operator",
+            )
+            .params(vec![job_id(), lease()])
+            .body(json_body(schema("Recognition")))
+            .ok(200, "application/json", schema("StoredOutput"))
+            .errors(&[404, 409, 411, 413, 422, 503]),
         ),
         (
             "/jobs/{id}/complete",
             "post",
             Op::new("Complete a leased job with its result", "worker, operator")
                 .params(vec![job_id()])
-                .body(json_body(object(&["lease", "result"], json!({"lease": string(), "result": {}}))))
-                .ok(200, "application/json", json!({"type": "object"}))
-                .errors(&[404, 409, 413, 422]),
+                .body(json_body(object(&["lease", "result"], json!({"lease": string(), "result": schema("Completion")}))))
+                .ok(200, "application/json", schema("Reported"))
+                .errors(&[404, 409, 413, 422, 503]),
         ),
         (
             "/jobs/{id}/fail",
             "post",
-            Op::new("Report a failed attempt; retried with backoff or dead", "worker, operator")
+            Op::new(
+                "Report a failed attempt; retried with backoff or dead. A failure with the code of the service's own 503 \
+                 (archive_unavailable, index_unavailable) is retried without using up an attempt",
+                "worker, operator",
+            )
                 .params(vec![job_id()])
                 .body(json_body(object(
                     &["lease", "code", "message"],
                     json!({"lease": string(), "code": string(), "message": string(), "permanent": {"type": "boolean"}}),
                 )))
-                .ok(200, "application/json", json!({"type": "object"}))
+                .ok(200, "application/json", schema("Reported"))
                 .errors(&[404, 409, 413, 422]),
         ),
         (
@@ -500,7 +513,7 @@ fn paths() -> Value {
             "post",
             Op::new("Put a dead job back in the queue", "admin, operator")
                 .params(vec![job_id()])
-                .ok(200, "application/json", json!({"type": "object"}))
+                .ok(200, "application/json", schema("Reported"))
                 .errors(&[404, 409]),
         ),
         (
@@ -844,8 +857,38 @@ fn schemas() -> Value {
                 "unmeasured": {"type": "string", "description": "present when pages were left unmeasured"}
             }
         },
-        "Job": object(&["id", "kind", "agency", "state", "lease"], json!({
-            "id": {"type": "integer"}, "kind": string(), "agency": string(), "state": string(), "lease": nullable("string"), "payload": {}
+        "Job": object(&["id", "kind", "agency", "payload", "state", "attempts", "max_attempts"], json!({
+            "id": {"type": "integer"}, "kind": {"enum": ["ocr", "seal"]}, "agency": string(), "payload": {"type": "object"},
+            "state": {"enum": ["queued", "running", "done", "failed", "dead"]},
+            "attempts": {"type": "integer", "minimum": 0, "description": "attempts so far, a claim counting one"},
+            "max_attempts": {"type": "integer", "minimum": 1}, "lease": string(), "lease_until_ms": {"type": "integer"},
+            "last_error": string()
+        })),
+        "Claimed": {
+            "description": "The job a claim hands out: the whole job, its lease and when the lease runs out unless a heartbeat extends it",
+            "allOf": [schema("Job"), {"required": ["lease", "lease_until_ms"]}]
+        },
+        "LeaseExtended": object(&["lease_until_ms"], json!({"lease_until_ms": {"type": "integer"}})),
+        "Recognition": {
+            "type": "object", "required": ["input", "engine", "pages"], "additionalProperties": false,
+            "description": "An ocr job's output: the scan read (its digest), the engine and every page's words and boxes",
+            "properties": {
+                "input": digest(),
+                "engine": object(&["name", "version", "language", "model"], json!({
+                    "name": string(), "version": string(), "language": string(), "model": string()
+                })),
+                "pages": {"type": "array", "items": {"type": "object"}}
+            }
+        },
+        "StoredOutput": object(&["digest", "size"], json!({"digest": digest(), "size": {"type": "integer", "minimum": 0}})),
+        "Completion": {
+            "type": "object", "required": ["input", "recognition"], "additionalProperties": false,
+            "description": "An ocr job's result: the scan read and the stored recognition, by digest",
+            "properties": {"input": digest(), "recognition": digest()}
+        },
+        "Reported": object(&["job", "state"], json!({
+            "job": {"type": "integer"},
+            "state": {"enum": ["done", "queued", "dead"], "description": "queued: failed and retried after a backoff; dead: failed for good"}
         })),
         "Record": object(&["id", "kind", "agency", "doc_type", "digest", "size", "manifest_digest", "status", "created_at"], json!({
             "id": string(), "kind": {"enum": ["digitized_copy", "result"]}, "agency": string(),
@@ -918,12 +961,82 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sohoa_protocol::job::{Completion, LeaseExtended, Reported, Settled, StoredOutput};
+
+    /// Every field `value` has is one `name` describes, every field it requires is there,
+    /// and each enumerated field holds one of its values.
+    fn described(doc: &Value, name: &str, value: &Value) {
+        let mut kind = &doc["components"]["schemas"][name];
+        let mut required: Vec<&Value> = kind["required"].as_array().map(|r| r.iter().collect()).unwrap_or_default();
+        if let Some(parts) = kind["allOf"].as_array() {
+            required.extend(parts.iter().filter_map(|p| p["required"].as_array()).flatten());
+            kind = doc.pointer(parts[0]["$ref"].as_str().unwrap().trim_start_matches('#')).unwrap();
+            required.extend(kind["required"].as_array().unwrap());
+        }
+        let fields = value.as_object().unwrap();
+        for field in required {
+            assert!(fields.contains_key(field.as_str().unwrap()), "{name} requires {field}: {value}");
+        }
+        for (field, v) in fields {
+            let about = &kind["properties"][field];
+            assert!(about.is_object(), "{name} does not describe {field}");
+            if let Some(values) = about["enum"].as_array() {
+                assert!(values.contains(v), "{name}.{field} = {v} is not one of {values:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_job_protocols_answers_are_the_ones_described() {
+        let doc = document();
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let job = crate::queue::Job {
+            id: 7,
+            kind: crate::queue::JobKind::Ocr,
+            agency: crate::domain::AgencyCode::parse("000.00.31.H29").unwrap(),
+            payload: json!({"scan": 3, "digest": digest, "media_type": "image/png"}),
+            state: crate::queue::JobState::Running,
+            attempts: 1,
+            max_attempts: 5,
+            lease: Some("ab12".into()),
+            lease_until_ms: Some(1_700_000_060_000),
+            last_error: None,
+            queued_at_ms: 1_700_000_000_000,
+        };
+        described(&doc, "Claimed", &serde_json::to_value(&job).unwrap());
+        let listed = crate::queue::Job { lease: None, lease_until_ms: None, state: crate::queue::JobState::Dead, ..job };
+        described(&doc, "Job", &serde_json::to_value(&listed).unwrap());
+        described(&doc, "LeaseExtended", &serde_json::to_value(LeaseExtended { lease_until_ms: 1 }).unwrap());
+        described(&doc, "StoredOutput", &serde_json::to_value(StoredOutput { digest: digest.clone(), size: 120 }).unwrap());
+        let completion = Completion { input: digest.clone(), recognition: digest };
+        described(&doc, "Completion", &serde_json::to_value(completion).unwrap());
+        for state in [Settled::Done, Settled::Queued, Settled::Dead] {
+            described(&doc, "Reported", &serde_json::to_value(Reported { job: 7, state }).unwrap());
+        }
+        let output = &doc["paths"]["/jobs/{id}/output"]["post"];
+        assert_eq!(output["requestBody"]["content"]["application/json"]["schema"], schema("Recognition"), "the output is the recognition");
+        let input = doc["paths"]["/jobs/{id}/input"]["get"]["responses"]["200"]["content"].as_object().unwrap();
+        assert!(input.contains_key("image/png") && input.contains_key("application/pdf"), "the input is the scan as stored");
+    }
 
     #[test]
     fn every_reference_resolves_and_every_operation_answers_errors_as_problems() {
         let doc = document();
         let text = doc.to_string();
-        for name in ["Problem", "NewDossier", "Dossier", "Scan", "ScanQuality", "Job", "Record", "Hold", "Result", "Placement"] {
+        for name in [
+            "Problem",
+            "NewDossier",
+            "Dossier",
+            "Scan",
+            "ScanQuality",
+            "Job",
+            "Claimed",
+            "Reported",
+            "Record",
+            "Hold",
+            "Result",
+            "Placement",
+        ] {
             assert!(doc["components"]["schemas"][name].is_object(), "{name}");
         }
         let refs: Vec<&str> = text.split("\"$ref\":\"").skip(1).filter_map(|s| s.split('"').next()).collect();

@@ -187,9 +187,26 @@ pub struct JobStep {
     pub run_after_ms: Option<i64>,
     /// Forgets the lease holder (the job is queued again); a done or dead job keeps its name.
     pub release: bool,
-    pub reset_attempts: bool,
+    pub attempts: Attempts,
     pub scan: Option<ScanStep>,
     pub enqueue: Option<NewJob>,
+}
+
+/// What a step does to the job's count of attempts (a claim counts one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempts {
+    Kept,
+    /// A fresh set: the job was dead and is queued again.
+    Reset,
+    /// The attempt just made is given back: it failed for the service's outage, not the job.
+    Refunded,
+}
+
+impl Attempts {
+    /// How the step's SQL reads it: (start from zero, attempts to give back).
+    pub fn sql(self) -> (bool, i64) {
+        (self == Attempts::Reset, i64::from(self == Attempts::Refunded))
+    }
 }
 
 /// Storage for everything the service indexes: the traits of each concern together, so that

@@ -3,7 +3,7 @@
 //! The index persists each step only while the job is as this module found it.
 
 use crate::domain::{ComponentStatus, JobState, ScanEvent, ScanStatus};
-use crate::index::{AuditEntry, Finish, Index, IndexError, JobStep, NewJob, ScanStep};
+use crate::index::{Attempts, AuditEntry, Finish, Index, IndexError, JobStep, NewJob, ScanStep};
 use crate::queue::{Failure, Job, JobKind, OcrPayload, RetryPolicy, SealPayload};
 use serde_json::Value;
 
@@ -32,7 +32,7 @@ fn step(job: &Job, to: JobState) -> JobStep {
         last_error: None,
         run_after_ms: None,
         release: false,
-        reset_attempts: false,
+        attempts: Attempts::Kept,
         scan: None,
         enqueue: None,
     }
@@ -114,20 +114,27 @@ fn repeated(job: &Job, lease: &str) -> Finish {
 }
 
 /// The lease holder's failure: queued again after a backoff, or dead (its scan and
-/// component failed) when permanent or out of attempts.
+/// component failed) when permanent or out of attempts. A failure the service's own outage
+/// caused (its archive or index unreachable) is queued again after the first backoff and
+/// gives its attempt back: however long the outage, it buries no job.
 pub async fn fail(index: &dyn Index, id: i64, lease: &str, failure: &Failure, policy: RetryPolicy, audit: AuditEntry) -> Result<Finish> {
     let Some(job) = index.job(id).await? else { return Ok(Finish::NotLeaseHolder) };
     if !holds(&job, lease) {
         return Ok(Finish::NotLeaseHolder);
     }
     let last_error = Some(format!("{}: {}", failure.code, failure.message));
-    let (next, finish) = if failure.permanent || job.attempts >= job.max_attempts {
+    let outage = failure.is_outage();
+    let (next, finish) = if !outage && (failure.permanent || job.attempts >= job.max_attempts) {
         let mut bury = step(&job, job.state.bury().map_err(illegal)?);
         bury.scan = Some(scan_step(ScanEvent::Failed, Some(failure.clone()), None));
         (bury, Finish::Dead)
     } else {
         let mut retry = step(&job, job.state.retry().map_err(illegal)?);
-        retry.run_after_ms = Some(chrono::Utc::now().timestamp_millis() + policy.backoff(job.attempts).as_millis() as i64);
+        // An outage's failure is not the job's: its attempt is given back and the wait
+        // stays the first one, so the job runs soon after the service is whole again.
+        let tries = if outage { 1 } else { job.attempts };
+        retry.attempts = if outage { Attempts::Refunded } else { Attempts::Kept };
+        retry.run_after_ms = Some(chrono::Utc::now().timestamp_millis() + policy.backoff(tries).as_millis() as i64);
         retry.release = true;
         retry.scan = Some(scan_step(ScanEvent::Retrying, Some(failure.clone()), None));
         (retry, Finish::Retrying)
@@ -144,7 +151,7 @@ pub async fn requeue(index: &dyn Index, id: i64, audit: AuditEntry) -> Result<bo
     let mut again = step(&job, to);
     again.lease = None;
     again.release = true;
-    again.reset_attempts = true;
+    again.attempts = Attempts::Reset;
     again.run_after_ms = Some(chrono::Utc::now().timestamp_millis());
     again.scan = Some(scan_step(ScanEvent::Requeued, None, None));
     index.step_job(again, Some(audit)).await

@@ -314,6 +314,19 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A small page that differs from every other upload's by the bits of `n` (up to 2^20),
+/// drawn as squares: uploads that must each be a scan of their own.
+pub fn unique_page(n: usize) -> Vec<u8> {
+    let img = GrayImage::from_fn(160, 120, |x, y| {
+        let bit = (x / 10) as usize + 16 * (y / 60) as usize;
+        let on = bit < 20 && (n >> bit) & 1 == 1;
+        Luma([if on && y % 60 < 40 { 0 } else { 255 }])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 pub fn sample_scan() -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/scans/giay-chung-sinh.png")).unwrap()
 }

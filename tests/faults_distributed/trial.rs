@@ -2,7 +2,7 @@
 //! Idempotency-Key until acknowledged, counting every answer; and the log's checkpoints.
 
 use super::common::served::{reqwest, SOHOA};
-use image::{GrayImage, ImageFormat, Luma};
+use super::common::unique_page;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,18 +15,6 @@ use std::time::{Duration, Instant};
 const CONCURRENCY: usize = 8;
 /// A request unanswered this long counts as held: a fault the trial must not see.
 const HELD: Duration = Duration::from_secs(20);
-
-/// A small page that differs from every other upload's by the bits of `n`.
-pub fn unique_page(n: usize) -> Vec<u8> {
-    let img = GrayImage::from_fn(160, 120, |x, y| {
-        let bit = (x / 10) as usize + 16 * (y / 60) as usize;
-        let on = bit < 20 && (n >> bit) & 1 == 1;
-        Luma([if on && y % 60 < 40 { 0 } else { 255 }])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).unwrap();
-    out.into_inner()
-}
 
 /// The uploads under way: the scan id each acknowledgement named, and every answer seen
 /// (`202`, `503 index_unavailable`, `refused`, `timeout`...) with its count.

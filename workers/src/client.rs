@@ -16,6 +16,31 @@ pub enum Leased<T> {
     Ok(T),
     /// The lease expired or another worker holds the job now.
     Lost,
+    /// The service answered 503: its archive or index is down for now.
+    Unavailable(Outage),
+}
+
+/// A 503 answer: the service's code for what is down, and when to ask again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outage {
+    pub code: String,
+    pub retry_after: Duration,
+}
+
+impl Outage {
+    async fn read(response: reqwest::Response) -> Outage {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+            .map_or(Duration::from_secs(1), Duration::from_secs);
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            code: String,
+        }
+        let code = response.json::<Answer>().await.map_or_else(|_| String::from("service_unavailable"), |a| a.code);
+        Outage { code, retry_after }
+    }
 }
 
 #[derive(Clone)]
@@ -54,6 +79,7 @@ impl Client {
         match response.status() {
             StatusCode::OK => Ok(Leased::Ok(response.bytes().await.context("input body")?)),
             StatusCode::CONFLICT => Ok(Leased::Lost),
+            StatusCode::SERVICE_UNAVAILABLE => Ok(Leased::Unavailable(Outage::read(response).await)),
             status => bail!("input answered {status}: {}", response.text().await.unwrap_or_default()),
         }
     }
@@ -74,6 +100,7 @@ impl Client {
                 Ok(Leased::Ok(answer.digest))
             }
             StatusCode::CONFLICT => Ok(Leased::Lost),
+            StatusCode::SERVICE_UNAVAILABLE => Ok(Leased::Unavailable(Outage::read(response).await)),
             status => bail!("output answered {status}: {}", response.text().await.unwrap_or_default()),
         }
     }
@@ -83,6 +110,7 @@ impl Client {
         match response.status() {
             StatusCode::OK => Ok(Leased::Ok(response.json().await.with_context(|| format!("{action} response"))?)),
             StatusCode::CONFLICT => Ok(Leased::Lost),
+            StatusCode::SERVICE_UNAVAILABLE => Ok(Leased::Unavailable(Outage::read(response).await)),
             status => bail!("{action} answered {status}: {}", response.text().await.unwrap_or_default()),
         }
     }

@@ -1,6 +1,6 @@
 //! The claim -> process -> complete loop, with heartbeats and graceful shutdown.
 
-use crate::client::{Client, Job, Leased};
+use crate::client::{Client, Job, Leased, Outage};
 use crate::ocr::{self, Engine, EngineInfo, OcrError, PageText};
 use sha2::{Digest, Sha256};
 use sohoa_protocol::custody::Recognition;
@@ -12,10 +12,14 @@ use tokio::sync::{oneshot, watch};
 /// How long one claim waits on the server for work.
 const CLAIM_WAIT: Duration = Duration::from_secs(20);
 
+/// How long a job in hand waits, its lease kept, for the service's archive or index to come
+/// back before it is handed back: a short outage costs no claim, a long one holds no job.
+const OUTAGE_PATIENCE: Duration = Duration::from_secs(30);
+
 /// What processing a job came to.
 enum Outcome {
     Done(Completion),
-    Failed { code: &'static str, message: String, permanent: bool },
+    Failed { code: String, message: String, permanent: bool },
     LeaseLost,
 }
 
@@ -118,12 +122,15 @@ async fn handle(client: &Client, worker: &str, engine: &OcrThread, job: Job) {
     heartbeat.abort();
     let reported = match outcome {
         Outcome::Done(result) => client.complete(&job, result).await,
-        Outcome::Failed { code, message, permanent } => client.fail(&job, code, &message, permanent).await,
+        Outcome::Failed { code, message, permanent } => client.fail(&job, &code, &message, permanent).await,
         Outcome::LeaseLost => Ok(Leased::Lost),
     };
     match reported {
         Ok(Leased::Ok(answer)) => tracing::info!(worker, job = job.id, state = answer.state.as_str(), "job reported"),
         Ok(Leased::Lost) => tracing::warn!(worker, job = job.id, "lease lost, result dropped"),
+        Ok(Leased::Unavailable(outage)) => {
+            tracing::warn!(worker, job = job.id, code = outage.code, "cannot report job, its lease will expire")
+        }
         Err(e) => tracing::warn!(worker, job = job.id, error = %format!("{e:#}"), "cannot report job, its lease will expire"),
     }
 }
@@ -136,6 +143,7 @@ async fn keep_lease(client: Client, job: Job, lost: watch::Sender<bool>) {
         tokio::time::sleep(period).await;
         match client.heartbeat(&job).await {
             Ok(Leased::Ok(_)) => {}
+            Ok(Leased::Unavailable(outage)) => tracing::warn!(job = job.id, code = outage.code, "heartbeat failed"),
             Ok(Leased::Lost) => {
                 let _ = lost.send(true);
                 return;
@@ -149,34 +157,97 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Calls `call` again while the service answers 503, as it asks (at least a second apart,
+/// doubling to 8 s), for `patience` at most; then the outage is the answer.
+async fn patiently<T, F, Fut>(patience: Duration, mut call: F) -> anyhow::Result<Leased<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Leased<T>>>,
+{
+    let give_up = tokio::time::Instant::now() + patience;
+    let mut pause = Duration::from_secs(1);
+    loop {
+        match call().await? {
+            Leased::Unavailable(outage) if tokio::time::Instant::now() + pause < give_up => {
+                tracing::info!(code = outage.code, "the service is unavailable, asking again");
+                tokio::time::sleep(pause.max(outage.retry_after)).await;
+                pause = (pause * 2).min(Duration::from_secs(8));
+            }
+            answer => return Ok(answer),
+        }
+    }
+}
+
+/// A job the service's outage stopped: reported with the service's own code, so the service
+/// queues it again without using up an attempt.
+fn outage(what: &str, outage: Outage) -> Outcome {
+    let message = format!("the service could not {what}: {} for {} s", outage.code, OUTAGE_PATIENCE.as_secs());
+    Outcome::Failed { code: outage.code, message, permanent: false }
+}
+
 async fn process(client: &Client, engine: &OcrThread, job: &Job) -> Outcome {
     if job.kind != JobKind::Ocr {
         return Outcome::Failed {
-            code: "unknown_kind",
+            code: "unknown_kind".into(),
             message: format!("this worker cannot do {} jobs", job.kind.as_str()),
             permanent: true,
         };
     }
-    let bytes = match client.input(job).await {
+    let bytes = match patiently(OUTAGE_PATIENCE, || client.input(job)).await {
         Ok(Leased::Ok(bytes)) => bytes,
         Ok(Leased::Lost) => return Outcome::LeaseLost,
-        Err(e) => return Outcome::Failed { code: "input_unavailable", message: format!("{e:#}"), permanent: false },
+        Ok(Leased::Unavailable(o)) => return outage("hand out the input", o),
+        Err(e) => return Outcome::Failed { code: "input_unavailable".into(), message: format!("{e:#}"), permanent: false },
     };
     let input = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
     let pages = match engine.recognise(bytes).await {
         Ok(pages) => pages,
-        Err(e) => return Outcome::Failed { code: e.code(), message: e.to_string(), permanent: e.permanent() },
+        Err(e) => return Outcome::Failed { code: e.code().into(), message: e.to_string(), permanent: e.permanent() },
     };
     // The words go to the archive as an object; the service assembles the searchable copy
     // from the stored scan and these words itself.
     let recognition = Recognition { input: input.clone(), engine: engine.info.clone(), pages };
     let body = match serde_json::to_vec(&recognition) {
         Ok(body) => body,
-        Err(e) => return Outcome::Failed { code: "output_unwritable", message: e.to_string(), permanent: false },
+        Err(e) => return Outcome::Failed { code: "output_unwritable".into(), message: e.to_string(), permanent: false },
     };
-    match client.output(job, body).await {
+    match patiently(OUTAGE_PATIENCE, || client.output(job, body.clone())).await {
         Ok(Leased::Ok(recognition)) => Outcome::Done(Completion { input, recognition }),
         Ok(Leased::Lost) => Outcome::LeaseLost,
-        Err(e) => Outcome::Failed { code: "output_unavailable", message: format!("{e:#}"), permanent: false },
+        Ok(Leased::Unavailable(o)) => outage("store the output", o),
+        Err(e) => Outcome::Failed { code: "output_unavailable".into(), message: format!("{e:#}"), permanent: false },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn down() -> Leased<u8> {
+        Leased::Unavailable(Outage { code: "archive_unavailable".into(), retry_after: Duration::from_millis(10) })
+    }
+
+    #[tokio::test]
+    async fn a_503_is_asked_again_until_answered_and_given_up_after_the_patience() {
+        let calls = AtomicUsize::new(0);
+        let answer = patiently(Duration::from_secs(5), || async {
+            Ok(if calls.fetch_add(1, Ordering::SeqCst) < 1 { down() } else { Leased::Ok(7) })
+        })
+        .await
+        .unwrap();
+        assert_eq!((answer, calls.load(Ordering::SeqCst)), (Leased::Ok(7), 2), "back once the service is");
+
+        let calls = AtomicUsize::new(0);
+        let began = std::time::Instant::now();
+        let answer = patiently(Duration::from_millis(1500), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok(down())
+        })
+        .await
+        .unwrap();
+        assert_eq!(answer, down(), "the outage is the answer once the patience is spent");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "asked again a second later, not in a tight loop");
+        assert!(began.elapsed() < Duration::from_secs(3));
     }
 }

@@ -140,7 +140,7 @@ impl JobStore for PostgresIndex {
         }
         sqlx::query(
             "UPDATE jobs SET state = $1, result = COALESCE($2, result), last_error = COALESCE($3, last_error), \
-                 run_after = COALESCE($4, run_after), attempts = CASE WHEN $5 THEN 0 ELSE attempts END, \
+                 run_after = COALESCE($4, run_after), attempts = CASE WHEN $5 THEN 0 ELSE GREATEST(attempts - $9, 0) END, \
                  lease_owner = CASE WHEN $6 THEN NULL ELSE lease_owner END, lease_until = NULL, updated_at = $7 \
              WHERE id = $8",
         )
@@ -148,10 +148,11 @@ impl JobStore for PostgresIndex {
         .bind(step.result.as_ref().map(|r| r.to_string()))
         .bind(&step.last_error)
         .bind(step.run_after_ms)
-        .bind(step.reset_attempts)
+        .bind(step.attempts.sql().0)
         .bind(step.release)
         .bind(now)
         .bind(step.job)
+        .bind(step.attempts.sql().1)
         .execute(&mut *tx)
         .await?;
         if let Some(scan) = &step.scan {

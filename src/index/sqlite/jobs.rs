@@ -111,7 +111,7 @@ impl JobStore for SqliteIndex {
         let now = now_ms();
         let updated = sqlx::query(
             "UPDATE jobs SET state = ?, result = COALESCE(?, result), last_error = COALESCE(?, last_error), \
-                 run_after = COALESCE(?, run_after), attempts = CASE WHEN ? THEN 0 ELSE attempts END, \
+                 run_after = COALESCE(?, run_after), attempts = CASE WHEN ? THEN 0 ELSE MAX(attempts - ?, 0) END, \
                  lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END, lease_until = NULL, updated_at = ? \
              WHERE id = ? AND state = ? AND (? IS NULL OR lease_owner = ?) AND (? IS NULL OR lease_until < ?)",
         )
@@ -119,7 +119,8 @@ impl JobStore for SqliteIndex {
         .bind(step.result.as_ref().map(|r| r.to_string()))
         .bind(&step.last_error)
         .bind(step.run_after_ms)
-        .bind(step.reset_attempts)
+        .bind(step.attempts.sql().0)
+        .bind(step.attempts.sql().1)
         .bind(step.release)
         .bind(now)
         .bind(step.job)
