@@ -330,6 +330,11 @@ impl Config {
         }
     }
 
+    /// The access log's name: the transparency log's, with `/access` after it.
+    pub fn access_log_origin(&self) -> String {
+        format!("{}/access", self.log_origin())
+    }
+
     /// Loads `file` (or `./sohoa.toml` when it exists), then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let default_file = Path::new("sohoa.toml");

@@ -53,6 +53,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
     let catalog = policy::load(&config.policies_dir)?;
     let index = index::open_with(&config.index_url, index::PoolSettings::of(config)).await?;
     let archive = Archive::open(config)?;
+    let (log_signer, access_signer) = log_signers(config)?;
     Ok(Arc::new(AppState {
         index,
         archive,
@@ -73,23 +74,26 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         officials_chain: config.seal_chain.clone(),
         jobs_queued: Arc::new(Notify::new()),
         stopping: watch::channel(false).0,
-        log_signer: log_signer(config)?,
+        log_signer,
+        access_signer,
         tsa_url: config.tsa_url.clone(),
         public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen)).trim_end_matches('/').to_owned(),
     }))
 }
 
-/// The transparency log's key, named by the log's origin; without one, records are still
-/// logged but checkpoints are refused, and a warning says so once.
-fn log_signer(config: &Config) -> anyhow::Result<Option<LogSigner>> {
+/// The transparency log's key, named by the records' log's origin, and the same key named
+/// by the access log's; without one, records and reads are still logged but checkpoints are
+/// refused, and a warning says so once.
+fn log_signers(config: &Config) -> anyhow::Result<(Option<LogSigner>, Option<LogSigner>)> {
     if !config.tlog_key.exists() {
         tracing::warn!(key = %config.tlog_key.display(), "no transparency log key: checkpoints cannot be signed until one is configured");
-        return Ok(None);
+        return Ok((None, None));
     }
     let pem = std::fs::read(&config.tlog_key).with_context(|| format!("cannot read {}", config.tlog_key.display()))?;
-    let key =
-        SignerKey::from_pkcs8(&config.log_origin(), &pem).with_context(|| format!("{} (setting `tlog_key`)", config.tlog_key.display()))?;
-    Ok(Some(LogSigner::new(key)))
+    let named = |origin: String| {
+        SignerKey::from_pkcs8(&origin, &pem).with_context(|| format!("{} (setting `tlog_key`)", config.tlog_key.display()))
+    };
+    Ok((Some(LogSigner::new(named(config.log_origin())?)), Some(LogSigner::new(named(config.access_log_origin())?))))
 }
 
 /// The configured roots; none (everything untrusted) when the file is absent.

@@ -4,8 +4,11 @@
 //! the chain of custody from scan to seal in api/custody.rs and hostile clients in
 //! api/hardening.rs, the scan quality gate in api/quality.rs and the operator's metrics in
 //! api/metrics.rs, the desk's files and public verification in api/desk.rs, the fields boxed on
-//! a scan's page in api/field_boxes.rs, in this same test binary.
+//! a scan's page in api/field_boxes.rs, the access log in api/access.rs, in this same test
+//! binary.
 
+#[path = "api/access.rs"]
+mod access;
 mod common;
 #[path = "api/custody.rs"]
 mod custody;
@@ -196,7 +199,7 @@ async fn an_upload_is_processed_by_a_separate_worker_process_and_sealed_as_a_rec
     assert_eq!(dossier["status"], "received", "the application form is still missing");
     let id = item["record"].as_str().expect("the component names its record").to_owned();
     let consumer = app.token(Role::Consumer);
-    let (status, record) = app.get_json(consumer, &format!("/records/{id}")).await;
+    let (status, record) = app.get_json(consumer, &format!("/records/{id}?purpose=1.001193")).await;
     assert_eq!(status, 200, "{record}");
     assert_eq!(record["doc_type"], "hospital_birth_notice");
     assert_eq!(record["owner_id"], "001186012345");
@@ -204,7 +207,7 @@ async fn an_upload_is_processed_by_a_separate_worker_process_and_sealed_as_a_rec
     assert_eq!(record["signatures"][0]["kind"], "seal");
     assert_ne!(record["digest"], result["pdf"]["digest"], "the record is the sealed PDF, not the unsealed one");
 
-    let response = app.get(consumer, &format!("/records/{id}/content")).await;
+    let response = app.get(consumer, &format!("/records/{id}/content?purpose=1.001193")).await;
     assert_eq!(response.status(), 200);
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(etag, format!("\"{}\"", record["digest"].as_str().unwrap()));
@@ -217,16 +220,28 @@ async fn an_upload_is_processed_by_a_separate_worker_process_and_sealed_as_a_rec
     assert_eq!(report.signatures[0].reason.as_deref(), Some("Bản sao điện tử"));
     assert!(common::pdftotext(&sealed).contains("GIẤY CHỨNG SINH"), "the text layer survives sealing");
 
-    let partial =
-        app.http.get(app.url(&format!("/records/{id}/content"))).bearer_auth(consumer).header("range", "bytes=0-4").send().await.unwrap();
+    let partial = app
+        .http
+        .get(app.url(&format!("/records/{id}/content?purpose=1.001193")))
+        .bearer_auth(consumer)
+        .header("range", "bytes=0-4")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(partial.status(), 206);
     assert_eq!(partial.bytes().await.unwrap().as_ref(), b"%PDF-");
-    let cached =
-        app.http.get(app.url(&format!("/records/{id}/content"))).bearer_auth(consumer).header("if-none-match", &etag).send().await.unwrap();
+    let cached = app
+        .http
+        .get(app.url(&format!("/records/{id}/content?purpose=1.001193")))
+        .bearer_auth(consumer)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cached.status(), 304);
 
     // the manifest is what the record's digest says, and names the content
-    let manifest = app.get(consumer, &format!("/records/{id}/manifest")).await.bytes().await.unwrap();
+    let manifest = app.get(consumer, &format!("/records/{id}/manifest?purpose=1.001193")).await.bytes().await.unwrap();
     assert_eq!(sohoa::domain::Digest::of(&manifest).prefixed(), record["manifest_digest"]);
     let manifest_digest = sohoa::domain::Digest::of(&manifest);
     let manifest: Value = serde_json::from_slice(&manifest).unwrap();
@@ -235,7 +250,7 @@ async fn an_upload_is_processed_by_a_separate_worker_process_and_sealed_as_a_rec
 
     // the manifest is the record's leaf in the transparency log, provably
     assert_eq!(record["log_index"], 0);
-    let (status, proof) = app.get_json(consumer, &format!("/records/{id}/proof")).await;
+    let (status, proof) = app.get_json(consumer, &format!("/records/{id}/proof?purpose=1.001193")).await;
     assert_eq!(status, 200, "{proof}");
     let proof: sohoa::tlog::InclusionProof = serde_json::from_value(proof).unwrap();
     assert_eq!(proof.leaf_hash, sohoa::tlog::manifest_leaf_hash(&manifest_digest));
@@ -244,10 +259,11 @@ async fn an_upload_is_processed_by_a_separate_worker_process_and_sealed_as_a_rec
     proof.verify(&checkpoint.root).unwrap();
 
     // found by owner and type, valid today; not by another owner; not by another agency
-    let (_, found) = app.get_json(consumer, "/records?owner=001186012345&type=hospital_birth_notice&valid_at=2026-11-25").await;
+    let (_, found) =
+        app.get_json(consumer, "/records?owner=001186012345&type=hospital_birth_notice&valid_at=2026-11-25&purpose=1.001193").await;
     assert_eq!(found["records"].as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found["records"][0]["id"], id);
-    let (_, none) = app.get_json(consumer, "/records?owner=001303012345").await;
+    let (_, none) = app.get_json(consumer, "/records?owner=001303012345&purpose=1.001193").await;
     assert_eq!(none["records"], json!([]));
     let (status, _) = app.get_json(&app.other_scanner, &format!("/records/{id}")).await;
     assert_eq!(status, 404);
@@ -661,9 +677,9 @@ async fn records_are_revoked_superseded_held_and_disposed_of_only_after_retentio
     assert_eq!((status, body["status"].as_str(), body["status_reason"].as_str()), (200, Some("revoked"), Some("cấp nhầm")), "{body}");
     let (status, body) = app.post_json(admin, "/records/new-lylich/revoke", json!({"reason": "again"})).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("record_not_active")));
-    let response = app.get(app.token(Role::Consumer), "/records/new-lylich/content").await;
+    let response = app.get(app.token(Role::Consumer), "/records/new-lylich/content?purpose=1.001193").await;
     assert_eq!(response.status(), 200, "a revoked record keeps its content");
-    let (_, valid) = app.get_json(app.token(Role::Consumer), "/records?owner=001186012345&valid_at=2026-11-25").await;
+    let (_, valid) = app.get_json(app.token(Role::Consumer), "/records?owner=001186012345&valid_at=2026-11-25&purpose=1.001193").await;
     assert!(valid["records"].as_array().unwrap().iter().all(|r| r["id"] != "new-lylich"), "{valid}");
 
     // superseding names an active record of the same agency
@@ -705,14 +721,14 @@ async fn records_are_revoked_superseded_held_and_disposed_of_only_after_retentio
     assert_eq!((status, body["status"].as_str()), (200, Some("disposed")), "{body}");
     assert!(matches!(app.state.archive.get_blob(&old.digest).await, Err(sohoa::archive::ArchiveError::Missing { .. })));
     assert!(app.state.archive.get_manifest(&old.id, &old.manifest_digest).await.is_ok());
-    assert_problem(app.get(app.token(Role::Consumer), "/records/old-lylich/content").await, 410, "record_disposed").await;
-    assert_eq!(app.get(app.token(Role::Consumer), "/records/old-lylich/manifest").await.status(), 200);
+    assert_problem(app.get(app.token(Role::Consumer), "/records/old-lylich/content?purpose=1.001193").await, 410, "record_disposed").await;
+    assert_eq!(app.get(app.token(Role::Consumer), "/records/old-lylich/manifest?purpose=1.001193").await.status(), 200);
     let (status, body) = app.post_json(admin, "/records/old-lylich/dispose", json!({"reason": "again"})).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("record_disposed")));
     let (_, audit) = app.get_json(app.token(Role::Auditor), "/audit?target=record:old-lylich").await;
     let actions: HashSet<_> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
     assert!(actions.contains("record.dispose"), "{audit}");
-    assert_eq!(app.get(app.token(Role::Consumer), "/records/khaisinh/content").await.status(), 200);
+    assert_eq!(app.get(app.token(Role::Consumer), "/records/khaisinh/content?purpose=1.001193").await.status(), 200);
     app.stop().await;
 }
 
@@ -864,7 +880,7 @@ async fn a_result_is_signed_by_two_officials_then_issued_as_a_record() {
     assert_eq!(status, 200, "{issued}");
     assert_eq!((issued["record"]["kind"].as_str(), issued["record"]["owner_id"].as_str()), (Some("result"), Some("001303012345")));
     assert_eq!(issued["record"]["number"], "123/QĐ-UBND");
-    let (status, record) = app.get_json(app.token(Role::Consumer), &format!("/records/{id}")).await;
+    let (status, record) = app.get_json(app.token(Role::Consumer), &format!("/records/{id}?purpose=1.001193")).await;
     assert_eq!((status, record["digest"].clone()), (200, signed["digest"].clone()), "{record}");
     assert_eq!(record["signatures"].as_array().unwrap().len(), 2);
     let (status, body) = app.post_json(&chairman, &format!("/results/{id}/sign"), json!({})).await;
@@ -1057,24 +1073,24 @@ async fn a_consumer_reads_only_the_agencies_and_types_its_scope_names() {
     let (_, scanner) = sohoa::api::issue_scoped_token(index, Role::Scanner, &other, "x", &scoped(&[AGENCY], &[])).await.unwrap();
 
     let ids = |body: &Value| body["records"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
-    let (status, found) = app.get_json(&births, "/records?owner=001186012345").await;
+    let (status, found) = app.get_json(&births, "/records?owner=001186012345&purpose=1.001193").await;
     assert_eq!((status, ids(&found)), (200, vec!["khaisinh".to_owned()]), "{found}");
-    let (_, found) = app.get_json(&births, "/records?owner=001186012345&type=criminal_record_certificate").await;
+    let (_, found) = app.get_json(&births, "/records?owner=001186012345&type=criminal_record_certificate&purpose=1.001193").await;
     assert_eq!(ids(&found), Vec::<String>::new(), "a type outside the scope is not listed");
-    assert_eq!(app.get(&births, "/records/khaisinh").await.status(), 200);
-    assert_eq!(app.get(&births, "/records/khaisinh/content").await.status(), 200);
-    assert_eq!(app.get(&births, "/records/khaisinh/proof").await.status(), 200);
+    assert_eq!(app.get(&births, "/records/khaisinh?purpose=1.001193").await.status(), 200);
+    assert_eq!(app.get(&births, "/records/khaisinh/content?purpose=1.001193").await.status(), 200);
+    assert_eq!(app.get(&births, "/records/khaisinh/proof?purpose=1.001193").await.status(), 200);
     for path in ["/records/lylich", "/records/lylich/content", "/records/lylich/manifest", "/records/lylich/proof"] {
         let (status, body) = app.get_json(&births, path).await;
         assert_eq!((status, body["code"].as_str()), (404, Some("record_not_found")), "{path}: {body}");
     }
     for token in [&unscoped, &scanner] {
-        let (_, found) = app.get_json(token, "/records?owner=001186012345").await;
+        let (_, found) = app.get_json(token, "/records?owner=001186012345&purpose=1.001193").await;
         assert_eq!(ids(&found), Vec::<String>::new(), "{found}");
         assert_eq!(app.get(token, "/records/khaisinh").await.status(), 404);
     }
     // the home agency's own consumer is unaffected
-    let (_, found) = app.get_json(app.token(Role::Consumer), "/records?owner=001186012345").await;
+    let (_, found) = app.get_json(app.token(Role::Consumer), "/records?owner=001186012345&purpose=1.001193").await;
     assert_eq!(ids(&found).len(), 2, "{found}");
 }
 

@@ -1089,3 +1089,83 @@ async fn only_the_holder_renews_its_lease_before_it_expires() {
         assert_eq!(index.lease("fixity").await.unwrap().unwrap().expires_at_ms, t + 2_400, "{name}: unchanged");
     }
 }
+
+fn new_read(
+    token: i64,
+    record: &str,
+    record_agency: &str,
+    owner: Option<&str>,
+    read: sohoa::domain::reads::ReadKind,
+) -> sohoa::index::NewRead {
+    use sohoa::domain::reads::Reader;
+    sohoa::index::NewRead {
+        at_ms: now_ms(),
+        reader: Reader {
+            token_id: token,
+            label: format!("token {token}"),
+            role: "consumer".into(),
+            agency: "000.00.09.H29".into(),
+            request_id: format!("r{token}"),
+        },
+        record: record.into(),
+        record_agency: agency(record_agency),
+        owner_id: owner.map(str::to_owned),
+        read,
+        purpose: Some("procedure:1.001193".into()),
+    }
+}
+
+/// Reads logged at once by many callers are numbered without gaps, each caller answered
+/// with its own numbers; the access log's tree is the tree of the entries' canonical bytes,
+/// kept apart from the records' log; an owner's reads are found by agency, newest first.
+#[tokio::test]
+async fn reads_logged_at_once_each_take_the_next_leaf_of_the_access_log() {
+    use sohoa::domain::reads::{ReadFilter, ReadKind};
+    for (name, index, _dir) in backends().await {
+        let logging = (0..24).map(|i| {
+            let index = index.clone();
+            async move {
+                let mut reads = vec![new_read(i, &format!("rec-{i}"), "000.00.31.H29", Some("001186012345"), ReadKind::Metadata)];
+                if i % 3 == 0 {
+                    // a lookup brings several records at once
+                    reads.push(new_read(i, "rec-x", "000.00.09.H29", Some("001186012345"), ReadKind::Lookup));
+                    reads.push(new_read(i, "rec-y", "000.00.31.H29", Some("0101234567"), ReadKind::Lookup));
+                }
+                (i, index.log_reads(reads.clone()).await.unwrap(), reads)
+            }
+        });
+        let logged = futures::future::join_all(logging).await;
+        let mut numbers: Vec<u64> = logged.iter().flat_map(|(_, seqs, _)| seqs.clone()).collect();
+        for (_, seqs, reads) in &logged {
+            assert_eq!(seqs.len(), reads.len(), "{name}");
+            assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{name}: a caller's reads are numbered in a row: {seqs:?}");
+        }
+        numbers.sort();
+        assert_eq!(numbers, (0..40).collect::<Vec<u64>>(), "{name}");
+        assert_eq!(index.access_size().await.unwrap(), 40, "{name}");
+        assert_eq!(index.tlog_size().await.unwrap(), 0, "{name}: the records' log is another tree");
+
+        let entries = index.read_entries(0, 100).await.unwrap();
+        assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (0..40).collect::<Vec<u64>>(), "{name}");
+        for (_, seqs, reads) in &logged {
+            for (seq, read) in seqs.iter().zip(reads) {
+                assert_eq!(&entries[*seq as usize].entry, read, "{name}: entry {seq} is stored as given");
+            }
+        }
+        let log = tlog::MemoryLog::from_leaves(entries.iter().map(|e| tlog::leaf_hash(&e.leaf_data())));
+        let nodes = index.access_nodes(&tlog::root_needs(40)).await.unwrap();
+        assert_eq!(tlog::root(40, &nodes).unwrap(), log.root(), "{name}");
+        assert_eq!(index.read_entries(38, 100).await.unwrap().len(), 2, "{name}");
+
+        let home = ReadFilter { owner_id: "001186012345".into(), record_agency: Some(agency("000.00.31.H29")), before: None, limit: 100 };
+        let found = index.reads_of_owner(&home).await.unwrap();
+        assert_eq!(found.len(), 24, "{name}");
+        assert!(found.windows(2).all(|w| w[0].seq > w[1].seq), "{name}: newest first");
+        assert!(found.iter().all(|e| e.entry.record_agency.as_str() == "000.00.31.H29"), "{name}");
+        let every = ReadFilter { record_agency: None, ..home.clone() };
+        assert_eq!(index.reads_of_owner(&every).await.unwrap().len(), 32, "{name}");
+        let page = ReadFilter { before: Some(found[4].seq), limit: 3, ..home };
+        let next = index.reads_of_owner(&page).await.unwrap();
+        assert_eq!(next.iter().map(|e| e.seq).collect::<Vec<_>>(), found[5..8].iter().map(|e| e.seq).collect::<Vec<_>>(), "{name}");
+    }
+}

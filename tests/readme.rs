@@ -16,7 +16,7 @@ const SOHOA: &str = env!("CARGO_BIN_EXE_sohoa");
 const RUN: &str = "<!-- example: ";
 const SKIP: &str = "<!-- example not run: ";
 /// What the examples run, in README order; a new example needs its assertions here.
-const EXAMPLES: [&str; 4] = ["try-it", "signing", "log-proof", "metrics"];
+const EXAMPLES: [&str; 5] = ["try-it", "signing", "log-proof", "access", "metrics"];
 /// Addresses the README defines once as `NAME=VALUE` lines; the test gives each a free port.
 const ADDRESSES: [(&str, &str); 2] = [("API", "http://127.0.0.1:8080"), ("TSA", "127.0.0.1:3161")];
 /// Recognition and signing in a debug build on a busy machine take a while, not this long.
@@ -257,6 +257,11 @@ fn the_readme_examples_run_against_a_fresh_service() {
     assert!(proved.contains(&format!("ok inclusion: record {record} ")), "{proved}");
     assert_eq!(proved.matches("ok checkpoint: sohoa.example/000.00.31.H29 at size 1").count(), 2, "{proved}");
     assert!(proved.contains("ok consistency: size 1 extends size 1") && !proved.contains("FAILED"), "{proved}");
+
+    // access: the consumer's read of the proof is listed for the owner; the access log verifies
+    let access = output("access");
+    assert!(access.contains(r#"{"role":"consumer","read":"proof","purpose":"procedure:1.001193"}"#), "{access}");
+    assert!(access.contains("ok checkpoint: sohoa.example/000.00.31.H29/access at size ") && !access.contains("FAILED"), "{access}");
 
     // metrics: the service answers, and the sealed copy's two jobs are done
     let metrics = output("metrics");

@@ -225,7 +225,8 @@ fn two_replicas_share_one_database_one_log_and_one_holder_of_each_duty() {
     for id in &records {
         let seen: Vec<Value> = (0..2)
             .map(|i| {
-                let (status, record) = call("GET", &format!("{}/api/v1/records/{id}", replica(i, &replicas).base), consumer, None);
+                let (status, record) =
+                    call("GET", &format!("{}/api/v1/records/{id}?purpose=1.001193", replica(i, &replicas).base), consumer, None);
                 assert_eq!(status, 200, "record {id} through replica {i}: {record}");
                 record
             })

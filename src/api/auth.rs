@@ -3,6 +3,7 @@
 use super::{ApiError, AppState, RequestId};
 use crate::domain::access::Scope;
 use crate::domain::audit::Actor;
+use crate::domain::reads::Reader;
 use crate::domain::{AgencyCode, Role};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -68,6 +69,17 @@ impl Principal {
     pub fn may_read(&self, agency: &AgencyCode, doc_type: &str) -> bool {
         let types = self.readable_types();
         self.readable_agencies().contains(agency) && (types.is_empty() || types.iter().any(|t| t == doc_type))
+    }
+
+    /// The caller as the access log names a reader.
+    pub fn reader(&self) -> Reader {
+        Reader {
+            token_id: self.token_id,
+            label: self.label.clone(),
+            role: self.role.as_str().to_owned(),
+            agency: self.agency.to_string(),
+            request_id: self.request_id.clone(),
+        }
     }
 
     pub fn actor(&self) -> Actor {

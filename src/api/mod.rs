@@ -12,6 +12,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod public;
+mod reads;
 mod records;
 mod results;
 mod reuse;
@@ -25,6 +26,7 @@ pub use crate::service::log::LogSigner;
 pub use crate::service::tokens::{issue_scoped_token, issue_token};
 pub use auth::Principal;
 pub use error::ApiError;
+pub use reads::render as render_read;
 
 use crate::archive::Archive;
 use crate::index::Index;
@@ -60,6 +62,8 @@ pub struct AppState {
     pub stopping: watch::Sender<bool>,
     /// Signs the transparency log's checkpoints; none when no key is configured.
     pub log_signer: Option<LogSigner>,
+    /// Signs the access log's checkpoints: the same key under the access log's name.
+    pub access_signer: Option<LogSigner>,
     /// With a time-stamp authority, issued results are archived at PAdES B-LTA.
     pub tsa_url: Option<String>,
     /// The desk's public address, without a trailing slash: issued results link to it.
@@ -85,7 +89,21 @@ impl AppState {
 
     /// The transparency log, signed with the installation's key.
     pub fn log(&self) -> crate::service::log::Log<'_> {
-        crate::service::log::Log { index: self.index.as_ref(), signer: self.log_signer.as_ref() }
+        crate::service::log::Log { index: self.index.as_ref(), tree: crate::service::log::Tree::Records, signer: self.log_signer.as_ref() }
+    }
+
+    /// The access log's tree, signed under its own name.
+    pub fn access_log(&self) -> crate::service::log::Log<'_> {
+        crate::service::log::Log {
+            index: self.index.as_ref(),
+            tree: crate::service::log::Tree::Access,
+            signer: self.access_signer.as_ref(),
+        }
+    }
+
+    /// Reads of records: logged before they are served, and listed for their owners.
+    pub fn reads(&self) -> crate::service::reads::Reads<'_> {
+        crate::service::reads::Reads { index: self.index.as_ref() }
     }
 
     /// The job queue as workers and admins reach it.
@@ -174,6 +192,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/holds/{id}/release", post(lifecycle::release))
         .route("/disposal", get(lifecycle::review))
         .route("/records/{id}/proof", get(tlog::record_proof))
+        .route("/owners/{id}/access", get(reads::of_owner))
+        .route("/access/checkpoint", get(reads::checkpoint))
+        .route("/access/consistency", get(reads::consistency))
         .route("/tlog/checkpoint", get(tlog::checkpoint))
         .route("/tlog/consistency", get(tlog::consistency))
         .route("/verify", post(verify::verify))

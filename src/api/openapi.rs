@@ -137,6 +137,16 @@ fn record_id() -> Value {
     path("id", string(), "record id")
 }
 
+/// Why a record is read; a consumer must give it for a person's records (400 `purpose_required`).
+fn purpose() -> Value {
+    query(
+        "purpose",
+        string(),
+        "the dossier code (<agency>-<YYMMDD>-<NNNN>) or procedure code (N.NNNNNN) the read serves, optionally prefixed \
+         dossier: or procedure:; required of a consumer reading a person's records (400 purpose_required), kept in the access log",
+    )
+}
+
 fn result_id() -> Value {
     path("id", string(), "result id")
 }
@@ -526,6 +536,7 @@ fn paths() -> Value {
                     query("valid_at", query_day("only records valid on this day"), "only records valid on this day"),
                     query("cursor", string(), "next_cursor of the previous page"),
                     limit(),
+                    purpose(),
                 ])
                 .ok(
                     200,
@@ -540,7 +551,7 @@ fn paths() -> Value {
             "/records/{id}",
             "get",
             Op::new("A record's metadata: digest, signatures, log index, status", "consumer, scanner, auditor, admin")
-                .params(vec![record_id()])
+                .params(vec![record_id(), purpose()])
                 .ok(200, "application/json", schema("Record"))
                 .errors(&[404]),
         ),
@@ -548,7 +559,7 @@ fn paths() -> Value {
             "/records/{id}/manifest",
             "get",
             Op::new("The record's canonical JSON manifest (its SHA-256 is the log leaf)", "consumer, scanner, auditor, admin")
-                .params(vec![record_id()])
+                .params(vec![record_id(), purpose()])
                 .ok(200, "application/json", json!({"type": "object"}))
                 .errors(&[404, 500]),
         ),
@@ -558,6 +569,7 @@ fn paths() -> Value {
             Op::new("The sealed or signed PDF, verified on read; ETag, If-None-Match and Range", "consumer, scanner, auditor, admin")
                 .params(vec![
                     record_id(),
+                    purpose(),
                     json!({"name": "Range", "in": "header", "required": false, "schema": string()}),
                     json!({"name": "If-None-Match", "in": "header", "required": false, "schema": string()}),
                 ])
@@ -570,7 +582,7 @@ fn paths() -> Value {
             "/records/{id}/proof",
             "get",
             Op::new("The record's inclusion proof in the current log tree, with that tree's signed checkpoint", "consumer, scanner, auditor, admin")
-                .params(vec![record_id()])
+                .params(vec![record_id(), purpose()])
                 .ok(200, "application/json", object(
                     &["record", "manifest", "leaf_index", "tree_size", "leaf_hash", "hashes"],
                     json!({
@@ -579,6 +591,51 @@ fn paths() -> Value {
                     }),
                 ))
                 .errors(&[404, 409, 500, 503]),
+        ),
+        (
+            "/owners/{id}/access",
+            "get",
+            Op::new("Reads of the owner's records held by the caller's agency, newest first: who, which agency, when, what and why", "admin, scanner, auditor")
+                .params(vec![
+                    path("id", string(), "the owner's citizen id or enterprise code"),
+                    query("cursor", json!({"type": "integer", "minimum": 0}), "next_cursor of the previous page"),
+                    limit(),
+                ])
+                .ok(200, "application/json", object(&["owner", "agency", "entries", "next_cursor"], json!({
+                    "owner": string(), "agency": string(), "next_cursor": {"type": ["integer", "null"]},
+                    "entries": {"type": "array", "items": object(
+                        &["seq", "at", "reader", "record", "record_agency", "read", "purpose", "request_id"],
+                        json!({
+                            "seq": {"type": "integer"}, "at": string(),
+                            "reader": object(&["token", "label", "role", "agency"], json!({
+                                "token": {"type": "integer"}, "label": string(), "role": string(), "agency": string()
+                            })),
+                            "record": string(), "record_agency": string(),
+                            "read": {"type": "string", "enum": ["metadata", "content", "manifest", "proof", "lookup", "reuse"]},
+                            "purpose": {"type": ["string", "null"]}, "request_id": string()
+                        }),
+                    )}
+                }))),
+        ),
+        (
+            "/access/checkpoint",
+            "get",
+            Op::new("The signed checkpoint (C2SP signed note) of the access log's tree, origin `<tlog origin>/access`", "any")
+                .ok(200, "text/plain", string())
+                .errors(&[500, 503]),
+        ),
+        (
+            "/access/consistency",
+            "get",
+            Op::new("RFC 9162 consistency proof between two sizes of the access log", "any")
+                .params(vec![
+                    required_query("from", json!({"type": "integer", "minimum": 0}), "older tree size"),
+                    query("to", json!({"type": "integer", "minimum": 0}), "newer tree size; the current one by default"),
+                ])
+                .ok(200, "application/json", object(&["from", "to", "hashes"], json!({
+                    "from": {"type": "integer"}, "to": {"type": "integer"}, "hashes": {"type": "array", "items": string()}
+                })))
+                .errors(&[500]),
         ),
         (
             "/tlog/checkpoint",

@@ -1,9 +1,12 @@
 //! Records for reuse and retrieval: find by owner, type and validity; metadata; content
-//! verified on read, with ETag and Range.
+//! verified on read, with ETag and Range. Every read is logged before it is served; a
+//! consumer reading a person's records names its purpose.
 
 use super::{ApiError, AppState, Principal};
+use crate::domain::reads::{is_personal, Purpose, ReadKind};
 use crate::domain::record::{Record, RecordCursor, RecordFilter, RecordStatus};
 use crate::domain::{vietnam_time, Role};
+use crate::service::reads::require_purpose;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -56,6 +59,20 @@ pub struct FindQuery {
     valid_at: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
+    purpose: Option<String>,
+}
+
+/// `?purpose=`: the dossier code or procedure code a read serves.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReadQuery {
+    purpose: Option<String>,
+}
+
+/// The purpose given, parsed; 400 `invalid_purpose` when it names neither a dossier nor a
+/// procedure.
+pub(super) fn purpose(text: Option<&str>) -> Result<Option<Purpose>, ApiError> {
+    text.map(|p| Purpose::parse(p).map_err(|e| ApiError::bad_request("invalid_purpose", e.to_string()))).transpose()
 }
 
 pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): Query<FindQuery>) -> Result<Json<Value>, ApiError> {
@@ -75,6 +92,16 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
             return Err(ApiError::bad_request("unknown_doc_type", format!("no document type {t:?} in the catalog")));
         }
     }
+    let purpose = purpose(q.purpose.as_deref())?;
+    // A consumer says why before it searches, unless it names an owner who is not a person:
+    // the answer alone would tell whose records exist.
+    let names_no_person = q.owner.as_deref().is_some_and(|o| !is_personal(Some(o)));
+    if who.role == Role::Consumer && purpose.is_none() && !names_no_person {
+        return Err(ApiError::bad_request(
+            "purpose_required",
+            "a consumer's lookup may return a person's records: say why with purpose=<dossier code or procedure code> (Decree 13/2023)",
+        ));
+    }
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let filter = RecordFilter {
         agencies: who.readable_agencies(),
@@ -87,10 +114,21 @@ pub async fn find(State(state): State<Arc<AppState>>, who: Principal, Query(q): 
         ..Default::default()
     };
     let records = state.records().find(&filter).await?;
+    require_purpose(who.role, &records, purpose.as_ref())?;
+    state.reads().log(&who.reader(), &records, ReadKind::Lookup, purpose.as_ref()).await?;
     let next = (records.len() as u32 == limit)
         .then(|| records.last().map(|r| RecordCursor { created_at_ms: r.created_at_ms, id: r.id.clone() }.encode()))
         .flatten();
     Ok(Json(json!({ "records": records.iter().map(render).collect::<Vec<_>>(), "next_cursor": next })))
+}
+
+/// Record `id` as `who` may read it, its read (`read`, for `purpose`) logged first.
+pub(super) async fn read(state: &AppState, who: &Principal, id: &str, read: ReadKind, q: &ReadQuery) -> Result<Record, ApiError> {
+    let purpose = purpose(q.purpose.as_deref())?;
+    let record = load(state, who, id).await?;
+    require_purpose(who.role, std::slice::from_ref(&record), purpose.as_ref())?;
+    state.reads().log(&who.reader(), std::slice::from_ref(&record), read, purpose.as_ref()).await?;
+    Ok(record)
 }
 
 pub(super) async fn load(state: &AppState, who: &Principal, id: &str) -> Result<Record, ApiError> {
@@ -103,14 +141,24 @@ pub(super) async fn load(state: &AppState, who: &Principal, id: &str) -> Result<
     Ok(record)
 }
 
-pub async fn get(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let record = load(&state, &who, &id).await?;
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<ReadQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let record = read(&state, &who, &id, ReadKind::Metadata, &q).await?;
     Ok(Json(render(&record)))
 }
 
 /// The record's manifest: the canonical JSON whose SHA-256 is its log leaf.
-pub async fn manifest(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let record = load(&state, &who, &id).await?;
+pub async fn manifest(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<ReadQuery>,
+) -> Result<Response, ApiError> {
+    let record = read(&state, &who, &id, ReadKind::Manifest, &q).await?;
     let bytes = state.records().manifest(&record).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
@@ -120,9 +168,10 @@ pub async fn content(
     State(state): State<Arc<AppState>>,
     who: Principal,
     Path(id): Path<String>,
+    Query(q): Query<ReadQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let record = load(&state, &who, &id).await?;
+    let record = read(&state, &who, &id, ReadKind::Content, &q).await?;
     if record.status == RecordStatus::Disposed {
         return Err(ApiError::new(StatusCode::GONE, "record_disposed", format!("record {id} was disposed of after its retention period")));
     }

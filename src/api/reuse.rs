@@ -4,6 +4,7 @@
 use super::body::JsonBody;
 use super::{dossiers, records, ApiError, AppState, Principal};
 use crate::domain::desk::Dossier;
+use crate::domain::reads::{Purpose, ReadKind};
 use crate::domain::record::Record;
 use crate::domain::Role;
 use axum::extract::{Path, State};
@@ -48,6 +49,9 @@ pub async fn accept(
     who.require(&[Role::Scanner])?;
     let dossier = dossiers::load(&state, &who, &code).await?;
     let record = state.desk().reuse(who.actor(), &dossier, &component, &body.record).await?;
+    // The record is read into the dossier: the dossier is the read's purpose.
+    let purpose = Purpose::dossier(&dossier.code);
+    state.reads().log(&who.reader(), std::slice::from_ref(&record), ReadKind::Reuse, Some(&purpose)).await?;
     let dossier = dossiers::load(&state, &who, &code).await?;
     let offered = candidates(&state, &dossier).await?;
     Ok(Json(json!({ "dossier": dossiers::render(&dossier, &state.catalog, &offered), "record": records::render(&record) })))

@@ -1,8 +1,9 @@
 //! The transparency log over HTTP: signed checkpoints, consistency proofs and records'
 //! inclusion proofs, as the log service computes them.
 
-use super::records::load;
+use super::records::{read, ReadQuery};
 use super::{ApiError, AppState, Principal};
+use crate::domain::reads::ReadKind;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -35,7 +36,12 @@ pub async fn consistency(
 
 /// `GET /records/{id}/proof`: the record's inclusion in the current tree, with the signed
 /// checkpoint of that tree when the log has a key. Readers as for the record itself.
-pub async fn record_proof(State(state): State<Arc<AppState>>, who: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let record = load(&state, &who, &id).await?;
+pub async fn record_proof(
+    State(state): State<Arc<AppState>>,
+    who: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<ReadQuery>,
+) -> Result<Response, ApiError> {
+    let record = read(&state, &who, &id, ReadKind::Proof, &q).await?;
     Ok(Json(state.log().inclusion(record).await?).into_response())
 }

@@ -1,5 +1,6 @@
 //! The `sohoa` command line; one file per subcommand.
 
+mod access;
 mod archive;
 mod classify;
 mod corrections;
@@ -83,6 +84,11 @@ enum Command {
         #[command(subcommand)]
         command: stats::StatsCommand,
     },
+    /// Reads of records: an owner's report, and the access log's verification
+    Access {
+        #[command(subcommand)]
+        command: access::AccessCommand,
+    },
     /// Transparency log keys and offline verification of checkpoints and proofs
     Tlog {
         #[command(subcommand)]
@@ -117,6 +123,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Export { command } => block_on(export::run(command, config)),
         Command::Stats { command } => block_on(stats::run(command, config)),
         Command::Tlog { command } => tlog::run(command),
+        Command::Access { command } => block_on(access::run(command, config)),
     }
 }
 

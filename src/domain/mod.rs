@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod desk;
 pub mod indicators;
+pub mod reads;
 pub mod record;
 pub mod result;
 mod role;

@@ -3,6 +3,7 @@
 
 mod group;
 pub mod postgres;
+mod read_log;
 mod sqlite;
 mod store;
 
@@ -17,6 +18,7 @@ use std::sync::Arc;
 pub use crate::domain::access::{Scope, TokenInfo, TokenListing};
 pub use crate::domain::audit::{Actor, AuditEntry, AuditFilter, AuditRecord};
 pub use crate::domain::desk::{Applicant, ComponentState, Dossier, DossierFilter, NewDossier, NewScan, Scan};
+pub use crate::domain::reads::{NewRead, ReadEntry, ReadFilter};
 pub use crate::domain::record::{
     ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
 };
@@ -25,8 +27,8 @@ pub use crate::domain::Finish;
 pub use postgres::PostgresIndex;
 pub use sqlite::SqliteIndex;
 pub use store::{
-    AuditStore, DossierStore, FixityStore, JobStore, LeaseStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, StatsStore,
-    TokenStore,
+    AuditStore, DossierStore, FixityStore, JobStore, LeaseStore, LifecycleStore, LogStore, ReadLogStore, RecordStore, ResultStore,
+    ScanStore, StatsStore, TokenStore,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -221,6 +223,7 @@ pub trait Index:
     + LifecycleStore
     + ResultStore
     + LogStore
+    + ReadLogStore
     + FixityStore
     + LeaseStore
     + AuditStore

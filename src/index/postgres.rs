@@ -15,6 +15,7 @@ mod fixity;
 mod jobs;
 mod leases;
 mod lifecycle;
+mod reads;
 mod records;
 mod results;
 mod scans;
@@ -34,6 +35,8 @@ pub struct PostgresIndex {
     pool: PgPool,
     /// New records, committed in groups.
     records: group::GroupCommit,
+    /// Reads of records, logged in groups.
+    reads: read_log::ReadLog,
 }
 
 /// Connects to the database `url` names and brings its schema up to date. Replicas starting
@@ -77,7 +80,8 @@ impl PostgresIndex {
     pub async fn open_with(url: &str, settings: PoolSettings) -> Result<Self> {
         let pool = connect_with(url, settings).await?;
         let records = group::GroupCommit::start(batch::Batches { pool: pool.clone() });
-        let index = PostgresIndex { pool, records };
+        let reads = read_log::ReadLog::start(reads::ReadBatches { pool: pool.clone() });
+        let index = PostgresIndex { pool, records, reads };
         index.log_unlogged_records().await?;
         Ok(index)
     }

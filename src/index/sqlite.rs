@@ -10,6 +10,7 @@ mod fixity;
 mod jobs;
 mod leases;
 mod lifecycle;
+mod reads;
 mod records;
 mod results;
 mod scans;
@@ -30,6 +31,8 @@ pub struct SqliteIndex {
     writer: SqlitePool,
     /// New records, committed in groups on the writer.
     records: group::GroupCommit,
+    /// Reads of records, logged in groups on the writer.
+    reads: read_log::ReadLog,
 }
 
 /// Connections for reads.
@@ -74,7 +77,8 @@ impl SqliteIndex {
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new().max_connections(READERS).test_before_acquire(false).connect_with(options).await?;
         let records = group::GroupCommit::start(batch::Batches { writer: writer.clone() });
-        let index = SqliteIndex { pool, writer, records };
+        let reads = read_log::ReadLog::start(reads::ReadBatches { writer: writer.clone() });
+        let index = SqliteIndex { pool, writer, records, reads };
         index.log_unlogged_records().await?;
         Ok(index)
     }

@@ -176,6 +176,23 @@ pub trait LogStore: Send + Sync {
     async fn tlog_nodes(&self, ids: &[NodeId]) -> Result<NodeMap>;
 }
 
+/// The access log: every read of a record, each entry a leaf of the access log's own tree
+/// (`access_nodes`), appended in the transaction that stores the entry.
+#[async_trait]
+pub trait ReadLogStore: Send + Sync {
+    /// Logs `reads` in order, in a transaction shared with the reads waiting beside them;
+    /// their numbers (leaf indexes) once committed.
+    async fn log_reads(&self, reads: Vec<NewRead>) -> Result<Vec<u64>>;
+    /// The owner's reads `filter` selects, newest first.
+    async fn reads_of_owner(&self, filter: &ReadFilter) -> Result<Vec<ReadEntry>>;
+    /// The entries numbered from `from`, in order, at most `limit`: the log page by page.
+    async fn read_entries(&self, from: u64, limit: u32) -> Result<Vec<ReadEntry>>;
+    /// Leaves in the access log's tree.
+    async fn access_size(&self) -> Result<u64>;
+    /// The stored nodes of the access log's tree among `ids`; absent ones are left out.
+    async fn access_nodes(&self, ids: &[NodeId]) -> Result<NodeMap>;
+}
+
 /// What the archive must hold, and the fixity passes that checked it.
 #[async_trait]
 pub trait FixityStore: Send + Sync {

@@ -1,12 +1,19 @@
-//! The transparency log as clients read it: signed checkpoints, consistency proofs and
+//! The transparency logs as clients read them: signed checkpoints, consistency proofs and
 //! records' inclusion proofs, each computed from the index's stored nodes for the tree size
-//! read at its start.
+//! read at its start. Two trees share this code: the records' log and the access log.
 
 use super::{Result, ServiceError};
 use crate::domain::record::Record;
 use crate::index::Index;
 use crate::tlog::{self, Checkpoint, ConsistencyProof, Hash, InclusionProof, MerkleError, NodeId, SignerKey};
 use std::sync::{Arc, Mutex};
+
+/// Which of the index's trees: one leaf per record, or one per read of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tree {
+    Records,
+    Access,
+}
 
 /// The log's signing key and the last checkpoint it signed, reused while the tree is the
 /// same size.
@@ -25,13 +32,13 @@ impl LogSigner {
     }
 
     /// The signed checkpoint of the tree of `size` leaves.
-    async fn checkpoint(&self, index: &dyn Index, size: u64) -> Result<Arc<str>> {
+    async fn checkpoint(&self, index: &dyn Index, tree: Tree, size: u64) -> Result<Arc<str>> {
         let poisoned = |e: std::sync::PoisonError<_>| internal("checkpoint cache", e);
         let last = self.last.lock().map_err(poisoned)?.clone();
         if let Some((_, text)) = last.filter(|(cached, _)| *cached == size) {
             return Ok(text);
         }
-        let root = root(index, size).await?;
+        let root = root(index, tree, size).await?;
         let text: Arc<str> =
             Checkpoint::new(self.key.name(), size, root).sign(&self.key).map_err(|e| internal("signing a checkpoint", e))?.into();
         let mut last = self.last.lock().map_err(poisoned)?;
@@ -59,18 +66,29 @@ impl From<MerkleError> for ServiceError {
     }
 }
 
-async fn nodes_for(index: &dyn Index, ids: Vec<NodeId>) -> Result<tlog::NodeMap> {
-    Ok(index.tlog_nodes(&ids).await?)
+async fn nodes_for(index: &dyn Index, tree: Tree, ids: Vec<NodeId>) -> Result<tlog::NodeMap> {
+    Ok(match tree {
+        Tree::Records => index.tlog_nodes(&ids).await?,
+        Tree::Access => index.access_nodes(&ids).await?,
+    })
 }
 
-async fn root(index: &dyn Index, size: u64) -> Result<Hash> {
-    let nodes = nodes_for(index, tlog::root_needs(size)).await?;
+async fn size_of(index: &dyn Index, tree: Tree) -> Result<u64> {
+    Ok(match tree {
+        Tree::Records => index.tlog_size().await?,
+        Tree::Access => index.access_size().await?,
+    })
+}
+
+async fn root(index: &dyn Index, tree: Tree, size: u64) -> Result<Hash> {
+    let nodes = nodes_for(index, tree, tlog::root_needs(size)).await?;
     Ok(tlog::root(size, &nodes)?)
 }
 
-/// The log over the index, signed with `signer` when the installation has its key.
+/// A log over the index, signed with `signer` when the installation has its key.
 pub struct Log<'a> {
     pub index: &'a dyn Index,
+    pub tree: Tree,
     pub signer: Option<&'a LogSigner>,
 }
 
@@ -85,18 +103,18 @@ impl Log<'_> {
     /// The current tree, as a signed note.
     pub async fn checkpoint(&self) -> Result<Arc<str>> {
         let signer = self.signer()?;
-        let size = self.index.tlog_size().await?;
-        signer.checkpoint(self.index, size).await
+        let size = size_of(self.index, self.tree).await?;
+        signer.checkpoint(self.index, self.tree, size).await
     }
 
     /// That the tree of `from` leaves is a prefix of the one of `to` (the current size when none).
     pub async fn consistency(&self, from: u64, to: Option<u64>) -> Result<ConsistencyProof> {
-        let size = self.index.tlog_size().await?;
+        let size = size_of(self.index, self.tree).await?;
         let to = to.unwrap_or(size);
         if to > size {
             return Err(ServiceError::BadRequest { code: "tlog_bad_range", detail: format!("the log has {size} leaves, not {to}") });
         }
-        let nodes = nodes_for(self.index, tlog::consistency_needs(from, to)?).await?;
+        let nodes = nodes_for(self.index, self.tree, tlog::consistency_needs(from, to)?).await?;
         let hashes = tlog::consistency_proof(from, to, &nodes)?;
         Ok(ConsistencyProof { from, to, hashes })
     }
@@ -109,10 +127,10 @@ impl Log<'_> {
             .log_index
             .ok_or_else(|| ServiceError::Conflict { code: "record_not_logged", detail: format!("record {id} has no log leaf yet") })?;
         let size = self.index.tlog_size().await?;
-        let nodes = nodes_for(self.index, tlog::inclusion_needs(leaf_index, size)?).await?;
+        let nodes = nodes_for(self.index, Tree::Records, tlog::inclusion_needs(leaf_index, size)?).await?;
         let hashes = tlog::inclusion_proof(leaf_index, size, &nodes)?;
         let checkpoint = match self.signer {
-            Some(signer) => Some(signer.checkpoint(self.index, size).await?.to_string()),
+            Some(signer) => Some(signer.checkpoint(self.index, Tree::Records, size).await?.to_string()),
             None => None,
         };
         Ok(InclusionProof {
@@ -128,6 +146,6 @@ impl Log<'_> {
 
     /// Leaves in the log now.
     pub async fn size(&self) -> Result<u64> {
-        Ok(self.index.tlog_size().await?)
+        size_of(self.index, self.tree).await
     }
 }

@@ -9,6 +9,7 @@ pub mod log;
 pub mod operations;
 pub mod preview;
 pub mod queue;
+pub mod reads;
 pub mod records;
 pub mod signing;
 pub mod tokens;

@@ -83,7 +83,8 @@ async fn a_report_that_does_not_show_the_uploaded_pages_is_refused_and_the_copy_
     assert_eq!(status, 200);
     let copy = app.state.archive.get_blob(&sohoa::domain::Digest::parse(result["pdf"]["digest"].as_str().unwrap()).unwrap()).await.unwrap();
     assert_eq!(page_images(&copy), vec![idat(&scan_bytes)], "the copy embeds the uploaded page image, byte for byte");
-    let sealed = app.get(app.token(Role::Consumer), &format!("/records/{}/content", record.id)).await.bytes().await.unwrap();
+    let sealed =
+        app.get(app.token(Role::Consumer), &format!("/records/{}/content?purpose=1.001193", record.id)).await.bytes().await.unwrap();
     assert_eq!(page_images(&sealed), vec![idat(&scan_bytes)]);
     let file = app.dir.path().join("sealed.pdf");
     std::fs::write(&file, &sealed).unwrap();
@@ -198,7 +199,8 @@ async fn a_scanned_pdf_keeps_its_page_and_its_hidden_text_never_reaches_the_seal
     assert_eq!(status, 200, "{answer}");
     app.wait_for_component(&code, "hospital_birth_notice", "satisfied").await;
     let record = app.state.index.record_for_scan(scan).await.unwrap().expect("sealed");
-    let sealed = app.get(app.token(Role::Consumer), &format!("/records/{}/content", record.id)).await.bytes().await.unwrap();
+    let sealed =
+        app.get(app.token(Role::Consumer), &format!("/records/{}/content?purpose=1.001193", record.id)).await.bytes().await.unwrap();
     let doc = lopdf::Document::load_mem(&sealed).unwrap();
     let (_, page) = doc.get_pages().into_iter().next().unwrap();
     let page = doc.get_dictionary(page).unwrap();
@@ -250,7 +252,8 @@ async fn a_page_with_visible_text_is_sealed_with_its_own_text_and_nothing_else()
     let (status, answer) = app.complete_ocr(worker, job, &lease, &input, json!([own])).await;
     assert_eq!(status, 200, "{answer}");
     let record = sealed_record(&app, scan).await;
-    let sealed = app.get(app.token(Role::Consumer), &format!("/records/{}/content", record.id)).await.bytes().await.unwrap();
+    let sealed =
+        app.get(app.token(Role::Consumer), &format!("/records/{}/content?purpose=1.001193", record.id)).await.bytes().await.unwrap();
     let file = app.dir.path().join("sealed.pdf");
     std::fs::write(&file, &sealed).unwrap();
     let layer = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();

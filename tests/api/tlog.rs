@@ -47,7 +47,7 @@ async fn checkpoint_text(app: &TestApp, token: &str) -> String {
 }
 
 async fn proof(app: &TestApp, id: &str) -> InclusionProof {
-    let (status, body) = app.get_json(app.token(Role::Consumer), &format!("/records/{id}/proof")).await;
+    let (status, body) = app.get_json(app.token(Role::Consumer), &format!("/records/{id}/proof?purpose=1.001193")).await;
     assert_eq!(status, 200, "{body}");
     serde_json::from_value(body).unwrap()
 }
@@ -66,7 +66,7 @@ async fn records_are_logged_and_proven_against_signed_checkpoints() {
     let text5 = checkpoint_text(&app, app.token(Role::Auditor)).await;
     let cp5 = Checkpoint::open(text5.as_bytes(), &vkey).unwrap();
     assert_eq!(cp5.size, 5);
-    let (_, record) = app.get_json(consumer, "/records/r2").await;
+    let (_, record) = app.get_json(consumer, "/records/r2?purpose=1.001193").await;
     assert_eq!(record["log_index"], 2);
 
     let p = proof(&app, "r2").await;
@@ -144,7 +144,7 @@ async fn without_a_key_records_are_still_logged_but_no_checkpoint_is_signed() {
     assert_problem(app.get(app.token(Role::Consumer), "/tlog/checkpoint").await, 503, "tlog_no_key").await;
     let p = proof(&app, "x").await;
     assert_eq!((p.tree_size, p.checkpoint), (1, None));
-    let (_, record): (u16, Value) = app.get_json(app.token(Role::Consumer), "/records/x").await;
+    let (_, record): (u16, Value) = app.get_json(app.token(Role::Consumer), "/records/x?purpose=1.001193").await;
     assert_eq!(record["log_index"], 0);
     app.stop().await;
 }

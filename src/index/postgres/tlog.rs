@@ -21,14 +21,28 @@ pub(super) async fn lock(tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 
+/// The records' tree; the access log's is `access_nodes`, laid out the same.
+pub(super) const RECORDS: &str = "tlog_nodes";
+
 /// Leaves in the tree: the leaves are level 0, numbered from 0 without gaps.
 pub(super) async fn size(conn: &mut PgConnection) -> Result<u64> {
-    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM tlog_nodes WHERE level = 0").fetch_one(conn).await?;
+    size_of(conn, RECORDS).await
+}
+
+/// Leaves in the tree kept in `table`.
+pub(super) async fn size_of(conn: &mut PgConnection, table: &'static str) -> Result<u64> {
+    let sql = format!("SELECT COALESCE(MAX(idx) + 1, 0) FROM {table} WHERE level = 0");
+    let next: i64 = sqlx::query_scalar(&sql).fetch_one(conn).await?;
     Ok(next as u64)
 }
 
 /// The stored nodes among `ids`; absent ones are left out.
 pub(super) async fn nodes(conn: &mut PgConnection, ids: &[NodeId]) -> Result<NodeMap> {
+    nodes_of(conn, RECORDS, ids).await
+}
+
+/// The stored nodes among `ids` of the tree kept in `table`.
+pub(super) async fn nodes_of(conn: &mut PgConnection, table: &'static str, ids: &[NodeId]) -> Result<NodeMap> {
     let mut out = NodeMap::with_capacity(ids.len());
     if ids.is_empty() {
         return Ok(out);
@@ -36,19 +50,16 @@ pub(super) async fn nodes(conn: &mut PgConnection, ids: &[NodeId]) -> Result<Nod
     let levels: Vec<i64> = ids.iter().map(|id| id.level as i64).collect();
     let indexes: Vec<i64> = ids.iter().map(|id| id.index as i64).collect();
     // One primary-key search per pair; a proof needs about 2 log n.
-    let rows = sqlx::query(
+    let sql = format!(
         "SELECT n.level, n.idx, n.hash FROM UNNEST($1::bigint[], $2::bigint[]) AS want (level, idx) \
-         JOIN tlog_nodes n ON n.level = want.level AND n.idx = want.idx",
-    )
-    .bind(&levels)
-    .bind(&indexes)
-    .fetch_all(conn)
-    .await?;
+         JOIN {table} n ON n.level = want.level AND n.idx = want.idx"
+    );
+    let rows = sqlx::query(&sql).bind(&levels).bind(&indexes).fetch_all(conn).await?;
     for row in rows {
         let (level, index): (i64, i64) = (row.get("level"), row.get("idx"));
         let id = NodeId { level: level as u8, index: index as u64 };
         let bytes: Vec<u8> = row.get("hash");
-        let hash: Hash = bytes.try_into().map_err(|_| corrupt("tlog_nodes", format!("node {id} is not 32 bytes")))?;
+        let hash: Hash = bytes.try_into().map_err(|_| corrupt(table, format!("node {id} is not 32 bytes")))?;
         out.insert(id, hash);
     }
     Ok(out)
@@ -67,15 +78,16 @@ pub(super) async fn append(tx: &mut Tx, leaf: Hash) -> Result<u64> {
 
 /// Stores new nodes of the log's tree in one statement.
 pub(super) async fn insert_nodes(tx: &mut Tx, nodes: &[(NodeId, Hash)]) -> Result<()> {
+    insert_nodes_of(tx, RECORDS, nodes).await
+}
+
+/// Stores new nodes of the tree kept in `table` in one statement.
+pub(super) async fn insert_nodes_of(tx: &mut Tx, table: &'static str, nodes: &[(NodeId, Hash)]) -> Result<()> {
     let levels: Vec<i64> = nodes.iter().map(|(id, _)| id.level as i64).collect();
     let indexes: Vec<i64> = nodes.iter().map(|(id, _)| id.index as i64).collect();
     let hashes: Vec<Vec<u8>> = nodes.iter().map(|(_, hash)| hash.to_vec()).collect();
-    sqlx::query("INSERT INTO tlog_nodes (level, idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[])")
-        .bind(&levels)
-        .bind(&indexes)
-        .bind(&hashes)
-        .execute(&mut **tx)
-        .await?;
+    let sql = format!("INSERT INTO {table} (level, idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[])");
+    sqlx::query(&sql).bind(&levels).bind(&indexes).bind(&hashes).execute(&mut **tx).await?;
     Ok(())
 }
 

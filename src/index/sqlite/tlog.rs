@@ -8,9 +8,18 @@ use crate::tlog::{self, Hash, NodeId, NodeMap};
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+/// The records' tree; the access log's is `access_nodes`, laid out the same.
+pub(super) const RECORDS: &str = "tlog_nodes";
+
 /// Leaves in the tree: the leaves are level 0, numbered from 0 without gaps.
 pub(super) async fn size(conn: &mut SqliteConnection) -> Result<u64> {
-    let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM tlog_nodes WHERE level = 0").fetch_one(conn).await?;
+    size_of(conn, RECORDS).await
+}
+
+/// Leaves in the tree kept in `table`.
+pub(super) async fn size_of(conn: &mut SqliteConnection, table: &'static str) -> Result<u64> {
+    let sql = format!("SELECT COALESCE(MAX(idx) + 1, 0) FROM {table} WHERE level = 0");
+    let next: i64 = sqlx::query_scalar(&sql).fetch_one(conn).await?;
     Ok(next as u64)
 }
 
@@ -20,10 +29,15 @@ const NODES_PER_QUERY: usize = 128;
 
 /// The stored nodes among `ids`; absent ones are left out.
 pub(super) async fn nodes(conn: &mut SqliteConnection, ids: &[NodeId]) -> Result<NodeMap> {
+    nodes_of(conn, RECORDS, ids).await
+}
+
+/// The stored nodes among `ids` of the tree kept in `table`.
+pub(super) async fn nodes_of(conn: &mut SqliteConnection, table: &'static str, ids: &[NodeId]) -> Result<NodeMap> {
     let mut out = NodeMap::with_capacity(ids.len());
     // One primary-key search per node (SQLite's multi-index OR); a proof needs about 2 log n.
     for chunk in ids.chunks(NODES_PER_QUERY) {
-        let mut q = QueryBuilder::<Sqlite>::new("SELECT level, idx, hash FROM tlog_nodes WHERE ");
+        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT level, idx, hash FROM {table} WHERE "));
         let mut terms = q.separated(" OR ");
         for id in chunk {
             terms.push("(level = ").push_bind_unseparated(id.level as i64).push_unseparated(" AND idx = ");
@@ -33,7 +47,7 @@ pub(super) async fn nodes(conn: &mut SqliteConnection, ids: &[NodeId]) -> Result
             let (level, index): (i64, i64) = (row.get("level"), row.get("idx"));
             let id = NodeId { level: level as u8, index: index as u64 };
             let bytes: Vec<u8> = row.get("hash");
-            let hash: Hash = bytes.try_into().map_err(|_| corrupt("tlog_nodes", format!("node {id} is not 32 bytes")))?;
+            let hash: Hash = bytes.try_into().map_err(|_| corrupt(table, format!("node {id} is not 32 bytes")))?;
             out.insert(id, hash);
         }
     }
