@@ -43,7 +43,17 @@ async fn metrics_count_requests_jobs_seals_and_pages_for_the_operator_only() {
     let (status, answer) = app.complete_ocr(worker, job, &lease, &input, json!([page_text(1, 120, 90, notice)])).await;
     assert_eq!(status, 200, "{answer}");
     app.wait_for_component(&code, "hospital_birth_notice", "satisfied").await;
-    let after = scrape(&app).await;
+    // a job's duration is counted when its worker's report is settled, which may come a
+    // moment after the component it satisfied is shown so
+    let settled = "sohoa_job_duration_seconds_count{kind=\"seal\",outcome=\"done\"}";
+    let mut after = scrape(&app).await;
+    for _ in 0..50 {
+        if sample(&after, settled) > sample(&before, settled) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = scrape(&app).await;
+    }
 
     // requests are counted by their route's pattern, never by the path with its ids
     let route = "sohoa_http_requests_total{route=\"/api/v1/dossiers/{code}\",method=\"GET\",status=\"200\"}";
