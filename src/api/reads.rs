@@ -75,19 +75,12 @@ pub async fn checkpoint(State(state): State<Arc<AppState>>, _who: Principal) -> 
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text.to_string()).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsistencyQuery {
-    from: u64,
-    to: Option<u64>,
-}
-
 /// `GET /access/consistency?from=M&to=N`: that the access log of M entries is a prefix of
 /// the one of N.
 pub async fn consistency(
     State(state): State<Arc<AppState>>,
     _who: Principal,
-    Query(q): Query<ConsistencyQuery>,
+    Query(q): Query<super::tlog::ConsistencyQuery>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.access_log().consistency(q.from, q.to).await?).into_response())
 }

@@ -20,9 +20,9 @@ pub async fn checkpoint(State(state): State<Arc<AppState>>, _who: Principal) -> 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
-    from: u64,
+    pub(super) from: u64,
     /// Defaults to the current size.
-    to: Option<u64>,
+    pub(super) to: Option<u64>,
 }
 
 /// `GET /tlog/consistency?from=M&to=N`: that the tree of M leaves is a prefix of the one of N.
