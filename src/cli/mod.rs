@@ -4,6 +4,7 @@ mod archive;
 mod classify;
 mod corrections;
 mod export;
+mod import;
 mod init;
 mod ltv;
 mod pki;
@@ -83,6 +84,8 @@ enum Command {
         #[command(subcommand)]
         command: stats::StatsCommand,
     },
+    /// Import a batch of documents issued before the installation, as sealed `backfile` records
+    Import(import::ImportArgs),
     /// Transparency log keys and offline verification of checkpoints and proofs
     Tlog {
         #[command(subcommand)]
@@ -117,6 +120,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Export { command } => block_on(export::run(command, config)),
         Command::Stats { command } => block_on(stats::run(command, config)),
         Command::Tlog { command } => tlog::run(command),
+        Command::Import(args) => block_on(import::run(args, config)),
     }
 }
 

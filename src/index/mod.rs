@@ -17,6 +17,7 @@ use std::sync::Arc;
 pub use crate::domain::access::{Scope, TokenInfo, TokenListing};
 pub use crate::domain::audit::{Actor, AuditEntry, AuditFilter, AuditRecord};
 pub use crate::domain::desk::{Applicant, ComponentState, Dossier, DossierFilter, NewDossier, NewScan, Scan};
+pub use crate::domain::import::{Duplicate, ImportItem, ImportOutcome};
 pub use crate::domain::record::{
     ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
 };
@@ -25,8 +26,8 @@ pub use crate::domain::Finish;
 pub use postgres::PostgresIndex;
 pub use sqlite::SqliteIndex;
 pub use store::{
-    AuditStore, DossierStore, FixityStore, JobStore, LeaseStore, LifecycleStore, LogStore, RecordStore, ResultStore, ScanStore, StatsStore,
-    TokenStore,
+    AuditStore, DossierStore, FixityStore, ImportStore, JobStore, LeaseStore, LifecycleStore, LogStore, RecordStore, ResultStore,
+    ScanStore, StatsStore, TokenStore,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -208,6 +209,7 @@ pub trait Index:
     + LeaseStore
     + AuditStore
     + StatsStore
+    + ImportStore
 {
     async fn ping(&self) -> Result<()>;
 }
