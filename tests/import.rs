@@ -48,23 +48,30 @@ fn book(n: u32) -> Vec<u8> {
     out
 }
 
-/// An installation in a temp dir, set up with `sohoa init` and not served.
+/// An installation in a temp dir, set up with `sohoa init` and not served: its index is a
+/// SQLite file there, or the PostgreSQL database `index_url` names.
 struct Installation {
     dir: tempfile::TempDir,
+    index_url: String,
 }
 
 impl Installation {
     fn new() -> Installation {
+        Installation::with_index(None)
+    }
+
+    fn with_index(index_url: Option<&str>) -> Installation {
         let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let index_url = index_url.map_or_else(|| format!("sqlite://{d}/data/sohoa.db"), str::to_owned);
         let config = format!(
-            "data_dir = \"{d}/data\"\nindex_url = \"sqlite://{d}/data/sohoa.db\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\ntlog_key = \"{d}/data/tlog.key\"\n",
-            d = dir.path().display(),
+            "data_dir = \"{d}/data\"\nindex_url = \"{index_url}\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\ntlog_key = \"{d}/data/tlog.key\"\n",
             p = common::served::policies().display(),
         );
         std::fs::write(dir.path().join("sohoa.toml"), config).unwrap();
         let init = Command::new(SOHOA).arg("--config").arg(dir.path().join("sohoa.toml")).arg("init").output().unwrap();
         assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-        Installation { dir }
+        Installation { dir, index_url }
     }
 }
 
@@ -229,12 +236,26 @@ fn a_batch_with_a_sheet_becomes_sealed_records_found_by_owner_with_duplicates_an
 
 #[test]
 fn a_batch_killed_mid_way_resumes_and_imports_nothing_twice() {
-    const DOCUMENTS: u32 = 150;
-    let install = Installation::new();
+    killed_and_resumed(&Installation::new(), 150);
+}
+
+#[test]
+fn a_batch_killed_mid_way_resumes_and_imports_nothing_twice_on_postgresql() {
+    let Some(server) = common::postgres::server() else {
+        eprintln!("SOHOA_TEST_POSTGRES_URL is not set: the import is not run on PostgreSQL");
+        return;
+    };
+    let database = reqwest::runtime().block_on(common::postgres::scratch_database(&server));
+    killed_and_resumed(&Installation::with_index(Some(&database.url)), 100);
+}
+
+/// Imports a batch of `documents`, kills the import with `kill -9` once ten are in, and
+/// runs it again twice.
+fn killed_and_resumed(install: &Installation, documents: u32) {
     let root = install.dir.path();
     let config = root.join("sohoa.toml");
-    let index_url = format!("sqlite://{}/data/sohoa.db", root.display());
-    let dir = batch(root, "batch", 1..=DOCUMENTS, &sheet_of(1..=DOCUMENTS));
+    let index_url = install.index_url.clone();
+    let dir = batch(root, "batch", 1..=documents, &sheet_of(1..=documents));
 
     let mut child = import_command(&config, &dir, &["--jobs", "2"]).stdout(std::process::Stdio::null()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -246,27 +267,27 @@ fn a_batch_killed_mid_way_resumes_and_imports_nothing_twice() {
     child.kill().unwrap();
     child.wait().unwrap();
     let stored = count(&index_url, "SELECT COUNT(*) FROM records");
-    assert!((10..i64::from(DOCUMENTS)).contains(&stored), "killed mid-way: {stored} records");
+    assert!((10..i64::from(documents)).contains(&stored), "killed mid-way: {stored} records");
 
     let out = import_command(&config, &dir, &["--report"]).arg(root.join("resumed.json")).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let report: Value = serde_json::from_slice(&std::fs::read(root.join("resumed.json")).unwrap()).unwrap();
-    assert_eq!(report["totals"]["imported"].as_u64(), Some(u64::from(DOCUMENTS)), "{}", text(&out));
+    assert_eq!(report["totals"]["imported"].as_u64(), Some(u64::from(documents)), "{}", text(&out));
     assert!(report["totals"]["earlier"].as_i64().unwrap() >= 10, "{}", report["totals"]);
     let [records, leaves, items, _] = footprint(&index_url);
-    assert_eq!((records, leaves, items), (i64::from(DOCUMENTS), i64::from(DOCUMENTS), i64::from(DOCUMENTS)), "nothing imported twice");
-    assert_eq!(count(&index_url, "SELECT COUNT(DISTINCT owner_id) FROM records"), i64::from(DOCUMENTS));
-    assert_eq!(count(&index_url, "SELECT COUNT(DISTINCT record) FROM import_items WHERE outcome = 'imported'"), i64::from(DOCUMENTS));
+    assert_eq!((records, leaves, items), (i64::from(documents), i64::from(documents), i64::from(documents)), "nothing imported twice");
+    assert_eq!(count(&index_url, "SELECT COUNT(DISTINCT owner_id) FROM records"), i64::from(documents));
+    assert_eq!(count(&index_url, "SELECT COUNT(DISTINCT record) FROM import_items WHERE outcome = 'imported'"), i64::from(documents));
 
     // A third run finds everything settled and writes nothing.
     let out = import_command(&config, &dir, &[]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
-        text(&out).contains(&format!("imported {DOCUMENTS}, duplicates 0, flagged 0, failed 0 ({DOCUMENTS} settled by an earlier run)")),
+        text(&out).contains(&format!("imported {documents}, duplicates 0, flagged 0, failed 0 ({documents} settled by an earlier run)")),
         "{}",
         text(&out)
     );
-    assert_eq!(footprint(&index_url)[0], i64::from(DOCUMENTS));
+    assert_eq!(footprint(&index_url)[0], i64::from(documents));
 }
 
 #[test]
@@ -274,7 +295,7 @@ fn a_dry_run_says_what_would_happen_and_writes_nothing() {
     let install = Installation::new();
     let root = install.dir.path();
     let config = root.join("sohoa.toml");
-    let index_url = format!("sqlite://{}/data/sohoa.db", root.display());
+    let index_url = install.index_url.clone();
     let first = batch(root, "first", 1..=2, &sheet_of(1..=2));
     assert!(import_command(&config, &first, &[]).status().unwrap().success());
 
