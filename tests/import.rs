@@ -23,18 +23,28 @@ fn page(seed: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-/// A PDF of `n` pages, each with a line of its own text.
-fn book(n: u32) -> Vec<u8> {
+/// An A4 PDF of a page each of `pages`: a line of its own text over a grey box, or blank paper.
+fn book(pages: &[Option<u32>]) -> Vec<u8> {
+    book_of((595, 842), pages)
+}
+
+/// As [`book`], on pages `size` points large (at least 300 by 300).
+fn book_of(size: (i64, i64), pages: &[Option<u32>]) -> Vec<u8> {
     use lopdf::{dictionary, Document, Object, Stream};
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
+    let n = pages.len() as u32;
     let font = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
-    let kids: Vec<Object> = (1..=n)
-        .map(|i| {
-            let text = format!("BT /F1 18 Tf 72 760 Td (SO DANG KY {i}/2009) Tj ET");
+    let kids: Vec<Object> = pages
+        .iter()
+        .map(|page| {
+            let text = match page {
+                Some(i) => format!("0.3 g 30 60 200 120 re f 0 g BT /F1 18 Tf 30 {} Td (SO DANG KY {i}/2009) Tj ET", size.1 - 60),
+                None => String::new(),
+            };
             let content = doc.add_object(Stream::new(dictionary! {}, text.into_bytes()));
             doc.add_object(dictionary! {
-                "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+                "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), size.0.into(), size.1.into()],
                 "Contents" => content, "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
             })
             .into()
@@ -145,7 +155,7 @@ fn a_batch_with_a_sheet_becomes_sealed_records_found_by_owner_with_duplicates_an
         p8.png,,,birth_certificate,12/2009,2009-03-12\n";
     let dir = batch(root, "batch", 1..=8, sheet);
     std::fs::write(dir.join("copy.png"), page(1)).unwrap();
-    std::fs::write(dir.join("book.pdf"), book(3)).unwrap();
+    std::fs::write(dir.join("book.pdf"), book(&[Some(1), Some(2), Some(3)])).unwrap();
 
     let before = footprint(&index_url);
     let out = import_command(&served.config_file(), &dir, &["--jobs", "1", "--report"]).arg(root.join("report")).output().unwrap();
@@ -315,4 +325,39 @@ fn a_dry_run_says_what_would_happen_and_writes_nothing() {
     assert!(text(&out).contains("would import 0, duplicates 1, flagged 3, failed 0"), "{}", text(&out));
     assert!(text(&out).contains("p3.png flagged: owner_id_missing;type_unknown"), "{}", text(&out));
     assert_eq!(footprint(&index_url), before.0);
+}
+
+#[test]
+fn a_pdf_is_split_at_blank_pages_into_the_documents_its_rows_name() {
+    let install = Installation::new();
+    let root = install.dir.path();
+    let config = root.join("sohoa.toml");
+    let sheet = "file,owner_id,doc_type,number\n\
+        register.pdf,001090000001,birth_certificate,1/2009\n\
+        register.pdf,001090000002,birth_certificate,2/2009\n\
+        register.pdf,001090000003,birth_certificate,3/2009\n\
+        register.pdf,001090000004,birth_certificate,4/2009\n";
+    let dir = batch(root, "batch", [], sheet);
+    // small pages: blank paper is told by drawing each page, and the test's build is unoptimised
+    std::fs::write(dir.join("register.pdf"), book_of((300, 300), &[Some(1), Some(2), None, Some(3), None, None, Some(4)])).unwrap();
+
+    let out = import_command(&config, &dir, &["--split-at-blank", "--report"]).arg(root.join("split")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("imported 3, duplicates 0, flagged 0, failed 1"), "{}", text(&out));
+    assert!(text(&out).contains("line 5: register.pdf failed: separator_no_document"), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&std::fs::read(root.join("split.json")).unwrap()).unwrap();
+    let pages: Vec<Option<u64>> = report["documents"].as_array().unwrap().iter().map(|d| d["pages"].as_u64()).collect();
+    assert_eq!(pages, [Some(2), Some(1), Some(1), None], "{report:#}");
+    assert_eq!(count(&install.index_url, "SELECT COUNT(*) FROM records WHERE kind = 'backfile'"), 3);
+
+    // Without a sheet, each document between blank pages is one to review.
+    let out = Command::new(SOHOA)
+        .arg("--config")
+        .arg(&config)
+        .args(["import", "--dry-run", "--split-at-blank", "--by", WHO, "--batch"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("would import 0, duplicates 3, flagged 0, failed 0"), "{}", text(&out));
 }

@@ -1,4 +1,4 @@
-//! `sohoa import --batch DIR [--csv FILE] [--agency CODE] --by NAME [--dry-run] [--report PATH]`:
+//! `sohoa import --batch DIR [--csv FILE] [--agency CODE] --by NAME [--split-at-blank] [--dry-run] [--report PATH]`:
 //! documents issued before the installation, sealed as `backfile` records in their issuing
 //! agency's name. Running the same batch again resumes it.
 
@@ -41,6 +41,10 @@ pub struct ImportArgs {
     /// Write the end report to PATH.csv and PATH.json
     #[arg(long)]
     report: Option<PathBuf>,
+    /// A PDF that a row names without pages holds several documents, a blank page between
+    /// each two: the rows naming it take them in turn (each its own document without a sheet)
+    #[arg(long)]
+    split_at_blank: bool,
     /// Documents worked on at a time
     #[arg(long, default_value_t = 4)]
     jobs: usize,
@@ -86,6 +90,14 @@ fn open(args: &ImportArgs, config: &Config) -> anyhow::Result<(Batch, crate::pol
             (files.join("\n").into_bytes(), rows)
         }
     };
+    let (rows, sheet_bytes) = match args.split_at_blank {
+        true => {
+            let rows = crate::service::imports::split(&args.batch, rows, args.csv.is_none(), limits(config), &catalog.scan_quality);
+            // the same sheet read another way is another batch
+            (rows, [sheet_bytes.as_slice(), b"\nsplit at blank pages"].concat())
+        }
+        false => (rows, sheet_bytes),
+    };
     Ok((Batch::check(&args.batch, &sheet_bytes, &agency, rows), catalog))
 }
 
@@ -110,8 +122,7 @@ async fn import(args: &ImportArgs, config: &Config, (batch, catalog): (Batch, cr
     let index = index::open(&config.index_url).await.context("cannot open the index")?;
     let archive = Archive::open(config).context("cannot open the archive")?;
     let seals = crate::startup::agency_seals(config, &catalog)?;
-    let limits = MediaLimits { max_pixels: config.max_pixels, max_pages: config.max_pdf_pages, max_scan_pixels: config.max_scan_pixels };
-    let mut importer = Importer::new(index.as_ref(), &archive, &catalog, &seals, limits, args.by.trim().to_owned());
+    let mut importer = Importer::new(index.as_ref(), &archive, &catalog, &seals, limits(config), args.by.trim().to_owned());
     importer.dry_run = args.dry_run;
     importer.claim_numbers(&batch);
     let progress = importer.progress(&batch.id).await?;
@@ -168,6 +179,10 @@ async fn import(args: &ImportArgs, config: &Config, (batch, catalog): (Batch, cr
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn limits(config: &Config) -> MediaLimits {
+    MediaLimits { max_pixels: config.max_pixels, max_pages: config.max_pdf_pages, max_scan_pixels: config.max_scan_pixels }
 }
 
 /// `PATH.csv` and `PATH.json` (an extension of `.csv` or `.json` on PATH is replaced).

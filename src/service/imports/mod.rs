@@ -6,6 +6,7 @@
 mod copy;
 pub mod report;
 pub mod sheet;
+mod split;
 
 use crate::archive::Archive;
 use crate::domain::import::{ImportItem, ImportOutcome};
@@ -25,6 +26,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
 pub use copy::CopyError;
+pub use split::split;
 
 /// The record kind of a document issued before the installation and digitized later.
 pub const KIND: &str = "backfile";
