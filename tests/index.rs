@@ -1169,3 +1169,51 @@ async fn reads_logged_at_once_each_take_the_next_leaf_of_the_access_log() {
         assert_eq!(next.iter().map(|e| e.seq).collect::<Vec<_>>(), found[5..8].iter().map(|e| e.seq).collect::<Vec<_>>(), "{name}");
     }
 }
+
+#[tokio::test]
+async fn import_progress_is_kept_by_batch_and_line_and_duplicates_are_found_by_content_or_number() {
+    use sohoa::index::{ImportItem, ImportOutcome};
+    for (name, index, _dir) in backends().await {
+        let item = |line: u32, outcome: ImportOutcome, record: Option<&str>, source: &[u8]| ImportItem {
+            batch: "b1".into(),
+            line,
+            outcome,
+            record: record.map(str::to_owned),
+            source: Some(Digest::of(source)),
+            reason: None,
+        };
+        index.put_import_item(&item(3, ImportOutcome::Started, Some("r-import"), b"pages 3")).await.unwrap();
+        index.put_import_item(&item(2, ImportOutcome::Flagged, None, b"pages 2")).await.unwrap();
+        let kept = index.import_items("b1").await.unwrap();
+        assert_eq!(
+            kept.iter().map(|i| (i.line, i.outcome)).collect::<Vec<_>>(),
+            [(2, ImportOutcome::Flagged), (3, ImportOutcome::Started)],
+            "{name}"
+        );
+        assert!(index.import_items("b2").await.unwrap().is_empty(), "{name}");
+        let home = agency("000.00.31.H29");
+        let none = index.import_duplicate(&home, "birth_certificate", None, &Digest::of(b"pages 3")).await.unwrap();
+        assert_eq!(none, None, "a started document is no duplicate yet: {name}");
+
+        // Settled: its line is replaced, and its content is now a duplicate's.
+        index.put_import_item(&item(3, ImportOutcome::Imported, Some("r-import"), b"pages 3")).await.unwrap();
+        assert_eq!(index.import_items("b1").await.unwrap().len(), 2, "{name}");
+        let same = index.import_duplicate(&home, "birth_certificate", None, &Digest::of(b"pages 3")).await.unwrap().unwrap();
+        assert_eq!((same.record.as_str(), same.why), ("r-import", "same_content"), "{name}");
+
+        // The same type and number in the same agency, whatever the content.
+        let (code, _) = dossier_with_scan(index.as_ref(), None).await;
+        let mut record = new_record("r-numbered", &code, None, "001204012345", (None, None));
+        record.number = Some("12/2009".into());
+        index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap();
+        let other = Digest::of(b"other pages");
+        let same = index.import_duplicate(&home, "hospital_birth_notice", Some("12/2009"), &other).await.unwrap().unwrap();
+        assert_eq!((same.record.as_str(), same.why), ("r-numbered", "same_number"), "{name}");
+        assert_eq!(
+            index.import_duplicate(&agency("000.00.09.H29"), "hospital_birth_notice", Some("12/2009"), &other).await.unwrap(),
+            None,
+            "{name}"
+        );
+        assert_eq!(index.import_duplicate(&home, "birth_certificate", Some("12/2009"), &other).await.unwrap(), None, "{name}");
+    }
+}

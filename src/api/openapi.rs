@@ -948,13 +948,13 @@ fn schemas() -> Value {
             "state": {"enum": ["done", "queued", "dead"], "description": "queued: failed and retried after a backoff; dead: failed for good"}
         })),
         "Record": object(&["id", "kind", "agency", "doc_type", "digest", "size", "manifest_digest", "status", "created_at"], json!({
-            "id": string(), "kind": {"enum": ["digitized_copy", "result"]}, "agency": string(),
+            "id": string(), "kind": {"enum": ["digitized_copy", "result", "backfile"]}, "agency": string(),
             "dossier": nullable("string"), "component": nullable("string"), "owner_id": nullable("string"),
             "doc_type": string(), "number": nullable("string"), "issue_date": nullable("string"),
             "valid_from": nullable("string"), "valid_until": nullable("string"),
             "digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}, "size": {"type": "integer"},
             "manifest_digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"},
-            "signatures": {}, "classification": {}, "fields": {}, "flags": {}, "log_index": nullable("integer"),
+            "signatures": {}, "classification": {}, "fields": {}, "flags": {}, "digitized": {}, "log_index": nullable("integer"),
             "status": {"enum": ["active", "revoked", "superseded", "disposed"]},
             "status_reason": nullable("string"), "superseded_by": nullable("string"), "created_at": string()
         })),

@@ -42,6 +42,8 @@ pub fn render(r: &Record) -> Value {
         "classification": r.summary.get("classification"),
         "fields": r.summary.get("fields"),
         "flags": r.summary.get("flags"),
+        // who digitized a back-file document, and when
+        "digitized": r.summary.get("digitized"),
         "log_index": r.log_index,
         "status": r.status,
         "status_reason": r.status_reason,

@@ -25,15 +25,19 @@ async fn init(config: &Config) -> anyhow::Result<()> {
     let index = index::open(&config.index_url).await?;
     Archive::open(config)?;
     if let KeySource::File(key) = &config.seal_key {
+        let dir = key.parent().unwrap_or(std::path::Path::new("."));
+        // Two `sohoa init` run at once over one directory (installations sharing the demo PKI)
+        // would each write a root and seal over the other's: the PKI is written under a lock.
+        std::fs::create_dir_all(dir)?;
+        let lock = std::fs::File::create(dir.join(".init.lock"))?;
+        lock.lock()?;
         if !key.exists() {
             // Demo certificates so that copies are sealed from the first run; a real agency
             // points `seal_key`/`seal_cert` at the certificate its CA issued.
-            let dir = key.parent().unwrap_or(std::path::Path::new("."));
             crate::pki::demo(dir)?;
             println!("demo PKI (root CA, agency seal, officials, TSA) written to {}", dir.display());
         }
         // Every other agency of the catalog gets a demo seal too, so that its copies are sealed.
-        let dir = key.parent().unwrap_or(std::path::Path::new("."));
         if dir.join("root.key").exists() {
             let others: Vec<(&str, &str)> = catalog
                 .agencies

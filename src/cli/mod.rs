@@ -5,6 +5,7 @@ mod archive;
 mod classify;
 mod corrections;
 mod export;
+mod import;
 mod init;
 mod ltv;
 mod pki;
@@ -89,6 +90,8 @@ enum Command {
         #[command(subcommand)]
         command: access::AccessCommand,
     },
+    /// Import a batch of documents issued before the installation, as sealed `backfile` records
+    Import(import::ImportArgs),
     /// Transparency log keys and offline verification of checkpoints and proofs
     Tlog {
         #[command(subcommand)]
@@ -124,6 +127,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Stats { command } => block_on(stats::run(command, config)),
         Command::Tlog { command } => tlog::run(command),
         Command::Access { command } => block_on(access::run(command, config)),
+        Command::Import(args) => block_on(import::run(args, config)),
     }
 }
 

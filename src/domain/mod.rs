@@ -5,6 +5,7 @@
 pub mod access;
 pub mod audit;
 pub mod desk;
+pub mod import;
 pub mod indicators;
 pub mod reads;
 pub mod record;

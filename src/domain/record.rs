@@ -8,7 +8,7 @@ use serde::Serialize;
 #[derive(Debug, Clone)]
 pub struct NewRecord {
     pub id: String,
-    /// `digitized_copy` or `result`.
+    /// `digitized_copy`, `result` or `backfile` (a document issued before the installation).
     pub kind: &'static str,
     pub agency: AgencyCode,
     pub dossier: Option<DossierCode>,

@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub use crate::domain::access::{Scope, TokenInfo, TokenListing};
 pub use crate::domain::audit::{Actor, AuditEntry, AuditFilter, AuditRecord};
 pub use crate::domain::desk::{Applicant, ComponentState, Dossier, DossierFilter, NewDossier, NewScan, Scan};
+pub use crate::domain::import::{Duplicate, ImportItem, ImportOutcome};
 pub use crate::domain::reads::{NewRead, ReadEntry, ReadFilter};
 pub use crate::domain::record::{
     ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
@@ -27,8 +28,8 @@ pub use crate::domain::Finish;
 pub use postgres::PostgresIndex;
 pub use sqlite::SqliteIndex;
 pub use store::{
-    AuditStore, DossierStore, FixityStore, JobStore, LeaseStore, LifecycleStore, LogStore, ReadLogStore, RecordStore, ResultStore,
-    ScanStore, StatsStore, TokenStore,
+    AuditStore, DossierStore, FixityStore, ImportStore, JobStore, LeaseStore, LifecycleStore, LogStore, ReadLogStore, RecordStore,
+    ResultStore, ScanStore, StatsStore, TokenStore,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +229,7 @@ pub trait Index:
     + LeaseStore
     + AuditStore
     + StatsStore
+    + ImportStore
 {
     async fn ping(&self) -> Result<()>;
 }

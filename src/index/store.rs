@@ -238,3 +238,21 @@ pub trait StatsStore: Send + Sync {
     /// result was issued in it.
     async fn dossier_facts(&self, agency: &AgencyCode, from_ms: i64, to_ms: i64) -> Result<Vec<crate::domain::indicators::DossierFacts>>;
 }
+
+/// The progress of back-file imports, by batch and line, and the duplicates they look for.
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// What the index holds of batch `batch`'s documents, by line.
+    async fn import_items(&self, batch: &str) -> Result<Vec<ImportItem>>;
+    /// Stores what became of a document, replacing what was kept of its line.
+    async fn put_import_item(&self, item: &ImportItem) -> Result<()>;
+    /// An earlier record with the same content (a document imported from `source`), or an
+    /// active record of `agency` with the same type and `number`.
+    async fn import_duplicate(
+        &self,
+        agency: &AgencyCode,
+        doc_type: &str,
+        number: Option<&str>,
+        source: &Digest,
+    ) -> Result<Option<Duplicate>>;
+}

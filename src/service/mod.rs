@@ -4,6 +4,7 @@
 
 pub mod desk;
 pub mod duties;
+pub mod imports;
 pub mod jobs;
 pub mod log;
 pub mod operations;
