@@ -36,5 +36,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
-  [ -x "$HOME/.cargo/bin/cargo" ] || { echo "error: cargo (Rust 1.85 or newer) is required: install it with rustup" >&2; exit 1; }
+  [ -x "$HOME/.cargo/bin/cargo" ] || { echo "error: cargo (Rust 1.89 or newer) is required: install it with rustup" >&2; exit 1; }
 fi
