@@ -704,7 +704,7 @@ async fn store_records_until_killed() {
     while let Some(answer) = creations.next().await {
         answer.unwrap();
         stored += 1;
-        if stored % 64 == 0 {
+        if stored.is_multiple_of(64) {
             writeln!(std::io::stdout(), "stored {stored}").unwrap();
             std::io::stdout().flush().unwrap();
         }
