@@ -4,7 +4,10 @@
 # and PostgreSQL, to file:// and to Garage, beside the disk's floor measured before and after
 # the file:// runs, and the index alone; then, at RECORDS records in SQLite, the reuse lookup
 # (owner, type, valid today) and the inclusion proof timed in process, and GET a record and
-# GET its proof through a release `sohoa serve` driven by wrk. The seeded index is kept in
+# GET its proof through a release `sohoa serve` driven by wrk (a consumer naming a procedure
+# as its purpose, so every read is also written to the access log), with the CPU the service
+# itself used per request beside the rate (wrk and the index share the machine's cores with
+# it; the per-CPU-second figure is what a replica on cores of its own serves). The seeded index is kept in
 # $BENCH_RECORDS_DIR (target/bench-records) and topped up on the next run.
 # The read figures are taken the same way on PostgreSQL too (its database kept between runs
 # like the SQLite file) and printed beside SQLite's.
@@ -112,6 +115,10 @@ if [ -n "${BENCH_INGEST_ONLY:-}" ]; then
 fi
 
 dir=${BENCH_RECORDS_DIR:-target/bench-records}
+# A consumer reads a citizen's record for a procedure (the access log requires a purpose).
+purpose=1.001193
+# CPU seconds (user + system) process $1 has used so far.
+cpu_seconds() { python3 -c "import os, sys; f = open(f'/proc/{sys.argv[1]}/stat').read().rsplit(')', 1)[1].split(); print((int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK'))" "$1"; }
 mkdir -p "$dir"
 # The read figures, engine by engine, on an index of $records records: $1 names the engine,
 # $2 the index (a SQLite file, or a PostgreSQL database kept between runs like the file).
@@ -134,11 +141,18 @@ reads() {
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   TOKEN=$(cat "$work/token") IDS=$work/ids-$engine
   export TOKEN IDS
-  curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/records/$(head -1 "$IDS")/proof" >/dev/null
-  echo "== $engine, wrk: GET /api/v1/records/{id}, $connections connections, ${seconds}s"
-  wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/bench/records.lua "http://127.0.0.1:$port" | tee /dev/stderr | tail -1 >"$work/get-$engine"
-  echo "== $engine, wrk: GET /api/v1/records/{id}/proof, $connections connections, ${seconds}s"
-  SUFFIX=/proof wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/bench/records.lua "http://127.0.0.1:$port" | tee /dev/stderr | tail -1 >"$work/proof-get-$engine"
+  curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/records/$(head -1 "$IDS")/proof?purpose=$purpose" >/dev/null
+  echo "== $engine, wrk: GET /api/v1/records/{id}?purpose=, $connections connections, ${seconds}s"
+  local cpu_before cpu_after
+  cpu_before=$(cpu_seconds $server)
+  SUFFIX="?purpose=$purpose" wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/bench/records.lua "http://127.0.0.1:$port" | tee /dev/stderr | tail -1 >"$work/get-$engine"
+  cpu_after=$(cpu_seconds $server)
+  # the replica's own CPU per request: what it would serve on cores of its own, the index,
+  # wrk and the rest of the machine elsewhere
+  python3 -c "import sys; rps, secs, cpu = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]); print(f'service_cpu_s={cpu:.2f} per_core_rps={rps * secs / cpu:.0f}')" \
+    "$(field rps "$(cat "$work/get-$engine")")" "$seconds" "$(python3 -c "print($cpu_after - $cpu_before)")" | tee "$work/get-cpu-$engine"
+  echo "== $engine, wrk: GET /api/v1/records/{id}/proof?purpose=, $connections connections, ${seconds}s"
+  SUFFIX="/proof?purpose=$purpose" wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/bench/records.lua "http://127.0.0.1:$port" | tee /dev/stderr | tail -1 >"$work/proof-get-$engine"
   awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$server/status" >"$work/rss-$engine"
   kill $server
   wait $server 2>/dev/null || true
@@ -160,6 +174,7 @@ echo "| seeding (index only, 16 in flight) | | | $(v seed_records_s seed-SQLite)
 echo "| reuse lookup, in process | $(v p50_us reuse-SQLite) µs | $(v p99_us reuse-SQLite) µs | | $(v p50_us reuse-PostgreSQL) µs | $(v p99_us reuse-PostgreSQL) µs | | p99 < 2 ms |"
 echo "| inclusion proof, in process | $(v p50_us proof-SQLite) µs | $(v p99_us proof-SQLite) µs | | $(v p50_us proof-PostgreSQL) µs | $(v p99_us proof-PostgreSQL) µs | | < 1 ms |"
 echo "| GET record, wrk | $(v p50_ms get-SQLite) ms | $(v p99_ms get-SQLite) ms | $(v rps get-SQLite) req/s | $(v p50_ms get-PostgreSQL) ms | $(v p99_ms get-PostgreSQL) ms | $(v rps get-PostgreSQL) req/s | 5000 req/s |"
+echo "| GET record, the replica's own CPU | | | $(v per_core_rps get-cpu-SQLite) req per CPU-second | | | $(v per_core_rps get-cpu-PostgreSQL) req per CPU-second | 5000 req/s |"
 echo "| GET proof, wrk | $(v p50_ms proof-get-SQLite) ms | $(v p99_ms proof-get-SQLite) ms | $(v rps proof-get-SQLite) req/s | $(v p50_ms proof-get-PostgreSQL) ms | $(v p99_ms proof-get-PostgreSQL) ms | $(v rps proof-get-PostgreSQL) req/s | |"
 echo "service peak RSS: SQLite $(cat "$work/rss-SQLite") MB, PostgreSQL $(cat "$work/rss-PostgreSQL") MB; wrk errors: SQLite $(v errors get-SQLite), PostgreSQL $(v errors get-PostgreSQL)"
 echo

@@ -16,11 +16,12 @@ set -euo pipefail
 # postgresql: the second index engine (scripts/postgres-start.sh starts its cluster for the tests);
 # chromium: the browser the desk's browser test drives (tests/browser.rs); python3-yaml: reads
 # compose.yaml for tests/compose.rs; zbar-tools: zbarimg reads back the QR code in a result's
-# signature (tests/api/public.rs).
+# signature (tests/api/public.rs); nginx: compose.yaml's load balancer, run natively in front of
+# the two replicas by tests/compose.rs.
 packages=(build-essential pkg-config ca-certificates curl libclang-dev libtesseract-dev libleptonica-dev
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng qpdf poppler-utils libnss3-tools openssl python3-venv
   fonts-dejavu-core fonts-noto-core fonts-liberation2 fonts-freefont-ttf fonts-dejavu-extra fonts-jetbrains-mono softhsm2 jq ghostscript
-  prometheus postgresql chromium python3-yaml zbar-tools)
+  prometheus postgresql chromium python3-yaml zbar-tools nginx)
 
 missing=()
 for p in "${packages[@]}"; do

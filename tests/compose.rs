@@ -137,11 +137,23 @@ fn compose_services_agree_with_one_another_and_the_dockerfile() {
     assert_eq!(env["SOHOA_S3_SECRET_ACCESS_KEY"], garage["GARAGE_KEY_SECRET"]);
     let port = docker["SOHOA_LISTEN"].rsplit_once(':').unwrap().1;
     assert!(env["SOHOA_S3_ENDPOINT"].starts_with("http://garage:3900"));
-    // Each worker names a replica on the port the image listens on, and the token file init writes.
+    // The balancer passes to both replicas on the port the image listens on, and takes bodies
+    // as large as an upload may be.
+    let lb = service(&compose, "lb");
+    let conf = std::fs::read_to_string(repo().join("deploy/nginx.conf")).unwrap();
+    let mounted = lb["volumes"].as_array().unwrap().iter().filter_map(|v| v.as_str()).any(|v| v.starts_with("./deploy/nginx.conf:"));
+    assert!(mounted, "lb runs deploy/nginx.conf");
+    for api in ["api-a", "api-b"] {
+        assert!(conf.contains(&format!("server {api}:{port} ")), "deploy/nginx.conf passes to {api}:{port}");
+    }
+    let body_mib: u64 = conf.split("client_max_body_size ").nth(1).and_then(|r| r.split('m').next()).and_then(|n| n.parse().ok()).unwrap();
+    let max_upload = env.get("SOHOA_MAX_UPLOAD_BYTES").and_then(|v| v.parse().ok()).unwrap_or(50 * 1024 * 1024);
+    assert!(body_mib * 1024 * 1024 > max_upload, "the balancer takes an upload of max_upload_bytes");
+    // Each worker names the balancer, and the token file init writes.
     let init = command(service(&compose, "init")).join(" ");
-    for (worker, api) in [("worker-a", "api-a"), ("worker-b", "api-b")] {
+    for worker in ["worker-a", "worker-b"] {
         let s = service(&compose, worker);
-        assert_eq!(environment(s)["SOHOA_API"], format!("http://{api}:{port}"));
+        assert_eq!(environment(s)["SOHOA_API"], "http://lb:8080");
         let args = command(s);
         assert_eq!(args[0], "sohoa-worker");
         let token = &args[args.iter().position(|a| a == "--token-file").expect("a token file") + 1];
@@ -191,7 +203,8 @@ fn spawn(
     log: &Path,
 ) -> Proc {
     let bin_dir = Path::new(SOHOA).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    // nginx is in /usr/sbin, which a user's PATH may leave out
+    let path = format!("{}:{}:/usr/sbin", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let args: Vec<String> = args.iter().map(|a| map(a)).collect();
     let mut cmd = Command::new(&args[0]);
     let log = std::fs::File::create(log).unwrap();
@@ -224,7 +237,7 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
     std::fs::create_dir_all(&volume).unwrap();
     std::fs::create_dir_all(&logs).unwrap();
     let (s3, rpc) = (free_port(), free_port());
-    let (port_a, port_b) = (free_port(), free_port());
+    let (port_a, port_b, port_lb) = (free_port(), free_port(), free_port());
     // Garage's config as the compose file builds it in, its paths and ports moved.
     let garage_conf = std::fs::read_to_string(repo().join("deploy/garage.toml"))
         .unwrap()
@@ -245,7 +258,23 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
             .replace("http://garage:3900", &format!("http://127.0.0.1:{s3}"))
             .replace("http://api-a:8080", &format!("http://127.0.0.1:{port_a}"))
             .replace("http://api-b:8080", &format!("http://127.0.0.1:{port_b}"))
+            .replace("http://lb:8080", &format!("http://127.0.0.1:{port_lb}"))
+            .replace("/etc/nginx/sohoa.conf", &dir.path().join("nginx/sohoa.conf").display().to_string())
     };
+    // nginx's config as the compose file mounts it, its upstreams, port and paths moved; as
+    // root, its workers stay root to write into the temp dir.
+    std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
+    let nginx = dir.path().join("nginx").display().to_string();
+    let root = Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false);
+    let nginx_conf = std::fs::read_to_string(repo().join("deploy/nginx.conf"))
+        .unwrap()
+        .replace("server api-a:8080 ", &format!("server 127.0.0.1:{port_a} "))
+        .replace("server api-b:8080 ", &format!("server 127.0.0.1:{port_b} "))
+        .replace("listen 8080;", &format!("listen 127.0.0.1:{port_lb};"))
+        .replace("/var/cache/nginx", &nginx)
+        .replace("/run/nginx-sohoa.pid", &format!("{nginx}/nginx.pid"));
+    let nginx_conf = if root { format!("user root;\n{nginx_conf}") } else { nginx_conf };
+    std::fs::write(dir.path().join("nginx/sohoa.conf"), nginx_conf).unwrap();
     let docker = dockerfile_env();
     let env_of = |name: &str, listen: Option<u16>| {
         let mut env = docker.clone();
@@ -269,7 +298,7 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
     let status = init.0.wait().unwrap();
     assert!(status.success(), "init: {}", std::fs::read_to_string(logs.join("init.log")).unwrap());
     let replicas = [("api-a", port_a), ("api-b", port_b)];
-    let _apis: Vec<Proc> = replicas
+    let mut apis: Vec<Proc> = replicas
         .iter()
         .map(|(name, port)| {
             spawn(name, &command(service(&compose, name)), &env_of(name, Some(*port)), &map, &volume, &logs.join(format!("{name}.log")))
@@ -278,6 +307,8 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
     for (name, port) in replicas {
         wait_for(name, Duration::from_secs(30), || reqwest::blocking_get(&format!("http://127.0.0.1:{port}/healthz")).is_ok());
     }
+    let _lb = spawn("lb", &command(service(&compose, "lb")), &BTreeMap::new(), &map, dir.path(), &logs.join("lb.log"));
+    wait_for("lb", Duration::from_secs(10), || reqwest::blocking_get(&format!("http://127.0.0.1:{port_lb}/healthz")).is_ok());
     let _workers: Vec<Proc> = ["worker-a", "worker-b"]
         .into_iter()
         .map(|name| spawn(name, &command(service(&compose, name)), &env_of(name, None), &map, &volume, &logs.join(format!("{name}.log"))))
@@ -287,17 +318,21 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
     let token = |role: &str| tokens.lines().find_map(|l| l.strip_prefix(&format!("{role}="))).unwrap().to_owned();
     let (scanner, operator) = (token("SCANNER"), token("OPERATOR"));
     let base = |port: u16| format!("http://127.0.0.1:{port}");
-    // Two scans through replica A, each sealed and seen through replica B.
+    // Two scans through the balancer, each sealed and seen through replica B.
     let mut codes = Vec::new();
     for (n, page) in [common::sample_scan(), common::png(300, 200)].into_iter().enumerate() {
         let body = json!({"procedure": "criminal-record-certificate", "applicant": {"kind": "citizen", "id": "079086000123", "name": format!("Lê Thị Hoa {n}")}});
-        let (status, dossier) =
-            call("POST", &format!("{}/api/v1/dossiers", base(port_a)), &scanner, Some(("application/json", body.to_string().into_bytes())));
+        let (status, dossier) = call(
+            "POST",
+            &format!("{}/api/v1/dossiers", base(port_lb)),
+            &scanner,
+            Some(("application/json", body.to_string().into_bytes())),
+        );
         assert_eq!(status, 201, "{dossier}");
         let code = dossier["code"].as_str().unwrap().to_owned();
         let (status, accepted) = call(
             "POST",
-            &format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", base(port_a)),
+            &format!("{}/api/v1/dossiers/{code}/components/identity_card/scans", base(port_lb)),
             &scanner,
             Some(("image/png", page)),
         );
@@ -324,8 +359,20 @@ fn the_compose_topology_runs_natively_and_seals_through_both_replicas() {
     let mut said = [held(port_a).unwrap(), held(port_b).unwrap()];
     said.sort();
     assert_eq!(said, ["0", "1"], "exactly one replica holds the fixity duty");
+    // With replica A stopped, the balancer still answers, through B.
+    drop(apis.remove(0));
+    for n in 0..4 {
+        let body = json!({"procedure": "criminal-record-certificate", "applicant": {"kind": "citizen", "id": "079086000123", "name": format!("Trần Văn Nam {n}")}});
+        let (status, dossier) = call(
+            "POST",
+            &format!("{}/api/v1/dossiers", base(port_lb)),
+            &scanner,
+            Some(("application/json", body.to_string().into_bytes())),
+        );
+        assert_eq!(status, 201, "with api-a stopped, request {n} through the balancer: {dossier}");
+    }
     report(&format!(
-        "compose.yaml run natively: garage, init, two replicas, two workers; 2 scans sealed in {:.1}s from start",
+        "compose.yaml run natively: garage, init, two replicas behind nginx, two workers; 2 scans sealed in {:.1}s from start",
         began.elapsed().as_secs_f64()
     ));
 }
