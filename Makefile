@@ -42,7 +42,7 @@ run: build
 test: deps test-deps lint test-garage test-postgres
 	$(CARGO) build --workspace --bins
 	source $(GARAGE_DIR)/env && source $(POSTGRES_DIR)/env && $(CARGO) test --workspace --no-fail-fast; status=$$?; \
-	  SOHOA_TEST_INDEX=postgres $(CARGO) test -p sohoa --test api || status=1; \
+	  SOHOA_TEST_INDEX=postgres $(CARGO) test -p sohoa --no-fail-fast --test api --test e2e --test faults || status=1; \
 	  scripts/garage-stop.sh --purge $(GARAGE_DIR); exit $$status
 
 # The fault trials at full size: 100 worker kills during OCR, 1,000 uploads with serve

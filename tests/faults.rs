@@ -29,35 +29,53 @@ fn report(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
-/// The service's SQLite index, read-only, for what the API does not list.
-struct Db(sqlx::SqlitePool);
+/// The service's index, for what the API does not list.
+enum Db {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs `$query` (a `sqlx::query_as` with its binds, on `pool`) on whichever engine `$db` is.
+macro_rules! on {
+    ($db:expr, |$pool:ident| $query:expr) => {
+        match $db {
+            Db::Sqlite($pool) => reqwest::runtime().block_on($query),
+            Db::Postgres($pool) => reqwest::runtime().block_on($query),
+        }
+        .unwrap()
+    };
+}
 
 impl Db {
     fn open(served: &Served) -> Db {
-        let url = format!("sqlite://{}?mode=ro", served.dir.path().join("data/sohoa.db").display());
-        Db(reqwest::runtime().block_on(sqlx::SqlitePool::connect(&url)).unwrap())
+        let url = &served.index_url;
+        let runtime = reqwest::runtime();
+        if url.starts_with("sqlite:") {
+            Db::Sqlite(runtime.block_on(sqlx::SqlitePool::connect(&format!("{url}?mode=ro"))).unwrap())
+        } else {
+            Db::Postgres(runtime.block_on(sqlx::PgPool::connect(url)).unwrap())
+        }
     }
 
     fn job(&self, id: i64) -> (String, i64) {
-        let q = sqlx::query_as("SELECT state, attempts FROM jobs WHERE id = ?").bind(id).fetch_one(&self.0);
-        reqwest::runtime().block_on(q).unwrap()
+        on!(self, |pool| sqlx::query_as("SELECT state, attempts FROM jobs WHERE id = $1").bind(id).fetch_one(pool))
     }
 
     /// Every job, for a report when a trial times out: (id, kind, state, attempts, last error).
     fn jobs(&self) -> Vec<(i64, String, String, i64, Option<String>)> {
-        let q = sqlx::query_as("SELECT id, kind, state, attempts, last_error FROM jobs ORDER BY id").fetch_all(&self.0);
-        reqwest::runtime().block_on(q).unwrap()
+        on!(self, |pool| sqlx::query_as("SELECT id, kind, state, attempts, last_error FROM jobs ORDER BY id").fetch_all(pool))
     }
 
     /// Every scan: (id, digest, status).
     fn scans(&self) -> Vec<(i64, String, String)> {
-        reqwest::runtime().block_on(sqlx::query_as("SELECT id, digest, status FROM scans").fetch_all(&self.0)).unwrap()
+        on!(self, |pool| sqlx::query_as("SELECT id, digest, status FROM scans").fetch_all(pool))
     }
 
     /// Records per scan.
     fn records(&self) -> HashMap<i64, i64> {
-        let q = sqlx::query_as("SELECT scan, COUNT(*) FROM records WHERE scan IS NOT NULL GROUP BY scan").fetch_all(&self.0);
-        reqwest::runtime().block_on(q).unwrap().into_iter().collect()
+        let rows: Vec<(i64, i64)> =
+            on!(self, |pool| sqlx::query_as("SELECT scan, COUNT(*) FROM records WHERE scan IS NOT NULL GROUP BY scan").fetch_all(pool));
+        rows.into_iter().collect()
     }
 }
 

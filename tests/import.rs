@@ -139,7 +139,7 @@ fn files_under(dir: &Path) -> usize {
 fn a_batch_with_a_sheet_becomes_sealed_records_found_by_owner_with_duplicates_and_bad_rows_reported() {
     let served = Served::start(0);
     let root = served.dir.path();
-    let index_url = format!("sqlite://{}/data/sohoa.db", root.display());
+    let index_url = served.index_url.clone();
     let sheet = "file,pages,owner_id,doc_type,number,issue_date\n\
         p1.png,,001090000001,birth_certificate,1/2009,2009-03-01\n\
         p2.png;p3.png,,001090000002,marriage_certificate,2/2009,02/03/2009\n\

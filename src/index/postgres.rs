@@ -48,7 +48,9 @@ pub async fn connect(url: &str) -> Result<PgPool> {
 
 /// As [`connect`], with `settings`' pool: a connection is awaited at least a tenth of a second.
 pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)?.application_name("sohoa");
+    // The server's notices ("relation _sqlx_migrations already exists, skipping" on every
+    // start) would reach the operator as log lines of a command's output: warnings only.
+    let options = PgConnectOptions::from_str(url)?.application_name("sohoa").options([("client_min_messages", "warning")]);
     let pool = PgPoolOptions::new()
         .max_connections(settings.size.max(1))
         .acquire_timeout(settings.acquire_timeout.max(Duration::from_millis(100)))

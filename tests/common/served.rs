@@ -13,13 +13,17 @@ pub fn policies() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/policies"))
 }
 
-/// `sohoa serve` in a temp dir, killed when dropped.
+/// `sohoa serve` in a temp dir, killed when dropped. Its index is the SQLite file in the temp
+/// dir, or with `SOHOA_TEST_INDEX=postgres` a PostgreSQL database of its own.
 pub struct Served {
     pub child: Child,
     pub base: String,
     pub dir: tempfile::TempDir,
+    pub index_url: String,
     /// Serve runs so far: each run logs to `serve-<n>.log` in the temp dir.
     runs: usize,
+    /// Dropped after serve is killed (`Drop::drop` runs before the fields are dropped).
+    _database: Option<super::postgres::Scratch>,
 }
 
 impl Served {
@@ -31,8 +35,10 @@ impl Served {
     pub fn start_with(workers: usize, extra_config: &str) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let database = reqwest::runtime().block_on(super::postgres_index());
+        let index_url = database.as_ref().map_or_else(|| format!("sqlite://{}/data/sohoa.db", dir.path().display()), |d| d.url.clone());
         let config = format!(
-            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{d}/data\"\nindex_url = \"sqlite://{d}/data/sohoa.db\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\nworkers = {workers}\nworker_binary = \"{w}\"\ntlog_key = \"{d}/data/tlog.key\"\n{extra_config}",
+            "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{d}/data\"\nindex_url = \"{index_url}\"\narchive_url = \"file://{d}/data/archive\"\npolicies_dir = \"{p}\"\nworkers = {workers}\nworker_binary = \"{w}\"\ntlog_key = \"{d}/data/tlog.key\"\n{extra_config}",
             d = dir.path().display(),
             p = policies().display(),
             w = worker_binary().display(),
@@ -42,7 +48,7 @@ impl Served {
         assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
         assert!(String::from_utf8_lossy(&init.stdout).contains("SCANNER=sohoa_"));
         let child = spawn_serve(dir.path(), 1);
-        let served = Served { child, base: format!("http://127.0.0.1:{port}"), dir, runs: 1 };
+        let served = Served { child, base: format!("http://127.0.0.1:{port}"), dir, index_url, runs: 1, _database: database };
         served.wait_until_up();
         served
     }
