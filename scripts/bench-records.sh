@@ -11,7 +11,8 @@
 # $BENCH_RECORDS_DIR (target/bench-records) and topped up on the next run.
 # The read figures are taken the same way on PostgreSQL too (its database kept between runs
 # like the SQLite file) and printed beside SQLite's.
-# BENCH_INGEST_ONLY=1 stops after the ingest figures; BENCH_SKIP_INGEST=1 leaves them out.
+# BENCH_INGEST_ONLY=1 stops after the ingest figures; BENCH_SKIP_INGEST=1 leaves them out;
+# BENCH_ENGINES=sqlite or postgres takes the read figures on one engine only.
 # Usage: scripts/bench-records.sh [RECORDS] [WRK_SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -158,14 +159,18 @@ reads() {
   wait $server 2>/dev/null || true
   server=
 }
-reads SQLite "$dir/records-$records.db"
-# Kept between runs, like the SQLite file; drop it with DROP DATABASE sohoa_bench_records_<N>.
-pg_reads=sohoa_bench_records_$records
-psql -X -q "$SOHOA_TEST_POSTGRES_URL" -tAc "SELECT 1 FROM pg_database WHERE datname = '$pg_reads'" | grep -q 1 ||
-  psql -X -q "$SOHOA_TEST_POSTGRES_URL" -c "CREATE DATABASE $pg_reads" >/dev/null
-reads PostgreSQL "$pg/$pg_reads"
+engines=,${BENCH_ENGINES:-sqlite,postgres},
+[[ $engines != *,sqlite,* ]] || reads SQLite "$dir/records-$records.db"
+if [[ $engines == *,postgres,* ]]; then
+  # Kept between runs, like the SQLite file; drop it with DROP DATABASE sohoa_bench_records_<N>.
+  pg_reads=sohoa_bench_records_$records
+  psql -X -q "$SOHOA_TEST_POSTGRES_URL" -tAc "SELECT 1 FROM pg_database WHERE datname = '$pg_reads'" | grep -q 1 ||
+    psql -X -q "$SOHOA_TEST_POSTGRES_URL" -c "CREATE DATABASE $pg_reads" >/dev/null
+  reads PostgreSQL "$pg/$pg_reads"
+fi
 
-v() { field "$1" "$(cat "$work/$2")"; }
+# a figure of a run left out (BENCH_ENGINES) is empty
+v() { field "$1" "$(cat "$work/$2" 2>/dev/null)"; }
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
 echo "| measure (at $records records) | SQLite p50 | SQLite p99 | SQLite rate | PostgreSQL p50 | PostgreSQL p99 | PostgreSQL rate | target |"
@@ -176,6 +181,6 @@ echo "| inclusion proof, in process | $(v p50_us proof-SQLite) µs | $(v p99_us 
 echo "| GET record, wrk | $(v p50_ms get-SQLite) ms | $(v p99_ms get-SQLite) ms | $(v rps get-SQLite) req/s | $(v p50_ms get-PostgreSQL) ms | $(v p99_ms get-PostgreSQL) ms | $(v rps get-PostgreSQL) req/s | 5000 req/s |"
 echo "| GET record, the replica's own CPU | | | $(v per_core_rps get-cpu-SQLite) req per CPU-second | | | $(v per_core_rps get-cpu-PostgreSQL) req per CPU-second | 5000 req/s |"
 echo "| GET proof, wrk | $(v p50_ms proof-get-SQLite) ms | $(v p99_ms proof-get-SQLite) ms | $(v rps proof-get-SQLite) req/s | $(v p50_ms proof-get-PostgreSQL) ms | $(v p99_ms proof-get-PostgreSQL) ms | $(v rps proof-get-PostgreSQL) req/s | |"
-echo "service peak RSS: SQLite $(cat "$work/rss-SQLite") MB, PostgreSQL $(cat "$work/rss-PostgreSQL") MB; wrk errors: SQLite $(v errors get-SQLite), PostgreSQL $(v errors get-PostgreSQL)"
+echo "service peak RSS: SQLite $(cat "$work/rss-SQLite" 2>/dev/null) MB, PostgreSQL $(cat "$work/rss-PostgreSQL" 2>/dev/null) MB; wrk errors: SQLite $(v errors get-SQLite), PostgreSQL $(v errors get-PostgreSQL)"
 echo
 ingest_table
