@@ -458,3 +458,55 @@ fn with_no_worker_the_batch_stops_after_its_ocr_timeout_having_imported_nothing_
     assert_eq!(queued, 2, "two documents at a time");
     assert!(served.stop().success());
 }
+
+#[test]
+fn a_desk_scan_queued_while_an_import_waits_for_its_pages_is_claimed_first() {
+    let served = Served::start(0);
+    let root = served.dir.path();
+    let index_url = format!("sqlite://{}/data/sohoa.db", root.display());
+    let dir = batch(root, "batch", 1..=2, "");
+    std::fs::remove_file(dir.join("sheet.csv")).unwrap();
+    let mut import = Command::new(SOHOA)
+        .arg("--config")
+        .arg(served.config_file())
+        .args(["import", "--by", WHO, "--ocr-timeout", "60", "--batch"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&index_url, "SELECT COUNT(*) FROM jobs WHERE priority = 1") < 2 {
+        assert!(Instant::now() < deadline, "the import queued no jobs");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A citizen's scan at the desk, queued after the import's pages.
+    let scanner = served.token("scanner");
+    let body = serde_json::json!({
+        "procedure": "birth-registration",
+        "applicant": {"kind": "citizen", "id": "001303012345", "name": "Nguyễn Thị An"}
+    });
+    let (status, dossier) =
+        call("POST", &format!("{}/api/v1/dossiers", served.base), &scanner, Some(("application/json", body.to_string().into_bytes())));
+    assert_eq!(status, 201, "{dossier}");
+    let code = dossier["code"].as_str().unwrap();
+    let url = format!("{}/api/v1/dossiers/{code}/components/hospital_birth_notice/scans", served.base);
+    let (status, scan) = call("POST", &url, &scanner, Some(("image/png", common::sample_scan())));
+    assert_eq!(status, 202, "{scan}");
+
+    let worker = served.token("worker");
+    let claim = || {
+        let body = br#"{"kinds": ["ocr"]}"#.to_vec();
+        call("POST", &format!("{}/api/v1/jobs/claim", served.base), &worker, Some(("application/json", body)))
+    };
+    let (status, first) = claim();
+    assert_eq!(status, 200, "{first}");
+    // the desk's scan first, queued last
+    assert!(first["payload"]["scan"].is_i64() && first["id"] == 3, "{first}");
+    let (status, second) = claim();
+    assert_eq!(status, 200, "{second}");
+    assert!(second["payload"]["import"]["line"].is_u64() && second["id"].as_i64() < Some(3), "then the import's pages: {second}");
+    import.kill().unwrap();
+    import.wait().unwrap();
+}
