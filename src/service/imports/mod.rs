@@ -267,7 +267,7 @@ impl<'a> Importer<'a> {
         let started = self.item(batch, row, ImportOutcome::Started, None, Some(id.clone()), Some(source.clone()));
         self.index.put_import_item(&started).await.map_err(|e| at(e.into()))?;
         let pages = copy.pages;
-        let record = self.store(batch, row, seal, id, &source, copy, read).await.map_err(at)?;
+        let record = self.store((batch, row), seal, id, &source, copy, read).await.map_err(at)?;
         Ok(self.settle(batch, row, ImportOutcome::Imported, None, Some(record), Some(source)).await.pages(pages))
     }
 
@@ -290,11 +290,11 @@ impl<'a> Importer<'a> {
         Ok(found.map(|d| format!("{}: record {}", d.why, d.record)))
     }
 
-    /// Seals the copy in the issuing agency's name and stores it through the registry.
+    /// Seals the copy in the issuing agency's name and stores it through the registry, with
+    /// what OCR read of it (`read`) in its summary.
     async fn store(
         &self,
-        batch: &Batch,
-        row: &Row,
+        (batch, row): (&Batch, &Row),
         seal: &AgencySeal,
         id: String,
         source: &Digest,
