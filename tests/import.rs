@@ -438,12 +438,29 @@ fn a_batch_without_a_sheet_is_read_by_the_desks_workers_and_found_by_the_owners_
 }
 
 #[test]
-fn with_no_worker_the_batch_stops_after_its_ocr_timeout_having_imported_nothing_and_queued_each_page_once() {
+fn with_no_worker_a_batch_killed_or_timed_out_imports_nothing_and_queues_each_page_once() {
     let served = Served::start(0);
     let root = served.dir.path();
     let index_url = format!("sqlite://{}/data/sohoa.db", root.display());
     let dir = batch(root, "batch", 1..=3, "");
     std::fs::remove_file(dir.join("sheet.csv")).unwrap();
+    // killed outright while it waits for its first two documents
+    let mut import = Command::new(SOHOA)
+        .arg("--config")
+        .arg(served.config_file())
+        .args(["import", "--by", WHO, "--ocr-timeout", "60", "--jobs", "2", "--batch"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&index_url, "SELECT COUNT(*) FROM jobs") < 2 {
+        assert!(Instant::now() < deadline, "the import queued no jobs");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    import.kill().unwrap();
+    import.wait().unwrap();
     for _ in 0..2 {
         let started = Instant::now();
         let out = bare_import(&served.config_file(), &dir, &["--ocr-timeout", "2", "--jobs", "2"]);
@@ -453,7 +470,7 @@ fn with_no_worker_the_batch_stops_after_its_ocr_timeout_having_imported_nothing_
         assert!(text(&out).contains("p1.png failed: ocr_timeout: no worker read the batch's documents for 2s"), "{}", text(&out));
         assert_eq!(count(&index_url, "SELECT COUNT(*) FROM records"), 0);
     }
-    // the documents under way when it stopped were queued once, found again by the next run
+    // the documents under way when it was killed were queued once, found again by each run after
     let queued = count(&index_url, "SELECT COUNT(*) FROM jobs WHERE kind = 'ocr' AND state = 'queued' AND priority = 1");
     assert_eq!(queued, 2, "two documents at a time");
     assert!(served.stop().success());
