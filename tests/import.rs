@@ -158,7 +158,9 @@ fn a_batch_with_a_sheet_becomes_sealed_records_found_by_owner_with_duplicates_an
     std::fs::write(dir.join("book.pdf"), book(&[Some(1), Some(2), Some(3)])).unwrap();
 
     let before = footprint(&index_url);
-    let out = import_command(&served.config_file(), &dir, &["--jobs", "1", "--report"]).arg(root.join("report")).output().unwrap();
+    // served without workers: a row without its owner's id is flagged, not read
+    let args = ["--jobs", "1", "--no-ocr", "--report"];
+    let out = import_command(&served.config_file(), &dir, &args).arg(root.join("report")).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "rows failed: exit 1\n{}", text(&out));
     let report: Value = serde_json::from_slice(&std::fs::read(root.join("report.json")).unwrap()).unwrap();
     let totals = &report["totals"];
@@ -360,4 +362,168 @@ fn a_pdf_is_split_at_blank_pages_into_the_documents_its_rows_name() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("would import 0, duplicates 3, flagged 0, failed 0"), "{}", text(&out));
+}
+
+/// `n` generated documents of `types` in turn and `unrelated` out-of-scope pages, clean, in
+/// `dir`: the pages and their labels (`NNNN-TYPE-clean.json`: type and fields).
+fn generated(dir: &Path, types: &str, n: u32, unrelated: u32, seed: u32) -> Vec<(String, Value)> {
+    let out = Command::new(common::worker_binary())
+        .args(["samples", "--quality", "clean", "--types", types, "--count", &n.to_string()])
+        .args(["--out-of-scope", &unrelated.to_string(), "--seed", &seed.to_string(), "--policies"])
+        .arg(common::served::policies())
+        .arg("-o")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let mut pages: Vec<(String, Value)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".png") || name.ends_with(".jpg"))
+        .map(|name| {
+            let labels = std::fs::read(dir.join(Path::new(&name).with_extension("json"))).unwrap();
+            (name, serde_json::from_slice(&labels).unwrap())
+        })
+        .collect();
+    pages.sort_by(|a, b| a.0.cmp(&b.0));
+    pages
+}
+
+fn bare_import(config: &Path, dir: &Path, more: &[&str]) -> Output {
+    Command::new(SOHOA).arg("--config").arg(config).args(["import", "--by", WHO, "--batch"]).arg(dir).args(more).output().unwrap()
+}
+
+#[test]
+fn a_batch_without_a_sheet_is_read_by_the_desks_workers_and_found_by_the_owners_the_pages_show() {
+    let served = Served::start(1);
+    let root = served.dir.path();
+    let index_url = format!("sqlite://{}/data/sohoa.db", root.display());
+    let dir = root.join("batch");
+    let pages = generated(&dir, "birth_certificate,marriage_certificate", 2, 1, 11);
+    assert_eq!(pages.len(), 3);
+
+    let report_path = root.join("report").display().to_string();
+    let out = bare_import(&served.config_file(), &dir, &["--ocr-timeout", "120", "--report", &report_path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&std::fs::read(root.join("report.json")).unwrap()).unwrap();
+    let documents = report["documents"].as_array().unwrap();
+    let consumer = served.token("consumer");
+    for (file, labels) in &pages {
+        let document = documents.iter().find(|d| d["file"] == file.as_str()).unwrap_or_else(|| panic!("{file}: {report:#}"));
+        if labels["doc_type"] == "unknown" {
+            // an out-of-scope page is left for review, not imported
+            assert_eq!(document["outcome"], "flagged", "{document}");
+            let reason = document["reason"].as_str().unwrap();
+            assert!(reason.contains("type_unknown") || reason.contains("low_confidence"), "{document}");
+            continue;
+        }
+        assert_eq!(document["outcome"], "imported", "{file}: {document}");
+        let owner = labels["fields"]["owner_id"].as_str().unwrap();
+        let (status, found) = call("GET", &format!("{}/api/v1/records?owner={owner}&purpose=1.001193", served.base), &consumer, None);
+        assert_eq!(status, 200, "{found}");
+        let record = &found["records"][0];
+        assert_eq!((record["kind"].as_str(), record["doc_type"].clone()), (Some("backfile"), labels["doc_type"].clone()), "{found}");
+        assert_eq!(record["digitized"]["by"], WHO, "{record}");
+    }
+    assert_eq!(count(&index_url, "SELECT COUNT(*) FROM records WHERE kind = 'backfile'"), 2);
+    assert_eq!(count(&index_url, "SELECT COUNT(*) FROM jobs WHERE kind = 'ocr' AND priority = 1 AND state = 'done'"), 3);
+
+    // Run again: every document is settled, no page is read twice.
+    let out = bare_import(&served.config_file(), &dir, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("imported 2, duplicates 0, flagged 1, failed 0 (3 settled by an earlier run)"), "{}", text(&out));
+    assert_eq!(count(&index_url, "SELECT COUNT(*) FROM jobs WHERE kind = 'ocr'"), 3);
+    assert!(served.stop().success());
+}
+
+#[test]
+fn with_no_worker_a_batch_killed_or_timed_out_imports_nothing_and_queues_each_page_once() {
+    let served = Served::start(0);
+    let root = served.dir.path();
+    let index_url = format!("sqlite://{}/data/sohoa.db", root.display());
+    let dir = batch(root, "batch", 1..=3, "");
+    std::fs::remove_file(dir.join("sheet.csv")).unwrap();
+    // killed outright while it waits for its first two documents
+    let mut import = Command::new(SOHOA)
+        .arg("--config")
+        .arg(served.config_file())
+        .args(["import", "--by", WHO, "--ocr-timeout", "60", "--jobs", "2", "--batch"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&index_url, "SELECT COUNT(*) FROM jobs") < 2 {
+        assert!(Instant::now() < deadline, "the import queued no jobs");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    import.kill().unwrap();
+    import.wait().unwrap();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let out = bare_import(&served.config_file(), &dir, &["--ocr-timeout", "2", "--jobs", "2"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(started.elapsed() < Duration::from_secs(20), "one wait for the batch, not one a document");
+        assert!(text(&out).contains("imported 0, duplicates 0, flagged 0, failed 3"), "{}", text(&out));
+        assert!(text(&out).contains("p1.png failed: ocr_timeout: no worker read the batch's documents for 2s"), "{}", text(&out));
+        assert_eq!(count(&index_url, "SELECT COUNT(*) FROM records"), 0);
+    }
+    // the documents under way when it was killed were queued once, found again by each run after
+    let queued = count(&index_url, "SELECT COUNT(*) FROM jobs WHERE kind = 'ocr' AND state = 'queued' AND priority = 1");
+    assert_eq!(queued, 2, "two documents at a time");
+    assert!(served.stop().success());
+}
+
+#[test]
+fn a_desk_scan_queued_while_an_import_waits_for_its_pages_is_claimed_first() {
+    let served = Served::start(0);
+    let root = served.dir.path();
+    let index_url = format!("sqlite://{}/data/sohoa.db", root.display());
+    let dir = batch(root, "batch", 1..=2, "");
+    std::fs::remove_file(dir.join("sheet.csv")).unwrap();
+    let mut import = Command::new(SOHOA)
+        .arg("--config")
+        .arg(served.config_file())
+        .args(["import", "--by", WHO, "--ocr-timeout", "60", "--batch"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&index_url, "SELECT COUNT(*) FROM jobs WHERE priority = 1") < 2 {
+        assert!(Instant::now() < deadline, "the import queued no jobs");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // A citizen's scan at the desk, queued after the import's pages.
+    let scanner = served.token("scanner");
+    let body = serde_json::json!({
+        "procedure": "birth-registration",
+        "applicant": {"kind": "citizen", "id": "001303012345", "name": "Nguyễn Thị An"}
+    });
+    let (status, dossier) =
+        call("POST", &format!("{}/api/v1/dossiers", served.base), &scanner, Some(("application/json", body.to_string().into_bytes())));
+    assert_eq!(status, 201, "{dossier}");
+    let code = dossier["code"].as_str().unwrap();
+    let url = format!("{}/api/v1/dossiers/{code}/components/hospital_birth_notice/scans", served.base);
+    let (status, scan) = call("POST", &url, &scanner, Some(("image/png", common::sample_scan())));
+    assert_eq!(status, 202, "{scan}");
+
+    let worker = served.token("worker");
+    let claim = || {
+        let body = br#"{"kinds": ["ocr"]}"#.to_vec();
+        call("POST", &format!("{}/api/v1/jobs/claim", served.base), &worker, Some(("application/json", body)))
+    };
+    let (status, first) = claim();
+    assert_eq!(status, 200, "{first}");
+    // the desk's scan first, queued last
+    assert!(first["payload"]["scan"].is_i64() && first["id"] == 3, "{first}");
+    let (status, second) = claim();
+    assert_eq!(status, 200, "{second}");
+    assert!(second["payload"]["import"]["line"].is_u64() && second["id"].as_i64() < Some(3), "then the import's pages: {second}");
+    import.kill().unwrap();
+    import.wait().unwrap();
 }

@@ -297,6 +297,47 @@ async fn concurrent_claims_hand_a_job_to_exactly_one_worker() {
 }
 
 #[tokio::test]
+async fn a_desk_scan_is_claimed_before_an_import_page_queued_earlier() {
+    use sohoa::index::NewJob;
+    use sohoa::queue::{ImportDocument, OcrPayload, Priority};
+    for (name, index, _dir) in backends().await {
+        let page = |line: u32| NewJob {
+            kind: JobKind::Ocr,
+            agency: agency("000.00.31.H29"),
+            payload: serde_json::to_string(&OcrPayload {
+                scan: None,
+                import: Some(ImportDocument { batch: "b1".into(), line }),
+                digest: Digest::of(format!("page {line}").as_bytes()),
+                media_type: "application/pdf".into(),
+            })
+            .unwrap(),
+            max_attempts: 3,
+            key: format!("ocr:import:b1:{line}"),
+            priority: Priority::Import,
+        };
+        let first = index.queue_job(page(2)).await.unwrap();
+        assert_eq!(index.queue_job(page(2)).await.unwrap(), first, "{name}: the same page is queued once");
+        let second = index.queue_job(page(3)).await.unwrap();
+        let (_, desk) = dossier_with_scan(index.as_ref(), None).await;
+        let claim = |lease: &'static str| {
+            let index = index.clone();
+            async move { jobs::claim(index.as_ref(), &[JobKind::Ocr], None, lease, 60_000, now_ms()).await.unwrap().map(|j| j.id) }
+        };
+        assert_eq!(claim("l1").await, Some(desk), "{name}: the desk's scan comes first");
+        assert_eq!(claim("l2").await, Some(first), "{name}: then the import's pages, oldest first");
+        assert_eq!(claim("l3").await, Some(second), "{name}");
+        assert_eq!(claim("l4").await, None, "{name}");
+
+        // An import page's result is kept on its job; no scan changes and nothing follows.
+        let result = serde_json::json!({"pages": []});
+        assert_eq!(jobs::complete(index.as_ref(), first, "l2", result.clone(), audit("job.complete", "")).await.unwrap(), Finish::Done);
+        assert_eq!(index.job_result(first).await.unwrap(), Some(result), "{name}");
+        assert_eq!(index.job_result(second).await.unwrap(), None, "{name}");
+        assert!(jobs::claim(index.as_ref(), &[JobKind::Seal], None, "l5", 60_000, now_ms()).await.unwrap().is_none(), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn an_expired_lease_returns_the_job_and_the_old_holder_is_refused() {
     for (name, index, _dir) in backends().await {
         let (code, job) = dossier_with_scan(index.as_ref(), None).await;

@@ -39,12 +39,25 @@ impl JobKind {
     }
 }
 
-/// Payload of an `ocr` job: which scan, and the digest of the stored input.
+/// Payload of an `ocr` job: what the input is (a desk scan, or a document of a back-file
+/// import), and the digest of the stored input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OcrPayload {
-    pub scan: i64,
+    /// The desk scan, recognised and then sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<i64>,
+    /// The imported document, whose importer reads the result itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<ImportDocument>,
     pub digest: Digest,
     pub media_type: String,
+}
+
+/// A document of a back-file import: its batch and the line of the batch's sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportDocument {
+    pub batch: String,
+    pub line: u32,
 }
 
 /// `POST /jobs/claim`: the kinds a worker runs, and how long the service may hold the

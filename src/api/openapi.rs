@@ -915,7 +915,15 @@ fn schemas() -> Value {
             }
         },
         "Job": object(&["id", "kind", "agency", "payload", "state", "attempts", "max_attempts"], json!({
-            "id": {"type": "integer"}, "kind": {"enum": ["ocr", "seal"]}, "agency": string(), "payload": {"type": "object"},
+            "id": {"type": "integer"}, "kind": {"enum": ["ocr", "seal"]}, "agency": string(),
+            "payload": {
+                "type": "object",
+                "description": "an ocr job's input: the stored digest and media type, and whose it is: a desk scan (`scan`, sealed by the service next) or a document of a back-file import (`import`: batch and line, read by its importer; claimed after every ready desk scan)",
+                "properties": {
+                    "digest": string(), "media_type": string(), "scan": {"type": "integer"},
+                    "import": object(&["batch", "line"], json!({"batch": string(), "line": {"type": "integer", "minimum": 1}}))
+                }
+            },
             "state": {"enum": ["queued", "running", "done", "failed", "dead"]},
             "attempts": {"type": "integer", "minimum": 0, "description": "attempts so far, a claim counting one"},
             "max_attempts": {"type": "integer", "minimum": 1}, "lease": string(), "lease_until_ms": {"type": "integer"},

@@ -1,6 +1,8 @@
-//! `sohoa import --batch DIR [--csv FILE] [--agency CODE] --by NAME [--split-at-blank] [--dry-run] [--report PATH]`:
+//! `sohoa import --batch DIR [--csv FILE] [--agency CODE] --by NAME [--split-at-blank] [--dry-run] [--report PATH]
+//! [--ocr-timeout SECONDS | --no-ocr]`:
 //! documents issued before the installation, sealed as `backfile` records in their issuing
-//! agency's name. Running the same batch again resumes it.
+//! agency's name. What a row leaves out (the owner's id, the type) is read from the pages by
+//! the installation's workers, after the desk's scans. Running the same batch again resumes it.
 
 use super::EXIT_INPUT;
 use crate::archive::Archive;
@@ -8,6 +10,7 @@ use crate::config::Config;
 use crate::domain::{vietnam_today, AgencyCode};
 use crate::index;
 use crate::intake::MediaLimits;
+use crate::service::imports::ocr::Reader;
 use crate::service::imports::report::{Outcome, Report, Totals};
 use crate::service::imports::sheet::{self, Rules};
 use crate::service::imports::{Batch, Importer};
@@ -26,7 +29,7 @@ pub struct ImportArgs {
     #[arg(long)]
     batch: PathBuf,
     /// Metadata sheet (CSV) with the columns file, pages, owner_id, doc_type, number,
-    /// issue_date, agency; without it, each file of the directory is a document for review
+    /// issue_date, agency; without it, each file of the directory is a document, read by OCR
     #[arg(long)]
     csv: Option<PathBuf>,
     /// Issuing agency of the rows that name none; the configured agency by default
@@ -48,6 +51,15 @@ pub struct ImportArgs {
     /// Documents worked on at a time
     #[arg(long, default_value_t = 4)]
     jobs: usize,
+    /// Seconds the documents whose row lacks the owner's id or the type may wait for a worker
+    /// to read them (the desk's workers, desk scans first) before the batch stops with
+    /// `ocr_timeout`
+    #[arg(long, default_value_t = 300)]
+    ocr_timeout: u64,
+    /// Flag the documents whose row lacks the owner's id or the type for review, without
+    /// reading them
+    #[arg(long)]
+    no_ocr: bool,
 }
 
 pub async fn run(args: ImportArgs, config: Config) -> ExitCode {
@@ -124,6 +136,10 @@ async fn import(args: &ImportArgs, config: &Config, (batch, catalog): (Batch, cr
     let seals = crate::startup::agency_seals(config, &catalog)?;
     let mut importer = Importer::new(index.as_ref(), &archive, &catalog, &seals, limits(config), args.by.trim().to_owned());
     importer.dry_run = args.dry_run;
+    if !args.no_ocr {
+        let timeout = std::time::Duration::from_secs(args.ocr_timeout);
+        importer.reader = Some(Reader::new(index.as_ref(), &archive, config.max_attempts, timeout));
+    }
     importer.claim_numbers(&batch);
     let progress = importer.progress(&batch.id).await?;
 

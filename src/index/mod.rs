@@ -8,7 +8,7 @@ mod sqlite;
 mod store;
 
 use crate::domain::{AgencyCode, ComponentStatus, Digest, DossierCode, DossierStatus, Role, ScanStatus};
-use crate::queue::{Failure, Job, JobKind, JobState, RetryPolicy};
+use crate::queue::{Failure, Job, JobKind, JobState, Priority, RetryPolicy};
 use crate::tlog::{NodeId, NodeMap};
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -172,6 +172,8 @@ pub struct NewJob {
     pub payload: String,
     pub max_attempts: u32,
     pub key: String,
+    /// Claimed before every job of a later priority, whatever their ages.
+    pub priority: Priority,
 }
 
 /// A step of a job as a service decided it. It applies only while the job is as the service

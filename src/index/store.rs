@@ -57,8 +57,11 @@ pub trait ScanStore: Send + Sync {
 /// The durable job queue: claims under leases, and the steps a service decided.
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Hands the oldest ready job of `kinds` (of `agency` when given) to a worker under a new
-    /// lease, with `scan` applied to the scan it processes; a job whose lease ran out is ready
+    /// Queues `job` on its own, answering its id; a job with the same key, in any state, is
+    /// the one answered, not doubled.
+    async fn queue_job(&self, job: NewJob) -> Result<i64>;
+    /// Hands the oldest ready job of the first priority among `kinds` (of `agency` when
+    /// given) to a worker under a new lease, with `scan` applied to the scan it processes; a job whose lease ran out is ready
     /// again while it has attempts left.
     async fn claim_job(
         &self,
@@ -76,6 +79,8 @@ pub trait JobStore: Send + Sync {
     /// step expects.
     async fn step_job(&self, step: JobStep, audit: Option<AuditEntry>) -> Result<bool>;
     async fn job(&self, id: i64) -> Result<Option<Job>>;
+    /// What a finished job produced, as its finisher stored it.
+    async fn job_result(&self, id: i64) -> Result<Option<serde_json::Value>>;
     /// Jobs by kind and state (of `agency` when given, else over every agency): the queue's depth.
     async fn job_counts(&self, agency: Option<&AgencyCode>) -> Result<Vec<(JobKind, JobState, u64)>>;
     /// Jobs in `state` (of `agency` when given), oldest first.

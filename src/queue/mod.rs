@@ -5,13 +5,33 @@
 use crate::domain::AgencyCode;
 pub use crate::domain::JobState;
 use serde::{Deserialize, Serialize};
-pub use sohoa_protocol::job::{Failure, JobKind, OcrPayload};
+pub use sohoa_protocol::job::{Failure, ImportDocument, JobKind, OcrPayload};
 use std::time::Duration;
 
 /// Payload of a `seal` job: the scan whose recognised copy is sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealPayload {
     pub scan: i64,
+}
+
+/// Whose job comes first: a claim hands out the ready jobs of the first priority before any
+/// of the next, oldest first within each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// A scan at the desk, a citizen waiting for it.
+    Desk,
+    /// A page of a back-file import, which waits for the desk.
+    Import,
+}
+
+impl Priority {
+    /// As the index keeps it: the lower claimed first.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Desk => 0,
+            Priority::Import => 1,
+        }
+    }
 }
 
 /// A job as the queue hands it out.

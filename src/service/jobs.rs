@@ -4,7 +4,7 @@
 
 use crate::domain::{ComponentStatus, JobState, ScanEvent, ScanStatus};
 use crate::index::{Attempts, AuditEntry, Finish, Index, IndexError, JobStep, NewJob, ScanStep};
-use crate::queue::{Failure, Job, JobKind, OcrPayload, RetryPolicy, SealPayload};
+use crate::queue::{Failure, Job, JobKind, OcrPayload, Priority, RetryPolicy, SealPayload};
 use serde_json::Value;
 
 type Result<T> = std::result::Result<T, IndexError>;
@@ -80,19 +80,23 @@ pub async fn complete(index: &dyn Index, id: i64, lease: &str, result: Value, au
     }
     let mut done = step(&job, job.state.complete().map_err(illegal)?);
     if job.kind == JobKind::Ocr {
-        // A recognised scan is sealed next, by the service itself.
         let payload: OcrPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| IndexError::Corrupt { table: "jobs", detail: format!("ocr payload of job {id}: {e}") })?;
-        let seal = serde_json::to_string(&SealPayload { scan: payload.scan })
-            .map_err(|e| IndexError::Corrupt { table: "jobs", detail: e.to_string() })?;
-        done.enqueue = Some(NewJob {
-            kind: JobKind::Seal,
-            agency: job.agency.clone(),
-            payload: seal,
-            max_attempts: job.max_attempts,
-            key: format!("seal:scan:{}", payload.scan),
-        });
-        done.scan = Some(scan_step(ScanEvent::Recognised, None, Some(result.clone())));
+        // A recognised desk scan is sealed next, by the service itself; an imported
+        // document's importer reads the job's result and seals it.
+        if let Some(scan) = payload.scan {
+            let seal =
+                serde_json::to_string(&SealPayload { scan }).map_err(|e| IndexError::Corrupt { table: "jobs", detail: e.to_string() })?;
+            done.enqueue = Some(NewJob {
+                kind: JobKind::Seal,
+                agency: job.agency.clone(),
+                payload: seal,
+                max_attempts: job.max_attempts,
+                key: format!("seal:scan:{scan}"),
+                priority: Priority::Desk,
+            });
+            done.scan = Some(scan_step(ScanEvent::Recognised, None, Some(result.clone())));
+        }
     }
     done.result = Some(result);
     if index.step_job(done, Some(audit)).await? {

@@ -41,8 +41,8 @@ pub(super) async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<i64> {
     announce(tx, job.kind.as_str()).await?;
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO jobs (kind, agency, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+        "INSERT INTO jobs (kind, agency, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at, priority) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = jobs.updated_at RETURNING id",
     )
     .bind(job.kind.as_str())
@@ -54,6 +54,7 @@ pub(super) async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<i64> {
     .bind(&job.key)
     .bind(now)
     .bind(now)
+    .bind(job.priority.rank())
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
@@ -61,6 +62,13 @@ pub(super) async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<i64> {
 
 #[async_trait]
 impl JobStore for PostgresIndex {
+    async fn queue_job(&self, job: NewJob) -> Result<i64> {
+        let mut tx = self.write().await?;
+        let id = enqueue(&mut tx, &job).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     async fn claim_job(
         &self,
         kinds: &[JobKind],
@@ -81,7 +89,7 @@ impl JobStore for PostgresIndex {
                  AND ($5::text IS NULL OR agency = $5) \
                  AND ((state = 'queued' AND run_after <= $6) \
                      OR (state = 'running' AND lease_until < $6 AND attempts < max_attempts)) \
-                 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                 ORDER BY priority, run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
              RETURNING *",
         )
         .bind(lease)
@@ -174,6 +182,12 @@ impl JobStore for PostgresIndex {
     async fn job(&self, id: i64) -> Result<Option<Job>> {
         let row = sqlx::query("SELECT * FROM jobs WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(job_row).transpose()
+    }
+
+    async fn job_result(&self, id: i64) -> Result<Option<serde_json::Value>> {
+        let text: Option<Option<String>> =
+            sqlx::query_scalar("SELECT result FROM jobs WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        text.flatten().map(|t| serde_json::from_str(&t).map_err(|e| corrupt("jobs", e))).transpose()
     }
 
     async fn job_counts(&self, agency: Option<&AgencyCode>) -> Result<Vec<(JobKind, JobState, u64)>> {

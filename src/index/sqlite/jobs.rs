@@ -27,8 +27,8 @@ fn job_row(r: &SqliteRow) -> Result<Job> {
 pub(super) async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<i64> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO jobs (kind, agency, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+        "INSERT INTO jobs (kind, agency, payload, state, max_attempts, run_after, idempotency_key, created_at, updated_at, priority) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = jobs.updated_at RETURNING id",
     )
     .bind(job.kind.as_str())
@@ -40,6 +40,7 @@ pub(super) async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<i64> {
     .bind(&job.key)
     .bind(now)
     .bind(now)
+    .bind(job.priority.rank())
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
@@ -47,6 +48,13 @@ pub(super) async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<i64> {
 
 #[async_trait]
 impl JobStore for SqliteIndex {
+    async fn queue_job(&self, job: NewJob) -> Result<i64> {
+        let mut tx = self.write().await?;
+        let id = enqueue(&mut tx, &job).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     async fn claim_job(
         &self,
         kinds: &[JobKind],
@@ -66,7 +74,7 @@ impl JobStore for SqliteIndex {
                  AND (? IS NULL OR agency = ?) \
                  AND ((state = 'queued' AND run_after <= ?) \
                      OR (state = 'running' AND lease_until < ? AND attempts < max_attempts)) \
-                 ORDER BY run_after, id LIMIT 1) \
+                 ORDER BY priority, run_after, id LIMIT 1) \
              RETURNING *",
         )
         .bind(lease)
@@ -150,6 +158,12 @@ impl JobStore for SqliteIndex {
     async fn job(&self, id: i64) -> Result<Option<Job>> {
         let row = sqlx::query("SELECT * FROM jobs WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(job_row).transpose()
+    }
+
+    async fn job_result(&self, id: i64) -> Result<Option<serde_json::Value>> {
+        let text: Option<Option<String>> =
+            sqlx::query_scalar("SELECT result FROM jobs WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        text.flatten().map(|t| serde_json::from_str(&t).map_err(|e| corrupt("jobs", e))).transpose()
     }
 
     async fn job_counts(&self, agency: Option<&AgencyCode>) -> Result<Vec<(JobKind, JobState, u64)>> {

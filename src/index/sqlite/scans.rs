@@ -2,7 +2,7 @@
 
 use super::jobs::enqueue;
 use super::*;
-use crate::queue::OcrPayload;
+use crate::queue::{OcrPayload, Priority};
 
 /// Which scan a step applies to.
 #[derive(Clone, Copy)]
@@ -83,10 +83,10 @@ impl ScanStore for SqliteIndex {
         let now = now_ms();
         // The scan id is not known before the insert; the job's key uses a fresh row id.
         let scan_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM scans").fetch_one(&mut *tx).await?;
-        let payload = OcrPayload { scan: scan_id, digest: s.digest.clone(), media_type: s.media_type.clone() };
+        let payload = OcrPayload { scan: Some(scan_id), import: None, digest: s.digest.clone(), media_type: s.media_type.clone() };
         let payload = serde_json::to_string(&payload).map_err(|e| corrupt("jobs", e))?;
         let key = format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest);
-        let job = NewJob { kind, agency: s.dossier.agency(), payload, max_attempts: policy.max_attempts, key };
+        let job = NewJob { kind, agency: s.dossier.agency(), payload, max_attempts: policy.max_attempts, key, priority: Priority::Desk };
         let job = enqueue(&mut tx, &job).await?;
         let quality = s.quality.as_ref().map(serde_json::to_string).transpose().map_err(|e| corrupt("scans", e))?;
         let row = sqlx::query(

@@ -4,13 +4,14 @@
 //! and line, so that a stopped batch resumes where it stopped and nothing is imported twice.
 
 mod copy;
+pub mod ocr;
 pub mod report;
 pub mod sheet;
 mod split;
 
 use crate::archive::Archive;
 use crate::domain::import::{ImportItem, ImportOutcome};
-use crate::domain::{random_hex, vietnam_offset, AgencyCode, Digest};
+use crate::domain::{random_hex, vietnam_offset, vietnam_today, AgencyCode, Digest};
 use crate::index::{Actor, AuditEntry, ComponentCheck, Index, NewRecord};
 use crate::intake::MediaLimits;
 use crate::policy::{validity_window, Catalog};
@@ -21,6 +22,7 @@ use report::Outcome;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use sheet::{Row, RowError};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -52,6 +54,8 @@ pub enum ImportError {
     Index(#[from] crate::index::IndexError),
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
+    #[error(transparent)]
+    Ocr(#[from] ocr::OcrError),
 }
 
 impl ImportError {
@@ -65,6 +69,7 @@ impl ImportError {
             ImportError::Seal(e) => e.code(),
             ImportError::Store(registry::RegistryError::Archive(e)) | ImportError::Archive(e) => e.code(),
             ImportError::Store(registry::RegistryError::Index(_)) | ImportError::Index(_) => "index_unavailable",
+            ImportError::Ocr(e) => e.code(),
         }
     }
 }
@@ -139,6 +144,8 @@ pub struct Importer<'a> {
     pub by: String,
     /// Shows what would happen and writes nothing.
     pub dry_run: bool,
+    /// Reads what a row leaves out from its pages; without it, such a row is flagged.
+    pub reader: Option<ocr::Reader<'a>>,
     /// What earlier documents of this run claimed: a later one with the same content or
     /// number is their duplicate even before they are stored.
     claims: Mutex<Claims>,
@@ -159,7 +166,7 @@ impl<'a> Importer<'a> {
         limits: MediaLimits,
         by: String,
     ) -> Importer<'a> {
-        Importer { index, archive, catalog, seals, limits, by, dry_run: false, claims: Mutex::default() }
+        Importer { index, archive, catalog, seals, limits, by, dry_run: false, reader: None, claims: Mutex::default() }
     }
 
     /// Claims each type and number of `batch` for its first row, so that the first of two
@@ -223,6 +230,27 @@ impl<'a> Importer<'a> {
         if let Some(duplicate) = self.duplicate(row, &source).await.map_err(at)? {
             return Ok(self.settle(batch, row, ImportOutcome::Duplicate, Some(duplicate), None, Some(source)).await.pages(copy.pages));
         }
+        let mut row = Cow::Borrowed(row);
+        let mut read = None;
+        let incomplete = row.owner_id.is_none() || row.doc_type.is_none();
+        if let Some(reader) = self.reader.as_ref().filter(|_| incomplete && !self.dry_run) {
+            let reading = reader.read(&batch.id, row.line, &row.agency, &copy.pdf, self.catalog).await.map_err(|e| at(e.into()))?;
+            let (filled, flags) = reading.fill(row.to_mut(), vietnam_today());
+            if !flags.is_empty() {
+                let flags = Some(flags.join(";"));
+                return Ok(self.settle(batch, &row, ImportOutcome::Flagged, flags, None, Some(source)).await.pages(copy.pages));
+            }
+            // the type and number read may be those of a document already kept
+            if let Some(duplicate) = self.duplicate(&row, &source).await.map_err(at)? {
+                let outcome = ImportOutcome::Duplicate;
+                return Ok(self.settle(batch, &row, outcome, Some(duplicate), None, Some(source)).await.pages(copy.pages));
+            }
+            let mut source = reading.source.clone();
+            source["read"] = json!(filled);
+            source["classification"] = json!({"doc_type": reading.doc_type, "confidence": reading.confidence});
+            read = Some(source);
+        }
+        let row = row.as_ref();
         let flags: Vec<&str> = [(row.owner_id.is_none(), OWNER_ID_MISSING), (row.doc_type.is_none(), TYPE_UNKNOWN)]
             .into_iter()
             .filter_map(|(missing, flag)| missing.then_some(flag))
@@ -239,7 +267,7 @@ impl<'a> Importer<'a> {
         let started = self.item(batch, row, ImportOutcome::Started, None, Some(id.clone()), Some(source.clone()));
         self.index.put_import_item(&started).await.map_err(|e| at(e.into()))?;
         let pages = copy.pages;
-        let record = self.store(batch, row, seal, id, &source, copy).await.map_err(at)?;
+        let record = self.store((batch, row), seal, id, &source, copy, read).await.map_err(at)?;
         Ok(self.settle(batch, row, ImportOutcome::Imported, None, Some(record), Some(source)).await.pages(pages))
     }
 
@@ -247,7 +275,8 @@ impl<'a> Importer<'a> {
     async fn duplicate(&self, row: &Row, source: &Digest) -> Result<Option<String>, ImportError> {
         {
             let mut claims = self.claims.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(line) = number_of(row).and_then(|n| claims.numbers.get(&n).copied()).filter(|l| *l != row.line) {
+            // a number read by OCR is claimed by the first row that reads it
+            if let Some(line) = number_of(row).map(|n| *claims.numbers.entry(n).or_insert(row.line)).filter(|l| *l != row.line) {
                 return Ok(Some(format!("same_number: line {line}")));
             }
             // Two rows with the same pages: the first sealed is imported, the other is its duplicate.
@@ -261,15 +290,16 @@ impl<'a> Importer<'a> {
         Ok(found.map(|d| format!("{}: record {}", d.why, d.record)))
     }
 
-    /// Seals the copy in the issuing agency's name and stores it through the registry.
+    /// Seals the copy in the issuing agency's name and stores it through the registry, with
+    /// what OCR read of it (`read`) in its summary.
     async fn store(
         &self,
-        batch: &Batch,
-        row: &Row,
+        (batch, row): (&Batch, &Row),
         seal: &AgencySeal,
         id: String,
         source: &Digest,
         copy: copy::Copy,
+        read: Option<serde_json::Value>,
     ) -> Result<String, ImportError> {
         let signer = seal.signer.clone();
         let agency_name = seal.name.clone();
@@ -297,6 +327,11 @@ impl<'a> Importer<'a> {
             "source": { "files": row.files, "pages": row.pages.map(|(a, b)| format!("{a}-{b}")), "page_count": copy.pages, "digest": source.prefixed() },
             "flags": [],
         });
+        let mut summary = summary;
+        if let Some(read) = read {
+            // what the sheet left out and OCR read, and who read it with what
+            summary["ocr"] = read;
+        }
         let record = NewRecord {
             id,
             kind: KIND,

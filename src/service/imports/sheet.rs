@@ -142,7 +142,7 @@ fn row(line: u32, columns: &[String], cells: Vec<String>, rules: &Rules<'_>) -> 
 }
 
 /// A citizen's id or an enterprise code, as written once it parses.
-fn owner(id: &str) -> Option<String> {
+pub(super) fn owner(id: &str) -> Option<String> {
     if let Ok(id) = CitizenId::parse(id) {
         return Some(id.as_str().to_owned());
     }
