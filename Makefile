@@ -49,6 +49,7 @@ test: deps test-deps lint test-garage test-postgres
 # killed five times; each prints its figures (trials, lost, duplicated, sealed once,
 # orphans, leftovers, time); 1,000 uploads over two replicas on a PostgreSQL and a Garage of
 # the test's own, with three rounds of replica, worker, PostgreSQL and Garage faults; then
+# a 10,000-document import killed twice with its memory sampled;
 # the held-out orientation run and the OCR conformance run over
 # every OCRmyPDF test resource (a table of both tools' exits, times, sizes and word F1).
 soak: deps test-deps
@@ -57,6 +58,7 @@ soak: deps test-deps
 	  SOHOA_FAULT_SERVE_KILLS=$${SOHOA_FAULT_SERVE_KILLS:-5} $(CARGO) test --test faults -- --test-threads=1 --nocapture
 	SOHOA_FAULT_UPLOADS=$${SOHOA_FAULT_UPLOADS:-1000} SOHOA_FAULT_ROUNDS=$${SOHOA_FAULT_ROUNDS:-3} SOHOA_FAULT_PACE=$${SOHOA_FAULT_PACE:-8} \
 	  $(CARGO) test --test faults_distributed -- --nocapture
+	scripts/soak-import.sh $${SOHOA_SOAK_IMPORT:-10000}
 	scripts/soak-orientation.sh
 	SOHOA_OCRMYPDF_FULL=1 $(CARGO) test -p sohoa-worker --test ocrmypdf every_resource -- --nocapture
 

@@ -3,7 +3,8 @@
 # `sohoa serve` driven by wrk (as scripts/bench-records.sh does for GET record), with a
 # consumer token naming a purpose, for two builds on the same seeded SQLite index: BEFORE,
 # a `sohoa` built from a commit without the access log, and this tree's. The index is seeded
-# by this tree's bench_records example; BEFORE gets a copy without the access log's migration.
+# by this tree's bench_records example; BEFORE gets a copy without the access log's migration
+# and those after it.
 # Usage: scripts/bench-access.sh BEFORE_SOHOA [RECORDS] [WRK_SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,11 @@ echo "== seeding $records records"
 $release/examples/bench_records seed "$work/after.db" "$records" policies >/dev/null
 $release/examples/bench_records lookup "$work/after.db" 10000 policies "$work/ids" >/dev/null
 cp "$work/after.db" "$work/before.db"
-sqlite3 "$work/before.db" "DELETE FROM _sqlx_migrations WHERE version = 15; DROP TABLE access_log; DROP TABLE access_nodes;"
+# BEFORE knows no migration from the access log's (15) on: the later ones (imports, job
+# priority) are taken out of its copy too, or it refuses an index newer than itself.
+sqlite3 "$work/before.db" "DELETE FROM _sqlx_migrations WHERE version >= 15; DROP TABLE access_log; DROP TABLE access_nodes;
+  DROP TABLE IF EXISTS import_items; DROP INDEX IF EXISTS records_number; DROP INDEX IF EXISTS jobs_ready_priority;
+  ALTER TABLE jobs DROP COLUMN priority;"
 
 # run NAME BINARY DB: serve DB with BINARY, drive GET /records/{id}?purpose=... with wrk
 run() {

@@ -30,26 +30,5 @@ seals_dir = "$dir/data/pki/seals"
 TOML
 "$sohoa" --config "$dir/sohoa.toml" init > /dev/null
 mkdir "$dir/batch"
-python3 - "$root/samples/scans/giay-chung-sinh.png" "$dir/batch" "$n" <<'PY'
-import struct, sys, zlib
-src, out, n = open(sys.argv[1], 'rb').read(), sys.argv[2], int(sys.argv[3])
-pos, chunks = 8, []
-while pos < len(src):
-    size = struct.unpack('>I', src[pos:pos + 4])[0]
-    chunks.append((src[pos + 4:pos + 8], src[pos + 8:pos + 8 + size]))
-    pos += 12 + size
-width = struct.unpack('>I', chunks[0][1][:4])[0]
-raw = zlib.decompress(b''.join(d for t, d in chunks if t == b'IDAT'))
-chunk = lambda t, d: struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
-with open(f'{out}/sheet.csv', 'w') as sheet:
-    sheet.write('file,owner_id,doc_type,number,issue_date\n')
-    for i in range(1, n + 1):
-        page = bytearray(raw)
-        row = 40 * (width + 1)
-        page[row + 11], page[row + 12] = i // 256 + 1, i % 256
-        body = b''.join(chunk(b'IDAT', zlib.compress(bytes(page), 6)) if t == b'IDAT' else chunk(t, d)
-                        for t, d in chunks if t != b'IDAT' or d is chunks[[c[0] for c in chunks].index(b'IDAT')][1])
-        open(f'{out}/p{i}.png', 'wb').write(b'\x89PNG\r\n\x1a\n' + body)
-        sheet.write(f'p{i}.png,0010900{i:05d},birth_certificate,{i}/2009,2009-03-01\n')
-PY
+python3 "$root/scripts/bench/import-batch.py" "$root/samples/scans/giay-chung-sinh.png" "$dir/batch" "$n"
 "$sohoa" --config "$dir/sohoa.toml" import --batch "$dir/batch" --csv "$dir/batch/sheet.csv" --by bench | tail -2
