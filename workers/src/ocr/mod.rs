@@ -259,7 +259,8 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         (w.x, w.y) = (w.x.min(up_w - 1), w.y.min(up_h - 1));
         (w.w, w.h) = (w.w.min(up_w - w.x), w.h.min(up_h - w.y));
     }
-    let vouched = reread::id_lines(&words);
+    let mut vouched = reread::id_lines(&words);
+    vouched.extend(&reread.settled);
     let words: Vec<Word> = words
         .into_iter()
         .filter(|w| w.conf >= MIN_WORD_CONF || vouched.contains(&w.line) && w.text.chars().filter(char::is_ascii_digit).count() >= 9)
@@ -270,7 +271,7 @@ fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageT
         text.no_text = false;
         text.text = engine::text_of(&words);
         text.words = words;
-        text.reread = reread;
+        text.reread = reread.replaced;
     }
     Ok(text)
 }

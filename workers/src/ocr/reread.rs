@@ -27,9 +27,9 @@ const DOUBTFUL_FIGURES: f32 = 90.0;
 /// too. Of the readings that give an id, one that two give is kept; otherwise the one that
 /// gives it as printed with the most confidence in its least sure figure. A second reading kept replaces the line's words
 /// after the label (the page engine's) or the words its id covers (the figures model's,
-/// which reads no Vietnamese). Returns the lines so changed.
-pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Vec<u32>, EngineError> {
-    let mut replaced = Vec::new();
+/// which reads no Vietnamese).
+pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Reread, EngineError> {
+    let mut reread = Reread::default();
     // the date of birth is looked for once, at the first line with an id's label
     let mut born_once: Option<Option<u16>> = None;
     let mut start = 0;
@@ -64,6 +64,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
             .and_then(|fresh| reading(&labels, &fresh).map(|r| Reading { words: fresh, ..r }));
         if page.as_ref().zip(again.as_ref()).is_some_and(|(p, a)| p.value == a.value && fits(&p.value, born)) {
             // two readings agree: a third cannot overturn them, and its model need not load
+            reread.settled.push(line);
             start = end;
             continue;
         }
@@ -77,19 +78,36 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
                 let fresh = readings[1].take().map(|r| r.words).unwrap_or_default();
                 let added = fresh.len();
                 words.splice(start + label..end, fresh.into_iter().map(|w| Word { line, ..w }));
-                replaced.push(line);
+                reread.replaced.push(line);
+                reread.settled.push(line);
                 start + label + added
             }
             Some(2) => {
                 let run = readings[2].take().map(|r| r.words).unwrap_or_default();
-                replaced.push(line);
+                reread.replaced.push(line);
+                reread.settled.push(line);
                 cover(words, start + label..end, &run, line)
             }
-            _ => end,
+            Some(_) => {
+                reread.settled.push(line);
+                end
+            }
+            None => end,
         };
         start = end;
     }
-    Ok(replaced)
+    Ok(reread)
+}
+
+/// What reading ids again did to a page's lines.
+#[derive(Debug, Default, PartialEq)]
+pub struct Reread {
+    /// Lines whose words after the label a second reading replaced.
+    pub replaced: Vec<u32>,
+    /// Lines whose id the readings settled (replaced, or the page's own reading kept because
+    /// another gave the same id or it was the surest): their figures are kept whatever the
+    /// engine's confidence in them, as those of a line that gives an id as printed are.
+    pub settled: Vec<u32>,
 }
 
 /// A reading of an owner's id: the id, whether as printed, the engine's least confidence in
@@ -146,11 +164,15 @@ fn least_figure_confidence(words: &[Word]) -> f32 {
     words.iter().filter(|w| w.text.chars().any(|c| c.is_ascii_digit())).map(|w| w.conf).fold(100.0, f32::min)
 }
 
-/// The fewest consecutive words of `after` (from the first holding a figure, at most three,
+/// The fewest consecutive words of `after` (from a word holding a figure, at most three,
 /// since readings split an id's groups) that give an id after `label`, and that reading.
+/// Each word holding a figure is tried as the first in turn: the figures model reads the
+/// label's last word too ("số:" as "s6:"), and a run begun there gives no id.
 fn id_words<'a>(label: &[Word], after: &'a [Word]) -> Option<(&'a [Word], Reading)> {
-    let first = after.iter().position(|w| w.text.chars().any(|c| c.is_ascii_digit()))?;
-    (first + 1..=(first + 3).min(after.len())).find_map(|end| reading(label, &after[first..end]).map(|r| (&after[first..end], r)))
+    let starts = (0..after.len()).filter(|&i| after[i].text.chars().any(|c| c.is_ascii_digit()));
+    starts.into_iter().find_map(|first| {
+        (first + 1..=(first + 3).min(after.len())).find_map(|end| reading(label, &after[first..end]).map(|r| (&after[first..end], r)))
+    })
 }
 
 /// Puts `run` in place of the words of `range` (one line's words after its label) whose
@@ -263,15 +285,16 @@ mod tests {
         // the page's reading broke the value: the rest of the line is read again and replaces it
         let mut words = read.clone();
         words[2].text = "0331905".into();
-        let replaced = ids(&mut engine, &grey, &bin, 300, &mut words).unwrap();
-        assert_eq!(replaced, [read[0].line]);
+        let reread = ids(&mut engine, &grey, &bin, 300, &mut words).unwrap();
+        assert_eq!(reread.replaced, [read[0].line]);
+        assert_eq!(reread.settled, [read[0].line]);
         assert_eq!(texts(&words), ["Số", "CCCD:", "033190522257"]);
         let value = &words[2];
         assert!(value.x > read[1].x + read[1].w && value.x + value.w <= grey.width() && value.line == read[0].line);
 
         // a valid id as first read is left alone, and no second reading is made
         let mut words = read.clone();
-        assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().is_empty());
+        assert_eq!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap(), Reread::default());
         assert_eq!(texts(&words), texts(&read));
     }
 
@@ -283,13 +306,13 @@ mod tests {
         let bin = binary(&grey);
         let mut words = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
         let before = words.clone();
-        assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().is_empty(), "{:?}", texts(&words));
+        assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().replaced.is_empty(), "{:?}", texts(&words));
         assert_eq!(texts(&words), texts(&before));
         // nothing written after the label: nothing to read
         let grey = line("Số CCCD:");
         let bin = binary(&grey);
         let mut words = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
-        assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().is_empty(), "{:?}", texts(&words));
+        assert!(ids(&mut engine, &grey, &bin, 300, &mut words).unwrap().replaced.is_empty(), "{:?}", texts(&words));
     }
 
     #[test]
@@ -301,8 +324,8 @@ mod tests {
         let mut words = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
         let first = texts(&words).join(" ");
         assert!(!first.contains("033076581715"), "the page language reads the id wrong here: {first}");
-        let replaced = ids(&mut engine, &grey, &bin, 300, &mut words).unwrap();
-        assert_eq!(replaced.len(), 1, "{:?}", texts(&words));
+        let reread = ids(&mut engine, &grey, &bin, 300, &mut words).unwrap();
+        assert_eq!(reread.replaced.len(), 1, "{:?}", texts(&words));
         assert!(texts(&words).contains(&"033076581715"), "{:?}", texts(&words));
         assert!(texts(&words).starts_with(&["Số", "CCCD:"]), "the label stays: {:?}", texts(&words));
         assert!(engine.info().model.contains("+eng:"), "the figures model is named in the engine's record: {}", engine.info().model);
@@ -332,6 +355,18 @@ mod tests {
         let end = cover(&mut words, 2..3, &run, 4);
         assert_eq!(texts(&words), ["Số", "CCCD:", "033076581715", "cấp"]);
         assert_eq!(end, 4);
+    }
+
+    #[test]
+    fn the_figures_models_reading_of_the_labels_last_word_is_passed_over() {
+        let label = [word("Căn", 0, 60), word("cước", 70, 80), word("công", 160, 80), word("dân", 250, 60)];
+        // "số:" read by the figures model: a run begun there gives no id, the next word does
+        let after = [word("s6:", 320, 50), word("038076821711", 380, 240), word("-", 640, 10)];
+        let (run, found) = id_words(&label, &after).expect("the id after the label's last word");
+        assert_eq!(texts(run), ["038076821711"]);
+        assert_eq!(found.value, "038076821711");
+        // no word holding a figure gives an id: none
+        assert!(id_words(&label, &[word("s6:", 320, 50), word("12", 380, 40)]).is_none());
     }
 
     fn read_as(value: &str, printed: bool, confidence: f32) -> Option<Reading> {
