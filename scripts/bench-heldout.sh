@@ -24,6 +24,10 @@
 #   top-1         documents `scan` classified as their type
 #   unknown       out-of-scope pages `scan` answered `unknown`
 #   owner id      documents whose extracted owner_id is exactly the printed one
+# Then the CPU per page when one process reads all the upright pages of a scan quality
+# (`sohoa-worker ocr` and the tesseract CLI's list mode, each writing one searchable PDF):
+# models loaded once, as the service's worker keeps its engines, so a model's start-up that
+# one process per page pays again and again is counted once, for both tools alike.
 # Then, for the turned copies: how many sohoa turned back right, and each tool's CER; and
 # every page sohoa gave a wrong turn, upright or turned, named.
 # Usage: scripts/bench-heldout.sh [SEED (default 20)] [PAGES_PER_CELL (default 3)]

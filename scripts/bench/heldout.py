@@ -129,6 +129,28 @@ def table(title, rows):
         print(line(cells))
 
 
+def one_process(upright):
+    """CPU per page when one process reads all the upright pages of a scan quality, each
+    tool's models loaded once, as the service's worker keeps its engines: every page into
+    one searchable PDF by `sohoa-worker ocr` and by the tesseract CLI's list mode (`pdf`)."""
+    print("\nCPU seconds per page, one process per scan quality (models loaded once; both write a searchable PDF)")
+    print(f"  {'quality':<10} {'pages':>5} {'s sohoa':>8} {'s tess':>8} {'s ratio':>8}")
+    for quality in QUALITIES:
+        images = [p["image"] for p in upright if p["labels"]["quality"] == quality]
+        if not images:
+            continue
+        listing = f"{out}/list-{quality}.txt"
+        with open(listing, "w") as f:
+            f.write("\n".join(images) + "\n")
+        _, s_status, _, s_cpu = run([worker, "ocr", *images, "-o", f"{out}/all-{quality}.pdf"])
+        _, t_status, _, t_cpu = run(["tesseract", listing, f"{out}/all-{quality}-tess", "-l", "vie", "pdf"])
+        if s_status or t_status:
+            print(f"  {quality:<10} failed (sohoa exit {s_status}, tesseract exit {t_status})")
+            continue
+        n = len(images)
+        print(f"  {quality:<10} {n:>5} {s_cpu / n:>8.2f} {t_cpu / n:>8.2f} {s_cpu / t_cpu:>8.2f}")
+
+
 def main():
     pages = load_pages()
     for n, page in enumerate(pages, 1):
@@ -155,6 +177,7 @@ def main():
             right = sum(p["sohoa"]["turns"] == (4 - degrees // 90) % 4 for p in group)
             cers = "  ".join(f"{t} {mean([p['cer'][t] for p in group if t in p['cer']]):.4f}" for t, _ in TOOLS)
             print(f"  clockwise {degrees:>3}: {rate(right, len(group))} turned right;  CER {cers}")
+    one_process(upright)
     for page in pages:
         expected = (4 - page["turned"] // 90) % 4
         if page["sohoa"]["turns"] != expected:
