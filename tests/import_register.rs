@@ -55,7 +55,11 @@ fn register_pages(dir: &Path, n: u32, seed: u32) -> Vec<(String, Vec<BTreeMap<St
 
 fn import(config: &Path, dir: &Path, more: &[&str]) -> Command {
     let mut cmd = Command::new(SOHOA);
-    cmd.arg("--config").arg(config).args(["import", "--register", "birth", "--by", WHO, "--ocr-timeout", "120", "--batch"]).arg(dir).args(more);
+    cmd.arg("--config")
+        .arg(config)
+        .args(["import", "--register", "birth", "--by", WHO, "--ocr-timeout", "120", "--batch"])
+        .arg(dir)
+        .args(more);
     cmd
 }
 
@@ -131,7 +135,11 @@ fn register_pages_become_one_sealed_record_an_entry_found_by_owner_and_a_killed_
                 }
                 None => {
                     // an entry written before identity numbers: kept, left for review
-                    assert_eq!((entry["outcome"].as_str(), entry["reason"].as_str()), (Some("flagged"), Some("owner_id_missing")), "{entry}");
+                    assert_eq!(
+                        (entry["outcome"].as_str(), entry["reason"].as_str()),
+                        (Some("flagged"), Some("owner_id_missing")),
+                        "{entry}"
+                    );
                     assert_eq!(record["flags"], serde_json::json!(["owner_id_missing"]), "{record}");
                 }
             }
@@ -166,7 +174,9 @@ fn register_pages_become_one_sealed_record_an_entry_found_by_owner_and_a_killed_
         files_named(&root.join("data/archive"), digests[0].trim_start_matches("sha256:"), &mut stored);
         assert_eq!(stored.len(), 1, "{file}: the page's copy {} in the archive: {stored:?}", digests[0]);
         let page_size = std::fs::metadata(&stored[0]).unwrap().len();
-        for (_, id, size) in owners.iter().filter(|(_, id, _)| entries.iter().any(|e| e["record"] == id.as_str() && e["file"] == file.as_str())) {
+        for (_, id, size) in
+            owners.iter().filter(|(_, id, _)| entries.iter().any(|e| e["record"] == id.as_str() && e["file"] == file.as_str()))
+        {
             assert!(*size < page_size / 2, "record {id}: {size} bytes beside a page of {page_size}");
         }
     }

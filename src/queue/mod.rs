@@ -112,7 +112,10 @@ mod tests {
         };
         assert_eq!(claimed, expected);
         assert!(!claimed.wants_register());
-        let register = sohoa_protocol::job::Claimed { payload: serde_json::json!({"import": {"batch": "b", "line": 1}, "register": true, "digest": format!("sha256:{}", "ab".repeat(32)), "media_type": "application/pdf"}), ..expected };
+        let register = sohoa_protocol::job::Claimed {
+            payload: serde_json::json!({"import": {"batch": "b", "line": 1}, "register": true, "digest": format!("sha256:{}", "ab".repeat(32)), "media_type": "application/pdf"}),
+            ..expected
+        };
         assert!(register.wants_register(), "a register page's job asks for its entries");
     }
 }

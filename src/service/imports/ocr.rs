@@ -108,12 +108,20 @@ impl<'a> Reader<'a> {
         let digest = Digest::parse(&result.recognition).map_err(|e| invalid(e.to_string()))?;
         let stored = self.archive.get_blob(&digest).await?;
         let recognition: Recognition = serde_json::from_slice(&stored).map_err(|e| invalid(e.to_string()))?;
-        let entries = recognition.register.ok_or_else(|| invalid("the worker read no register entries (a worker older than the service?)".into()))?;
+        let entries =
+            recognition.register.ok_or_else(|| invalid("the worker read no register entries (a worker older than the service?)".into()))?;
         Ok(RegisterReading { job, result, entries })
     }
 
     /// The job reading `pdf` queued (once) and its result once a worker read it.
-    async fn recognised(&self, batch: &str, line: u32, agency: &AgencyCode, pdf: &[u8], register: bool) -> Result<(i64, ScanResult), OcrError> {
+    async fn recognised(
+        &self,
+        batch: &str,
+        line: u32,
+        agency: &AgencyCode,
+        pdf: &[u8],
+        register: bool,
+    ) -> Result<(i64, ScanResult), OcrError> {
         if self.stalled.load(Ordering::SeqCst) {
             return Err(OcrError::NoWorker { job: None, waited: self.timeout });
         }

@@ -274,7 +274,15 @@ impl Importer<'_> {
     }
 
     /// Seals the entry's row image in the issuing agency's name and stores it as a record.
-    async fn store_entry(&self, page: &Page<'_>, seal: &crate::seal::AgencySeal, id: String, n: u32, entry: &Entry, image: Vec<u8>) -> Result<String, ImportError> {
+    async fn store_entry(
+        &self,
+        page: &Page<'_>,
+        seal: &crate::seal::AgencySeal,
+        id: String,
+        n: u32,
+        entry: &Entry,
+        image: Vec<u8>,
+    ) -> Result<String, ImportError> {
         let (row, book) = (page.row, page.book);
         let limits = self.limits;
         let copy = tokio::task::spawn_blocking(move || copy::unsealed(vec![image], None, limits))
@@ -401,10 +409,9 @@ fn entry_images(pdf: &[u8], texts: &[PageText], entries: &[Entry], limits: Media
         let text = &texts[number as usize - 1];
         for (i, e) in entries.iter().enumerate().filter(|(_, e)| e.page == number) {
             let r = e.region;
-            let shown = text.shown_box(r.x, r.y, r.w, r.h, ShownPage::AsScanned).ok_or_else(|| RegisterError::Outside {
-                entry: i + 1,
-                detail: "the page's turn and skew make no map".into(),
-            })?;
+            let shown = text
+                .shown_box(r.x, r.y, r.w, r.h, ShownPage::AsScanned)
+                .ok_or_else(|| RegisterError::Outside { entry: i + 1, detail: "the page's turn and skew make no map".into() })?;
             let x = ((shown.x * w as f32).floor() as u32).min(w - 1);
             let y = ((shown.y * h as f32).floor() as u32).min(h - 1);
             let cw = ((shown.w * w as f32).ceil() as u32).clamp(1, w - x);
