@@ -127,7 +127,10 @@ impl Importer<'_> {
         };
         if let Some(item) = earlier.filter(|i| i.outcome.is_settled()) {
             // a page settled by an earlier run: its entries as they were kept
-            let kept = self.index.import_items(&entries_batch(batch, row.line)).await.unwrap_or_default();
+            let kept = match self.index.import_items(&entries_batch(batch, row.line)).await {
+                Ok(kept) => kept,
+                Err(e) => return vec![Outcome::of(row, ImportOutcome::Failed, Some(reason(&e.into())), None)],
+            };
             if kept.is_empty() {
                 return vec![Outcome::of(row, item.outcome, item.reason.clone(), item.record.clone()).earlier()];
             }
