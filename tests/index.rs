@@ -309,6 +309,7 @@ async fn a_desk_scan_is_claimed_before_an_import_page_queued_earlier() {
                 import: Some(ImportDocument { batch: "b1".into(), line }),
                 digest: Digest::of(format!("page {line}").as_bytes()),
                 media_type: "application/pdf".into(),
+                register: false,
             })
             .unwrap(),
             max_attempts: 3,

@@ -51,6 +51,10 @@ pub struct OcrPayload {
     pub import: Option<ImportDocument>,
     pub digest: Digest,
     pub media_type: String,
+    /// The pages are civil-status register pages: the worker also reports the entries of
+    /// their ruled rows (`Recognition.register`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub register: bool,
 }
 
 /// A document of a back-file import: its batch and the line of the batch's sheet.
@@ -83,6 +87,16 @@ pub struct Claimed {
     pub lease: String,
     /// When the lease runs out unless a heartbeat extends it (Unix ms).
     pub lease_until_ms: i64,
+    /// What the job works on: an `ocr` job's is an [`OcrPayload`].
+    #[serde(default)]
+    pub payload: serde_json::Value,
+}
+
+impl Claimed {
+    /// Whether the job asks for the entries of register pages beside the words.
+    pub fn wants_register(&self) -> bool {
+        self.kind == JobKind::Ocr && serde_json::from_value::<OcrPayload>(self.payload.clone()).is_ok_and(|p| p.register)
+    }
 }
 
 /// `POST /jobs/{id}/heartbeat`: the lease to extend.

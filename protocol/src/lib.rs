@@ -11,6 +11,7 @@ pub mod job;
 pub mod pages;
 pub mod policy;
 pub mod quality;
+pub mod register;
 
 /// The environment variable naming, in a worker the service started, the read end of a pipe
 /// whose only writer is the service: when it closes, the service is gone and the worker stops.

@@ -1,8 +1,10 @@
-//! `sohoa import --batch DIR [--csv FILE] [--agency CODE] --by NAME [--split-at-blank] [--dry-run] [--report PATH]
-//! [--ocr-timeout SECONDS | --no-ocr]`:
+//! `sohoa import --batch DIR [--csv FILE] [--agency CODE] --by NAME [--split-at-blank | --register birth|death]
+//! [--dry-run] [--report PATH] [--ocr-timeout SECONDS | --no-ocr]`:
 //! documents issued before the installation, sealed as `backfile` records in their issuing
 //! agency's name. What a row leaves out (the owner's id, the type) is read from the pages by
-//! the installation's workers, after the desk's scans. Running the same batch again resumes it.
+//! the installation's workers, after the desk's scans; with `--register`, each row is a page of
+//! a civil-status register book and each entry on it a record. Running the same batch again
+//! resumes it.
 
 use super::EXIT_INPUT;
 use crate::archive::Archive;
@@ -13,7 +15,7 @@ use crate::intake::MediaLimits;
 use crate::service::imports::ocr::Reader;
 use crate::service::imports::report::{Outcome, Report, Totals};
 use crate::service::imports::sheet::{self, Rules};
-use crate::service::imports::{Batch, Importer};
+use crate::service::imports::{Batch, Book, Importer};
 use futures::StreamExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,8 +48,13 @@ pub struct ImportArgs {
     report: Option<PathBuf>,
     /// A PDF that a row names without pages holds several documents, a blank page between
     /// each two: the rows naming it take them in turn (each its own document without a sheet)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "register")]
     split_at_blank: bool,
+    /// The files are pages of a civil-status register book, `birth` or `death`: each entry
+    /// (a ruled row) becomes a record of the book's extract type, read by the workers; a
+    /// sheet's rows then name only file, pages and agency
+    #[arg(long, value_name = "BOOK", conflicts_with = "no_ocr")]
+    register: Option<Book>,
     /// Documents worked on at a time
     #[arg(long, default_value_t = 4)]
     jobs: usize,
@@ -110,6 +117,14 @@ fn open(args: &ImportArgs, config: &Config) -> anyhow::Result<(Batch, crate::pol
         }
         false => (rows, sheet_bytes),
     };
+    let (rows, sheet_bytes) = match args.register {
+        Some(book) => {
+            let rows = rows.into_iter().map(crate::service::imports::register_row).collect();
+            // the same pages read as a register book are another batch
+            (rows, [sheet_bytes.as_slice(), b"\nregister ", book.as_str().as_bytes()].concat())
+        }
+        None => (rows, sheet_bytes),
+    };
     Ok((Batch::check(&args.batch, &sheet_bytes, &agency, rows), catalog))
 }
 
@@ -136,6 +151,7 @@ async fn import(args: &ImportArgs, config: &Config, (batch, catalog): (Batch, cr
     let seals = crate::startup::agency_seals(config, &catalog)?;
     let mut importer = Importer::new(index.as_ref(), &archive, &catalog, &seals, limits(config), args.by.trim().to_owned());
     importer.dry_run = args.dry_run;
+    importer.register = args.register;
     if !args.no_ocr {
         let timeout = std::time::Duration::from_secs(args.ocr_timeout);
         importer.reader = Some(Reader::new(index.as_ref(), &archive, config.max_attempts, timeout));
@@ -152,17 +168,17 @@ async fn import(args: &ImportArgs, config: &Config, (batch, catalog): (Batch, cr
     let work = rows
         .map(|row| {
             let earlier = row.as_ref().ok().and_then(|r| progress.get(&r.line));
-            importer.import(&batch, row, earlier)
+            importer.import_rows(&batch, row, earlier)
         })
         .buffer_unordered(args.jobs.max(1))
-        .inspect(|outcome| {
-            if !outcome.earlier {
+        .inspect(|outcomes| {
+            for outcome in outcomes.iter().filter(|o| !o.earlier) {
                 let done = pages.fetch_add(u64::from(outcome.pages.unwrap_or(0)), Ordering::Relaxed);
                 bar.set_message(format!("import {:.1} pages/s", done as f64 / started.elapsed().as_secs_f64().max(1e-3)));
             }
             bar.inc(1);
         })
-        .collect::<Vec<Outcome>>();
+        .collect::<Vec<Vec<Outcome>>>();
     tokio::pin!(work);
     let mut outcomes = tokio::select! {
         outcomes = &mut work => outcomes,
@@ -173,9 +189,10 @@ async fn import(args: &ImportArgs, config: &Config, (batch, catalog): (Batch, cr
         }
     };
     bar.finish_and_clear();
-    outcomes.sort_by_key(|o| o.line);
-
     let interrupted = outcomes.len() < batch.rows.len();
+    let mut outcomes: Vec<Outcome> = outcomes.drain(..).flatten().collect();
+    outcomes.sort_by_key(|o| (o.line, o.entry));
+
     let report = Report {
         batch: &batch.id,
         dry_run: args.dry_run,

@@ -108,7 +108,14 @@ mod tests {
             attempts: 2,
             lease: "ab12".into(),
             lease_until_ms: 1_700_000_060_000,
+            payload: serde_json::json!({"scan": 3}),
         };
         assert_eq!(claimed, expected);
+        assert!(!claimed.wants_register());
+        let register = sohoa_protocol::job::Claimed {
+            payload: serde_json::json!({"import": {"batch": "b", "line": 1}, "register": true, "digest": format!("sha256:{}", "ab".repeat(32)), "media_type": "application/pdf"}),
+            ..expected
+        };
+        assert!(register.wants_register(), "a register page's job asks for its entries");
     }
 }

@@ -1,6 +1,7 @@
 //! The claim -> process -> complete loop, with heartbeats and graceful shutdown.
 
 use crate::client::{Client, Job, Leased, Outage};
+use crate::ocr::register::Entry;
 use crate::ocr::{self, Engine, EngineInfo, OcrError, PageText};
 use sha2::{Digest, Sha256};
 use sohoa_protocol::custody::Recognition;
@@ -26,17 +27,19 @@ enum Outcome {
 /// Limits the worker applies to its input, whatever the service let through.
 pub const LIMITS: MediaLimits = MediaLimits { max_pixels: 60_000_000, max_pages: 200, max_scan_pixels: 4_000_000_000 };
 
-type Reply = oneshot::Sender<Result<Vec<PageText>, OcrError>>;
+/// The words of a job's pages and, for register pages, their entries.
+type Read = (Vec<PageText>, Option<Vec<Entry>>);
+type Reply = oneshot::Sender<Result<Read, OcrError>>;
 
 /// A thread owning one Tesseract engine, loaded once and reused for every job.
 struct OcrThread {
-    jobs: std::sync::mpsc::Sender<(bytes::Bytes, Reply)>,
+    jobs: std::sync::mpsc::Sender<(bytes::Bytes, bool, Reply)>,
     info: EngineInfo,
 }
 
 impl OcrThread {
     fn start(lang: &str) -> Result<OcrThread, ocr::EngineError> {
-        let (jobs, inbox) = std::sync::mpsc::channel::<(bytes::Bytes, Reply)>();
+        let (jobs, inbox) = std::sync::mpsc::channel::<(bytes::Bytes, bool, Reply)>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let lang = lang.to_owned();
         std::thread::spawn(move || {
@@ -50,8 +53,13 @@ impl OcrThread {
                     return;
                 }
             };
-            for (input, reply) in inbox {
-                let _ = reply.send(ocr::recognise(&mut engine, &[&input], LIMITS, ocr::SERVICE_POLICY));
+            for (input, register, reply) in inbox {
+                let read = if register {
+                    ocr::register::read(&mut engine, &[&input], LIMITS).map(|(pages, entries)| (pages, Some(entries)))
+                } else {
+                    ocr::recognise(&mut engine, &[&input], LIMITS, ocr::SERVICE_POLICY).map(|pages| (pages, None))
+                };
+                let _ = reply.send(read);
             }
         });
         match ready_rx.recv() {
@@ -61,10 +69,11 @@ impl OcrThread {
         }
     }
 
-    async fn recognise(&self, input: bytes::Bytes) -> Result<Vec<PageText>, OcrError> {
+    /// The input's words and, when `register`, the entries of its register pages.
+    async fn recognise(&self, input: bytes::Bytes, register: bool) -> Result<Read, OcrError> {
         let (tx, rx) = oneshot::channel();
         let died = || OcrError::Engine(ocr::EngineError::Page("the engine thread stopped".into()));
-        self.jobs.send((input, tx)).map_err(|_| died())?;
+        self.jobs.send((input, register, tx)).map_err(|_| died())?;
         rx.await.map_err(|_| died())?
     }
 }
@@ -200,13 +209,13 @@ async fn process(client: &Client, engine: &OcrThread, job: &Job) -> Outcome {
         Err(e) => return Outcome::Failed { code: "input_unavailable".into(), message: format!("{e:#}"), permanent: false },
     };
     let input = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
-    let pages = match engine.recognise(bytes).await {
-        Ok(pages) => pages,
+    let (pages, register) = match engine.recognise(bytes, job.wants_register()).await {
+        Ok(read) => read,
         Err(e) => return Outcome::Failed { code: e.code().into(), message: e.to_string(), permanent: e.permanent() },
     };
     // The words go to the archive as an object; the service assembles the searchable copy
     // from the stored scan and these words itself.
-    let recognition = Recognition { input: input.clone(), engine: engine.info.clone(), pages };
+    let recognition = Recognition { input: input.clone(), engine: engine.info.clone(), pages, register };
     let body = match serde_json::to_vec(&recognition) {
         Ok(body) => body,
         Err(e) => return Outcome::Failed { code: "output_unwritable".into(), message: e.to_string(), permanent: false },

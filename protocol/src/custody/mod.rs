@@ -190,6 +190,10 @@ pub struct Recognition {
     pub input: String,
     pub engine: EngineInfo,
     pub pages: Vec<PageText>,
+    /// The entries of register pages, when the job's payload asked for them
+    /// (`OcrPayload.register`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register: Option<Vec<crate::register::Entry>>,
 }
 
 /// Skew a worker may report: deskewing straightens scans, it does not turn them.

@@ -85,7 +85,8 @@ impl ScanStore for PostgresIndex {
         // The job's key names the scan, whose id is not known before the insert: it is taken
         // from the column's sequence, which never hands the same number to two transactions.
         let scan_id: i64 = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('scans', 'id'))").fetch_one(&mut *tx).await?;
-        let payload = OcrPayload { scan: Some(scan_id), import: None, digest: s.digest.clone(), media_type: s.media_type.clone() };
+        let payload =
+            OcrPayload { scan: Some(scan_id), import: None, digest: s.digest.clone(), media_type: s.media_type.clone(), register: false };
         let payload = serde_json::to_string(&payload).map_err(|e| corrupt("jobs", e))?;
         let key = format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest);
         let job = NewJob { kind, agency: s.dossier.agency(), payload, max_attempts: policy.max_attempts, key, priority: Priority::Desk };

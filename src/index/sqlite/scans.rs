@@ -83,7 +83,8 @@ impl ScanStore for SqliteIndex {
         let now = now_ms();
         // The scan id is not known before the insert; the job's key uses a fresh row id.
         let scan_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM scans").fetch_one(&mut *tx).await?;
-        let payload = OcrPayload { scan: Some(scan_id), import: None, digest: s.digest.clone(), media_type: s.media_type.clone() };
+        let payload =
+            OcrPayload { scan: Some(scan_id), import: None, digest: s.digest.clone(), media_type: s.media_type.clone(), register: false };
         let payload = serde_json::to_string(&payload).map_err(|e| corrupt("jobs", e))?;
         let key = format!("{}:scan:{scan_id}:{}", kind.as_str(), s.digest);
         let job = NewJob { kind, agency: s.dossier.agency(), payload, max_attempts: policy.max_attempts, key, priority: Priority::Desk };

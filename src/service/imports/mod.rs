@@ -5,6 +5,7 @@
 
 mod copy;
 pub mod ocr;
+mod register;
 pub mod report;
 pub mod sheet;
 mod split;
@@ -28,6 +29,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
 pub use copy::CopyError;
+pub use register::{check_row as register_row, Book, RegisterError};
 pub use split::split;
 
 /// The record kind of a document issued before the installation and digitized later.
@@ -56,6 +58,8 @@ pub enum ImportError {
     Archive(#[from] crate::archive::ArchiveError),
     #[error(transparent)]
     Ocr(#[from] ocr::OcrError),
+    #[error(transparent)]
+    Register(#[from] RegisterError),
 }
 
 impl ImportError {
@@ -70,6 +74,7 @@ impl ImportError {
             ImportError::Store(registry::RegistryError::Archive(e)) | ImportError::Archive(e) => e.code(),
             ImportError::Store(registry::RegistryError::Index(_)) | ImportError::Index(_) => "index_unavailable",
             ImportError::Ocr(e) => e.code(),
+            ImportError::Register(e) => e.code(),
         }
     }
 }
@@ -146,6 +151,8 @@ pub struct Importer<'a> {
     pub dry_run: bool,
     /// Reads what a row leaves out from its pages; without it, such a row is flagged.
     pub reader: Option<ocr::Reader<'a>>,
+    /// The batch's pages are civil-status register pages of this book: each entry is a record.
+    pub register: Option<Book>,
     /// What earlier documents of this run claimed: a later one with the same content or
     /// number is their duplicate even before they are stored.
     claims: Mutex<Claims>,
@@ -166,7 +173,7 @@ impl<'a> Importer<'a> {
         limits: MediaLimits,
         by: String,
     ) -> Importer<'a> {
-        Importer { index, archive, catalog, seals, limits, by, dry_run: false, reader: None, claims: Mutex::default() }
+        Importer { index, archive, catalog, seals, limits, by, dry_run: false, reader: None, register: None, claims: Mutex::default() }
     }
 
     /// Claims each type and number of `batch` for its first row, so that the first of two
@@ -213,17 +220,7 @@ impl<'a> Importer<'a> {
     }
 
     async fn try_import(&self, batch: &Batch, row: &Row) -> Result<Outcome, (ImportError, Option<Digest>)> {
-        let mut inputs = Vec::with_capacity(row.files.len());
-        for file in &row.files {
-            let path = inside(&batch.dir, file).map_err(|e| (e, None))?;
-            let bytes = tokio::fs::read(&path).await.map_err(|source| (ImportError::Read { path: file.clone(), source }, None))?;
-            inputs.push(bytes);
-        }
-        let (pages, limits) = (row.pages, self.limits);
-        let copy = tokio::task::spawn_blocking(move || copy::unsealed(inputs, pages, limits))
-            .await
-            .map_err(|e| (CopyError::Stopped(e.to_string()).into(), None))?
-            .map_err(|e| (e.into(), None))?;
+        let copy = self.copy_of(batch, row).await.map_err(|e| (e, None))?;
         let source = Digest::of(&copy.pdf);
         let at = |e: ImportError| (e, Some(source.clone()));
 
@@ -269,6 +266,21 @@ impl<'a> Importer<'a> {
         let pages = copy.pages;
         let record = self.store((batch, row), seal, id, &source, copy, read).await.map_err(at)?;
         Ok(self.settle(batch, row, ImportOutcome::Imported, None, Some(record), Some(source)).await.pages(pages))
+    }
+
+    /// The unsealed copy of the row's pages.
+    async fn copy_of(&self, batch: &Batch, row: &Row) -> Result<copy::Copy, ImportError> {
+        let mut inputs = Vec::with_capacity(row.files.len());
+        for file in &row.files {
+            let path = inside(&batch.dir, file)?;
+            let bytes = tokio::fs::read(&path).await.map_err(|source| ImportError::Read { path: file.clone(), source })?;
+            inputs.push(bytes);
+        }
+        let (pages, limits) = (row.pages, self.limits);
+        let copy = tokio::task::spawn_blocking(move || copy::unsealed(inputs, pages, limits))
+            .await
+            .map_err(|e| CopyError::Stopped(e.to_string()))??;
+        Ok(copy)
     }
 
     /// The earlier record, or earlier line of this run, that the document repeats.

@@ -8,13 +8,14 @@
 use super::sheet::{self, Row};
 use crate::archive::Archive;
 use crate::classify::{extract, Classifier, UNKNOWN};
-use crate::custody::ScanResult;
+use crate::custody::{Recognition, ScanResult};
 use crate::domain::{AgencyCode, Digest, JobState};
 use crate::index::{Index, IndexError, NewJob};
 use crate::policy::Catalog;
 use crate::queue::{ImportDocument, JobKind, OcrPayload, Priority};
 use chrono::NaiveDate;
 use serde_json::{json, Value};
+use sohoa_protocol::register::Entry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -67,6 +68,14 @@ pub struct Reader<'a> {
     stalled: AtomicBool,
 }
 
+/// What the workers read of register pages: the job, its result (the pages' words, turns
+/// and sizes) and the entries of the pages' ruled rows.
+pub struct RegisterReading {
+    pub job: i64,
+    pub result: ScanResult,
+    pub entries: Vec<Entry>,
+}
+
 /// What the workers read of a document, classified and its fields extracted.
 pub struct Reading {
     pub job: i64,
@@ -87,6 +96,32 @@ impl<'a> Reader<'a> {
     /// The document `pdf` of `batch`'s `line`, read by a worker. Its job is queued once
     /// however often this is asked; a job done before a stop is read, not run again.
     pub async fn read(&self, batch: &str, line: u32, agency: &AgencyCode, pdf: &[u8], catalog: &Catalog) -> Result<Reading, OcrError> {
+        let (id, result) = self.recognised(batch, line, agency, pdf, false).await?;
+        Ok(reading(id, &result, catalog))
+    }
+
+    /// The register pages `pdf` of `batch`'s `line`, read by a worker as [`Reader::read`]
+    /// reads a document: their words, and the entries of their ruled rows.
+    pub async fn read_register(&self, batch: &str, line: u32, agency: &AgencyCode, pdf: &[u8]) -> Result<RegisterReading, OcrError> {
+        let (job, result) = self.recognised(batch, line, agency, pdf, true).await?;
+        let invalid = |reason: String| OcrError::Result { job, reason };
+        let digest = Digest::parse(&result.recognition).map_err(|e| invalid(e.to_string()))?;
+        let stored = self.archive.get_blob(&digest).await?;
+        let recognition: Recognition = serde_json::from_slice(&stored).map_err(|e| invalid(e.to_string()))?;
+        let entries =
+            recognition.register.ok_or_else(|| invalid("the worker read no register entries (a worker older than the service?)".into()))?;
+        Ok(RegisterReading { job, result, entries })
+    }
+
+    /// The job reading `pdf` queued (once) and its result once a worker read it.
+    async fn recognised(
+        &self,
+        batch: &str,
+        line: u32,
+        agency: &AgencyCode,
+        pdf: &[u8],
+        register: bool,
+    ) -> Result<(i64, ScanResult), OcrError> {
         if self.stalled.load(Ordering::SeqCst) {
             return Err(OcrError::NoWorker { job: None, waited: self.timeout });
         }
@@ -96,6 +131,7 @@ impl<'a> Reader<'a> {
             import: Some(ImportDocument { batch: batch.to_owned(), line }),
             digest: digest.clone(),
             media_type: "application/pdf".into(),
+            register,
         };
         let job = NewJob {
             kind: JobKind::Ocr,
@@ -113,7 +149,7 @@ impl<'a> Reader<'a> {
         if Digest::parse(&result.input).ok() != Some(digest) {
             return Err(OcrError::Result { job: id, reason: format!("it read {}, not the document", result.input) });
         }
-        Ok(reading(id, &result, catalog))
+        Ok((id, result))
     }
 
     /// Counts a job waited on; the first of a quiet spell starts the clock again.

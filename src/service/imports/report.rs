@@ -9,6 +9,9 @@ use serde::Serialize;
 pub struct Outcome {
     pub line: u32,
     pub file: String,
+    /// The entry (from 1) of a register page, which is a record of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<u32>,
     pub pages: Option<u32>,
     pub outcome: ImportOutcome,
     /// The stable code of a duplicate, flag or failure, with what it refers to.
@@ -29,6 +32,7 @@ impl Outcome {
         Outcome {
             line: row.line,
             file: row.files.join(";"),
+            entry: None,
             pages: None,
             outcome,
             reason,
@@ -46,6 +50,7 @@ impl Outcome {
         Outcome {
             line: e.line,
             file: e.file.clone(),
+            entry: None,
             pages: None,
             outcome: ImportOutcome::Failed,
             reason: Some(format!("{}: {}", e.code, e.detail)),
@@ -60,6 +65,10 @@ impl Outcome {
 
     pub fn pages(self, pages: u32) -> Outcome {
         Outcome { pages: Some(pages), ..self }
+    }
+
+    pub fn entry(self, entry: u32) -> Outcome {
+        Outcome { entry: Some(entry), ..self }
     }
 
     pub fn earlier(self) -> Outcome {
@@ -117,9 +126,10 @@ impl Report<'_> {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// One line a document: line, file, pages, outcome, reason, record, owner, type, number.
+    /// One line a document (a register entry): line, file, pages, outcome, reason, record,
+    /// owner, type, number, whether an earlier run settled it, entry.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("line,file,pages,outcome,reason,record,owner_id,doc_type,number,earlier\n");
+        let mut out = String::from("line,file,pages,outcome,reason,record,owner_id,doc_type,number,earlier,entry\n");
         for o in self.documents {
             let cells = [
                 o.line.to_string(),
@@ -132,6 +142,7 @@ impl Report<'_> {
                 o.doc_type.clone().unwrap_or_default(),
                 o.number.clone().unwrap_or_default(),
                 o.earlier.to_string(),
+                o.entry.map(|e| e.to_string()).unwrap_or_default(),
             ];
             out.push_str(&cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
             out.push('\n');

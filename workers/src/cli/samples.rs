@@ -38,6 +38,11 @@ pub struct SamplesArgs {
     pub layout: Option<String>,
     #[arg(long, default_value = "policies")]
     pub policies: PathBuf,
+    /// Instead of documents, `--count` pages per quality of a civil-status register book
+    /// (`birth` or `death`): `NNNN-register-BOOK-QUALITY.{png,jpg}` with `.json` labels
+    /// (`entries`: each entry's fields); with `--face held-out`, filled in by the held-out hand
+    #[arg(long, value_name = "BOOK")]
+    pub register: Option<String>,
 }
 
 /// The faces `--face` names, or the reason it names none.
@@ -102,6 +107,18 @@ pub fn run(args: SamplesArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(book) = &args.register {
+        let book = match book.as_str() {
+            "birth" => samples::Book::Births,
+            "death" => samples::Book::Deaths,
+            other => {
+                eprintln!("error: --register takes birth or death, not {other:?}");
+                return ExitCode::from(2);
+            }
+        };
+        let held_out = args.face.as_deref() == Some("held-out");
+        return register_pages(&args, book, &qualities, &faces, held_out);
+    }
     let types: Vec<String> = match &args.types {
         Some(t) => t.split(',').map(|s| s.trim().to_owned()).collect(),
         None => catalog.doc_types.keys().map(|k| k.to_string()).collect(),
@@ -145,6 +162,46 @@ pub fn run(args: SamplesArgs) -> ExitCode {
         }
     }
     println!("{n} samples in {}", args.output.display());
+    ExitCode::SUCCESS
+}
+
+/// Register pages of `book` in `faces` in turn (the default faces when none), each with
+/// its entries' truth as labels.
+fn register_pages(args: &SamplesArgs, book: samples::Book, qualities: &[Quality], faces: &[samples::Typeface], held_out: bool) -> ExitCode {
+    if let Err(e) = std::fs::create_dir_all(&args.output) {
+        eprintln!("error: cannot create {}: {e}", args.output.display());
+        return ExitCode::from(2);
+    }
+    let faces = if faces.is_empty() { &samples::DEFAULT_FACES[..] } else { faces };
+    let name = if book == samples::Book::Births { "birth" } else { "death" };
+    let mut n = 0u64;
+    for quality in qualities {
+        for _ in 0..args.count {
+            let seed = args.seed.wrapping_mul(1_000_003).wrapping_add(n);
+            let face = faces[(n as usize) % faces.len()];
+            let page = match samples::generate_register(book, *quality, seed, face, held_out) {
+                Ok(page) => page,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let quality_name = serde_json::to_value(quality).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let stem = args.output.join(format!("{n:04}-register-{name}-{quality_name}"));
+            let labels = json!({
+                "register": name, "entries": page.entries, "quality": quality, "dpi": page.dpi,
+                "seed": seed, "face": face.name, "held_out": held_out,
+            });
+            let written = std::fs::write(stem.with_extension(page.extension), &page.bytes)
+                .and_then(|_| std::fs::write(stem.with_extension("json"), format!("{labels:#}\n")));
+            if let Err(e) = written {
+                eprintln!("error: cannot write {}: {e}", stem.display());
+                return ExitCode::FAILURE;
+            }
+            n += 1;
+        }
+    }
+    println!("{n} register pages in {}", args.output.display());
     ExitCode::SUCCESS
 }
 

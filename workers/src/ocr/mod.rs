@@ -63,6 +63,18 @@ impl OcrError {
 /// Recognises every page of every input, one page in memory at a time. A PDF page that
 /// keeps its own text under `policy` is read from it instead.
 pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits, policy: TextPolicy) -> Result<Vec<PageText>, OcrError> {
+    recognise_with(engine, inputs, limits, policy, |_, _, _| Ok(()))
+}
+
+/// As [`recognise`], each page read upright also handed to `also` with its number, before its
+/// words are taken: what else is read of a page is read from the same reading.
+fn recognise_with(
+    engine: &mut Engine,
+    inputs: &[&[u8]],
+    limits: MediaLimits,
+    policy: TextPolicy,
+    mut also: impl FnMut(&mut Engine, &Read, u32) -> Result<(), OcrError>,
+) -> Result<Vec<PageText>, OcrError> {
     let (mut pages, mut pixels) = (Vec::new(), 0u64);
     for bytes in inputs {
         input::for_each_page(bytes, limits, policy, |page| {
@@ -77,7 +89,7 @@ pub fn recognise(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits, pol
             pages.push(match (&page.unread, &page.own_text) {
                 (Some(why), _) => PageText::unread(number, page.width, page.height, page.dpi, why.clone()),
                 (None, Some(words)) => PageText::of_own_text(number, page.width, page.height, page.dpi, words),
-                (None, None) => recognise_page(engine, &page, number)?,
+                (None, None) => recognise_page(engine, &page, number, &mut also)?,
             });
             Ok(())
         })?;
@@ -229,8 +241,16 @@ pub fn text(pages: &[PageText]) -> String {
     pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n\n")
 }
 
-fn recognise_page(engine: &mut Engine, page: &Page, number: u32) -> Result<PageText, OcrError> {
+fn recognise_page(
+    engine: &mut Engine,
+    page: &Page,
+    number: u32,
+    also: &mut impl FnMut(&mut Engine, &Read, u32) -> Result<(), OcrError>,
+) -> Result<PageText, OcrError> {
     let (read, orientation) = read_upright(engine, page)?;
+    if let Some(read) = &read {
+        also(engine, read, number)?;
+    }
     let (width, height) = page.gray.dimensions();
     let mut text = PageText {
         quarter_turns: read.as_ref().map_or(0, |r| r.prepared.quarter_turns),

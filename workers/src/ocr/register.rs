@@ -3,43 +3,13 @@
 //! runs of ink), each cell read on its own inside its rulings, the columns named by their
 //! headings, and one entry made of each row below the heading row.
 
-use super::{input, read_upright, Engine, OcrError, Read, Word};
+use super::{recognise_with, Engine, OcrError, PageText, Read, Word};
 use image::GrayImage;
-use serde::Serialize;
 use sohoa_protocol::classify::{date_in_text, fold};
 use sohoa_protocol::domain::CitizenId;
 use sohoa_protocol::intake::MediaLimits;
+pub use sohoa_protocol::register::{Cell, Entry, Region};
 use std::collections::BTreeMap;
-
-/// A register row as an entry: its values by field and where it is on its page.
-#[derive(Debug, Clone, Serialize)]
-pub struct Entry {
-    /// The page (from 1) across the inputs.
-    pub page: u32,
-    /// The row, in the page's pixels turned upright and deskewed (as the words of a scan).
-    pub region: Region,
-    /// `entry_number`, `full_name`, `date_of_birth` or `date_of_death`, `owner_id`,
-    /// `registration_date`: the values a row holds, dates as YYYY-MM-DD.
-    pub fields: BTreeMap<String, Cell>,
-    /// Everything the row says, cell after cell.
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Region {
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Cell {
-    pub value: String,
-    /// 0 to 1: the mean confidence of the words read, lower for a value that fails its
-    /// field's rules.
-    pub confidence: f32,
-}
 
 /// Column headings (folded) and the field each names; a column matching none (a place,
 /// notes) is read into the entry's text only.
@@ -58,23 +28,19 @@ const HEADINGS: [(&str, &str); 9] = [
 /// Every entry of every register page of `inputs`, in page and row order. A page without a
 /// ruled table whose headings name at least two fields gives none.
 pub fn entries(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<Vec<Entry>, OcrError> {
-    let (mut found, mut number) = (Vec::new(), 0u32);
-    for bytes in inputs {
-        input::for_each_page(bytes, limits, sohoa_protocol::custody::SERVICE_POLICY, |page| {
-            number += 1;
-            if number > limits.max_pages {
-                return Err(sohoa_protocol::intake::MediaError::TooManyPages { pages: number, limit: limits.max_pages }.into());
-            }
-            if page.unread.is_some() || page.own_text.is_some() {
-                return Ok(());
-            }
-            if let (Some(read), _) = read_upright(engine, &page)? {
-                found.extend(page_entries(engine, &read, number)?);
-            }
-            Ok(())
-        })?;
-    }
-    Ok(found)
+    Ok(read(engine, inputs, limits)?.1)
+}
+
+/// The words of every page of `inputs`, as [`super::recognise`] reads them, and the entries of
+/// those that are register pages, from the same reading of each page. A PDF page that carries
+/// its own text is not a scanned register page and gives none.
+pub fn read(engine: &mut Engine, inputs: &[&[u8]], limits: MediaLimits) -> Result<(Vec<PageText>, Vec<Entry>), OcrError> {
+    let mut found = Vec::new();
+    let pages = recognise_with(engine, inputs, limits, super::SERVICE_POLICY, |engine, read, number| {
+        found.extend(page_entries(engine, read, number)?);
+        Ok(())
+    })?;
+    Ok((pages, found))
 }
 
 fn page_entries(engine: &mut Engine, read: &Read, page: u32) -> Result<Vec<Entry>, OcrError> {
