@@ -23,20 +23,10 @@ ocr_s=$(echo "$(date +%s.%N) - $start" | bc)
 
 # The import: a served installation with W local workers reads each page (import priority).
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$dir/sohoa.toml" <<TOML
-listen = "127.0.0.1:$port"
-data_dir = "$dir/data"
-index_url = "sqlite://$dir/data/sohoa.db"
-archive_url = "file://$dir/data/archive"
-policies_dir = "$root/policies"
-tlog_key = "$dir/data/tlog.key"
+source "$root/scripts/bench/installation.sh"
+installation "$dir" "$root" "listen = \"127.0.0.1:$port\"
 workers = $w
-worker_binary = "$worker"
-seal_key = "$dir/data/pki/seal.key"
-seal_cert = "$dir/data/pki/seal.pem"
-seals_dir = "$dir/data/pki/seals"
-TOML
-"$sohoa" --config "$dir/sohoa.toml" init > /dev/null
+worker_binary = \"$worker\""
 "$sohoa" --config "$dir/sohoa.toml" serve 2> "$dir/serve.log" &
 serve_pid=$!
 until curl -sf "http://127.0.0.1:$port/healthz" > /dev/null; do sleep 0.2; done

@@ -18,17 +18,8 @@ sohoa=${2:-target/release/sohoa}
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-cat > "$dir/sohoa.toml" <<TOML
-data_dir = "$dir/data"
-index_url = "sqlite://$dir/data/sohoa.db"
-archive_url = "file://$dir/data/archive"
-policies_dir = "$root/policies"
-tlog_key = "$dir/data/tlog.key"
-seal_key = "$dir/data/pki/seal.key"
-seal_cert = "$dir/data/pki/seal.pem"
-seals_dir = "$dir/data/pki/seals"
-TOML
-"$sohoa" --config "$dir/sohoa.toml" init > /dev/null
+source "$root/scripts/bench/installation.sh"
+installation "$dir" "$root"
 mkdir "$dir/batch"
 python3 "$root/scripts/bench/import-batch.py" "$root/samples/scans/giay-chung-sinh.png" "$dir/batch" "$n"
 "$sohoa" --config "$dir/sohoa.toml" import --batch "$dir/batch" --csv "$dir/batch/sheet.csv" --by bench | tail -2

@@ -23,17 +23,8 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-cat > "$dir/sohoa.toml" <<TOML
-data_dir = "$dir/data"
-index_url = "sqlite://$dir/data/sohoa.db"
-archive_url = "file://$dir/data/archive"
-policies_dir = "$root/policies"
-tlog_key = "$dir/data/tlog.key"
-seal_key = "$dir/data/pki/seal.key"
-seal_cert = "$dir/data/pki/seal.pem"
-seals_dir = "$dir/data/pki/seals"
-TOML
-"$sohoa" --config "$dir/sohoa.toml" init > /dev/null
+source "$root/scripts/bench/installation.sh"
+installation "$dir" "$root"
 mkdir "$dir/batch"
 echo "== generating $n documents"
 python3 "$root/scripts/bench/import-batch.py" "$root/samples/scans/giay-chung-sinh.png" "$dir/batch" "$n"

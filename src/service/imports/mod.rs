@@ -139,6 +139,13 @@ fn inside(dir: &Path, file: &str) -> Result<PathBuf, ImportError> {
 }
 
 /// Who digitizes, with what, and whether anything is written.
+/// A sealed copy in the archive.
+struct Sealed {
+    digest: Digest,
+    size: u64,
+    signing_time: chrono::DateTime<chrono::FixedOffset>,
+}
+
 pub struct Importer<'a> {
     pub index: &'a dyn Index,
     pub archive: &'a Archive,
@@ -313,16 +320,7 @@ impl<'a> Importer<'a> {
         copy: copy::Copy,
         read: Option<serde_json::Value>,
     ) -> Result<String, ImportError> {
-        let signer = seal.signer.clone();
-        let agency_name = seal.name.clone();
-        let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
-        let pdf = copy.pdf;
-        let sealed = tokio::task::spawn_blocking(move || seal_pdf(&pdf, signer.as_ref(), &agency_name, signing_time))
-            .await
-            .map_err(|e| CopyError::Stopped(e.to_string()))??;
-        crate::metrics::count("sohoa_signatures_total", &[("kind", "seal")], 1);
-        let size = sealed.len() as u64;
-        let digest = self.archive.put_blob(sealed.into()).await?;
+        let Sealed { digest, size, signing_time } = self.seal_and_put(seal, copy.pdf).await?;
         let validity = row.doc_type.as_deref().and_then(|t| self.catalog.doc_type(t)).map(|t| t.validity);
         let (valid_from, valid_until) = validity_window(validity, row.issue_date, None);
         let when = signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
@@ -362,13 +360,33 @@ impl<'a> Importer<'a> {
             manifest_digest: Digest::of(b""),
             summary,
         };
+        let detail = json!({"batch": batch.id, "line": row.line, "doc_type": record.doc_type});
+        self.store_record(record, &batch.id, detail).await
+    }
+
+    /// Seals `pdf` in the agency's name of `seal` and archives it.
+    async fn seal_and_put(&self, seal: &AgencySeal, pdf: Vec<u8>) -> Result<Sealed, ImportError> {
+        let signer = seal.signer.clone();
+        let agency_name = seal.name.clone();
+        let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
+        let sealed = tokio::task::spawn_blocking(move || seal_pdf(&pdf, signer.as_ref(), &agency_name, signing_time))
+            .await
+            .map_err(|e| CopyError::Stopped(e.to_string()))??;
+        crate::metrics::count("sohoa_signatures_total", &[("kind", "seal")], 1);
+        let size = sealed.len() as u64;
+        let digest = self.archive.put_blob(sealed.into()).await?;
+        Ok(Sealed { digest, size, signing_time })
+    }
+
+    /// Stores `record` through the registry, audited as imported by this importer's `by` in
+    /// batch `batch` with `detail`.
+    async fn store_record(&self, record: NewRecord, batch: &str, detail: serde_json::Value) -> Result<String, ImportError> {
         let actor = Actor {
             id: format!("import:{}", self.by),
             role: "operator".into(),
-            agency: row.agency.to_string(),
-            request_id: batch.id.clone(),
+            agency: record.agency.to_string(),
+            request_id: batch.to_owned(),
         };
-        let detail = json!({"batch": batch.id, "line": row.line, "doc_type": record.doc_type});
         let audit = AuditEntry { actor, action: "record.import", target: String::new(), detail };
         let stored = registry::store(self.index, self.archive, record, ComponentCheck::satisfied(), audit, Lineage::New).await?;
         Ok(stored.id)

@@ -12,12 +12,10 @@ use super::report::Outcome;
 use super::sheet::{self, Row, RowError};
 use super::{copy, reason, Batch, ImportError, Importer, KIND, OWNER_ID_MISSING};
 use crate::domain::import::{ImportItem, ImportOutcome};
-use crate::domain::{random_hex, vietnam_offset, vietnam_today, Digest};
-use crate::index::{Actor, AuditEntry, ComponentCheck, NewRecord};
+use crate::domain::{random_hex, vietnam_today, Digest};
+use crate::index::NewRecord;
 use crate::pages::PageError;
 use crate::policy::validity_window;
-use crate::registry::{self, Lineage};
-use crate::seal::seal_pdf;
 use crate::sign::certificate_subject;
 use chrono::NaiveDate;
 use serde_json::json;
@@ -291,16 +289,7 @@ impl Importer<'_> {
         let copy = tokio::task::spawn_blocking(move || copy::unsealed(vec![image], None, limits))
             .await
             .map_err(|e| super::CopyError::Stopped(e.to_string()))??;
-        let signer = seal.signer.clone();
-        let agency_name = seal.name.clone();
-        let signing_time = chrono::Utc::now().with_timezone(&vietnam_offset());
-        let pdf = copy.pdf;
-        let sealed = tokio::task::spawn_blocking(move || seal_pdf(&pdf, signer.as_ref(), &agency_name, signing_time))
-            .await
-            .map_err(|e| super::CopyError::Stopped(e.to_string()))??;
-        crate::metrics::count("sohoa_signatures_total", &[("kind", "seal")], 1);
-        let size = sealed.len() as u64;
-        let digest = self.archive.put_blob(sealed.into()).await?;
+        let super::Sealed { digest, size, signing_time } = self.seal_and_put(seal, copy.pdf).await?;
         let owner_id = owner_of(entry);
         // the entry's registration is the issue of what the state holds of it
         let issue_date = field(entry, "registration_date")
@@ -351,16 +340,8 @@ impl Importer<'_> {
             manifest_digest: Digest::of(b""),
             summary,
         };
-        let actor = Actor {
-            id: format!("import:{}", self.by),
-            role: "operator".into(),
-            agency: row.agency.to_string(),
-            request_id: page.batch.id.clone(),
-        };
         let detail = json!({"batch": page.batch.id, "line": row.line, "entry": n, "doc_type": record.doc_type});
-        let audit = AuditEntry { actor, action: "record.import", target: String::new(), detail };
-        let stored = registry::store(self.index, self.archive, record, ComponentCheck::satisfied(), audit, Lineage::New).await?;
-        Ok(stored.id)
+        self.store_record(record, &page.batch.id, detail).await
     }
 }
 
