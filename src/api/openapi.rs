@@ -918,10 +918,11 @@ fn schemas() -> Value {
             "id": {"type": "integer"}, "kind": {"enum": ["ocr", "seal"]}, "agency": string(),
             "payload": {
                 "type": "object",
-                "description": "an ocr job's input: the stored digest and media type, and whose it is: a desk scan (`scan`, sealed by the service next) or a document of a back-file import (`import`: batch and line, read by its importer; claimed after every ready desk scan)",
+                "description": "an ocr job's input: the stored digest and media type, and whose it is: a desk scan (`scan`, sealed by the service next) or a document of a back-file import (`import`: batch and line, read by its importer; claimed after every ready desk scan); `register`: the pages are civil-status register pages, whose entries the worker reports too (`Recognition.register`)",
                 "properties": {
                     "digest": string(), "media_type": string(), "scan": {"type": "integer"},
-                    "import": object(&["batch", "line"], json!({"batch": string(), "line": {"type": "integer", "minimum": 1}}))
+                    "import": object(&["batch", "line"], json!({"batch": string(), "line": {"type": "integer", "minimum": 1}})),
+                    "register": {"type": "boolean", "default": false}
                 }
             },
             "state": {"enum": ["queued", "running", "done", "failed", "dead"]},
@@ -936,13 +937,27 @@ fn schemas() -> Value {
         "LeaseExtended": object(&["lease_until_ms"], json!({"lease_until_ms": {"type": "integer"}})),
         "Recognition": {
             "type": "object", "required": ["input", "engine", "pages"], "additionalProperties": false,
-            "description": "An ocr job's output: the scan read (its digest), the engine and every page's words and boxes",
+            "description": "An ocr job's output: the scan read (its digest), the engine and every page's words and boxes; for register pages, the entries of their ruled rows",
             "properties": {
                 "input": digest(),
                 "engine": object(&["name", "version", "language", "model"], json!({
                     "name": string(), "version": string(), "language": string(), "model": string()
                 })),
-                "pages": {"type": "array", "items": {"type": "object"}}
+                "pages": {"type": "array", "items": {"type": "object"}},
+                "register": {
+                    "type": "array",
+                    "description": "one per entry, in reading order: its page, its row's region in the upright page's pixels, its fields (value and confidence each) and the row's text",
+                    "items": object(&["page", "region", "fields", "text"], json!({
+                        "page": {"type": "integer", "minimum": 1},
+                        "region": object(&["x", "y", "w", "h"], json!({
+                            "x": {"type": "integer"}, "y": {"type": "integer"}, "w": {"type": "integer"}, "h": {"type": "integer"}
+                        })),
+                        "fields": {"type": "object", "additionalProperties": object(&["value", "confidence"], json!({
+                            "value": string(), "confidence": {"type": "number"}
+                        }))},
+                        "text": string()
+                    }))
+                }
             }
         },
         "StoredOutput": object(&["digest", "size"], json!({"digest": digest(), "size": {"type": "integer", "minimum": 0}})),
