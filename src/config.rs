@@ -58,6 +58,11 @@ pub struct Config {
     /// Path of the `sohoa-worker` binary; by default the one beside `sohoa`.
     pub worker_binary: Option<PathBuf>,
     pub max_upload_bytes: u64,
+    /// Largest back-file batch posted to `POST /imports`, every file and the sheet together;
+    /// each file is limited by `max_upload_bytes`.
+    pub max_import_bytes: u64,
+    /// Most files in a back-file batch posted to `POST /imports`.
+    pub max_import_files: usize,
     pub max_pixels: u64,
     pub max_pdf_pages: u32,
     /// Pixels of all pages of one scan together.
@@ -142,6 +147,8 @@ impl Default for Config {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             worker_binary: None,
             max_upload_bytes: 50 * 1024 * 1024,
+            max_import_bytes: 1024 * 1024 * 1024,
+            max_import_files: 2000,
             max_pixels: 60_000_000,
             max_pdf_pages: 200,
             max_scan_pixels: 4_000_000_000,
@@ -270,7 +277,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Names of the keys, for the environment overlay.
-const KEYS: [&str; 47] = [
+const KEYS: [&str; 49] = [
     "listen",
     "agency",
     "data_dir",
@@ -282,6 +289,8 @@ const KEYS: [&str; 47] = [
     "workers",
     "worker_binary",
     "max_upload_bytes",
+    "max_import_bytes",
+    "max_import_files",
     "max_pixels",
     "max_pdf_pages",
     "max_scan_pixels",
@@ -394,6 +403,8 @@ impl Config {
             "workers" => self.workers = num(value)?,
             "worker_binary" => self.worker_binary = opt().map(PathBuf::from),
             "max_upload_bytes" => self.max_upload_bytes = num(value)?,
+            "max_import_bytes" => self.max_import_bytes = num(value)?,
+            "max_import_files" => self.max_import_files = num(value)?,
             "max_pixels" => self.max_pixels = num(value)?,
             "max_pdf_pages" => self.max_pdf_pages = num(value)?,
             "max_scan_pixels" => self.max_scan_pixels = num(value)?,

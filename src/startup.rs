@@ -13,6 +13,7 @@ use crate::queue::RetryPolicy;
 use crate::seal::{AgencySeal, Sealer, SealerContext};
 use crate::server::HttpLimits;
 use crate::service::duties::Singleton;
+use crate::service::imports::posted::Runner;
 use crate::sign::{FileSigner, Pkcs11Signer, Signer};
 use crate::supervise::Supervisor;
 use crate::tlog::SignerKey;
@@ -37,6 +38,8 @@ pub struct Service {
     sealer: Option<Sealer>,
     fixity: Option<Fixity>,
     renewal: Option<(Duration, crate::renewal::Renewal)>,
+    /// Runs back-file batches posted to the service.
+    imports: Runner,
     /// The lease on each singleton duty, and this process's name as its holder.
     duty_lease: Duration,
     holder: String,
@@ -59,6 +62,11 @@ pub async fn build_state(config: &Config) -> anyhow::Result<Arc<AppState>> {
         archive,
         catalog: Arc::new(catalog),
         max_upload_bytes: config.max_upload_bytes,
+        import_limits: crate::service::imports::posted::Limits {
+            file_bytes: config.max_upload_bytes,
+            total_bytes: config.max_import_bytes,
+            files: config.max_import_files,
+        },
         media_limits: MediaLimits {
             max_pixels: config.max_pixels,
             max_pages: config.max_pdf_pages,
@@ -140,6 +148,15 @@ impl Service {
             (None, None)
         };
         let sealer = sealer(config, &state)?;
+        let imports = Runner {
+            index: state.index.clone(),
+            archive: state.archive.clone(),
+            catalog: state.catalog.clone(),
+            seals: Arc::new(agency_seals(config, &state.catalog)?),
+            limits: state.media_limits,
+            max_attempts: config.max_attempts.max(1),
+            ocr_timeout: IMPORT_OCR_TIMEOUT,
+        };
         let replica = config.archive_replica_url.as_deref().map(|url| Archive::open_url(url, config)).transpose()?;
         let fixity = config.fixity_interval.every().map(|every| Fixity { every, replica });
         let renewal = match (config.renewal_interval.every(), &config.tsa_url) {
@@ -161,6 +178,7 @@ impl Service {
             sealer,
             fixity,
             renewal,
+            imports,
             duty_lease,
             holder,
         })
@@ -181,6 +199,7 @@ impl Service {
         };
         let auditing = self.fixity.map(|f| tokio::spawn(scheduled_fixity(self.state.clone(), duty(FIXITY, f.every), f)));
         let renewing = self.renewal.map(|(every, r)| tokio::spawn(scheduled_renewal(self.state.clone(), duty(RENEWAL, every), r)));
+        let importing = tokio::spawn(scheduled_imports(self.state.clone(), duty(IMPORTS, IMPORTS_EVERY), self.imports));
         let state = self.state.clone();
         let supervisor = self.supervisor;
         let drain = async move {
@@ -201,6 +220,7 @@ impl Service {
         if let Some(auditing) = auditing {
             let _ = auditing.await;
         }
+        let _ = importing.await;
         if let Some(id) = self.worker_token {
             self.state.index.revoke_token(id).await?;
         }
@@ -239,6 +259,27 @@ async fn remove_leftovers(archive: &Archive, started: std::time::SystemTime) {
 pub const FIXITY: &str = "fixity";
 /// The lease of the scheduled signature renewal.
 pub const RENEWAL: &str = "renewal";
+
+/// The lease of the duty that runs back-file batches posted to the service.
+pub const IMPORTS: &str = crate::service::imports::posted::LEASE;
+/// How often the replica holding the imports lease looks for batches to run.
+const IMPORTS_EVERY: Duration = Duration::from_secs(1);
+/// How long a posted batch's documents wait for a worker to read them, as `sohoa import`'s
+/// default `--ocr-timeout`.
+const IMPORT_OCR_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs the batches posted to `POST /imports` on the replica that holds the imports lease,
+/// each still running when it takes the lease first (a batch cut off by a stop, a crash or a
+/// lost lease resumes there, its settled documents skipped).
+async fn scheduled_imports(state: Arc<AppState>, duty: Singleton, runner: Runner) {
+    let stopping = state.stopping.subscribe();
+    let runner = Arc::new(runner);
+    let pass = move || -> BoxFuture<'static, ()> {
+        let runner = runner.clone();
+        Box::pin(async move { runner.pass().await })
+    };
+    duty.run(stopping, || -> BoxFuture<'static, Option<i64>> { Box::pin(async { None }) }, pass).await;
+}
 
 /// A fixity pass every `every` on the replica that holds the fixity lease, `every` after the
 /// last pass any replica kept (or after the lease was taken, before the first); a pass under

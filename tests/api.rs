@@ -4,8 +4,8 @@
 //! the chain of custody from scan to seal in api/custody.rs and hostile clients in
 //! api/hardening.rs, the scan quality gate in api/quality.rs and the operator's metrics in
 //! api/metrics.rs, the desk's files and public verification in api/desk.rs, the fields boxed on
-//! a scan's page in api/field_boxes.rs, the access log in api/access.rs, in this same test
-//! binary.
+//! a scan's page in api/field_boxes.rs, the access log in api/access.rs, back-file batches posted
+//! to the service in api/imports.rs, in this same test binary.
 
 #[path = "api/access.rs"]
 mod access;
@@ -18,6 +18,8 @@ mod desk;
 mod field_boxes;
 #[path = "api/hardening.rs"]
 mod hardening;
+#[path = "api/imports.rs"]
+mod imports;
 #[path = "api/isolation.rs"]
 mod isolation;
 #[path = "api/metrics.rs"]

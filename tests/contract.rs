@@ -104,6 +104,24 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
     assert_eq!(attach.status(), 201);
     let result = attach.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
 
+    // a back-file batch of one scan, flagged unread
+    let boundary = "matrix-boundary";
+    let mut form = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"no_ocr\"\r\n\r\ntrue\r\n").into_bytes();
+    form.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"p1.png\"\r\n\r\n").into_bytes());
+    form.extend(png(64, 64));
+    form.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let posted = app
+        .http
+        .post(app.url("/imports"))
+        .bearer_auth(app.token(Role::Scanner))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 202);
+    let batch = posted.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+
     let other = AgencyCode::parse(OTHER_AGENCY).unwrap();
     let mut others = HashMap::new();
     for role in Role::ALL {
@@ -251,6 +269,8 @@ async fn every_route_answers_only_the_roles_and_the_agency_it_serves() {
         route(M::GET, "/holds", "/holds", None, &[Role::Admin, Role::Auditor], false),
         route(M::POST, "/holds/{id}/release", format!("/holds/{hold}/release"), None, &[Role::Admin], true),
         route(M::GET, "/disposal", "/disposal", None, &[Role::Admin, Role::Auditor], false),
+        route(M::POST, "/imports", "/imports", None, &[Role::Scanner, Role::Admin], false),
+        route(M::GET, "/imports/{id}", format!("/imports/{batch}"), None, &[Role::Scanner, Role::Admin, Role::Auditor], true),
         route(M::GET, "/archive/fixity", "/archive/fixity", None, &[Role::Admin, Role::Auditor, Role::Operator], false),
         route(M::POST, "/verify", "/verify", None, ANY, false),
         route(M::GET, "/me", "/me", None, ANY, false),

@@ -7,6 +7,7 @@ mod catalog;
 mod corrections;
 mod dossiers;
 mod error;
+mod imports;
 mod jobs;
 mod lifecycle;
 mod metrics;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub archive: Archive,
     pub catalog: Arc<Catalog>,
     pub max_upload_bytes: u64,
+    /// What one back-file batch posted to `/imports` may hold.
+    pub import_limits: crate::service::imports::posted::Limits,
     pub media_limits: MediaLimits,
     pub retry: RetryPolicy,
     /// Root certificates (DER) that verification trusts.
@@ -104,6 +107,11 @@ impl AppState {
     /// Reads of records: logged before they are served, and listed for their owners.
     pub fn reads(&self) -> crate::service::reads::Reads<'_> {
         crate::service::reads::Reads { index: self.index.as_ref() }
+    }
+
+    /// Back-file batches posted to the service.
+    pub fn imports(&self) -> crate::service::imports::posted::Posted<'_> {
+        crate::service::imports::posted::Posted { index: self.index.as_ref(), archive: &self.archive, catalog: &self.catalog }
     }
 
     /// The job queue as workers and admins reach it.
@@ -181,6 +189,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/jobs/{id}/complete", post(jobs::complete))
         .route("/jobs/{id}/fail", post(jobs::fail))
         .route("/jobs/{id}/requeue", post(jobs::requeue))
+        .route("/imports", post(imports::post).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/imports/{id}", get(imports::get))
         .route("/records", get(records::find))
         .route("/records/{id}", get(records::get))
         .route("/records/{id}/manifest", get(records::manifest))

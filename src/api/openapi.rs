@@ -527,6 +527,41 @@ fn paths() -> Value {
                 .errors(&[404, 409]),
         ),
         (
+            "/imports",
+            "post",
+            Op::new(
+                "Post a back-file batch (the scans or PDFs as files, an optional CSV sheet, the options of sohoa import): stored whole, \
+                 then imported in the background as backfile records of the caller's agency; posting the same batch again answers it \
+                 (Idempotent-Replayed), and runs it again when it ended with failures",
+                "scanner, admin",
+            )
+            .body(json!({"required": true, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["files"],
+                "properties": {
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                              "description": "the scans (PNG, JPEG, TIFF) and PDFs, each by its plain file name"},
+                    "sheet": {"type": "string", "format": "binary", "description": "the metadata sheet (CSV) as sohoa import --csv reads it"},
+                    "split_at_blank": {"type": "boolean"},
+                    "dry_run": {"type": "boolean"},
+                    "no_ocr": {"type": "boolean"},
+                    "agency": {"type": "string", "description": "the caller's own agency, the only one taken"}
+                }
+            }}}}))
+            .ok(202, "application/json", schema("ImportBatch"))
+            .errors(&[408, 413, 415, 422, 503]),
+        ),
+        (
+            "/imports/{id}",
+            "get",
+            Op::new(
+                "A back-file batch of the caller's agency: its state (running, done, failed), its counts so far and, once done, its report",
+                "scanner, admin, auditor",
+            )
+            .params(vec![path("id", string(), "batch id, as POST /imports answered it")])
+            .ok(200, "application/json", schema("ImportBatch"))
+            .errors(&[404]),
+        ),
+        (
             "/records",
             "get",
             Op::new("Find records by owner, type and day of validity; cursor pagination", "consumer, scanner, auditor, admin")
@@ -869,6 +904,32 @@ fn schemas() -> Value {
         "Problem": object(&["type", "title", "status", "code", "detail"], json!({
             "type": string(), "title": string(), "status": {"type": "integer"}, "code": string(), "detail": string()
         })),
+        "ImportBatch": {
+            "type": "object",
+            "required": ["id", "state", "agency", "by", "split_at_blank", "dry_run", "no_ocr", "files", "sheet", "created_at", "updated_at", "error"],
+            "properties": {
+                "id": string(),
+                "state": {"enum": ["running", "done", "failed"]},
+                "agency": string(),
+                "by": string(),
+                "split_at_blank": {"type": "boolean"},
+                "dry_run": {"type": "boolean"},
+                "no_ocr": {"type": "boolean"},
+                "files": {"type": "array", "items": object(&["name", "size", "digest"], json!({
+                    "name": string(), "size": {"type": "integer"}, "digest": digest()
+                }))},
+                "sheet": {"oneOf": [digest(), {"type": "null"}]},
+                "created_at": string(),
+                "updated_at": string(),
+                "error": nullable("string"),
+                "restarted": {"type": "boolean"},
+                "counts": object(&["imported", "duplicates", "flagged", "failed"], json!({
+                    "imported": {"type": "integer"}, "duplicates": {"type": "integer"},
+                    "flagged": {"type": "integer"}, "failed": {"type": "integer"}
+                })),
+                "report": {"type": ["object", "null"], "description": "the end report, as sohoa import --report writes it in JSON"}
+            }
+        },
         "NewDossier": {
             "type": "object", "required": ["procedure", "applicant"], "additionalProperties": false,
             "properties": {
@@ -1116,6 +1177,7 @@ mod tests {
             "Hold",
             "Result",
             "Placement",
+            "ImportBatch",
         ] {
             assert!(doc["components"]["schemas"][name].is_object(), "{name}");
         }

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod desk;
 pub mod import;
+pub mod import_batch;
 pub mod indicators;
 pub mod reads;
 pub mod record;

@@ -19,6 +19,7 @@ pub use crate::domain::access::{Scope, TokenInfo, TokenListing};
 pub use crate::domain::audit::{Actor, AuditEntry, AuditFilter, AuditRecord};
 pub use crate::domain::desk::{Applicant, ComponentState, Dossier, DossierFilter, NewDossier, NewScan, Scan};
 pub use crate::domain::import::{Duplicate, ImportItem, ImportOutcome};
+pub use crate::domain::import_batch::{BatchFile, BatchSpec, BatchState, ImportBatch};
 pub use crate::domain::reads::{NewRead, ReadEntry, ReadFilter};
 pub use crate::domain::record::{
     ComponentCheck, Correction, Disposal, Hold, NewRecord, Record, RecordCursor, RecordFilter, RecordStatus, RetentionCutoff, StatusChange,
@@ -28,8 +29,8 @@ pub use crate::domain::Finish;
 pub use postgres::PostgresIndex;
 pub use sqlite::SqliteIndex;
 pub use store::{
-    AuditStore, DossierStore, FixityStore, ImportStore, JobStore, LeaseStore, LifecycleStore, LogStore, ReadLogStore, RecordStore,
-    ResultStore, ScanStore, StatsStore, TokenStore,
+    AuditStore, DossierStore, FixityStore, ImportBatchStore, ImportStore, JobStore, LeaseStore, LifecycleStore, LogStore, ReadLogStore,
+    RecordStore, ResultStore, ScanStore, StatsStore, TokenStore,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -232,6 +233,7 @@ pub trait Index:
     + AuditStore
     + StatsStore
     + ImportStore
+    + ImportBatchStore
 {
     async fn ping(&self) -> Result<()>;
 }

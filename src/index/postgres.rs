@@ -12,6 +12,7 @@ mod audit_log;
 mod batch;
 mod dossiers;
 mod fixity;
+mod import_batches;
 mod imports;
 mod jobs;
 mod leases;

@@ -261,3 +261,16 @@ pub trait ImportStore: Send + Sync {
         source: &Digest,
     ) -> Result<Option<Duplicate>>;
 }
+
+/// Back-file batches posted to the service, and where each stands.
+#[async_trait]
+pub trait ImportBatchStore: Send + Sync {
+    /// Keeps `batch` unless a batch of its id is kept already: `None` when it was kept now,
+    /// else the batch kept earlier, unchanged.
+    async fn create_import_batch(&self, batch: &ImportBatch) -> Result<Option<ImportBatch>>;
+    async fn import_batch(&self, id: &str) -> Result<Option<ImportBatch>>;
+    /// The batches still running, oldest first.
+    async fn running_import_batches(&self) -> Result<Vec<ImportBatch>>;
+    /// Sets the batch's state, report and error; `false` when there is no such batch.
+    async fn set_import_batch_state(&self, id: &str, state: BatchState, report: Option<&str>, error: Option<&str>) -> Result<bool>;
+}

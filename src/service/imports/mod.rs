@@ -5,6 +5,7 @@
 
 mod copy;
 pub mod ocr;
+pub mod posted;
 mod register;
 pub mod report;
 pub mod sheet;
