@@ -23,8 +23,8 @@ const DOUBTFUL_FIGURES: f32 = 90.0;
 /// Reads again the rest of each line of `words` whose owner's id is not read as printed
 /// after its label, or whose figures the engine doubts, in `grey` (the page as recognised)
 /// and `binary` (its layout image): by the page's engine in single-line mode, and, when that
-/// reading and the page's do not give the same id, by its figures model (`Engine::figures`)
-/// too. Of the readings that give an id, one that two give is kept; otherwise the one that
+/// reading and the page's do not agree on the id (`agree`), by its figures model
+/// (`Engine::figures`) too. Of the readings that give an id, one that two agree on is kept; otherwise the one that
 /// gives it as printed with the most confidence in its least sure figure. A second reading kept replaces the line's words
 /// after the label (the page engine's) or the words its id covers (the figures model's,
 /// which reads no Vietnamese).
@@ -62,7 +62,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         let page = value.map(|v| Reading { value: v, printed: surely >= AS_PRINTED, confidence: doubt, words: Vec::new() });
         let again = read_after(engine, grey, binary, dpi, &labels)?
             .and_then(|fresh| reading(&labels, &fresh).map(|r| Reading { words: fresh, ..r }));
-        if page.as_ref().zip(again.as_ref()).is_some_and(|(p, a)| p.value == a.value && fits(&p.value, born)) {
+        if page.as_ref().zip(again.as_ref()).is_some_and(|(p, a)| agree(p, a) && fits(&p.value, born)) {
             // two readings agree: a third cannot overturn them, and its model need not load
             reread.settled.push(line);
             start = end;
@@ -119,9 +119,17 @@ struct Reading {
     words: Vec<Word>,
 }
 
+/// Whether two readings vouch for one id: the same id, at least one of them read as printed.
+/// Two readings by the same model that both needed the id rules' correction ("0337…" for
+/// "0331…") show the model misreading that hand; a figure it misread where no rule looks
+/// comes out the same in both, so their agreement proves less than a reading as printed.
+fn agree(a: &Reading, b: &Reading) -> bool {
+    a.value == b.value && (a.printed || b.printed)
+}
+
 /// Which of the readings to keep: of those whose birth year is the page's date of birth's
-/// (all when none is, or the page gives none), an id that two give (the first of those),
-/// else the one that gives it as printed, most confidently.
+/// (all when none is, or the page gives none), an id that two give (`agree`; the first of
+/// those), else the one that gives it as printed, most confidently.
 fn choose(readings: &[Option<Reading>], born: Option<u16>) -> Option<usize> {
     let mut given: Vec<(usize, &Reading)> = readings.iter().enumerate().filter_map(|(n, r)| r.as_ref().map(|r| (n, r))).collect();
     if given.iter().any(|(_, r)| fits(&r.value, born)) {
@@ -129,7 +137,7 @@ fn choose(readings: &[Option<Reading>], born: Option<u16>) -> Option<usize> {
     }
     given
         .iter()
-        .find(|(n, r)| given.iter().any(|(m, other)| m != n && other.value == r.value))
+        .find(|(n, r)| given.iter().any(|(m, other)| m != n && agree(r, other)))
         .or_else(|| {
             given.iter().max_by(|(_, a), (_, b)| {
                 (a.printed, a.confidence).partial_cmp(&(b.printed, b.confidence)).unwrap_or(std::cmp::Ordering::Equal)
@@ -386,6 +394,9 @@ mod tests {
         assert_eq!(choose(&differ, None), Some(1), "two give the same id, one of them corrected");
         let differ = [read_as("046204718435", true, 87.0), read_as("046204718456", false, 99.0), read_as("046204718455", true, 97.0)];
         assert_eq!(choose(&differ, None), Some(2));
+        // two that both needed correcting do not outvote one read as printed
+        let corrected = [read_as("001056661765", false, 60.0), read_as("001056661765", false, 55.0), read_as("001056661785", true, 80.0)];
+        assert_eq!(choose(&corrected, None), Some(2));
         // a reading that gives no id takes no part
         assert_eq!(choose(&[None, None, read_as("031088607371", false, 40.0)], None), Some(2));
         assert_eq!(choose(&[None, None, None], None), None);
