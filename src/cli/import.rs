@@ -156,7 +156,7 @@ async fn import(args: &ImportArgs, config: &Config, (batch, catalog): (Batch, cr
         let timeout = std::time::Duration::from_secs(args.ocr_timeout);
         importer.reader = Some(Reader::new(index.as_ref(), &archive, config.max_attempts, timeout));
     }
-    importer.claim_numbers(&batch);
+    importer.claim_first_rows(&batch);
     let progress = importer.progress(&batch.id).await?;
 
     let bar = super::progress_bar("import", "documents");

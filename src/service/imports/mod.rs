@@ -170,6 +170,8 @@ pub struct Importer<'a> {
 struct Claims {
     content: HashMap<Digest, u32>,
     numbers: HashMap<(AgencyCode, String, String), u32>,
+    /// The first row naming the same files and pages, claimed before any row runs.
+    sources: HashMap<(Vec<String>, Option<(u32, u32)>), u32>,
 }
 
 impl<'a> Importer<'a> {
@@ -184,14 +186,16 @@ impl<'a> Importer<'a> {
         Importer { index, archive, catalog, seals, limits, by, dry_run: false, reader: None, register: None, claims: Mutex::default() }
     }
 
-    /// Claims each type and number of `batch` for its first row, so that the first of two
-    /// rows with the same number is the one imported, whichever is sealed first.
-    pub fn claim_numbers(&self, batch: &Batch) {
+    /// Claims each type and number of `batch`, and each set of files and pages, for its first
+    /// row, so that the first of two rows with the same number or the same pages is the one
+    /// imported, whichever runs first when rows run at once.
+    pub fn claim_first_rows(&self, batch: &Batch) {
         let mut claims = self.claims.lock().unwrap_or_else(|e| e.into_inner());
         for row in batch.rows.iter().flatten() {
             if let Some(number) = number_of(row) {
                 claims.numbers.entry(number).or_insert(row.line);
             }
+            claims.sources.entry((row.files.clone(), row.pages)).or_insert(row.line);
         }
     }
 
@@ -299,7 +303,12 @@ impl<'a> Importer<'a> {
             if let Some(line) = number_of(row).map(|n| *claims.numbers.entry(n).or_insert(row.line)).filter(|l| *l != row.line) {
                 return Ok(Some(format!("same_number: line {line}")));
             }
-            // Two rows with the same pages: the first sealed is imported, the other is its duplicate.
+            // Two rows naming the same pages: the first row is imported, the other is its duplicate.
+            let first = claims.sources.get(&(row.files.clone(), row.pages)).copied().unwrap_or(row.line);
+            if first != row.line {
+                return Ok(Some(format!("same_content: line {first}")));
+            }
+            // Two rows with the same pages under other names: the first sealed is imported.
             if let Some(line) = claims.content.get(source).filter(|l| **l != row.line) {
                 return Ok(Some(format!("same_content: line {line}")));
             }

@@ -136,7 +136,7 @@ impl Runner {
         if !posted.spec.no_ocr {
             importer.reader = Some(Reader::new(self.index.as_ref(), &self.archive, self.max_attempts, self.ocr_timeout));
         }
-        importer.claim_numbers(&batch);
+        importer.claim_first_rows(&batch);
         let progress = importer.progress(&batch.id).await.map_err(|e| RunError { code: e.code(), detail: e.to_string() })?;
         let started = Instant::now();
         // the documents' futures made before any is polled: a closure held across the awaits
