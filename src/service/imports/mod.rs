@@ -171,8 +171,11 @@ struct Claims {
     content: HashMap<Digest, u32>,
     numbers: HashMap<(AgencyCode, String, String), u32>,
     /// The first row naming the same files and pages, claimed before any row runs.
-    sources: HashMap<(Vec<String>, Option<(u32, u32)>), u32>,
+    sources: HashMap<Source, u32>,
 }
+
+/// A row's files and pages: two rows that name the same are the same document.
+type Source = (Vec<String>, Option<(u32, u32)>);
 
 impl<'a> Importer<'a> {
     pub fn new(
