@@ -145,6 +145,8 @@ struct Sealed {
     digest: Digest,
     size: u64,
     signing_time: chrono::DateTime<chrono::FixedOffset>,
+    /// The seal as the record's summary lists it.
+    signature: serde_json::Value,
 }
 
 pub struct Importer<'a> {
@@ -333,18 +335,12 @@ impl<'a> Importer<'a> {
         copy: copy::Copy,
         read: Option<serde_json::Value>,
     ) -> Result<String, ImportError> {
-        let Sealed { digest, size, signing_time } = self.seal_and_put(seal, copy.pdf).await?;
+        let Sealed { digest, size, signing_time, signature: sealed_with } = self.seal_and_put(seal, copy.pdf).await?;
         let validity = row.doc_type.as_deref().and_then(|t| self.catalog.doc_type(t)).map(|t| t.validity);
         let (valid_from, valid_until) = validity_window(validity, row.issue_date, None);
         let when = signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
         let summary = json!({
-            "signatures": [{
-                "kind": "seal",
-                "signer": certificate_subject(seal.signer.certificate()),
-                "certificate_sha256": Digest::of(seal.signer.certificate()).as_str(),
-                "signing_time": when,
-                "level": "B-B",
-            }],
+            "signatures": [sealed_with],
             // who digitized the paper and when; the paper's own date is the issue date
             "digitized": { "by": self.by, "at": when, "batch": batch.id, "line": row.line },
             "source": { "files": row.files, "pages": row.pages.map(|(a, b)| format!("{a}-{b}")), "page_count": copy.pages, "digest": source.prefixed() },
@@ -388,7 +384,14 @@ impl<'a> Importer<'a> {
         crate::metrics::count("sohoa_signatures_total", &[("kind", "seal")], 1);
         let size = sealed.len() as u64;
         let digest = self.archive.put_blob(sealed.into()).await?;
-        Ok(Sealed { digest, size, signing_time })
+        let signature = json!({
+            "kind": "seal",
+            "signer": certificate_subject(seal.signer.certificate()),
+            "certificate_sha256": Digest::of(seal.signer.certificate()).as_str(),
+            "signing_time": signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            "level": "B-B",
+        });
+        Ok(Sealed { digest, size, signing_time, signature })
     }
 
     /// Stores `record` through the registry, audited as imported by this importer's `by` in

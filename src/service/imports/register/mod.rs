@@ -16,7 +16,6 @@ use crate::domain::{random_hex, vietnam_today, Digest};
 use crate::index::NewRecord;
 use crate::pages::PageError;
 use crate::policy::validity_window;
-use crate::sign::certificate_subject;
 use chrono::NaiveDate;
 use serde_json::json;
 use sohoa_protocol::register::Entry;
@@ -289,7 +288,7 @@ impl Importer<'_> {
         let copy = tokio::task::spawn_blocking(move || copy::unsealed(vec![image], None, limits))
             .await
             .map_err(|e| super::CopyError::Stopped(e.to_string()))??;
-        let super::Sealed { digest, size, signing_time } = self.seal_and_put(seal, copy.pdf).await?;
+        let super::Sealed { digest, size, signing_time, signature: sealed_with } = self.seal_and_put(seal, copy.pdf).await?;
         let owner_id = owner_of(entry);
         // the entry's registration is the issue of what the state holds of it
         let issue_date = field(entry, "registration_date")
@@ -300,13 +299,7 @@ impl Importer<'_> {
         let when = signing_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
         let r = entry.region;
         let summary = json!({
-            "signatures": [{
-                "kind": "seal",
-                "signer": certificate_subject(seal.signer.certificate()),
-                "certificate_sha256": Digest::of(seal.signer.certificate()).as_str(),
-                "signing_time": when,
-                "level": "B-B",
-            }],
+            "signatures": [sealed_with],
             // who digitized the book and when, and where in it the entry is: the page's copy,
             // stored once for all its entries, and the entry's row on it
             "digitized": {
