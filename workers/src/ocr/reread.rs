@@ -4,7 +4,7 @@
 //! same pixels often give the number. So a line whose id label is not followed by an id
 //! read as printed (`sohoa_protocol::classify::id_on_line`: lost, misread past the id rules, or only
 //! valid once corrected) has the rest of its line, from the label's end to the page's
-//! edge, read again in single-line mode, and the new words take the old ones' place only
+//! edge and over the rows its value's ink fills (`strip`), read again in single-line mode, and the new words take the old ones' place only
 //! when they give the id more surely. It costs one small recognition on the pages that
 //! need it, none on the others. A figure the engine doubts has its strip read again too, and
 //! when the two readings disagree the figures model (`Engine::figures`) reads it as well:
@@ -15,6 +15,11 @@ use image::GrayImage;
 
 /// The strip read again reaches this far above and below the label's line, in line heights.
 const PAD: f32 = 0.35;
+/// ... and no further than this, however far the ink beside the label reaches.
+const REACH: f32 = 0.9;
+/// How far right of a label its value is looked for when measuring the strip's rows, in line
+/// heights: twelve handwritten figures.
+const VALUE_WIDTH: f32 = 10.0;
 /// How surely a line gives an id read as printed after its label (`id_on_line`).
 const AS_PRINTED: f32 = 0.95;
 /// Below this confidence in any figure after an id's label, the id is read again.
@@ -60,19 +65,25 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         }
         let labels: Vec<Word> = words[start..start + label].to_vec();
         let page = value.map(|v| Reading { value: v, printed: surely >= AS_PRINTED, confidence: doubt, words: Vec::new() });
-        let again = read_after(engine, grey, binary, dpi, &labels)?
-            .and_then(|fresh| reading(&labels, &fresh).map(|r| Reading { words: fresh, ..r }));
-        if page.as_ref().zip(again.as_ref()).is_some_and(|(p, a)| agree(p, a) && fits(&p.value, born)) {
-            // two readings agree: a third cannot overturn them, and its model need not load
-            reread.settled.push(line);
-            start = end;
-            continue;
-        }
-        let figures = read_after(engine.figures()?, grey, binary, dpi, &labels)?.and_then(|fresh| {
-            let (run, found) = id_words(&labels, &fresh)?;
-            Some(Reading { words: run.to_vec(), ..found })
-        });
-        let mut readings = [page, again, figures];
+        let rect = strip(binary, words, &labels);
+        let read = |engine: &mut Engine| rect.map_or(Ok(None), |rect| read_strip(engine, grey, binary, dpi, rect));
+        let again = read(engine)?.and_then(|fresh| reading(&labels, &fresh).map(|r| Reading { words: fresh, ..r }));
+        let settled = page.as_ref().zip(again.as_ref()).filter(|(p, a)| agree(p, a) && fits(&p.value, born)).map(|(p, _)| p.printed);
+        let mut readings = match settled {
+            // two readings agree: a third cannot overturn them, and its model need not load;
+            // the line keeps the words that give the id as printed
+            Some(true) => [page, None, None],
+            Some(false) => [None, again, None],
+            None => {
+                // the figures model is loaded only when there is a strip to read
+                let figures = if rect.is_some() { read(engine.figures()?)? } else { None };
+                let figures = figures.and_then(|fresh| {
+                    let (run, found) = id_words(&labels, &fresh)?;
+                    Some(Reading { words: run.to_vec(), ..found })
+                });
+                [page, again, figures]
+            }
+        };
         let end = match choose(&readings, born) {
             Some(1) => {
                 let fresh = readings[1].take().map(|r| r.words).unwrap_or_default();
@@ -210,33 +221,64 @@ pub fn id_lines(words: &[Word]) -> Vec<u32> {
     lines
 }
 
-/// The words of the strip right of `label` (a line's first words) to the page's edge,
-/// read as one line, in the page's pixels; none when the strip is empty.
-fn read_after(
-    engine: &mut Engine,
-    grey: &GrayImage,
-    binary: &GrayImage,
-    dpi: u32,
-    label: &[Word],
-) -> Result<Option<Vec<Word>>, EngineError> {
-    let (width, height) = grey.dimensions();
-    let top = label.iter().map(|w| w.y).min().unwrap_or(0);
-    let bottom = label.iter().map(|w| w.y + w.h).max().unwrap_or(0);
-    let right = label.iter().map(|w| w.x + w.w).max().unwrap_or(0);
-    let pad = ((bottom - top) as f32 * PAD).round() as u32;
-    let (x0, y0) = (right + 1, top.saturating_sub(pad));
-    let (x1, y1) = (width, (bottom + pad).min(height));
-    if x1 <= x0 + 8 || y1 <= y0 + 4 {
-        return Ok(None);
+/// The part of the page right of an id's label that is read again: from the label's end
+/// to the page's edge; over the label's rows and `PAD` line heights above and below, and
+/// further while the rows beside the label hold ink, as a value written by hand above the
+/// line, larger than print or off it does, up to the first row (nearly) without ink, the
+/// gap before the next line, or `REACH` line heights, and never into the words the page's
+/// reading found on the lines above and below; plus a margin. None when nothing is there.
+fn strip(binary: &GrayImage, words: &[Word], label: &[Word]) -> Option<Rect> {
+    let (width, height) = binary.dimensions();
+    let line_no = label.first()?.line;
+    let top = label.iter().map(|w| w.y).min()?;
+    let bottom = label.iter().map(|w| w.y + w.h).max()?.min(height);
+    let x0 = label.iter().map(|w| w.x + w.w).max()? + 1;
+    let line = (bottom.checked_sub(top)?) as f32;
+    if width <= x0 + 8 || line < 1.0 {
+        return None;
     }
-    let strip = |image: &GrayImage| image::imageops::crop_imm(image, x0, y0, x1 - x0, y1 - y0).to_image();
-    let (g, b) = (strip(grey), strip(binary));
-    if !b.pixels().any(|p| p.0[0] < 128) {
-        return Ok(None);
+    // the ink is measured where a value is written, just after the label: the leader's
+    // dots, further out, fill rows as much as the figures do
+    let near = x0..width.min(x0 + (line * VALUE_WIDTH) as u32);
+    let ink = |y: u32| near.clone().filter(|&x| binary.get_pixel(x, y).0[0] < 128).count();
+    let peak = (top..bottom).map(ink).max().unwrap_or(0);
+    let inked = |y: u32| ink(y) * 8 > peak.max(16);
+    // the words read on the neighbouring lines, across the strip
+    let across = |w: &&Word| w.line != line_no && w.x + w.w > x0;
+    let above = words.iter().filter(across).filter(|w| w.y + w.h / 2 < top).map(|w| w.y + w.h).max().unwrap_or(0).min(top);
+    let below = words.iter().filter(across).filter(|w| w.y + w.h / 2 > bottom).map(|w| w.y).min().unwrap_or(height).max(bottom);
+    let reach = (line * REACH).round() as u32;
+    let (mut up, mut down) = (top, bottom);
+    while up > top.saturating_sub(reach).max(above) && inked(up - 1) {
+        up -= 1;
     }
+    while down < (bottom + reach).min(below).min(height) && inked(down) {
+        down += 1;
+    }
+    let (pad, margin) = ((line * PAD).round() as u32, (line * 0.15).round() as u32);
+    let y0 = up.saturating_sub(margin).min(top.saturating_sub(pad)).max(above);
+    let y1 = (down + margin).max(bottom + pad).min(below).min(height);
+    let rect = Rect { x: x0, y: y0, w: width - x0, h: y1.checked_sub(y0)? };
+    let holds_ink = (rect.y..rect.y + rect.h).any(|y| (rect.x..width).any(|x| binary.get_pixel(x, y).0[0] < 128));
+    (rect.h > 4 && holds_ink).then_some(rect)
+}
+
+/// A piece of the page, in pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rect {
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+}
+
+/// The words of `rect` read as one line in the page's pixels; none when it gives none.
+fn read_strip(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, rect: Rect) -> Result<Option<Vec<Word>>, EngineError> {
+    let cut = |image: &GrayImage| image::imageops::crop_imm(image, rect.x, rect.y, rect.w, rect.h).to_image();
+    let (g, b) = (cut(grey), cut(binary));
     let mut words = engine.recognise_line(g.as_raw(), b.as_raw(), g.width(), g.height(), dpi)?;
     for w in &mut words {
-        (w.x, w.y) = (w.x + x0, w.y + y0);
+        (w.x, w.y) = (w.x + rect.x, w.y + rect.y);
     }
     Ok((!words.is_empty()).then_some(words))
 }
@@ -337,6 +379,48 @@ mod tests {
         assert!(texts(&words).contains(&"033076581715"), "{:?}", texts(&words));
         assert!(texts(&words).starts_with(&["Số", "CCCD:"]), "the label stays: {:?}", texts(&words));
         assert!(engine.info().model.contains("+eng:"), "the figures model is named in the engine's record: {}", engine.info().model);
+    }
+
+    /// Inks `binary` over `x0..x1` × `y0..y1`, every `step`-th column only (a leader's dots).
+    fn ink(binary: &mut GrayImage, (x0, x1): (u32, u32), (y0, y1): (u32, u32), step: u32) {
+        for y in y0..y1 {
+            for x in (x0..x1).step_by(step as usize) {
+                binary.put_pixel(x, y, Luma([0]));
+            }
+        }
+    }
+
+    #[test]
+    fn the_strip_takes_a_value_written_above_the_line_and_stops_before_the_next_one() {
+        let mut page = GrayImage::from_pixel(1400, 320, Luma([255]));
+        let at = |text: &str, x: u32, y: u32, w: u32, line: u32| Word { text: text.into(), conf: 90.0, x, y, w, h: 40, line };
+        // the line above, the label's line and the line below, 40 pixels high, as read
+        let words = [at("Ngày", 300, 10, 200, 0), at("CCCD:", 50, 100, 200, 1), at("Nơi", 300, 190, 300, 2)];
+        ink(&mut page, (300, 500), (10, 50), 1);
+        ink(&mut page, (50, 250), (100, 140), 1);
+        ink(&mut page, (300, 600), (190, 230), 1);
+        // the value written by hand, larger than print and above the line, over dots
+        ink(&mut page, (270, 700), (62, 136), 1);
+        ink(&mut page, (260, 1400), (140, 144), 12);
+        // specks between the lines
+        ink(&mut page, (800, 803), (170, 172), 1);
+
+        let rect = strip(&page, &words, &words[1..2]).unwrap();
+        assert_eq!((rect.x, rect.x + rect.w), (251, 1400), "from the label's end to the page's edge");
+        let (top, bottom) = (rect.y, rect.y + rect.h);
+        assert!(top <= 62 && top >= 50, "the value's top is in, the line above is not: {top}");
+        assert!(bottom >= 144 && bottom <= 190, "the leader is in, the line below is not: {bottom}");
+
+        // with nothing beside the label the strip is the label's rows and a third of a line
+        let mut bare = GrayImage::from_pixel(1400, 320, Luma([255]));
+        ink(&mut bare, (50, 250), (100, 140), 1);
+        ink(&mut bare, (900, 960), (110, 130), 1);
+        let rect = strip(&bare, &words, &words[1..2]).unwrap();
+        assert_eq!((rect.y, rect.y + rect.h), (86, 154));
+        // and none when there is no ink at all right of the label
+        let mut empty = GrayImage::from_pixel(1400, 320, Luma([255]));
+        ink(&mut empty, (50, 250), (100, 140), 1);
+        assert_eq!(strip(&empty, &words, &words[1..2]), None);
     }
 
     fn word(text: &str, x: u32, w: u32) -> Word {

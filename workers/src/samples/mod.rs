@@ -373,16 +373,30 @@ pub fn generate_with(
     face: Typeface,
     layout: Layout,
 ) -> Result<Sample, SampleError> {
-    if layout == Layout::Plain {
-        return generate_in(catalog, doc_type, quality, seed, Some(face));
-    }
-    let mut rng = Rng::new(seed);
-    let (content, fields) = content::content(catalog, doc_type, layout.held_out(), &mut rng);
     let hand = match layout {
         Layout::Filled => TUNING_FILL_HAND,
         _ if layout.held_out() => HELD_OUT_HAND,
         _ => TUNING_HAND,
     };
+    generate_filled_by(catalog, doc_type, quality, seed, face, layout, hand)
+}
+
+/// `generate_with`, the fill-ins written in the face at `hand` (a font file) rather than the
+/// layout's own: for trying a reading on a hand neither part is measured on.
+pub fn generate_filled_by(
+    catalog: &Catalog,
+    doc_type: &str,
+    quality: Quality,
+    seed: u64,
+    face: Typeface,
+    layout: Layout,
+    hand: &str,
+) -> Result<Sample, SampleError> {
+    if layout == Layout::Plain {
+        return generate_in(catalog, doc_type, quality, seed, Some(face));
+    }
+    let mut rng = Rng::new(seed);
+    let (content, fields) = content::content(catalog, doc_type, layout.held_out(), &mut rng);
     let fonts = layout::Fonts { regular: load_font(face.regular)?, bold: load_font(face.bold)?, hand: load_font(hand)? };
     let dpi = scan_dpi(quality, &mut rng);
     let (canvas, truth) = layout::set(layout, &content, &fonts, dpi, &mut rng);
