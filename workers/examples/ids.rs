@@ -1,9 +1,10 @@
-//! Owner ids on generated pages filled in by hand, for trying a change to how ids are read
-//! on a hand neither part of the quality test is measured on. Each page's owner id as read
-//! is set beside its truth; prints each miss with the line the id was read from, then the
-//! share read exactly per quality and the CPU seconds per page.
+//! Owner ids (or another field: `IDS_FIELD=enterprise_code`) on generated pages filled in by
+//! hand, for trying a change to how ids are read on a hand neither part of the quality test
+//! is measured on. Each page's value as read is set beside its truth; prints each miss with
+//! the line it was read from, then the share read exactly per quality and the CPU seconds
+//! per page. `IDS_THREADS=1` reads one page at a time.
 //! Usage: cargo run --release -p sohoa-worker --example ids -- LAYOUT HAND_FONT PAGES [SEED]
-//! (LAYOUT: dotted, filled or leaders; HAND_FONT: a font file the fill-ins are written in)
+//! (LAYOUT: one of the tuning layouts; HAND_FONT: a font file the fill-ins are written in)
 
 use sohoa_protocol::classify::extract;
 use sohoa_protocol::intake::MediaLimits;
@@ -24,16 +25,16 @@ fn main() -> anyhow::Result<()> {
     let hand = args.get(1).ok_or_else(|| anyhow::anyhow!(usage))?.clone();
     let pages: u64 = args.get(2).and_then(|n| n.parse().ok()).ok_or_else(|| anyhow::anyhow!(usage))?;
     let seed: u64 = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(700_000);
+    let field = std::env::var("IDS_FIELD").unwrap_or_else(|_| "owner_id".to_owned());
     let catalog = sohoa_protocol::policy::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies"))?;
     let faces: Vec<_> = DEFAULT_FACES.iter().chain(&TUNING_FACES).copied().collect();
     // the types whose pages carry an owner's id
     let mut types: Vec<String> = catalog.doc_types.keys().map(|k| k.to_string()).collect();
     types.sort();
     types.retain(|t| {
-        samples::generate_filled_by(&catalog, t, Quality::Clean, seed, faces[0], layout, &hand)
-            .is_ok_and(|s| s.fields.contains_key("owner_id"))
+        samples::generate_filled_by(&catalog, t, Quality::Clean, seed, faces[0], layout, &hand).is_ok_and(|s| s.fields.contains_key(&field))
     });
-    anyhow::ensure!(!types.is_empty(), "no type carries an owner id");
+    anyhow::ensure!(!types.is_empty(), "no type carries {field}");
 
     let next = AtomicU64::new(0);
     let tally: Mutex<BTreeMap<String, (u32, u32)>> = Mutex::new(BTreeMap::new());
@@ -54,12 +55,15 @@ fn main() -> anyhow::Result<()> {
                         .expect("the sample fonts are installed");
                     let read = ocr::recognise(&mut engine, &[&sample.bytes], LIMITS, ocr::SERVICE_POLICY).expect("a page is read");
                     let text = ocr::text(&read);
-                    let got = extract(&text).get("owner_id").map(|f| f.value.clone());
-                    let truth = &sample.fields["owner_id"];
+                    let got = extract(&text).get(&field).map(|f| f.value.clone());
+                    let truth = &sample.fields[&field];
                     let hit = got.as_deref() == Some(truth.as_str());
                     if !hit {
                         let shown = truth.get(..4).unwrap_or(truth);
-                        let line = text.lines().find(|l| l.contains(shown) || l.contains("CCCD") || l.contains("định danh")).unwrap_or("");
+                        let line = text
+                            .lines()
+                            .find(|l| l.contains(shown) || l.contains("CCCD") || l.contains("định danh") || l.contains("Mã số"))
+                            .unwrap_or("");
                         println!("miss {doc_type} {quality:?} {} seed {}: {truth} read {got:?} from {line:?}", face.name, seed + i);
                     }
                     let mut tally = tally.lock().unwrap();

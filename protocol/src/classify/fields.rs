@@ -540,6 +540,18 @@ pub fn id_read_on_line(line: &str) -> Option<(usize, f32, Option<String>)> {
     })
 }
 
+/// As `id_read_on_line`, for an enterprise code: the byte after its label, how surely the
+/// line gives a code after it (0.95 when it does, as `extract` reads one: ten figures, its
+/// groups joined; 0 when it gives none) and the code. A code has no rule that a misread
+/// figure breaks, so a code given is as surely read as the figures are.
+pub fn code_read_on_line(line: &str) -> Option<(usize, f32, Option<String>)> {
+    let atoms = atoms(line);
+    let label = ENTERPRISE_LABELS.iter().filter_map(|l| find_label(&atoms, l)).min_by_key(|r| r.start)?;
+    let after = atoms[label.end - 1].span.end;
+    let code = enterprise_code(line, &(after..line.len())).map(|(code, _)| code);
+    Some((after, if code.is_some() { 0.95 } else { 0.0 }, code))
+}
+
 /// The enterprise code after its label, its digit groups joined when OCR split them.
 fn enterprise_code(line: &str, value: &Range<usize>) -> Option<(String, Range<usize>)> {
     let groups: Vec<Group> = digit_groups(line).into_iter().filter(|g| g.span.start >= value.start).collect();
@@ -880,6 +892,10 @@ mod tests {
         assert!(0.0 < loose && loose < corrected && corrected < 0.95, "{loose} {corrected}");
         assert_eq!(id_on_line("Họ và tên: Trần Văn Bình"), None);
         assert_eq!(id_on_line("Mã số doanh nghiệp: 0101234567"), None);
+        let after = "Mã số doanh nghiệp".len();
+        assert_eq!(code_read_on_line("Mã số doanh nghiệp: 0101 234 567"), Some((after, 0.95, Some("0101234567".into()))));
+        assert_eq!(code_read_on_line("Mã số doanh nghiệp: 01O1/234"), Some((after, 0.0, None)));
+        assert_eq!(code_read_on_line("Số CCCD: 001090012345"), None);
         assert_eq!(id_read_on_line("Số định danh cá nhân: 001203012345").and_then(|r| r.2).as_deref(), Some("001203012345"));
         assert_eq!(id_read_on_line("Số CCCD: 099205784857").map(|r| r.2), Some(None), "no valid id, none given");
     }

@@ -14,7 +14,7 @@ mod text;
 
 use crate::policy::{Catalog, DocType};
 pub use eval::{Label, Rate, Tally};
-pub use fields::{date_in_text, extract, id_on_line, id_read_on_line, locate, FieldValue, WordBox};
+pub use fields::{code_read_on_line, date_in_text, extract, id_on_line, id_read_on_line, locate, FieldValue, WordBox};
 use serde::Serialize;
 pub use text::{best_match, fold};
 

@@ -8,10 +8,21 @@
 //! when they give the id more surely. It costs one small recognition on the pages that
 //! need it, none on the others. A figure the engine doubts has its strip read again too, and
 //! when the two readings disagree the figures model (`Engine::figures`) reads it as well:
-//! of the three, the id two give is kept, else the surest one read as printed.
+//! of the three, the id two give is kept, else the surest one read as printed. An
+//! enterprise code is read again the same way (`FIELDS`).
 
 use super::engine::{Engine, EngineError, Word};
 use image::GrayImage;
+
+/// How a recognised line gives a field read again, as extraction reads it: the byte after
+/// the field's label, how surely the line gives the value after it (`AS_PRINTED` when as
+/// printed) and the value; none when the line has no such label.
+type Field = fn(&str) -> Option<(usize, f32, Option<String>)>;
+/// The owner's id (`classify::id_read_on_line`).
+const OWNER_ID: Field = sohoa_protocol::classify::id_read_on_line;
+/// The fields read again: the owner's id, then the enterprise code
+/// (`classify::code_read_on_line`), whose figures are as often written by hand on a form.
+const FIELDS: [Field; 2] = [OWNER_ID, sohoa_protocol::classify::code_read_on_line];
 
 /// The strip read again reaches this far above and below the label's line, in line heights.
 const PAD: f32 = 0.35;
@@ -42,7 +53,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         let line = words[start].line;
         let end = start + words[start..].iter().take_while(|w| w.line == line).count();
         let texts: Vec<&str> = words[start..end].iter().map(|w| w.text.as_str()).collect();
-        let Some((at, surely, value)) = sohoa_protocol::classify::id_read_on_line(&texts.join(" ")) else {
+        let Some((field, (at, surely, value))) = FIELDS.iter().find_map(|field| field(&texts.join(" ")).map(|read| (*field, read))) else {
             start = end;
             continue;
         };
@@ -67,7 +78,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         let page = value.map(|v| Reading { value: v, printed: surely >= AS_PRINTED, confidence: doubt, words: Vec::new() });
         let rect = strip(binary, words, &labels);
         let read = |engine: &mut Engine| rect.map_or(Ok(None), |rect| read_strip(engine, grey, binary, dpi, rect));
-        let again = read(engine)?.and_then(|fresh| reading(&labels, &fresh).map(|r| Reading { words: fresh, ..r }));
+        let again = read(engine)?.and_then(|fresh| reading(field, &labels, &fresh).map(|r| Reading { words: fresh, ..r }));
         let settled = page.as_ref().zip(again.as_ref()).filter(|(p, a)| agree(p, a) && fits(&p.value, born)).map(|(p, _)| p.printed);
         let mut readings = match settled {
             // two readings agree: a third cannot overturn them, and its model need not load;
@@ -78,7 +89,7 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
                 // the figures model is loaded only when there is a strip to read
                 let figures = if rect.is_some() { read(engine.figures()?)? } else { None };
                 let figures = figures.and_then(|fresh| {
-                    let (run, found) = id_words(&labels, &fresh)?;
+                    let (run, found) = id_words(field, &labels, &fresh)?;
                     Some(Reading { words: run.to_vec(), ..found })
                 });
                 [page, again, figures]
@@ -172,9 +183,9 @@ fn fits(id: &str, born: Option<u16>) -> bool {
 }
 
 /// The id `label` followed by `after` gives, as a reading.
-fn reading(label: &[Word], after: &[Word]) -> Option<Reading> {
+fn reading(field: Field, label: &[Word], after: &[Word]) -> Option<Reading> {
     let texts: Vec<&str> = label.iter().chain(after).map(|w| w.text.as_str()).collect();
-    let (_, surely, value) = sohoa_protocol::classify::id_read_on_line(&texts.join(" "))?;
+    let (_, surely, value) = field(&texts.join(" "))?;
     Some(Reading { value: value?, printed: surely >= AS_PRINTED, confidence: least_figure_confidence(after), words: Vec::new() })
 }
 
@@ -187,10 +198,11 @@ fn least_figure_confidence(words: &[Word]) -> f32 {
 /// since readings split an id's groups) that give an id after `label`, and that reading.
 /// Each word holding a figure is tried as the first in turn: the figures model reads the
 /// label's last word too ("số:" as "s6:"), and a run begun there gives no id.
-fn id_words<'a>(label: &[Word], after: &'a [Word]) -> Option<(&'a [Word], Reading)> {
+fn id_words<'a>(field: Field, label: &[Word], after: &'a [Word]) -> Option<(&'a [Word], Reading)> {
     let starts = (0..after.len()).filter(|&i| after[i].text.chars().any(|c| c.is_ascii_digit()));
     starts.into_iter().find_map(|first| {
-        (first + 1..=(first + 3).min(after.len())).find_map(|end| reading(label, &after[first..end]).map(|r| (&after[first..end], r)))
+        (first + 1..=(first + 3).min(after.len()))
+            .find_map(|end| reading(field, label, &after[first..end]).map(|r| (&after[first..end], r)))
     })
 }
 
@@ -349,6 +361,21 @@ mod tests {
     }
 
     #[test]
+    fn an_enterprise_code_the_page_reading_broke_is_read_again() {
+        let mut engine = Engine::new("vie").unwrap();
+        let grey = line("Mã số doanh nghiệp: 0101234567");
+        let bin = binary(&grey);
+        let read = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
+        assert_eq!(texts(&read).last(), Some(&"0101234567"), "the strip is read as printed: {:?}", texts(&read));
+        let mut words = read.clone();
+        let last = words.len() - 1;
+        words[last].text = "01O12/4567".into();
+        let reread = ids(&mut engine, &grey, &bin, 300, &mut words).unwrap();
+        assert_eq!(reread.replaced, [read[0].line]);
+        assert_eq!(texts(&words), texts(&read));
+    }
+
+    #[test]
     fn a_second_reading_that_gives_no_valid_id_changes_nothing() {
         let mut engine = Engine::new("vie").unwrap();
         // the value on paper is no id (099 is no province): the first reading stays
@@ -454,11 +481,11 @@ mod tests {
         let label = [word("Căn", 0, 60), word("cước", 70, 80), word("công", 160, 80), word("dân", 250, 60)];
         // "số:" read by the figures model: a run begun there gives no id, the next word does
         let after = [word("s6:", 320, 50), word("038076821711", 380, 240), word("-", 640, 10)];
-        let (run, found) = id_words(&label, &after).expect("the id after the label's last word");
+        let (run, found) = id_words(OWNER_ID, &label, &after).expect("the id after the label's last word");
         assert_eq!(texts(run), ["038076821711"]);
         assert_eq!(found.value, "038076821711");
         // no word holding a figure gives an id: none
-        assert!(id_words(&label, &[word("s6:", 320, 50), word("12", 380, 40)]).is_none());
+        assert!(id_words(OWNER_ID, &label, &[word("s6:", 320, 50), word("12", 380, 40)]).is_none());
     }
 
     fn read_as(value: &str, printed: bool, confidence: f32) -> Option<Reading> {
