@@ -435,8 +435,8 @@ mod tests {
         let rect = strip(&page, &words, &words[1..2]).unwrap();
         assert_eq!((rect.x, rect.x + rect.w), (251, 1400), "from the label's end to the page's edge");
         let (top, bottom) = (rect.y, rect.y + rect.h);
-        assert!(top <= 62 && top >= 50, "the value's top is in, the line above is not: {top}");
-        assert!(bottom >= 144 && bottom <= 190, "the leader is in, the line below is not: {bottom}");
+        assert!((50..=62).contains(&top), "the value's top is in, the line above is not: {top}");
+        assert!((144..=190).contains(&bottom), "the leader is in, the line below is not: {bottom}");
 
         // with nothing beside the label the strip is the label's rows and a third of a line
         let mut bare = GrayImage::from_pixel(1400, 320, Luma([255]));
