@@ -35,18 +35,19 @@ const HELD_OUT_UNRELATED: u64 = 36;
 /// One engine per thread; the test machines have two cores.
 const THREADS: usize = 2;
 
-/// Held-out bounds: set from the held-out figures less a margin, where they fall short of
-/// the issue's targets (top-1 0.99, owner ids 0.97): 99.65 % top-1 (the miss an abstention
-/// on a page whose title the OCR lost), 100 % `unknown` out of scope, 96.5 % owner ids and
-/// 80 % enterprise codes (handwritten values on dotted leaders misread into other valid ids,
-/// digits misread in a typewriter face); docs/decisions.md, "Held-out pages", "Fields",
-/// "A second reading of the owner's id", "A page whose letters go unread is read again
-/// on a looser layout threshold" and "An owner's id is read a second time by the English
-/// model".
+/// Held-out bounds: the issue's targets where the held-out figures meet them, else those
+/// figures less a margin: 99.65 % top-1 (the miss an abstention on a page whose title the
+/// OCR lost), 100 % `unknown` out of scope, owner ids 98.60 % on these seeds and 96.84–97.19 %
+/// on four other sets of seeds (`SOHOA_QUALITY_SEED_OFFSET` 200000 to 600000; 97.11 % of their
+/// 1,140 pages), enterprise codes 100 % here and 93.33–100 % on the others (15 a run); the
+/// owner id bound is the target, met here and not on every other set. docs/decisions.md, "Held-out pages",
+/// "Fields", "A second reading of the owner's id", "An owner's id is read a second time by
+/// the English model", "An id's strip spans the rows its value's ink fills" and "An
+/// enterprise code is read again as an owner's id is".
 const MIN_ACCURACY: f64 = 0.98;
 const MIN_ABSTENTION: f64 = 0.95;
-const MIN_ID_MATCH: f64 = 0.95;
-const MIN_CODE_MATCH: f64 = 0.7;
+const MIN_ID_MATCH: f64 = 0.97;
+const MIN_CODE_MATCH: f64 = 0.85;
 /// Tuning bounds.
 const TUNING_MIN_ACCURACY: f64 = 0.98;
 const TUNING_MIN_ABSTENTION: f64 = 0.95;

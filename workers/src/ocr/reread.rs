@@ -2,14 +2,15 @@
 //! by hand over a form's leader, or typed in a face the model knows less well, comes out
 //! with figures read as marks ("033/90522257"), split or lost; read alone, as one line, the
 //! same pixels often give the number. So a line whose id label is not followed by an id
-//! read as printed (`sohoa_protocol::classify::id_on_line`: lost, misread past the id rules, or only
-//! valid once corrected) has the rest of its line, from the label's end to the page's
-//! edge and over the rows its value's ink fills (`strip`), read again in single-line mode, and the new words take the old ones' place only
-//! when they give the id more surely. It costs one small recognition on the pages that
-//! need it, none on the others. A figure the engine doubts has its strip read again too, and
-//! when the two readings disagree the figures model (`Engine::figures`) reads it as well:
-//! of the three, the id two give is kept, else the surest one read as printed. An
-//! enterprise code is read again the same way (`FIELDS`).
+//! read as printed (`sohoa_protocol::classify::id_on_line`: lost, misread past the id
+//! rules, or only valid once corrected) has the rest of its line, from the label's end to
+//! the page's edge and over the rows its value's ink fills (`strip`), read again in
+//! single-line mode, and the new words take the old ones' place only when they give the id
+//! more surely. It costs one small recognition on the pages that need it, none on the
+//! others. A figure the engine doubts has its strip read again too, and when the two
+//! readings disagree the figures model (`Engine::figures`) reads it as well: of the three,
+//! the id two give is kept, else the surest one read as printed. An enterprise code is
+//! read again the same way (`FIELDS`).
 
 use super::engine::{Engine, EngineError, Word};
 use image::GrayImage;
