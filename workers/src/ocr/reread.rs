@@ -44,7 +44,7 @@ const DOUBTFUL_FIGURES: f32 = 90.0;
 /// (`Engine::figures`) too. Of the readings that give an id, one that two agree on is kept; otherwise the one that
 /// gives it as printed with the most confidence in its least sure figure. A second reading kept replaces the line's words
 /// after the label (the page engine's) or the words its id covers (the figures model's,
-/// which reads no Vietnamese).
+/// which reads no Vietnamese). A line with an enterprise code's label is read again alike.
 pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Reread, EngineError> {
     let mut reread = Reread::default();
     // the date of birth is looked for once, at the first line with an id's label
@@ -54,7 +54,8 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         let line = words[start].line;
         let end = start + words[start..].iter().take_while(|w| w.line == line).count();
         let texts: Vec<&str> = words[start..end].iter().map(|w| w.text.as_str()).collect();
-        let Some((field, (at, surely, value))) = FIELDS.iter().find_map(|field| field(&texts.join(" ")).map(|read| (*field, read))) else {
+        let text = texts.join(" ");
+        let Some((field, (at, surely, value))) = FIELDS.iter().find_map(|field| field(&text).map(|read| (*field, read))) else {
             start = end;
             continue;
         };
