@@ -112,7 +112,10 @@ struct TitleHit {
 fn title_zone(page: &str, offset: usize) -> Vec<ZoneLine> {
     page.lines()
         .enumerate()
-        .map(|(index, raw)| ZoneLine { index: offset + index, raw: raw.trim().to_owned(), folded: fold(raw) })
+        .map(|(index, raw)| {
+            let folded = if capitals(raw) { letters_for_figures(&fold(raw)) } else { fold(raw) };
+            ZoneLine { index: offset + index, raw: raw.trim().to_owned(), folded }
+        })
         .filter(|l| !l.folded.is_empty() && !HEADER.iter().any(|h| best_match(h, &l.folded) > 0.85))
         .take(TITLE_ZONE_LINES)
         .collect()
@@ -252,6 +255,29 @@ fn capitals(raw: &str) -> bool {
     letters >= 3 && upper as f32 >= TITLE_CAPITALS * letters as f32
 }
 
+/// A folded line set in capitals with each figure inside a word that also holds letters
+/// read as the letter it resembles: a title in a face whose G, O or B the engine takes for
+/// 6, 0 or 8 ("6IẤY BÁ0 TỬ") is still that title. Numbers (words of figures alone) stay.
+fn letters_for_figures(folded: &str) -> String {
+    let letter = |c: char| match c {
+        '0' => 'o',
+        '1' => 'i',
+        '4' => 'a',
+        '5' => 's',
+        '6' => 'g',
+        '8' => 'b',
+        c => c,
+    };
+    let word = |w: &str| {
+        if w.chars().any(char::is_alphabetic) && w.chars().any(|c| c.is_ascii_digit()) {
+            w.chars().map(letter).collect()
+        } else {
+            w.to_owned()
+        }
+    };
+    folded.split(' ').map(word).collect::<Vec<_>>().join(" ")
+}
+
 /// Whether the folded `line` begins with the folded `prefix` as whole words (one slip
 /// allowed in a prefix of some length): the prefix's word count and the similarity.
 fn prefix_of(prefix: &str, line: &str) -> Option<(usize, f32)> {
@@ -366,6 +392,11 @@ mod tests {
         let extract = format!("{HEADER_LINES}TRÍCH LỤC KHAI SINH\n(Bản sao)\nHọ và tên: Lê Thị Mai\nNơi sinh: Huế");
         let got = c.classify(&[&extract]);
         assert_eq!(got.doc_type, "birth_extract", "{got:?}");
+        // a monospaced title's G and O read as figures, a stray mark after them
+        let notice = format!("{HEADER_LINES}Số:\n6IẤY BÁ0' TỬ\nHọ và tên: Phan Minh Bình\nĐã chết vào lúc: 14/02/2008");
+        let got = c.classify(&[&notice]);
+        assert_eq!(got.doc_type, "death_notice", "{got:?}");
+        assert_eq!(letters_for_figures("6iay ba0 tu so 12 2020"), "giay bao tu so 12 2020");
         // ờ read as ừ in a short title
         let form = format!("{HEADER_LINES}TỪ KHAI\nKính gửi: Ủy ban nhân dân xã Tân Lập\nNgười yêu cầu: Lê Văn Nam\nTôi cam đoan");
         let got = c.classify(&[&form]);
