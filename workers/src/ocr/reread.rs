@@ -7,10 +7,10 @@
 //! the page's edge and over the rows its value's ink fills (`strip`), read again in
 //! single-line mode, and the new words take the old ones' place only when they give the id
 //! more surely. It costs one small recognition on the pages that need it, none on the
-//! others. A figure the engine doubts has its strip read again too, and when the two
-//! readings disagree the figures model (`Engine::figures`) reads it as well: of the three,
-//! the id two give is kept, else the surest one read as printed. An enterprise code is
-//! read again the same way (`FIELDS`).
+//! others. A figure the engine doubts has its strip read again too, and unless the two
+//! readings agree surely the figures model (`Engine::figures`) reads it as well, at the
+//! strip's size and at three quarters of it: the readings vote (`vote`). An enterprise
+//! code is read again the same way (`FIELDS`).
 
 use super::engine::{Engine, EngineError, Word};
 use image::GrayImage;
@@ -36,15 +36,30 @@ const VALUE_WIDTH: f32 = 10.0;
 const AS_PRINTED: f32 = 0.95;
 /// Below this confidence in any figure after an id's label, the id is read again.
 const DOUBTFUL_FIGURES: f32 = 90.0;
+/// The page's reading and the strip's, read by the page's model, settle an id alone only
+/// when they agree, fit the page's date of birth and the engine is at least this sure of
+/// every figure in both. Below it they are often the same slip twice: the Vietnamese model
+/// reads some faces' 5 as 8 on the page and in the strip alike, where the figures model
+/// reads it right.
+const SURE_AGREEMENT: f32 = 80.0;
+/// The sizes, as a share of the page's, at which the figures model reads a strip. The same
+/// figures at another size are a second, partly independent look: a slip the model makes at
+/// one size it seldom makes at the other.
+const FIGURE_SCALES: [f32; 2] = [1.0, 0.75];
+/// What each reading weighs in the vote: the page's, the strip's by the page's model, and
+/// the figures model's at each of `FIGURE_SCALES`, which knows figures best.
+const WEIGHTS: [f32; 4] = [1.0, 1.0, 1.5, 1.5];
+/// A reading that gives its id only once the id rules corrected it weighs this share.
+const CORRECTED: f32 = 0.5;
 
 /// Reads again the rest of each line of `words` whose owner's id is not read as printed
 /// after its label, or whose figures the engine doubts, in `grey` (the page as recognised)
-/// and `binary` (its layout image): by the page's engine in single-line mode, and, when that
-/// reading and the page's do not agree on the id (`agree`), by its figures model
-/// (`Engine::figures`) too. Of the readings that give an id, one that two agree on is kept; otherwise the one that
-/// gives it as printed with the most confidence in its least sure figure. A second reading kept replaces the line's words
-/// after the label (the page engine's) or the words its id covers (the figures model's,
-/// which reads no Vietnamese). A line with an enterprise code's label is read again alike.
+/// and `binary` (its layout image): by the page's engine in single-line mode, and, unless
+/// that reading and the page's agree surely (`agree`, `SURE_AGREEMENT`), by its figures
+/// model (`Engine::figures`) at each of `FIGURE_SCALES` too; the readings vote (`vote`). A
+/// second reading kept replaces the line's words after the label (the page engine's) or
+/// the words its id covers (the figures model's, which reads no Vietnamese). A line with an
+/// enterprise code's label is read again alike.
 pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, words: &mut Vec<Word>) -> Result<Reread, EngineError> {
     let mut reread = Reread::default();
     // the date of birth is looked for once, at the first line with an id's label
@@ -79,25 +94,39 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
         let labels: Vec<Word> = words[start..start + label].to_vec();
         let page = value.map(|v| Reading { value: v, printed: surely >= AS_PRINTED, confidence: doubt, words: Vec::new() });
         let rect = strip(binary, words, &labels);
-        let read = |engine: &mut Engine| rect.map_or(Ok(None), |rect| read_strip(engine, grey, binary, dpi, rect));
-        let again = read(engine)?.and_then(|fresh| reading(field, &labels, &fresh).map(|r| Reading { words: fresh, ..r }));
-        let settled = page.as_ref().zip(again.as_ref()).filter(|(p, a)| agree(p, a) && fits(&p.value, born)).map(|(p, _)| p.printed);
+        let again = match rect {
+            Some(rect) => read_strip(engine, grey, binary, dpi, rect, 1.0)?,
+            None => None,
+        };
+        let again = again.and_then(|fresh| reading(field, &labels, &fresh).map(|r| Reading { words: fresh, ..r }));
+        let sure = |r: &Reading| r.confidence >= SURE_AGREEMENT;
+        let settled = page
+            .as_ref()
+            .zip(again.as_ref())
+            .filter(|(p, a)| agree(p, a) && fits(&p.value, born) && sure(p) && sure(a))
+            .map(|(p, _)| p.printed);
         let mut readings = match settled {
-            // two readings agree: a third cannot overturn them, and its model need not load;
-            // the line keeps the words that give the id as printed
-            Some(true) => [page, None, None],
-            Some(false) => [None, again, None],
+            // two readings agree surely: the figures model need not load; the line keeps the
+            // words that give the id as printed
+            Some(true) => [page, None, None, None],
+            Some(false) => [None, again, None, None],
             None => {
+                let mut figures = [None, None];
                 // the figures model is loaded only when there is a strip to read
-                let figures = if rect.is_some() { read(engine.figures()?)? } else { None };
-                let figures = figures.and_then(|fresh| {
-                    let (run, found) = id_words(field, &labels, &fresh)?;
-                    Some(Reading { words: run.to_vec(), ..found })
-                });
-                [page, again, figures]
+                if let Some(rect) = rect {
+                    let model = engine.figures()?;
+                    for (slot, scale) in figures.iter_mut().zip(FIGURE_SCALES) {
+                        *slot = read_strip(model, grey, binary, dpi, rect, scale)?.and_then(|fresh| {
+                            let (run, found) = id_words(field, &labels, &fresh)?;
+                            Some(Reading { words: run.to_vec(), ..found })
+                        });
+                    }
+                }
+                let [at_size, smaller] = figures;
+                [page, again, at_size, smaller]
             }
         };
-        let end = match choose(&readings, born) {
+        let end = match vote(&readings, born) {
             Some(1) => {
                 let fresh = readings[1].take().map(|r| r.words).unwrap_or_default();
                 let added = fresh.len();
@@ -106,8 +135,8 @@ pub fn ids(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, 
                 reread.settled.push(line);
                 start + label + added
             }
-            Some(2) => {
-                let run = readings[2].take().map(|r| r.words).unwrap_or_default();
+            Some(n @ (2 | 3)) => {
+                let run = readings[n].take().map(|r| r.words).unwrap_or_default();
                 reread.replaced.push(line);
                 reread.settled.push(line);
                 cover(words, start + label..end, &run, line)
@@ -151,23 +180,25 @@ fn agree(a: &Reading, b: &Reading) -> bool {
     a.value == b.value && (a.printed || b.printed)
 }
 
-/// Which of the readings to keep: of those whose birth year is the page's date of birth's
-/// (all when none is, or the page gives none), an id that two give (`agree`; the first of
-/// those), else the one that gives it as printed, most confidently.
-fn choose(readings: &[Option<Reading>], born: Option<u16>) -> Option<usize> {
+/// Which of the readings (the page's, the strip's by the page's model, the figures model's
+/// at each of `FIGURE_SCALES`) to keep: of those whose birth year is the page's date of
+/// birth's (all when none is, or the page gives none), the id with the most weight behind
+/// it (`WEIGHTS`, a corrected reading's by `CORRECTED`), ties going to the id read as
+/// printed most confidently; the first reading that gives it.
+fn vote(readings: &[Option<Reading>], born: Option<u16>) -> Option<usize> {
     let mut given: Vec<(usize, &Reading)> = readings.iter().enumerate().filter_map(|(n, r)| r.as_ref().map(|r| (n, r))).collect();
     if given.iter().any(|(_, r)| fits(&r.value, born)) {
         given.retain(|(_, r)| fits(&r.value, born));
     }
-    given
-        .iter()
-        .find(|(n, r)| given.iter().any(|(m, other)| m != n && agree(r, other)))
-        .or_else(|| {
-            given.iter().max_by(|(_, a), (_, b)| {
-                (a.printed, a.confidence).partial_cmp(&(b.printed, b.confidence)).unwrap_or(std::cmp::Ordering::Equal)
-            })
-        })
-        .map(|(n, _)| *n)
+    let backing = |value: &str| {
+        let alike = given.iter().filter(|(_, r)| r.value == value);
+        let weight: f32 = alike.clone().map(|(n, r)| WEIGHTS[*n] * if r.printed { 1.0 } else { CORRECTED }).sum();
+        let surest = alike.map(|(_, r)| (r.printed, r.confidence)).fold((false, f32::MIN), |a, b| if b > a { b } else { a });
+        (weight, surest.0, surest.1)
+    };
+    let (_, winner) =
+        given.iter().max_by(|(_, a), (_, b)| backing(&a.value).partial_cmp(&backing(&b.value)).unwrap_or(std::cmp::Ordering::Equal))?;
+    given.iter().find(|(_, r)| r.value == winner.value).map(|(n, _)| *n)
 }
 
 /// The year of the date of birth `words` give, read as the fields are.
@@ -286,13 +317,30 @@ struct Rect {
     h: u32,
 }
 
-/// The words of `rect` read as one line in the page's pixels; none when it gives none.
-fn read_strip(engine: &mut Engine, grey: &GrayImage, binary: &GrayImage, dpi: u32, rect: Rect) -> Result<Option<Vec<Word>>, EngineError> {
-    let cut = |image: &GrayImage| image::imageops::crop_imm(image, rect.x, rect.y, rect.w, rect.h).to_image();
-    let (g, b) = (cut(grey), cut(binary));
+/// The words of `rect` read as one line, at `scale` times its size, in the page's pixels;
+/// none when it gives none.
+fn read_strip(
+    engine: &mut Engine,
+    grey: &GrayImage,
+    binary: &GrayImage,
+    dpi: u32,
+    rect: Rect,
+    scale: f32,
+) -> Result<Option<Vec<Word>>, EngineError> {
+    use image::imageops::{crop_imm, resize, FilterType};
+    let cut = |image: &GrayImage| crop_imm(image, rect.x, rect.y, rect.w, rect.h).to_image();
+    let (mut g, mut b) = (cut(grey), cut(binary));
+    if scale != 1.0 {
+        let size = |n: u32| ((n as f32 * scale).round() as u32).max(1);
+        g = resize(&g, size(rect.w), size(rect.h), FilterType::Triangle);
+        b = resize(&b, size(rect.w), size(rect.h), FilterType::Triangle);
+        b.pixels_mut().for_each(|p| p.0[0] = if p.0[0] < 128 { 0 } else { 255 });
+    }
+    let dpi = (dpi as f32 * scale).round() as u32;
     let mut words = engine.recognise_line(g.as_raw(), b.as_raw(), g.width(), g.height(), dpi)?;
+    let back = |n: u32| (n as f32 / scale).round() as u32;
     for w in &mut words {
-        (w.x, w.y) = (w.x + rect.x, w.y + rect.y);
+        (w.x, w.y, w.w, w.h) = (rect.x + back(w.x), rect.y + back(w.y), back(w.w), back(w.h));
     }
     Ok((!words.is_empty()).then_some(words))
 }
@@ -410,6 +458,22 @@ mod tests {
         assert!(engine.info().model.contains("+eng:"), "the figures model is named in the engine's record: {}", engine.info().model);
     }
 
+    #[test]
+    fn a_strip_read_smaller_gives_its_words_in_the_pages_pixels() {
+        let mut engine = Engine::new(super::super::engine::FIGURES_MODEL).unwrap();
+        let grey = line("Số CCCD: 033190522257");
+        let bin = binary(&grey);
+        let rect = Rect { x: 20, y: 10, w: 1780, h: 140 };
+        let whole = read_strip(&mut engine, &grey, &bin, 300, rect, 1.0).unwrap().expect("a reading at the strip's size");
+        let smaller = read_strip(&mut engine, &grey, &bin, 300, rect, 0.75).unwrap().expect("a reading at three quarters");
+        let id = |words: &[Word]| words.iter().find(|w| w.text.contains("033190522257")).cloned();
+        let (a, b) = (id(&whole).expect("the id at size"), id(&smaller).expect("the id smaller"));
+        for (x, y) in [(a.x, b.x), (a.y, b.y), (a.x + a.w, b.x + b.w), (a.y + a.h, b.y + b.h)] {
+            assert!(x.abs_diff(y) <= 4, "the boxes match in the page's pixels: {a:?} {b:?}");
+        }
+        assert!(a.x > 250 && a.x + a.w < 1800, "right of the label, on the page: {a:?}");
+    }
+
     /// Inks `binary` over `x0..x1` × `y0..y1`, every `step`-th column only (a leader's dots).
     fn ink(binary: &mut GrayImage, (x0, x1): (u32, u32), (y0, y1): (u32, u32), step: u32) {
         for y in y0..y1 {
@@ -495,34 +559,47 @@ mod tests {
     }
 
     #[test]
-    fn the_id_two_readings_give_is_kept_else_the_surest_printed_one() {
-        // two of three agree: kept whatever the third's confidence
-        let agree = [read_as("048090756822", true, 80.0), read_as("048090756822", true, 10.0), read_as("048099756822", true, 99.0)];
-        assert_eq!(choose(&agree, None), Some(0));
+    fn the_id_with_the_most_weight_behind_it_is_kept() {
+        // the page's reading and the strip's agree: one figures reading does not overturn them
+        let agree = [read_as("048090756822", true, 70.0), read_as("048090756822", true, 60.0), read_as("048099756822", true, 99.0), None];
+        assert_eq!(vote(&agree, None), Some(0));
+        // the figures model at both sizes outweighs the page's model twice (the same slip)
+        let slip = [
+            read_as("022089593594", true, 75.0),
+            read_as("022089593594", true, 70.0),
+            read_as("022059593594", true, 90.0),
+            read_as("022059593594", true, 85.0),
+        ];
+        assert_eq!(vote(&slip, None), Some(2));
+        // the strip's reading and one figures reading outweigh the page's
         let second_and_third =
-            [read_as("022029593594", true, 97.0), read_as("022059593594", true, 60.0), read_as("022059593594", true, 70.0)];
-        assert_eq!(choose(&second_and_third, None), Some(1), "the page engine's words are kept over the figures model's");
-        // all differ: as printed before corrected, then the most confident
-        let differ = [read_as("046204718435", true, 87.0), read_as("046204718455", false, 99.0), read_as("046204718455", true, 97.0)];
-        assert_eq!(choose(&differ, None), Some(1), "two give the same id, one of them corrected");
-        let differ = [read_as("046204718435", true, 87.0), read_as("046204718456", false, 99.0), read_as("046204718455", true, 97.0)];
-        assert_eq!(choose(&differ, None), Some(2));
-        // two that both needed correcting do not outvote one read as printed
-        let corrected = [read_as("001056661765", false, 60.0), read_as("001056661765", false, 55.0), read_as("001056661785", true, 80.0)];
-        assert_eq!(choose(&corrected, None), Some(2));
+            [read_as("022029593594", true, 97.0), read_as("022059593594", true, 60.0), read_as("022059593594", true, 70.0), None];
+        assert_eq!(vote(&second_and_third, None), Some(1), "the page engine's words are kept over the figures model's");
+        // all differ: a corrected reading weighs half, the figures model's most
+        let differ = [read_as("046204718435", true, 87.0), read_as("046204718456", false, 99.0), read_as("046204718455", true, 60.0), None];
+        assert_eq!(vote(&differ, None), Some(2));
+        // two that both needed correcting do not outweigh one figures reading as printed
+        let corrected =
+            [read_as("001056661765", false, 60.0), read_as("001056661765", false, 55.0), read_as("001056661785", true, 40.0), None];
+        assert_eq!(vote(&corrected, None), Some(2));
+        // equal weight: the id read as printed most confidently
+        let even = [read_as("001056661765", true, 60.0), read_as("001056661785", true, 90.0), None, None];
+        assert_eq!(vote(&even, None), Some(1));
+        let even = [read_as("001056661765", true, 60.0), read_as("001056661785", false, 90.0), None, None];
+        assert_eq!(vote(&even, None), Some(0), "as printed against corrected");
         // a reading that gives no id takes no part
-        assert_eq!(choose(&[None, None, read_as("031088607371", false, 40.0)], None), Some(2));
-        assert_eq!(choose(&[None, None, None], None), None);
+        assert_eq!(vote(&[None, None, None, read_as("031088607371", false, 40.0)], None), Some(3));
+        assert_eq!(vote(&[None, None, None, None], None), None);
     }
 
     #[test]
     fn a_reading_whose_birth_year_is_the_pages_is_kept_over_two_that_agree() {
         // 048090756822 is someone born in 1990; 048098756822 in 1998
-        let slip = [read_as("048098756822", true, 95.0), read_as("048098756822", true, 93.0), read_as("048090756822", true, 70.0)];
-        assert_eq!(choose(&slip, Some(1990)), Some(2));
-        assert_eq!(choose(&slip, None), Some(0), "without a date of birth two readings decide");
+        let slip = [read_as("048098756822", true, 95.0), read_as("048098756822", true, 93.0), read_as("048090756822", true, 70.0), None];
+        assert_eq!(vote(&slip, Some(1990)), Some(2));
+        assert_eq!(vote(&slip, None), Some(0), "without a date of birth the weightier id wins");
         // when no reading fits the page's year (a date of birth misread), the rule is as before
-        assert_eq!(choose(&slip, Some(1971)), Some(0));
+        assert_eq!(vote(&slip, Some(1971)), Some(0));
         assert!(fits("048090756822", Some(1990)) && !fits("048090756822", Some(1991)) && fits("048090756822", None));
         // a legacy 9-digit card encodes no year and fits any
         assert!(fits("123456789", Some(1990)));
