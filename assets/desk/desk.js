@@ -1169,6 +1169,11 @@ async function dossier(page, code) {
       const scan = item.record && !item.reused ? sealedScan(d, item.component) : null;
       if (scan && !(`${scan.id}/${item.record}` in read)) read[`${scan.id}/${item.record}`] = await readPages(scan.id).catch(() => null);
     }
+    // a correction opened while the dossier was being fetched is not wiped either
+    if (area.querySelector('details[open]')) {
+      watching.timer = setTimeout(draw, 1000);
+      return;
+    }
     const focused = document.activeElement && document.activeElement.id;
     area.replaceChildren(...dossierView(d, titles, records, read, draw));
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
@@ -1325,7 +1330,8 @@ function fieldFrames(view, i, editable) {
       const name = FIELD_NAMES[f.name] || 'Thông tin khác';
       const shown = /^\d{4}-\d{2}-\d{2}$/.test(f.value) ? date(f.value) : f.value;
       // named by its text, the value read out but not drawn over the page
-      const frame = el(editable ? 'button' : 'span', { type: editable && 'button', class: 'field-box', 'data-field': f.name, onclick: editable && (() => edit(i, f.name)) },
+      // an id of its own, so that a refresh gives the keyboard focus back to the frame it was on
+      const frame = el(editable ? 'button' : 'span', { type: editable && 'button', id: `khung-${i}-${p.page}-${f.name}`, class: 'field-box', 'data-field': f.name, onclick: editable && (() => edit(i, f.name)) },
         el('span', { class: 'field-name', text: name }),
         el('span', { class: 'visually-hidden', text: `: ${shown}${editable ? '. Sửa thông tin này' : ''}` }));
       Object.assign(frame.style, { left: percent(x), top: percent(y), width: percent(right - x), height: percent(bottom - y) });
