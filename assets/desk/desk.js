@@ -1150,13 +1150,16 @@ async function dossier(page, code) {
   const { titles } = await catalogTypes();
   const records = {};
   const read = {}; // what the machine read on each sealed scan, by scan and record version
+  // a correction being written, or opened while the dossier was fetched, is not wiped by a
+  // refresh: the refresh waits for the next second
+  const correcting = () => {
+    if (!area.querySelector('details[open]')) return false;
+    watching.timer = setTimeout(draw, 1000);
+    return true;
+  };
   const draw = async () => {
     if (!watching || watching.code !== code) return;
-    // a correction being written is not wiped by the next refresh
-    if (area.querySelector('details[open]')) {
-      watching.timer = setTimeout(draw, 1000);
-      return;
-    }
+    if (correcting()) return;
     let d;
     try {
       d = await api(`/dossiers/${encodeURIComponent(code)}`);
@@ -1169,11 +1172,7 @@ async function dossier(page, code) {
       const scan = item.record && !item.reused ? sealedScan(d, item.component) : null;
       if (scan && !(`${scan.id}/${item.record}` in read)) read[`${scan.id}/${item.record}`] = await readPages(scan.id).catch(() => null);
     }
-    // a correction opened while the dossier was being fetched is not wiped either
-    if (area.querySelector('details[open]')) {
-      watching.timer = setTimeout(draw, 1000);
-      return;
-    }
+    if (correcting()) return;
     const focused = document.activeElement && document.activeElement.id;
     area.replaceChildren(...dossierView(d, titles, records, read, draw));
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
