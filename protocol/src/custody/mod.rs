@@ -65,9 +65,11 @@ pub struct PageText {
     /// such a page has no words and is kept in the copy as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread: Option<String>,
-    /// Lines (`words[].line`) whose words after an owner's id label come from a second
-    /// reading of that strip alone, one line in Tesseract's single-line mode: the first
-    /// reading gave no valid id there, the second did.
+    /// Lines (`words[].line`) with words from a second reading of a strip of the page
+    /// alone, one line in Tesseract's single-line mode: after an owner's id label (the first
+    /// reading gave no valid id there, the second did), a word the first reading gave
+    /// without confidence between words it was sure of, or a line of letters its layout
+    /// analysis left out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reread: Vec<u32>,
 }

@@ -30,8 +30,8 @@ pub(super) struct Speck {
     pub y0: u32,
     pub x1: u32,
     pub y1: u32,
-    cx: f32,
-    cy: f32,
+    pub cx: f32,
+    pub cy: f32,
 }
 
 /// Connected components (8-connected) of the ink (0) of `binary` no larger than `max`

@@ -4,12 +4,14 @@
 mod engine;
 mod input;
 mod leaders;
+mod missed;
 mod orient;
 mod prep;
 pub mod register;
 mod reread;
 mod seal;
 mod syllable;
+mod unsure;
 
 pub use engine::{Engine, EngineError, EngineInfo, Word};
 pub use input::Page;
@@ -264,8 +266,14 @@ fn recognise_page(
         let _ = prepared.image.save(std::path::Path::new(&dir).join(format!("page-{number}.png")));
         let _ = layout.save(std::path::Path::new(&dir).join(format!("page-{number}-layout.png")));
     }
-    // an owner's id the page's reading did not give, read again alone
+    // lines the layout analysis left out, words read without confidence between words read
+    // surely, and an owner's id the page's reading did not give: each read again alone
+    let mut read_again = missed::lines(engine, &prepared.image, &layout, dpi, MIN_WORD_CONF, &mut words)?;
+    read_again.extend(unsure::lines(engine, &prepared.image, &layout, dpi, MIN_WORD_CONF, &mut words)?);
     let reread = reread::ids(engine, &prepared.image, &layout, dpi, &mut words)?;
+    read_again.extend(&reread.replaced);
+    read_again.sort_unstable();
+    read_again.dedup();
     if prepared.scale < 1.0 {
         // back to the page's own pixels, which the PDF and the desk use
         let up = |v: u32| (v as f32 / prepared.scale).round() as u32;
@@ -291,7 +299,7 @@ fn recognise_page(
         text.no_text = false;
         text.text = engine::text_of(&words);
         text.words = words;
-        text.reread = reread.replaced;
+        text.reread = read_again;
     }
     Ok(text)
 }

@@ -310,16 +310,16 @@ fn strip(binary: &GrayImage, words: &[Word], label: &[Word]) -> Option<Rect> {
 
 /// A piece of the page, in pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Rect {
-    x: u32,
-    y: u32,
-    w: u32,
-    h: u32,
+pub(super) struct Rect {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
 }
 
 /// The words of `rect` read as one line, at `scale` times its size, in the page's pixels;
 /// none when it gives none.
-fn read_strip(
+pub(super) fn read_strip(
     engine: &mut Engine,
     grey: &GrayImage,
     binary: &GrayImage,
@@ -346,7 +346,7 @@ fn read_strip(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
     use image::Luma;
@@ -357,7 +357,7 @@ mod tests {
     }
 
     /// A 300 dpi strip of paper with `text` set on one line in the face of `font_file`.
-    fn line_in(font_file: &str, text: &str) -> GrayImage {
+    pub(in crate::ocr) fn line_in(font_file: &str, text: &str) -> GrayImage {
         let font = FontVec::try_from_vec(std::fs::read(font_file).unwrap()).unwrap();
         let mut page = GrayImage::from_pixel(1800, 160, Luma([250]));
         let scale = PxScale::from(54.0);
@@ -378,11 +378,11 @@ mod tests {
         page
     }
 
-    fn binary(grey: &GrayImage) -> GrayImage {
+    pub(in crate::ocr) fn binary(grey: &GrayImage) -> GrayImage {
         GrayImage::from_fn(grey.width(), grey.height(), |x, y| Luma([if grey.get_pixel(x, y)[0] < 128 { 0 } else { 255 }]))
     }
 
-    fn texts(words: &[Word]) -> Vec<&str> {
+    pub(in crate::ocr) fn texts(words: &[Word]) -> Vec<&str> {
         words.iter().map(|w| w.text.as_str()).collect()
     }
 
