@@ -46,6 +46,9 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    if args.command.is_some() {
+        sohoa_worker::cli::end_quietly_on_closed_pipe();
+    }
     match args.command {
         Some(Command::Ocr(ocr)) => sohoa_worker::cli::ocr::run(ocr),
         Some(Command::Scan(scan)) => sohoa_worker::cli::scan::run(scan),

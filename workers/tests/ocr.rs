@@ -158,6 +158,27 @@ fn a_page_turned_upside_down_or_sideways_is_read_upright() {
     assert!(json["text"].as_str().unwrap().contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{json}");
 }
 
+#[test]
+fn a_reader_that_goes_away_ends_a_command_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("blank.png");
+    image::GrayImage::from_pixel(400, 300, image::Luma([250])).save(&page).unwrap();
+    let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let mut child = Command::new(worker())
+        .args(["scan", "--json", "--policies", policies.to_str().unwrap(), page.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `scan --json | head -c 0`: the reader is gone before the answer is written
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "ends by the closed pipe's signal: {:?}", out.status);
+}
+
 fn worker() -> PathBuf {
     // cargo builds the package's binary for its integration tests
     PathBuf::from(env!("CARGO_BIN_EXE_sohoa-worker"))

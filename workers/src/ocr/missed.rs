@@ -56,7 +56,7 @@ pub fn lines(
         .filter(|s| (low..=high).contains(&((s.y1 - s.y0 + 1) as f32)) && !covered(s))
         .collect();
     let mut added = Vec::new();
-    for rect in rows(unread).into_iter().take(MAX_ROWS) {
+    for rect in rows(unread, binary.width(), binary.height()).into_iter().take(MAX_ROWS) {
         let Some(fresh) = read_strip(engine, grey, binary, dpi, rect, 1.0)? else { continue };
         let fresh: Vec<Word> = fresh.into_iter().filter(|w| w.conf >= unsure).collect();
         if !reads_as_text(&fresh) {
@@ -73,8 +73,9 @@ pub fn lines(
 }
 
 /// The rows that unread letters make, each as the part of the page it takes with `PAD`
-/// around it, top first; only rows of `MIN_LETTERS` or more.
-fn rows(mut letters: Vec<Speck>) -> Vec<Rect> {
+/// around it within the page of `width` x `height`, top first; only rows of `MIN_LETTERS`
+/// or more.
+fn rows(mut letters: Vec<Speck>, width: u32, height: u32) -> Vec<Rect> {
     letters.sort_by_key(|s| (s.y0 + s.y1, s.x0));
     // each row: its box and its letters
     let mut rows: Vec<([u32; 4], usize)> = Vec::new();
@@ -99,7 +100,7 @@ fn rows(mut letters: Vec<Speck>) -> Vec<Rect> {
         .map(|(b, _)| {
             let pad = (PAD * (b[3] - b[1] + 1) as f32) as u32;
             let (x, y) = (b[0].saturating_sub(pad), b[1].saturating_sub(pad));
-            Rect { x, y, w: b[2] + pad - x, h: b[3] + pad - y }
+            Rect { x, y, w: (b[2] + pad).min(width) - x, h: (b[3] + pad).min(height) - y }
         })
         .collect();
     kept.sort_by_key(|r| r.y);
@@ -231,10 +232,14 @@ mod tests {
         // three letters in a row, a word of letters run together, and a letter alone
         let letters =
             vec![mark(100, 100, 20), mark(130, 102, 20), mark(160, 98, 20), mark(100, 300, 120), mark(900, 300, 20), mark(400, 600, 20)];
-        let rows = rows(letters);
-        assert_eq!(rows.len(), 2, "{rows:?}");
-        assert!(rows[0].x <= 100 && rows[0].x + rows[0].w >= 180 && rows[0].y < 98 && rows[0].y + rows[0].h > 130);
+        let found = rows(letters, 1000, 700);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].x <= 100 && found[0].x + found[0].w >= 180 && found[0].y < 98 && found[0].y + found[0].h > 130);
         // the run of four letters' widths, not the letter 780 pixels off it
-        assert!(rows[1].y < 300 && rows[1].x + rows[1].w < 900, "{:?}", rows[1]);
+        assert!(found[1].y < 300 && found[1].x + found[1].w < 900, "{:?}", found[1]);
+        // a row at the page's edge ends there
+        let edge = rows(vec![mark(940, 650, 20), mark(970, 650, 20), mark(975, 655, 25)], 1000, 700);
+        assert_eq!(edge.len(), 1);
+        assert_eq!((edge[0].x + edge[0].w, edge[0].y + edge[0].h), (1000, 700));
     }
 }

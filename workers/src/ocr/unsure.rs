@@ -1,17 +1,19 @@
-//! A second reading of a word the engine read, between words it is sure of, without
-//! confidence. On a poor scan the first word of a title line often comes out right but at
-//! confidence 0 ("CĂN CƯỚC CÔNG DÂN", "TRÍCH LỤC KHAI SINH"), a speck or a stroke before it
-//! taken into the word; dropped with the other unsure words, the line loses the word that
-//! tells one title from another. Such a line is read again alone, in single-line mode, and
-//! each unsure word takes the word the second reading gives in its place when the engine is
-//! surer of it there. Lines without such a word cost nothing.
+//! A second reading of a word the engine doubted beside a word it is sure of. On a poor scan
+//! the first word of a title line often comes out right but at confidence 0 ("CĂN CƯỚC
+//! CÔNG DÂN", "TRÍCH LỤC KHAI SINH"), a speck or a stroke before it taken into the word;
+//! dropped with the other unsure words, the line loses the word that tells one title from
+//! another. A word that mixes letters and figures ("BÁ0", "b1IẤY") is as doubtful. Such a
+//! line is read again alone, in single-line mode, and each word takes the word the second
+//! reading gives in its place when the engine is surer of it there. Lines without such a
+//! word cost nothing.
 
 use super::engine::{Engine, EngineError, Word};
 use super::reread::{read_strip, Rect};
 use image::GrayImage;
 
 /// A line is read again only when at least this many of its words have letters read at
-/// this confidence or more: a line the engine read surely, but for a word.
+/// this confidence or more: a line the engine read, not specks. A word mixing letters and
+/// figures read under this confidence is doubtful.
 const SURE_WORDS: usize = 1;
 const SURE: f32 = 80.0;
 /// Lines read again on a page, at most, first in reading order (titles stand near the top).
@@ -27,10 +29,12 @@ const MARGIN: f32 = 20.0;
 const PAD: f32 = 0.3;
 
 /// Reads again, in `grey` and `binary` (the page as recognised and its layout image), each
-/// line of `words` that holds a word of two letters or more read under `unsure` confidence
-/// beside `SURE_WORDS` words read surely; such a word takes the text, confidence and box of
-/// the one word the second reading gives over it, when that reading is at least `unsure`
-/// and surer than the first. Returns the lines whose words changed.
+/// line of `words` that holds a doubtful word (two letters or more read under `unsure`
+/// confidence, or letters and figures read under `SURE`) beside `SURE_WORDS` words read
+/// surely, `MAX_LINES` at most; a doubtful word takes the text, confidence and box of the
+/// one word the second reading gives over it when that word is no longer doubtful and
+/// surer, any other word only when the second is `SURE` and `MARGIN` surer. Returns the
+/// lines whose words changed.
 pub fn lines(
     engine: &mut Engine,
     grey: &GrayImage,
