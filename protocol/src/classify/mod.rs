@@ -27,6 +27,8 @@ const PATTERN_WEIGHT: f32 = 1.0;
 const NEGATIVE_WEIGHT: f32 = 8.0;
 /// Lines of page 1, after the national header, where titles stand.
 const TITLE_ZONE_LINES: usize = 8;
+/// Lines of a page's text the national header is looked for in.
+const HEADER_REACH: usize = 24;
 /// Similarity below which a title or keyword does not count.
 const MIN_SIMILARITY: f32 = 0.8;
 /// Titles share words ("GIẤY CHỨNG ..."): they must match closer than keywords.
@@ -108,17 +110,23 @@ struct TitleHit {
 }
 
 /// The first lines of a page's text under the national header, where a title stands; each
-/// line's index counted in the pages' text joined, `offset` lines before this page's.
+/// line's index counted in the pages' text joined, `offset` lines before this page's. When
+/// the header is read among the page's first `HEADER_REACH` lines, the zone begins after it:
+/// a page whose labels' column was read before its header and title ("Họ và tên:", "Số
+/// định danh", ... then "CỘNG HÒA ...") still has its title in the zone.
 fn title_zone(page: &str, offset: usize) -> Vec<ZoneLine> {
-    page.lines()
+    let lines: Vec<ZoneLine> = page
+        .lines()
         .enumerate()
         .map(|(index, raw)| {
             let folded = if capitals(raw) { letters_for_figures(&fold(raw)) } else { fold(raw) };
             ZoneLine { index: offset + index, raw: raw.trim().to_owned(), folded }
         })
-        .filter(|l| !l.folded.is_empty() && !HEADER.iter().any(|h| best_match(h, &l.folded) > 0.85))
-        .take(TITLE_ZONE_LINES)
-        .collect()
+        .filter(|l| !l.folded.is_empty())
+        .collect();
+    let header = |l: &ZoneLine| HEADER.iter().any(|h| best_match(h, &l.folded) > 0.85);
+    let after = lines.iter().take(HEADER_REACH).rposition(header).map_or(0, |i| i + 1);
+    lines.into_iter().skip(after).filter(|l| !header(l)).take(TITLE_ZONE_LINES).collect()
 }
 
 impl Classifier {
@@ -380,6 +388,22 @@ mod tests {
     }
 
     const HEADER_LINES: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n";
+
+    #[test]
+    fn a_title_read_after_a_column_of_labels_still_decides() {
+        // the labels' column read first, then the header, the title and the values
+        let page = "Số: 545/2022\nHọ và tên:\nSố định danh\nNgày, tháng,\nHọ, chữ đệm,\nHọ, chữ đệm,\nNơi cư trú\n\
+                    Ngày đăng ký\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n6IẤY CHỨNG NHẬN KẾT HÔN\n\
+                    Hoàng Văn Lan\ncá nhân: 004178410224\nnăm sinh: 22/12/1978";
+        let got = classifier().classify(&[page]);
+        assert_eq!(got.doc_type, "marriage_certificate", "{got:?}");
+        // a header far down the text (a quoted letter) does not move the zone
+        let late = format!(
+            "GIẤY KHAI SINH\nHọ và tên: Nguyễn Văn An\n{}CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nQUYẾT ĐỊNH",
+            "Nơi sinh: Hà Nội\n".repeat(30)
+        );
+        assert_eq!(classifier().classify(&[&late]).doc_type, "birth_certificate");
+    }
 
     #[test]
     fn titles_decide_even_without_diacritics_or_with_ocr_slips() {
