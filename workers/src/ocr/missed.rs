@@ -9,7 +9,6 @@
 use super::engine::{Engine, EngineError, Word};
 use super::leaders::{specks, Speck};
 use super::reread::{read_strip, Rect};
-use super::syllable;
 use image::GrayImage;
 
 /// Marks of letters, in millimetres high: smaller ones are specks and diacritics, larger
@@ -115,8 +114,7 @@ fn letters_in(s: &Speck) -> usize {
 /// Whether words read alone give Vietnamese: enough of their letters in well-formed
 /// syllables, weighed by the engine's confidence.
 fn reads_as_text(words: &[Word]) -> bool {
-    let letters: usize = words.iter().map(|w| w.text.chars().filter(|c| c.is_alphabetic()).count()).sum();
-    let syllables: f32 = words.iter().filter_map(|w| syllable::letters(&w.text).map(|n| n as f32 * w.conf / 100.0)).sum();
+    let (syllables, letters) = super::orient::syllable_letters(words);
     syllables >= MIN_SYLLABLE_LETTERS && syllables >= TEXT_SHARE * letters as f32
 }
 

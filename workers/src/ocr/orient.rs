@@ -66,6 +66,13 @@ pub fn text_score(words: &[super::Word]) -> f32 {
     tally(words).0
 }
 
+/// Confidence-weighted letters of well-formed syllables, and all letters, of the words
+/// read with some confidence (at least `MIN_WORD_CONF`).
+pub(super) fn syllable_letters(words: &[super::Word]) -> (f32, usize) {
+    let (syllables, letters, _) = tally(words);
+    (syllables, letters)
+}
+
 /// Confidence-weighted syllable letters, all letters read with some confidence, and
 /// whether most words of three letters or more stand taller than wide.
 fn tally(words: &[super::Word]) -> (f32, usize, bool) {

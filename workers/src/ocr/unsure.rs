@@ -2,7 +2,9 @@
 //! the first word of a title line often comes out right but at confidence 0 ("CĂN CƯỚC
 //! CÔNG DÂN", "TRÍCH LỤC KHAI SINH"), a speck or a stroke before it taken into the word;
 //! dropped with the other unsure words, the line loses the word that tells one title from
-//! another. A word that mixes letters and figures ("BÁ0", "b1IẤY") is as doubtful. Such a
+//! another. A word that mixes letters and figures ("BÁ0", "b1IẤY") is as doubtful, and so is a
+//! word in capitals, read not quite surely, that is no Vietnamese syllable ("TỪ KHATI" for
+//! TỜ KHAI: two slips in a short title are more than it is matched with). Such a
 //! line is read again alone, in single-line mode, and each word takes the word the second
 //! reading gives in its place when the engine is surer of it there. Lines without such a
 //! word cost nothing.
@@ -16,6 +18,8 @@ use image::GrayImage;
 /// figures read under this confidence is doubtful.
 const SURE_WORDS: usize = 1;
 const SURE: f32 = 80.0;
+/// ... or when its words of letters were read at least this surely on average.
+const FAIRLY: f32 = 60.0;
 /// Lines read again on a page, at most, first in reading order (titles stand near the top).
 const MAX_LINES: usize = 4;
 /// The line is read again at this share of its size: at the page's size the engine reads it
@@ -30,8 +34,9 @@ const PAD: f32 = 0.3;
 
 /// Reads again, in `grey` and `binary` (the page as recognised and its layout image), each
 /// line of `words` that holds a doubtful word (two letters or more read under `unsure`
-/// confidence, or letters and figures read under `SURE`) beside `SURE_WORDS` words read
-/// surely, `MAX_LINES` at most; a doubtful word takes the text, confidence and box of the
+/// confidence; letters and figures, or three capitals or more that are no syllable, read
+/// under `SURE`) beside `SURE_WORDS` words read
+/// surely, or among words read `FAIRLY` surely on average, `MAX_LINES` at most; a doubtful word takes the text, confidence and box of the
 /// one word the second reading gives over it when that word is no longer doubtful and
 /// surer, any other word only when the second is `SURE` and `MARGIN` surer. Returns the
 /// lines whose words changed.
@@ -46,7 +51,9 @@ pub fn lines(
     let doubtful = |w: &Word| {
         let letters = w.text.chars().filter(|c| c.is_alphabetic()).count();
         let figures = w.text.chars().filter(char::is_ascii_digit).count();
-        w.conf < unsure && letters >= 2 || w.conf < SURE && letters >= 1 && figures >= 1 && letters + figures >= 3
+        w.conf < unsure && letters >= 2
+            || w.conf < SURE && letters >= 1 && figures >= 1 && letters + figures >= 3
+            || w.conf < SURE && figures == 0 && letters >= 3 && capitals_only(&w.text) && super::syllable::letters(&w.text).is_none()
     };
     let sure = |w: &Word| w.conf >= SURE && w.text.chars().any(char::is_alphabetic);
     let mut changed = Vec::new();
@@ -56,7 +63,7 @@ pub fn lines(
         let line = words[start].line;
         let end = start + words[start..].iter().take_while(|w| w.line == line).count();
         let run = &words[start..end];
-        if !run.iter().any(doubtful) || run.iter().filter(|w| sure(w)).count() < SURE_WORDS {
+        if !run.iter().any(doubtful) || run.iter().filter(|w| sure(w)).count() < SURE_WORDS && !fairly_read(run) {
             start = end;
             continue;
         }
@@ -86,6 +93,18 @@ pub fn lines(
         start = end;
     }
     Ok(changed)
+}
+
+/// Whether the engine read a line's words of letters `FAIRLY` surely on the whole, a line
+/// of text though none of them is sure.
+fn fairly_read(run: &[Word]) -> bool {
+    let confs: Vec<f32> = run.iter().filter(|w| w.text.chars().any(char::is_alphabetic)).map(|w| w.conf).collect();
+    !confs.is_empty() && confs.iter().sum::<f32>() >= FAIRLY * confs.len() as f32
+}
+
+/// Whether every letter of `text` is a capital.
+fn capitals_only(text: &str) -> bool {
+    text.chars().filter(|c| c.is_alphabetic()).all(char::is_uppercase)
 }
 
 /// The part of the page a line's words take, and `PAD` line heights around it, within the
@@ -149,6 +168,39 @@ mod tests {
         words[2] = Word { text: "CÔN6".into(), conf: 50.0, ..words[2].clone() };
         lines(&mut engine, &grey, &bin, 300, 20.0, &mut words).unwrap();
         assert_eq!(texts(&words), texts(&read));
+    }
+
+    #[test]
+    fn a_word_in_capitals_that_is_no_syllable_read_unsurely_is_read_again() {
+        let mut engine = Engine::new("vie").unwrap();
+        let grey = line_in(BOLD, "TỜ KHAI ĐĂNG KÝ");
+        let bin = binary(&grey);
+        let read = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
+        assert_eq!(texts(&read), ["TỜ", "KHAI", "ĐĂNG", "KÝ"]);
+
+        // "KHATI" for KHAI, read at 59: no Vietnamese syllable, so doubtful
+        let mut words = read.clone();
+        words[1] = Word { text: "KHATI".into(), conf: 59.0, ..words[1].clone() };
+        let changed = lines(&mut engine, &grey, &bin, 300, 20.0, &mut words).unwrap();
+        assert_eq!(changed, [read[1].line]);
+        assert_eq!(texts(&words), texts(&read));
+
+        // no word of the line read surely, but all fairly: still a line of text
+        let mut words = read.clone();
+        for w in &mut words {
+            w.conf = 65.0;
+        }
+        words[1].text = "KHATI".into();
+        assert_eq!(lines(&mut engine, &grey, &bin, 300, 20.0, &mut words).unwrap(), [read[1].line]);
+        assert_eq!(words[1].text, "KHAI");
+
+        // read surely, or a syllable, or not in capitals: left as read
+        for (text, conf) in [("KHATI", 85.0), ("KHÁI", 59.0), ("Khati", 59.0)] {
+            let mut words = read.clone();
+            words[1] = Word { text: text.into(), conf, ..words[1].clone() };
+            assert!(lines(&mut engine, &grey, &bin, 300, 20.0, &mut words).unwrap().is_empty(), "{text} {conf}");
+            assert_eq!(words[1].text, text);
+        }
     }
 
     #[test]
