@@ -18,7 +18,9 @@ if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "$version/main"; then
   $sudo pg_createcluster "$version" main >/dev/null
 fi
 if ! pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main" {print $4}' | grep -q online; then
-  $sudo pg_ctlcluster "$version" main start
+  # a cluster that was not shut down cleanly syncs its data directory before it starts,
+  # which takes longer than pg_ctl's default minute on a busy disk
+  $sudo pg_ctlcluster "$version" main start -- -t 300
 fi
 port="$(pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main" {print $3}')"
 
