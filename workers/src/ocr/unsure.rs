@@ -35,9 +35,9 @@ const PAD: f32 = 0.3;
 /// Reads again, in `grey` and `binary` (the page as recognised and its layout image), each
 /// line of `words` that holds a doubtful word (two letters or more read under `unsure`
 /// confidence; letters and figures, or three capitals or more that are no syllable, read
-/// under `SURE`) beside `SURE_WORDS` words read
-/// surely, or among words read `FAIRLY` surely on average, `MAX_LINES` at most; a doubtful word takes the text, confidence and box of the
-/// one word the second reading gives over it when that word is no longer doubtful and
+/// under `SURE`) beside `SURE_WORDS` words read surely, or among words read `FAIRLY` surely
+/// on average, `MAX_LINES` at most; a doubtful word takes the text, confidence and box of
+/// the one word the second reading gives over it when that word is no longer doubtful and
 /// surer, any other word only when the second is `SURE` and `MARGIN` surer. Returns the
 /// lines whose words changed.
 pub fn lines(
