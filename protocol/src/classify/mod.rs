@@ -113,8 +113,11 @@ struct TitleHit {
 /// line's index counted in the pages' text joined, `offset` lines before this page's. When
 /// the header is read among the page's first `HEADER_REACH` lines, the zone begins after it:
 /// a page whose labels' column was read before its header and title ("Họ và tên:", "Số
-/// định danh", ... then "CỘNG HÒA ...") still has its title in the zone.
-fn title_zone(page: &str, offset: usize) -> Vec<ZoneLine> {
+/// định danh", ... then "CỘNG HÒA ...") still has its title in the zone. Second, the lines
+/// read before the header, the last `TITLE_ZONE_LINES` of them: where a title stands that
+/// was read before the header ("Số: 378/2022", "GIẤY BÁO TỬ", then "CỘNG HÒA ..."), asked
+/// only when the first zone holds no title.
+fn title_zones(page: &str, offset: usize) -> [Vec<ZoneLine>; 2] {
     let lines: Vec<ZoneLine> = page
         .lines()
         .enumerate()
@@ -125,8 +128,14 @@ fn title_zone(page: &str, offset: usize) -> Vec<ZoneLine> {
         .filter(|l| !l.folded.is_empty())
         .collect();
     let header = |l: &ZoneLine| HEADER.iter().any(|h| best_match(h, &l.folded) > 0.85);
-    let after = lines.iter().take(HEADER_REACH).rposition(header).map_or(0, |i| i + 1);
-    lines.into_iter().skip(after).filter(|l| !header(l)).take(TITLE_ZONE_LINES).collect()
+    let headed: Vec<bool> = lines.iter().map(header).collect();
+    let after = headed.iter().take(HEADER_REACH).rposition(|&h| h).map_or(0, |i| i + 1);
+    let first = headed.iter().position(|&h| h).filter(|&i| i < after).unwrap_or(0);
+    let mut lines = lines.into_iter().zip(headed);
+    let before: Vec<ZoneLine> = lines.by_ref().take(first).map(|(l, _)| l).collect();
+    let zone = lines.skip(after - first).filter(|(_, h)| !h).map(|(l, _)| l).take(TITLE_ZONE_LINES).collect();
+    let before = before.into_iter().rev().take(TITLE_ZONE_LINES).rev().collect();
+    [zone, before]
 }
 
 impl Classifier {
@@ -142,9 +151,16 @@ impl Classifier {
         let mut offset = 0;
         let mut zones = Vec::new();
         for page in pages.iter().chain(pages.is_empty().then_some(&"")) {
-            let zone = title_zone(page, offset);
+            let [zone, before] = title_zones(page, offset);
             offset += page.lines().count().max(1);
             let hits = self.titles_in_zone(&zone);
+            if decide(&hits).is_none() && !before.is_empty() {
+                let earlier = self.titles_in_zone(&before);
+                if decide(&earlier).is_some() {
+                    zones.push((before, earlier));
+                    continue;
+                }
+            }
             zones.push((zone, hits));
         }
         let chosen = zones.iter().position(|(_, hits)| decide(hits).is_some()).unwrap_or(0);
@@ -258,7 +274,7 @@ fn decide(hits: &[TitleHit]) -> Option<(&TitleHit, f32)> {
 
 /// Whether a line is set in capitals, as titles are.
 fn capitals(raw: &str) -> bool {
-    let letters = raw.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = raw.chars().filter(|c| c.is_alphabetic() && !text::SPACING_MODIFIERS.contains(c)).count();
     let upper = raw.chars().filter(|c| c.is_uppercase()).count();
     letters >= 3 && upper as f32 >= TITLE_CAPITALS * letters as f32
 }
@@ -403,6 +419,21 @@ mod tests {
             "Nơi sinh: Hà Nội\n".repeat(30)
         );
         assert_eq!(classifier().classify(&[&late]).doc_type, "birth_certificate");
+    }
+
+    #[test]
+    fn a_title_read_before_the_header_decides_when_none_follows_it() {
+        // a table's left column read first: the number and the title, then the header
+        let page = "Số: 378/2022\n6IẤY BÁ0 TỪ\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc tập - Tự do - Hạnh phúc -\n\
+                    Họ và tên Lê Thị Bình\nSố định danh cá nhân 092065679339\nĐã chết vào lúc 25/01/1991\n\
+                    Nơi chết\nthị trấn Phong Điền\nNguyên nhân chết\nBệnh già\nTrích lục khai tử số 12";
+        let got = classifier().classify(&[page]);
+        assert_eq!(got.doc_type, "death_notice", "{got:?}");
+        assert!(got.confidence >= 0.9, "{got:?}");
+        // a title after the header decides over a capitals line before it
+        let page = "ỦY BAN NHÂN DÂN\nGIẤY KHAI SINH\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\
+                    TRÍCH LỤC KHAI SINH\nHọ và tên: Lê Thị Mai\nNơi sinh: Huế";
+        assert_eq!(classifier().classify(&[page]).doc_type, "birth_extract");
     }
 
     #[test]
