@@ -4,7 +4,8 @@
 //! dropped with the other unsure words, the line loses the word that tells one title from
 //! another. A word that mixes letters and figures ("BÁ0", "b1IẤY") is as doubtful, and so is a
 //! word in capitals, read not quite surely, that is no Vietnamese syllable ("TỪ KHATI" for
-//! TỜ KHAI: two slips in a short title are more than it is matched with). Such a
+//! TỜ KHAI: two slips in a short title are more than it is matched with), and so is a word's
+//! worth of ink read as marks alone ("GIẤY PHÉP ” DỰNG": XÂY lost). Such a
 //! line is read again alone, in single-line mode, and each word takes the word the second
 //! reading gives in its place when the engine is surer of it there. Lines without such a
 //! word cost nothing.
@@ -35,11 +36,12 @@ const PAD: f32 = 0.3;
 /// Reads again, in `grey` and `binary` (the page as recognised and its layout image), each
 /// line of `words` that holds a doubtful word (two letters or more read under `unsure`
 /// confidence; letters and figures, or three capitals or more that are no syllable, read
-/// under `SURE`) beside `SURE_WORDS` words read surely, or among words read `FAIRLY` surely
-/// on average, `MAX_LINES` at most; a doubtful word takes the text, confidence and box of
-/// the one word the second reading gives over it when that word is no longer doubtful and
-/// surer, any other word only when the second is `SURE` and `MARGIN` surer. Returns the
-/// lines whose words changed.
+/// under `SURE`; marks alone at least half the line's height both ways, read under `SURE`)
+/// beside `SURE_WORDS` words read surely, or among words read `FAIRLY` surely on average,
+/// `MAX_LINES` at most; a doubtful word takes the text, confidence and box of the one word
+/// the second reading gives over it when that word holds letters or figures, is no longer
+/// doubtful and is surer, any other word only when the second is `SURE` and `MARGIN` surer.
+/// Returns the lines whose words changed.
 pub fn lines(
     engine: &mut Engine,
     grey: &GrayImage,
@@ -63,6 +65,10 @@ pub fn lines(
         let line = words[start].line;
         let end = start + words[start..].iter().take_while(|w| w.line == line).count();
         let run = &words[start..end];
+        let line_h = line_height(run);
+        // a word's worth of ink read as marks alone ("GIẤY PHÉP ” DỰNG"): letters lost
+        let lost = |w: &Word| w.conf < SURE && !w.text.chars().any(char::is_alphanumeric) && w.h * 2 >= line_h && w.w * 2 >= line_h;
+        let doubtful = |w: &Word| doubtful(w) || lost(w);
         if !run.iter().any(doubtful) || run.iter().filter(|w| sure(w)).count() < SURE_WORDS && !fairly_read(run) {
             start = end;
             continue;
@@ -78,7 +84,7 @@ pub fn lines(
         for word in words[start..end].iter_mut() {
             let Some(again) = counterpart(word, &fresh, &old) else { continue };
             let better = if doubtful(word) {
-                again.conf >= unsure && again.conf > word.conf && !doubtful(again)
+                again.conf >= unsure && again.conf > word.conf && !doubtful(again) && again.text.chars().any(char::is_alphanumeric)
             } else {
                 again.conf >= SURE && again.conf >= word.conf + MARGIN
             };
@@ -95,6 +101,13 @@ pub fn lines(
     Ok(changed)
 }
 
+/// The median height of a line's words that hold letters (0 when none does).
+fn line_height(run: &[Word]) -> u32 {
+    let mut heights: Vec<u32> = run.iter().filter(|w| w.text.chars().any(char::is_alphabetic)).map(|w| w.h).collect();
+    heights.sort_unstable();
+    heights.get(heights.len() / 2).copied().unwrap_or(0)
+}
+
 /// Whether the engine read a line's words of letters `FAIRLY` surely on the whole, a line
 /// of text though none of them is sure.
 fn fairly_read(run: &[Word]) -> bool {
@@ -108,16 +121,22 @@ fn capitals_only(text: &str) -> bool {
 }
 
 /// The part of the page a line's words take, and `PAD` line heights around it, within the
-/// page of `width` x `height`; none when the words take no room.
+/// page of `width` x `height`; none when the words take no room. Top and bottom are the
+/// words' middle ones: on a poor scan one word's box can reach into the next line, and a
+/// strip holding two lines is no line.
 fn around(run: &[Word], width: u32, height: u32) -> Option<Rect> {
     let mut heights: Vec<u32> = run.iter().map(|w| w.h).collect();
     heights.sort_unstable();
     let line = *heights.get(heights.len() / 2)?;
     let pad = (line as f32 * PAD).round() as u32;
     let x0 = run.iter().map(|w| w.x).min()?.saturating_sub(pad);
-    let y0 = run.iter().map(|w| w.y).min()?.saturating_sub(pad);
+    let median = |mut v: Vec<u32>| {
+        v.sort_unstable();
+        v.get(v.len() / 2).copied()
+    };
+    let y0 = median(run.iter().map(|w| w.y).collect())?.saturating_sub(pad);
     let x1 = (run.iter().map(|w| w.x + w.w).max()? + pad).min(width);
-    let y1 = (run.iter().map(|w| w.y + w.h).max()? + pad).min(height);
+    let y1 = (median(run.iter().map(|w| w.y + w.h).collect())? + pad).min(height);
     (x1 > x0 + 4 && y1 > y0 + 4).then_some(Rect { x: x0, y: y0, w: x1 - x0, h: y1 - y0 })
 }
 
@@ -201,6 +220,35 @@ mod tests {
             assert!(lines(&mut engine, &grey, &bin, 300, 20.0, &mut words).unwrap().is_empty(), "{text} {conf}");
             assert_eq!(words[1].text, text);
         }
+    }
+
+    #[test]
+    fn a_words_worth_of_ink_read_as_marks_is_read_again_within_its_line() {
+        let mut engine = Engine::new("vie").unwrap();
+        let regular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+        let (title, next) = (line_in(BOLD, "GIẤY PHÉP XÂY DỰNG"), line_in(regular, "Họ và tên: Nguyễn Đức Hùng"));
+        let mut grey = GrayImage::new(title.width(), title.height() + next.height());
+        image::imageops::replace(&mut grey, &title, 0, 0);
+        image::imageops::replace(&mut grey, &next, 0, i64::from(title.height()));
+        let bin = binary(&grey);
+        let read = engine.recognise(grey.as_raw(), bin.as_raw(), grey.width(), grey.height(), 300).unwrap();
+        assert_eq!(texts(&read[..4]), ["GIẤY", "PHÉP", "XÂY", "DỰNG"]);
+        assert!(read[4..].iter().all(|w| w.line != read[0].line), "{read:?}");
+
+        // XÂY read as a quotation mark the size of a word, and the last word's box reaching
+        // into the next line, as a poor scan gives them
+        let mut words = read.clone();
+        words[2] = Word { text: "\u{201d}".into(), conf: 66.0, ..words[2].clone() };
+        words[3].h += next.height() - 20;
+        let changed = lines(&mut engine, &grey, &bin, 300, 20.0, &mut words).unwrap();
+        assert_eq!(changed, [read[0].line]);
+        assert_eq!(texts(&words[..4]), texts(&read[..4]));
+
+        // a mark of a mark's size is no lost word
+        let mut words = read.clone();
+        let dash = Word { text: "-".into(), conf: 50.0, x: words[3].x + words[3].w + 20, w: 14, h: 5, ..words[3].clone() };
+        words.insert(4, dash);
+        assert!(lines(&mut engine, &grey, &bin, 300, 20.0, &mut words).unwrap().is_empty());
     }
 
     #[test]
