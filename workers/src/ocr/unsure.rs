@@ -103,9 +103,14 @@ pub fn lines(
 
 /// The median height of a line's words that hold letters (0 when none does).
 fn line_height(run: &[Word]) -> u32 {
-    let mut heights: Vec<u32> = run.iter().filter(|w| w.text.chars().any(char::is_alphabetic)).map(|w| w.h).collect();
-    heights.sort_unstable();
-    heights.get(heights.len() / 2).copied().unwrap_or(0)
+    median(run.iter().filter(|w| w.text.chars().any(char::is_alphabetic)).map(|w| w.h)).unwrap_or(0)
+}
+
+/// The middle value (the upper one of an even count); none of no values.
+fn median(values: impl Iterator<Item = u32>) -> Option<u32> {
+    let mut values: Vec<u32> = values.collect();
+    values.sort_unstable();
+    values.get(values.len() / 2).copied()
 }
 
 /// Whether the engine read a line's words of letters `FAIRLY` surely on the whole, a line
@@ -125,18 +130,12 @@ fn capitals_only(text: &str) -> bool {
 /// words' middle ones: on a poor scan one word's box can reach into the next line, and a
 /// strip holding two lines is no line.
 fn around(run: &[Word], width: u32, height: u32) -> Option<Rect> {
-    let mut heights: Vec<u32> = run.iter().map(|w| w.h).collect();
-    heights.sort_unstable();
-    let line = *heights.get(heights.len() / 2)?;
+    let line = median(run.iter().map(|w| w.h))?;
     let pad = (line as f32 * PAD).round() as u32;
     let x0 = run.iter().map(|w| w.x).min()?.saturating_sub(pad);
-    let median = |mut v: Vec<u32>| {
-        v.sort_unstable();
-        v.get(v.len() / 2).copied()
-    };
-    let y0 = median(run.iter().map(|w| w.y).collect())?.saturating_sub(pad);
+    let y0 = median(run.iter().map(|w| w.y))?.saturating_sub(pad);
     let x1 = (run.iter().map(|w| w.x + w.w).max()? + pad).min(width);
-    let y1 = (median(run.iter().map(|w| w.y + w.h).collect())? + pad).min(height);
+    let y1 = (median(run.iter().map(|w| w.y + w.h))? + pad).min(height);
     (x1 > x0 + 4 && y1 > y0 + 4).then_some(Rect { x: x0, y: y0, w: x1 - x0, h: y1 - y0 })
 }
 
