@@ -531,6 +531,45 @@ async fn records_are_one_per_scan_and_found_by_owner_type_validity_and_cursor() 
     }
 }
 
+/// A dossier is read as of one moment: a scan shown sealed has its component checked beside it,
+/// however the reads and the sealing interleave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dossier_read_while_its_scans_are_sealed_never_shows_a_sealed_scan_unchecked() {
+    for (name, index, _dir) in backends().await {
+        let mut dossiers = Vec::new();
+        for _ in 0..200 {
+            let (code, job) = dossier_with_scan(index.as_ref(), None).await;
+            let scan = index.job(job).await.unwrap().unwrap().payload["scan"].as_i64().unwrap();
+            dossiers.push((code, scan));
+        }
+        // the reader keeps to the dossier being sealed
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sealing = {
+            let (index, dossiers, next) = (index.clone(), dossiers.clone(), next.clone());
+            tokio::spawn(async move {
+                for (i, (code, scan)) in dossiers.iter().enumerate() {
+                    next.store(i, std::sync::atomic::Ordering::SeqCst);
+                    let record = new_record(&format!("t{i}"), code, Some(*scan), "001204012345", (None, None));
+                    index.create_record(record, ComponentCheck::satisfied(), audit("record.create", "")).await.unwrap();
+                }
+            })
+        };
+        let (mut reads, mut sealed_seen) = (0, 0);
+        while !sealing.is_finished() {
+            let (code, _) = &dossiers[next.load(std::sync::atomic::Ordering::SeqCst)];
+            let d = index.dossier(code).await.unwrap().unwrap();
+            let c = d.components.iter().find(|c| c.component == "hospital_birth_notice").unwrap();
+            if d.scans[0].status == ScanStatus::Sealed {
+                sealed_seen += 1;
+                assert!(c.record.is_some(), "{name}: scan sealed, component {:?} without its record ({reads} reads)", c.status);
+            }
+            reads += 1;
+        }
+        sealing.await.unwrap();
+        assert!(sealed_seen > 0, "{name}: the reads never met a sealed scan");
+    }
+}
+
 /// Every record's leaf, ordered by leaf index, against the index's stored tree.
 async fn assert_tree_matches(name: &str, index: &dyn Index, mut records: Vec<sohoa::index::Record>) {
     records.sort_by_key(|r| r.log_index);

@@ -18,31 +18,31 @@ fn dossier_row(r: &PgRow) -> Result<Dossier> {
     })
 }
 
-impl PostgresIndex {
-    async fn components(&self, code: &str) -> Result<Vec<ComponentState>> {
-        let rows =
-            sqlx::query("SELECT component, required, status, flags, record, reused FROM components WHERE dossier = $1 ORDER BY position")
-                .bind(code)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ComponentState {
-                    component: r.get("component"),
-                    required: r.get("required"),
-                    status: parse_state(r, "components", ComponentStatus::parse)?,
-                    flags: serde_json::from_str(r.get("flags")).map_err(|e| corrupt("components", e))?,
-                    record: r.get("record"),
-                    reused: r.get("reused"),
-                })
+/// A dossier's checklist, read on `conn` (inside the reader's transaction).
+async fn components(conn: &mut sqlx::PgConnection, code: &str) -> Result<Vec<ComponentState>> {
+    let rows =
+        sqlx::query("SELECT component, required, status, flags, record, reused FROM components WHERE dossier = $1 ORDER BY position")
+            .bind(code)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ComponentState {
+                component: r.get("component"),
+                required: r.get("required"),
+                status: parse_state(r, "components", ComponentStatus::parse)?,
+                flags: serde_json::from_str(r.get("flags")).map_err(|e| corrupt("components", e))?,
+                record: r.get("record"),
+                reused: r.get("reused"),
             })
-            .collect()
-    }
+        })
+        .collect()
+}
 
-    async fn scans_of(&self, code: &str) -> Result<Vec<Scan>> {
-        let rows = sqlx::query("SELECT * FROM scans WHERE dossier = $1 ORDER BY id").bind(code).fetch_all(&self.pool).await?;
-        rows.iter().map(scans::scan_row).collect()
-    }
+/// A dossier's scans, read on `conn` (inside the reader's transaction).
+async fn scans_of(conn: &mut sqlx::PgConnection, code: &str) -> Result<Vec<Scan>> {
+    let rows = sqlx::query("SELECT * FROM scans WHERE dossier = $1 ORDER BY id").bind(code).fetch_all(&mut *conn).await?;
+    rows.iter().map(scans::scan_row).collect()
 }
 
 #[async_trait]
@@ -94,15 +94,19 @@ impl DossierStore for PostgresIndex {
     }
 
     async fn dossier(&self, code: &DossierCode) -> Result<Option<Dossier>> {
-        let row = sqlx::query("SELECT * FROM dossiers WHERE code = $1").bind(code.as_str()).fetch_optional(&self.pool).await?;
+        // One snapshot: a scan sealed between two reads would show beside its component unchecked.
+        let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+        let row = sqlx::query("SELECT * FROM dossiers WHERE code = $1").bind(code.as_str()).fetch_optional(&mut *tx).await?;
         let Some(row) = row else { return Ok(None) };
         let mut dossier = dossier_row(&row)?;
-        dossier.components = self.components(code.as_str()).await?;
-        dossier.scans = self.scans_of(code.as_str()).await?;
+        dossier.components = components(&mut tx, code.as_str()).await?;
+        dossier.scans = scans_of(&mut tx, code.as_str()).await?;
+        tx.commit().await?;
         Ok(Some(dossier))
     }
 
     async fn list_dossiers(&self, f: &DossierFilter) -> Result<Vec<Dossier>> {
+        let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
         let rows = sqlx::query(
             "SELECT * FROM dossiers WHERE ($1::text IS NULL OR agency = $1) AND ($2::text IS NULL OR status = $2) \
              AND ($3::bigint IS NULL OR received_at >= $3) AND ($4::bigint IS NULL OR received_at < $4) \
@@ -113,14 +117,15 @@ impl DossierStore for PostgresIndex {
         .bind(f.from_ms)
         .bind(f.to_ms)
         .bind(f.limit as i64)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut d = dossier_row(row)?;
-            d.components = self.components(d.code.as_str()).await?;
+            d.components = components(&mut tx, d.code.as_str()).await?;
             out.push(d);
         }
+        tx.commit().await?;
         Ok(out)
     }
 
