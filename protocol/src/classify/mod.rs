@@ -213,8 +213,8 @@ impl Classifier {
         Classification { doc_type, confidence, candidates, subject }
     }
 
-    /// Every type's best title read on the zone's lines: a line (or two, wrapped) that is a
-    /// title, or a line set in capitals that begins with a title prefix.
+    /// Every type's best title read on the zone's lines set in capitals: a line (or two,
+    /// wrapped) that is a title, or one that begins with a title prefix.
     fn titles_in_zone(&self, zone: &[ZoneLine]) -> Vec<TitleHit> {
         let mut hits: Vec<TitleHit> = Vec::new();
         for (i, line) in zone.iter().enumerate() {
@@ -240,15 +240,17 @@ impl Classifier {
                 hits.push(TitleHit { kind, similarity, line: i, lines, subject });
             }
         }
-        // lines a form title takes are no other type's title
-        let taken: Vec<bool> = (0..zone.len()).map(|i| hits.iter().any(|h| (h.line..h.line + h.lines).contains(&i))).collect();
+        // lines a form title takes are no other type's title, and titles are set in capitals:
+        // a line of running text one slip from a short title ("bạn Lan," for BẢN ÁN) is none
+        let no_title: Vec<bool> =
+            (0..zone.len()).map(|i| !capitals(&zone[i].raw) || hits.iter().any(|h| (h.line..h.line + h.lines).contains(&i))).collect();
         for (kind, t) in self.types.iter().enumerate() {
             let mut best: Option<TitleHit> = None;
             for i in 0..zone.len() {
-                if taken[i] {
+                if no_title[i] {
                     continue;
                 }
-                let joined = zone.get(i + 1).filter(|_| !taken[i + 1]).map(|n| format!("{} {}", zone[i].folded, n.folded));
+                let joined = zone.get(i + 1).filter(|_| !no_title[i + 1]).map(|n| format!("{} {}", zone[i].folded, n.folded));
                 for title in &t.titles {
                     let one = line_similarity(title, &zone[i].folded);
                     let two = joined.as_deref().map_or(0.0, |j| line_similarity(title, j));
@@ -564,6 +566,13 @@ mod tests {
         assert_eq!(c.classify(&[""]).doc_type, UNKNOWN);
         // the national header alone says nothing about the type
         assert_eq!(c.classify(&[HEADER_LINES]).doc_type, UNKNOWN);
+        // a letter's line of running text one slip from a short title is no title; the same
+        // words set in capitals are
+        let letter = "Đà Nẵng, ngày 2 tháng 3 năm 2021\nbạn Lan,\nlâu rồi mình không viết thư cho bạn.\nTháng sau mình về quê ăn giỗ.";
+        let got = c.classify(&[letter]);
+        assert_eq!(got.doc_type, UNKNOWN, "{got:?}");
+        let ruling = letter.replace("bạn Lan,", "BẢN ÁN");
+        assert_eq!(c.classify(&[&ruling]).doc_type, "divorce_ruling");
     }
 
     #[test]
