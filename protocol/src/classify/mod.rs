@@ -10,11 +10,13 @@
 mod eval;
 mod fields;
 mod identity;
+mod names;
 mod text;
 
 use crate::policy::{Catalog, DocType};
 pub use eval::{Label, Rate, Tally};
 pub use fields::{code_read_on_line, date_in_text, extract, id_on_line, id_read_on_line, locate, FieldValue, WordBox};
+pub use names::spelled as spelled_name;
 use serde::Serialize;
 pub use text::{best_match, fold};
 

@@ -192,7 +192,7 @@ fn value_of(field: &str, text: &str, conf: f32) -> Option<Cell> {
         "full_name" => {
             let name = text.trim_matches(|c: char| !c.is_alphabetic()).split_whitespace().collect::<Vec<_>>().join(" ");
             (!name.is_empty()).then_some(())?;
-            cell(name, true)
+            cell(sohoa_protocol::classify::spelled_name(&name).0, true)
         }
         _ => match date_in_text(text) {
             Some(date) => cell(date, true),
