@@ -27,7 +27,9 @@
 # Then the CPU per page when one process reads all the upright pages of a scan quality
 # (`sohoa-worker ocr` and the tesseract CLI's list mode, each writing one searchable PDF):
 # models loaded once, as the service's worker keeps its engines, so a model's start-up that
-# one process per page pays again and again is counted once, for both tools alike.
+# one process per page pays again and again is counted once, for both tools alike; beside
+# it the characters per page of the truth and of each tool's text, and the ratio of CPU per
+# character given (a tool that drops the lines it cannot read spends less on the page).
 # Then, for the turned copies: how many sohoa turned back right, and each tool's CER; and
 # every page sohoa gave a wrong turn, upright or turned, named.
 # Usage: scripts/bench-heldout.sh [SEED (default 20)] [PAGES_PER_CELL (default 3)]

@@ -132,9 +132,14 @@ def table(title, rows):
 def one_process(upright):
     """CPU per page when one process reads all the upright pages of a scan quality, each
     tool's models loaded once, as the service's worker keeps its engines: every page into
-    one searchable PDF by `sohoa-worker ocr` and by the tesseract CLI's list mode (`pdf`)."""
-    print("\nCPU seconds per page, one process per scan quality (models loaded once; both write a searchable PDF)")
-    print(f"  {'quality':<10} {'pages':>5} {'s sohoa':>8} {'s tess':>8} {'s ratio':>8}")
+    one searchable PDF by `sohoa-worker ocr` and by the tesseract CLI's list mode (`pdf`).
+    Beside it, the characters (not counting spaces) per page of the truth and of each tool's
+    text (from the pages' own runs, the same engines), and the ratio of CPU per character
+    given: a tool that drops lines it cannot read spends less on the page."""
+    print("\nCPU seconds per page, one process per scan quality (models loaded once; both write a searchable PDF),")
+    print("characters per page (truth, each tool's text) and the CPU ratio per character given")
+    print(f"  {'quality':<10} {'pages':>5} {'s sohoa':>8} {'s tess':>8} {'s ratio':>8} "
+          f"{'ch truth':>9} {'ch sohoa':>9} {'ch tess':>8} {'s/ch ratio':>10}")
     for quality in QUALITIES:
         images = [p["image"] for p in upright if p["labels"]["quality"] == quality]
         if not images:
@@ -148,7 +153,19 @@ def one_process(upright):
             print(f"  {quality:<10} failed (sohoa exit {s_status}, tesseract exit {t_status})")
             continue
         n = len(images)
-        print(f"  {quality:<10} {n:>5} {s_cpu / n:>8.2f} {t_cpu / n:>8.2f} {s_cpu / t_cpu:>8.2f}")
+        group = [p for p in upright if p["labels"]["quality"] == quality]
+        chars = {k: sum(letters(text) for text in texts) / n for k, texts in (
+            ("truth", [p["truth"] for p in group]),
+            ("sohoa", [p["sohoa"]["text"] or "" for p in group]),
+            ("tesseract", [p["tesseract"]["text"] or "" for p in group]))}
+        per_char = (s_cpu / chars["sohoa"]) / (t_cpu / chars["tesseract"]) if chars["sohoa"] and chars["tesseract"] else float("nan")
+        print(f"  {quality:<10} {n:>5} {s_cpu / n:>8.2f} {t_cpu / n:>8.2f} {s_cpu / t_cpu:>8.2f} "
+              f"{chars['truth']:>9.0f} {chars['sohoa']:>9.0f} {chars['tesseract']:>8.0f} {per_char:>10.2f}")
+
+
+def letters(text):
+    """Characters of `text` other than white space."""
+    return sum(not c.isspace() for c in text)
 
 
 def main():

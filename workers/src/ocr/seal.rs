@@ -34,14 +34,13 @@ pub fn grey(image: DynamicImage, dpi: f32) -> GrayImage {
     // one pass gives the grey page (as `imageops::grayscale` weighs the channels) and the
     // count of red pixels; most pages carry no seal and need no more
     let mut count = 0usize;
-    let luma: Vec<u8> = rgb
-        .pixels()
-        .map(|p| {
-            count += usize::from(red(p));
-            let [r, g, b] = p.0.map(u32::from);
-            ((2126 * r + 7152 * g + 722 * b) / 10000) as u8
-        })
-        .collect();
+    let mut luma = vec![0u8; rgb.as_raw().len() / 3];
+    for (l, p) in luma.iter_mut().zip(rgb.as_raw().chunks_exact(3)) {
+        let p = image::Rgb([p[0], p[1], p[2]]);
+        count += usize::from(red(&p));
+        let [r, g, b] = p.0.map(u32::from);
+        *l = ((2126 * r + 7152 * g + 722 * b) / 10000) as u8;
+    }
     let Some(mut grey) = GrayImage::from_raw(rgb.width(), rgb.height(), luma) else {
         return image::imageops::grayscale(&rgb);
     };
