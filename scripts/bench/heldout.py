@@ -141,7 +141,8 @@ def one_process(upright):
     print(f"  {'quality':<10} {'pages':>5} {'s sohoa':>8} {'s tess':>8} {'s ratio':>8} "
           f"{'ch truth':>9} {'ch sohoa':>9} {'ch tess':>8} {'s/ch ratio':>10}")
     for quality in QUALITIES:
-        images = [p["image"] for p in upright if p["labels"]["quality"] == quality]
+        group = [p for p in upright if p["labels"]["quality"] == quality]
+        images = [p["image"] for p in group]
         if not images:
             continue
         listing = f"{out}/list-{quality}.txt"
@@ -153,7 +154,6 @@ def one_process(upright):
             print(f"  {quality:<10} failed (sohoa exit {s_status}, tesseract exit {t_status})")
             continue
         n = len(images)
-        group = [p for p in upright if p["labels"]["quality"] == quality]
         chars = {k: sum(letters(text) for text in texts) / n for k, texts in (
             ("truth", [p["truth"] for p in group]),
             ("sohoa", [p["sohoa"]["text"] or "" for p in group]),
